@@ -1,0 +1,75 @@
+# roomchat: the single entry point. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# checkov pins packages that clash with the test tools, so it lives in a venv of its own.
+TOOLS_VENV ?= .venv-tools
+STAMP := $(VENV)/.installed
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
+
+ROOM ?= lobby
+NAME ?= $(USER)
+LIMIT ?= 20
+BEFORE ?=
+
+.PHONY: help venv test test-unit test-infra lint fmt build run chat history plan deploy destroy bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(TOOLS_STAMP):
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS_VENV)/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+	@touch $@
+
+venv: $(STAMP) ## create .venv and install what the project needs
+
+test: $(STAMP) $(TOOLS_STAMP) ## run the whole test suite (installs what it needs first)
+	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest
+
+test-unit: $(STAMP) ## run the fast unit tests only
+	$(PY) -m pytest tests/unit
+
+lint: $(STAMP) $(TOOLS_STAMP) ## ruff, terraform fmt/validate, checkov
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) scripts/lint_infra.py --checkov $(TOOLS_VENV)/bin/checkov
+
+fmt: $(STAMP) ## format Python and Terraform
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+	terraform fmt -recursive infra
+
+build: $(STAMP) ## build the Lambda zip deterministically (build/functions.zip)
+	$(PY) scripts/build_lambda.py
+
+run: $(STAMP) ## the whole chat on this machine: emulator + terraform apply + local gateway
+	$(PY) -m scripts.devstack
+
+chat: $(STAMP) ## terminal chat client: make chat ROOM=lobby NAME=ana [URL=ws://...]
+	$(PY) scripts/chat.py --room '$(ROOM)' --name '$(NAME)' $(if $(URL),--url '$(URL)')
+
+history: $(STAMP) ## a room's history: make history ROOM=lobby [LIMIT=20] [BEFORE=<messageId>]
+	$(PY) scripts/history.py --room '$(ROOM)' --limit '$(LIMIT)' $(if $(BEFORE),--before '$(BEFORE)')
+
+plan: $(STAMP) ## terraform plan against real AWS
+	$(PY) scripts/deploy.py plan
+
+deploy: $(STAMP) ## terraform apply to real AWS, prints the WebSocket URL
+	$(PY) scripts/deploy.py apply
+
+destroy: $(STAMP) ## terraform destroy on real AWS
+	$(PY) scripts/deploy.py destroy
+
+clean: ## remove virtualenvs, build output and local state
+	rm -rf $(VENV) $(TOOLS_VENV) build .local .pytest_cache .ruff_cache .hypothesis

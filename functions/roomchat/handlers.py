@@ -1,0 +1,174 @@
+"""Lambda entry points, one per WebSocket route. Thin: parse the event, call one use-case, turn
+the result or error into a frame and a status code.
+
+Two-way routes (everything but $connect/$disconnect) have a route response, so the ``body`` we
+return is sent back to the caller by API Gateway.
+"""
+
+from __future__ import annotations
+
+import base64
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from . import logs, protocol
+from .errors import BadRequest, ChatError, Internal
+from .settings import Settings
+from .usecases import Caller, ChatService
+from .wiring import Container, build_container
+
+_container: Container | None = None
+
+Json = dict[str, Any]
+
+
+def container() -> Container:
+    """Settings and clients, built on the first invocation and reused while the process is warm."""
+    global _container
+    if _container is None:
+        settings = Settings.from_env()
+        logs.set_level(settings.log_level)
+        _container = build_container(settings)
+    return _container
+
+
+def use_container(c: Container | None) -> None:
+    """Replace the dependencies (tests, the local gateway); None rebuilds them from the env."""
+    global _container
+    _container = c
+
+
+def _callback_url(event: Json, settings: Settings) -> str:
+    if settings.callback_url:
+        return settings.callback_url
+    rc = event.get("requestContext") or {}
+    return f"https://{rc.get('domainName')}/{rc.get('stage')}"
+
+
+def _service(event: Json) -> ChatService:
+    c = container()
+    sender = c.sender_for(_callback_url(event, c.settings))
+    return ChatService(c.rooms, c.history, sender, c.settings)
+
+
+def _caller(event: Json) -> Caller:
+    rc = event.get("requestContext") or {}
+    connected_at = rc.get("connectedAt")
+    return Caller(
+        connection_id=str(rc.get("connectionId") or ""),
+        connected_at_ms=connected_at if isinstance(connected_at, int) else None,
+    )
+
+
+def _bind(event: Json, context: Any, action: str) -> None:
+    rc = event.get("requestContext") or {}
+    logs.bind(
+        action=action,
+        connectionId=rc.get("connectionId"),
+        requestId=getattr(context, "aws_request_id", None) or rc.get("requestId"),
+        routeKey=rc.get("routeKey"),
+    )
+
+
+def _body(event: Json) -> str | bytes | None:
+    body = event.get("body")
+    if body is not None and event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body)
+        except ValueError:
+            raise BadRequest("binary frame is not valid base64") from None
+    return body
+
+
+def _reply(status: int, frame: Json | None) -> Json:
+    response: Json = {"statusCode": status}
+    if frame is not None:
+        response["body"] = protocol.encode(frame)
+    return response
+
+
+def _message_route(
+    action: str, run: Callable[[ChatService, Caller, Json], Json | None]
+) -> Callable[[Json, Any], Json]:
+    """A two-way route: the frame's JSON goes to ``run``; errors become error frames."""
+
+    def handler(event: Json, context: Any) -> Json:
+        _bind(event, context, action)
+        client_msg_id = None
+        try:
+            frame = protocol.parse_body(_body(event))
+            if isinstance(frame.get("roomId"), str):
+                logs.extend(roomId=frame["roomId"][:64])
+            if isinstance(frame.get("clientMsgId"), str):
+                client_msg_id = frame["clientMsgId"][:64]
+            return _reply(200, run(_service(event), _caller(event), frame))
+        except ChatError as e:
+            logs.info("refused", code=e.code, detail=e.message)
+            return _reply(e.status, protocol.error_frame(e, action, client_msg_id))
+        except Exception as e:
+            logs.error("unhandled", error=type(e).__name__, trace=traceback.format_exc(limit=20))
+            failure = Internal("the server could not handle this request; try again")
+            return _reply(500, protocol.error_frame(failure, action, client_msg_id))
+
+    handler.__name__ = f"on_{action}"
+    return handler
+
+
+def _send(svc: ChatService, caller: Caller, frame: Json) -> None:
+    svc.send(caller, protocol.parse_send(frame, svc.settings.max_message_bytes))
+    return None  # the fanned-out message frame is the sender's acknowledgement
+
+
+on_join = _message_route("join", lambda s, c, f: s.join(c, protocol.parse_join(f)))
+on_leave = _message_route("leave", lambda s, c, f: s.leave(c, protocol.parse_room(f)))
+on_send_all = _message_route("sendAll", _send)
+on_history = _message_route("history", lambda s, c, f: s.history_page(c, protocol.parse_history(f)))
+on_members = _message_route("members", lambda s, c, f: s.members(c, protocol.parse_room(f)))
+
+
+def on_ping(event: Json, context: Any) -> Json:
+    return _reply(200, protocol.pong_frame())
+
+
+def on_default(event: Json, context: Any) -> Json:
+    _bind(event, context, "$default")
+    try:
+        body = _body(event)
+    except BadRequest as e:
+        error: ChatError = e
+    else:
+        error = protocol.classify_default(body)
+    logs.info("refused", code=error.code, detail=error.message)
+    return _reply(error.status, protocol.error_frame(error, None))
+
+
+def on_connect(event: Json, context: Any) -> Json:
+    """Accept the handshake (2xx) or refuse it; ``?name=`` becomes the connection's default name."""
+    _bind(event, context, "$connect")
+    query = event.get("queryStringParameters") or {}
+    try:
+        raw_name = query.get("name")
+        name = protocol.check_name(raw_name) if raw_name is not None else None
+        _service(event).connect(_caller(event), name)
+    except ChatError as e:
+        logs.info("refused", code=e.code, detail=e.message)
+        return _reply(e.status, protocol.error_frame(e, "$connect"))
+    except Exception as e:
+        logs.error("unhandled", error=type(e).__name__, trace=traceback.format_exc(limit=20))
+        return {"statusCode": 500}
+    logs.info("connected", name=name)
+    return {"statusCode": 200}
+
+
+def on_disconnect(event: Json, context: Any) -> Json:
+    """Leave every room; API Gateway ignores the answer, so failures are only logged."""
+    _bind(event, context, "$disconnect")
+    try:
+        svc = _service(event)
+        rooms = svc.disconnect(_caller(event))
+    except Exception as e:
+        logs.error("unhandled", error=type(e).__name__, trace=traceback.format_exc(limit=20))
+        return {"statusCode": 500}
+    logs.info("disconnected", rooms=rooms, pruned=svc.counts.pruned)
+    return {"statusCode": 200}

@@ -1,0 +1,242 @@
+"""The wire protocol: request validation and server frames. Pure functions, no I/O.
+
+Every client frame is a JSON object with an ``action``; every server frame a JSON object with a
+``type``. Validation raises the project's errors (``BadRequest``, ``TooLarge``, ...) with text a
+person can act on; nothing here touches storage, so a refused request has written nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import BadRequest, ChatError, TooLarge, UnknownAction
+from .ulid import is_ulid
+
+ROOM_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+CLIENT_MSG_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+NAME_MAX = 32
+HISTORY_LIMIT_MAX = 100
+HISTORY_LIMIT_DEFAULT = 50
+# API Gateway's WebSocket frame limit; a message may use at most this many UTF-8 bytes.
+MESSAGE_BYTES_DEFAULT = 32 * 1024
+
+ACTIONS = ("join", "leave", "sendAll", "history", "members", "ping")
+
+
+# ---------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    room_id: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class RoomRequest:
+    """leave and members: only a room."""
+
+    room_id: str
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    room_id: str
+    message: str
+    client_msg_id: str | None
+
+
+@dataclass(frozen=True)
+class HistoryRequest:
+    room_id: str
+    limit: int
+    before: str | None
+
+
+def parse_body(body: str | bytes | None) -> dict[str, Any]:
+    """The client frame as a JSON object, or ``BadRequest``."""
+    if body is None or body == "" or body == b"":
+        raise BadRequest("empty frame: send a JSON object with an 'action'")
+    try:
+        frame = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("frame is not valid JSON") from None
+    if not isinstance(frame, dict):
+        raise BadRequest("frame must be a JSON object with an 'action'")
+    return frame
+
+
+def action_of(frame: dict[str, Any]) -> str | None:
+    action = frame.get("action")
+    return action if isinstance(action, str) else None
+
+
+def check_room_id(value: object) -> str:
+    if value is None:
+        raise BadRequest("'roomId' is required")
+    if not isinstance(value, str) or not ROOM_ID_RE.match(value):
+        raise BadRequest("'roomId' must be 1-64 characters of A-Z a-z 0-9 _ . : -")
+    return value
+
+
+def check_name(value: object) -> str:
+    if not isinstance(value, str):
+        raise BadRequest("'name' must be a string of 1-32 printable characters")
+    name = value.strip()
+    if not name or len(name) > NAME_MAX or not name.isprintable():
+        raise BadRequest("'name' must be 1-32 printable characters")
+    return name
+
+
+def check_message(value: object, max_bytes: int) -> str:
+    if value is None:
+        raise BadRequest("'message' is required")
+    if not isinstance(value, str):
+        raise BadRequest("'message' must be a string")
+    if not value:
+        raise BadRequest("'message' must not be empty")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        # Lone surrogates (from \ud800-style JSON escapes) cannot be stored or delivered.
+        raise BadRequest("'message' is not valid Unicode text") from None
+    if size > max_bytes:
+        raise TooLarge(f"'message' is {size} bytes; the limit is {max_bytes} bytes of UTF-8")
+    return value
+
+
+def _optional_client_msg_id(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not CLIENT_MSG_ID_RE.match(value):
+        raise BadRequest("'clientMsgId' must be 1-64 characters of A-Z a-z 0-9 _ . : -")
+    return value
+
+
+def _limit(value: object) -> int:
+    if value is None:
+        return HISTORY_LIMIT_DEFAULT
+    # bool is an int in Python; true/false is not a count.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"'limit' must be a whole number from 1 to {HISTORY_LIMIT_MAX}")
+    if not 1 <= value <= HISTORY_LIMIT_MAX:
+        raise BadRequest(f"'limit' must be from 1 to {HISTORY_LIMIT_MAX}")
+    return value
+
+
+def _before(value: object) -> str | None:
+    if value is None:
+        return None
+    if not is_ulid(value):
+        raise BadRequest("'before' must be a messageId from an earlier history page")
+    return value  # type: ignore[return-value]
+
+
+def parse_join(frame: dict[str, Any]) -> JoinRequest:
+    room_id = check_room_id(frame.get("roomId"))
+    name = frame.get("name")
+    return JoinRequest(room_id, None if name is None else check_name(name))
+
+
+def parse_room(frame: dict[str, Any]) -> RoomRequest:
+    return RoomRequest(check_room_id(frame.get("roomId")))
+
+
+def parse_send(frame: dict[str, Any], max_bytes: int) -> SendRequest:
+    room_id = check_room_id(frame.get("roomId"))
+    client_msg_id = _optional_client_msg_id(frame.get("clientMsgId"))
+    return SendRequest(room_id, check_message(frame.get("message"), max_bytes), client_msg_id)
+
+
+def parse_history(frame: dict[str, Any]) -> HistoryRequest:
+    room_id = check_room_id(frame.get("roomId"))
+    return HistoryRequest(room_id, _limit(frame.get("limit")), _before(frame.get("before")))
+
+
+def classify_default(body: str | bytes | None) -> ChatError:
+    """Why a frame reached ``$default``: not JSON, no action, or an action we don't serve."""
+    try:
+        frame = parse_body(body)
+    except BadRequest as e:
+        return e
+    action = frame.get("action")
+    if action is None:
+        return BadRequest("frame has no 'action'; one of: " + ", ".join(ACTIONS))
+    if not isinstance(action, str):
+        return BadRequest("'action' must be a string; one of: " + ", ".join(ACTIONS))
+    return UnknownAction(f"unknown action {action[:64]!r}; one of: " + ", ".join(ACTIONS))
+
+
+# ---------------------------------------------------------------------------- frames
+
+
+def message_frame(msg: Any) -> dict[str, Any]:
+    """The frame every member of the room receives (the sender's ack too)."""
+    return {
+        "type": "message",
+        "roomId": msg.room_id,
+        "messageId": msg.message_id,
+        "sentAt": msg.sent_at,
+        "sender": msg.sender,
+        "message": msg.message,
+        "clientMsgId": msg.client_msg_id,
+    }
+
+
+def joined_frame(room_id: str, name: str, members: int, recent: list[Any]) -> dict[str, Any]:
+    return {
+        "type": "joined",
+        "roomId": room_id,
+        "name": name,
+        "members": members,
+        "recent": [message_frame(m) for m in recent],
+    }
+
+
+def left_frame(room_id: str) -> dict[str, Any]:
+    return {"type": "left", "roomId": room_id}
+
+
+def presence_frame(event: str, room_id: str, name: str) -> dict[str, Any]:
+    return {"type": "presence", "event": event, "roomId": room_id, "name": name}
+
+
+def history_frame(room_id: str, messages: list[Any], next_cursor: str | None) -> dict[str, Any]:
+    return {
+        "type": "history",
+        "roomId": room_id,
+        "messages": [message_frame(m) for m in messages],
+        "next": next_cursor,
+    }
+
+
+def members_frame(room_id: str, names: list[str]) -> dict[str, Any]:
+    return {"type": "members", "roomId": room_id, "members": names}
+
+
+def pong_frame() -> dict[str, Any]:
+    return {"type": "pong"}
+
+
+def error_frame(
+    error: ChatError, action: str | None, client_msg_id: str | None = None
+) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "type": "error",
+        "code": error.code,
+        "message": error.message,
+        "action": action,
+    }
+    if error.room_id is not None:
+        frame["roomId"] = error.room_id
+    if client_msg_id is not None:
+        frame["clientMsgId"] = client_msg_id
+    return frame
+
+
+def encode(frame: dict[str, Any]) -> str:
+    # ensure_ascii=False keeps non-Latin chat text at its real size on the wire.
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))

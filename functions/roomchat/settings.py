@@ -1,0 +1,71 @@
+"""Configuration, read from the environment once per cold start into one typed object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .protocol import MESSAGE_BYTES_DEFAULT
+
+# API Gateway closes a WebSocket connection after 2 hours at most; a membership whose
+# $disconnect was missed must not outlive that by much.
+CONNECTION_MAX_SECONDS = 2 * 60 * 60
+TTL_MARGIN_SECONDS = 5 * 60
+# Retries of one clientMsgId happen within a connection's life, so marks need not outlive it.
+IDEMPOTENCY_SECONDS = CONNECTION_MAX_SECONDS + TTL_MARGIN_SECONDS
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    rooms_table: str
+    history_table: str
+    rooms_by_connection_index: str = "byConnection"
+    callback_url: str | None = None
+    fanout_workers: int = 32
+    history_retention_days: int = 0
+    recent_on_join: int = 20
+    max_message_bytes: int = MESSAGE_BYTES_DEFAULT
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def required(key: str) -> str:
+            value = env.get(key, "").strip()
+            if not value:
+                raise SettingsError(f"environment variable {key} is required")
+            return value
+
+        def integer(key: str, default: int, low: int, high: int) -> int:
+            raw = env.get(key, "").strip()
+            if not raw:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                raise SettingsError(f"{key} must be a whole number, got {raw!r}") from None
+            if not low <= value <= high:
+                raise SettingsError(f"{key} must be from {low} to {high}, got {value}")
+            return value
+
+        level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        return cls(
+            rooms_table=required("ROOMS_TABLE"),
+            history_table=required("HISTORY_TABLE"),
+            rooms_by_connection_index=env.get("ROOMS_BY_CONNECTION_INDEX", "").strip()
+            or "byConnection",
+            callback_url=env.get("CALLBACK_URL", "").strip().rstrip("/") or None,
+            fanout_workers=integer("FANOUT_WORKERS", 32, 1, 256),
+            history_retention_days=integer("HISTORY_RETENTION_DAYS", 0, 0, 36500),
+            recent_on_join=integer("RECENT_ON_JOIN", 20, 0, 100),
+            max_message_bytes=integer("MAX_MESSAGE_BYTES", MESSAGE_BYTES_DEFAULT, 1, 128 * 1024),
+            log_level=level,
+        )

@@ -1,0 +1,57 @@
+"""ULIDs: 128-bit ids whose text form sorts by creation time (https://github.com/ulid/spec).
+
+48 bits of milliseconds then 80 random bits, in Crockford base32 (26 characters). Within one
+process, ids made in the same millisecond increase monotonically so a room's order is stable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ULID_RE = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
+_RANDOM_BITS = 80
+_lock = threading.Lock()
+_last_ms = -1
+_last_rand = 0
+
+
+def _encode(value: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        chars.append(ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def new_ulid(now_ms: int) -> str:
+    """A new ULID for the given time in epoch milliseconds."""
+    global _last_ms, _last_rand
+    if not 0 <= now_ms < 1 << 48:
+        raise ValueError("timestamp out of ULID range")
+    with _lock:
+        if now_ms <= _last_ms:
+            # Same (or a backwards-stepping) millisecond: keep order by incrementing.
+            now_ms = _last_ms
+            rand = _last_rand + 1
+            if rand >> _RANDOM_BITS:
+                now_ms += 1
+                rand = int.from_bytes(os.urandom(10), "big")
+        else:
+            rand = int.from_bytes(os.urandom(10), "big")
+        _last_ms, _last_rand = now_ms, rand
+    return _encode((now_ms << _RANDOM_BITS) | rand, 26)
+
+
+def is_ulid(text: object) -> bool:
+    return isinstance(text, str) and ULID_RE.match(text) is not None
+
+
+def timestamp_ms(ulid: str) -> int:
+    """The millisecond timestamp a ULID carries."""
+    value = 0
+    for ch in ulid[:10]:
+        value = (value << 5) | ALPHABET.index(ch)
+    return value

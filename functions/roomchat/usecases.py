@@ -1,0 +1,235 @@
+"""Use-cases: what each action does, written against the ports only (no boto3 here)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from . import logs, protocol
+from .errors import BadRequest, Internal, NotMember
+from .ports import (
+    ConnectionSender,
+    Delivery,
+    HistoryRepository,
+    Member,
+    Message,
+    RoomsRepository,
+)
+from .settings import CONNECTION_MAX_SECONDS, IDEMPOTENCY_SECONDS, TTL_MARGIN_SECONDS, Settings
+from .ulid import new_ulid
+
+PROFILE_PREFIX = "conn#"  # '#' is not allowed in room ids, so profiles never clash with rooms
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def iso_ms(epoch_ms: int) -> str:
+    dt = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+
+
+@dataclass
+class FanoutCounts:
+    members: int = 0
+    delivered: int = 0
+    pruned: int = 0
+    failed: int = 0
+
+    def add(self, other: FanoutCounts) -> None:
+        self.members += other.members
+        self.delivered += other.delivered
+        self.pruned += other.pruned
+        self.failed += other.failed
+
+
+@dataclass
+class Caller:
+    """Who is asking: from the API Gateway request context."""
+
+    connection_id: str
+    connected_at_ms: int | None = None
+
+
+@dataclass
+class ChatService:
+    rooms: RoomsRepository
+    history: HistoryRepository
+    sender: ConnectionSender
+    settings: Settings
+    clock: Callable[[], int] = now_ms
+    counts: FanoutCounts = field(default_factory=FanoutCounts)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _membership_expiry(self, caller: Caller, now: int) -> int:
+        start = caller.connected_at_ms if caller.connected_at_ms else now
+        return start // 1000 + CONNECTION_MAX_SECONDS + TTL_MARGIN_SECONDS
+
+    def _require_member(self, room_id: str, caller: Caller) -> Member:
+        member = self.rooms.get_member(room_id, caller.connection_id, self.clock() // 1000)
+        if member is None:
+            raise NotMember(
+                f"you are not a member of room {room_id!r}; join it first", room_id=room_id
+            )
+        return member
+
+    def _broadcast(
+        self, frame: dict[str, Any], recipients: Iterable[str], *, prune: bool = True
+    ) -> FanoutCounts:
+        """Post one frame to the given connections; prune those that are gone."""
+        ids = list(dict.fromkeys(recipients))
+        counts = FanoutCounts(members=len(ids))
+        if not ids:
+            return counts
+        data = protocol.encode(frame).encode("utf-8")
+        outcomes = self.sender.send_many(ids, data)
+        gone = [cid for cid, outcome in outcomes.items() if outcome is Delivery.GONE]
+        counts.delivered = sum(1 for o in outcomes.values() if o is Delivery.DELIVERED)
+        counts.failed = sum(1 for o in outcomes.values() if o is Delivery.FAILED)
+        counts.pruned = len(gone)
+        for cid in gone:
+            self._prune(cid, announce=prune)
+        self.counts.add(counts)
+        return counts
+
+    def _prune(self, connection_id: str, *, announce: bool) -> None:
+        """Delete every membership of a connection API Gateway says is gone (410)."""
+        memberships = self.rooms.memberships_of(connection_id)
+        for m in memberships:
+            self.rooms.delete_member(m.room_id, connection_id)
+        logs.info("pruned", stale_connection=connection_id, rooms=len(memberships))
+        if not announce:
+            return
+        now_s = self.clock() // 1000
+        for m in memberships:
+            if m.room_id.startswith(PROFILE_PREFIX):
+                continue
+            others = [x.connection_id for x in self.rooms.list_members(m.room_id, now_s)]
+            # One level only: a stale member found while announcing is pruned silently.
+            frame = protocol.presence_frame("leave", m.room_id, m.name)
+            self._broadcast(frame, others, prune=False)
+
+    # ------------------------------------------------------------------ actions
+
+    def connect(self, caller: Caller, name: str | None) -> None:
+        if name is not None:
+            now = self.clock()
+            self.rooms.put_profile(caller.connection_id, name, self._membership_expiry(caller, now))
+
+    def join(self, caller: Caller, req: protocol.JoinRequest) -> dict[str, Any]:
+        now = self.clock()
+        name = req.name or self.rooms.get_profile_name(caller.connection_id)
+        if name is None:
+            raise BadRequest("'name' is required (or connect with ?name=)", room_id=req.room_id)
+        existing = self.rooms.get_member(req.room_id, caller.connection_id, now // 1000)
+        member = Member(
+            room_id=req.room_id,
+            connection_id=caller.connection_id,
+            name=name,
+            joined_at=existing.joined_at if existing else iso_ms(now),
+            expires_at=self._membership_expiry(caller, now),
+        )
+        self.rooms.put_member(member)
+        members = self.rooms.list_members(req.room_id, now // 1000)
+        if not any(m.connection_id == caller.connection_id for m in members):
+            members.append(member)  # an index or replica lagging behind our own write
+        recent = (
+            self.history.page(req.room_id, self.settings.recent_on_join, None).messages
+            if self.settings.recent_on_join
+            else []
+        )
+        if existing is None or existing.name != name:
+            others = [m.connection_id for m in members if m.connection_id != caller.connection_id]
+            self._broadcast(protocol.presence_frame("join", req.room_id, name), others)
+        return protocol.joined_frame(req.room_id, name, len(members), recent)
+
+    def leave(self, caller: Caller, req: protocol.RoomRequest) -> dict[str, Any]:
+        member = self._require_member(req.room_id, caller)
+        self.rooms.delete_member(req.room_id, caller.connection_id)
+        others = [
+            m.connection_id
+            for m in self.rooms.list_members(req.room_id, self.clock() // 1000)
+            if m.connection_id != caller.connection_id
+        ]
+        self._broadcast(protocol.presence_frame("leave", req.room_id, member.name), others)
+        return protocol.left_frame(req.room_id)
+
+    def send(self, caller: Caller, req: protocol.SendRequest) -> Message:
+        """Store the message, then deliver it to every member of the room (sender included)."""
+        member = self._require_member(req.room_id, caller)
+        now = self.clock()
+        draft = Message(
+            room_id=req.room_id,
+            message_id=new_ulid(now),
+            sent_at=iso_ms(now),
+            sender=member.name,  # from the membership record, never from the request
+            message=req.message,
+            client_msg_id=req.client_msg_id,
+            connection_id=caller.connection_id,
+        )
+        retention = self.settings.history_retention_days
+        try:
+            appended = self.history.append(
+                draft,
+                expires_at=(now // 1000 + retention * 86400) if retention else None,
+                idem_expires_at=now // 1000 + IDEMPOTENCY_SECONDS,
+            )
+        except Exception as e:
+            # History first, fan-out second: a message we could not store is delivered to no one.
+            logs.error("history_write_failed", error=type(e).__name__, detail=str(e)[:300])
+            raise Internal(
+                "the message could not be stored; nothing was sent", room_id=req.room_id
+            ) from e
+        msg = appended.message
+        members = self.rooms.list_members(req.room_id, now // 1000)
+        recipients = [m.connection_id for m in members]
+        if caller.connection_id not in recipients:
+            recipients.append(caller.connection_id)
+        # A retry re-delivers the stored message with its original messageId: clients drop
+        # ids they have already shown, and members the first attempt missed still get it.
+        counts = self._broadcast(protocol.message_frame(msg), recipients)
+        logs.info(
+            "sent",
+            messageId=msg.message_id,
+            duplicate=appended.duplicate,
+            members=counts.members,
+            delivered=counts.delivered,
+            pruned=counts.pruned,
+            failed=counts.failed,
+        )
+        return msg
+
+    def history_page(self, caller: Caller, req: protocol.HistoryRequest) -> dict[str, Any]:
+        self._require_member(req.room_id, caller)
+        page = self.history.page(req.room_id, req.limit, req.before)
+        return protocol.history_frame(req.room_id, page.messages, page.next_cursor)
+
+    def members(self, caller: Caller, req: protocol.RoomRequest) -> dict[str, Any]:
+        self._require_member(req.room_id, caller)
+        members = self.rooms.list_members(req.room_id, self.clock() // 1000)
+        members.sort(key=lambda m: (m.joined_at, m.connection_id))
+        return protocol.members_frame(req.room_id, [m.name for m in members])
+
+    def disconnect(self, caller: Caller) -> int:
+        """Leave every room the connection was in, telling each room's remaining members."""
+        memberships = self.rooms.memberships_of(caller.connection_id)
+        now_s = self.clock() // 1000
+        rooms = 0
+        for m in memberships:
+            if m.room_id.startswith(PROFILE_PREFIX):
+                self.rooms.delete_profile(caller.connection_id)
+                continue
+            self.rooms.delete_member(m.room_id, caller.connection_id)
+            rooms += 1
+            others = [
+                x.connection_id
+                for x in self.rooms.list_members(m.room_id, now_s)
+                if x.connection_id != caller.connection_id
+            ]
+            self._broadcast(protocol.presence_frame("leave", m.room_id, m.name), others)
+        return rooms

@@ -1,0 +1,74 @@
+"""Builds the adapters from settings. The only module that creates AWS clients.
+
+Clients are created once per process and reused across warm invocations.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .ports import ConnectionSender, HistoryRepository, RoomsRepository
+from .settings import Settings
+
+
+@dataclass
+class Container:
+    settings: Settings
+    rooms: RoomsRepository
+    history: HistoryRepository
+    sender_for: Callable[[str], ConnectionSender]
+    _senders: dict[str, ConnectionSender] = field(default_factory=dict)
+
+
+def build_container(settings: Settings) -> Container:
+    # botocore directly: boto3's import adds ~100 ms of s3transfer to every cold start, and the
+    # clients are the same objects.
+    import botocore.session
+    from botocore.config import Config
+
+    from .adapters.connections import ManagementApiSender, SharedExecutor
+    from .adapters.dynamodb import DynamoHistory, DynamoRooms
+
+    session = botocore.session.get_session()
+    dynamodb = session.create_client(
+        "dynamodb",
+        config=Config(
+            connect_timeout=2,
+            read_timeout=5,
+            retries={"mode": "standard", "max_attempts": 5},
+        ),
+    )
+    executor = SharedExecutor(settings.fanout_workers)
+    senders: dict[str, ConnectionSender] = {}
+    lock = threading.Lock()
+
+    def sender_for(endpoint: str) -> ConnectionSender:
+        sender = senders.get(endpoint)
+        if sender is None:
+            with lock:
+                sender = senders.get(endpoint)
+                if sender is None:
+                    client = session.create_client(
+                        "apigatewaymanagementapi",
+                        endpoint_url=endpoint,
+                        config=Config(
+                            # One pooled HTTP connection per worker thread, or posts queue up.
+                            max_pool_connections=max(10, settings.fanout_workers),
+                            connect_timeout=2,
+                            read_timeout=3,
+                            # Standard mode retries 429 and 5xx with jittered backoff; 410 is final.
+                            retries={"mode": "standard", "max_attempts": 3},
+                        ),
+                    )
+                    sender = ManagementApiSender(client, executor)
+                    senders[endpoint] = sender
+        return sender
+
+    return Container(
+        settings=settings,
+        rooms=DynamoRooms(dynamodb, settings.rooms_table, settings.rooms_by_connection_index),
+        history=DynamoHistory(dynamodb, settings.history_table),
+        sender_for=sender_for,
+    )
