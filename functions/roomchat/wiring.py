@@ -37,7 +37,7 @@ def build_container(settings: Settings) -> Container:
         config=Config(
             connect_timeout=2,
             read_timeout=5,
-            retries={"mode": "standard", "max_attempts": 5},
+            retries={"mode": "standard", "total_max_attempts": 5},
         ),
     )
     executor = SharedExecutor(settings.fanout_workers)
@@ -59,7 +59,7 @@ def build_container(settings: Settings) -> Container:
                             connect_timeout=2,
                             read_timeout=3,
                             # Standard mode retries 429 and 5xx with jittered backoff; 410 is final.
-                            retries={"mode": "standard", "max_attempts": 3},
+                            retries={"mode": "standard", "total_max_attempts": 3},
                         ),
                     )
                     sender = ManagementApiSender(client, executor)

@@ -1,0 +1,173 @@
+"""Fixtures for the unit tests: moto tables with the real key schema, a fake @connections sender,
+and a harness that routes frames to the handlers the way API Gateway's route selection does."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from roomchat import handlers
+from roomchat.adapters.dynamodb import DynamoHistory, DynamoRooms
+from roomchat.ports import Delivery
+from roomchat.settings import Settings
+from roomchat.wiring import Container
+from tests.tables import HISTORY_TABLE, ROOMS_BY_CONNECTION_INDEX, ROOMS_TABLE
+
+ROUTES = {
+    "join": handlers.on_join,
+    "leave": handlers.on_leave,
+    "sendAll": handlers.on_send_all,
+    "history": handlers.on_history,
+    "members": handlers.on_members,
+    "ping": handlers.on_ping,
+}
+
+
+@dataclass
+class FakeSender:
+    """Records every post; connections in ``gone`` answer 410, in ``failing`` fail for good."""
+
+    inbox: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    gone: set[str] = field(default_factory=set)
+    failing: set[str] = field(default_factory=set)
+    attempts: list[str] = field(default_factory=list)
+
+    def send_many(self, connection_ids: Iterable[str], data: bytes) -> Mapping[str, Delivery]:
+        outcomes = {}
+        for cid in connection_ids:
+            self.attempts.append(cid)
+            if cid in self.gone:
+                outcomes[cid] = Delivery.GONE
+            elif cid in self.failing:
+                outcomes[cid] = Delivery.FAILED
+            else:
+                self.inbox[cid].append(json.loads(data))
+                outcomes[cid] = Delivery.DELIVERED
+        return outcomes
+
+    def take(self, cid: str) -> list[dict[str, Any]]:
+        """Frames delivered to one connection since the last take."""
+        frames, self.inbox[cid] = self.inbox[cid], []
+        return frames
+
+
+class Context:
+    aws_request_id = "req-1"
+    function_name = "roomchat-test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+class Harness:
+    """Invokes the real handlers with API Gateway-shaped events."""
+
+    def __init__(self, db, settings: Settings, sender: FakeSender):
+        self.db = db
+        self.settings = settings
+        self.sender = sender
+        self.connected_at = time.time_ns() // 1_000_000
+
+    def event(self, cid: str, route: str, body: str | None = None, **extra) -> dict[str, Any]:
+        event = {
+            "requestContext": {
+                "routeKey": route,
+                "eventType": {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(
+                    route, "MESSAGE"
+                ),
+                "connectionId": cid,
+                "connectedAt": self.connected_at,
+                "requestId": f"req-{cid}",
+                "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+                "stage": "test",
+                "apiId": "abc123",
+            },
+            "isBase64Encoded": False,
+        }
+        if body is not None:
+            event["body"] = body
+        event.update(extra)
+        return event
+
+    def connect(self, cid: str, name: str | None = None) -> dict[str, Any]:
+        query = {"name": name} if name is not None else None
+        return handlers.on_connect(
+            self.event(cid, "$connect", queryStringParameters=query), Context()
+        )
+
+    def disconnect(self, cid: str) -> dict[str, Any]:
+        return handlers.on_disconnect(self.event(cid, "$disconnect"), Context())
+
+    def raw(self, cid: str, body: str) -> dict[str, Any]:
+        """Route like API Gateway: $request.body.action, $default when absent or not JSON."""
+        try:
+            action = json.loads(body).get("action")
+        except (ValueError, AttributeError):
+            action = None
+        route = action if isinstance(action, str) and action in ROUTES else "$default"
+        handler = ROUTES.get(route, handlers.on_default)
+        return handler(self.event(cid, route, body), Context())
+
+    def send(self, cid: str, **frame: Any) -> dict[str, Any] | None:
+        """Send a frame; return the reply frame (route response body) or None."""
+        response = self.raw(cid, json.dumps(frame))
+        return json.loads(response["body"]) if "body" in response else None
+
+    def join(self, cid: str, room: str, name: str) -> dict[str, Any]:
+        reply = self.send(cid, action="join", roomId=room, name=name)
+        assert reply["type"] == "joined", reply
+        return reply
+
+    def items(self) -> dict[str, list[dict[str, Any]]]:
+        """Every item of both tables, to prove a refused request wrote nothing."""
+        return {
+            table: sorted(
+                self.db.scan(TableName=table)["Items"], key=lambda i: json.dumps(i, sort_keys=True)
+            )
+            for table in (self.settings.rooms_table, self.settings.history_table)
+        }
+
+
+@pytest.fixture
+def dynamodb():
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(TableName="rooms", **ROOMS_TABLE)
+        client.create_table(TableName="history", **HISTORY_TABLE)
+        yield client
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        rooms_table="rooms",
+        history_table="history",
+        rooms_by_connection_index=ROOMS_BY_CONNECTION_INDEX,
+        recent_on_join=20,
+    )
+
+
+@pytest.fixture
+def sender() -> FakeSender:
+    return FakeSender()
+
+
+@pytest.fixture
+def chat(dynamodb, settings, sender):
+    container = Container(
+        settings=settings,
+        rooms=DynamoRooms(dynamodb, settings.rooms_table, settings.rooms_by_connection_index),
+        history=DynamoHistory(dynamodb, settings.history_table),
+        sender_for=lambda endpoint: sender,
+    )
+    handlers.use_container(container)
+    yield Harness(dynamodb, settings, sender)
+    handlers.use_container(None)
