@@ -49,15 +49,17 @@ def _callback_url(event: Json, settings: Settings) -> str:
 def _service(event: Json) -> ChatService:
     c = container()
     sender = c.sender_for(_callback_url(event, c.settings))
-    return ChatService(c.rooms, c.history, sender, c.settings)
+    return ChatService(c.rooms, c.history, sender, c.settings, limiter=c.limiter)
 
 
 def _caller(event: Json) -> Caller:
     rc = event.get("requestContext") or {}
     connected_at = rc.get("connectedAt")
+    token_name = (rc.get("authorizer") or {}).get("name")
     return Caller(
         connection_id=str(rc.get("connectionId") or ""),
         connected_at_ms=connected_at if isinstance(connected_at, int) else None,
+        token_name=token_name if isinstance(token_name, str) and token_name else None,
     )
 
 
@@ -172,3 +174,68 @@ def on_disconnect(event: Json, context: Any) -> Json:
         return {"statusCode": 500}
     logs.info("disconnected", rooms=rooms, pruned=svc.counts.pruned)
     return {"statusCode": 200}
+
+
+# ---------------------------------------------------------------------------- $connect authorizer
+
+_auth_secret: bytes | None = None
+
+
+def _secret() -> bytes:
+    """The HMAC secret: AUTH_SECRET, or the SSM SecureString named by AUTH_SECRET_PARAMETER."""
+    global _auth_secret
+    if _auth_secret is None:
+        import os
+
+        if os.environ.get("AUTH_SECRET"):
+            _auth_secret = os.environ["AUTH_SECRET"].encode()
+        elif os.environ.get("AUTH_SECRET_PARAMETER"):
+            import botocore.session
+
+            ssm = botocore.session.get_session().create_client("ssm")
+            value = ssm.get_parameter(Name=os.environ["AUTH_SECRET_PARAMETER"], WithDecryption=True)
+            _auth_secret = value["Parameter"]["Value"].encode()
+        else:
+            raise RuntimeError("set AUTH_SECRET or AUTH_SECRET_PARAMETER for the authorizer")
+    return _auth_secret
+
+
+def _policy(effect: str, principal: str, resource: str, context: Json | None = None) -> Json:
+    answer: Json = {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+    }
+    if context:
+        answer["context"] = context
+    return answer
+
+
+def on_authorize(event: Json, context: Any) -> Json:
+    """REQUEST authorizer for $connect: ``?token=`` must be a valid signed token.
+
+    No token raises ``Unauthorized`` (API Gateway answers 401); a bad or expired one gets a Deny
+    policy (403). The token's ``name`` reaches every later event as requestContext.authorizer.
+    """
+    import time
+
+    from .auth import InvalidToken, verify
+
+    _bind(event, context, "$authorize")
+    token = (event.get("queryStringParameters") or {}).get("token")
+    if not token:
+        logs.info("refused", code="unauthorized", detail="missing token")
+        raise Exception("Unauthorized")  # the exact text API Gateway maps to 401
+    resource = event.get("methodArn", "*")
+    try:
+        claims = verify(token, _secret(), int(time.time()))
+    except InvalidToken as e:
+        logs.info("refused", code="forbidden", detail=str(e))
+        return _policy("Deny", "anonymous", resource)
+    allowed = {"sub": claims["sub"]}
+    if claims.get("name"):
+        allowed["name"] = claims["name"]
+    logs.info("authorized", sub=claims["sub"])
+    return _policy("Allow", claims["sub"], resource, allowed)

@@ -76,6 +76,12 @@ class HistoryRepository(Protocol):
     def page(self, room_id: str, limit: int, before: str | None) -> Page: ...
 
 
+class RateLimiter(Protocol):
+    def allow(self, connection_id: str, now_ms: int) -> bool:
+        """Count one message for this connection; False when it is over its limit this second."""
+        ...
+
+
 class ConnectionSender(Protocol):
     def send_many(self, connection_ids: Iterable[str], data: bytes) -> Mapping[str, Delivery]:
         """Post one frame to many connections; never raises for a single connection's failure."""

@@ -30,6 +30,7 @@ class Settings:
     history_retention_days: int = 0
     recent_on_join: int = 20
     max_message_bytes: int = MESSAGE_BYTES_DEFAULT
+    rate_limit_per_second: int = 10
     log_level: str = "INFO"
 
     @classmethod
@@ -67,5 +68,6 @@ class Settings:
             history_retention_days=integer("HISTORY_RETENTION_DAYS", 0, 0, 36500),
             recent_on_join=integer("RECENT_ON_JOIN", 20, 0, 100),
             max_message_bytes=integer("MAX_MESSAGE_BYTES", MESSAGE_BYTES_DEFAULT, 1, 128 * 1024),
+            rate_limit_per_second=integer("RATE_LIMIT_PER_SECOND", 10, 0, 10_000),
             log_level=level,
         )

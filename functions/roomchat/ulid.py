@@ -13,9 +13,6 @@ import threading
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ULID_RE = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 _RANDOM_BITS = 80
-_lock = threading.Lock()
-_last_ms = -1
-_last_rand = 0
 
 
 def _encode(value: int, length: int) -> str:
@@ -26,23 +23,33 @@ def _encode(value: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
-def new_ulid(now_ms: int) -> str:
-    """A new ULID for the given time in epoch milliseconds."""
-    global _last_ms, _last_rand
-    if not 0 <= now_ms < 1 << 48:
-        raise ValueError("timestamp out of ULID range")
-    with _lock:
-        if now_ms <= _last_ms:
-            # Same (or a backwards-stepping) millisecond: keep order by incrementing.
-            now_ms = _last_ms
-            rand = _last_rand + 1
-            if rand >> _RANDOM_BITS:
-                now_ms += 1
+class UlidGenerator:
+    """Makes ULIDs that increase strictly within one generator, even in the same millisecond."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_ms = -1
+        self._last_rand = 0
+
+    def __call__(self, now_ms: int) -> str:
+        if not 0 <= now_ms < 1 << 48:
+            raise ValueError("timestamp out of ULID range")
+        with self._lock:
+            if now_ms <= self._last_ms:
+                # Same (or a backwards-stepping) millisecond: keep order by incrementing.
+                now_ms = self._last_ms
+                rand = self._last_rand + 1
+                if rand >> _RANDOM_BITS:
+                    now_ms += 1
+                    rand = int.from_bytes(os.urandom(10), "big")
+            else:
                 rand = int.from_bytes(os.urandom(10), "big")
-        else:
-            rand = int.from_bytes(os.urandom(10), "big")
-        _last_ms, _last_rand = now_ms, rand
-    return _encode((now_ms << _RANDOM_BITS) | rand, 26)
+            self._last_ms, self._last_rand = now_ms, rand
+        return _encode((now_ms << _RANDOM_BITS) | rand, 26)
+
+
+# The process-wide generator the use-cases use.
+new_ulid = UlidGenerator()
 
 
 def is_ulid(text: object) -> bool:

@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import logs, protocol
-from .errors import BadRequest, Internal, NotMember
+from .errors import BadRequest, Internal, NotMember, RateLimited
 from .ports import (
     ConnectionSender,
     Delivery,
     HistoryRepository,
     Member,
     Message,
+    RateLimiter,
     RoomsRepository,
 )
 from .settings import CONNECTION_MAX_SECONDS, IDEMPOTENCY_SECONDS, TTL_MARGIN_SECONDS, Settings
@@ -53,6 +54,8 @@ class Caller:
 
     connection_id: str
     connected_at_ms: int | None = None
+    # From a verified connect token (the authorizer's context): it wins over any name sent.
+    token_name: str | None = None
 
 
 @dataclass
@@ -61,7 +64,9 @@ class ChatService:
     history: HistoryRepository
     sender: ConnectionSender
     settings: Settings
+    limiter: RateLimiter | None = None
     clock: Callable[[], int] = now_ms
+    new_id: Callable[[int], str] = new_ulid
     counts: FanoutCounts = field(default_factory=FanoutCounts)
 
     # ------------------------------------------------------------------ helpers
@@ -117,13 +122,14 @@ class ChatService:
     # ------------------------------------------------------------------ actions
 
     def connect(self, caller: Caller, name: str | None) -> None:
+        name = caller.token_name or name
         if name is not None:
             now = self.clock()
             self.rooms.put_profile(caller.connection_id, name, self._membership_expiry(caller, now))
 
     def join(self, caller: Caller, req: protocol.JoinRequest) -> dict[str, Any]:
         now = self.clock()
-        name = req.name or self.rooms.get_profile_name(caller.connection_id)
+        name = caller.token_name or req.name or self.rooms.get_profile_name(caller.connection_id)
         if name is None:
             raise BadRequest("'name' is required (or connect with ?name=)", room_id=req.room_id)
         existing = self.rooms.get_member(req.room_id, caller.connection_id, now // 1000)
@@ -163,9 +169,15 @@ class ChatService:
         """Store the message, then deliver it to every member of the room (sender included)."""
         member = self._require_member(req.room_id, caller)
         now = self.clock()
+        per_second = self.settings.rate_limit_per_second
+        if self.limiter and per_second and not self.limiter.allow(caller.connection_id, now):
+            raise RateLimited(
+                f"more than {per_second} messages a second; this one was not sent",
+                room_id=req.room_id,
+            )
         draft = Message(
             room_id=req.room_id,
-            message_id=new_ulid(now),
+            message_id=self.new_id(now),
             sent_at=iso_ms(now),
             sender=member.name,  # from the membership record, never from the request
             message=req.message,

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .ports import ConnectionSender, HistoryRepository, RoomsRepository
+from .ports import ConnectionSender, HistoryRepository, RateLimiter, RoomsRepository
 from .settings import Settings
 
 
@@ -19,7 +19,7 @@ class Container:
     rooms: RoomsRepository
     history: HistoryRepository
     sender_for: Callable[[str], ConnectionSender]
-    _senders: dict[str, ConnectionSender] = field(default_factory=dict)
+    limiter: RateLimiter | None = None
 
 
 def build_container(settings: Settings) -> Container:
@@ -29,7 +29,7 @@ def build_container(settings: Settings) -> Container:
     from botocore.config import Config
 
     from .adapters.connections import ManagementApiSender, SharedExecutor
-    from .adapters.dynamodb import DynamoHistory, DynamoRooms
+    from .adapters.dynamodb import DynamoHistory, DynamoRateLimiter, DynamoRooms
 
     session = botocore.session.get_session()
     dynamodb = session.create_client(
@@ -71,4 +71,5 @@ def build_container(settings: Settings) -> Container:
         rooms=DynamoRooms(dynamodb, settings.rooms_table, settings.rooms_by_connection_index),
         history=DynamoHistory(dynamodb, settings.history_table),
         sender_for=sender_for,
+        limiter=DynamoRateLimiter(dynamodb, settings.history_table, settings.rate_limit_per_second),
     )

@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 
 from roomchat import handlers
-from roomchat.adapters.dynamodb import DynamoHistory, DynamoRooms
+from roomchat.adapters.dynamodb import DynamoHistory, DynamoRateLimiter, DynamoRooms
 from roomchat.ports import Delivery
 from roomchat.settings import Settings
 from roomchat.wiring import Container
@@ -76,7 +76,7 @@ class Harness:
         self.sender = sender
         self.connected_at = time.time_ns() // 1_000_000
 
-    def event(self, cid: str, route: str, body: str | None = None, **extra) -> dict[str, Any]:
+    def event(self, cid: str, route: str, body: str | None = None, **extra: Any) -> dict[str, Any]:
         event = {
             "requestContext": {
                 "routeKey": route,
@@ -126,6 +126,14 @@ class Harness:
         assert reply["type"] == "joined", reply
         return reply
 
+    def history_items(self, room: str) -> list[dict[str, Any]]:
+        """The room's own partition of the history table (not idempotency or rate marks)."""
+        return self.db.query(
+            TableName=self.settings.history_table,
+            KeyConditionExpression="roomId = :r",
+            ExpressionAttributeValues={":r": {"S": room}},
+        )["Items"]
+
     def items(self) -> dict[str, list[dict[str, Any]]]:
         """Every item of both tables, to prove a refused request wrote nothing."""
         return {
@@ -152,6 +160,8 @@ def settings() -> Settings:
         history_table="history",
         rooms_by_connection_index=ROOMS_BY_CONNECTION_INDEX,
         recent_on_join=20,
+        # High enough for tests that send bursts; the limit itself is tested on its own.
+        rate_limit_per_second=1000,
     )
 
 
@@ -167,6 +177,7 @@ def chat(dynamodb, settings, sender):
         rooms=DynamoRooms(dynamodb, settings.rooms_table, settings.rooms_by_connection_index),
         history=DynamoHistory(dynamodb, settings.history_table),
         sender_for=lambda endpoint: sender,
+        limiter=DynamoRateLimiter(dynamodb, settings.history_table, settings.rate_limit_per_second),
     )
     handlers.use_container(container)
     yield Harness(dynamodb, settings, sender)

@@ -62,7 +62,7 @@ def test_sender_name_comes_from_membership_not_the_body(chat):
 
     [frame] = [f for f in chat.sender.take("A") if f["type"] == "message"]
     assert frame["sender"] == "ana"
-    stored = chat.db.scan(TableName="history")["Items"][0]
+    [stored] = chat.history_items("lobby")
     assert stored["sender"] == {"S": "ana"}
 
 
@@ -72,7 +72,7 @@ def test_message_is_in_history_before_anyone_receives_it(chat, sender):
     original = sender.send_many
 
     def checking_send_many(ids, data):
-        seen_in_history_at_delivery.append(len(chat.db.scan(TableName="history")["Items"]))
+        seen_in_history_at_delivery.append(len(chat.history_items("lobby")))
         return original(ids, data)
 
     sender.send_many = checking_send_many
@@ -85,11 +85,7 @@ def test_history_item_has_the_spec_attributes(chat):
     chat.join("A", "lobby", "ana")
     chat.send("A", action="sendAll", roomId="lobby", message="hi", clientMsgId="c1")
 
-    [item] = chat.db.query(
-        TableName="history",
-        KeyConditionExpression="roomId = :r",
-        ExpressionAttributeValues={":r": {"S": "lobby"}},
-    )["Items"]
+    [item] = chat.history_items("lobby")
     [frame] = [f for f in chat.sender.take("A") if f["type"] == "message"]
     assert item["roomId"] == {"S": "lobby"}
     assert item["messageId"] == {"S": frame["messageId"]}
@@ -200,7 +196,7 @@ def test_retention_sets_the_ttl_attribute_days_after_sending(chat, settings):
     chat.join("A", "lobby", "ana")
     chat.send("A", action="sendAll", roomId="lobby", message="hi")
 
-    [item] = chat.db.scan(TableName="history")["Items"]
+    [item] = chat.history_items("lobby")
     sent_s = timestamp_ms(item["messageId"]["S"]) // 1000
     assert int(item["expiresAt"]["N"]) == sent_s + 30 * 86400
 

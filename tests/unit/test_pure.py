@@ -7,10 +7,11 @@ import pytest
 from roomchat import protocol
 from roomchat.errors import BadRequest, TooLarge, UnknownAction
 from roomchat.settings import Settings, SettingsError
-from roomchat.ulid import is_ulid, new_ulid, timestamp_ms
+from roomchat.ulid import UlidGenerator, is_ulid, timestamp_ms
 
 
 def test_ulids_are_unique_and_sort_by_time_even_within_one_millisecond():
+    new_ulid = UlidGenerator()
     ids = [new_ulid(1_800_000_000_000) for _ in range(1000)] + [new_ulid(1_800_000_000_001)]
 
     assert len(set(ids)) == len(ids)

@@ -301,3 +301,39 @@ class DynamoHistory:
         items = items[:limit]
         items.reverse()
         return Page(messages=items, next_cursor=items[0].message_id if more and items else None)
+
+
+class DynamoRateLimiter:
+    """A fixed one-second window per connection, shared by every Lambda instance.
+
+    One conditional counter item per connection and second, in the history table's
+    ``rate#<connectionId>`` partition (never a room: '#' is not allowed in room ids), expiring
+    a minute later. A request over the limit fails the condition and changes nothing.
+    """
+
+    def __init__(self, client: Any, table: str, per_second: int):
+        self._db = client
+        self._table = table
+        self._per_second = per_second
+
+    def allow(self, connection_id: str, now_ms: int) -> bool:
+        second = now_ms // 1000
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"roomId": _s("rate#" + connection_id), "messageId": _s(str(second))},
+                UpdateExpression="ADD n :one SET expiresAt = :exp",
+                ConditionExpression="attribute_not_exists(n) OR n < :limit",
+                ExpressionAttributeValues={
+                    ":one": _n(1),
+                    ":exp": _n(second + 60),
+                    ":limit": _n(self._per_second),
+                },
+            )
+            return True
+        except ClientError as e:
+            if e.response["Error"]["Code"] == CONDITIONAL_FAILED:
+                return False
+            raise _storage_error("UpdateItem history", e) from e
+        except BotoCoreError as e:
+            raise _storage_error("UpdateItem history", e) from e
