@@ -40,6 +40,9 @@ test: $(STAMP) $(TOOLS_STAMP) ## run the whole test suite (installs what it need
 test-unit: $(STAMP) ## run the fast unit tests only
 	$(PY) -m pytest tests/unit
 
+test-infra: $(STAMP) $(TOOLS_STAMP) ## terraform fmt/validate/test, checkov, apply against the emulator
+	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest tests/infra
+
 lint: $(STAMP) $(TOOLS_STAMP) ## ruff, terraform fmt/validate, checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -1,0 +1,92 @@
+# Least privilege, per function: the DynamoDB actions of the design.md table on the exact table
+# and index ARNs, @connections only for the functions that fan out, SSM parameters only where
+# named, and logs only in the function's own log group. The two unavoidable wildcards are suffixes inside an exact parent:
+# "<log group>:log-stream:*" (Lambda names the streams) and ".../POST/@connections/*"
+# (connection ids are only known at run time).
+
+locals {
+  # Actions DynamoDB needs on a customer-managed key when the caller reads or writes a table.
+  dynamodb_kms_actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+
+  policies = {
+    for key, fn in var.functions : key => {
+      Version = "2012-10-17"
+      Statement = concat(
+        [{
+          Sid      = "OwnLogGroup"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = ["${aws_cloudwatch_log_group.this[key].arn}:log-stream:*"]
+        }],
+        [for statement in fn.dynamodb_statements : {
+          Sid      = statement.sid
+          Effect   = "Allow"
+          Action   = sort(statement.actions)
+          Resource = sort(statement.resources)
+        }],
+        length(fn.parameter_arns) > 0 ? [{
+          Sid      = "ReadParameters"
+          Effect   = "Allow"
+          Action   = ["ssm:GetParameter"]
+          Resource = sort(fn.parameter_arns)
+        }] : [],
+        fn.manage_connections ? [{
+          Sid      = "PostToConnections"
+          Effect   = "Allow"
+          Action   = ["execute-api:ManageConnections"]
+          Resource = [var.manage_connections_arn]
+        }] : [],
+        var.dynamodb_kms_key_arn != null && length(fn.dynamodb_statements) > 0 ? [{
+          Sid      = "TableKeyThroughDynamoDB"
+          Effect   = "Allow"
+          Action   = local.dynamodb_kms_actions
+          Resource = [var.dynamodb_kms_key_arn]
+          Condition = {
+            StringEquals = { "kms:ViaService" = "dynamodb.${data.aws_region.current.name}.amazonaws.com" }
+          }
+        }] : [],
+        # X-Ray has no resource-level permissions: Active tracing needs "*" (opt-in only).
+        var.tracing_mode == "Active" ? [{
+          Sid      = "XRayTraces"
+          Effect   = "Allow"
+          Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+          Resource = ["*"]
+        }] : [],
+      )
+    }
+  }
+}
+
+data "aws_region" "current" {}
+
+resource "aws_iam_role" "this" {
+  for_each = var.functions
+
+  name        = "${var.name_prefix}-${each.key}"
+  description = "Execution role of the ${var.name_prefix}-${each.key} function only."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "lambda.amazonaws.com" }
+    }]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  for_each = var.functions
+
+  name   = "${var.name_prefix}-${each.key}"
+  role   = aws_iam_role.this[each.key].id
+  policy = jsonencode(local.policies[each.key])
+
+  lifecycle {
+    precondition {
+      condition     = !each.value.manage_connections || var.manage_connections_arn != null
+      error_message = "Function ${each.key} fans out (manage_connections) but manage_connections_arn is null."
+    }
+  }
+}

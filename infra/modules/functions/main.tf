@@ -1,0 +1,47 @@
+# One function per WebSocket route, all from the same zip with a different handler
+# (docs/design.md), each with its own log group and its own role.
+
+resource "aws_cloudwatch_log_group" "this" {
+  for_each = var.functions
+
+  # The name Lambda writes to by default, created here so retention and encryption are ours and
+  # the role can be limited to this one group.
+  name              = "/aws/lambda/${var.name_prefix}-${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+
+  tags = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  for_each = var.functions
+
+  function_name = "${var.name_prefix}-${each.key}"
+  description   = each.value.description
+  role          = aws_iam_role.this[each.key].arn
+  handler       = each.value.handler
+  runtime       = var.runtime
+  architectures = [var.architecture]
+  memory_size   = var.memory_size
+  timeout       = var.timeout
+
+  filename = var.zip_path
+  # The zip is built deterministically, so an unchanged source tree keeps this hash and the
+  # plan stays clean.
+  source_code_hash = filebase64sha256(var.zip_path)
+
+  reserved_concurrent_executions = var.reserved_concurrency
+
+  environment {
+    variables = coalesce(each.value.environment, var.environment)
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  tags = var.tags
+
+  # The log group and permissions must exist before the first invocation can log.
+  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}

@@ -1,0 +1,200 @@
+variable "name_prefix" {
+  description = "Prefix of every function, role and log group name: <name_prefix>-<function key>."
+  type        = string
+  default     = "roomchat"
+
+  validation {
+    # 64 characters is the limit for both Lambda function and IAM role names; the longest key
+    # ("disconnect") plus the dash needs 11 of them.
+    condition     = can(regex("^[A-Za-z0-9_-]{1,53}$", var.name_prefix))
+    error_message = "name_prefix must be 1-53 characters of letters, digits, '_' or '-'."
+  }
+}
+
+variable "functions" {
+  description = <<-EOT
+    The functions to create, keyed by name suffix (e.g. "join" -> <name_prefix>-join).
+    handler: Python handler path; description: free text;
+    dynamodb_statements: what the function may call, each {sid, actions, resources} with exact
+    table/index ARNs; manage_connections: whether it may POST to @connections;
+    parameter_arns: SSM parameters it may read (ssm:GetParameter);
+    environment: its own environment instead of the shared one (null = the shared one).
+  EOT
+  type = map(object({
+    handler     = string
+    description = optional(string, "")
+    dynamodb_statements = optional(list(object({
+      sid       = string
+      actions   = list(string)
+      resources = list(string)
+    })), [])
+    manage_connections = optional(bool, false)
+    parameter_arns     = optional(list(string), [])
+    environment        = optional(map(string))
+  }))
+  default = {}
+
+  validation {
+    condition = alltrue(flatten([
+      for fn in values(var.functions) : [
+        for statement in fn.dynamodb_statements : [
+          for action in statement.actions : can(regex("^dynamodb:[A-Z][A-Za-z]+$", action))
+        ]
+      ]
+    ]))
+    error_message = "dynamodb_statements actions must be single dynamodb:<Action> names (no wildcards)."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for fn in values(var.functions) : [
+        for statement in fn.dynamodb_statements : [
+          for resource in statement.resources : can(regex("^arn:aws[a-z-]*:dynamodb:[^*]+$", resource))
+        ]
+      ]
+    ]))
+    error_message = "dynamodb_statements resources must be DynamoDB table or index ARNs without '*'."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for fn in values(var.functions) : [
+        for arn in fn.parameter_arns : can(regex("^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/[^*]+$", arn))
+      ]
+    ]))
+    error_message = "parameter_arns must be SSM parameter ARNs (arn:aws:ssm:<region>:<account>:parameter/<name>) without '*'."
+  }
+}
+
+variable "environment" {
+  description = "Environment variables for every function that has no environment of its own (docs/design.md lists what roomchat reads)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "zip_path" {
+  description = "Path of the deployment zip built by scripts/build_lambda.py (one zip for every function)."
+  type        = string
+  default     = "../build/functions.zip"
+
+  validation {
+    condition     = endswith(var.zip_path, ".zip")
+    error_message = "zip_path must name a .zip file."
+  }
+}
+
+variable "runtime" {
+  description = "Lambda runtime."
+  type        = string
+  default     = "python3.12"
+
+  validation {
+    condition     = contains(["python3.12", "python3.13"], var.runtime)
+    error_message = "runtime must be one of: python3.12, python3.13."
+  }
+}
+
+variable "architecture" {
+  description = "Instruction set of the functions (the code is pure Python, so both work)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be one of: arm64, x86_64."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory of each function in MB (CPU grows with it)."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size must be between 128 and 10240 (MB)."
+  }
+}
+
+variable "timeout" {
+  description = "Timeout of each function in seconds; API Gateway gives up on an integration after 29 s."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 29
+    error_message = "timeout must be between 1 and 29 (seconds)."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions per function; -1 reserves none (the account pool is shared)."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.reserved_concurrency >= -1
+    error_message = "reserved_concurrency must be -1 (unreserved) or 0 and above."
+  }
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing: PassThrough (off unless the caller samples) or Active (adds xray:Put* on '*', which X-Ray requires)."
+  type        = string
+  default     = "PassThrough"
+
+  validation {
+    condition     = contains(["PassThrough", "Active"], var.tracing_mode)
+    error_message = "tracing_mode must be one of: PassThrough, Active."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of each function's CloudWatch log group, in days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "log_kms_key_arn" {
+  description = "KMS key ARN encrypting the log groups (its key policy must allow CloudWatch Logs); null uses CloudWatch's own encryption."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be null or a KMS key ARN (arn:aws:kms:...)."
+  }
+}
+
+variable "dynamodb_kms_key_arn" {
+  description = "The customer-managed KMS key of the tables, if any: functions that touch a table get kms:Decrypt/Encrypt/GenerateDataKey on it through DynamoDB only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dynamodb_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.dynamodb_kms_key_arn))
+    error_message = "dynamodb_kms_key_arn must be null or a KMS key ARN (arn:aws:kms:...)."
+  }
+}
+
+variable "manage_connections_arn" {
+  description = "execute-api ARN the fan-out functions may POST to: <execution_arn>/<stage>/POST/@connections/*. Required when any function has manage_connections."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.manage_connections_arn == null || can(regex("^arn:aws[a-z-]*:execute-api:[^*]+/POST/@connections/\\*$", var.manage_connections_arn))
+    error_message = "manage_connections_arn must be null or arn:aws:execute-api:<region>:<account>:<api id>/<stage>/POST/@connections/*."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource of this module."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,58 @@
+data "aws_region" "current" {}
+
+resource "aws_apigatewayv2_api" "this" {
+  name                       = var.name
+  description                = var.description
+  protocol_type              = "WEBSOCKET"
+  route_selection_expression = "$request.body.action"
+
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_stage" "this" {
+  api_id = aws_apigatewayv2_api.this.id
+  name   = var.stage_name
+  # Every change to routes or integrations is deployed by API Gateway itself, so there is no
+  # aws_apigatewayv2_deployment whose triggers could miss a change.
+  auto_deploy = true
+
+  default_route_settings {
+    throttling_rate_limit    = var.throttling_rate_limit
+    throttling_burst_limit   = var.throttling_burst_limit
+    detailed_metrics_enabled = var.detailed_metrics_enabled
+    logging_level            = var.logging_level
+    # Data trace would log every chat message; never on.
+    data_trace_enabled = false
+  }
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    # One JSON object per request; the variables are the ones API Gateway documents for
+    # WebSocket APIs.
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      connectionId       = "$context.connectionId"
+      eventType          = "$context.eventType"
+      routeKey           = "$context.routeKey"
+      status             = "$context.status"
+      requestTime        = "$context.requestTime"
+      sourceIp           = "$context.identity.sourceIp"
+      error              = "$context.error.message"
+      integrationError   = "$context.integrationErrorMessage"
+      integrationLatency = "$context.integrationLatency"
+    })
+  }
+
+  tags = var.tags
+
+  # With logging on, API Gateway checks the account's CloudWatch role when the stage is created.
+  depends_on = [aws_api_gateway_account.this]
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  name              = "/aws/apigateway/${var.name}/${var.stage_name}/access"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+
+  tags = var.tags
+}

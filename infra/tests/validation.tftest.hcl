@@ -1,0 +1,118 @@
+# Variable validation: each bad value is refused at plan time with a message naming the allowed
+# values. Mock provider: nothing is created anywhere.
+
+mock_provider "aws" {}
+
+run "runtime_must_be_a_supported_python" {
+  command = plan
+  variables {
+    lambda_runtime = "python3.9"
+  }
+  expect_failures = [var.lambda_runtime]
+}
+
+run "architecture_must_be_known" {
+  command = plan
+  variables {
+    lambda_architecture = "i386"
+  }
+  expect_failures = [var.lambda_architecture]
+}
+
+run "timeout_must_fit_api_gateway" {
+  command = plan
+  variables {
+    lambda_timeout = 30
+  }
+  expect_failures = [var.lambda_timeout]
+}
+
+run "tracing_mode_must_be_known" {
+  command = plan
+  variables {
+    lambda_tracing_mode = "On"
+  }
+  expect_failures = [var.lambda_tracing_mode]
+}
+
+run "log_retention_must_be_a_cloudwatch_value" {
+  command = plan
+  variables {
+    log_retention_days = 10
+  }
+  expect_failures = [var.log_retention_days]
+}
+
+run "stage_logging_level_must_be_known" {
+  command = plan
+  variables {
+    stage_logging_level = "DEBUG"
+  }
+  expect_failures = [var.stage_logging_level]
+}
+
+run "log_level_must_be_known" {
+  command = plan
+  variables {
+    log_level = "TRACE"
+  }
+  expect_failures = [var.log_level]
+}
+
+run "name_prefix_must_be_lower_case" {
+  command = plan
+  variables {
+    name_prefix = "Room_Chat"
+  }
+  expect_failures = [var.name_prefix]
+}
+
+run "burst_limit_must_fit_the_account" {
+  command = plan
+  variables {
+    throttling_burst_limit = 6000
+  }
+  expect_failures = [var.throttling_burst_limit]
+}
+
+run "kms_key_must_be_an_arn" {
+  command = plan
+  variables {
+    tables_kms_key_arn = "alias/roomchat"
+  }
+  expect_failures = [var.tables_kms_key_arn]
+}
+
+run "custom_domain_must_be_a_host_name" {
+  command = plan
+  variables {
+    custom_domain_name = "https://chat.example.com"
+  }
+  expect_failures = [var.custom_domain_name]
+}
+
+run "history_retention_must_be_whole_days" {
+  command = plan
+  variables {
+    history_retention_days = 1.5
+  }
+  expect_failures = [var.history_retention_days]
+}
+
+run "auth_needs_a_secret" {
+  command = plan
+  variables {
+    auth_enabled = true
+  }
+  expect_failures = [var.auth_enabled]
+}
+
+run "auth_takes_one_secret_source_only" {
+  command = plan
+  variables {
+    auth_enabled               = true
+    auth_secret_parameter_name = "/roomchat/auth-secret"
+    auth_secret                = "0123456789abcdef0123"
+  }
+  expect_failures = [var.auth_enabled]
+}

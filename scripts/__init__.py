@@ -1,0 +1,1 @@
+"""Developer and operator scripts; importable as `scripts.<name>` (pytest has `.` on its path)."""

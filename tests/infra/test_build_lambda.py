@@ -1,0 +1,83 @@
+"""scripts/build_lambda.py: the same source always gives the same zip, byte for byte."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from scripts import build_lambda
+
+pytestmark = pytest.mark.infra
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    """A copy of functions/roomchat plus the junk a working tree collects."""
+    copy = tmp_path / "src" / "roomchat"
+    shutil.copytree(
+        build_lambda.SOURCE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
+    (copy / "__pycache__").mkdir()
+    (copy / "__pycache__" / "handlers.cpython-312.pyc").write_bytes(b"\0junk")
+    (copy / ".hidden").mkdir()
+    (copy / ".hidden" / "x.py").write_text("secret = 1\n")
+    (copy / "notes.txt").write_text("not code\n")
+    return copy
+
+
+def test_two_builds_are_byte_identical(source: Path, tmp_path: Path) -> None:
+    first, first_hash = build_lambda.build(tmp_path / "a.zip", source)
+    second, second_hash = build_lambda.build(tmp_path / "b.zip", source)
+    assert first.read_bytes() == second.read_bytes()
+    assert first_hash == second_hash
+
+
+def test_touching_a_file_changes_nothing(source: Path, tmp_path: Path) -> None:
+    before = build_lambda.zip_bytes(source)
+    handlers = source / "handlers.py"
+    os.utime(handlers, (1_900_000_000, 1_900_000_000))
+    handlers.chmod(0o755)
+    assert build_lambda.zip_bytes(source) == before
+
+
+def test_changing_code_changes_the_hash(source: Path, tmp_path: Path) -> None:
+    _, before = build_lambda.build(tmp_path / "a.zip", source)
+    with (source / "handlers.py").open("a") as handle:
+        handle.write("\n# changed\n")
+    _, after = build_lambda.build(tmp_path / "a.zip", source)
+    assert before != after
+
+
+def test_zip_holds_only_the_package_sources_sorted_with_fixed_metadata(source: Path) -> None:
+    path = source.parent / "out.zip"
+    build_lambda.build(path, source)
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+    names = [info.filename for info in infos]
+    assert names == sorted(names)
+    assert all(name.startswith("roomchat/") and name.endswith(".py") for name in names)
+    assert "roomchat/__init__.py" in names and "roomchat/handlers.py" in names
+    assert not any("__pycache__" in name or "/." in name for name in names)
+    for info in infos:
+        assert info.date_time == (1980, 1, 1, 0, 0, 0)
+        assert info.external_attr >> 16 == 0o100644
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_hash_is_base64_sha256_as_terraform_computes_it(source: Path, tmp_path: Path) -> None:
+    path, digest = build_lambda.build(tmp_path / "a.zip", source)
+    assert digest == base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
+
+
+def test_cli_prints_path_and_hash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "cli.zip"
+    assert build_lambda.main(["--out", str(out)]) == 0
+    path, digest = capsys.readouterr().out.split()
+    assert Path(path) == out.resolve()
+    assert digest == build_lambda.b64sha256(out.read_bytes())
