@@ -97,15 +97,18 @@ def _message_route(
 
     def handler(event: Json, context: Any) -> Json:
         _bind(event, context, action)
-        client_msg_id = None
+        client_msg_id = room_id = None
         try:
             frame = protocol.parse_body(_body(event))
             if isinstance(frame.get("roomId"), str):
-                logs.extend(roomId=frame["roomId"][:64])
+                room_id = frame["roomId"]
+                logs.extend(roomId=room_id[:64])
             if isinstance(frame.get("clientMsgId"), str):
                 client_msg_id = frame["clientMsgId"][:64]
             return _reply(200, run(_service(event), _caller(event), frame))
         except ChatError as e:
+            if e.room_id is None and room_id is not None and protocol.ROOM_ID_RE.match(room_id):
+                e.room_id = room_id  # a well-formed room the request named, e.g. a bad limit
             logs.info("refused", code=e.code, detail=e.message)
             return _reply(e.status, protocol.error_frame(e, action, client_msg_id))
         except Exception as e:

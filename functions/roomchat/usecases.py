@@ -151,6 +151,10 @@ class ChatService:
         )
         if existing is None or existing.name != name:
             others = [m.connection_id for m in members if m.connection_id != caller.connection_id]
+            if existing is not None:
+                # A re-join under a new name: the old name leaves, so member lists stay right.
+                old = protocol.presence_frame("leave", req.room_id, existing.name)
+                self._broadcast(old, others)
             self._broadcast(protocol.presence_frame("join", req.room_id, name), others)
         return protocol.joined_frame(req.room_id, name, len(members), recent)
 

@@ -82,6 +82,14 @@ def test_bad_frame_gets_its_error_code_and_writes_nothing(member, body, code, ac
     assert member.sender.take("A") == []
 
 
+def test_error_names_the_room_when_the_request_named_a_valid_one(member):
+    reply = member.send("A", action="history", roomId="lobby", limit=500)
+    assert reply["code"] == "bad_request" and reply["roomId"] == "lobby"
+
+    reply = member.send("A", action="history", roomId="not valid!", limit=5)
+    assert reply["code"] == "bad_request" and "roomId" not in reply
+
+
 def test_oversize_message_is_too_large_and_writes_nothing(member):
     before = member.items()
     big = "é" * (member.settings.max_message_bytes // 2 + 1)  # 2 UTF-8 bytes each

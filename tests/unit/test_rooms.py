@@ -56,6 +56,20 @@ def test_rejoin_does_not_announce_again(chat):
     assert chat.sender.take("A") == []
 
 
+def test_rejoin_under_a_new_name_announces_old_leaving_and_new_joining(chat):
+    chat.join("A", "lobby", "ana")
+    chat.join("B", "lobby", "bob")
+    chat.sender.take("A")
+
+    chat.join("B", "lobby", "robert")
+
+    assert chat.sender.take("A") == [
+        {"type": "presence", "event": "leave", "roomId": "lobby", "name": "bob"},
+        {"type": "presence", "event": "join", "roomId": "lobby", "name": "robert"},
+    ]
+    assert chat.send("A", action="members", roomId="lobby")["members"] == ["ana", "robert"]
+
+
 def test_name_from_connect_query_is_the_default_for_join(chat):
     assert chat.connect("A", name="ana")["statusCode"] == 200
 
