@@ -10,12 +10,15 @@ TOOLS_VENV ?= .venv-tools
 STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 
+# Debian's Chromium for tests/browser (Playwright cannot download its own browser offline).
+CHROMIUM ?= /usr/bin/chromium
+
 ROOM ?= lobby
 NAME ?= $(USER)
 LIMIT ?= 20
 BEFORE ?=
 
-.PHONY: help venv test test-unit test-infra lint fmt build run chat history plan deploy destroy bench clean
+.PHONY: help venv browser test test-unit test-infra test-browser lint fmt build run chat history plan deploy destroy bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,7 +37,17 @@ $(TOOLS_STAMP):
 
 venv: $(STAMP) ## create .venv and install what the project needs
 
-test: $(STAMP) $(TOOLS_STAMP) ## run the whole test suite (installs what it needs first)
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "note: $(CHROMIUM) is missing and installing it needs root and apt-get;" \
+		     "the browser tests will be skipped (sudo make browser installs it)"; \
+	fi
+
+browser: $(CHROMIUM) ## install Chromium for the browser tests (Debian, as root)
+
+test: $(STAMP) $(TOOLS_STAMP) $(CHROMIUM) ## run the whole test suite (installs what it needs first)
 	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest
 
 test-unit: $(STAMP) ## run the fast unit tests only
@@ -42,6 +55,9 @@ test-unit: $(STAMP) ## run the fast unit tests only
 
 test-infra: $(STAMP) $(TOOLS_STAMP) ## terraform fmt/validate/test, checkov, apply against the emulator
 	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest tests/infra
+
+test-browser: $(STAMP) $(CHROMIUM) ## the web client in headless Chromium on a fresh local stack
+	$(PY) -m pytest tests/browser
 
 lint: $(STAMP) $(TOOLS_STAMP) ## ruff, terraform fmt/validate, checkov
 	$(VENV)/bin/ruff check .
@@ -59,8 +75,8 @@ build: $(STAMP) ## build the Lambda zip deterministically (build/functions.zip)
 run: $(STAMP) ## the whole chat on this machine: emulator + terraform apply + local gateway
 	$(PY) -m scripts.devstack
 
-chat: $(STAMP) ## terminal chat client: make chat ROOM=lobby NAME=ana [URL=ws://...]
-	$(PY) scripts/chat.py --room '$(ROOM)' --name '$(NAME)' $(if $(URL),--url '$(URL)')
+chat: $(STAMP) ## terminal chat client: make chat ROOM=lobby NAME=ana [URL=ws://...] [TOKEN=...]
+	$(PY) scripts/chat.py --room '$(ROOM)' --name '$(NAME)' $(if $(URL),--url '$(URL)') $(if $(TOKEN),--token '$(TOKEN)')
 
 history: $(STAMP) ## a room's history: make history ROOM=lobby [LIMIT=20] [BEFORE=<messageId>]
 	$(PY) scripts/history.py --room '$(ROOM)' --limit '$(LIMIT)' $(if $(BEFORE),--before '$(BEFORE)')

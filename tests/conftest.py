@@ -1,5 +1,7 @@
 import pytest
 
+from tests.stack import stack  # noqa: F401  (the local stack, shared by every folder)
+
 
 @pytest.fixture(autouse=True)
 def aws_credentials(monkeypatch):

@@ -1,0 +1,292 @@
+"""`make run`: the whole chat on this machine, in one process tree that Ctrl-C stops.
+
+1. a moto server on loopback (scripts/emulator.py, a thread of this process);
+2. the deployment zip (scripts/build_lambda.py) and `terraform init` + `apply` of infra/ against
+   the emulator (scripts/tf.py), with fresh local state under .local/devstack/ on every run, since
+   the emulator starts empty every run;
+3. the local gateway (gateway.py), built from what Terraform deployed: routes, integrations,
+   route responses and functions read back from the emulator, code checked against CodeSha256.
+
+While it runs, `.local/stack.json` says where everything is (scripts/history.py, scripts/chat.py
+and the tests read it). Settings come from the environment:
+
+  ROOMCHAT_PORT=8080            gateway port (WebSocket, @connections and web client)
+  ROOMCHAT_EMULATOR_PORT=5000   moto server port (0: any free port)
+  ROOMCHAT_HOST=127.0.0.1       address both listen on
+  ROOMCHAT_IDLE_TIMEOUT=600     seconds without a client frame before the gateway closes
+  ROOMCHAT_MAX_CONNECTION=7200  seconds a connection may last
+  ROOMCHAT_LAMBDA_CONCURRENCY=2 concurrent invocations (worker processes) per function at most
+  ROOMCHAT_WORKER_IDLE=60       seconds before extra idle workers stop (one per function stays)
+  ROOMCHAT_PREWARM=0            1: start one worker per function up front (no cold starts)
+  ROOMCHAT_LOCAL_DIR=.local     where state, the zip, logs and stack.json go
+  ROOMCHAT_TF_VARS='{...}'      extra Terraform variables as JSON, e.g. the token authorizer:
+                                '{"auth_enabled": true, "auth_secret": "a-dev-secret-of-16+chars"}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_LOCAL_DIR = REPO_ROOT / ".local"
+WEB_DIR = REPO_ROOT / "web"
+
+log = logging.getLogger("devstack")
+
+
+class StackError(RuntimeError):
+    """Something the user can fix (a busy port, a failed apply); printed without a traceback."""
+
+
+def local_dir() -> Path:
+    return Path(os.environ.get("ROOMCHAT_LOCAL_DIR") or DEFAULT_LOCAL_DIR).resolve()
+
+
+def stack_file(base: Path | None = None) -> Path:
+    return (base or local_dir()) / "stack.json"
+
+
+def _ensure_port_free(host: str, port: int, variable: str) -> None:
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Servers set SO_REUSEADDR, so connections of a previous run in TIME_WAIT are no obstacle.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise StackError(
+                f"port {port} on {host} is in use ({exc.strerror}); stop what uses it "
+                f"or choose another with {variable}=<port>"
+            ) from None
+
+
+@contextlib.contextmanager
+def _single_instance(base: Path) -> Iterator[None]:
+    """One local stack per local dir: they would share Terraform state and stack.json."""
+    base.mkdir(parents=True, exist_ok=True)
+    lock_path = base / "devstack.lock"
+    with lock_path.open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StackError(
+                f"a local stack is already running with {base} (see {stack_file(base)}); "
+                "stop it first, or set ROOMCHAT_LOCAL_DIR to another folder"
+            ) from None
+        lock.write(str(os.getpid()))
+        lock.flush()
+        yield
+
+
+def _terraform_variables(zip_path: Path) -> dict[str, Any]:
+    raw = os.environ.get("ROOMCHAT_TF_VARS", "").strip()
+    try:
+        extra = json.loads(raw) if raw else {}
+    except ValueError as exc:
+        raise StackError(f"ROOMCHAT_TF_VARS is not JSON: {exc}") from None
+    if not isinstance(extra, dict):
+        raise StackError("ROOMCHAT_TF_VARS must be a JSON object of Terraform variables")
+    return {**extra, "lambda_zip_path": str(zip_path)}
+
+
+def _terraform_apply(emu: Any, zip_path: Path, work: Path, echo: bool) -> dict[str, Any]:
+    from scripts import tf
+
+    state = work / "terraform.tfstate"
+    # The emulator is new and empty on every run, so yesterday's state describes nothing.
+    for stale in (state, work / "terraform.tfstate.backup"):
+        stale.unlink(missing_ok=True)
+    stack = tf.Stack(work / "terraform", env=emu.environ(), state_path=state, echo=echo)
+    try:
+        started = time.monotonic()
+        log.info("terraform init")
+        stack.init()
+        log.info("terraform apply (against the emulator)")
+        stack.apply(_terraform_variables(zip_path))
+        outputs = stack.outputs()
+        log.info("terraform done in %.1f s", time.monotonic() - started)
+        return outputs
+    except tf.TerraformError as exc:
+        raise StackError(f"terraform failed:\n{exc}") from None
+
+
+def _write_stack_file(path: Path, info: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(info, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def _banner(info: dict[str, Any], ready_s: float, has_web: bool) -> str:
+    web = info["http_url"] + "/" if has_web else "(no web client yet: web/index.html is missing)"
+    return "\n".join(
+        [
+            "",
+            f"roomchat local stack ready in {ready_s:.1f} s",
+            f"  WebSocket    {info['websocket_url']}",
+            f"  web client   {web}",
+            f"  @connections {info['callback_url']}/@connections/{{connectionId}}",
+            f"  emulator     {info['emulator_endpoint']} (moto; tables "
+            f"{info['rooms_table']}, {info['history_table']})",
+            "  chat         make chat ROOM=lobby NAME=ana   (finds this stack by its state file)",
+            "  history      make history ROOM=lobby   (or scripts/history.py --room lobby --json)",
+            f"  state        {info['stack_file']}",
+            "Ctrl-C stops everything.",
+            "",
+        ]
+    )
+
+
+async def _serve(
+    api: Any,
+    code: Any,
+    emu: Any,
+    outputs: dict[str, Any],
+    started: float,
+    base: Path,
+    lambda_logs: bool,
+) -> None:
+    from scripts.devstack.gateway import Gateway, GatewaySettings, default_log_sink
+
+    settings = GatewaySettings.from_env(web_dir=WEB_DIR)
+    sink = default_log_sink if lambda_logs else (lambda fn, line: None)
+    gateway = Gateway(
+        api, code, settings, emulator_endpoint=emu.endpoint, region=emu.region, log_sink=sink
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals_seen = 0
+
+    def on_signal(signum: int) -> None:
+        nonlocal signals_seen
+        signals_seen += 1
+        if signals_seen > 1:
+            print("\nforced exit", file=sys.stderr, flush=True)
+            os._exit(130)  # workers die with us (PR_SET_PDEATHSIG and closed pipes)
+        log.info("stopping (%s)", signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        await gateway.start()
+    except OSError as exc:
+        raise StackError(
+            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
+            "choose another port with ROOMCHAT_PORT=<port>"
+        ) from None
+    if os.environ.get("ROOMCHAT_PREWARM", "") not in ("", "0"):
+        await gateway.prewarm()
+    path = stack_file(base)
+    info = {
+        "pid": os.getpid(),
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "websocket_url": gateway.websocket_url,
+        "http_url": gateway.http_url,
+        "callback_url": gateway.callback_url,
+        "api_id": api.api_id,
+        "stage": api.stage,
+        "emulator_endpoint": emu.endpoint,
+        "region": emu.region,
+        "rooms_table": outputs.get("rooms_table_name"),
+        "history_table": outputs.get("history_table_name"),
+        "stack_file": str(path),
+        "outputs": outputs,
+    }
+    try:
+        _write_stack_file(path, info)
+        print(_banner(info, time.monotonic() - started, (WEB_DIR / "index.html").is_file()))
+        sys.stdout.flush()
+        await stop.wait()
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        await gateway.stop()
+        log.info("gateway stopped")
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
+    from scripts import build_lambda, emulator
+    from scripts.devstack.apimodel import emulator_clients, load_api
+    from scripts.devstack.runtime import CodeStore
+
+    started = time.monotonic()
+    host = os.environ.get("ROOMCHAT_HOST", "127.0.0.1")
+    port = int(os.environ.get("ROOMCHAT_PORT") or 8080)
+    emulator_port = int(os.environ.get("ROOMCHAT_EMULATOR_PORT") or 5000)
+    base = local_dir()
+    work = base / "devstack"
+    work.mkdir(parents=True, exist_ok=True)
+    with _single_instance(base):
+        _ensure_port_free(host, port, "ROOMCHAT_PORT")
+        _ensure_port_free(host, emulator_port, "ROOMCHAT_EMULATOR_PORT")
+        zip_path, digest = build_lambda.build(work / "functions.zip")
+        log.info("built %s (%s)", zip_path, digest)
+        with emulator.running(port=emulator_port or None, host=host) as emu:
+            log.info("emulator listening on %s", emu.endpoint)
+            outputs = _terraform_apply(emu, zip_path, work, terraform_echo)
+            apigw, lam = emulator_clients(emu.endpoint, emu.region)
+            api = load_api(
+                apigw, lam, api_id=outputs.get("api_id"), stage=outputs.get("stage_name")
+            )
+            log.info(
+                "API %s stage %s: routes %s",
+                api.api_id,
+                api.stage,
+                ", ".join(sorted(api.routes)),
+            )
+            code = CodeStore([zip_path])
+            try:
+                asyncio.run(_serve(api, code, emu, outputs, started, base, lambda_logs))
+            finally:
+                code.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.devstack",
+        description="Run roomchat locally: emulator + terraform apply + WebSocket gateway.",
+        epilog="Ports and limits come from ROOMCHAT_* variables: see scripts/devstack/stack.py.",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show terraform's output")
+    parser.add_argument(
+        "--quiet", action="store_true", help="hide the functions' logs (shown by default)"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(name)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("werkzeug", "botocore", "urllib3", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Until the event loop takes over, SIGTERM unwinds like Ctrl-C so everything is cleaned up.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGHUP, _raise_interrupt)
+    try:
+        run_stack(terraform_echo=args.verbose, lambda_logs=not args.quiet)
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0

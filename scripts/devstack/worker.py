@@ -1,0 +1,237 @@
+"""One Lambda execution environment: runs one function's handler, warm across invocations.
+
+Started by the gateway as ``python -I worker.py <task_root> <handler>`` with the function's
+environment. ``-I`` keeps the current directory and PYTHON* variables out of ``sys.path`` and this
+file imports nothing from the project, so the handler sees only the deployment package (extracted
+to ``task_root``), the standard library and the runtime's site-packages (boto3), as on Lambda.
+
+Wire protocol on the original stdin/stdout (each message: 4-byte big-endian length + JSON):
+  out, once: {"id": 0, "ok": true} when the handler imported (init), or {"id": 0, "ok": false,
+       "error": {...}} and exit
+  in:  {"id": n, "event": {...}, "context": {"aws_request_id", "deadline_ms", ...}}
+  out: {"id": n, "ok": true, "result": ...} or {"id": n, "ok": false, "error": {...}}
+Whatever the handler prints goes to stderr, which the gateway shows as the function's log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.abc
+import importlib.machinery
+import json
+import os
+import signal
+import struct
+import sys
+import time
+import traceback
+from typing import Any, BinaryIO
+
+_HEADER = struct.Struct(">I")
+
+# What Lambda's Python runtimes provide besides the standard library; anything else the handler
+# imports must be in the deployment package.
+LAMBDA_PROVIDED = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six", "awslambdaric"}
+)
+
+
+class LambdaContext:
+    """The attributes and method of the Python runtime's context object."""
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        self.function_name: str = info["function_name"]
+        self.function_version: str = info.get("function_version", "$LATEST")
+        self.invoked_function_arn: str = info["invoked_function_arn"]
+        self.memory_limit_in_mb: int = int(info["memory_limit_in_mb"])
+        self.aws_request_id: str = info["aws_request_id"]
+        self.log_group_name: str = info["log_group_name"]
+        self.log_stream_name: str = info["log_stream_name"]
+        self.identity = None
+        self.client_context = None
+        self._deadline_ms: int = int(info["deadline_ms"])
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self._deadline_ms - int(time.time() * 1000))
+
+    def __repr__(self) -> str:
+        return f"LambdaContext({self.function_name!r}, aws_request_id={self.aws_request_id!r})"
+
+
+def _read_exact(stream: BinaryIO, size: int) -> bytes | None:
+    chunks, missing = [], size
+    while missing:
+        chunk = stream.read(missing)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_message(stream: BinaryIO) -> dict[str, Any] | None:
+    header = _read_exact(stream, _HEADER.size)
+    if header is None:
+        return None
+    (size,) = _HEADER.unpack(header)
+    payload = _read_exact(stream, size)
+    return None if payload is None else json.loads(payload)
+
+
+def _write_message(stream: BinaryIO, message: dict[str, Any]) -> None:
+    payload = json.dumps(message).encode()
+    stream.write(_HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def _error(error_type: str, exc: BaseException) -> dict[str, Any]:
+    return {
+        "errorType": error_type,
+        "errorMessage": str(exc),
+        "stackTrace": traceback.format_exception(exc),
+    }
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when the gateway dies, even mid-invocation."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _isolate_sys_path(task_root: str) -> None:
+    """Keep only the task root, the standard library and the runtime's site-packages.
+
+    An editable install of the project adds its source folder through a .pth file; a module missing
+    from the zip must fail here as it would on Lambda, not be found in the working tree.
+    """
+    prefixes = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
+    kept = [p for p in sys.path if p and p.startswith(prefixes) and not p.startswith(task_root)]
+    sys.path[:] = [task_root, *kept]
+
+
+class RuntimeOnlyFinder(importlib.abc.MetaPathFinder):
+    """Refuses imports, made by the deployment package's own code, of modules that only this
+    machine's site-packages has (Lambda would not have them either). boto3 and botocore's own
+    imports are left alone."""
+
+    def __init__(self, task_root: str) -> None:
+        self.task_root = task_root + os.sep
+        self.site_dirs = [p for p in sys.path if p.endswith("site-packages")]
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if path is not None or fullname in LAMBDA_PROVIDED or fullname in sys.builtin_module_names:
+            return None
+        if importlib.machinery.PathFinder.find_spec(fullname, self.site_dirs) is None:
+            return None  # the standard library or the package itself: nothing to say
+        others = [p for p in sys.path if p not in self.site_dirs]
+        if importlib.machinery.PathFinder.find_spec(fullname, others) is not None:
+            return None
+        if self._imported_by_package():
+            raise ModuleNotFoundError(
+                f"No module named '{fullname}': it is not in the deployment package, and "
+                "Lambda's Python runtime provides only boto3, botocore and their dependencies",
+                name=fullname,
+            )
+        return None
+
+    def _imported_by_package(self) -> bool:
+        frame = sys._getframe(2)
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if not filename.startswith("<frozen") and filename != __file__:
+                return os.path.realpath(filename).startswith(self.task_root)
+            frame = frame.f_back
+        return False
+
+
+class Runtime:
+    def __init__(self, task_root: str, handler: str) -> None:
+        self.task_root = os.path.realpath(task_root)
+        self.handler_name = handler
+        self.handler: Any = None
+
+    def load(self) -> Any:
+        """Import the handler (the init phase); retried on the next invocation after a failure."""
+        if self.handler is not None:
+            return self.handler
+        module_name, _, function_name = self.handler_name.rpartition(".")
+        if not module_name:
+            raise ValueError(f"Bad handler '{self.handler_name}': expected module.function")
+        module = importlib.import_module(module_name)
+        source = os.path.realpath(getattr(module, "__file__", "") or "")
+        if not source.startswith(self.task_root + os.sep):
+            raise ImportError(
+                f"{module_name} was imported from {source}, not from the deployment package"
+            )
+        handler = getattr(module, function_name, None)
+        if not callable(handler):
+            raise AttributeError(f"Handler '{function_name}' missing on module '{module_name}'")
+        self.handler = handler
+        return handler
+
+    def invoke(self, message: dict[str, Any]) -> dict[str, Any]:
+        request_id = message["context"]["aws_request_id"]
+        started = time.monotonic()
+        try:
+            try:
+                handler = self.load()
+            except Exception as exc:
+                return {"ok": False, "error": _error("Runtime.ImportModuleError", exc)}
+            try:
+                result = handler(message["event"], LambdaContext(message["context"]))
+            except Exception as exc:
+                traceback.print_exc()
+                return {"ok": False, "error": _error(type(exc).__name__, exc)}
+            try:
+                json.dumps(result)
+            except (TypeError, ValueError) as exc:
+                return {"ok": False, "error": _error("Runtime.MarshalError", exc)}
+            return {"ok": True, "result": result}
+        finally:
+            elapsed = (time.monotonic() - started) * 1000
+            print(f"REPORT RequestId: {request_id} Duration: {elapsed:.2f} ms", file=sys.stderr)
+
+
+def main(argv: list[str]) -> int:
+    task_root, handler = argv[1], argv[2]
+    # Ctrl-C in the terminal reaches the whole process group; the gateway decides when we stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    # Keep the protocol streams for ourselves; the handler's prints and logs go to stderr.
+    ipc_in = os.fdopen(os.dup(0), "rb", buffering=0)
+    ipc_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    _isolate_sys_path(os.path.realpath(task_root))
+    sys.meta_path.insert(0, RuntimeOnlyFinder(os.path.realpath(task_root)))
+    os.chdir(task_root)
+    runtime = Runtime(task_root, handler)
+    # The init phase: import the handler before the first event, as Lambda does, and say how it
+    # went. A failed init ends this environment; the next invocation starts a new one.
+    try:
+        runtime.load()
+    except Exception as exc:
+        traceback.print_exc()
+        _write_message(
+            ipc_out, {"id": 0, "ok": False, "error": _error("Runtime.ImportModuleError", exc)}
+        )
+        return 1
+    _write_message(ipc_out, {"id": 0, "ok": True})
+    while True:
+        message = _read_message(ipc_in)
+        if message is None:  # the gateway closed the pipe: this environment is retired
+            return 0
+        reply = runtime.invoke(message)
+        reply["id"] = message["id"]
+        _write_message(ipc_out, reply)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

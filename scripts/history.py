@@ -1,0 +1,224 @@
+"""A room's history, read straight from the history table.
+
+    python scripts/history.py --room lobby [--limit 20] [--before <messageId>] [--json]
+
+Queries the newest `limit` messages (before `--before`, a messageId cursor) and prints them oldest
+to newest, with the cursor for the page before. Where the table is:
+- by default the running local stack (`make run`), from `.local/stack.json`;
+- `--deployed`: the stack `make deploy` applied, from `terraform output -json` (scripts/tf.py),
+  with your usual AWS credentials;
+- or `--table NAME [--endpoint-url URL] [--region R]` explicitly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import urllib.request
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # `python scripts/history.py` puts scripts/ first, not the repo
+    sys.path.insert(0, str(REPO_ROOT))
+
+
+class HistoryError(RuntimeError):
+    """Printed as `error: ...` with exit status 1."""
+
+
+def local_dir() -> Path:
+    return Path(os.environ.get("ROOMCHAT_LOCAL_DIR") or REPO_ROOT / ".local")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def local_target() -> dict[str, Any]:
+    """Table, endpoint and region of the running local stack."""
+    path = local_dir() / "stack.json"
+    hint = "start it with `make run` (or use --deployed for the stack `make deploy` created)"
+    try:
+        info = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise HistoryError(f"the local stack is not running (no {path}); {hint}") from None
+    except ValueError as exc:
+        raise HistoryError(f"{path} is unreadable ({exc}); {hint}") from None
+    if not _pid_alive(int(info.get("pid", 0))):
+        raise HistoryError(
+            f"the local stack is not running (pid {info.get('pid')} is gone); {hint}"
+        )
+    endpoint = info["emulator_endpoint"]
+    try:
+        urllib.request.urlopen(endpoint + "/moto-api/", timeout=3).close()
+    except OSError as exc:
+        raise HistoryError(
+            f"the local stack's emulator at {endpoint} does not answer ({exc})"
+        ) from None
+    return {
+        "table": info["history_table"],
+        "endpoint_url": endpoint,
+        "region": info.get("region", "us-east-1"),
+        "local": True,
+    }
+
+
+def deployed_target(workdir: Path | None) -> dict[str, Any]:
+    """Table and region from the deployed stack's Terraform outputs."""
+    from scripts import tf
+
+    workdir = workdir or _deploy_workdir()
+    if not (workdir / "terraform.tfstate").exists() and not (workdir / ".terraform").exists():
+        raise HistoryError(
+            f"no deployed stack found in {workdir}: deploy with `make deploy` first, "
+            "or pass --tf-workdir / --table"
+        )
+    try:
+        outputs = tf.Stack(workdir).outputs()
+    except (tf.TerraformError, FileNotFoundError) as exc:
+        raise HistoryError(f"cannot read terraform outputs from {workdir}: {exc}") from None
+    table = outputs.get("history_table_name")
+    if not table:
+        raise HistoryError(f"terraform outputs in {workdir} have no history_table_name")
+    arn = str(outputs.get("history_table_arn", ""))
+    region = arn.split(":")[3] if arn.count(":") >= 5 else None
+    return {"table": table, "endpoint_url": None, "region": region, "local": False}
+
+
+def _deploy_workdir() -> Path:
+    """Where `make deploy` keeps its Terraform working copy (scripts/deploy.py decides)."""
+    with contextlib.suppress(ImportError, AttributeError):
+        from scripts import deploy  # type: ignore[attr-defined]
+
+        return Path(deploy.WORKDIR)
+    return local_dir() / "deploy"
+
+
+def query(
+    target: dict[str, Any], room: str, limit: int, before: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The page of `limit` messages before `before` (or the newest), oldest first, and the cursor
+    for the page before it (None when there is none)."""
+    import boto3
+    from boto3.dynamodb.conditions import Key
+
+    kwargs: dict[str, Any] = {}
+    if target.get("region"):
+        kwargs["region_name"] = target["region"]
+    if target.get("local"):
+        kwargs.update(aws_access_key_id="testing", aws_secret_access_key="testing")
+    if target.get("endpoint_url"):
+        kwargs["endpoint_url"] = target["endpoint_url"]
+    table = boto3.resource("dynamodb", **kwargs).Table(target["table"])
+    condition = Key("roomId").eq(room)
+    if before:
+        condition = condition & Key("messageId").lt(before)
+    # One item more than asked tells whether an older page exists.
+    response = table.query(
+        KeyConditionExpression=condition, ScanIndexForward=False, Limit=limit + 1
+    )
+    newest_first = response.get("Items", [])
+    more = len(newest_first) > limit
+    messages = [_plain(item) for item in reversed(newest_first[:limit])]
+    return messages, (messages[0]["messageId"] if more else None)
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item as JSON-friendly values (numbers come back as Decimal)."""
+    out: dict[str, Any] = {}
+    for key, value in item.items():
+        if isinstance(value, Decimal):
+            value = int(value) if value == value.to_integral_value() else float(value)
+        out[key] = value
+    return out
+
+
+def _local_time(iso: str) -> str:
+    with contextlib.suppress(ValueError):
+        dt = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
+        return dt.strftime("%Y-%m-%d %H:%M:%S")
+    return iso
+
+
+def render_table(room: str, messages: list[dict[str, Any]], cursor: str | None) -> str:
+    if not messages:
+        return f"no messages in {room}"
+    rows = [
+        (_local_time(str(m.get("sentAt", ""))), str(m.get("sender", "")), str(m.get("message", "")))
+        for m in messages
+    ]
+    width_time = max(len("sent"), *(len(r[0]) for r in rows))
+    width_sender = max(len("sender"), *(len(r[1]) for r in rows))
+    lines = [
+        f"{'sent':<{width_time}}  {'sender':<{width_sender}}  message",
+        f"{'-' * width_time}  {'-' * width_sender}  {'-' * 7}",
+    ]
+    for sent, sender, text in rows:
+        text = text.replace("\n", "\n" + " " * (width_time + width_sender + 4))
+        lines.append(f"{sent:<{width_time}}  {sender:<{width_sender}}  {text}")
+    count = f"{len(messages)} message{'' if len(messages) == 1 else 's'}"
+    lines.append(f"({count} in {room}, oldest first)")
+    if cursor:
+        lines.append(f"older: make history ROOM={room} BEFORE={cursor}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Print a room's history from the history table.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
+    parser.add_argument("--room", required=True, help="room id, e.g. lobby")
+    parser.add_argument("--limit", type=int, default=20, help="messages per page, 1-100 (20)")
+    parser.add_argument("--before", default="", help="messageId cursor: only older messages")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--deployed", action="store_true", help="the stack `make deploy` created")
+    where.add_argument("--table", default="", help="history table name (with --endpoint-url...)")
+    parser.add_argument("--endpoint-url", default="", help="with --table: DynamoDB endpoint")
+    parser.add_argument("--region", default="", help="with --table: AWS region")
+    parser.add_argument("--tf-workdir", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not 1 <= args.limit <= 100:
+        parser.error("--limit must be between 1 and 100")
+    try:
+        if args.table:
+            target = {
+                "table": args.table,
+                "endpoint_url": args.endpoint_url or None,
+                "region": args.region or None,
+                "local": False,
+            }
+        elif args.deployed:
+            target = deployed_target(args.tf_workdir)
+        else:
+            target = local_target()
+        messages, cursor = query(target, args.room, args.limit, args.before or None)
+    except HistoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # botocore's errors: no credentials, no table, no network
+        print(f"error: cannot read the history of {args.room}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"roomId": args.room, "messages": messages, "next": cursor}, indent=2))
+    else:
+        print(render_table(args.room, messages, cursor))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,287 @@
+"""scripts/chat.py and scripts/history.py, run as `make chat` / `make history` run them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import websockets
+
+from scripts import emulator as emulator_mod
+from tests.e2e.conftest import REPO_ROOT
+from tests.e2e.support import Client, run
+
+pytestmark = pytest.mark.e2e
+
+CHAT = [sys.executable, str(REPO_ROOT / "scripts" / "chat.py")]
+HISTORY = [sys.executable, str(REPO_ROOT / "scripts" / "history.py")]
+LINE = re.compile(r"^\[(?P<room>[^\]]+)\] \d\d:\d\d (?P<sender>[^:]+): (?P<text>.*)$")
+
+
+def _room(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _run(argv, env, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        argv, input=stdin, env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT
+    )
+
+
+async def _joined_client(url: str, room: str, name: str) -> Client:
+    client = await Client.connect(url)
+    await client.request(
+        {"action": "join", "roomId": room, "name": name}, {"type": "joined", "roomId": room}
+    )
+    return client
+
+
+# ----- chat.py -----------------------------------------------------------------------------------
+
+
+def test_chat_send_reaches_the_room_and_prints_readable_lines(stack):
+    room = _room("cli")
+
+    async def scenario():
+        watcher = await _joined_client(stack.url, room, "watcher")
+        result = await asyncio.to_thread(
+            _run,
+            [
+                *CHAT,
+                "--room",
+                room,
+                "--name",
+                "carl",
+                "--send",
+                "hello from chat.py",
+                "--wait",
+                "0.5",
+            ],
+            stack.env,
+        )
+        seen = await watcher.expect({"type": "message", "roomId": room})
+        await watcher.close()
+        return result, seen
+
+    result, seen = run(scenario())
+    assert result.returncode == 0, result.stderr
+    assert seen["sender"] == "carl" and seen["message"] == "hello from chat.py"
+    lines = [m.groupdict() for line in result.stdout.splitlines() if (m := LINE.match(line))]
+    assert {"room": room, "sender": "carl", "text": "hello from chat.py"} in lines
+    assert f"[{room}] joined as carl" in result.stdout  # no --url: found the stack by stack.json
+
+
+def test_chat_reads_commands_from_stdin_and_exits_at_eof(stack):
+    room = _room("pipe")
+
+    async def scenario():
+        other = await _joined_client(stack.url, room, "dora")
+        script = "first line\nsecond line\n/who\n/history 5\n/leave\n"
+        result = await asyncio.to_thread(
+            _run,
+            [*CHAT, "--room", room, "--name", "eve", "--url", stack.url, "--wait", "0.2"],
+            stack.env,
+            script,
+        )
+        frames = await other.quiet(1.0)
+        await other.close()
+        return result, frames
+
+    result, frames = run(scenario())
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert f"[{room}] members (2): " in out and "dora" in out and "eve" in out
+    assert f"[{room}] --- history: 2 messages ---" in out
+    assert f"[{room}] you left" in out
+    said = [f["message"] for f in frames if f.get("type") == "message"]
+    assert said == ["first line", "second line"]
+    assert {"type": "presence", "event": "leave", "roomId": room, "name": "eve"} in frames
+
+
+def test_chat_join_switches_rooms(stack):
+    first, second = _room("first"), _room("second")
+    script = f"in first\n/join {second}\nin second\n"
+    result = _run(
+        [*CHAT, "--room", first, "--name", "fay", "--url", stack.url, "--wait", "0.2"],
+        stack.env,
+        script,
+    )
+    lines = [m.groupdict() for line in result.stdout.splitlines() if (m := LINE.match(line))]
+    assert {"room": first, "sender": "fay", "text": "in first"} in lines
+    assert {"room": second, "sender": "fay", "text": "in second"} in lines
+
+
+def test_chat_says_clearly_when_the_server_closes_the_connection(stack):
+    room = _room("kicked")
+    ddb = stack.client("dynamodb")
+    api = stack.management()
+
+    async def scenario():
+        proc = await asyncio.create_subprocess_exec(
+            *CHAT,
+            "--room",
+            room,
+            "--name",
+            "gus",
+            "--url",
+            stack.url,
+            "--wait",
+            "30",
+            "--send",
+            "hi",
+            env=stack.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        connection_id = None
+        for _ in range(100):
+            items = ddb.query(
+                TableName=stack.info["rooms_table"],
+                KeyConditionExpression="roomId = :r",
+                ExpressionAttributeValues={":r": {"S": room}},
+            )["Items"]
+            if items:
+                connection_id = items[0]["connectionId"]["S"]
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(api.delete_connection, ConnectionId=connection_id)
+        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
+        return proc.returncode, stderr.decode()
+
+    code, stderr = run(scenario())
+    assert code == 1
+    assert "disconnected:" in stderr and "code 1000" in stderr
+
+
+def test_chat_without_a_stack_explains_what_to_do(tmp_path):
+    port = emulator_mod.free_port()
+    result = _run(
+        [*CHAT, "--room", "lobby", "--name", "x", "--url", f"ws://127.0.0.1:{port}/live"],
+        {"PATH": "/usr/bin:/bin", "ROOMCHAT_LOCAL_DIR": str(tmp_path)},
+        "",
+    )
+    assert result.returncode == 1
+    assert "cannot connect" in result.stderr and "make run" in result.stderr
+
+
+def test_chat_sends_keepalive_pings():
+    """Against a stand-in server that records frames: pings go out every --ping-interval."""
+    received: list[dict] = []
+
+    async def handler(ws):
+        async for raw in ws:
+            frame = json.loads(raw)
+            received.append(frame)
+            if frame["action"] == "join":
+                joined = {"type": "joined", "roomId": "lobby", "name": "hal", "members": 1}
+                await ws.send(json.dumps({**joined, "recent": []}))
+            elif frame["action"] == "members":
+                await ws.send(json.dumps({"type": "members", "roomId": "lobby", "members": []}))
+
+    async def scenario():
+        async with websockets.serve(handler, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+            proc = await asyncio.create_subprocess_exec(
+                *CHAT,
+                "--room",
+                "lobby",
+                "--name",
+                "hal",
+                "--url",
+                f"ws://127.0.0.1:{port}/live",
+                "--ping-interval",
+                "0.3",
+                "--wait",
+                "1.4",
+                "--send",
+                "/who",
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            await asyncio.wait_for(proc.communicate(), 30)
+
+    run(scenario())
+    pings = [f for f in received if f == {"action": "ping"}]
+    assert len(pings) >= 3
+
+
+# ----- history.py --------------------------------------------------------------------------------
+
+
+def test_history_prints_a_page_oldest_first_with_a_cursor(stack):
+    room = _room("hist")
+
+    async def scenario():
+        ana = await _joined_client(stack.url, room, "ana")
+        for i in range(5):
+            await ana.request(
+                {"action": "sendAll", "roomId": room, "message": f"line {i}"},
+                {"type": "message", "message": f"line {i}"},
+            )
+        await ana.close()
+
+    run(scenario())
+    page = _run([*HISTORY, "--room", room, "--limit", "3", "--json"], stack.env)
+    assert page.returncode == 0, page.stderr
+    data = json.loads(page.stdout)
+    assert [m["message"] for m in data["messages"]] == ["line 2", "line 3", "line 4"]
+    assert data["next"] == data["messages"][0]["messageId"]
+    assert all(m["sender"] == "ana" for m in data["messages"])
+
+    older = _run(
+        [*HISTORY, "--room", room, "--limit", "3", "--before", data["next"], "--json"], stack.env
+    )
+    older_data = json.loads(older.stdout)
+    assert [m["message"] for m in older_data["messages"]] == ["line 0", "line 1"]
+    assert older_data["next"] is None
+
+    table = _run([*HISTORY, "--room", room, "--limit", "3"], stack.env)
+    assert table.returncode == 0
+    rows = [line for line in table.stdout.splitlines() if "  ana  " in line]
+    assert [row.rsplit("  ", 1)[1] for row in rows] == ["line 2", "line 3", "line 4"]
+    assert f"older: make history ROOM={room} BEFORE={data['next']}" in table.stdout
+
+
+def test_history_of_an_empty_room(stack):
+    result = _run([*HISTORY, "--room", _room("empty")], stack.env)
+    assert result.returncode == 0
+    assert "no messages" in result.stdout
+
+
+def test_history_without_a_running_stack_says_so(tmp_path: Path):
+    result = _run(
+        [*HISTORY, "--room", "lobby"],
+        {"PATH": "/usr/bin:/bin", "ROOMCHAT_LOCAL_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 1
+    assert "not running" in result.stderr and "make run" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_history_with_a_stale_stack_file_says_so(tmp_path: Path):
+    (tmp_path / "stack.json").write_text(
+        json.dumps({"pid": 999999, "emulator_endpoint": "http://127.0.0.1:1", "history_table": "x"})
+    )
+    result = _run(
+        [*HISTORY, "--room", "lobby"],
+        {"PATH": "/usr/bin:/bin", "ROOMCHAT_LOCAL_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 1
+    assert "not running" in result.stderr
+
+
+def test_chat_explains_a_refused_handshake(auth_gateway, tmp_path):
+    result = _run(
+        [*CHAT, "--room", "lobby", "--name", "x", "--url", auth_gateway.websocket_url],
+        {"PATH": "/usr/bin:/bin", "ROOMCHAT_LOCAL_DIR": str(tmp_path)},
+        "",
+    )
+    assert result.returncode == 1
+    assert "HTTP 401" in result.stderr and "--token" in result.stderr

@@ -1,0 +1,585 @@
+"""The local gateway behaves like API Gateway for a WebSocket API (test API built with boto3)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+
+import boto3
+import pytest
+import websockets
+from botocore.exceptions import ClientError
+
+from scripts.devstack.gateway import Gateway, GatewaySettings, GatewayThread
+from scripts.devstack.runtime import CodeMismatchError, CodeStore
+from tests.e2e.conftest import EVENTS_TABLE
+from tests.e2e.support import AUTH_SECRET, Client, run
+
+pytestmark = pytest.mark.e2e
+
+CONNECTION_ID = re.compile(r"^[A-Za-z0-9_-]{15}=$")
+
+
+async def _echo(client: Client, frame=None) -> dict:
+    reply = await client.request(frame or {"action": "echo"}, {"type": "echo"})
+    return json.loads(json.dumps(reply))
+
+
+async def _connection_id(client: Client) -> str:
+    return (await _echo(client))["event"]["requestContext"]["connectionId"]
+
+
+def _recorded(aws, connection_id: str, event_type: str, timeout: float = 10) -> dict:
+    """The event the test $connect/$disconnect handler stored in DynamoDB."""
+    deadline = time.monotonic() + timeout
+    while True:
+        item = (
+            aws["dynamodb"]
+            .get_item(
+                TableName=EVENTS_TABLE,
+                Key={"connectionId": {"S": connection_id}, "eventType": {"S": event_type}},
+            )
+            .get("Item")
+        )
+        if item:
+            return json.loads(item["event"]["S"])
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {event_type} event recorded for {connection_id}")
+        time.sleep(0.1)
+
+
+def _management(gateway: Gateway, emulator):
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=gateway.callback_url,
+        **{k: v for k, v in emulator.client_kwargs().items() if k != "endpoint_url"},
+    )
+
+
+# ----- events and context ------------------------------------------------------------------------
+
+
+def test_message_event_has_api_gateway_request_context(gateway):
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        before = int(time.time() * 1000)
+        reply = await _echo(client, {"action": "echo", "x": 1})
+        await client.close()
+        return before, reply
+
+    before, reply = run(scenario())
+    event = reply["event"]
+    ctx = event["requestContext"]
+    assert event["body"] == json.dumps({"action": "echo", "x": 1})
+    assert event["isBase64Encoded"] is False
+    assert ctx["routeKey"] == "echo"
+    assert ctx["eventType"] == "MESSAGE"
+    assert CONNECTION_ID.match(ctx["connectionId"])
+    assert CONNECTION_ID.match(ctx["requestId"]) and CONNECTION_ID.match(ctx["messageId"])
+    assert ctx["connectedAt"] <= before <= ctx["requestTimeEpoch"]
+    assert ctx["stage"] == "test"
+    assert ctx["apiId"] == gateway.api.api_id
+    assert ctx["domainName"] == gateway.domain_name
+    assert ctx["identity"]["sourceIp"] == "127.0.0.1"
+    assert ctx["messageDirection"] == "IN"
+
+
+def test_handler_gets_lambda_context_and_function_environment(gateway, emulator):
+    reply = run(_echo_once(gateway.websocket_url))
+    context, env = reply["context"], reply["env"]
+    assert context["function_name"] == "gw-test-echo"
+    assert context["invoked_function_arn"].endswith(":function:gw-test-echo")
+    assert context["memory_limit_in_mb"] == 256
+    assert context["log_group_name"] == "/aws/lambda/gw-test-echo"
+    assert 0 < context["remaining_ms"] <= 10_000
+    # the function's own configuration, from the emulator
+    assert env["ROUTE_NAME"] == "echo" and env["EVENTS_TABLE"] == EVENTS_TABLE
+    # plus the local stack's endpoints and dummy credentials
+    assert env["CALLBACK_URL"] == gateway.callback_url
+    assert env["AWS_ENDPOINT_URL"] == emulator.endpoint
+    assert env["AWS_ACCESS_KEY_ID"] == "testing"
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "gw-test-echo"
+    assert env["_HANDLER"] == "gw_handlers.on_echo"
+
+
+def test_code_runs_from_the_deployment_package(gateway):
+    reply = run(_echo_once(gateway.websocket_url))
+    assert reply["module_file"].startswith(reply["env"]["LAMBDA_TASK_ROOT"])
+
+
+async def _echo_once(url: str, frame=None) -> dict:
+    client = await Client.connect(url)
+    try:
+        return await _echo(client, frame)
+    finally:
+        await client.close()
+
+
+def test_connect_event_carries_query_string_and_headers(gateway, aws):
+    async def scenario():
+        url = gateway.websocket_url + "?name=ana&tag=a&tag=b"
+        client = await Client.connect(url, additional_headers={"X-Test": "yes"})
+        connection_id = await _connection_id(client)
+        await client.close()
+        return connection_id
+
+    connection_id = run(scenario())
+    event = _recorded(aws, connection_id, "CONNECT")
+    assert event["requestContext"]["routeKey"] == "$connect"
+    assert event["requestContext"]["eventType"] == "CONNECT"
+    assert event["queryStringParameters"] == {"name": "ana", "tag": "b"}
+    assert event["multiValueQueryStringParameters"]["tag"] == ["a", "b"]
+    assert event["headers"]["X-Test"] == "yes"
+    assert event["multiValueHeaders"]["X-Test"] == ["yes"]
+    assert "Sec-WebSocket-Key" in event["headers"]
+
+
+def test_connect_handler_rejecting_fails_the_handshake_with_its_status(gateway):
+    async def scenario():
+        with pytest.raises(websockets.InvalidStatus) as info:
+            await Client.connect(gateway.websocket_url + "?reject=403")
+        return info.value.response.status_code
+
+    assert run(scenario()) == 403
+
+
+def test_disconnect_runs_on_client_close_with_its_status(gateway, aws):
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        connection_id = await _connection_id(client)
+        await client.ws.close(code=4000, reason="bye")
+        return connection_id
+
+    connection_id = run(scenario())
+    event = _recorded(aws, connection_id, "DISCONNECT")
+    assert event["requestContext"]["routeKey"] == "$disconnect"
+    assert event["requestContext"]["disconnectStatusCode"] == 4000
+
+
+def test_disconnect_runs_when_the_client_vanishes_without_a_close_frame(gateway, aws, emulator):
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        connection_id = await _connection_id(client)
+        client.ws.transport.abort()  # TCP reset: no close handshake
+        return connection_id
+
+    connection_id = run(scenario())
+    event = _recorded(aws, connection_id, "DISCONNECT")
+    assert event["requestContext"]["disconnectStatusCode"] == 1006
+    with pytest.raises(ClientError) as info:
+        _management(gateway, emulator).post_to_connection(ConnectionId=connection_id, Data=b"x")
+    assert info.value.response["Error"]["Code"] == "GoneException"
+
+
+# ----- route selection and two-way routes ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "frame",
+    ["not json", json.dumps({"no": "action"}), json.dumps({"action": "nope"}), "[1, 2]"],
+    ids=["not-json", "no-action", "unknown-action", "json-array"],
+)
+def test_frames_matching_no_route_go_to_default(gateway, frame):
+    reply = run(_echo_once(gateway.websocket_url, frame))
+    assert reply["event"]["requestContext"]["routeKey"] == "$default"
+    assert reply["event"]["body"] == frame
+
+
+def test_binary_frames_reach_default_base64_encoded(gateway):
+    reply = run(_echo_once(gateway.websocket_url, b"\x00\x01bin"))
+    assert reply["event"]["isBase64Encoded"] is True
+    assert reply["event"]["body"] == "AAFiaW4="
+
+
+def test_one_way_route_and_empty_body_send_nothing_back(gateway):
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        await client.send({"action": "oneway"})
+        await client.send({"action": "silent"})
+        frames = await client.quiet(1.0)
+        await client.close()
+        return frames
+
+    assert run(scenario()) == []
+
+
+def test_handler_exception_gives_internal_server_error_and_gateway_stays_up(gateway):
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        connection_id = await _connection_id(client)
+        error = await client.request({"action": "boom"}, {"message": "Internal server error"})
+        after = await _echo(client)  # same connection, still served
+        await client.close()
+        return connection_id, error, after
+
+    connection_id, error, after = run(scenario())
+    assert error["connectionId"] == connection_id
+    assert CONNECTION_ID.match(error["requestId"])
+    assert set(error) == {"message", "connectionId", "requestId"}
+    assert after["type"] == "echo"
+
+
+def test_function_timeout_gives_internal_server_error_and_a_fresh_worker(gateway):
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        connection_id = await _connection_id(client)
+        started = time.monotonic()
+        error = await client.request(
+            {"action": "sleep", "seconds": 10}, {"message": "Internal server error"}
+        )
+        elapsed = time.monotonic() - started
+        again = await client.request({"action": "sleep", "seconds": 0}, {"type": "echo"})
+        await client.close()
+        return connection_id, elapsed, error, again
+
+    connection_id, elapsed, error, again = run(scenario())
+    assert 1.5 < elapsed < 6  # the function's configured timeout is 2 s
+    assert error["connectionId"] == connection_id
+    assert again["type"] == "echo"  # the function still answers, from a fresh environment
+
+
+def test_crashing_worker_gives_internal_server_error(gateway):
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        error = await client.request({"action": "exit"}, {"message": "Internal server error"})
+        after = await _echo(client)
+        await client.close()
+        return error, after
+
+    error, after = run(scenario())
+    assert set(error) == {"message", "connectionId", "requestId"}
+    assert after["type"] == "echo"
+
+
+def test_imports_that_lambda_would_not_have_fail_as_on_lambda(gateway):
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        error = await client.request({"action": "badimport"}, {"message": "Internal server error"})
+        await client.close()
+        return error
+
+    assert run(scenario())["message"] == "Internal server error"
+
+
+def test_workers_stay_warm_between_invocations(gateway):
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        first = await _echo(client)
+        second = await _echo(client)
+        await client.close()
+        return first, second
+
+    first, second = run(scenario())
+    assert second["pid"] == first["pid"]
+    assert second["invocations"] == first["invocations"] + 1
+
+
+def test_one_function_runs_concurrent_invocations_in_separate_workers(gateway):
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        for _ in range(3):
+            await client.send({"action": "sleep", "seconds": 0.8})
+        replies = [await client.expect({"type": "echo"}, timeout=20) for _ in range(3)]
+        await client.close()
+        return replies
+
+    replies = run(scenario())
+    assert len({r["pid"] for r in replies}) == 3
+    # the three handler runs overlapped in time
+    assert max(r["started"] for r in replies) < min(r["ended"] for r in replies)
+
+
+def test_many_connections_are_served_concurrently(gateway):
+    async def scenario():
+        clients = await asyncio.gather(*(Client.connect(gateway.websocket_url) for _ in range(20)))
+        replies = await asyncio.gather(*(_echo(c) for c in clients))
+        await asyncio.gather(*(c.close() for c in clients))
+        return replies
+
+    replies = run(scenario())
+    ids = {r["event"]["requestContext"]["connectionId"] for r in replies}
+    assert len(ids) == 20
+
+
+# ----- @connections management API ----------------------------------------------------------------
+
+
+def test_handler_posts_to_connections_during_its_invocation(gateway):
+    async def scenario():
+        sender = await Client.connect(gateway.websocket_url)
+        receiver = await Client.connect(gateway.websocket_url)
+        target = await _connection_id(receiver)
+        reply = await sender.request(
+            {"action": "post", "to": [target, "AAAAAAAAAAAAAAA="], "data": "hello"},
+            {"type": "posted"},
+        )
+        received = await receiver.next_frame()
+        await sender.close()
+        await receiver.close()
+        return target, reply, received
+
+    target, reply, received = run(scenario())
+    assert reply["results"] == {target: "ok", "AAAAAAAAAAAAAAA=": "gone"}
+    assert received == "hello"
+
+
+def test_management_api_posts_and_describes_a_connection(gateway, emulator):
+    api = _management(gateway, emulator)
+
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url, user_agent_header="e2e-test/1")
+        connection_id = await _connection_id(client)
+        info = await asyncio.to_thread(api.get_connection, ConnectionId=connection_id)
+        await asyncio.to_thread(
+            api.post_to_connection, ConnectionId=connection_id, Data=b'{"type":"hi"}'
+        )
+        frame = await client.next_frame()
+        await client.close()
+        return info, frame
+
+    info, frame = run(scenario())
+    assert frame == {"type": "hi"}
+    assert info["Identity"] == {"SourceIp": "127.0.0.1", "UserAgent": "e2e-test/1"}
+    assert info["ConnectedAt"] <= info["LastActiveAt"]
+
+
+@pytest.mark.parametrize("operation", ["post_to_connection", "get_connection", "delete_connection"])
+def test_management_api_answers_gone_for_unknown_connections(gateway, emulator, operation):
+    api = _management(gateway, emulator)
+    kwargs = {"ConnectionId": "Zm9vYmFyYmF6cXU="}
+    if operation == "post_to_connection":
+        kwargs["Data"] = b"x"
+    with pytest.raises(api.exceptions.GoneException) as info:
+        getattr(api, operation)(**kwargs)
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+
+
+def test_management_api_delete_closes_the_connection_and_runs_disconnect(gateway, emulator, aws):
+    api = _management(gateway, emulator)
+
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        connection_id = await _connection_id(client)
+        await asyncio.to_thread(api.delete_connection, ConnectionId=connection_id)
+        await asyncio.wait_for(client.ws.wait_closed(), 5)
+        return connection_id
+
+    connection_id = run(scenario())
+    _recorded(aws, connection_id, "DISCONNECT")
+    with pytest.raises(api.exceptions.GoneException):
+        api.post_to_connection(ConnectionId=connection_id, Data=b"x")
+
+
+def test_management_api_rejects_posts_over_128_kb(gateway, emulator):
+    api = _management(gateway, emulator)
+
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        connection_id = await _connection_id(client)
+        with pytest.raises(ClientError) as info:
+            await asyncio.to_thread(
+                api.post_to_connection, ConnectionId=connection_id, Data=b"x" * (128 * 1024 + 1)
+            )
+        await client.close()
+        return info.value.response
+
+    response = run(scenario())
+    assert response["Error"]["Code"] == "PayloadTooLargeException"
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 413
+
+
+def test_management_api_unknown_method_is_forbidden(gateway):
+    request = urllib.request.Request(
+        gateway.callback_url + "/@connections/abc", method="PUT", data=b""
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=5)
+    assert info.value.code == 403
+    assert info.value.headers["x-amzn-ErrorType"] == "ForbiddenException"
+
+
+# ----- limits ------------------------------------------------------------------------------------
+
+
+def test_frame_over_32_kb_is_closed_with_1009(gateway):
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        ok = await _echo(client, {"action": "echo", "pad": "x" * (32 * 1024 - 40)})
+        await client.send({"action": "echo", "pad": "x" * (32 * 1024)})
+        with pytest.raises(websockets.ConnectionClosedError) as info:
+            await client.next_frame()
+        return ok, info.value.rcvd.code
+
+    ok, code = run(scenario())
+    assert ok["type"] == "echo"
+    assert code == 1009
+
+
+def test_idle_connection_is_closed_after_the_idle_timeout(short_gateway, aws):
+    async def scenario():
+        client = await Client.connect(short_gateway.websocket_url)
+        connection_id = await _connection_id(client)
+        started = time.monotonic()
+        await asyncio.wait_for(client.ws.wait_closed(), 5)
+        return connection_id, time.monotonic() - started, client.ws.close_code
+
+    connection_id, elapsed, code = run(scenario())
+    assert 1.0 < elapsed < 3.0  # idle timeout 1.5 s
+    assert code == 1001
+    assert (
+        _recorded(aws, connection_id, "DISCONNECT")["requestContext"]["disconnectStatusCode"]
+        == 1001
+    )
+
+
+def test_active_connection_stays_open_until_the_maximum_duration(short_gateway):
+    async def scenario():
+        client = await Client.connect(short_gateway.websocket_url)
+        started = time.monotonic()
+        alive_after_idle = False
+        while time.monotonic() - started < 6:
+            try:
+                await _echo(client)
+            except websockets.ConnectionClosed:
+                break
+            if time.monotonic() - started > 2.5:
+                alive_after_idle = True
+            await asyncio.sleep(0.5)
+        return alive_after_idle, time.monotonic() - started, client.ws.close_code
+
+    alive_after_idle, elapsed, code = run(scenario())
+    assert alive_after_idle  # messages reset the 1.5 s idle timer
+    assert 3.5 < elapsed < 5.5  # maximum duration 4 s
+    assert code == 1001
+
+
+# ----- deployment checks and the web client ----------------------------------------------------
+
+
+def test_gateway_refuses_code_that_does_not_match_the_deployed_sha(test_api, tmp_path, emulator):
+    other = tmp_path / "other.zip"
+    other.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip
+    with pytest.raises(CodeMismatchError, match="CodeSha256"):
+        Gateway(
+            test_api,
+            CodeStore([other]),
+            GatewaySettings(port=0),
+            emulator_endpoint=emulator.endpoint,
+            region=emulator.region,
+        )
+
+
+def test_web_client_and_urls_are_served_on_the_same_port(gateway):
+    with urllib.request.urlopen(gateway.http_url + "/", timeout=5) as response:
+        assert b"<title>roomchat</title>" in response.read()
+    with urllib.request.urlopen(gateway.http_url + "/app.js", timeout=5) as response:
+        assert response.read() == b"console.log('hi')"
+    with urllib.request.urlopen(gateway.http_url + "/devstack.json", timeout=5) as response:
+        assert json.load(response)["websocketUrl"] == gateway.websocket_url
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(gateway.http_url + "/..%2f..%2fetc%2fpasswd", timeout=5)
+    assert info.value.code == 404
+
+
+def test_workers_left_by_a_burst_are_stopped_when_idle_and_one_stays_warm(gateway):
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        for _ in range(3):
+            await client.send({"action": "sleep", "seconds": 0.3})
+        burst = [await client.expect({"type": "echo"}, timeout=20) for _ in range(3)]
+        await asyncio.sleep(5)  # worker_idle_s is 2 s in this fixture
+        after = await client.request({"action": "sleep", "seconds": 0}, {"type": "echo"})
+        await client.close()
+        return burst, after
+
+    burst, after = run(scenario())
+    pool = gateway.pools["gw-test-sleep"]
+    assert len({r["pid"] for r in burst}) >= 2
+    assert after["pid"] in {r["pid"] for r in burst}  # a warm one was kept
+    assert len(pool.worker_pids) == 1
+
+
+# ----- $connect authorizer ------------------------------------------------------------------------
+
+
+def _token(name: str, secret: str = AUTH_SECRET, ttl: int = 300) -> str:
+    from roomchat.auth import sign
+
+    claims = {"sub": f"user-{name}", "name": name, "exp": int(time.time()) + ttl}
+    return sign(claims, secret.encode())
+
+
+def _handshake_status(url: str) -> int:
+    async def attempt():
+        with pytest.raises(websockets.InvalidStatus) as info:
+            await Client.connect(url)
+        return info.value.response.status_code
+
+    return run(attempt())
+
+
+def test_authorizer_without_its_identity_source_answers_401(auth_gateway):
+    assert _handshake_status(auth_gateway.websocket_url) == 401
+
+
+def test_authorizer_denying_a_bad_token_answers_403(auth_gateway):
+    forged = _token("ana", secret="another-secret-0123456789")
+    assert _handshake_status(f"{auth_gateway.websocket_url}?token={forged}") == 403
+
+
+def test_authorizer_context_reaches_every_event_of_the_connection(auth_gateway, aws):
+    async def scenario():
+        client = await Client.connect(f"{auth_gateway.websocket_url}?token={_token('ana')}")
+        reply = await _echo(client, {"action": "anything"})
+        await client.close()
+        return reply
+
+    reply = run(scenario())
+    context = reply["event"]["requestContext"]
+    assert context["authorizer"]["name"] == "ana"
+    assert context["authorizer"]["principalId"] == "user-ana"
+    connection_id = context["connectionId"]
+    assert _recorded(aws, connection_id, "CONNECT")["requestContext"]["authorizer"]["name"] == "ana"
+    disconnect = _recorded(aws, connection_id, "DISCONNECT")
+    assert disconnect["requestContext"]["authorizer"]["sub"] == "user-ana"
+
+
+def test_a_handler_that_cannot_be_imported_gives_internal_server_error(
+    emulator, aws, test_api, test_zip, tmp_path
+):
+    """Init errors (Runtime.ImportModuleError) reach the client as Internal server error."""
+    import dataclasses
+
+    from scripts.devstack.apimodel import Route
+
+    broken = dataclasses.replace(test_api.routes["echo"].function, handler="gw_handlers.nope")
+    routes = {**test_api.routes, "echo": Route("echo", broken, two_way=True)}
+    api = dataclasses.replace(test_api, routes=routes)
+    thread = GatewayThread(
+        lambda: Gateway(
+            api,
+            CodeStore([test_zip]),
+            GatewaySettings(port=0),
+            emulator_endpoint=emulator.endpoint,
+            region=emulator.region,
+            log_sink=lambda fn, line: None,
+        )
+    )
+    gw = thread.start()
+    try:
+        error = run(_echo_error(gw.websocket_url))
+    finally:
+        thread.stop()
+    assert error["message"] == "Internal server error"
+
+
+async def _echo_error(url: str) -> dict:
+    client = await Client.connect(url)
+    try:
+        return await client.request({"action": "echo"}, {"message": "Internal server error"})
+    finally:
+        await client.close()

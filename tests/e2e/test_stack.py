@@ -1,0 +1,395 @@
+"""The local stack (`make run`: emulator + terraform apply of infra/ + gateway + real functions),
+driven by real WebSocket clients as the protocol in SPEC.md describes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+import websockets
+
+from tests.e2e.support import Client, run
+from tests.stack import STACK_IDLE_TIMEOUT_S
+
+pytestmark = pytest.mark.e2e
+
+
+def _room(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+async def _join(client: Client, room: str, name: str) -> dict:
+    return await client.request(
+        {"action": "join", "roomId": room, "name": name}, {"type": "joined", "roomId": room}
+    )
+
+
+async def _say(client: Client, room: str, text: str, **extra) -> dict:
+    return await client.request(
+        {"action": "sendAll", "roomId": room, "message": text, **extra},
+        {"type": "message", "roomId": room, "message": text},
+    )
+
+
+async def _members(client: Client, room: str) -> list[str]:
+    reply = await client.request(
+        {"action": "members", "roomId": room}, {"type": "members", "roomId": room}
+    )
+    return sorted(reply["members"])
+
+
+def test_stack_is_described_in_stack_json(stack):
+    info = stack.info
+    assert info["websocket_url"].startswith("ws://127.0.0.1:")
+    assert info["websocket_url"].endswith("/" + info["stage"])
+    assert info["rooms_table"] and info["history_table"]
+    assert info["outputs"]["api_id"] == info["api_id"]
+
+
+def test_code_in_the_emulator_is_the_code_the_gateway_runs(stack):
+    lam = stack.client("lambda")
+    expected = stack.info["outputs"]["lambda_zip_sha256"]
+    names = stack.info["outputs"]["function_names"].values()
+    assert {lam.get_function_configuration(FunctionName=n)["CodeSha256"] for n in names} == {
+        expected
+    }
+
+
+def test_three_clients_in_two_rooms(stack):
+    lobby, dev = _room("lobby"), _room("dev")
+
+    async def scenario():
+        ana, bob, cy = [await Client.connect(stack.url) for _ in range(3)]
+        joined_ana = await _join(ana, lobby, "ana")
+        joined_bob = await _join(bob, lobby, "bob")
+        await ana.expect({"type": "presence", "event": "join", "roomId": lobby, "name": "bob"})
+        await _join(cy, dev, "cy")
+        await _join(ana, dev, "ana")  # ana is in both rooms
+        await cy.expect({"type": "presence", "event": "join", "roomId": dev, "name": "ana"})
+
+        sent = await _say(bob, lobby, "hello lobby")  # the sender gets it too: its ack
+        got_ana = await ana.expect({"type": "message", "roomId": lobby})
+        in_dev = await _say(cy, dev, "hello dev")
+        got_ana_dev = await ana.expect({"type": "message", "roomId": dev})
+        bob_extra = await bob.quiet(1.0)
+        cy_extra = await cy.quiet(0.2)
+        members_lobby = await _members(ana, lobby)
+        members_dev = await _members(ana, dev)
+        for c in (ana, bob, cy):
+            await c.close()
+        return locals()
+
+    r = run(scenario())
+    assert r["joined_ana"]["members"] == 1 and r["joined_bob"]["members"] == 2
+    assert r["joined_bob"]["name"] == "bob"
+    assert r["got_ana"] == r["sent"]
+    assert r["sent"]["sender"] == "bob" and r["sent"]["messageId"]
+    assert r["got_ana_dev"] == r["in_dev"]
+    # room-scoped: bob (lobby only) saw nothing of dev; cy (dev only) nothing of lobby
+    assert not [f for f in r["bob_extra"] if f.get("roomId") == dev]
+    assert not [f for f in r["cy_extra"] if f.get("roomId") == lobby]
+    assert r["members_lobby"] == ["ana", "bob"]
+    assert r["members_dev"] == ["ana", "cy"]
+
+
+def test_history_pages_go_back_in_time(stack):
+    room = _room("paging")
+
+    async def scenario():
+        ana = await Client.connect(stack.url)
+        await _join(ana, room, "ana")
+        sent = [(await _say(ana, room, f"m{i}"))["messageId"] for i in range(7)]
+        first = await ana.request(
+            {"action": "history", "roomId": room, "limit": 3}, {"type": "history"}
+        )
+        second = await ana.request(
+            {"action": "history", "roomId": room, "limit": 3, "before": first["next"]},
+            {"type": "history"},
+        )
+        third = await ana.request(
+            {"action": "history", "roomId": room, "limit": 3, "before": second["next"]},
+            {"type": "history"},
+        )
+        late = await Client.connect(stack.url)
+        joined = await _join(late, room, "late")
+        await ana.close()
+        await late.close()
+        return sent, first, second, third, joined
+
+    sent, first, second, third, joined = run(scenario())
+    assert [m["message"] for m in first["messages"]] == ["m4", "m5", "m6"]
+    assert [m["message"] for m in second["messages"]] == ["m1", "m2", "m3"]
+    assert [m["message"] for m in third["messages"]] == ["m0"]
+    assert third["next"] is None
+    assert [m["messageId"] for m in first["messages"]] == sent[4:]
+    assert [m["message"] for m in joined["recent"]][-3:] == ["m4", "m5", "m6"]
+
+
+def test_leave_tells_the_room_and_ends_membership(stack):
+    room = _room("leave")
+
+    async def scenario():
+        ana, bob = await Client.connect(stack.url), await Client.connect(stack.url)
+        await _join(ana, room, "ana")
+        await _join(bob, room, "bob")
+        left = await bob.request({"action": "leave", "roomId": room}, {"type": "left"})
+        presence = await ana.expect({"type": "presence", "event": "leave", "roomId": room})
+        refused = await bob.request(
+            {"action": "sendAll", "roomId": room, "message": "still here?"}, {"type": "error"}
+        )
+        members = await _members(ana, room)
+        await ana.close()
+        await bob.close()
+        return left, presence, refused, members
+
+    left, presence, refused, members = run(scenario())
+    assert left == {"type": "left", "roomId": room}
+    assert presence["name"] == "bob"
+    assert refused["code"] == "not_member"
+    assert members == ["ana"]
+
+
+def test_closing_a_connection_announces_leave_in_every_room(stack):
+    one, two = _room("one"), _room("two")
+
+    async def scenario():
+        ana, bob = await Client.connect(stack.url), await Client.connect(stack.url)
+        for room in (one, two):
+            await _join(ana, room, "ana")
+            await _join(bob, room, "bob")
+        await bob.close()
+        leaves = [
+            await ana.expect({"type": "presence", "event": "leave", "roomId": room})
+            for room in (one, two)
+        ]
+        members = [await _members(ana, room) for room in (one, two)]
+        await ana.close()
+        return leaves, members
+
+    leaves, members = run(scenario())
+    assert [p["name"] for p in leaves] == ["bob", "bob"]
+    assert members == [["ana"], ["ana"]]
+
+
+def test_vanished_client_is_gone_and_delivery_goes_on(stack):
+    room = _room("vanish")
+
+    async def scenario():
+        ana, ghost = await Client.connect(stack.url), await Client.connect(stack.url)
+        await _join(ana, room, "ana")
+        await _join(ghost, room, "ghost")
+        ghost.ws.transport.abort()  # no close frame, TCP reset
+        await asyncio.sleep(0.5)
+        echo = await _say(ana, room, "anyone?")
+        deadline = time.monotonic() + 10
+        while (members := await _members(ana, room)) != ["ana"] and time.monotonic() < deadline:
+            await asyncio.sleep(0.3)
+        await ana.close()
+        return echo, members
+
+    echo, members = run(scenario())
+    assert echo["message"] == "anyone?"
+    assert members == ["ana"]
+
+
+def test_send_all_prunes_a_member_whose_connection_is_gone(stack):
+    """A membership left by a missed $disconnect is deleted on the 410 of the next fan-out."""
+    room = _room("prune")
+    rooms_table = stack.info["rooms_table"]
+    ddb = stack.client("dynamodb")
+
+    async def scenario():
+        ana = await Client.connect(stack.url)
+        await _join(ana, room, "ana")
+        ddb.put_item(
+            TableName=rooms_table,
+            Item={
+                "roomId": {"S": room},
+                "connectionId": {"S": "R2hvc3RHaG9zdEc="},
+                "name": {"S": "ghost"},
+                "joinedAt": {"S": "2024-01-01T00:00:00Z"},
+                "expiresAt": {"N": str(int(time.time()) + 3600)},
+            },
+        )
+        before = await _members(ana, room)
+        echo = await _say(ana, room, "prune please")
+        # The sender's copy can arrive before the fan-out has finished pruning.
+        deadline = time.monotonic() + 10
+        while (after := await _members(ana, room)) != ["ana"] and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        await ana.close()
+        return before, echo, after
+
+    before, echo, after = run(scenario())
+    assert before == ["ana", "ghost"]
+    assert echo["message"] == "prune please"
+    assert after == ["ana"]
+    item = ddb.get_item(
+        TableName=rooms_table,
+        Key={"roomId": {"S": room}, "connectionId": {"S": "R2hvc3RHaG9zdEc="}},
+    )
+    assert "Item" not in item
+
+
+def test_retried_send_keeps_one_history_entry(stack):
+    room = _room("idem")
+
+    async def scenario():
+        ana = await Client.connect(stack.url)
+        await _join(ana, room, "ana")
+        first = await _say(ana, room, "once", clientMsgId="retry-1")
+        second = await _say(ana, room, "once", clientMsgId="retry-1")
+        history = await ana.request({"action": "history", "roomId": room}, {"type": "history"})
+        await ana.close()
+        return first, second, history
+
+    first, second, history = run(scenario())
+    assert second["messageId"] == first["messageId"]
+    assert len(history["messages"]) == 1
+
+
+def test_sender_name_comes_from_membership_and_connect_query(stack):
+    room = _room("names")
+
+    async def scenario():
+        zoe = await Client.connect(stack.url + "?name=zoe")
+        joined = await zoe.request(
+            {"action": "join", "roomId": room}, {"type": "joined", "roomId": room}
+        )
+        said = await _say(zoe, room, "it's me", sender="mallory", name="mallory")
+        await zoe.close()
+        return joined, said
+
+    joined, said = run(scenario())
+    assert joined["name"] == "zoe"
+    assert said["sender"] == "zoe"
+
+
+def test_ping_answers_pong(stack):
+    async def scenario():
+        ana = await Client.connect(stack.url)
+        pong = await ana.request({"action": "ping"}, {"type": "pong"})
+        await ana.close()
+        return pong
+
+    assert run(scenario()) == {"type": "pong"}
+
+
+BAD_FRAMES = {
+    "not-json": ("hello?", "bad_request"),
+    "json-not-object": ("[1,2]", "bad_request"),
+    "no-action": ({"roomId": "lobby"}, None),
+    "unknown-action": ({"action": "dance"}, "unknown_action"),
+    "join-no-room": ({"action": "join", "name": "ana"}, "bad_request"),
+    "join-bad-room": ({"action": "join", "roomId": "no spaces!", "name": "ana"}, "bad_request"),
+    "join-long-room": ({"action": "join", "roomId": "r" * 65, "name": "ana"}, "bad_request"),
+    "join-long-name": ({"action": "join", "roomId": "lobby", "name": "n" * 33}, "bad_request"),
+    "join-bad-name": ({"action": "join", "roomId": "lobby", "name": "a\x07b"}, "bad_request"),
+    "send-not-member": ({"action": "sendAll", "roomId": "{room}", "message": "hi"}, "not_member"),
+    "send-empty": ({"action": "sendAll", "roomId": "{joined}", "message": ""}, "bad_request"),
+    "send-no-message": ({"action": "sendAll", "roomId": "{joined}"}, "bad_request"),
+    "send-bad-room": ({"action": "sendAll", "roomId": "a/b", "message": "x"}, "bad_request"),
+    "history-not-member": ({"action": "history", "roomId": "{room}"}, "not_member"),
+    "history-limit-0": ({"action": "history", "roomId": "{joined}", "limit": 0}, "bad_request"),
+    "history-limit-101": (
+        {"action": "history", "roomId": "{joined}", "limit": 101},
+        "bad_request",
+    ),
+    "members-not-member": ({"action": "members", "roomId": "{room}"}, "not_member"),
+    "leave-no-room": ({"action": "leave"}, "bad_request"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FRAMES), ids=list(BAD_FRAMES))
+def test_bad_frames_get_error_frames_and_write_nothing(stack, case):
+    frame, code = BAD_FRAMES[case]
+    joined_room, other_room = _room("joined"), _room("other")
+    if isinstance(frame, dict):
+        frame = {
+            k: (v.format(room=other_room, joined=joined_room) if isinstance(v, str) else v)
+            for k, v in frame.items()
+        }
+
+    async def scenario():
+        ana = await Client.connect(stack.url)
+        await _join(ana, joined_room, "ana")
+        error = await ana.request(frame, {"type": "error"})
+        history = await ana.request(
+            {"action": "history", "roomId": joined_room}, {"type": "history"}
+        )
+        await ana.close()
+        return error, history
+
+    error, history = run(scenario())
+    assert error["type"] == "error"
+    assert error["code"] == (code or error["code"])
+    assert code is not None or error["code"] in ("bad_request", "unknown_action")
+    assert isinstance(error["message"], str) and error["message"]
+    assert "action" in error
+    assert history["messages"] == []
+
+
+def test_binary_frame_is_a_bad_request(stack):
+    async def scenario():
+        ana = await Client.connect(stack.url)
+        error = await ana.request(b"\x00\xff", {"type": "error"})
+        await ana.close()
+        return error
+
+    assert run(scenario())["code"] == "bad_request"
+
+
+def test_frame_over_32_kb_closes_the_connection_with_1009(stack):
+    room = _room("big")
+
+    async def scenario():
+        ana = await Client.connect(stack.url)
+        await _join(ana, room, "ana")
+        await ana.send({"action": "sendAll", "roomId": room, "message": "x" * (32 * 1024)})
+        with pytest.raises(websockets.ConnectionClosedError) as info:
+            while True:
+                await ana.next_frame()
+        return info.value.rcvd.code
+
+    assert run(scenario()) == 1009
+
+
+def test_management_api_answers_gone_for_an_unknown_connection(stack):
+    api = stack.management()
+    with pytest.raises(api.exceptions.GoneException):
+        api.post_to_connection(ConnectionId="bm9ib2R5SG9tZUE=", Data=b"hello")
+    with pytest.raises(api.exceptions.GoneException):
+        api.get_connection(ConnectionId="bm9ib2R5SG9tZUE=")
+
+
+def test_silent_client_is_closed_after_the_idle_timeout(stack):
+    room = _room("idle")
+
+    async def scenario():
+        talker, silent = await Client.connect(stack.url), await Client.connect(stack.url)
+        await _join(silent, room, "silent")
+        await _join(talker, room, "talker")
+        started = time.monotonic()
+        presence = None
+        while time.monotonic() - started < STACK_IDLE_TIMEOUT_S + 8:
+            await talker.request({"action": "ping"}, {"type": "pong"})  # keeps talker alive
+            try:
+                presence = await talker.expect(
+                    {"type": "presence", "event": "leave", "name": "silent"}, timeout=1
+                )
+                break
+            except TimeoutError:
+                continue
+        closed_after = time.monotonic() - started
+        code = silent.ws.close_code
+        talker_open = talker.ws.close_code is None
+        await talker.close()
+        return presence, closed_after, code, talker_open
+
+    presence, closed_after, code, talker_open = run(scenario())
+    assert presence is not None and presence["roomId"] == room
+    assert STACK_IDLE_TIMEOUT_S - 1 < closed_after < STACK_IDLE_TIMEOUT_S + 8
+    assert code == 1001
+    assert talker_open

@@ -1,0 +1,172 @@
+"""The whole local stack, as `make run` starts it, once per test session.
+
+`python -m scripts.devstack` (emulator + terraform apply of infra/ + gateway running the real
+functions) on free ports, driven over the network by tests/e2e, tests/browser and tests/reliability.
+tests/conftest.py defines the `stack` fixture from here, so every folder shares one stack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+from scripts import emulator as emulator_mod
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+STACK_IDLE_TIMEOUT_S = 10
+
+
+@dataclasses.dataclass
+class RunningStack:
+    proc: subprocess.Popen
+    info: dict
+    local_dir: Path
+    log_path: Path
+    env: dict
+    ready_s: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return self.info["websocket_url"]
+
+    def client(self, service: str):
+        return boto3.client(
+            service,
+            endpoint_url=self.info["emulator_endpoint"],
+            region_name=self.info["region"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def management(self):
+        return boto3.client(
+            "apigatewaymanagementapi",
+            endpoint_url=self.info["callback_url"],
+            region_name=self.info["region"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        # As servers bind: TIME_WAIT leftovers of closed connections do not block a new listener.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """`python -m scripts.devstack` on free ports, with a short idle timeout; stopped with SIGINT
+    at the end, which must leave no process and no listening port behind."""
+    yield from _start_stack(tmp_path_factory)
+
+
+def _start_stack(tmp_path_factory):
+    local = tmp_path_factory.mktemp("local")
+    # Leftovers of an earlier run that died: they must not stop a new run.
+    (local / "devstack").mkdir()
+    (local / "devstack" / "terraform.tfstate").write_text("not a state file")
+    (local / "stack.json").write_text(json.dumps({"pid": 999999, "websocket_url": "ws://x"}))
+    port, emulator_port = emulator_mod.free_port(), emulator_mod.free_port()
+    env = {
+        **os.environ,
+        "ROOMCHAT_PORT": str(port),
+        "ROOMCHAT_EMULATOR_PORT": str(emulator_port),
+        "ROOMCHAT_LOCAL_DIR": str(local),
+        "ROOMCHAT_IDLE_TIMEOUT": str(STACK_IDLE_TIMEOUT_S),
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = local / "devstack.log"
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scripts.devstack"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # a terminal's Ctrl-C must not reach it twice
+    )
+    started = time.monotonic()
+    info = None
+    while time.monotonic() - started < 300:
+        if proc.poll() is not None:
+            pytest.fail(f"the stack exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+        try:
+            candidate = json.loads((local / "stack.json").read_text())
+        except (OSError, ValueError):
+            candidate = None
+        if candidate and candidate.get("pid") == proc.pid:
+            info = candidate
+            break
+        time.sleep(0.5)
+    if info is None:
+        proc.kill()
+        pytest.fail(f"the stack was not ready within 300 s:\n{log_path.read_text()[-4000:]}")
+    running = RunningStack(proc, info, local, log_path, env, time.monotonic() - started)
+    yield running
+
+    # Ctrl-C: everything stops, nothing is left behind.
+    tree = _descendants(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    try:
+        code = proc.wait(60)
+    except subprocess.TimeoutExpired:
+        for pid in (proc.pid, *tree):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        pytest.fail("the stack did not stop within 60 s of SIGINT")
+    log.close()
+    time.sleep(0.5)
+    leftovers = [pid for pid in tree if _alive(pid)]
+    assert code == 0, running.log_tail()
+    assert not leftovers, f"processes left after Ctrl-C: {leftovers}"
+    assert _port_free(port) and _port_free(emulator_port)
+    assert not (local / "stack.json").exists()

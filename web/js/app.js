@@ -1,0 +1,514 @@
+// The page: turns ChatClient state into DOM and user input into ChatClient calls. Every string
+// that came from the network or the user is inserted with textContent, never as HTML.
+
+import { ChatClient } from './client.js';
+import { connectionText, formatFullTime, formatTime, nameHue, plural, summarizeMembers } from './format.js';
+import { checkName, discoverWebSocketUrl, roomIdProblem } from './protocol.js';
+import { FAILED, JOINED, JOINING, LEAVING, QUEUED, REJOINING, SENDING } from './room.js';
+
+const SESSION_KEY = 'roomchat.session';
+const NAME_KEY = 'roomchat.name';
+const ALERT_MS = 12_000;
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  conn: $('conn'),
+  connText: $('conn-text'),
+  retryNow: $('retry-now'),
+  me: $('me'),
+  meName: $('me-name'),
+  disconnect: $('disconnect'),
+  alerts: $('alerts'),
+  connectView: $('connect-view'),
+  connectForm: $('connect-form'),
+  name: $('name'),
+  firstRoom: $('first-room'),
+  wsUrl: $('ws-url'),
+  wsSource: $('ws-source'),
+  connectProblem: $('connect-problem'),
+  chatView: $('chat-view'),
+  roomList: $('room-list'),
+  joinForm: $('join-form'),
+  joinRoom: $('join-room'),
+  joinProblem: $('join-problem'),
+  room: $('room'),
+  roomTitle: $('room-title'),
+  roomMeta: $('room-meta'),
+  roomProblem: $('room-problem'),
+  membersToggle: $('members-toggle'),
+  membersClose: $('members-close'),
+  leave: $('leave'),
+  scroller: $('scroller'),
+  loadOlder: $('load-older'),
+  olderState: $('older-state'),
+  timeline: $('timeline'),
+  composer: $('composer'),
+  message: $('message'),
+  composerProblem: $('composer-problem'),
+  members: $('members'),
+  memberCount: $('member-count'),
+  memberList: $('member-list'),
+  noRoom: $('no-room'),
+};
+
+// Optional settings a host page or a test sets before this module runs, e.g.
+// window.roomchatOptions = {pingIntervalMs: 3000} against a gateway with a short idle timeout.
+const options = window.roomchatOptions ?? {};
+const client = new ChatClient({
+  pingIntervalMs: options.pingIntervalMs,
+  pongTimeoutMs: options.pongTimeoutMs,
+  sendTimeoutMs: options.sendTimeoutMs,
+  backoff: options.backoff,
+});
+// For the browser tests and the console: the page's state and a way to drop the connection.
+window.roomchat = { client };
+
+const wide = window.matchMedia('(min-width: 900px)');
+let membersOpen = wide.matches;
+let renderQueued = false;
+const shownAlerts = new Set();
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// ------------------------------------------------------------------------------- rendering
+
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  queueMicrotask(() => {
+    renderQueued = false;
+    render();
+  });
+}
+
+function render() {
+  renderStatus();
+  renderAlerts();
+  renderRooms();
+  renderRoom();
+  saveSession();
+}
+
+function renderStatus() {
+  const inSession = client.status !== 'idle' && client.status !== 'closed';
+  ui.conn.dataset.status = client.status;
+  ui.connText.textContent = connectionText(client);
+  ui.retryNow.hidden = !(client.status === 'reconnecting' && client.retryAt !== null);
+  ui.me.hidden = !inSession;
+  ui.meName.textContent = client.name ?? '';
+  ui.connectView.hidden = inSession;
+  ui.chatView.hidden = !inSession;
+  let unread = 0;
+  for (const room of client.rooms.values()) unread += room.unread;
+  document.title = unread > 0 ? `(${unread}) roomchat` : 'roomchat';
+}
+
+function renderAlerts() {
+  const live = new Set(client.errors.map((e) => e.id));
+  for (const node of [...ui.alerts.children]) {
+    if (!live.has(Number(node.dataset.id))) node.remove();
+  }
+  for (const error of client.errors) {
+    if (shownAlerts.has(error.id)) continue;
+    shownAlerts.add(error.id);
+    const node = el('div', 'alert');
+    node.dataset.id = String(error.id);
+    node.setAttribute('role', 'alert');
+    node.append(el('span', 'alert-text', error.text));
+    const close = el('button', 'alert-close', '×');
+    close.type = 'button';
+    close.setAttribute('aria-label', 'Dismiss');
+    close.addEventListener('click', () => client.dismissError(error.id));
+    node.append(close);
+    ui.alerts.append(node);
+    setTimeout(() => client.dismissError(error.id), ALERT_MS);
+  }
+}
+
+function roomStateText(room) {
+  if (room.status === JOINING) return 'joining…';
+  if (room.status === REJOINING) return 'rejoining…';
+  if (room.status === LEAVING) return 'leaving…';
+  return '';
+}
+
+function renderRooms() {
+  const rooms = [...client.rooms.values()].filter((r) => r.status !== LEAVING);
+  const existing = new Map([...ui.roomList.children].map((li) => [li.dataset.room, li]));
+  let previous = null;
+  for (const room of rooms) {
+    let li = existing.get(room.id);
+    existing.delete(room.id);
+    if (!li) {
+      li = el('li', 'room-item');
+      li.dataset.room = room.id;
+      li.setAttribute('role', 'presentation');
+      const tab = el('button', 'room-tab');
+      tab.type = 'button';
+      tab.dataset.room = room.id;
+      tab.setAttribute('role', 'tab');
+      tab.setAttribute('aria-controls', 'room');
+      tab.append(el('span', 'room-name', `#${room.id}`), el('span', 'room-state'), el('span', 'badge'));
+      li.append(tab);
+    }
+    const tab = li.firstElementChild;
+    const selected = room.id === client.active;
+    tab.setAttribute('aria-selected', String(selected));
+    tab.classList.toggle('selected', selected);
+    tab.classList.toggle('pending', room.status !== JOINED);
+    tab.querySelector('.room-state').textContent = roomStateText(room);
+    const badge = tab.querySelector('.badge');
+    badge.textContent = room.unread > 99 ? '99+' : String(room.unread);
+    badge.hidden = room.unread === 0;
+    badge.setAttribute('aria-label', plural(room.unread, 'unread message'));
+    const expected = previous ? previous.nextSibling : ui.roomList.firstChild;
+    if (expected !== li) ui.roomList.insertBefore(li, expected);
+    previous = li;
+  }
+  for (const li of existing.values()) li.remove();
+}
+
+function renderRoom() {
+  const room = client.active ? client.rooms.get(client.active) : null;
+  const hasRoom = Boolean(room) && room.status !== LEAVING;
+  ui.room.hidden = !hasRoom;
+  ui.members.hidden = !hasRoom;
+  ui.noRoom.hidden = hasRoom;
+  ui.chatView.classList.toggle('members-open', membersOpen);
+  ui.membersToggle.setAttribute('aria-expanded', String(membersOpen));
+  if (!hasRoom) {
+    ui.timeline.replaceChildren();
+    ui.timeline.dataset.room = '';
+    return;
+  }
+  ui.roomTitle.textContent = `#${room.id}`;
+  const meta = [];
+  if (typeof room.memberCount === 'number') meta.push(plural(room.memberCount, 'member'));
+  const state = roomStateText(room);
+  if (state) meta.push(state);
+  if (room.catchingUp) meta.push('catching up…');
+  ui.roomMeta.textContent = meta.join(' · ');
+  ui.roomProblem.textContent = room.problem ?? '';
+  ui.roomProblem.hidden = !room.problem;
+  ui.message.placeholder = `Message #${room.id}`;
+
+  ui.loadOlder.hidden = room.olderExhausted || room.status !== JOINED;
+  ui.loadOlder.disabled = room.loadingOlder;
+  ui.olderState.textContent = room.loadingOlder
+    ? 'Loading…'
+    : room.olderExhausted && room.messages.size > 0
+      ? 'This is the start of the room.'
+      : room.olderExhausted
+        ? 'No messages yet. Say hello!'
+        : '';
+
+  renderTimeline(room);
+  renderMembers(room);
+}
+
+const GROUP_MS = 5 * 60_000;
+
+/** A message follows on from the one before it: same sender, within five minutes. */
+function continues(entry, before) {
+  if (entry.kind !== 'message' || before?.kind !== 'message') return false;
+  if (entry.msg.sender !== before.msg.sender) return false;
+  const gap = Date.parse(entry.msg.sentAt) - Date.parse(before.msg.sentAt);
+  return gap >= 0 && gap < GROUP_MS;
+}
+
+function entrySignature(entry, cont) {
+  if (entry.kind === 'pending') return `${entry.pending.status}|${entry.pending.problem ?? ''}`;
+  return cont ? `${entry.kind}|cont` : entry.kind;
+}
+
+function renderEntry(entry, room, cont) {
+  if (entry.kind === 'notice') {
+    const li = el('li', 'notice');
+    li.append(el('span', 'notice-text', entry.notice.text));
+    return li;
+  }
+  if (entry.kind === 'message') {
+    const { msg } = entry;
+    const li = el('li', 'msg');
+    li.dataset.messageId = msg.messageId;
+    if (msg.sender === room.name) li.classList.add('own');
+    if (cont) {
+      li.classList.add('cont');
+      if (msg.sentAt) li.title = formatFullTime(msg.sentAt);
+    }
+    const head = el('div', 'msg-head');
+    const sender = el('span', 'sender', msg.sender);
+    sender.style.setProperty('--hue', String(nameHue(msg.sender)));
+    const time = el('time', 'time', formatTime(msg.sentAt));
+    if (msg.sentAt) {
+      time.dateTime = msg.sentAt;
+      time.title = formatFullTime(msg.sentAt);
+    }
+    head.append(sender, time);
+    li.append(head, el('div', 'msg-body', msg.message));
+    return li;
+  }
+  const p = entry.pending;
+  const li = el('li', `msg own pending ${p.status}`);
+  li.dataset.clientMsgId = p.clientMsgId;
+  const head = el('div', 'msg-head');
+  const sender = el('span', 'sender', room.name ?? client.name ?? '');
+  sender.style.setProperty('--hue', String(nameHue(room.name ?? client.name ?? '')));
+  const stateText =
+    p.status === FAILED ? 'Not sent' : p.status === QUEUED ? 'Waiting for the connection…' : 'Sending…';
+  head.append(sender, el('span', 'pending-state', stateText));
+  li.append(head, el('div', 'msg-body', p.message));
+  if (p.status === FAILED) {
+    const row = el('div', 'msg-failed');
+    if (p.problem) row.append(el('span', 'msg-problem', p.problem));
+    const retry = el('button', 'link', 'Retry');
+    retry.type = 'button';
+    retry.dataset.action = 'retry';
+    const discard = el('button', 'link', 'Discard');
+    discard.type = 'button';
+    discard.dataset.action = 'discard';
+    row.append(retry, discard);
+    li.append(row);
+  }
+  return li;
+}
+
+function renderTimeline(room) {
+  const scroller = ui.scroller;
+  const switched = ui.timeline.dataset.room !== room.id;
+  if (switched) {
+    ui.timeline.replaceChildren();
+    ui.timeline.dataset.room = room.id;
+  }
+  if (!switched && ui.timeline.dataset.version === String(room.version)) return;
+  ui.timeline.dataset.version = String(room.version);
+
+  const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 48;
+  // Keep what the reader looks at in place when older messages arrive above it.
+  let anchor = null;
+  let anchorOffset = 0;
+  if (!atBottom) {
+    for (const node of ui.timeline.children) {
+      if (node.offsetTop + node.offsetHeight > scroller.scrollTop) {
+        anchor = node;
+        anchorOffset = node.offsetTop - scroller.scrollTop;
+        break;
+      }
+    }
+  }
+
+  const existing = new Map([...ui.timeline.children].map((node) => [node.dataset.key, node]));
+  let previous = null;
+  let before = null;
+  for (const entry of room.timeline()) {
+    let node = existing.get(entry.key);
+    existing.delete(entry.key);
+    const cont = continues(entry, before);
+    before = entry;
+    const signature = entrySignature(entry, cont);
+    if (!node || node.dataset.sig !== signature) {
+      const fresh = renderEntry(entry, room, cont);
+      fresh.dataset.key = entry.key;
+      fresh.dataset.sig = signature;
+      if (node) {
+        if (anchor === node) anchor = fresh;
+        node.replaceWith(fresh);
+      }
+      node = fresh;
+    }
+    const expected = previous ? previous.nextSibling : ui.timeline.firstChild;
+    if (expected !== node) ui.timeline.insertBefore(node, expected);
+    previous = node;
+  }
+  for (const node of existing.values()) {
+    if (anchor === node) anchor = null;
+    node.remove();
+  }
+
+  if (switched || atBottom) scroller.scrollTop = scroller.scrollHeight;
+  else if (anchor) scroller.scrollTop = anchor.offsetTop - anchorOffset;
+}
+
+function renderMembers(room) {
+  const names = room.members;
+  ui.memberCount.textContent = typeof room.memberCount === 'number' ? `(${room.memberCount})` : '';
+  ui.memberList.replaceChildren();
+  if (!Array.isArray(names)) {
+    ui.memberList.append(el('li', 'muted', 'Loading…'));
+    return;
+  }
+  for (const { name, count } of summarizeMembers(names)) {
+    const li = el('li', 'member');
+    const label = el('span', 'member-name', name);
+    label.style.setProperty('--hue', String(nameHue(name)));
+    li.append(label);
+    if (name === room.name) li.append(el('span', 'member-you', ' (you)'));
+    if (count > 1) li.append(el('span', 'member-count', ` ×${count}`));
+    ui.memberList.append(li);
+  }
+}
+
+// ------------------------------------------------------------------------------- session
+
+function readSession() {
+  try {
+    const session = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? 'null');
+    return session && typeof session.url === 'string' && typeof session.name === 'string' ? session : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveSession() {
+  try {
+    if (client.status === 'idle' || client.status === 'closed') sessionStorage.removeItem(SESSION_KEY);
+    else sessionStorage.setItem(SESSION_KEY, JSON.stringify(client.snapshot()));
+  } catch {
+    // storage disabled: a reload starts over
+  }
+}
+
+// ------------------------------------------------------------------------------- input
+
+ui.connectForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const room = ui.firstRoom.value.trim().replace(/^#/, '');
+  const problem =
+    checkName(ui.name.value).problem ||
+    (room ? roomIdProblem(room) : null) ||
+    client.connect(ui.wsUrl.value.trim(), ui.name.value, room ? [room] : []);
+  ui.connectProblem.textContent = problem ?? '';
+  if (problem) return;
+  try {
+    localStorage.setItem(NAME_KEY, checkName(ui.name.value).name);
+  } catch {
+    // not remembered: fine
+  }
+  ui.message.focus();
+});
+
+ui.disconnect.addEventListener('click', () => client.disconnect());
+ui.retryNow.addEventListener('click', () => client.reconnectNow());
+
+ui.roomList.addEventListener('click', (event) => {
+  const tab = event.target.closest('.room-tab');
+  if (tab) client.setActive(tab.dataset.room);
+});
+
+ui.joinForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const problem = client.join(ui.joinRoom.value);
+  ui.joinProblem.textContent = problem ?? '';
+  if (!problem) ui.joinRoom.value = '';
+});
+
+ui.leave.addEventListener('click', () => {
+  if (client.active) client.leave(client.active);
+});
+
+ui.loadOlder.addEventListener('click', () => {
+  if (client.active) client.loadOlder(client.active);
+});
+
+ui.membersToggle.addEventListener('click', () => {
+  membersOpen = !membersOpen;
+  if (membersOpen && client.active) client.refreshMembers(client.active);
+  scheduleRender();
+});
+
+ui.membersClose.addEventListener('click', () => {
+  membersOpen = false;
+  scheduleRender();
+});
+
+function sendFromComposer() {
+  if (!client.active) return;
+  const text = ui.message.value;
+  if (text.trim() === '') return;
+  const problem = client.sendMessage(client.active, text);
+  ui.composerProblem.textContent = problem ?? '';
+  if (problem) return;
+  ui.message.value = '';
+  autoGrow();
+  ui.scroller.scrollTop = ui.scroller.scrollHeight;
+}
+
+ui.composer.addEventListener('submit', (event) => {
+  event.preventDefault();
+  sendFromComposer();
+});
+
+ui.message.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    sendFromComposer();
+  }
+});
+
+function autoGrow() {
+  ui.message.style.height = 'auto';
+  ui.message.style.height = `${Math.min(ui.message.scrollHeight, 160)}px`;
+}
+ui.message.addEventListener('input', () => {
+  ui.composerProblem.textContent = '';
+  autoGrow();
+});
+
+ui.timeline.addEventListener('click', (event) => {
+  const button = event.target.closest('button[data-action]');
+  const item = button?.closest('[data-client-msg-id]');
+  if (!button || !item || !client.active) return;
+  if (button.dataset.action === 'retry') client.retry(client.active, item.dataset.clientMsgId);
+  else client.discard(client.active, item.dataset.clientMsgId);
+});
+
+window.addEventListener('online', () => client.reconnectNow());
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden && client.active) client.markRead(client.active);
+});
+wide.addEventListener('change', () => {
+  membersOpen = wide.matches;
+  scheduleRender();
+});
+// The "retrying in N s" countdown.
+setInterval(() => {
+  if (client.status === 'reconnecting') renderStatus();
+}, 1000);
+
+client.subscribe(scheduleRender);
+
+// ------------------------------------------------------------------------------- start
+
+async function fetchJson(path) {
+  const response = await fetch(new URL(path, window.location.href), { cache: 'no-store' });
+  return response.ok ? response.json() : null;
+}
+
+async function start() {
+  const session = readSession();
+  const found = await discoverWebSocketUrl(window.location, fetchJson);
+  const fromParam = found.source === 'the ?ws= parameter';
+  ui.wsUrl.value = session && !fromParam ? session.url : found.url;
+  ui.wsSource.textContent = `Prefilled from ${found.source}.`;
+  let savedName = '';
+  try {
+    savedName = localStorage.getItem(NAME_KEY) ?? '';
+  } catch {
+    // no storage
+  }
+  ui.name.value = session?.name ?? savedName;
+  if (session && (!fromParam || session.url === found.url)) {
+    // A reload: carry on where this tab was.
+    client.connect(session.url, session.name, Array.isArray(session.rooms) ? session.rooms : []);
+    if (session.active && client.rooms.has(session.active)) client.setActive(session.active);
+  }
+  document.documentElement.dataset.ready = 'true';
+  render();
+}
+
+start();

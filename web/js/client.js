@@ -1,0 +1,774 @@
+// The chat session over one WebSocket: joins, sends, history paging, keepalive, and reconnecting
+// with back-off after any close the user did not ask for (idle timeout, the 2 h limit, a dropped
+// network, a DELETE on @connections), then re-joining every room, filling the gap from history
+// and re-sending our unconfirmed messages without duplicates. No DOM here: the page subscribes to
+// changes, and tests drive it with a fake WebSocket and fake timers.
+
+import {
+  GAP_PAGE,
+  HISTORY_PAGE,
+  backoffDelay,
+  checkName,
+  describeError,
+  encode,
+  frames,
+  messageProblem,
+  newClientMsgId,
+  parseFrame,
+  roomIdProblem,
+  webSocketUrlProblem,
+} from './protocol.js';
+import { FAILED, JOINED, JOINING, LEAVING, QUEUED, REJOINING, Room, SENDING } from './room.js';
+
+export const IDLE = 'idle'; // never connected
+export const CONNECTING = 'connecting'; // first connection in progress
+export const OPEN = 'open';
+export const RECONNECTING = 'reconnecting'; // waiting for, or trying, the next attempt
+export const CLOSED = 'closed'; // the user disconnected
+
+const WS_OPEN = 1;
+const MAX_GAP_PAGES = 100;
+const MAX_ERRORS = 20;
+
+const defaultTimers = {
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (id) => globalThis.clearTimeout(id),
+};
+
+export class ChatClient {
+  /**
+   * options: WebSocket (constructor), timers ({setTimeout, clearTimeout}), now(), random(),
+   * newClientMsgId(), pingIntervalMs (4 min; the API closes after 10 idle minutes),
+   * pongTimeoutMs, sendTimeoutMs (no echo after this: re-send once on the same connection),
+   * maxSendsPerSecond (8: under the server's per-connection limit of 10, so a burst of queued
+   * messages after a reconnect goes out in order instead of being refused).
+   */
+  constructor(options = {}) {
+    this.WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
+    this.timers = options.timers ?? defaultTimers;
+    this.now = options.now ?? (() => Date.now());
+    this.random = options.random ?? Math.random;
+    this.makeClientMsgId = options.newClientMsgId ?? (() => newClientMsgId());
+    this.pingIntervalMs = options.pingIntervalMs ?? 4 * 60_000;
+    this.pongTimeoutMs = options.pongTimeoutMs ?? 30_000;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? 15_000;
+    this.backoff = options.backoff ?? {};
+    this.maxSendsPerSecond = options.maxSendsPerSecond ?? 8;
+
+    this.url = null;
+    this.name = null;
+    this.status = IDLE;
+    this.attempt = 0; // failed attempts since the last good join, for the back-off
+    this.retryAt = null; // when the next attempt starts, while waiting
+    this.lastClose = null; // {code, reason, at, opened}
+    this.connections = 0; // sockets that opened, over the session
+    this.rooms = new Map(); // roomId -> Room, in the order joined
+    this.active = null;
+    this.errors = []; // {id, text, at}
+
+    this.ws = null;
+    this.socketSeq = 0; // events from an older socket are ignored
+    this.socketOpened = false;
+    this.userClosed = false;
+    this.history = new Map(); // roomId -> {current, queue}: one history request in flight per room
+    this.timer = { reconnect: null, ping: null, pong: null, pump: null };
+    this.sendTimers = new Map(); // clientMsgId -> timer id
+    this.sendTimes = []; // when the last sendAll frames went out, for pacing
+    this.sendQueue = []; // {room, entry} waiting for a slot, in order
+    this.listeners = new Set();
+    this.errorSeq = 0;
+  }
+
+  // ------------------------------------------------------------------------- observing
+
+  subscribe(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(change = {}) {
+    for (const listener of this.listeners) listener(change);
+  }
+
+  /** What the page keeps across a reload (sessionStorage). */
+  snapshot() {
+    return {
+      url: this.url,
+      name: this.name,
+      rooms: [...this.rooms.values()].filter((r) => r.status !== LEAVING).map((r) => r.id),
+      active: this.active,
+    };
+  }
+
+  // ------------------------------------------------------------------------- connection
+
+  /** Starts a session; returns a sentence about bad input, or null. */
+  connect(url, rawName, rooms = []) {
+    const urlProblem = webSocketUrlProblem(url);
+    if (urlProblem) return urlProblem;
+    const { name, problem } = checkName(rawName);
+    if (problem) return problem;
+    for (const roomId of rooms) {
+      const roomProblem = roomIdProblem(roomId);
+      if (roomProblem) return roomProblem;
+    }
+    this.closeSocket();
+    this.url = url;
+    this.name = name;
+    this.userClosed = false;
+    this.attempt = 0;
+    this.rooms = new Map();
+    this.active = null;
+    for (const roomId of rooms) this.rooms.set(roomId, new Room(roomId));
+    this.active = rooms[0] ?? null;
+    this.status = CONNECTING;
+    this.openSocket();
+    this.emit({ status: true, rooms: true });
+    return null;
+  }
+
+  /** Ends the session at the user's request: no reconnecting, rooms forgotten. */
+  disconnect() {
+    this.userClosed = true;
+    this.closeSocket(1000, 'bye');
+    this.cancelReconnect();
+    this.rooms = new Map();
+    this.active = null;
+    this.status = CLOSED;
+    this.emit({ status: true, rooms: true });
+  }
+
+  /** While waiting to reconnect: try now (the network came back, or the user asked). */
+  reconnectNow() {
+    if (this.status !== RECONNECTING || this.timer.reconnect === null) return;
+    this.cancelReconnect();
+    this.openSocket();
+    this.emit({ status: true });
+  }
+
+  /** Closes the socket as a network failure would, so the client reconnects (for tests). */
+  dropConnection() {
+    if (this.ws) this.ws.close(4000, 'dropped by the page');
+  }
+
+  get isOpen() {
+    return this.ws !== null && this.socketOpened && this.ws.readyState === WS_OPEN;
+  }
+
+  openSocket() {
+    this.retryAt = null;
+    const seq = ++this.socketSeq;
+    this.socketOpened = false;
+    let ws;
+    try {
+      ws = new this.WebSocketImpl(this.url);
+    } catch (err) {
+      this.ws = null;
+      this.timers.setTimeout(() => this.onSocketClosed(seq, 0, String(err?.message ?? err)), 0);
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => seq === this.socketSeq && this.onSocketOpen();
+    ws.onmessage = (event) => seq === this.socketSeq && this.onSocketMessage(event.data);
+    ws.onclose = (event) => this.onSocketClosed(seq, event.code, event.reason);
+    ws.onerror = () => {}; // a close event follows, with what little the browser tells
+  }
+
+  closeSocket(code = 1000, reason = '') {
+    const ws = this.ws;
+    this.socketSeq += 1; // whatever that socket still says is no longer ours
+    this.ws = null;
+    this.socketOpened = false;
+    this.stopKeepalive();
+    this.forgetInFlight();
+    if (ws) {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closing
+      }
+    }
+  }
+
+  cancelReconnect() {
+    if (this.timer.reconnect !== null) this.timers.clearTimeout(this.timer.reconnect);
+    this.timer.reconnect = null;
+    this.retryAt = null;
+  }
+
+  onSocketOpen() {
+    this.socketOpened = true;
+    this.connections += 1;
+    this.status = OPEN;
+    this.scheduleKeepalive();
+    for (const room of this.rooms.values()) {
+      if (room.status === LEAVING) continue;
+      room.status = room.everJoined ? REJOINING : JOINING;
+      this.send(frames.join(room.id, this.name));
+    }
+    this.emit({ status: true, rooms: true });
+  }
+
+  onSocketMessage(data) {
+    const frame = parseFrame(data);
+    if (frame !== null) this.handleFrame(frame);
+  }
+
+  onSocketClosed(seq, code, reason) {
+    if (seq !== this.socketSeq) return; // a socket we already replaced or closed ourselves
+    this.socketSeq += 1; // nothing more from that socket counts
+    const opened = this.socketOpened;
+    this.ws = null;
+    this.socketOpened = false;
+    this.stopKeepalive();
+    this.forgetInFlight();
+    this.lastClose = { code, reason: reason || '', at: this.now(), opened };
+    for (const room of [...this.rooms.values()]) {
+      // The server drops every membership of a closed connection, so a leave is done.
+      if (room.status === LEAVING) this.removeRoom(room.id);
+      else room.status = room.everJoined ? REJOINING : JOINING;
+      room.touch();
+    }
+    if (this.userClosed) {
+      this.status = CLOSED;
+      this.emit({ status: true, rooms: true });
+      return;
+    }
+    const delay = backoffDelay(this.attempt, { ...this.backoff, random: this.random });
+    this.attempt += 1;
+    this.status = RECONNECTING;
+    this.retryAt = this.now() + delay;
+    this.timer.reconnect = this.timers.setTimeout(() => {
+      this.timer.reconnect = null;
+      this.openSocket();
+      this.emit({ status: true });
+    }, delay);
+    this.emit({ status: true, rooms: true });
+  }
+
+  forgetInFlight() {
+    this.history.clear();
+    this.sendQueue = [];
+    if (this.timer.pump !== null) this.timers.clearTimeout(this.timer.pump);
+    this.timer.pump = null;
+    for (const id of this.sendTimers.values()) this.timers.clearTimeout(id);
+    this.sendTimers.clear();
+    for (const room of this.rooms.values()) {
+      room.loadingOlder = false;
+      room.catchingUp = false;
+    }
+  }
+
+  send(frame) {
+    if (!this.isOpen) return false;
+    this.ws.send(encode(frame));
+    return true;
+  }
+
+  // ------------------------------------------------------------------------- keepalive
+
+  scheduleKeepalive() {
+    this.stopKeepalive();
+    this.timer.ping = this.timers.setTimeout(() => {
+      this.timer.ping = null;
+      if (!this.send(frames.ping())) return;
+      this.timer.pong = this.timers.setTimeout(() => {
+        // No pong: the connection is dead without having said so. Drop it and reconnect.
+        this.timer.pong = null;
+        this.dropConnection();
+      }, this.pongTimeoutMs);
+    }, this.pingIntervalMs);
+  }
+
+  stopKeepalive() {
+    for (const key of ['ping', 'pong']) {
+      if (this.timer[key] !== null) this.timers.clearTimeout(this.timer[key]);
+      this.timer[key] = null;
+    }
+  }
+
+  // ------------------------------------------------------------------------- rooms
+
+  /** Joins a room (or shows it, when already joined); returns a sentence about bad input, or null. */
+  join(rawRoomId) {
+    const roomId = typeof rawRoomId === 'string' ? rawRoomId.trim().replace(/^#/, '') : '';
+    const problem = roomIdProblem(roomId);
+    if (problem) return problem;
+    const existing = this.rooms.get(roomId);
+    if (existing && existing.status === LEAVING) return `Still leaving #${roomId}; try again in a moment.`;
+    if (!existing) {
+      const room = new Room(roomId);
+      this.rooms.set(roomId, room);
+      this.send(frames.join(roomId, this.name));
+    }
+    this.setActive(roomId);
+    return null;
+  }
+
+  leave(roomId) {
+    const room = this.rooms.get(roomId);
+    if (!room || room.status === LEAVING) return;
+    if (!this.isOpen) {
+      this.removeRoom(roomId); // no connection, no membership
+    } else if (room.status === JOINING || room.status === REJOINING) {
+      // The server may run a leave before the join in flight; leave once the join is answered.
+      room.status = LEAVING;
+      room.leaveAfterJoin = true;
+    } else {
+      this.send(frames.leave(roomId));
+      room.status = LEAVING;
+    }
+    room.touch();
+    if (this.active === roomId) this.active = this.firstOtherRoom(roomId);
+    this.emit({ rooms: true });
+  }
+
+  /** Asks for a failed room again (after an error on re-join). */
+  rejoin(roomId) {
+    const room = this.rooms.get(roomId);
+    if (!room || room.status === LEAVING) return;
+    room.problem = null;
+    room.status = room.everJoined ? REJOINING : JOINING;
+    room.touch();
+    this.send(frames.join(roomId, this.name));
+    this.emit({ room: roomId });
+  }
+
+  removeRoom(roomId) {
+    this.rooms.delete(roomId);
+    this.history.delete(roomId);
+    if (this.active === roomId) this.active = this.firstOtherRoom(roomId);
+  }
+
+  firstOtherRoom(roomId) {
+    for (const room of this.rooms.values()) {
+      if (room.id !== roomId && room.status !== LEAVING) return room.id;
+    }
+    return null;
+  }
+
+  setActive(roomId) {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    this.active = roomId;
+    if (room.unread !== 0) {
+      room.unread = 0;
+      room.touch();
+    }
+    if (room.status === JOINED) this.send(frames.members(roomId));
+    this.emit({ rooms: true, room: roomId });
+  }
+
+  markRead(roomId) {
+    const room = this.rooms.get(roomId);
+    if (room && room.unread !== 0) {
+      room.unread = 0;
+      room.touch();
+      this.emit({ room: roomId });
+    }
+  }
+
+  refreshMembers(roomId) {
+    const room = this.rooms.get(roomId);
+    if (room && room.status === JOINED) this.send(frames.members(roomId));
+  }
+
+  // ------------------------------------------------------------------------- messages
+
+  /** Sends a message (queued while disconnected); returns a sentence about bad input, or null. */
+  sendMessage(roomId, text) {
+    const room = this.rooms.get(roomId);
+    if (!room || room.status === LEAVING) return 'Join a room first.';
+    const clientMsgId = this.makeClientMsgId();
+    const problem = messageProblem(roomId, text, clientMsgId);
+    if (problem) return problem;
+    const entry = room.addPending(clientMsgId, text, this.now());
+    if (room.status === JOINED && !room.catchingUp) this.transmit(room, entry);
+    this.emit({ room: roomId });
+    return null;
+  }
+
+  /** Sends a failed message again, with the same clientMsgId. */
+  retry(roomId, clientMsgId) {
+    const room = this.rooms.get(roomId);
+    const entry = room?.pending.get(clientMsgId);
+    if (!entry) return;
+    entry.status = QUEUED;
+    entry.problem = null;
+    entry.tries = 0;
+    room.touch();
+    if (room.status === JOINED && !room.catchingUp) this.transmit(room, entry);
+    this.emit({ room: roomId });
+  }
+
+  discard(roomId, clientMsgId) {
+    const room = this.rooms.get(roomId);
+    if (room?.pending.delete(clientMsgId)) {
+      this.clearSendTimer(clientMsgId);
+      room.touch();
+      this.emit({ room: roomId });
+    }
+  }
+
+  transmit(room, entry) {
+    if (!this.isOpen) {
+      entry.status = QUEUED;
+      return;
+    }
+    if (!this.takeSendSlot()) {
+      this.enqueueSend(room, entry);
+      return;
+    }
+    this.send(frames.sendAll(room.id, entry.message, entry.clientMsgId));
+    entry.status = SENDING;
+    entry.sent = true;
+    entry.tries += 1;
+    entry.problem = null;
+    room.touch();
+    this.clearSendTimer(entry.clientMsgId);
+    const seq = this.socketSeq;
+    const timer = this.timers.setTimeout(() => {
+      this.sendTimers.delete(entry.clientMsgId);
+      if (seq !== this.socketSeq || room.pending.get(entry.clientMsgId) !== entry) return;
+      if (entry.status !== SENDING) return;
+      if (entry.tries < 2) {
+        // Same connection, same clientMsgId: the server stores it at most once.
+        this.transmit(room, entry);
+      } else {
+        entry.status = FAILED;
+        entry.problem = 'No answer from the server.';
+        room.touch();
+      }
+      this.emit({ room: room.id });
+    }, this.sendTimeoutMs);
+    this.sendTimers.set(entry.clientMsgId, timer);
+  }
+
+  takeSendSlot() {
+    const now = this.now();
+    this.sendTimes = this.sendTimes.filter((t) => now - t < 1000);
+    if (this.sendQueue.length > 0 || this.sendTimes.length >= this.maxSendsPerSecond) return false;
+    this.sendTimes.push(now);
+    return true;
+  }
+
+  enqueueSend(room, entry) {
+    entry.status = QUEUED;
+    room.touch();
+    if (!this.sendQueue.some((queued) => queued.entry === entry)) this.sendQueue.push({ room, entry });
+    if (this.timer.pump !== null) return;
+    const now = this.now();
+    const oldest = this.sendTimes.length > 0 ? Math.min(...this.sendTimes) : now;
+    const wait = Math.max(0, oldest + 1000 - now) + 1;
+    this.timer.pump = this.timers.setTimeout(() => {
+      this.timer.pump = null;
+      const queue = this.sendQueue;
+      this.sendQueue = [];
+      for (const { room: r, entry: e } of queue) {
+        const current = this.rooms.get(r.id) === r && r.pending.get(e.clientMsgId) === e;
+        if (current && e.status === QUEUED && r.status === JOINED && !r.catchingUp) this.transmit(r, e);
+      }
+      this.emit({ rooms: true });
+    }, wait);
+  }
+
+  clearSendTimer(clientMsgId) {
+    const timer = this.sendTimers.get(clientMsgId);
+    if (timer !== undefined) this.timers.clearTimeout(timer);
+    this.sendTimers.delete(clientMsgId);
+  }
+
+  /** Sends what waits in a room, oldest first: typed while away, or unconfirmed when we dropped. */
+  flushPending(room) {
+    const waiting = [...room.pending.values()]
+      .filter((entry) => entry.status === QUEUED || entry.status === SENDING)
+      .sort((a, b) => a.createdAt - b.createdAt);
+    for (const entry of waiting) {
+      entry.tries = 0;
+      this.transmit(room, entry);
+    }
+  }
+
+  // ------------------------------------------------------------------------- history
+
+  /** "Load older": the page before the oldest shown, then each page's `next`. */
+  loadOlder(roomId) {
+    const room = this.rooms.get(roomId);
+    if (!room || room.status !== JOINED || room.loadingOlder || room.olderExhausted) return;
+    const before = room.olderCursor ?? room.oldestId();
+    if (!before) {
+      room.olderExhausted = true;
+      room.touch();
+      this.emit({ room: roomId });
+      return;
+    }
+    room.loadingOlder = true;
+    room.touch();
+    this.requestHistory(
+      room,
+      { before, limit: HISTORY_PAGE },
+      (page) => {
+        room.loadingOlder = false;
+        room.addMessages(page.messages);
+        room.olderCursor = typeof page.next === 'string' ? page.next : null;
+        room.olderExhausted = room.olderCursor === null;
+        room.touch();
+      },
+      (text) => {
+        room.loadingOlder = false;
+        room.problem = text;
+        room.touch();
+      },
+    );
+    this.emit({ room: roomId });
+  }
+
+  requestHistory(room, params, onPage, onError) {
+    let slot = this.history.get(room.id);
+    if (!slot) {
+      slot = { current: null, queue: [] };
+      this.history.set(room.id, slot);
+    }
+    const request = { frame: frames.history(room.id, params), onPage, onError };
+    if (slot.current) slot.queue.push(request);
+    else this.startHistory(room.id, slot, request);
+  }
+
+  startHistory(roomId, slot, request) {
+    slot.current = request;
+    if (!this.send(request.frame)) {
+      slot.current = null;
+      request.onError('Not connected.');
+    }
+  }
+
+  finishHistory(roomId) {
+    const slot = this.history.get(roomId);
+    if (!slot) return null;
+    const request = slot.current;
+    slot.current = null;
+    const next = slot.queue.shift();
+    if (next) this.startHistory(roomId, slot, next);
+    return request;
+  }
+
+  /**
+   * After a re-join: page back from the oldest `recent` message until we reach what we already
+   * had (the anchor), so nothing sent while we were away is missing. Then send what waits.
+   */
+  fillGap(room, anchor, recent) {
+    const reached = (list) => anchor !== null && list.some((m) => typeof m?.messageId === 'string' && m.messageId <= anchor);
+    const oldest = (list) => list.reduce((min, m) => (typeof m?.messageId === 'string' && (min === null || m.messageId < min) ? m.messageId : min), null);
+    const done = () => {
+      room.catchingUp = false;
+      room.touch();
+      this.flushPending(room);
+    };
+    if (recent.length === 0 || reached(recent)) {
+      done();
+      return;
+    }
+    room.catchingUp = true;
+    let pages = 0;
+    const step = (before) => {
+      pages += 1;
+      this.requestHistory(
+        room,
+        { before, limit: GAP_PAGE },
+        (page) => {
+          const messages = Array.isArray(page.messages) ? page.messages : [];
+          this.countUnread(room, room.addMessages(messages));
+          const next = typeof page.next === 'string' ? page.next : null;
+          if (messages.length === 0 || next === null || reached(messages) || pages >= MAX_GAP_PAGES) done();
+          else step(next);
+          this.emit({ room: room.id });
+        },
+        (text) => {
+          room.problem = text;
+          done();
+        },
+      );
+    };
+    step(oldest(recent));
+  }
+
+  countUnread(room, fresh) {
+    if (fresh > 0 && room.id !== this.active) room.unread += fresh;
+  }
+
+  // ------------------------------------------------------------------------- server frames
+
+  handleFrame(frame) {
+    switch (frame.type) {
+      case 'joined':
+        return this.onJoined(frame);
+      case 'left':
+        return this.onLeft(frame);
+      case 'message':
+        return this.onMessage(frame);
+      case 'history':
+        return this.onHistory(frame);
+      case 'members':
+        return this.onMembers(frame);
+      case 'presence':
+        return this.onPresence(frame);
+      case 'pong':
+        if (this.timer.pong !== null) this.timers.clearTimeout(this.timer.pong);
+        this.timer.pong = null;
+        this.attempt = 0; // a live connection, even one in no room
+        this.scheduleKeepalive();
+        return undefined;
+      case 'error':
+      case 'gateway_error':
+        return this.onError(frame);
+      default:
+        return undefined; // a newer server's frame: ignore
+    }
+  }
+
+  onJoined(frame) {
+    const room = this.rooms.get(frame.roomId);
+    if (!room) return;
+    if (room.status === LEAVING) {
+      if (room.leaveAfterJoin && this.send(frames.leave(room.id))) room.leaveAfterJoin = false;
+      return;
+    }
+    const rejoin = room.everJoined;
+    const anchor = rejoin ? room.gapAnchor() : null;
+    const recent = Array.isArray(frame.recent) ? frame.recent : [];
+    room.status = JOINED;
+    room.everJoined = true;
+    room.problem = null;
+    if (typeof frame.name === 'string') room.name = frame.name;
+    if (typeof frame.members === 'number') room.memberCount = frame.members;
+    const fresh = room.addMessages(recent);
+    this.attempt = 0; // a connection that gets this far is a good one
+    if (rejoin) {
+      this.countUnread(room, fresh);
+      room.addNotice('Reconnected.', this.now());
+      this.send(frames.members(room.id));
+      this.fillGap(room, anchor, recent);
+    } else {
+      const ids = recent.map((m) => m?.messageId).filter((id) => typeof id === 'string').sort();
+      room.olderCursor = ids[0] ?? null;
+      room.olderExhausted = ids.length === 0;
+      this.send(frames.members(room.id));
+      this.flushPending(room);
+    }
+    room.touch();
+    this.emit({ room: room.id, rooms: true });
+  }
+
+  onLeft(frame) {
+    if (!this.rooms.has(frame.roomId)) return;
+    this.removeRoom(frame.roomId);
+    this.emit({ rooms: true });
+  }
+
+  onMessage(frame) {
+    const room = this.rooms.get(frame.roomId);
+    if (!room) return;
+    const { added, own } = room.addMessage(frame);
+    if (own) this.clearSendTimer(frame.clientMsgId);
+    if (added && !own) this.countUnread(room, 1);
+    if (added || own) this.emit({ room: room.id, rooms: true });
+  }
+
+  onHistory(frame) {
+    const room = this.rooms.get(frame.roomId);
+    const request = this.finishHistory(frame.roomId);
+    if (!room) return;
+    if (request) request.onPage(frame);
+    else room.addMessages(frame.messages);
+    this.emit({ room: room.id });
+  }
+
+  onMembers(frame) {
+    const room = this.rooms.get(frame.roomId);
+    if (!room) return;
+    room.setMembers(frame.members);
+    this.emit({ room: room.id });
+  }
+
+  onPresence(frame) {
+    const room = this.rooms.get(frame.roomId);
+    if (!room || typeof frame.name !== 'string') return;
+    if (frame.event === 'join') {
+      room.memberJoined(frame.name);
+      room.addNotice(`${frame.name} joined`, this.now());
+    } else if (frame.event === 'leave') {
+      room.memberLeft(frame.name);
+      room.addNotice(`${frame.name} left`, this.now());
+    } else {
+      return;
+    }
+    this.emit({ room: room.id });
+  }
+
+  onError(frame) {
+    const text = describeError(frame);
+    const room = typeof frame.roomId === 'string' ? this.rooms.get(frame.roomId) : undefined;
+    const notMember = frame.code === 'not_member';
+    switch (frame.action) {
+      case 'join':
+        if (room && (!room.everJoined || room.status === LEAVING)) this.removeRoom(room.id);
+        else if (room) room.problem = text;
+        break;
+      case 'leave':
+        if (room && room.status === LEAVING) this.removeRoom(room.id); // out already
+        break;
+      case 'sendAll': {
+        const entry = room && frame.clientMsgId ? room.pending.get(frame.clientMsgId) : undefined;
+        if (entry) {
+          this.clearSendTimer(entry.clientMsgId);
+          if (frame.code === 'rate_limited') {
+            // Not stored: wait a full second and send it again, same clientMsgId.
+            const now = this.now();
+            this.sendTimes = Array.from({ length: this.maxSendsPerSecond }, () => now);
+            entry.tries = 0;
+            this.enqueueSend(room, entry);
+            this.emit({ room: room.id });
+            return;
+          }
+          // Not a member (any more): it goes out again after the automatic re-join below.
+          entry.status = notMember ? QUEUED : FAILED;
+          entry.problem = notMember ? null : text;
+          room.touch();
+        }
+        break;
+      }
+      case 'history': {
+        // The server names the room when it can; else it was the one history request in flight.
+        let roomId = frame.roomId;
+        if (typeof roomId !== 'string') {
+          const busy = [...this.history.entries()].filter(([, slot]) => slot.current !== null);
+          roomId = busy.length === 1 ? busy[0][0] : undefined;
+        }
+        const request = roomId === undefined ? null : this.finishHistory(roomId);
+        if (request) request.onError(text);
+        break;
+      }
+      default:
+        break;
+    }
+    if (notMember && room && room.status === JOINED && frame.action !== 'leave') {
+      // Our membership expired or was pruned while we still had the room open: join again.
+      room.status = REJOINING;
+      room.touch();
+      this.send(frames.join(room.id, this.name));
+    }
+    if (!(notMember && room)) this.pushError(text);
+    this.emit({ rooms: true, room: room?.id, error: true });
+  }
+
+  pushError(text) {
+    this.errorSeq += 1;
+    this.errors.push({ id: this.errorSeq, text, at: this.now() });
+    if (this.errors.length > MAX_ERRORS) this.errors.splice(0, this.errors.length - MAX_ERRORS);
+  }
+
+  dismissError(id) {
+    this.errors = this.errors.filter((e) => e.id !== id);
+    this.emit({ error: true });
+  }
+}

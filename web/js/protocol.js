@@ -1,0 +1,185 @@
+// The roomchat wire protocol as the browser speaks it: frame builders, the same input limits the
+// server checks (so most mistakes are caught before a round trip), error wording, the reconnect
+// schedule and the URL the page connects to. Pure functions only: no DOM, no sockets, no timers,
+// so `node --test web/tests/` covers all of it. The protocol itself is the table in README.md.
+
+export const ROOM_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
+export const CLIENT_MSG_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
+export const NAME_MAX = 32;
+export const HISTORY_PAGE = 50;
+export const GAP_PAGE = 100; // the server's maximum `limit`
+export const DEFAULT_STAGE = 'live'; // infra/variables.tf stage_name
+// API Gateway closes the connection (1009) on a frame above 32 KB; browsers never fragment, so
+// the whole JSON frame, not just the message, must fit.
+export const MAX_FRAME_BYTES = 32 * 1024;
+
+const encoder = new TextEncoder();
+
+export function utf8Length(text) {
+  return encoder.encode(text).length;
+}
+
+// ----------------------------------------------------------------------------- validation
+
+/** An error sentence for a bad room id, or null. */
+export function roomIdProblem(roomId) {
+  if (typeof roomId !== 'string' || roomId.length === 0) return 'Enter a room name.';
+  if (!ROOM_ID_RE.test(roomId)) {
+    return 'Room names are 1-64 characters: letters, digits and _ . : - (no spaces).';
+  }
+  return null;
+}
+
+/** The trimmed display name and an error sentence (or null), as the server trims and checks it. */
+export function checkName(raw) {
+  const name = typeof raw === 'string' ? raw.trim() : '';
+  if (name.length === 0) return { name, problem: 'Enter a display name.' };
+  if ([...name].length > NAME_MAX) {
+    return { name, problem: `Display names are at most ${NAME_MAX} characters.` };
+  }
+  // Python's str.isprintable(): no control, format or separator characters except the space.
+  if (/[\p{C}\p{Z}]/u.test(name.replace(/ /g, ''))) {
+    return { name, problem: 'Display names may only contain printable characters.' };
+  }
+  return { name, problem: null };
+}
+
+// ----------------------------------------------------------------------------- frames
+
+export const frames = {
+  join: (roomId, name) => (name ? { action: 'join', roomId, name } : { action: 'join', roomId }),
+  leave: (roomId) => ({ action: 'leave', roomId }),
+  sendAll: (roomId, message, clientMsgId) => ({ action: 'sendAll', roomId, message, clientMsgId }),
+  history: (roomId, { limit = HISTORY_PAGE, before = null } = {}) =>
+    before ? { action: 'history', roomId, limit, before } : { action: 'history', roomId, limit },
+  members: (roomId) => ({ action: 'members', roomId }),
+  ping: () => ({ action: 'ping' }),
+};
+
+export function encode(frame) {
+  return JSON.stringify(frame);
+}
+
+/** Why a message cannot be sent as one frame (empty, too big), or null. */
+export function messageProblem(roomId, message, clientMsgId = 'x'.repeat(36)) {
+  if (typeof message !== 'string' || message.length === 0) return 'Type a message first.';
+  const bytes = utf8Length(encode(frames.sendAll(roomId, message, clientMsgId)));
+  if (bytes > MAX_FRAME_BYTES) {
+    const over = bytes - MAX_FRAME_BYTES;
+    return `That message is too long by ${over} byte${over === 1 ? '' : 's'} (a frame holds 32 KB).`;
+  }
+  return null;
+}
+
+/** A server frame as an object with a string `type`, or null for anything else. */
+export function parseFrame(text) {
+  if (typeof text !== 'string') return null;
+  let frame;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) return null;
+  if (typeof frame.type === 'string') return frame;
+  // API Gateway's own frame when a route fails: {"message":"Internal server error",...}
+  if (typeof frame.message === 'string') return { type: 'gateway_error', message: frame.message };
+  return null;
+}
+
+/** A clientMsgId: unique per message, within the server's 1-64 `[A-Za-z0-9_.:-]`. */
+export function newClientMsgId(random = globalThis.crypto) {
+  if (random && typeof random.randomUUID === 'function') return random.randomUUID();
+  const bytes = new Uint8Array(16);
+  random.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// ----------------------------------------------------------------------------- errors
+
+const ERROR_WORDS = {
+  bad_request: 'The server could not accept that request',
+  unknown_action: 'The server does not know that request',
+  not_member: 'You are not in that room',
+  too_large: 'That message is too long',
+  rate_limited: 'You are sending messages too fast',
+  internal: 'Something went wrong on the server; please try again',
+};
+
+/** One sentence for a person, from an error frame (code + the server's own message). */
+export function describeError(frame) {
+  if (frame && frame.type === 'gateway_error') {
+    return `The chat gateway could not handle a request: ${frame.message}`;
+  }
+  const code = frame && typeof frame.code === 'string' ? frame.code : 'error';
+  const detail = frame && typeof frame.message === 'string' ? frame.message.trim() : '';
+  const lead = ERROR_WORDS[code] ?? `The server reported an error (${code})`;
+  const room = frame && typeof frame.roomId === 'string' ? ` in #${frame.roomId}` : '';
+  return detail ? `${lead}${room}: ${detail}` : `${lead}${room}.`;
+}
+
+// ----------------------------------------------------------------------------- reconnecting
+
+/**
+ * Milliseconds to wait before reconnect attempt `attempt` (0 = the first retry): exponential
+ * back-off with "full jitter" between half and all of min(cap, base * 2^attempt), so a gateway
+ * restart does not bring every client back in the same instant.
+ */
+export function backoffDelay(attempt, { baseMs = 500, capMs = 30_000, random = Math.random } = {}) {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+// ----------------------------------------------------------------------------- where to connect
+
+/** ws(s)://<page host>/<stage>: the local gateway serves the page and the socket on one port. */
+export function sameOriginWebSocketUrl(location, stage = DEFAULT_STAGE) {
+  const secure = location.protocol === 'https:';
+  const host = location.host || '127.0.0.1:8080';
+  return `${secure ? 'wss' : 'ws'}://${host}/${encodeURIComponent(stage)}`;
+}
+
+/**
+ * The WebSocket URL to prefill: `?ws=` in the page URL wins (a deployed stack); then the local
+ * gateway's /devstack.json (its stage); then a `config.json` next to the page ({"websocketUrl"}
+ * or {"stage"}); else the same origin with the default stage. `fetchJson(path)` resolves to the
+ * parsed body or null.
+ */
+export async function discoverWebSocketUrl(location, fetchJson) {
+  const override = new URLSearchParams(location.search || '').get('ws');
+  if (override) return { url: override, source: 'the ?ws= parameter' };
+  const devstack = await safely(fetchJson, 'devstack.json');
+  if (devstack && typeof devstack.stage === 'string' && devstack.stage) {
+    return { url: sameOriginWebSocketUrl(location, devstack.stage), source: 'the local stack' };
+  }
+  const config = await safely(fetchJson, 'config.json');
+  if (config && typeof config.websocketUrl === 'string' && config.websocketUrl) {
+    return { url: config.websocketUrl, source: 'config.json' };
+  }
+  if (config && typeof config.stage === 'string' && config.stage) {
+    return { url: sameOriginWebSocketUrl(location, config.stage), source: 'config.json' };
+  }
+  return { url: sameOriginWebSocketUrl(location), source: 'the default' };
+}
+
+async function safely(fetchJson, path) {
+  try {
+    return await fetchJson(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a URL is something `new WebSocket()` accepts. */
+export function webSocketUrlProblem(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'Enter a WebSocket URL such as ws://127.0.0.1:8080/live.';
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    return 'The URL must start with ws:// or wss://.';
+  }
+  return null;
+}

@@ -1,0 +1,187 @@
+// What the client knows about one room: messages deduplicated by messageId, messages of ours not
+// yet echoed (by clientMsgId), join/leave notices, members, unread count and the history cursor.
+// Pure data: no sockets, no DOM.
+
+/** Room status: joining (first time), joined, rejoining (after a reconnect), leaving. */
+export const JOINING = 'joining';
+export const JOINED = 'joined';
+export const REJOINING = 'rejoining';
+export const LEAVING = 'leaving';
+
+/** Pending message status: queued (not sent on this connection yet), sending, failed. */
+export const QUEUED = 'queued';
+export const SENDING = 'sending';
+export const FAILED = 'failed';
+
+let noticeSeq = 0;
+
+/** A message frame reduced to the fields we show, or null when it is not a usable message. */
+export function cleanMessage(frame, roomId) {
+  if (!frame || typeof frame !== 'object') return null;
+  const { messageId, sentAt, sender, message, clientMsgId } = frame;
+  if (typeof messageId !== 'string' || messageId === '') return null;
+  if (typeof message !== 'string') return null;
+  return {
+    roomId,
+    messageId,
+    sentAt: typeof sentAt === 'string' ? sentAt : null,
+    sender: typeof sender === 'string' ? sender : '?',
+    message,
+    clientMsgId: typeof clientMsgId === 'string' ? clientMsgId : null,
+  };
+}
+
+export class Room {
+  constructor(id) {
+    this.id = id;
+    this.status = JOINING;
+    this.everJoined = false;
+    this.name = null; // our name in this room, from `joined`
+    this.memberCount = null;
+    this.members = null; // names from the last `members` frame, kept up to date by presence
+    this.messages = new Map(); // messageId -> message
+    this.notices = []; // {key, sortKey, text, at}
+    this.pending = new Map(); // clientMsgId -> {clientMsgId, message, status, problem, afterId, createdAt, sent, tries}
+    this.unread = 0;
+    this.olderCursor = null; // `before` for the next "load older" page
+    this.olderExhausted = false;
+    this.loadingOlder = false;
+    this.catchingUp = false; // filling the gap after a reconnect
+    this.problem = null; // last error about this room, in words
+    this.leaveAfterJoin = false; // left while a join was in flight: leave once it is answered
+    this.version = 0; // bumped on every change, so a view can skip unchanged rooms
+  }
+
+  touch() {
+    this.version += 1;
+  }
+
+  /** Newest and oldest messageId shown (ULIDs sort by time within a room). */
+  newestId() {
+    let newest = null;
+    for (const id of this.messages.keys()) if (newest === null || id > newest) newest = id;
+    return newest;
+  }
+
+  oldestId() {
+    let oldest = null;
+    for (const id of this.messages.keys()) if (oldest === null || id < oldest) oldest = id;
+    return oldest;
+  }
+
+  /**
+   * Adds a message unless its messageId is already shown. A message carrying the clientMsgId of
+   * one of ours that is pending settles it. Returns {added, own}.
+   */
+  addMessage(frame) {
+    const msg = cleanMessage(frame, this.id);
+    if (msg === null) return { added: false, own: false };
+    let own = false;
+    if (msg.clientMsgId !== null && this.pending.has(msg.clientMsgId)) {
+      this.pending.delete(msg.clientMsgId);
+      own = true;
+      this.touch();
+    }
+    if (this.messages.has(msg.messageId)) return { added: false, own };
+    this.messages.set(msg.messageId, msg);
+    this.touch();
+    return { added: true, own };
+  }
+
+  /** Adds a list (recent, a history page); returns how many were new and not our own. */
+  addMessages(list) {
+    let fresh = 0;
+    for (const frame of Array.isArray(list) ? list : []) {
+      const { added, own } = this.addMessage(frame);
+      if (added && !own) fresh += 1;
+    }
+    return fresh;
+  }
+
+  hasClientMsgId(clientMsgId) {
+    for (const msg of this.messages.values()) if (msg.clientMsgId === clientMsgId) return true;
+    return false;
+  }
+
+  /** A notice sorts after the newest message shown when it arrived, before any later one. */
+  addNotice(text, at = Date.now()) {
+    noticeSeq += 1;
+    const newest = this.newestId();
+    const seq = String(noticeSeq).padStart(10, '0');
+    // '~' sorts after every ULID character, ' ' before them.
+    const sortKey = newest === null ? ` ${seq}` : `${newest}~${seq}`;
+    this.notices.push({ key: `n:${noticeSeq}`, sortKey, text, at });
+    if (this.notices.length > 200) this.notices.splice(0, this.notices.length - 200);
+    this.touch();
+  }
+
+  addPending(clientMsgId, message, now = Date.now()) {
+    const entry = {
+      clientMsgId,
+      message,
+      status: QUEUED,
+      problem: null,
+      afterId: this.newestId(),
+      createdAt: now,
+      sent: false, // transmitted at least once, on any connection: it may be stored already
+      tries: 0, // transmissions on the current connection
+    };
+    this.pending.set(clientMsgId, entry);
+    this.touch();
+    return entry;
+  }
+
+  /**
+   * How far back a gap fill must reach after a reconnect: the newest message we had, or older if
+   * one of our messages was sent before it and never echoed (it may be stored without our knowing).
+   * null when we had nothing (then fill back to the room's first message).
+   */
+  gapAnchor() {
+    let anchor = this.newestId();
+    let fromStart = anchor === null;
+    for (const entry of this.pending.values()) {
+      if (!entry.sent) continue;
+      if (entry.afterId === null) fromStart = true;
+      else if (anchor === null || entry.afterId < anchor) anchor = entry.afterId;
+    }
+    return fromStart ? null : anchor;
+  }
+
+  memberJoined(name) {
+    if (Array.isArray(this.members)) this.members.push(name);
+    if (typeof this.memberCount === 'number') this.memberCount += 1;
+    this.touch();
+  }
+
+  memberLeft(name) {
+    if (Array.isArray(this.members)) {
+      const i = this.members.indexOf(name);
+      if (i >= 0) this.members.splice(i, 1);
+    }
+    if (typeof this.memberCount === 'number' && this.memberCount > 0) this.memberCount -= 1;
+    this.touch();
+  }
+
+  setMembers(names) {
+    this.members = Array.isArray(names) ? names.filter((n) => typeof n === 'string') : [];
+    this.memberCount = this.members.length;
+    this.touch();
+  }
+
+  /** Messages and notices in display order, then our pending messages in the order typed. */
+  timeline() {
+    const items = [];
+    for (const msg of this.messages.values()) {
+      items.push({ sortKey: msg.messageId, entry: { kind: 'message', key: `m:${msg.messageId}`, msg } });
+    }
+    for (const notice of this.notices) {
+      items.push({ sortKey: notice.sortKey, entry: { kind: 'notice', key: notice.key, notice } });
+    }
+    items.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    const pending = [...this.pending.values()].sort((a, b) => a.createdAt - b.createdAt);
+    return [
+      ...items.map((item) => item.entry),
+      ...pending.map((p) => ({ kind: 'pending', key: `p:${p.clientMsgId}`, pending: p })),
+    ];
+  }
+}

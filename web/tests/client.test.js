@@ -1,0 +1,397 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, test } from 'node:test';
+
+import { ChatClient, CLOSED, OPEN, RECONNECTING } from '../js/client.js';
+import { FAILED, JOINED, QUEUED, REJOINING, SENDING } from '../js/room.js';
+import { FakeClock, FakeWebSocket, id, msg } from './fakes.js';
+
+const URL = 'ws://127.0.0.1:8080/live';
+
+function setup(options = {}) {
+  FakeWebSocket.reset();
+  const clock = new FakeClock();
+  let n = 0;
+  const client = new ChatClient({
+    WebSocket: FakeWebSocket,
+    timers: clock.timers,
+    now: clock.now,
+    random: () => 0.999999, // the top of each back-off step: easy to predict
+    newClientMsgId: () => `c${++n}`,
+    ...options,
+  });
+  return { client, clock };
+}
+
+/** Connects, opens the socket and answers each join with `recent`. */
+function connected(rooms = ['lobby'], recent = {}) {
+  const ctx = setup();
+  ctx.client.connect(URL, 'ana', rooms);
+  const ws = FakeWebSocket.last();
+  ws.open();
+  for (const frame of ws.take()) {
+    assert.equal(frame.action, 'join');
+    ws.receive({ type: 'joined', roomId: frame.roomId, name: 'ana', members: 1, recent: recent[frame.roomId] ?? [] });
+  }
+  ws.take(); // the members requests
+  return { ...ctx, ws };
+}
+
+beforeEach(() => FakeWebSocket.reset());
+
+describe('connecting and joining', () => {
+  test('joins every room once the socket opens, then asks for its members', () => {
+    const { client } = setup();
+    assert.equal(client.connect(URL, '  ana ', ['lobby', 'dev']), null);
+    const ws = FakeWebSocket.last();
+    assert.equal(ws.url, URL);
+    ws.open();
+    assert.deepEqual(ws.take(), [
+      { action: 'join', roomId: 'lobby', name: 'ana' },
+      { action: 'join', roomId: 'dev', name: 'ana' },
+    ]);
+    ws.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 3, recent: [msg(1), msg(2)] });
+    assert.deepEqual(ws.take(), [{ action: 'members', roomId: 'lobby' }]);
+    const lobby = client.rooms.get('lobby');
+    assert.equal(lobby.status, JOINED);
+    assert.equal(lobby.memberCount, 3);
+    assert.equal(lobby.messages.size, 2);
+    assert.equal(lobby.unread, 0, 'history on join is not unread');
+  });
+
+  test('refuses bad input before touching the network', () => {
+    const { client } = setup();
+    assert.match(client.connect('http://x', 'ana'), /ws:\/\//);
+    assert.match(client.connect(URL, ''), /display name/);
+    assert.match(client.connect(URL, 'ana', ['bad room']), /no spaces/);
+    assert.equal(FakeWebSocket.instances.length, 0);
+  });
+
+  test('a refused join removes the room and says why', () => {
+    const { client, ws } = connected([]);
+    client.join('x'.repeat(64));
+    ws.receive({ type: 'error', code: 'internal', message: 'boom', action: 'join', roomId: 'x'.repeat(64) });
+    assert.equal(client.rooms.size, 0);
+    assert.match(client.errors.at(-1).text, /went wrong.*boom/);
+  });
+
+  test('leaving waits for the left frame', () => {
+    const { client, ws } = connected(['lobby', 'dev']);
+    client.leave('lobby');
+    assert.deepEqual(ws.take(), [{ action: 'leave', roomId: 'lobby' }]);
+    assert.equal(client.active, 'dev');
+    ws.receive({ type: 'left', roomId: 'lobby' });
+    assert.deepEqual([...client.rooms.keys()], ['dev']);
+  });
+
+  test('leaving a room whose join is in flight leaves once the join is answered', () => {
+    const { client, ws } = connected([]);
+    client.join('dev');
+    client.leave('dev');
+    assert.deepEqual(ws.take(), [{ action: 'join', roomId: 'dev', name: 'ana' }]);
+    ws.receive({ type: 'joined', roomId: 'dev', name: 'ana', members: 1, recent: [] });
+    assert.deepEqual(ws.take(), [{ action: 'leave', roomId: 'dev' }]);
+    ws.receive({ type: 'left', roomId: 'dev' });
+    assert.equal(client.rooms.size, 0);
+  });
+});
+
+describe('messages', () => {
+  test('every message carries a clientMsgId and stays pending until its echo', () => {
+    const { client, ws } = connected();
+    assert.equal(client.sendMessage('lobby', 'hello'), null);
+    assert.deepEqual(ws.take(), [{ action: 'sendAll', roomId: 'lobby', message: 'hello', clientMsgId: 'c1' }]);
+    const room = client.rooms.get('lobby');
+    assert.equal(room.pending.get('c1').status, SENDING);
+    ws.receive(msg(7, { sender: 'ana', message: 'hello', clientMsgId: 'c1' }));
+    assert.equal(room.pending.size, 0);
+    assert.equal(room.messages.get(id(7)).message, 'hello');
+  });
+
+  test('no echo in time: sent again with the same clientMsgId, then marked failed', () => {
+    const { client, clock, ws } = connected();
+    client.sendMessage('lobby', 'hello');
+    ws.take();
+    clock.advance(15_000);
+    assert.deepEqual(ws.take(), [{ action: 'sendAll', roomId: 'lobby', message: 'hello', clientMsgId: 'c1' }]);
+    clock.advance(15_000);
+    const entry = client.rooms.get('lobby').pending.get('c1');
+    assert.equal(entry.status, FAILED);
+    assert.match(entry.problem, /No answer/);
+    client.retry('lobby', 'c1');
+    assert.deepEqual(ws.take().map((f) => f.clientMsgId), ['c1']);
+  });
+
+  test('an error for a message marks that message failed, in words', () => {
+    const { client, ws } = connected();
+    client.sendMessage('lobby', 'hello');
+    ws.receive({ type: 'error', code: 'too_large', message: 'message is 40000 bytes; the limit is 32768', action: 'sendAll', roomId: 'lobby', clientMsgId: 'c1' });
+    const entry = client.rooms.get('lobby').pending.get('c1');
+    assert.equal(entry.status, FAILED);
+    assert.match(entry.problem, /too long.*32768/);
+    client.discard('lobby', 'c1');
+    assert.equal(client.rooms.get('lobby').pending.size, 0);
+  });
+
+  test('a burst goes out at most 8 a second, in the order typed', () => {
+    const { client, clock, ws } = connected();
+    for (let i = 1; i <= 12; i += 1) client.sendMessage('lobby', `m${i}`);
+    assert.deepEqual(ws.take().map((f) => f.message), ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
+    assert.equal(client.rooms.get('lobby').pending.get('c9').status, QUEUED);
+    clock.advance(1001);
+    assert.deepEqual(ws.take().map((f) => f.message), ['m9', 'm10', 'm11', 'm12']);
+  });
+
+  test('a rate-limited message is sent again a second later, same clientMsgId, no alert', () => {
+    const { client, clock, ws } = connected();
+    client.sendMessage('lobby', 'hello');
+    ws.take();
+    ws.receive({ type: 'error', code: 'rate_limited', message: 'more than 10 messages a second; this one was not sent', action: 'sendAll', roomId: 'lobby', clientMsgId: 'c1' });
+    assert.equal(client.rooms.get('lobby').pending.get('c1').status, QUEUED);
+    assert.equal(client.errors.length, 0);
+    clock.advance(999);
+    assert.deepEqual(ws.take(), []);
+    clock.advance(2);
+    assert.deepEqual(ws.take(), [{ action: 'sendAll', roomId: 'lobby', message: 'hello', clientMsgId: 'c1' }]);
+  });
+
+  test('a message too big for one frame is refused locally', () => {
+    const { client, ws } = connected();
+    assert.match(client.sendMessage('lobby', 'x'.repeat(32 * 1024)), /too long/);
+    assert.deepEqual(ws.take(), []);
+  });
+
+  test('messages in other rooms count as unread until the room is shown', () => {
+    const { client, ws } = connected(['lobby', 'dev']);
+    assert.equal(client.active, 'lobby');
+    ws.receive(msg(1, { roomId: 'dev' }));
+    ws.receive(msg(2, { roomId: 'dev' }));
+    ws.receive(msg(2, { roomId: 'dev' })); // a duplicate is not a new unread
+    ws.receive(msg(3, { roomId: 'lobby' }));
+    assert.equal(client.rooms.get('dev').unread, 2);
+    assert.equal(client.rooms.get('lobby').unread, 0);
+    client.setActive('dev');
+    assert.equal(client.rooms.get('dev').unread, 0);
+  });
+
+  test('frames for rooms we are not in are ignored', () => {
+    const { client, ws } = connected();
+    ws.receive(msg(1, { roomId: 'elsewhere' }));
+    ws.receive({ type: 'presence', event: 'join', roomId: 'elsewhere', name: 'x' });
+    assert.deepEqual([...client.rooms.keys()], ['lobby']);
+  });
+
+  test('presence adds a notice and updates the members', () => {
+    const { client, ws } = connected();
+    ws.receive({ type: 'members', roomId: 'lobby', members: ['ana'] });
+    ws.receive({ type: 'presence', event: 'join', roomId: 'lobby', name: 'bob' });
+    const room = client.rooms.get('lobby');
+    assert.deepEqual(room.members, ['ana', 'bob']);
+    ws.receive({ type: 'presence', event: 'leave', roomId: 'lobby', name: 'bob' });
+    assert.deepEqual(room.members, ['ana']);
+    assert.deepEqual(room.notices.map((n) => n.text), ['bob joined', 'bob left']);
+  });
+});
+
+describe('history', () => {
+  test('"load older" starts before the oldest recent message, then follows `next`', () => {
+    const { client, ws } = connected(['lobby'], { lobby: [msg(10), msg(11)] });
+    client.loadOlder('lobby');
+    assert.deepEqual(ws.take(), [{ action: 'history', roomId: 'lobby', limit: 50, before: id(10) }]);
+    client.loadOlder('lobby'); // one page at a time
+    assert.deepEqual(ws.take(), []);
+    ws.receive({ type: 'history', roomId: 'lobby', messages: [msg(8), msg(9)], next: id(8) });
+    client.loadOlder('lobby');
+    assert.deepEqual(ws.take(), [{ action: 'history', roomId: 'lobby', limit: 50, before: id(8) }]);
+    ws.receive({ type: 'history', roomId: 'lobby', messages: [msg(7)], next: null });
+    const room = client.rooms.get('lobby');
+    assert.equal(room.olderExhausted, true);
+    assert.deepEqual([...room.messages.keys()].sort(), [7, 8, 9, 10, 11].map(id));
+    client.loadOlder('lobby');
+    assert.deepEqual(ws.take(), []);
+  });
+
+  test('an empty room has nothing older to load', () => {
+    const { client, ws } = connected();
+    client.loadOlder('lobby');
+    assert.deepEqual(ws.take(), []);
+    assert.equal(client.rooms.get('lobby').olderExhausted, true);
+  });
+
+  test('a history error without a roomId ends the one request in flight', () => {
+    const { client, ws } = connected(['lobby'], { lobby: [msg(10)] });
+    client.loadOlder('lobby');
+    ws.receive({ type: 'error', code: 'bad_request', message: "'limit' must be from 1 to 100", action: 'history' });
+    assert.equal(client.rooms.get('lobby').loadingOlder, false);
+    assert.match(client.errors.at(-1).text, /could not accept.*limit/);
+  });
+
+  test('a history error ends the loading state and shows the reason', () => {
+    const { client, ws } = connected(['lobby'], { lobby: [msg(10)] });
+    client.loadOlder('lobby');
+    ws.receive({ type: 'error', code: 'internal', message: 'try again', action: 'history', roomId: 'lobby' });
+    const room = client.rooms.get('lobby');
+    assert.equal(room.loadingOlder, false);
+    assert.match(room.problem, /try again/);
+  });
+});
+
+describe('reconnecting', () => {
+  test('any close we did not ask for reconnects with growing back-off', () => {
+    const { client, clock, ws } = connected();
+    ws.serverClose(1001, 'Going away');
+    assert.equal(client.status, RECONNECTING);
+    assert.deepEqual(clock.pending(), [500]);
+    clock.advance(500);
+    assert.equal(FakeWebSocket.instances.length, 2);
+    FakeWebSocket.last().serverClose(1006, ''); // refused before opening
+    assert.deepEqual(clock.pending(), [1000]);
+    clock.advance(1000);
+    FakeWebSocket.last().serverClose(1006, '');
+    assert.deepEqual(clock.pending(), [2000]);
+    assert.equal(client.rooms.get('lobby').status, REJOINING);
+  });
+
+  test('a good re-join resets the back-off', () => {
+    const { client, clock, ws } = connected();
+    ws.serverClose();
+    clock.advance(500);
+    FakeWebSocket.last().serverClose(1006);
+    clock.advance(1000);
+    const ws3 = FakeWebSocket.last();
+    ws3.open();
+    ws3.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 1, recent: [] });
+    ws3.serverClose();
+    assert.deepEqual(clock.pending(), [500]);
+    assert.equal(client.status, RECONNECTING);
+  });
+
+  test('re-joins, fills the gap from history without duplicates, then resends what was not stored', () => {
+    const { client, clock, ws } = connected(['lobby'], { lobby: [msg(1), msg(2)] });
+    client.sendMessage('lobby', 'lost on the way'); // c1: sent, never echoed
+    ws.take();
+    ws.serverClose(1000, 'Connection deleted');
+    client.sendMessage('lobby', 'typed while away'); // c2: queued
+    assert.equal(client.rooms.get('lobby').pending.get('c2').status, QUEUED);
+    clock.advance(500);
+    const ws2 = FakeWebSocket.last();
+    ws2.open();
+    assert.deepEqual(ws2.take(), [{ action: 'join', roomId: 'lobby', name: 'ana' }]);
+    // 5 messages arrived while away; `recent` holds the last 2 of them.
+    ws2.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 2, recent: [msg(6), msg(7)] });
+    assert.deepEqual(ws2.take(), [
+      { action: 'members', roomId: 'lobby' },
+      { action: 'history', roomId: 'lobby', limit: 100, before: id(6) },
+    ]);
+    assert.equal(client.rooms.get('lobby').catchingUp, true);
+    ws2.receive({ type: 'history', roomId: 'lobby', messages: [msg(4), msg(5)], next: id(4) });
+    assert.deepEqual(ws2.take(), [{ action: 'history', roomId: 'lobby', limit: 100, before: id(4) }]);
+    ws2.receive({ type: 'history', roomId: 'lobby', messages: [msg(2), msg(3)], next: id(2) });
+    // reached what we had: the pending messages go out, oldest first, same clientMsgIds
+    assert.deepEqual(ws2.take(), [
+      { action: 'sendAll', roomId: 'lobby', message: 'lost on the way', clientMsgId: 'c1' },
+      { action: 'sendAll', roomId: 'lobby', message: 'typed while away', clientMsgId: 'c2' },
+    ]);
+    const room = client.rooms.get('lobby');
+    assert.deepEqual([...room.messages.keys()].sort(), [1, 2, 3, 4, 5, 6, 7].map(id));
+    assert.equal(room.timeline().filter((e) => e.kind === 'message').length, 7);
+    assert.equal(room.catchingUp, false);
+  });
+
+  test('a message stored before the drop is found in history and not sent again', () => {
+    const { client, clock, ws } = connected(['lobby'], { lobby: [msg(1)] });
+    client.sendMessage('lobby', 'did it arrive?');
+    ws.take();
+    ws.serverClose(1006, '');
+    clock.advance(500);
+    const ws2 = FakeWebSocket.last();
+    ws2.open();
+    ws2.take();
+    ws2.receive({
+      type: 'joined', roomId: 'lobby', name: 'ana', members: 1,
+      recent: [msg(1), msg(2, { sender: 'ana', message: 'did it arrive?', clientMsgId: 'c1' })],
+    });
+    assert.deepEqual(ws2.take(), [{ action: 'members', roomId: 'lobby' }]);
+    const room = client.rooms.get('lobby');
+    assert.equal(room.pending.size, 0);
+    assert.equal(room.messages.size, 2);
+  });
+
+  test('gap messages in a background room count as unread', () => {
+    const { client, clock, ws } = connected(['lobby', 'dev'], { dev: [msg(1, { roomId: 'dev' })] });
+    ws.serverClose();
+    clock.advance(500);
+    const ws2 = FakeWebSocket.last();
+    ws2.open();
+    ws2.receive({ type: 'joined', roomId: 'dev', name: 'ana', members: 1, recent: [msg(1, { roomId: 'dev' }), msg(2, { roomId: 'dev' })] });
+    assert.equal(client.rooms.get('dev').unread, 1);
+  });
+
+  test('disconnecting on purpose does not reconnect', () => {
+    const { client, clock, ws } = connected();
+    client.disconnect();
+    assert.equal(ws.closedWith.code, 1000);
+    assert.equal(client.status, CLOSED);
+    clock.advance(60_000);
+    assert.equal(FakeWebSocket.instances.length, 1);
+  });
+
+  test('a history answer from the old connection cannot confuse the new one', () => {
+    const { client, clock, ws } = connected(['lobby'], { lobby: [msg(5)] });
+    client.loadOlder('lobby');
+    ws.serverClose();
+    ws.receive({ type: 'history', roomId: 'lobby', messages: [msg(1)], next: null }); // late, ignored
+    assert.equal(client.rooms.get('lobby').messages.size, 1);
+    clock.advance(500);
+    assert.equal(client.rooms.get('lobby').loadingOlder, false);
+  });
+
+  test('not_member for a room we are in re-joins it and resends the message', () => {
+    const { client, ws } = connected(['lobby'], { lobby: [msg(1)] });
+    client.sendMessage('lobby', 'hi');
+    ws.take();
+    ws.receive({ type: 'error', code: 'not_member', message: 'join it first', action: 'sendAll', roomId: 'lobby', clientMsgId: 'c1' });
+    assert.deepEqual(ws.take(), [{ action: 'join', roomId: 'lobby', name: 'ana' }]);
+    assert.equal(client.errors.length, 0, 'handled without bothering the user');
+    ws.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 1, recent: [msg(1)] });
+    assert.deepEqual(ws.take().filter((f) => f.action === 'sendAll').map((f) => f.clientMsgId), ['c1']);
+  });
+});
+
+describe('keepalive', () => {
+  test('pings every 4 minutes while open', () => {
+    const { clock, ws } = connected();
+    clock.advance(4 * 60_000 - 1);
+    assert.deepEqual(ws.take(), []);
+    clock.advance(1);
+    assert.deepEqual(ws.take(), [{ action: 'ping' }]);
+    ws.receive({ type: 'pong' });
+    clock.advance(4 * 60_000);
+    assert.deepEqual(ws.take(), [{ action: 'ping' }]);
+  });
+
+  test('a pong resets the back-off, even in no room', () => {
+    const { client, clock, ws } = connected([]);
+    ws.serverClose();
+    clock.advance(500);
+    FakeWebSocket.last().serverClose(1006);
+    clock.advance(1000);
+    const ws3 = FakeWebSocket.last();
+    ws3.open();
+    clock.advance(4 * 60_000);
+    ws3.receive({ type: 'pong' });
+    ws3.serverClose();
+    assert.deepEqual(clock.pending(), [500]);
+    assert.equal(client.status, RECONNECTING);
+  });
+
+  test('no pong: the connection is dropped and re-made', () => {
+    const { client, clock, ws } = connected();
+    clock.advance(4 * 60_000);
+    clock.advance(30_000);
+    assert.equal(ws.closedWith.code, 4000);
+    assert.equal(client.status, RECONNECTING);
+    clock.advance(500);
+    FakeWebSocket.last().open();
+    assert.equal(client.status, OPEN);
+  });
+});
