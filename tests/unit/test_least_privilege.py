@@ -1,0 +1,136 @@
+"""Least privilege, from the code's side: each function's DynamoDB calls and @connections posts,
+recorded while the handlers run through every path (pruning, retries, rate limits), must be
+exactly the permissions docs/design.md grants it. A call not granted would fail on AWS with
+AccessDenied; a grant never used is privilege to remove. tests/infra checks that the deployed
+roles equal the same table."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from roomchat import handlers
+from roomchat.adapters.dynamodb import DynamoHistory, DynamoRateLimiter, DynamoRooms
+from tests.infra import design
+
+OPERATIONS = {
+    "get_item": "GetItem",
+    "put_item": "PutItem",
+    "delete_item": "DeleteItem",
+    "update_item": "UpdateItem",
+    "query": "Query",
+    "scan": "Scan",
+    "batch_write_item": "BatchWriteItem",
+}
+
+
+class Recorder:
+    """A DynamoDB client that records (function, resource, action) for every call."""
+
+    def __init__(self, client, settings):
+        self._client = client
+        self._tables = {settings.rooms_table: "rooms", settings.history_table: "history"}
+        self.function = "unset"
+        self.seen: dict[str, set[tuple[str, str]]] = defaultdict(set)
+
+    def __getattr__(self, name):
+        op = getattr(self._client, name)
+
+        def call(**kwargs):
+            resource = self._tables[kwargs["TableName"]]
+            if kwargs.get("IndexName"):
+                resource = "rooms_by_connection"
+            self.seen[self.function].add((resource, f"dynamodb:{OPERATIONS[name]}"))
+            return op(**kwargs)
+
+        return call
+
+
+@pytest.fixture
+def observed(chat, dynamodb, settings, sender):
+    recorder = Recorder(dynamodb, settings)
+    container = handlers.container()
+    container.rooms = DynamoRooms(
+        recorder, settings.rooms_table, settings.rooms_by_connection_index
+    )
+    container.history = DynamoHistory(recorder, settings.history_table)
+    container.limiter = DynamoRateLimiter(recorder, settings.history_table, 2)
+    posted: dict[str, bool] = defaultdict(bool)
+    send_many = sender.send_many
+
+    def recording_send_many(ids, data):
+        posted[recorder.function] = True
+        return send_many(ids, data)
+
+    sender.send_many = recording_send_many
+
+    def run(function, call, /, *args, **kwargs):
+        recorder.function = function
+        return call(*args, **kwargs)
+
+    return chat, run, recorder, posted
+
+
+def _exercise_every_path(chat, run, sender):
+    """Each function through its paths, including pruning a gone member (410)."""
+    run("connect", chat.connect, "A", name="ana")
+    run("connect", chat.connect, "B")
+    run("connect", chat.connect, "G", name="ghost")
+    run("join", chat.join, "G", "lobby", "ghost")
+    run("join", chat.join, "G", "side", "ghost")
+    run("join", chat.send, "A", action="join", roomId="lobby")  # name from the profile
+    run("join", chat.join, "B", "lobby", "bob")
+    run("send_all", chat.send, "A", action="sendAll", roomId="lobby", message="m", clientMsgId="k")
+    run("send_all", chat.send, "A", action="sendAll", roomId="lobby", message="m", clientMsgId="k")
+    for _ in range(3):  # over the limit of 2 a second (an UpdateItem that fails its condition)
+        run("send_all", chat.send, "B", action="sendAll", roomId="lobby", message="fast")
+    run("history", chat.send, "A", action="history", roomId="lobby")
+    run("members", chat.send, "A", action="members", roomId="lobby")
+    run("ping", chat.send, "A", action="ping")
+    run("default", chat.raw, "A", "not json")
+    run("default", chat.send, "A", action="dance")
+    # G vanishes without $disconnect: every fan-out function meets it and prunes it.
+    for function, action in [
+        ("join", lambda: chat.join("C", "lobby", "cy")),
+        ("leave", lambda: chat.send("B", action="leave", roomId="lobby")),
+        ("disconnect", lambda: chat.disconnect("A")),
+        ("send_all", lambda: chat.send("C", action="sendAll", roomId="lobby", message="x")),
+    ]:
+        run("join", chat.join, "G", "lobby", "ghost")
+        run("join", chat.join, "G", "side", "ghost")
+        sender.gone.add("G")
+        run(function, action)
+        sender.gone.discard("G")
+
+
+def _granted(function: str) -> set[tuple[str, str]]:
+    perms = design.permissions()[function]
+    return (
+        {("rooms", a) for a in perms.rooms}
+        | {("rooms_by_connection", a) for a in perms.rooms_by_connection}
+        | {("history", a) for a in perms.history}
+    )
+
+
+FUNCTIONS = sorted(r.function for r in design.routes().values())
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_calls_exactly_what_its_role_grants(observed, sender, function):
+    chat, run, recorder, posted = observed
+
+    _exercise_every_path(chat, run, sender)
+
+    assert recorder.seen[function] == _granted(function)
+    assert posted[function] == design.permissions()[function].post_to_connections
+
+
+def test_no_function_ever_scans(observed, sender):
+    chat, run, recorder, _ = observed
+
+    _exercise_every_path(chat, run, sender)
+
+    assert not any(
+        action == "dynamodb:Scan" for seen in recorder.seen.values() for _, action in seen
+    )
