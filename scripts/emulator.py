@@ -116,7 +116,12 @@ def _wait_until_listening(host: str, port: int, timeout: float) -> None:
 
 @contextmanager
 def running(port: int | None = None, host: str = HOST, timeout: float = 15.0) -> Iterator[Emulator]:
-    """Start a moto server (in this process, on its own thread) and stop it on exit."""
+    """Start an empty moto server (in this process, on its own thread) and stop it on exit.
+
+    Every in-process moto server shares moto's module-level state, so one that starts after
+    another (or after mock_aws) would see what those left behind: reset it first, and never keep
+    two alive at once in one process (tests scope their emulator fixtures to their package).
+    """
     # Imported here so that importing this module stays cheap for callers that only need env().
     from moto.server import ThreadedMotoServer
 
@@ -136,9 +141,25 @@ def running(port: int | None = None, host: str = HOST, timeout: float = 15.0) ->
     try:
         bound_host, bound_port = server.get_host_and_port()
         _wait_until_listening(bound_host, bound_port, timeout)
+        _reset(bound_host, bound_port)
         yield Emulator(endpoint=f"http://{bound_host}:{bound_port}")
     finally:
         server.stop()
+
+
+def _reset(host: str, port: int) -> None:
+    """moto's own reset endpoint: every service's state back to empty."""
+    import http.client
+
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        conn.request("POST", "/moto-api/reset")
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"the emulator refused its reset: HTTP {response.status}")
+    finally:
+        conn.close()
 
 
 def main(argv: list[str] | None = None) -> int:

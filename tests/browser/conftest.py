@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_sync():
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="the Python package playwright is not installed"
@@ -50,7 +50,7 @@ def playwright_sync():
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_sync):
     # Debian's Chromium: Playwright's own download is not available here (no internet).
     executable = CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
@@ -61,7 +61,7 @@ def browser(playwright_sync):
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chat_stack(request) -> RunningStack:
     """The running local stack: the e2e `stack` fixture, or the one ROOMCHAT_BROWSER_STACK names."""
     stack_file = os.environ.get("ROOMCHAT_BROWSER_STACK")
@@ -72,12 +72,12 @@ def chat_stack(request) -> RunningStack:
     return RunningStack(None, info, path.parent, path.parent / "devstack.log", {})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base_url(chat_stack) -> str:
     return chat_stack.info["http_url"] + "/"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS

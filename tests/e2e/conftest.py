@@ -25,13 +25,13 @@ EVENTS_TABLE = "gw-test-events"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def emulator():
     with emulator_mod.running() as emu:
         yield emu
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def aws(emulator):
     """boto3 clients for the emulator."""
     kwargs = emulator.client_kwargs()
@@ -40,26 +40,26 @@ def aws(emulator):
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def test_zip(tmp_path_factory) -> Path:
     return build_test_zip(tmp_path_factory.mktemp("gwzip") / "gw_handlers.zip")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def test_api(emulator, aws, test_zip):
     ids = create_test_api(aws, test_zip, EVENTS_TABLE)
     apigw, lam = emulator_clients(emulator.endpoint, emulator.region)
     return load_api(apigw, lam, api_id=ids["api_id"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def real_zip(tmp_path_factory) -> Path:
     """The project's deployment zip (functions/), as scripts/build_lambda.py builds it."""
     path, _ = build_lambda.build(tmp_path_factory.mktemp("realzip") / "functions.zip")
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def auth_gateway(emulator, aws, test_zip, real_zip, test_api):
     """An API with the project's token authorizer on $connect, served by its own gateway."""
     ids = create_auth_api(aws, test_zip, real_zip, EVENTS_TABLE)
@@ -91,7 +91,7 @@ def _gateway_thread(
     return GatewayThread(factory)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_dir(tmp_path_factory) -> Path:
     web = tmp_path_factory.mktemp("web")
     (web / "index.html").write_text("<!doctype html><title>roomchat</title>")
@@ -99,7 +99,7 @@ def web_dir(tmp_path_factory) -> Path:
     return web
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def gateway(emulator, test_api, test_zip, web_dir):
     """The gateway with AWS's limits (10 min idle, 2 h)."""
     thread = _gateway_thread(emulator, test_api, test_zip, web_dir=web_dir)
@@ -108,7 +108,7 @@ def gateway(emulator, test_api, test_zip, web_dir):
     thread.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def short_gateway(emulator, test_api, test_zip):
     """The same API served with short limits, to watch them act."""
     thread = _gateway_thread(emulator, test_api, test_zip, idle_timeout_s=1.5, max_connection_s=4.0)

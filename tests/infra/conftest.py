@@ -26,19 +26,19 @@ needs_terraform = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def tf_config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where scripts/tf.py writes its generated CLI config during the tests."""
     return tmp_path_factory.mktemp("tf-cli-config")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The deployment zip of the real functions/roomchat, built into a temporary folder."""
     return build_lambda.build(tmp_path_factory.mktemp("build") / "functions.zip")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def aws_emulator() -> Iterator[emulator.Emulator]:
     with emulator.running() as emu:
         yield emu
@@ -63,7 +63,7 @@ class Applied:
         return self._clients[service]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def applied(
     aws_emulator: emulator.Emulator,
     lambda_zip: tuple[Path, str],

@@ -5,18 +5,12 @@ from __future__ import annotations
 import http.client
 import http.server
 import json
-import socket
 import threading
 from collections import defaultdict
 
 import pytest
-from moto.server import ThreadedMotoServer
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from scripts import emulator
 
 
 class FaultProxy:
@@ -100,13 +94,10 @@ class FaultProxy:
         self.server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def moto_server():
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}", port
-    server.stop()
+    with emulator.running() as emu:
+        yield emu.endpoint, int(emu.endpoint.rsplit(":", 1)[1])
 
 
 @pytest.fixture
