@@ -17,8 +17,9 @@ ROOM ?= lobby
 NAME ?= $(USER)
 LIMIT ?= 20
 BEFORE ?=
+LOAD ?= 200x20x20
 
-.PHONY: help venv browser test test-unit test-infra test-browser lint fmt build run chat history plan deploy destroy bench clean
+.PHONY: help venv browser test test-unit test-infra test-browser lint fmt build run chat history plan deploy destroy bench soak clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,6 +59,9 @@ test-infra: $(STAMP) $(TOOLS_STAMP) ## terraform fmt/validate/test, checkov, app
 
 test-browser: $(STAMP) $(CHROMIUM) ## the web client in headless Chromium on a fresh local stack
 	$(PY) -m pytest tests/browser
+
+soak: $(STAMP) ## full load on the local stack (LOAD=clientsxroomsxmessages) + a stack with the authorizer (~5 min)
+	ROOMCHAT_LOAD='$(LOAD)' ROOMCHAT_AUTH_STACK=1 $(PY) -m pytest -s tests/reliability/test_load.py tests/reliability/test_auth_stack.py
 
 lint: $(STAMP) $(TOOLS_STAMP) ## ruff, terraform fmt/validate, checkov
 	$(VENV)/bin/ruff check .

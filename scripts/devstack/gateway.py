@@ -4,7 +4,18 @@ One aiohttp server, one port:
 - ``GET /<stage>``: the WebSocket endpoint ($connect, route selection, $disconnect, limits);
 - ``POST/GET/DELETE /<stage>/@connections/{id}``: the management API, with AWS's error shapes so
   boto3's ``apigatewaymanagementapi`` client and the AWS CLI work against it;
-- ``/``: the web client (``web/``) when it exists, and ``/devstack.json`` with the URLs.
+- ``/``: the web client (``web/``) when it exists, and ``/devstack.json`` with the URLs;
+- ``/_devstack/faults``: fault injection for tests and experiments (``Fault``, ``FaultPlan``):
+  make the management API answer 410/429/500 (or wait first) for chosen connection ids N times,
+  or skip a connection's ``$disconnect``. Nothing changes until a rule is added, and only the
+  connections a rule names are affected or counted; ``ROOMCHAT_FAULTS=0`` removes the endpoint.
+
+    F=localhost:8080/_devstack/faults
+    curl -X POST $F -d '{"connectionId": "L0SM9cOFvHcCIhw=", "status": 429, "times": 3}'
+    curl -X POST $F -d '{"connectionId": "L0SM9cOFvHcCIhw=", "delay": 1.5}'
+    curl -X POST $F -d '{"connectionId": "L0SM9cOFvHcCIhw=", "target": "$disconnect"}'
+    curl $F              # the rules, and the calls each connection they name received
+    curl -X DELETE $F    # back to normal
 
 Lambda functions run in worker subprocesses (``runtime.py``); the event loop never blocks on them.
 """
@@ -18,6 +29,7 @@ import json
 import logging
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +72,7 @@ class GatewaySettings:
     concurrency: int = 2  # concurrent invocations (worker processes) per function at most
     worker_idle_s: float = 60.0  # extra workers idle this long are stopped (one stays warm)
     web_dir: Path | None = None
+    faults: bool = True  # serve /_devstack/faults (fault injection; inert until a rule is added)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> GatewaySettings:
@@ -71,6 +84,7 @@ class GatewaySettings:
             "max_frame_bytes": int(_env_number("ROOMCHAT_MAX_FRAME_BYTES", cls.max_frame_bytes)),
             "concurrency": int(_env_number("ROOMCHAT_LAMBDA_CONCURRENCY", cls.concurrency)),
             "worker_idle_s": _env_number("ROOMCHAT_WORKER_IDLE", cls.worker_idle_s),
+            "faults": os.environ.get("ROOMCHAT_FAULTS", "1").strip() not in ("0", "false", "no"),
         }
         values.update(overrides)
         return cls(**values)
@@ -78,6 +92,134 @@ class GatewaySettings:
 
 class Gone(Exception):
     """The connection is unknown or closed (API Gateway answers 410 GoneException)."""
+
+
+# The error types the management API (and API Gateway in front of it) answers with, by status.
+FAULT_ERROR_TYPES = {
+    400: "BadRequestException",
+    403: "ForbiddenException",
+    410: "GoneException",
+    413: "PayloadTooLargeException",
+    429: "LimitExceededException",
+    500: "InternalServerErrorException",
+    502: "BadGatewayException",
+    503: "ServiceUnavailableException",
+    504: "GatewayTimeoutException",
+}
+FAULT_TARGETS = ("POST", "GET", "DELETE", "$disconnect")
+
+
+@dataclass
+class Fault:
+    """One rule: the next ``times`` calls of ``target`` for ``connection_id`` are faulty.
+
+    For a management API call (``target`` POST, GET or DELETE) the gateway first waits
+    ``delay_s``, then answers ``status`` with AWS's error shape instead of doing the call (with no
+    status: does the call after the wait, e.g. to hold a post while a fan-out goes on). For
+    ``$disconnect``, the gateway does not invoke the route when that connection closes: the
+    best-effort event API Gateway may miss.
+    """
+
+    connection_id: str
+    target: str = "POST"
+    status: int | None = None
+    times: int = 1
+    delay_s: float = 0.0
+    injected: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connectionId": self.connection_id,
+            "target": self.target,
+            "status": self.status,
+            "times": self.times,
+            "delay": self.delay_s,
+            "injected": self.injected,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Fault:
+        """A rule from ``{"connectionId", "target"?, "status"?, "times"?, "delay"?}``."""
+        if not isinstance(data, dict):
+            raise ValueError("a fault is a JSON object")
+        unknown = set(data) - {"connectionId", "target", "status", "times", "delay"}
+        if unknown:
+            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+        connection_id = data.get("connectionId")
+        if not isinstance(connection_id, str) or not connection_id:
+            raise ValueError("'connectionId' must be a non-empty string")
+        target = data.get("target", "POST")
+        if target not in FAULT_TARGETS:
+            raise ValueError(f"'target' must be one of {', '.join(FAULT_TARGETS)}")
+        status = data.get("status")
+        if target == "$disconnect":
+            if status is not None:
+                raise ValueError("a $disconnect fault skips the route; it takes no 'status'")
+        elif status is not None and status not in FAULT_ERROR_TYPES:
+            raise ValueError(f"'status' must be one of {sorted(FAULT_ERROR_TYPES)}")
+        times = data.get("times", 1)
+        if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= 10_000:
+            raise ValueError("'times' must be a whole number from 1 to 10000")
+        delay = data.get("delay", 0)
+        if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 30:
+            raise ValueError("'delay' must be a number of seconds from 0 to 30")
+        if target == "$disconnect" and delay:
+            raise ValueError("a $disconnect fault takes no 'delay'")
+        if status is None and not delay and target != "$disconnect":
+            raise ValueError("give a 'status', a 'delay' or both")
+        return cls(connection_id, target, status, times, float(delay))
+
+
+class FaultPlan:
+    """The fault rules of one gateway, and how many calls each watched connection received.
+
+    Only connections named by a rule are counted, so a test can read the attempts a client made
+    (e.g. botocore's retries of a 429) from ``calls``. Rules stay listed, exhausted or not, until
+    ``clear()``. Runs on the gateway's event loop only: no locking.
+    """
+
+    def __init__(self) -> None:
+        self.faults: list[Fault] = []
+        self.calls: Counter[tuple[str, str]] = Counter()
+
+    def add(self, fault: Fault) -> Fault:
+        self.faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        self.faults.clear()
+        self.calls.clear()
+
+    def take(self, connection_id: str, target: str) -> Fault | None:
+        """Count one call; the first rule for it with injections left, which is used up by one."""
+        if not self.faults:  # the normal path: no rules, nothing to do
+            return None
+        chosen: Fault | None = None
+        watched = False
+        for fault in self.faults:
+            if fault.connection_id == connection_id and fault.target == target:
+                watched = True
+                if chosen is None and fault.injected < fault.times:
+                    chosen = fault
+        if watched:
+            self.calls[(connection_id, target)] += 1
+        if chosen is not None:
+            chosen.injected += 1
+            log.warning(
+                "fault injected: %s %s -> %s (%d/%d)",
+                target,
+                connection_id,
+                "skipped" if target == "$disconnect" else chosen.status or f"{chosen.delay_s} s",
+                chosen.injected,
+                chosen.times,
+            )
+        return chosen
+
+    def snapshot(self) -> dict[str, Any]:
+        calls: dict[str, dict[str, int]] = {}
+        for (connection_id, target), n in sorted(self.calls.items()):
+            calls.setdefault(connection_id, {})[target] = n
+        return {"faults": [f.to_json() for f in self.faults], "calls": calls}
 
 
 @dataclass
@@ -142,6 +284,7 @@ class Gateway:
         self.log_sink = log_sink
         self.connections: dict[str, Connection] = {}
         self.pools: dict[str, FunctionPool] = {}
+        self.faults = FaultPlan()
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
         self._handlers: set[asyncio.Task[Any]] = set()
@@ -176,6 +319,8 @@ class Gateway:
         app.router.add_get(f"/{stage}", self._websocket)
         app.router.add_route("*", f"/{stage}/@connections/{{connection_id}}", self._management)
         app.router.add_get("/devstack.json", self._devstack_json)
+        if self.settings.faults:
+            app.router.add_route("*", "/_devstack/faults", self._faults_admin)
         app.router.add_route("*", "/{tail:.*}", self._static)
         return app
 
@@ -374,7 +519,7 @@ class Gateway:
                 await asyncio.wait_for(asyncio.shield(task), 30)
         log.info("disconnected %s (%s %s)", conn.connection_id, conn.close_code, conn.close_reason)
         route = self.api.routes.get("$disconnect")
-        if route is None:
+        if route is None or self.faults.take(conn.connection_id, "$disconnect"):
             return
         event = events.disconnect_event(
             conn.info,
@@ -444,9 +589,16 @@ class Gateway:
     # ----- @connections management API --------------------------------------------------------
     async def _management(self, request: web.Request) -> web.Response:
         connection_id = request.match_info["connection_id"]
+        data = await request.read() if request.method == "POST" else b""
+        fault = self.faults.take(connection_id, request.method)
+        if fault is not None:
+            if fault.delay_s:
+                await asyncio.sleep(fault.delay_s)
+            if fault.status is not None:
+                return _aws_error(fault.status, FAULT_ERROR_TYPES[fault.status], "injected fault")
+        # Looked up after any injected delay: the connection may have gone meanwhile.
         conn = self.connections.get(connection_id)
         if request.method == "POST":
-            data = await request.read()
             if len(data) > self.settings.max_post_bytes:
                 return _aws_error(413, "PayloadTooLargeException", "Request entity too large")
             if conn is None:
@@ -483,6 +635,27 @@ class Gateway:
             self._background(self._close(conn, WSCloseCode.OK, "Connection deleted"))
             return web.Response(status=204)
         return _aws_error(403, "ForbiddenException", "Missing Authentication Token")
+
+    # ----- fault injection ---------------------------------------------------------------------
+    async def _faults_admin(self, request: web.Request) -> web.Response:
+        """``GET``: the rules and the calls counted; ``POST``: add one rule or a list of rules
+        (``Fault.from_json``); ``DELETE``: remove every rule and count."""
+        if request.method == "GET":
+            return web.json_response(self.faults.snapshot())
+        if request.method == "DELETE":
+            self.faults.clear()
+            return web.Response(status=204)
+        if request.method != "POST":
+            return web.json_response({"message": "use GET, POST or DELETE"}, status=405)
+        try:
+            body = await request.json()
+            items = body if isinstance(body, list) else [body]
+            faults = [Fault.from_json(item) for item in items]
+        except ValueError as exc:
+            return web.json_response({"message": str(exc)}, status=400)
+        for fault in faults:
+            self.faults.add(fault)
+        return web.json_response({"faults": [f.to_json() for f in faults]}, status=201)
 
     # ----- web client -------------------------------------------------------------------------
     async def _devstack_json(self, request: web.Request) -> web.Response:

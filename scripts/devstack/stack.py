@@ -19,6 +19,7 @@ and the tests read it). Settings come from the environment:
   ROOMCHAT_WORKER_IDLE=60       seconds before extra idle workers stop (one per function stays)
   ROOMCHAT_PREWARM=0            1: start one worker per function up front (no cold starts)
   ROOMCHAT_LOCAL_DIR=.local     where state, the zip, logs and stack.json go
+  ROOMCHAT_FAULTS=1             0: no /_devstack/faults (fault injection, see gateway.py)
   ROOMCHAT_TF_VARS='{...}'      extra Terraform variables as JSON, e.g. the token authorizer:
                                 '{"auth_enabled": true, "auth_secret": "a-dev-secret-of-16+chars"}'
 """

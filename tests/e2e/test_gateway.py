@@ -12,6 +12,7 @@ import urllib.request
 import boto3
 import pytest
 import websockets
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from scripts.devstack.gateway import Gateway, GatewaySettings, GatewayThread
@@ -583,3 +584,236 @@ async def _echo_error(url: str) -> dict:
         return await client.request({"action": "echo"}, {"message": "Internal server error"})
     finally:
         await client.close()
+
+
+# ----- fault injection (/_devstack/faults) --------------------------------------------------------
+
+
+def _faults(gw: Gateway, method: str, body=None) -> tuple[int, dict | None]:
+    """Call the gateway's fault-injection endpoint; (status, JSON answer or None)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        gw.http_url + "/_devstack/faults",
+        method=method,
+        data=data,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        return exc.code, json.loads(raw) if raw else None
+
+
+@pytest.fixture
+def faults(gateway):
+    """The shared gateway with no fault rules before and after the test."""
+    assert _faults(gateway, "DELETE")[0] == 204
+    yield gateway
+    _faults(gateway, "DELETE")
+
+
+def _no_retries(gw: Gateway, emulator):
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=gw.callback_url,
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+        **{k: v for k, v in emulator.client_kwargs().items() if k != "endpoint_url"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (410, "GoneException"),
+        (429, "LimitExceededException"),
+        (500, "InternalServerErrorException"),
+    ],
+)
+def test_fault_answers_the_chosen_status_n_times_then_the_call_goes_through(
+    faults, emulator, status, code
+):
+    api = _no_retries(faults, emulator)
+
+    async def scenario():
+        client = await Client.connect(faults.websocket_url)
+        connection_id = await _connection_id(client)
+        added = _faults(
+            faults, "POST", {"connectionId": connection_id, "status": status, "times": 2}
+        )
+        errors = []
+        for _ in range(2):
+            with pytest.raises(ClientError) as info:
+                await asyncio.to_thread(
+                    api.post_to_connection, ConnectionId=connection_id, Data=b"x"
+                )
+            errors.append(info.value.response)
+        await asyncio.to_thread(api.post_to_connection, ConnectionId=connection_id, Data=b"ok")
+        frames = await client.quiet(0.5)
+        await client.close()
+        return connection_id, added, errors, frames
+
+    connection_id, added, errors, frames = run(scenario())
+    assert added[0] == 201
+    assert [e["Error"]["Code"] for e in errors] == [code, code]
+    assert [e["ResponseMetadata"]["HTTPStatusCode"] for e in errors] == [status, status]
+    assert frames == ["ok"]  # the faulty posts delivered nothing, the third one did
+    state = _faults(faults, "GET")[1]
+    assert state["calls"] == {connection_id: {"POST": 3}}
+    assert state["faults"][0]["injected"] == 2
+
+
+def test_fault_calls_count_the_retries_of_a_standard_mode_client(faults, emulator, monkeypatch):
+    monkeypatch.setattr(
+        "botocore.retries.standard.ExponentialBackoff.delay_amount", lambda self, ctx: 0.01
+    )
+    api = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=faults.callback_url,
+        config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
+        **{k: v for k, v in emulator.client_kwargs().items() if k != "endpoint_url"},
+    )
+
+    async def scenario():
+        client = await Client.connect(faults.websocket_url)
+        connection_id = await _connection_id(client)
+        other = await Client.connect(faults.websocket_url)
+        other_id = await _connection_id(other)
+        _faults(
+            faults,
+            "POST",
+            [
+                {"connectionId": connection_id, "status": 429, "times": 2},
+                {"connectionId": other_id, "status": 410, "times": 5},
+            ],
+        )
+        await asyncio.to_thread(api.post_to_connection, ConnectionId=connection_id, Data=b"late")
+        with pytest.raises(api.exceptions.GoneException):
+            await asyncio.to_thread(api.post_to_connection, ConnectionId=other_id, Data=b"x")
+        frames = await client.quiet(0.3)
+        await client.close()
+        await other.close()
+        return connection_id, other_id, frames
+
+    connection_id, other_id, frames = run(scenario())
+    assert frames == ["late"]  # throttled twice, retried, delivered once
+    calls = _faults(faults, "GET")[1]["calls"]
+    assert calls[connection_id] == {"POST": 3}
+    assert calls[other_id] == {"POST": 1}  # 410 is final: never retried
+
+
+def test_fault_delay_holds_a_post_and_the_connection_is_looked_up_after_it(faults, emulator):
+    api = _no_retries(faults, emulator)
+
+    async def scenario():
+        held = await Client.connect(faults.websocket_url)
+        held_id = await _connection_id(held)
+        dropped = await Client.connect(faults.websocket_url)
+        dropped_id = await _connection_id(dropped)
+        _faults(
+            faults,
+            "POST",
+            [{"connectionId": held_id, "delay": 0.6}, {"connectionId": dropped_id, "delay": 0.6}],
+        )
+        started = time.monotonic()
+        post = asyncio.create_task(
+            asyncio.to_thread(api.post_to_connection, ConnectionId=held_id, Data=b"slow")
+        )
+        gone = asyncio.create_task(
+            asyncio.to_thread(api.post_to_connection, ConnectionId=dropped_id, Data=b"x")
+        )
+        await asyncio.sleep(0.2)
+        dropped.ws.transport.abort()  # dies while its post is held
+        await post
+        elapsed = time.monotonic() - started
+        with pytest.raises(api.exceptions.GoneException):
+            await gone
+        frame = await held.next_frame()
+        await held.close()
+        return elapsed, frame
+
+    elapsed, frame = run(scenario())
+    assert 0.6 <= elapsed < 3
+    assert frame == "slow"
+
+
+def test_disconnect_fault_skips_the_route_once(faults, aws):
+    async def scenario():
+        skipped = await Client.connect(faults.websocket_url)
+        skipped_id = await _connection_id(skipped)
+        status, _ = _faults(faults, "POST", {"connectionId": skipped_id, "target": "$disconnect"})
+        control = await Client.connect(faults.websocket_url)
+        control_id = await _connection_id(control)
+        skipped.ws.transport.abort()
+        await control.close()
+        return status, skipped_id, control_id
+
+    status, skipped_id, control_id = run(scenario())
+    assert status == 201
+    _recorded(aws, control_id, "DISCONNECT")  # others still get theirs
+    with pytest.raises(AssertionError, match="no DISCONNECT event"):
+        _recorded(aws, skipped_id, "DISCONNECT", timeout=1.5)
+    assert _faults(faults, "GET")[1]["calls"] == {skipped_id: {"$disconnect": 1}}
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"status": 410},
+        {"connectionId": "", "status": 410},
+        {"connectionId": "abc", "status": 418},
+        {"connectionId": "abc"},
+        {"connectionId": "abc", "status": 500, "times": 0},
+        {"connectionId": "abc", "status": 500, "delay": 31},
+        {"connectionId": "abc", "target": "PUT", "status": 500},
+        {"connectionId": "abc", "target": "$disconnect", "status": 500},
+        {"connectionId": "abc", "status": 500, "colour": "red"},
+        ["not an object"],
+    ],
+)
+def test_fault_endpoint_refuses_bad_rules_and_adds_nothing(faults, rule):
+    status, answer = _faults(faults, "POST", rule)
+    assert status == 400 and answer["message"]
+    assert _faults(faults, "GET") == (200, {"faults": [], "calls": {}})
+
+
+def test_fault_endpoint_lists_and_clears_rules(faults):
+    status, added = _faults(faults, "POST", {"connectionId": "abc", "status": 503, "times": 3})
+    assert status == 201
+    assert added["faults"] == [
+        {
+            "connectionId": "abc",
+            "target": "POST",
+            "status": 503,
+            "times": 3,
+            "delay": 0.0,
+            "injected": 0,
+        }
+    ]
+    assert _faults(faults, "GET")[1]["faults"] == added["faults"]
+    assert _faults(faults, "DELETE")[0] == 204
+    assert _faults(faults, "GET")[1] == {"faults": [], "calls": {}}
+
+
+def test_fault_endpoint_can_be_turned_off(emulator, test_api, test_zip, monkeypatch):
+    monkeypatch.setenv("ROOMCHAT_FAULTS", "0")
+    settings = GatewaySettings.from_env(host="127.0.0.1", port=0)
+    assert settings.faults is False
+    thread = GatewayThread(
+        lambda: Gateway(
+            test_api,
+            CodeStore([test_zip]),
+            settings,
+            emulator_endpoint=emulator.endpoint,
+            region=emulator.region,
+            log_sink=lambda fn, line: None,
+        )
+    )
+    gw = thread.start()
+    try:
+        status, _ = _faults(gw, "POST", {"connectionId": "abc", "status": 410})
+    finally:
+        thread.stop()
+    assert status in (403, 404)

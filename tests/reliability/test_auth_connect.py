@@ -1,0 +1,210 @@
+"""Sign-in on $connect end to end: the gateway runs the real authorizer (`on_authorize`) and the
+real handlers from the real deployment zip, against real tables in an emulator.
+
+tests/e2e/test_gateway.py already covers a missing token (401), a token signed with another
+secret (403) and the authorizer's context reaching every event; this file adds the other refused
+tokens and what a signed-in connection's name is worth in the chat itself. The API is built with
+boto3 (no Terraform: a second apply costs about a minute; see test_auth_stack.py for that)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import boto3
+import pytest
+import websockets
+
+from roomchat.auth import _b64, sign
+from scripts import build_lambda
+from scripts.devstack.apimodel import emulator_clients, load_api
+from scripts.devstack.gateway import Gateway, GatewaySettings, GatewayThread
+from scripts.devstack.runtime import CodeStore
+from tests.e2e.support import Client, run
+from tests.reliability.support import join, members, say
+from tests.tables import HISTORY_TABLE, ROOMS_BY_CONNECTION_INDEX, ROOMS_TABLE
+
+pytestmark = pytest.mark.e2e
+
+SECRET = "reliability-auth-secret-0123456789"
+REGION = "us-east-1"
+
+# route key -> handler in the real zip; all but $connect/$disconnect answer the caller
+ROUTES = {
+    "$connect": "roomchat.handlers.on_connect",
+    "$disconnect": "roomchat.handlers.on_disconnect",
+    "join": "roomchat.handlers.on_join",
+    "sendAll": "roomchat.handlers.on_send_all",
+    "members": "roomchat.handlers.on_members",
+}
+
+
+def _create_api(endpoint: str, zip_path, suffix: str) -> tuple[str, str]:
+    """Tables, functions and a WebSocket API wired as infra/ wires them, with the authorizer."""
+    kwargs = {
+        "endpoint_url": endpoint,
+        "region_name": REGION,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+    ddb, iam, lam, apigw = (
+        boto3.client(s, **kwargs) for s in ("dynamodb", "iam", "lambda", "apigatewayv2")
+    )
+    rooms, history = f"auth-rooms-{suffix}", f"auth-history-{suffix}"
+    ddb.create_table(TableName=rooms, **ROOMS_TABLE)
+    ddb.create_table(TableName=history, **HISTORY_TABLE)
+    role = iam.create_role(RoleName=f"auth-{suffix}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    code = zip_path.read_bytes()
+    env = {
+        "ROOMS_TABLE": rooms,
+        "HISTORY_TABLE": history,
+        "ROOMS_BY_CONNECTION_INDEX": ROOMS_BY_CONNECTION_INDEX,
+    }
+
+    def function(name: str, handler: str, variables: dict[str, str]) -> str:
+        arn = lam.create_function(
+            FunctionName=f"auth-{suffix}-{name}",
+            Runtime="python3.12",
+            Role=role,
+            Handler=handler,
+            Code={"ZipFile": code},
+            Timeout=15,
+            Environment={"Variables": variables},
+        )["FunctionArn"]
+        return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
+
+    api_id = apigw.create_api(
+        Name=f"auth-{suffix}",
+        ProtocolType="WEBSOCKET",
+        RouteSelectionExpression="$request.body.action",
+    )["ApiId"]
+    authorizer_id = apigw.create_authorizer(
+        ApiId=api_id,
+        AuthorizerType="REQUEST",
+        AuthorizerUri=function(
+            "authorize", "roomchat.handlers.on_authorize", {"AUTH_SECRET": SECRET}
+        ),
+        IdentitySource=["route.request.querystring.token"],
+        Name="token",
+    )["AuthorizerId"]
+    for route_key, handler in ROUTES.items():
+        uri = function(route_key.strip("$").lower(), handler, env)
+        integration_id = apigw.create_integration(
+            ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=uri
+        )["IntegrationId"]
+        extra: dict = {"RouteResponseSelectionExpression": "$default"}
+        if route_key == "$connect":
+            extra = {"AuthorizationType": "CUSTOM", "AuthorizerId": authorizer_id}
+        elif route_key == "$disconnect":
+            extra = {}
+        apigw.create_route(
+            ApiId=api_id, RouteKey=route_key, Target=f"integrations/{integration_id}", **extra
+        )
+    apigw.create_stage(ApiId=api_id, StageName="auth")
+    return api_id, rooms
+
+
+@pytest.fixture(scope="module")
+def signed_in(moto_server, tmp_path_factory):
+    """(gateway, rooms table name, dynamodb client) for an API with the token authorizer."""
+    endpoint = moto_server[0]
+    zip_path, _ = build_lambda.build(tmp_path_factory.mktemp("authzip") / "functions.zip")
+    api_id, rooms = _create_api(endpoint, zip_path, uuid.uuid4().hex[:8])
+    apigw, lam = emulator_clients(endpoint, REGION)
+    api = load_api(apigw, lam, api_id=api_id)
+    settings = GatewaySettings(host="127.0.0.1", port=0, concurrency=2)
+    thread = GatewayThread(
+        lambda: Gateway(
+            api,
+            CodeStore([zip_path]),
+            settings,
+            emulator_endpoint=endpoint,
+            region=REGION,
+            log_sink=lambda fn, line: None,
+        )
+    )
+    gateway = thread.start()
+    ddb = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    yield gateway, rooms, ddb
+    thread.stop()
+
+
+def _token(name: str | None = "ana", ttl: int = 300, **claims) -> str:
+    body = {"sub": f"user-{name}", "exp": int(time.time()) + ttl, **claims}
+    if name is not None:
+        body["name"] = name
+    return sign(body, SECRET.encode())
+
+
+def _tampered() -> str:
+    version, _, signature = _token("ana").split(".")
+    payload = _b64(b'{"exp":9999999999,"name":"root","sub":"user-root"}')
+    return f"{version}.{payload}.{signature}"
+
+
+def _handshake_status(url: str) -> int:
+    async def attempt():
+        with pytest.raises(websockets.InvalidStatus) as info:
+            await Client.connect(url)
+        return info.value.response.status_code
+
+    return run(attempt())
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda: _token("ana", ttl=-5), id="expired"),
+        pytest.param(lambda: _token("ana", ttl=0), id="expiring-now"),
+        pytest.param(_tampered, id="payload-swapped-under-a-valid-signature"),
+        pytest.param(lambda: _token("a\x07b"), id="name-claim-not-a-display-name"),
+        pytest.param(lambda: _token("ana", sub=""), id="no-subject"),
+        pytest.param(lambda: "v2." + _token("ana").split(".", 1)[1], id="unknown-version"),
+        pytest.param(lambda: "not-a-token", id="garbage"),
+    ],
+)
+def test_bad_tokens_are_refused_with_403(signed_in, token):
+    gateway, _, _ = signed_in
+    assert _handshake_status(f"{gateway.websocket_url}?token={token()}") == 403
+
+
+def test_the_token_name_wins_over_the_names_a_client_sends(signed_in):
+    """Signed in as ana: ?name=, join's name and sendAll's fields cannot make her anyone else."""
+    gateway, rooms, ddb = signed_in
+    room = f"auth-{uuid.uuid4().hex[:8]}"
+
+    async def scenario():
+        ana = await Client.connect(f"{gateway.websocket_url}?token={_token('ana')}&name=mallory")
+        bob = await Client.connect(f"{gateway.websocket_url}?token={_token('bob')}")
+        joined = await join(ana, room, "mallory")
+        await join(bob, room, "bob")
+        presence = await ana.expect({"type": "presence", "event": "join", "roomId": room})
+        said = await ana.request(
+            {"action": "sendAll", "roomId": room, "message": "hi", "sender": "mallory"},
+            {"type": "message", "roomId": room},
+        )
+        seen_by_bob = await bob.expect({"type": "message", "roomId": room})
+        bob_says = await say(bob, room, "hello ana")
+        listed = await members(bob, room)
+        await ana.close()
+        await bob.close()
+        return locals()
+
+    r = run(scenario())
+    assert r["joined"]["name"] == "ana"
+    assert r["presence"]["name"] == "bob"
+    assert r["said"]["sender"] == "ana" and r["seen_by_bob"] == r["said"]
+    assert r["bob_says"]["sender"] == "bob"
+    assert r["listed"] == ["ana", "bob"]
+    items = ddb.query(
+        TableName=rooms,
+        KeyConditionExpression="roomId = :r",
+        ExpressionAttributeValues={":r": {"S": room}},
+    )["Items"]
+    assert sorted(i["name"]["S"] for i in items) == ["ana", "bob"]
