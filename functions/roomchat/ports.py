@@ -57,6 +57,10 @@ class RoomsRepository(Protocol):
 
     def list_members(self, room_id: str, now_s: int) -> list[Member]: ...
 
+    def recipient_ids(self, room_id: str, now_s: int) -> list[str]:
+        """The connection ids of a room's live members: all a fan-out needs."""
+        ...
+
     def memberships_of(self, connection_id: str) -> list[Member]:
         """Every membership of one connection, through the connectionId index."""
         ...

@@ -83,41 +83,50 @@ class ChatService:
             )
         return member
 
-    def _broadcast(
-        self, frame: dict[str, Any], recipients: Iterable[str], *, prune: bool = True
-    ) -> FanoutCounts:
-        """Post one frame to the given connections; prune those that are gone."""
+    def _post(
+        self, frame: dict[str, Any], recipients: Iterable[str]
+    ) -> tuple[FanoutCounts, list[str]]:
+        """Post one frame to the given connections; the counts and the ids that are gone."""
         ids = list(dict.fromkeys(recipients))
         counts = FanoutCounts(members=len(ids))
         if not ids:
-            return counts
-        data = protocol.encode(frame).encode("utf-8")
-        outcomes = self.sender.send_many(ids, data)
+            return counts, []
+        outcomes = self.sender.send_many(ids, protocol.encode(frame).encode("utf-8"))
         gone = [cid for cid, outcome in outcomes.items() if outcome is Delivery.GONE]
         counts.delivered = sum(1 for o in outcomes.values() if o is Delivery.DELIVERED)
         counts.failed = sum(1 for o in outcomes.values() if o is Delivery.FAILED)
         counts.pruned = len(gone)
-        for cid in gone:
-            self._prune(cid, announce=prune)
         self.counts.add(counts)
+        return counts, gone
+
+    def _broadcast(self, frame: dict[str, Any], recipients: Iterable[str]) -> FanoutCounts:
+        """Post one frame to the given connections; prune and announce those that are gone."""
+        counts, gone = self._post(frame, recipients)
+        self._prune(gone)
         return counts
 
-    def _prune(self, connection_id: str, *, announce: bool) -> None:
-        """Delete every membership of a connection API Gateway says is gone (410)."""
-        memberships = self.rooms.memberships_of(connection_id)
-        for m in memberships:
-            self.rooms.delete_member(m.room_id, connection_id)
-        logs.info("pruned", stale_connection=connection_id, rooms=len(memberships))
-        if not announce:
-            return
-        now_s = self.clock() // 1000
-        for m in memberships:
-            if m.room_id.startswith(PROFILE_PREFIX):
-                continue
-            others = [x.connection_id for x in self.rooms.list_members(m.room_id, now_s)]
-            # One level only: a stale member found while announcing is pruned silently.
-            frame = protocol.presence_frame("leave", m.room_id, m.name)
-            self._broadcast(frame, others, prune=False)
+    def _prune(self, gone: list[str]) -> None:
+        """Delete every membership of connections API Gateway says are gone (410), then tell
+        their rooms they left. Connections found gone while telling are pruned the same way:
+        each at most once, so this ends."""
+        seen = set(gone)
+        pending = list(gone)
+        while pending:
+            left: list[Member] = []
+            # Delete the whole batch first, so no announcement is posted to another stale member.
+            for cid in pending:
+                memberships = self.rooms.memberships_of(cid)
+                for m in memberships:
+                    self.rooms.delete_member(m.room_id, cid)
+                logs.info("pruned", stale_connection=cid, rooms=len(memberships))
+                left += [m for m in memberships if not m.room_id.startswith(PROFILE_PREFIX)]
+            pending = []
+            now_s = self.clock() // 1000
+            for m in left:
+                frame = protocol.presence_frame("leave", m.room_id, m.name)
+                _, more = self._post(frame, self.rooms.recipient_ids(m.room_id, now_s))
+                pending += [cid for cid in more if cid not in seen]
+                seen.update(more)
 
     # ------------------------------------------------------------------ actions
 
@@ -141,30 +150,30 @@ class ChatService:
             expires_at=self._membership_expiry(caller, now),
         )
         self.rooms.put_member(member)
-        members = self.rooms.list_members(req.room_id, now // 1000)
-        if not any(m.connection_id == caller.connection_id for m in members):
-            members.append(member)  # an index or replica lagging behind our own write
+        member_ids = self.rooms.recipient_ids(req.room_id, now // 1000)
+        if caller.connection_id not in member_ids:
+            member_ids.append(caller.connection_id)  # an index or replica lagging behind our write
         recent = (
             self.history.page(req.room_id, self.settings.recent_on_join, None).messages
             if self.settings.recent_on_join
             else []
         )
         if existing is None or existing.name != name:
-            others = [m.connection_id for m in members if m.connection_id != caller.connection_id]
+            others = [cid for cid in member_ids if cid != caller.connection_id]
             if existing is not None:
                 # A re-join under a new name: the old name leaves, so member lists stay right.
                 old = protocol.presence_frame("leave", req.room_id, existing.name)
                 self._broadcast(old, others)
             self._broadcast(protocol.presence_frame("join", req.room_id, name), others)
-        return protocol.joined_frame(req.room_id, name, len(members), recent)
+        return protocol.joined_frame(req.room_id, name, len(member_ids), recent)
 
     def leave(self, caller: Caller, req: protocol.RoomRequest) -> dict[str, Any]:
         member = self._require_member(req.room_id, caller)
         self.rooms.delete_member(req.room_id, caller.connection_id)
         others = [
-            m.connection_id
-            for m in self.rooms.list_members(req.room_id, self.clock() // 1000)
-            if m.connection_id != caller.connection_id
+            cid
+            for cid in self.rooms.recipient_ids(req.room_id, self.clock() // 1000)
+            if cid != caller.connection_id
         ]
         self._broadcast(protocol.presence_frame("leave", req.room_id, member.name), others)
         return protocol.left_frame(req.room_id)
@@ -202,8 +211,7 @@ class ChatService:
                 "the message could not be stored; nothing was sent", room_id=req.room_id
             ) from e
         msg = appended.message
-        members = self.rooms.list_members(req.room_id, now // 1000)
-        recipients = [m.connection_id for m in members]
+        recipients = self.rooms.recipient_ids(req.room_id, now // 1000)
         if caller.connection_id not in recipients:
             recipients.append(caller.connection_id)
         # A retry re-delivers the stored message with its original messageId: clients drop
@@ -243,9 +251,9 @@ class ChatService:
             self.rooms.delete_member(m.room_id, caller.connection_id)
             rooms += 1
             others = [
-                x.connection_id
-                for x in self.rooms.list_members(m.room_id, now_s)
-                if x.connection_id != caller.connection_id
+                cid
+                for cid in self.rooms.recipient_ids(m.room_id, now_s)
+                if cid != caller.connection_id
             ]
             self._broadcast(protocol.presence_frame("leave", m.room_id, m.name), others)
         return rooms

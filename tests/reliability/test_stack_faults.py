@@ -225,12 +225,6 @@ def test_clients_vanishing_mid_fan_out_are_pruned_and_the_rest_still_receive(sta
     assert all(faults.calls(c, "$disconnect") == 1 for c in r["dropped_ids"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: when one fan-out meets several 410s, only the first pruned member's leave is "
-    "announced; the others are pruned silently by the announcement's own fan-out "
-    "(functions/roomchat/usecases.py, ChatService._prune, prune=False)",
-)
 def test_every_member_pruned_by_one_fan_out_is_announced_as_leaving(stack, faults, tables):
     """README: a post answered 410 deletes that connection's memberships "and tells those rooms
     it left" - for each of several stale members met by the same fan-out."""

@@ -229,6 +229,19 @@ def test_pruning_announces_the_stale_member_leaving(chat):
     assert {"type": "presence", "event": "leave", "roomId": "lobby", "name": "bob"} in frames
 
 
+def test_every_member_pruned_by_one_fan_out_is_announced_as_leaving(chat):
+    for cid, name in (("A", "ana"), ("B", "bob"), ("C", "cy"), ("D", "dee")):
+        chat.join(cid, "lobby", name)
+    chat.sender.take("B")
+    chat.sender.gone |= {"C", "D"}
+
+    chat.send("A", action="sendAll", roomId="lobby", message="hi")
+
+    leaves = [f["name"] for f in chat.sender.take("B") if f.get("event") == "leave"]
+    assert sorted(leaves) == ["cy", "dee"]
+    assert chat.send("A", action="members", roomId="lobby")["members"] == ["ana", "bob"]
+
+
 def test_a_failing_member_does_not_stop_the_others_and_is_kept(chat):
     chat.join("A", "lobby", "ana")
     chat.join("B", "lobby", "bob")
