@@ -94,5 +94,8 @@ deploy: $(STAMP) ## terraform apply to real AWS, prints the WebSocket URL
 destroy: $(STAMP) ## terraform destroy on real AWS
 	$(PY) scripts/deploy.py destroy
 
+bench: $(STAMP) ## fan-out speed, DynamoDB read cost and cold start vs the sample design (~6 min)
+	$(PY) scripts/bench.py
+
 clean: ## remove virtualenvs, build output and local state
 	rm -rf $(VENV) $(TOOLS_VENV) build .local .pytest_cache .ruff_cache .hypothesis
