@@ -152,10 +152,12 @@ def on_connect(event: Json, context: Any) -> Json:
     """Accept the handshake (2xx) or refuse it; ``?name=`` becomes the connection's default name."""
     _bind(event, context, "$connect")
     query = event.get("queryStringParameters") or {}
+    caller = _caller(event)
     try:
-        raw_name = query.get("name")
+        # A verified token's name wins, so a ?name= beside it is ignored rather than judged.
+        raw_name = None if caller.token_name else query.get("name")
         name = protocol.check_name(raw_name) if raw_name is not None else None
-        _service(event).connect(_caller(event), name)
+        _service(event).connect(caller, name)
     except ChatError as e:
         logs.info("refused", code=e.code, detail=e.message)
         return _reply(e.status, protocol.error_frame(e, "$connect"))

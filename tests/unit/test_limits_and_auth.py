@@ -165,6 +165,14 @@ def test_authorizer_reads_the_secret_from_ssm(monkeypatch):
     assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
 
 
+def test_a_token_name_makes_a_bad_query_name_irrelevant(chat):
+    event = chat.event("A", "$connect", queryStringParameters={"name": "x" * 40})
+    event["requestContext"]["authorizer"] = {"principalId": "user-1", "name": "ana"}
+
+    assert handlers.on_connect(event, Context())["statusCode"] == 200
+    assert chat.send("A", action="join", roomId="lobby")["name"] == "ana"
+
+
 def test_name_from_the_token_wins_over_the_name_sent(chat):
     event = chat.event(
         "A",
