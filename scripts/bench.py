@@ -57,6 +57,8 @@ for _path in (REPO_ROOT, REPO_ROOT / "functions"):
     if str(_path) not in sys.path:  # `python scripts/bench.py` puts scripts/ first, not the repo
         sys.path.insert(0, str(_path))
 
+from scripts.proctree import descendants  # noqa: E402  (needs the path set just above)
+
 BENCH_DIR = REPO_ROOT / "bench"
 BASELINE_DIR = BENCH_DIR / "baseline"
 DEFAULT_OUT = BENCH_DIR / "results"
@@ -402,27 +404,6 @@ def _die_with_parent(signum: int = signal.SIGKILL) -> None:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signum)  # PR_SET_PDEATHSIG
-
-
-def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if fields[0] == "Z":
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
 
 
 class Helper:

@@ -22,6 +22,7 @@ import boto3
 import pytest
 
 from scripts import emulator as emulator_mod
+from scripts.proctree import descendants
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,25 +63,6 @@ class RunningStack:
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -154,7 +136,7 @@ def _start_stack(tmp_path_factory):
     yield running
 
     # Ctrl-C: everything stops, nothing is left behind.
-    tree = _descendants(proc.pid)
+    tree = descendants(proc.pid)
     proc.send_signal(signal.SIGINT)
     try:
         code = proc.wait(60)
