@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
@@ -356,3 +357,22 @@ def create_auth_api(
         )
     apigw.create_stage(ApiId=api_id, StageName="auth")
     return {"api_id": api_id, "stage": "auth"}
+
+
+def token_for(name: str, secret: str = AUTH_SECRET, ttl: int = 300) -> str:
+    """A signed connect token naming ``name``, valid for ``ttl`` seconds."""
+    from roomchat.auth import sign
+
+    claims = {"sub": f"user-{name}", "name": name, "exp": int(time.time()) + ttl}
+    return sign(claims, secret.encode())
+
+
+def handshake_status(url: str) -> int:
+    """The HTTP status of a refused WebSocket handshake (fails the test if it is accepted)."""
+
+    async def attempt():
+        with pytest.raises(websockets.InvalidStatus) as info:
+            await Client.connect(url)
+        return info.value.response.status_code
+
+    return run(attempt())

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from scripts.devstack.gateway import Gateway, GatewaySettings, GatewayThread
 from scripts.devstack.runtime import CodeMismatchError, CodeStore
 from tests.e2e.conftest import EVENTS_TABLE
-from tests.e2e.support import AUTH_SECRET, Client, run
+from tests.e2e.support import Client, handshake_status, run, token_for
 
 pytestmark = pytest.mark.e2e
 
@@ -507,34 +507,18 @@ def test_workers_left_by_a_burst_are_stopped_when_idle_and_one_stays_warm(gatewa
 # ----- $connect authorizer ------------------------------------------------------------------------
 
 
-def _token(name: str, secret: str = AUTH_SECRET, ttl: int = 300) -> str:
-    from roomchat.auth import sign
-
-    claims = {"sub": f"user-{name}", "name": name, "exp": int(time.time()) + ttl}
-    return sign(claims, secret.encode())
-
-
-def _handshake_status(url: str) -> int:
-    async def attempt():
-        with pytest.raises(websockets.InvalidStatus) as info:
-            await Client.connect(url)
-        return info.value.response.status_code
-
-    return run(attempt())
-
-
 def test_authorizer_without_its_identity_source_answers_401(auth_gateway):
-    assert _handshake_status(auth_gateway.websocket_url) == 401
+    assert handshake_status(auth_gateway.websocket_url) == 401
 
 
 def test_authorizer_denying_a_bad_token_answers_403(auth_gateway):
-    forged = _token("ana", secret="another-secret-0123456789")
-    assert _handshake_status(f"{auth_gateway.websocket_url}?token={forged}") == 403
+    forged = token_for("ana", secret="another-secret-0123456789")
+    assert handshake_status(f"{auth_gateway.websocket_url}?token={forged}") == 403
 
 
 def test_authorizer_context_reaches_every_event_of_the_connection(auth_gateway, aws):
     async def scenario():
-        client = await Client.connect(f"{auth_gateway.websocket_url}?token={_token('ana')}")
+        client = await Client.connect(f"{auth_gateway.websocket_url}?token={token_for('ana')}")
         reply = await _echo(client, {"action": "anything"})
         await client.close()
         return reply

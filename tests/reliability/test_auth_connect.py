@@ -13,14 +13,13 @@ import uuid
 
 import boto3
 import pytest
-import websockets
 
 from roomchat.auth import _b64, sign
 from scripts import build_lambda
 from scripts.devstack.apimodel import emulator_clients, load_api
 from scripts.devstack.gateway import Gateway, GatewaySettings, GatewayThread
 from scripts.devstack.runtime import CodeStore
-from tests.e2e.support import Client, run
+from tests.e2e.support import Client, handshake_status, run
 from tests.reliability.support import join, members, say
 from tests.tables import HISTORY_TABLE, ROOMS_BY_CONNECTION_INDEX, ROOMS_TABLE
 
@@ -148,15 +147,6 @@ def _tampered() -> str:
     return f"{version}.{payload}.{signature}"
 
 
-def _handshake_status(url: str) -> int:
-    async def attempt():
-        with pytest.raises(websockets.InvalidStatus) as info:
-            await Client.connect(url)
-        return info.value.response.status_code
-
-    return run(attempt())
-
-
 @pytest.mark.parametrize(
     "token",
     [
@@ -171,7 +161,7 @@ def _handshake_status(url: str) -> int:
 )
 def test_bad_tokens_are_refused_with_403(signed_in, token):
     gateway, _, _ = signed_in
-    assert _handshake_status(f"{gateway.websocket_url}?token={token()}") == 403
+    assert handshake_status(f"{gateway.websocket_url}?token={token()}") == 403
 
 
 def test_the_token_name_wins_over_the_names_a_client_sends(signed_in):

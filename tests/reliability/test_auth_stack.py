@@ -9,14 +9,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import time
 import uuid
 
 import pytest
-import websockets
 
-from roomchat.auth import sign
-from tests.e2e.support import Client, run
+from tests.e2e.support import Client, handshake_status, run, token_for
 from tests.reliability.support import join, say
 from tests.stack import _start_stack
 
@@ -44,21 +41,6 @@ def auth_stack(tmp_path_factory):
         next(stack)  # stops it and checks nothing is left behind
 
 
-def _token(name: str, secret: str = SECRET) -> str:
-    return sign(
-        {"sub": f"user-{name}", "name": name, "exp": int(time.time()) + 300}, secret.encode()
-    )
-
-
-def _status(url: str) -> int:
-    async def attempt():
-        with pytest.raises(websockets.InvalidStatus) as info:
-            await Client.connect(url)
-        return info.value.response.status_code
-
-    return run(attempt())
-
-
 def test_the_applied_api_has_the_authorizer_on_connect(auth_stack):
     api = auth_stack.client("apigatewayv2")
     api_id = auth_stack.info["api_id"]
@@ -67,20 +49,20 @@ def test_the_applied_api_has_the_authorizer_on_connect(auth_stack):
 
 
 def test_a_connect_without_a_token_is_refused_with_401(auth_stack):
-    assert _status(auth_stack.url) == 401
-    assert _status(auth_stack.url + "?name=ana") == 401
+    assert handshake_status(auth_stack.url) == 401
+    assert handshake_status(auth_stack.url + "?name=ana") == 401
 
 
 def test_a_token_signed_with_another_secret_is_refused_with_403(auth_stack):
-    forged = _token("ana", secret="not-the-secret-0123456789")
-    assert _status(f"{auth_stack.url}?token={forged}") == 403
+    forged = token_for("ana", secret="not-the-secret-0123456789")
+    assert handshake_status(f"{auth_stack.url}?token={forged}") == 403
 
 
 def test_a_signed_in_user_chats_under_the_token_name(auth_stack):
     room = f"soak-auth-{uuid.uuid4().hex[:8]}"
 
     async def scenario():
-        ana = await Client.connect(f"{auth_stack.url}?token={_token('ana')}")
+        ana = await Client.connect(f"{auth_stack.url}?token={token_for('ana', secret=SECRET)}")
         joined = await join(ana, room, "mallory")
         said = await say(ana, room, "signed in")
         await ana.close()
