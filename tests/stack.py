@@ -1,6 +1,6 @@
 """The whole local stack, as `make run` starts it, once per test session.
 
-`python -m scripts.devstack` (emulator + terraform apply of infra/ + gateway running the real
+`python -m roomchat_tools.local` (emulator + terraform apply of infra/ + gateway running the real
 functions) on free ports, driven over the network by tests/e2e, tests/browser and tests/reliability.
 tests/conftest.py defines the `stack` fixture from here, so every folder shares one stack.
 """
@@ -21,8 +21,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from scripts import emulator as emulator_mod
-from scripts.proctree import descendants
+from roomchat_tools.local import emulator as emulator_mod
+from roomchat_tools.local.proctree import descendants
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,8 +86,8 @@ def _port_free(port: int) -> bool:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    """`python -m scripts.devstack` on free ports, with a short idle timeout; stopped with SIGINT
-    at the end, which must leave no process and no listening port behind."""
+    """`python -m roomchat_tools.local` (`roomchat run`) on free ports, with a short idle timeout;
+    stopped with SIGINT at the end, which must leave no process and no listening port behind."""
     yield from _start_stack(tmp_path_factory)
 
 
@@ -109,7 +109,7 @@ def _start_stack(tmp_path_factory):
     log_path = local / "devstack.log"
     log = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scripts.devstack"],
+        [sys.executable, "-m", "roomchat_tools.local"],
         cwd=REPO_ROOT,
         env=env,
         stdout=log,

@@ -1,6 +1,6 @@
 """Terminal chat client for roomchat.
 
-    python scripts/chat.py --room lobby --name ana [--url ws://127.0.0.1:8080/live]
+    roomchat chat --room lobby --name ana [--url ws://127.0.0.1:8080/live]
 
 Interactive: plain lines go to the current room; commands:
   /join <room>     join a room and make it the current one
@@ -13,8 +13,8 @@ Non-interactive (stdin not a terminal, or --send): the same lines are read from 
 from --send), each one waits for its reply, and the client exits after --wait seconds of listening
 once the input is done:
 
-  printf 'hello\\n/who\\n' | python scripts/chat.py --room lobby --name bot
-  python scripts/chat.py --room lobby --name bot --send "hi" --wait 2
+  printf 'hello\\n/who\\n' | roomchat chat --room lobby --name bot
+  roomchat chat --room lobby --name bot --send "hi" --wait 2
 
 Without --url it connects to the running local stack (`.local/stack.json` from `make run`).
 """
@@ -39,7 +39,7 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_URL = "ws://127.0.0.1:8080/live"
 PING_INTERVAL_S = 240.0  # the API closes connections idle for 10 minutes
 REPLY_TIMEOUT_S = 15.0

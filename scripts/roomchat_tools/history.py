@@ -1,11 +1,11 @@
 """A room's history, read straight from the history table.
 
-    python scripts/history.py --room lobby [--limit 20] [--before <messageId>] [--json]
+    roomchat history --room lobby [--limit 20] [--before <messageId>] [--json]
 
 Queries the newest `limit` messages (before `--before`, a messageId cursor) and prints them oldest
 to newest, with the cursor for the page before. Where the table is:
 - by default the running local stack (`make run`), from `.local/stack.json`;
-- `--deployed`: the stack `make deploy` applied, from `terraform output -json` (scripts/tf.py),
+- `--deployed`: the stack `make deploy` applied, from `terraform output -json` (infra/tf.py),
   with your usual AWS credentials;
 - or `--table NAME [--endpoint-url URL] [--region R]` explicitly.
 """
@@ -23,9 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # `python scripts/history.py` puts scripts/ first, not the repo
-    sys.path.insert(0, str(REPO_ROOT))
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class HistoryError(RuntimeError):
@@ -77,7 +75,7 @@ def local_target() -> dict[str, Any]:
 
 def deployed_target(workdir: Path | None) -> dict[str, Any]:
     """Table and region from the deployed stack's Terraform outputs."""
-    from scripts import tf
+    from roomchat_tools.infra import tf
 
     workdir = workdir or _deploy_workdir()
     if not (workdir / "terraform.tfstate").exists() and not (workdir / ".terraform").exists():
@@ -98,9 +96,9 @@ def deployed_target(workdir: Path | None) -> dict[str, Any]:
 
 
 def _deploy_workdir() -> Path:
-    """Where `make deploy` keeps its Terraform working copy (scripts/deploy.py decides)."""
+    """Where `make deploy` keeps its Terraform working copy (infra/deploy.py decides)."""
     with contextlib.suppress(ImportError, AttributeError):
-        from scripts import deploy  # type: ignore[attr-defined]
+        from roomchat_tools.infra import deploy  # type: ignore[attr-defined]
 
         return Path(deploy.WORKDIR)
     return local_dir() / "deploy"

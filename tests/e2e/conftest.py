@@ -3,7 +3,7 @@
 Two levels:
 - gateway level: a moto server in this process, a test API built with boto3 and a zip of test
   handlers, and the gateway on its own thread (fast; checks API Gateway behaviour in detail);
-- stack level: the `stack` fixture of tests/stack.py (`python -m scripts.devstack` as `make run`
+- stack level: the `stack` fixture of tests/stack.py (`python -m roomchat_tools.local` as `make run`
   starts it), once per session, driven over the network.
 """
 
@@ -14,11 +14,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-from scripts import build_lambda
-from scripts import emulator as emulator_mod
-from scripts.devstack.apimodel import emulator_clients, load_api
-from scripts.devstack.gateway import Gateway, GatewaySettings, GatewayThread
-from scripts.devstack.runtime import CodeStore
+from roomchat_tools.infra import build_lambda
+from roomchat_tools.local import emulator as emulator_mod
+from roomchat_tools.local.apimodel import emulator_clients, load_api
+from roomchat_tools.local.gateway import Gateway, GatewaySettings, GatewayThread
+from roomchat_tools.local.runtime import CodeStore
 from tests.e2e.support import build_test_zip, create_auth_api, create_test_api
 
 EVENTS_TABLE = "gw-test-events"
@@ -54,7 +54,7 @@ def test_api(emulator, aws, test_zip):
 
 @pytest.fixture(scope="package")
 def real_zip(tmp_path_factory) -> Path:
-    """The project's deployment zip (functions/), as scripts/build_lambda.py builds it."""
+    """The project's deployment zip (functions/), as roomchat_tools.infra.build_lambda builds it."""
     path, _ = build_lambda.build(tmp_path_factory.mktemp("realzip") / "functions.zip")
     return path
 

@@ -1,4 +1,4 @@
-"""scripts/chat.py and scripts/history.py, run as `make chat` / `make history` run them."""
+"""roomchat_tools.chat and roomchat_tools.history, run as `make chat` / `make history` run them."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 import websockets
 
-from scripts import emulator as emulator_mod
+from roomchat_tools.local import emulator as emulator_mod
 from tests.e2e.conftest import REPO_ROOT
 from tests.e2e.support import Client, run
 
 pytestmark = pytest.mark.e2e
 
-CHAT = [sys.executable, str(REPO_ROOT / "scripts" / "chat.py")]
-HISTORY = [sys.executable, str(REPO_ROOT / "scripts" / "history.py")]
+CHAT = [sys.executable, "-m", "roomchat_tools.chat"]
+HISTORY = [sys.executable, "-m", "roomchat_tools.history"]
 LINE = re.compile(r"^\[(?P<room>[^\]]+)\] \d\d:\d\d (?P<sender>[^:]+): (?P<text>.*)$")
 
 

@@ -15,8 +15,8 @@ import websockets
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from scripts.devstack.gateway import Gateway, GatewaySettings, GatewayThread
-from scripts.devstack.runtime import CodeMismatchError, CodeStore
+from roomchat_tools.local.gateway import Gateway, GatewaySettings, GatewayThread
+from roomchat_tools.local.runtime import CodeMismatchError, CodeStore
 from tests.e2e.conftest import EVENTS_TABLE
 from tests.e2e.support import Client, handshake_status, run, token_for
 
@@ -539,7 +539,7 @@ def test_a_handler_that_cannot_be_imported_gives_internal_server_error(
     """Init errors (Runtime.ImportModuleError) reach the client as Internal server error."""
     import dataclasses
 
-    from scripts.devstack.apimodel import Route
+    from roomchat_tools.local.apimodel import Route
 
     broken = dataclasses.replace(test_api.routes["echo"].function, handler="gw_handlers.nope")
     routes = {**test_api.routes, "echo": Route("echo", broken, two_way=True)}

@@ -1,6 +1,6 @@
 """Fixtures for the infra tests: the emulator, the zip and ONE terraform apply per session.
 
-The apply runs in a temporary working copy of infra/ (scripts/tf.py copies it), with its own
+The apply runs in a temporary working copy of infra/ (roomchat_tools.infra.tf copies it), with its own
 state and CLI config, so the repository is untouched and the tests can run again at once.
 """
 
@@ -15,7 +15,8 @@ from typing import Any
 import boto3
 import pytest
 
-from scripts import build_lambda, emulator, tf
+from roomchat_tools.infra import build_lambda, tf
+from roomchat_tools.local import emulator
 
 # One apply takes about a minute on 2 cores; a hung emulator should fail the run, not stall CI.
 TERRAFORM_TIMEOUT = 600
@@ -28,7 +29,7 @@ needs_terraform = pytest.mark.skipif(
 
 @pytest.fixture(scope="package")
 def tf_config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where scripts/tf.py writes its generated CLI config during the tests."""
+    """Where roomchat_tools.infra.tf writes its generated CLI config during the tests."""
     return tmp_path_factory.mktemp("tf-cli-config")
 
 

@@ -1,4 +1,4 @@
-"""scripts/build_lambda.py: the same source always gives the same zip, byte for byte."""
+"""roomchat_tools.infra.build_lambda (`roomchat build`): the same source always gives the same zip, byte for byte."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import build_lambda
+from roomchat_tools.infra import build_lambda
 
 pytestmark = pytest.mark.infra
 

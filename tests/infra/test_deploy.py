@@ -1,4 +1,4 @@
-"""scripts/deploy.py without AWS: the refusal without credentials and the argument handling.
+"""roomchat_tools.infra.deploy (`roomchat plan|deploy|destroy`) without AWS: the refusal without credentials and the argument handling.
 Nothing here runs terraform against AWS; where a run gets that far, Stack is a fake."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from scripts import deploy
+from roomchat_tools.infra import deploy
 
 pytestmark = pytest.mark.infra
 

@@ -360,7 +360,7 @@ def test_authorizer_role_reads_only_its_parameter(live: Applied) -> None:
 
 def test_plan_after_a_rebuild_is_clean(live: Applied) -> None:
     """Rebuilding the zip gives the same bytes, so the plan (auth on now) stays empty."""
-    from scripts import build_lambda
+    from roomchat_tools.infra import build_lambda
 
     _, digest = build_lambda.build(live.zip_path)
     assert digest == live.zip_sha256

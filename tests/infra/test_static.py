@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import lint_infra, tf
+from roomchat_tools.infra import lint_infra, tf
 from tests.infra.conftest import TERRAFORM_TIMEOUT, needs_terraform
 
 pytestmark = pytest.mark.infra
@@ -191,7 +191,7 @@ def test_root_readme_lists_every_variable_and_output() -> None:
 
 
 def test_provider_is_pinned_and_root_module_has_no_backend_block() -> None:
-    """The exact version matches the lock file; the backend is chosen per run (scripts/tf.py),
+    """The exact version matches the lock file; the backend is chosen per run (roomchat_tools.infra.tf),
     so the same module applies to the emulator with local state."""
     versions = (tf.INFRA_DIR / "versions.tf").read_text()
     assert re.search(r'version\s*=\s*"5\.100\.0"', versions)

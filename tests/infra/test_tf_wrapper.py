@@ -1,4 +1,4 @@
-"""scripts/tf.py without real infrastructure: provider-mirror detection, the generated CLI
+"""roomchat_tools.infra.tf without real infrastructure: provider-mirror detection, the generated CLI
 config, the working copy, and the flags sent to terraform (python-terraform 0.10.1 predates
 Terraform 1.x, so the wrapper must fix some)."""
 
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import emulator, tf
+from roomchat_tools.infra import tf
+from roomchat_tools.local import emulator
 
 pytestmark = pytest.mark.infra
 

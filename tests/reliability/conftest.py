@@ -10,7 +10,7 @@ from collections import defaultdict
 
 import pytest
 
-from scripts import emulator
+from roomchat_tools.local import emulator
 
 
 class FaultProxy:

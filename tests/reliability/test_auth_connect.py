@@ -15,10 +15,10 @@ import boto3
 import pytest
 
 from roomchat.auth import _b64, sign
-from scripts import build_lambda
-from scripts.devstack.apimodel import emulator_clients, load_api
-from scripts.devstack.gateway import Gateway, GatewaySettings, GatewayThread
-from scripts.devstack.runtime import CodeStore
+from roomchat_tools.infra import build_lambda
+from roomchat_tools.local.apimodel import emulator_clients, load_api
+from roomchat_tools.local.gateway import Gateway, GatewaySettings, GatewayThread
+from roomchat_tools.local.runtime import CodeStore
 from tests.e2e.support import Client, handshake_status, run
 from tests.reliability.support import join, members, say
 from tests.tables import HISTORY_TABLE, ROOMS_BY_CONNECTION_INDEX, ROOMS_TABLE

@@ -30,7 +30,7 @@ SECRET = "soak-auth-secret-0123456789"
 
 @pytest.fixture(scope="module")
 def auth_stack(tmp_path_factory):
-    """`python -m scripts.devstack` with ROOMCHAT_TF_VARS turning the authorizer on."""
+    """`python -m roomchat_tools.local` with ROOMCHAT_TF_VARS turning the authorizer on."""
     tf_vars = json.dumps({"auth_enabled": True, "auth_secret": SECRET})
     with pytest.MonkeyPatch.context() as env:
         env.setenv("ROOMCHAT_TF_VARS", tf_vars)

@@ -5,7 +5,7 @@ timestamp (1980-01-01, the earliest a zip can hold), fixed permissions and a fix
 Terraform hashes the zip (`filebase64sha256`) for `source_code_hash`, so a rebuild of unchanged code
 leaves `terraform plan` clean, and touching a file's mtime changes nothing.
 
-    python scripts/build_lambda.py [--out build/functions.zip]
+    roomchat build [--out build/functions.zip]
 
 prints the zip path and its base64 SHA-256 (the form Lambda and Terraform use).
 """
@@ -20,7 +20,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[3]
 SOURCE_DIR = REPO_ROOT / "functions" / "roomchat"
 DEFAULT_OUT = REPO_ROOT / "build" / "functions.zip"
 

@@ -1,12 +1,12 @@
 """Deploy roomchat to real AWS with Terraform (make plan / make deploy / make destroy).
 
-    python scripts/deploy.py plan|apply|destroy [--backend-config FILE] [--var-file FILE]...
-                                               [--auto-approve] [--state FILE] [--migrate-state]
+    roomchat plan|deploy|destroy [--backend-config FILE] [--var-file FILE]...
+                                 [--auto-approve] [--state FILE] [--migrate-state]
 
 - Refuses (exit 3) when no AWS credentials are configured. The check uses botocore's own
   credential resolution, minus the providers that would make a network call (instance metadata,
   container endpoint), so it never contacts AWS.
-- Builds the Lambda zip (scripts/build_lambda.py), then runs terraform through scripts/tf.py in
+- Builds the Lambda zip (build_lambda.py), then runs terraform through tf.py in
   the working copy .local/deploy (init, plan, apply, output) and prints the WebSocket URL.
 - State: with `--backend-config FILE` (or $ROOMCHAT_TF_BACKEND_CONFIG) the working copy gets an
   empty `backend "s3" {}` block and init gets `-backend-config=FILE` (bucket, key, region,
@@ -24,10 +24,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as `python scripts/deploy.py`
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from scripts import build_lambda, tf
+from roomchat_tools.infra import build_lambda, tf
 
 BACKEND_CONFIG_ENV = "ROOMCHAT_TF_BACKEND_CONFIG"
 WORKDIR = tf.LOCAL_DIR / "deploy"

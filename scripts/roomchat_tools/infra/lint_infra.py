@@ -1,9 +1,9 @@
 """Lint infra/: terraform fmt, terraform validate, checkov (make lint).
 
-    python scripts/lint_infra.py [--checkov PATH | --no-checkov]
+    roomchat lint-infra [--checkov PATH | --no-checkov]
 
 1. `terraform fmt -check -recursive infra` (prints the diff of anything unformatted);
-2. `terraform validate` in a working copy under .local/lint (offline init through scripts/tf.py);
+2. `terraform validate` in a working copy under .local/lint (offline init through tf.py);
 3. checkov on infra/ with the repository's .checkov.yaml: zero failed checks, and every skipped
    check is listed there with its reason.
 Exits non-zero on the first step that fails.
@@ -17,10 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as `python scripts/lint_infra.py`
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from scripts import tf
+from roomchat_tools.infra import tf
 
 CHECKOV_CONFIG = tf.REPO_ROOT / ".checkov.yaml"
 LINT_WORKDIR = tf.LOCAL_DIR / "lint"

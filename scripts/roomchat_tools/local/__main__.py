@@ -1,7 +1,7 @@
-"""`python -m scripts.devstack` (what `make run` runs)."""
+"""`python -m roomchat_tools.local` (what `make run` runs)."""
 
 import sys
 
-from scripts.devstack.stack import main
+from roomchat_tools.local.stack import main
 
 sys.exit(main())

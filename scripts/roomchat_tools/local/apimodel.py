@@ -14,7 +14,7 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from scripts.devstack.runtime import FunctionSpec
+from roomchat_tools.local.runtime import FunctionSpec
 
 log = logging.getLogger("devstack.api")
 

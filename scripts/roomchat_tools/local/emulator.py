@@ -1,6 +1,6 @@
 """The local AWS emulator: a moto server on a free loopback port.
 
-    from scripts import emulator
+    from roomchat_tools.local import emulator
 
     with emulator.running() as emu:          # starts moto on 127.0.0.1:<free port>
         env = emu.environ()                 # os.environ pointed at it (for terraform, boto3)
@@ -11,7 +11,7 @@ for every service, plus dummy credentials and a region, and removes whatever cou
 process at a real account (profiles, role/web-identity settings, per-service endpoints). The
 Terraform root module therefore needs no emulator-specific code.
 
-Run it on its own with `python scripts/emulator.py [--port N]` (Ctrl-C stops it).
+Run it on its own with `python -m roomchat_tools.local.emulator [--port N]` (Ctrl-C stops it).
 """
 
 from __future__ import annotations

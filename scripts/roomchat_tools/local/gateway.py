@@ -37,9 +37,9 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from scripts.devstack import events
-from scripts.devstack.apimodel import ApiModel, Route
-from scripts.devstack.runtime import (
+from roomchat_tools.local import events
+from roomchat_tools.local.apimodel import ApiModel, Route
+from roomchat_tools.local.runtime import (
     CodeStore,
     FunctionPool,
     InvocationResult,

@@ -1,14 +1,14 @@
 """`make run`: the whole chat on this machine, in one process tree that Ctrl-C stops.
 
-1. a moto server on loopback (scripts/emulator.py, a thread of this process);
-2. the deployment zip (scripts/build_lambda.py) and `terraform init` + `apply` of infra/ against
-   the emulator (scripts/tf.py), with fresh local state under .local/devstack/ on every run, since
+1. a moto server on loopback (emulator.py, a thread of this process);
+2. the deployment zip (../infra/build_lambda.py) and `terraform init` + `apply` of infra/ against
+   the emulator (../infra/tf.py), with fresh local state under .local/devstack/ on every run, since
    the emulator starts empty every run;
 3. the local gateway (gateway.py), built from what Terraform deployed: routes, integrations,
    route responses and functions read back from the emulator, code checked against CodeSha256.
 
-While it runs, `.local/stack.json` says where everything is (scripts/history.py, scripts/chat.py
-and the tests read it). Settings come from the environment:
+While it runs, `.local/stack.json` says where everything is (roomchat_tools.stackfile: the
+chat and history clients and the tests read it). Settings come from the environment:
 
   ROOMCHAT_PORT=8080            gateway port (WebSocket, @connections and web client)
   ROOMCHAT_EMULATOR_PORT=5000   moto server port (0: any free port)
@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_LOCAL_DIR = REPO_ROOT / ".local"
 WEB_DIR = REPO_ROOT / "web"
 
@@ -105,7 +105,7 @@ def _terraform_variables(zip_path: Path) -> dict[str, Any]:
 
 
 def _terraform_apply(emu: Any, zip_path: Path, work: Path, echo: bool) -> dict[str, Any]:
-    from scripts import tf
+    from roomchat_tools.infra import tf
 
     state = work / "terraform.tfstate"
     # The emulator is new and empty on every run, so yesterday's state describes nothing.
@@ -143,7 +143,7 @@ def _banner(info: dict[str, Any], ready_s: float, has_web: bool) -> str:
             f"  emulator     {info['emulator_endpoint']} (moto; tables "
             f"{info['rooms_table']}, {info['history_table']})",
             "  chat         make chat ROOM=lobby NAME=ana   (finds this stack by its state file)",
-            "  history      make history ROOM=lobby   (or scripts/history.py --room lobby --json)",
+            "  history      make history ROOM=lobby   (or roomchat history --room lobby --json)",
             f"  state        {info['stack_file']}",
             "Ctrl-C stops everything.",
             "",
@@ -160,7 +160,7 @@ async def _serve(
     base: Path,
     lambda_logs: bool,
 ) -> None:
-    from scripts.devstack.gateway import Gateway, GatewaySettings, default_log_sink
+    from roomchat_tools.local.gateway import Gateway, GatewaySettings, default_log_sink
 
     settings = GatewaySettings.from_env(web_dir=WEB_DIR)
     sink = default_log_sink if lambda_logs else (lambda fn, line: None)
@@ -224,9 +224,10 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 
 def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
-    from scripts import build_lambda, emulator
-    from scripts.devstack.apimodel import emulator_clients, load_api
-    from scripts.devstack.runtime import CodeStore
+    from roomchat_tools.infra import build_lambda
+    from roomchat_tools.local import emulator
+    from roomchat_tools.local.apimodel import emulator_clients, load_api
+    from roomchat_tools.local.runtime import CodeStore
 
     started = time.monotonic()
     host = os.environ.get("ROOMCHAT_HOST", "127.0.0.1")
@@ -262,9 +263,9 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.devstack",
+        prog="roomchat run",
         description="Run roomchat locally: emulator + terraform apply + WebSocket gateway.",
-        epilog="Ports and limits come from ROOMCHAT_* variables: see scripts/devstack/stack.py.",
+        epilog="Ports and limits come from ROOMCHAT_* variables: see local/stack.py.",
     )
     parser.add_argument("--verbose", action="store_true", help="show terraform's output")
     parser.add_argument(
