@@ -33,13 +33,13 @@ import urllib.parse
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from roomchat_tools import stackfile
+
 DEFAULT_URL = "ws://127.0.0.1:8080/live"
 PING_INTERVAL_S = 240.0  # the API closes connections idle for 10 minutes
 REPLY_TIMEOUT_S = 15.0
@@ -55,9 +55,8 @@ CLOSE_REASONS = {
 
 def default_url() -> str:
     """The local stack's WebSocket URL when `make run` is up, else the default one."""
-    local = Path(os.environ.get("ROOMCHAT_LOCAL_DIR") or REPO_ROOT / ".local")
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        return json.loads((local / "stack.json").read_text())["websocket_url"]
+    with contextlib.suppress(stackfile.StackFileError, KeyError):
+        return str(stackfile.read()["websocket_url"])
     return DEFAULT_URL
 
 

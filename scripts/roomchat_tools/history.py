@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 import urllib.request
 from datetime import datetime
@@ -23,41 +22,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from roomchat_tools import stackfile
 
 
 class HistoryError(RuntimeError):
     """Printed as `error: ...` with exit status 1."""
 
 
-def local_dir() -> Path:
-    return Path(os.environ.get("ROOMCHAT_LOCAL_DIR") or REPO_ROOT / ".local")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def local_target() -> dict[str, Any]:
     """Table, endpoint and region of the running local stack."""
-    path = local_dir() / "stack.json"
     hint = "start it with `make run` (or use --deployed for the stack `make deploy` created)"
     try:
-        info = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise HistoryError(f"the local stack is not running (no {path}); {hint}") from None
-    except ValueError as exc:
-        raise HistoryError(f"{path} is unreadable ({exc}); {hint}") from None
-    if not _pid_alive(int(info.get("pid", 0))):
-        raise HistoryError(
-            f"the local stack is not running (pid {info.get('pid')} is gone); {hint}"
-        )
+        info = stackfile.running()
+    except stackfile.StackFileError as exc:
+        raise HistoryError(f"{exc}; {hint}") from None
     endpoint = info["emulator_endpoint"]
     try:
         urllib.request.urlopen(endpoint + "/moto-api/", timeout=3).close()
@@ -101,7 +79,7 @@ def _deploy_workdir() -> Path:
         from roomchat_tools.infra import deploy  # type: ignore[attr-defined]
 
         return Path(deploy.WORKDIR)
-    return local_dir() / "deploy"
+    return stackfile.local_dir() / "deploy"
 
 
 def query(

@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_LOCAL_DIR = REPO_ROOT / ".local"
 WEB_DIR = REPO_ROOT / "web"
 
 log = logging.getLogger("devstack")
@@ -53,11 +52,15 @@ class StackError(RuntimeError):
 
 
 def local_dir() -> Path:
-    return Path(os.environ.get("ROOMCHAT_LOCAL_DIR") or DEFAULT_LOCAL_DIR).resolve()
+    from roomchat_tools import stackfile
+
+    return stackfile.local_dir()
 
 
 def stack_file(base: Path | None = None) -> Path:
-    return (base or local_dir()) / "stack.json"
+    from roomchat_tools import stackfile
+
+    return stackfile.path(base)
 
 
 def _ensure_port_free(host: str, port: int, variable: str) -> None:
