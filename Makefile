@@ -5,6 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# The project's command (scripts/roomchat_tools/cli.py), installed into the venv by `make venv`.
+ROOMCHAT := $(VENV)/bin/roomchat
 # checkov pins packages that clash with the test tools, so it lives in a venv of its own.
 TOOLS_VENV ?= .venv-tools
 STAMP := $(VENV)/.installed
@@ -19,10 +21,11 @@ LIMIT ?= 20
 BEFORE ?=
 LOAD ?= 200x20x20
 
-.PHONY: help venv browser test test-unit test-infra test-browser lint fmt build run chat history plan deploy destroy bench soak clean
+.PHONY: help venv browser test test-unit test-infra test-browser lint fmt build run chat token history plan deploy destroy bench soak clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "The targets call $(ROOMCHAT) (after make venv): $(ROOMCHAT) --help lists its commands."
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,7 +69,7 @@ soak: $(STAMP) ## full load on the local stack (LOAD=clientsxroomsxmessages) + a
 lint: $(STAMP) $(TOOLS_STAMP) ## ruff, terraform fmt/validate, checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) scripts/lint_infra.py --checkov $(TOOLS_VENV)/bin/checkov
+	$(ROOMCHAT) lint-infra --checkov $(TOOLS_VENV)/bin/checkov
 
 fmt: $(STAMP) ## format Python and Terraform
 	$(VENV)/bin/ruff format .
@@ -74,28 +77,31 @@ fmt: $(STAMP) ## format Python and Terraform
 	terraform fmt -recursive infra
 
 build: $(STAMP) ## build the Lambda zip deterministically (build/functions.zip)
-	$(PY) scripts/build_lambda.py
+	$(ROOMCHAT) build
 
 run: $(STAMP) ## the whole chat on this machine: emulator + terraform apply + local gateway
-	$(PY) -m scripts.devstack
+	$(ROOMCHAT) run
 
 chat: $(STAMP) ## terminal chat client: make chat ROOM=lobby NAME=ana [URL=ws://...] [TOKEN=...]
-	$(PY) scripts/chat.py --room '$(ROOM)' --name '$(NAME)' $(if $(URL),--url '$(URL)') $(if $(TOKEN),--token '$(TOKEN)')
+	$(ROOMCHAT) chat --room '$(ROOM)' --name '$(NAME)' $(if $(URL),--url '$(URL)') $(if $(TOKEN),--token '$(TOKEN)')
+
+token: $(STAMP) ## signed connect token for the token authorizer: make token NAME=ana [SUB=user-ana] (secret from env ROOMCHAT_AUTH_SECRET)
+	$(ROOMCHAT) token --sub '$(or $(SUB),user-$(NAME))' --name '$(NAME)'
 
 history: $(STAMP) ## a room's history: make history ROOM=lobby [LIMIT=20] [BEFORE=<messageId>]
-	$(PY) scripts/history.py --room '$(ROOM)' --limit '$(LIMIT)' $(if $(BEFORE),--before '$(BEFORE)')
+	$(ROOMCHAT) history --room '$(ROOM)' --limit '$(LIMIT)' $(if $(BEFORE),--before '$(BEFORE)')
 
 plan: $(STAMP) ## terraform plan against real AWS
-	$(PY) scripts/deploy.py plan
+	$(ROOMCHAT) plan
 
 deploy: $(STAMP) ## terraform apply to real AWS, prints the WebSocket URL
-	$(PY) scripts/deploy.py apply
+	$(ROOMCHAT) deploy
 
 destroy: $(STAMP) ## terraform destroy on real AWS
-	$(PY) scripts/deploy.py destroy
+	$(ROOMCHAT) destroy
 
 bench: $(STAMP) ## fan-out speed, DynamoDB read cost and cold start vs the sample design (~6 min)
-	$(PY) scripts/bench.py
+	$(ROOMCHAT) bench
 
 clean: ## remove virtualenvs, build output and local state
 	rm -rf $(VENV) $(TOOLS_VENV) build .local .pytest_cache .ruff_cache .hypothesis

@@ -1,4 +1,5 @@
-"""roomchat_tools.chat and roomchat_tools.history, run as `make chat` / `make history` run them."""
+"""`roomchat chat` and `roomchat history` (the installed command), as `make chat` / `make history`
+run them."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from tests.e2e.support import Client, run
 
 pytestmark = pytest.mark.e2e
 
-CHAT = [sys.executable, "-m", "roomchat_tools.chat"]
-HISTORY = [sys.executable, "-m", "roomchat_tools.history"]
+# The console script `make venv` installs beside the interpreter.
+ROOMCHAT = str(Path(sys.executable).with_name("roomchat"))
+CHAT = [ROOMCHAT, "chat"]
+HISTORY = [ROOMCHAT, "history"]
 LINE = re.compile(r"^\[(?P<room>[^\]]+)\] \d\d:\d\d (?P<sender>[^:]+): (?P<text>.*)$")
 
 
