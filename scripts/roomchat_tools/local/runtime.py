@@ -1,7 +1,7 @@
 """Run Lambda functions locally, one warm subprocess per concurrent invocation, as Lambda does.
 
 Each function gets a small pool of worker processes (``worker.py``): an isolated interpreter with
-the function's own environment and its deployment package on ``sys.path``. An invocation borrows an
+the function's own environment and its deployment package importable. An invocation borrows an
 idle worker (or starts one: a cold start), sends it the event over a pipe and awaits the reply
 without blocking the event loop, so handlers can call back into the gateway while they run. A worker
 that times out or dies is discarded, like an execution environment that Lambda resets.
@@ -13,6 +13,7 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -29,6 +30,13 @@ from pathlib import Path
 from typing import Any
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+# How a worker's interpreter starts. -P: the worker script's folder (this package) stays off the
+# import path; -S: no `site`, so no .pth file of this machine's environment runs (the editable
+# install of this project adds the working tree through one); the import path is then PYTHONPATH
+# (the task root, then the runtime's libraries: see function_environment) and the standard library.
+LAMBDA_PYTHON_FLAGS = ("-P", "-S")
+# What Lambda's Python runtime provides besides the standard library (worker.py: LAMBDA_PROVIDED).
+RUNTIME_LIBRARIES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 _HEADER = struct.Struct(">I")
 
 log = logging.getLogger("devstack.runtime")
@@ -138,7 +146,7 @@ class Worker:
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
-            "-I",
+            *LAMBDA_PYTHON_FLAGS,
             str(WORKER_SCRIPT),
             str(self.task_root),
             self.spec.handler,
@@ -337,6 +345,21 @@ def _failure(
     return InvocationResult(False, None, error, request_id, elapsed)
 
 
+def runtime_library_dirs() -> list[str]:
+    """The folders holding this machine's boto3 and its dependencies: the local stand-in for the
+    Lambda runtime's own library folder (/var/runtime), where boto3 comes from on Lambda."""
+    dirs: list[str] = []
+    for name in RUNTIME_LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.origin:
+            continue
+        origin = Path(spec.origin).resolve()
+        folder = str(origin.parent.parent if spec.submodule_search_locations else origin.parent)
+        if folder not in dirs:
+            dirs.append(folder)
+    return dirs
+
+
 def function_environment(
     spec: FunctionSpec,
     task_root: Path,
@@ -359,6 +382,10 @@ def function_environment(
         {
             "_HANDLER": spec.handler,
             "LAMBDA_TASK_ROOT": str(task_root),
+            # Lambda's Python runtimes find the handler in the task root and boto3 in the
+            # runtime's library folder through PYTHONPATH, not through site-packages:
+            # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+            "PYTHONPATH": os.pathsep.join([str(task_root), *runtime_library_dirs()]),
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

@@ -1,9 +1,11 @@
 """One Lambda execution environment: runs one function's handler, warm across invocations.
 
-Started by the gateway as ``python -I worker.py <task_root> <handler>`` with the function's
-environment. ``-I`` keeps the current directory and PYTHON* variables out of ``sys.path`` and this
-file imports nothing from the project, so the handler sees only the deployment package (extracted
-to ``task_root``), the standard library and the runtime's site-packages (boto3), as on Lambda.
+Started by the gateway as ``python -P -S worker.py <task_root> <handler>`` with the function's
+environment, whose PYTHONPATH is the task root and then the folder holding boto3 (runtime.py says
+why), as Lambda's PYTHONPATH names /var/task and /var/runtime. ``-P`` keeps this file's folder off
+the import path, ``-S`` every .pth file (such as an editable install's) out of it, and this file
+imports nothing from the project, so the handler sees only the deployment package (extracted to
+``task_root``), the standard library and the runtime's libraries (boto3), as on Lambda.
 
 Wire protocol on the original stdin/stdout (each message: 4-byte big-endian length + JSON):
   out, once: {"id": 0, "ok": true} when the handler imported (init), or {"id": 0, "ok": false,
@@ -103,33 +105,31 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _isolate_sys_path(task_root: str) -> None:
-    """Keep only the task root, the standard library and the runtime's site-packages.
-
-    An editable install of the project adds its source folder through a .pth file; a module missing
-    from the zip must fail here as it would on Lambda, not be found in the working tree.
-    """
-    prefixes = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
-    kept = [p for p in sys.path if p and p.startswith(prefixes) and not p.startswith(task_root)]
-    sys.path[:] = [task_root, *kept]
+def _runtime_dirs(task_root: str) -> list[str]:
+    """PYTHONPATH's folders after the task root: the runtime's libraries (boto3 and its own)."""
+    entries = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    return [os.path.realpath(p) for p in entries if p and os.path.realpath(p) != task_root]
 
 
 class RuntimeOnlyFinder(importlib.abc.MetaPathFinder):
-    """Refuses imports, made by the deployment package's own code, of modules that only this
-    machine's site-packages has (Lambda would not have them either). boto3 and botocore's own
-    imports are left alone."""
+    """Refuses imports, made by the deployment package's own code, of modules that only the
+    runtime's library folder has besides boto3 and its dependencies (here the venv's site-packages
+    holds the test tools too; Lambda would not have them). boto3 and botocore's own imports are
+    left alone."""
 
-    def __init__(self, task_root: str) -> None:
+    def __init__(self, task_root: str, runtime_dirs: list[str]) -> None:
         self.task_root = task_root + os.sep
-        self.site_dirs = [p for p in sys.path if p.endswith("site-packages")]
+        self.runtime_dirs = tuple(os.path.join(d, "") for d in runtime_dirs)
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
         if path is not None or fullname in LAMBDA_PROVIDED or fullname in sys.builtin_module_names:
             return None
-        if importlib.machinery.PathFinder.find_spec(fullname, self.site_dirs) is None:
-            return None  # the standard library or the package itself: nothing to say
-        others = [p for p in sys.path if p not in self.site_dirs]
-        if importlib.machinery.PathFinder.find_spec(fullname, others) is not None:
+        # Where the import would load it from: the task root comes first, the standard library
+        # last; only what would come from the runtime's library folder is in question.
+        spec = importlib.machinery.PathFinder.find_spec(fullname)
+        locations = list(spec.submodule_search_locations or []) if spec else []
+        origin = (spec.origin if spec and spec.origin else None) or next(iter(locations), None)
+        if origin is None or not os.path.realpath(origin).startswith(self.runtime_dirs):
             return None
         if self._imported_by_package():
             raise ModuleNotFoundError(
@@ -209,8 +209,8 @@ def main(argv: list[str]) -> int:
     os.dup2(devnull, 0)
     os.dup2(2, 1)
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
-    _isolate_sys_path(os.path.realpath(task_root))
-    sys.meta_path.insert(0, RuntimeOnlyFinder(os.path.realpath(task_root)))
+    root = os.path.realpath(task_root)
+    sys.meta_path.insert(0, RuntimeOnlyFinder(root, _runtime_dirs(root)))
     os.chdir(task_root)
     runtime = Runtime(task_root, handler)
     # The init phase: import the handler before the first event, as Lambda does, and say how it
