@@ -15,8 +15,8 @@ locals {
     disconnect = {
       route_key           = "$disconnect"
       handler             = "roomchat.handlers.on_disconnect"
-      two_way             = false                                                            # the connection is gone: nobody to reply to
-      rooms               = ["dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"] # UpdateItem: close the connection record
+      two_way             = false # the connection is gone: nobody to reply to
+      rooms               = ["dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
       rooms_by_connection = ["dynamodb:Query"]
       history             = []
       manage_connections  = true
@@ -42,8 +42,8 @@ locals {
     send_all = {
       route_key           = "sendAll"
       handler             = "roomchat.handlers.on_send_all"
-      two_way             = true                                                                                 # errors only; the ack is the fanned-out message
-      rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"] # UpdateItem: close a pruned connection's record
+      two_way             = true # errors only; the ack is the fanned-out message
+      rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
       rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"] # UpdateItem: rate-limit counters
       manage_connections  = true
