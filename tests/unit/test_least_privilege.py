@@ -89,8 +89,9 @@ def _exercise_every_path(chat, run, sender):
     for _ in range(3):  # over the limit of 2 a second (an UpdateItem that fails its condition)
         run("send_all", chat.send, "B", action="sendAll", roomId="lobby", message="fast")
     # a retry refused by the limit is answered from the stored message
+    retry = {"action": "sendAll", "roomId": "lobby", "message": "m", "clientMsgId": "k"}
     for _ in range(3):
-        run("send_all", chat.send, "A", action="sendAll", roomId="lobby", message="m", clientMsgId="k")
+        run("send_all", chat.send, "A", **retry)
     for _ in range(3):  # join and leave are limited by the same counter
         run("join", chat.send, "B", action="join", roomId="lobby", name="bob")
     for _ in range(3):
@@ -103,12 +104,14 @@ def _exercise_every_path(chat, run, sender):
     run("default", chat.send, "A", action="dance")
     # A ghost vanishes without $disconnect: every fan-out function meets one and prunes it
     # (a new one each time: a pruned connection is closed for good, as on AWS).
-    for ghost, (function, action) in enumerate([
-        ("join", lambda: chat.join("C", "lobby", "cy")),
-        ("leave", lambda: chat.send("B", action="leave", roomId="lobby")),
-        ("disconnect", lambda: chat.disconnect("A")),
-        ("send_all", lambda: chat.send("C", action="sendAll", roomId="lobby", message="x")),
-    ]):
+    for ghost, (function, action) in enumerate(
+        [
+            ("join", lambda: chat.join("C", "lobby", "cy")),
+            ("leave", lambda: chat.send("B", action="leave", roomId="lobby")),
+            ("disconnect", lambda: chat.disconnect("A")),
+            ("send_all", lambda: chat.send("C", action="sendAll", roomId="lobby", message="x")),
+        ]
+    ):
         run("join", chat.join, f"G{ghost}", "lobby", "ghost")
         run("join", chat.join, f"G{ghost}", "side", "ghost")
         sender.gone.add(f"G{ghost}")
