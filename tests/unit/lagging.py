@@ -86,7 +86,12 @@ class LaggingClient:
         if kwargs.get("ConsistentRead") and not kwargs.get("IndexName"):
             return result
         table = kwargs["TableName"]
-        visible = [i for i in result.get("Items", []) if not self._is_hidden(table, i)]
+        # A projection may leave out the partition key: it is the one the Query asked for.
+        asked = kwargs.get("ExpressionAttributeValues", {})
+        partition = {"roomId": asked[":r"]} if ":r" in asked else {}
+        visible = [
+            i for i in result.get("Items", []) if not self._is_hidden(table, {**partition, **i})
+        ]
         if len(visible) != len(result.get("Items", [])):
             self.stale_reads += 1
         return {**result, "Items": visible, "Count": len(visible)}
