@@ -243,6 +243,10 @@ def on_authorize(event: Json, context: Any) -> Json:
     except InvalidToken as e:
         logs.info("refused", code="forbidden", detail=str(e))
         return _policy("Deny", "anonymous", resource)
+    except Exception as e:
+        # Whatever a client puts in ?token= is its problem, never a 500 of ours.
+        logs.error("token_check_failed", error=type(e).__name__)
+        return _policy("Deny", "anonymous", resource)
     allowed = {"sub": claims["sub"]}
     if claims.get("name"):
         allowed["name"] = claims["name"]

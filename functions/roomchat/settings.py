@@ -67,7 +67,10 @@ class Settings:
             fanout_workers=integer("FANOUT_WORKERS", 32, 1, 256),
             history_retention_days=integer("HISTORY_RETENTION_DAYS", 0, 0, 36500),
             recent_on_join=integer("RECENT_ON_JOIN", 20, 0, 100),
-            max_message_bytes=integer("MAX_MESSAGE_BYTES", MESSAGE_BYTES_DEFAULT, 1, 128 * 1024),
+            # Up to API Gateway's 32 KB frame, as infra/variables.tf allows.
+            max_message_bytes=integer(
+                "MAX_MESSAGE_BYTES", MESSAGE_BYTES_DEFAULT, 1, MESSAGE_BYTES_DEFAULT
+            ),
             rate_limit_per_second=integer("RATE_LIMIT_PER_SECOND", 10, 0, 10_000),
             log_level=level,
         )
