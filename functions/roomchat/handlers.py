@@ -49,7 +49,7 @@ def _callback_url(event: Json, settings: Settings) -> str:
 
 def _deadline(context: Any) -> Deadline | None:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return Deadline(remaining) if callable(remaining) else None
+    return Deadline.of_invocation(remaining) if callable(remaining) else None
 
 
 def _service(event: Json, context: Any = None) -> ChatService:

@@ -278,17 +278,17 @@ class CountdownContext(Context):
 
 def test_a_fan_out_running_out_of_time_logs_its_counts_and_returns_in_time(chat, capsys):
     # given a room whose members' posts are slow, one of them hanging
-    client = SlowClient(seconds=0.25, stuck={"m03"})
-    handlers.container().sender_for = lambda endpoint: ManagementApiSender(
-        client, SharedExecutor(4)
-    )
-    for i in range(24):
+    for i in range(47):
         DynamoRooms(chat.db, "rooms", "byConnection").put_member(
             usecases.Member("lobby", f"m{i:02d}", f"n{i}", "2027-01-01T00:00:00.000Z", 2**31)
         )
     chat.join("A", "lobby", "ana")
+    client = SlowClient(seconds=0.5, stuck={"m03"})
+    handlers.container().sender_for = lambda endpoint: ManagementApiSender(
+        client, SharedExecutor(4)
+    )
     capsys.readouterr()
-    timeout_ms = 4000
+    timeout_ms = 6000  # posts start while 1.5 s are left, are waited for while 0.6 s are
     event = chat.event(
         "A", "sendAll", json.dumps({"action": "sendAll", "roomId": "lobby", "message": "hi"})
     )
@@ -305,9 +305,21 @@ def test_a_fan_out_running_out_of_time_logs_its_counts_and_returns_in_time(chat,
     assert took_ms < timeout_ms
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     [sent] = [r for r in records if r["event"] == "sent"]
-    assert sent["members"] == 25
-    assert sent["timedOut"] > 0 and sent["delivered"] > 0
-    assert sent["delivered"] + sent["failed"] + sent["timedOut"] + sent["pruned"] == 25
+    assert sent["members"] == 48
+    assert sent["timedOut"] > 1 and sent["delivered"] > 0  # the stuck post and unstarted ones
+    assert sent["delivered"] + sent["failed"] + sent["timedOut"] + sent["pruned"] == 48
+    assert len(client.started) < 48
+
+
+def test_a_short_function_timeout_still_posts():
+    # a function configured with a 2 s timeout: the default 3 s margin would refuse every post
+    deadline = Deadline.of_invocation(lambda: 1900)
+    sender = ManagementApiSender(SlowClient(), SharedExecutor(2))
+
+    outcomes = sender.send_many(["a", "b", "c"], b"x", deadline=deadline)
+
+    assert set(outcomes.values()) == {Delivery.DELIVERED}
+    assert Deadline.of_invocation(lambda: 15_000).start_margin_ms == 3000
 
 
 # ---------------------------------------------------------------- the storage layout
