@@ -26,6 +26,7 @@ CONDITIONAL_FAILED = "ConditionalCheckFailedException"
 #   connection never see it and no index partition holds more than one connection's record.
 CONNECTION_PREFIX = "conn#"
 RECORD_PREFIX = "#"
+RECORD_NAMES = {"#rooms": "rooms", "#gone": "gone", "#exp": "expiresAt"}
 
 
 def _s(value: str) -> dict[str, str]:
@@ -199,9 +200,16 @@ class DynamoRooms:
         return _str(resp.get("Item") or {}, "name")
 
     def _update_record(self, connection_id: str, **kwargs: Any) -> dict[str, Any]:
+        # Placeholders, so no attribute name can collide with DynamoDB's reserved words; only
+        # those used (DynamoDB refuses unused ones).
+        used = kwargs["UpdateExpression"] + kwargs.get("ConditionExpression", "")
+        names = {k: v for k, v in RECORD_NAMES.items() if k in used}
         try:
             return self._db.update_item(
-                TableName=self._table, Key=self._record_key(connection_id), **kwargs
+                TableName=self._table,
+                Key=self._record_key(connection_id),
+                ExpressionAttributeNames=names,
+                **kwargs,
             )
         except BotoCoreError as e:
             raise _storage_error("UpdateItem rooms", e) from e
@@ -212,8 +220,8 @@ class DynamoRooms:
         try:
             self._update_record(
                 connection_id,
-                UpdateExpression="ADD rooms :r SET expiresAt = if_not_exists(expiresAt, :e)",
-                ConditionExpression="attribute_not_exists(gone)",
+                UpdateExpression="ADD #rooms :r SET #exp = if_not_exists(#exp, :e)",
+                ConditionExpression="attribute_not_exists(#gone)",
                 ExpressionAttributeValues={":r": {"SS": [room_id]}, ":e": _n(expires_at)},
             )
         except ClientError as e:
@@ -227,9 +235,9 @@ class DynamoRooms:
         try:
             self._update_record(
                 connection_id,
-                UpdateExpression="DELETE rooms :r",
+                UpdateExpression="DELETE #rooms :r",
                 # Never create a record (without a TTL) just to remove a room from it.
-                ConditionExpression="attribute_exists(roomId)",
+                ConditionExpression="attribute_exists(#exp)",
                 ExpressionAttributeValues={":r": {"SS": [room_id]}},
             )
         except ClientError as e:
@@ -241,7 +249,7 @@ class DynamoRooms:
             resp = self._update_record(
                 connection_id,
                 # Kept (until its TTL) rather than deleted: a join still running must find it.
-                UpdateExpression="SET gone = :t, expiresAt = if_not_exists(expiresAt, :e)",
+                UpdateExpression="SET #gone = :t, #exp = if_not_exists(#exp, :e)",
                 ExpressionAttributeValues={":t": {"BOOL": True}, ":e": _n(expires_at)},
                 ReturnValues="ALL_NEW",
             )
