@@ -13,6 +13,8 @@ import json
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from roomchat import handlers, protocol
 from roomchat.adapters.dynamodb import DynamoHistory
@@ -231,3 +233,85 @@ def test_members_reply_of_a_room_past_the_budget_through_the_handler(chat):
     assert len(response["body"].encode("utf-8")) <= REPLY_BYTES_BUDGET
     frame = json.loads(response["body"])
     assert len(frame["members"]) + frame["omitted"] == 1_201
+
+
+# ---------------------------------------------------------------- the property, over any messages
+
+
+class ListQuery:
+    """A history partition in memory, answering Query pages (newest first) the way DynamoDB
+    does: at most ``Limit`` items, and ``LastEvaluatedKey`` while items remain."""
+
+    def __init__(self, items: list[dict]):
+        self.items = sorted(items, key=lambda i: i["messageId"]["S"], reverse=True)
+
+    def query(self, **kwargs):
+        before = kwargs["ExpressionAttributeValues"].get(":b", {"S": "~"})["S"]
+        rest = [i for i in self.items if i["messageId"]["S"] < before]
+        if "ExclusiveStartKey" in kwargs:
+            start = kwargs["ExclusiveStartKey"]["messageId"]["S"]
+            rest = [i for i in rest if i["messageId"]["S"] < start]
+        page = rest[: kwargs["Limit"]]
+        answer = {"Items": page}
+        if len(rest) > len(page):
+            answer["LastEvaluatedKey"] = {k: page[-1][k] for k in ("roomId", "messageId")}
+        return answer
+
+
+_pieces = st.tuples(
+    st.sampled_from(["x", "é", "😀", "\x01", '"', "\\", "\n", "\u2028", " "]),
+    st.integers(1, 11_000),
+)
+
+
+def _accepted(text: str) -> bool:
+    try:
+        protocol.check_message(text, protocol.MESSAGE_BYTES_DEFAULT)
+    except TooLarge:
+        return False
+    return True
+
+
+texts = (
+    st.lists(_pieces, min_size=1, max_size=3)
+    .map(lambda parts: "".join(ch * n for ch, n in parts))
+    .filter(_accepted)
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(messages=st.lists(texts, min_size=1, max_size=25), limit=st.integers(1, 100))
+def test_any_history_pages_to_its_start_within_the_budget(messages, limit):
+    new_id = UlidGenerator()
+    items = [
+        {
+            "roomId": {"S": LONGEST_ROOM},
+            "messageId": {"S": new_id(BASE_MS + i)},
+            "sentAt": {"S": "2027-01-15T08:00:00.000Z"},
+            "sender": {"S": WIDEST_NAME},
+            "message": {"S": text},
+            "clientMsgId": {"S": LONGEST_ID},
+        }
+        for i, text in enumerate(messages)
+    ]
+    history = DynamoHistory(ListQuery(items), "history")
+    seen: list[str] = []
+    before = None
+    while True:
+        page = history.page(LONGEST_ROOM, limit, before, protocol.history_budget(LONGEST_ROOM))
+        frame = protocol.history_frame(LONGEST_ROOM, page.messages, page.next_cursor)
+        assert protocol.frame_bytes(frame) <= REPLY_BYTES_BUDGET
+        assert len(page.messages) <= limit
+        seen = [m.message_id for m in page.messages] + seen
+        if page.next_cursor is None:
+            break
+        assert page.messages
+        before = page.next_cursor
+    assert seen == [i["messageId"]["S"] for i in items]
+    recent = history.page(
+        LONGEST_ROOM, 20, None, protocol.joined_budget(LONGEST_ROOM, WIDEST_NAME, 10**6)
+    )
+    joined = protocol.joined_frame(
+        LONGEST_ROOM, WIDEST_NAME, 10**6, recent.messages, recent.next_cursor
+    )
+    assert protocol.frame_bytes(joined) <= REPLY_BYTES_BUDGET
