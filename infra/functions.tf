@@ -16,7 +16,7 @@ locals {
       route_key           = "$disconnect"
       handler             = "roomchat.handlers.on_disconnect"
       two_way             = false # the connection is gone: nobody to reply to
-      rooms               = ["dynamodb:Query", "dynamodb:DeleteItem"]
+      rooms               = ["dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
       rooms_by_connection = ["dynamodb:Query"]
       history             = []
       manage_connections  = true
@@ -25,25 +25,25 @@ locals {
       route_key           = "join"
       handler             = "roomchat.handlers.on_join"
       two_way             = true
-      rooms               = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"]
+      rooms               = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
       rooms_by_connection = ["dynamodb:Query"]
-      history             = ["dynamodb:Query"]
+      history             = ["dynamodb:Query", "dynamodb:UpdateItem"] # UpdateItem: rate-limit counters
       manage_connections  = true
     }
     leave = {
       route_key           = "leave"
       handler             = "roomchat.handlers.on_leave"
       two_way             = true
-      rooms               = ["dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+      rooms               = ["dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:UpdateItem"]
       rooms_by_connection = ["dynamodb:Query"]
-      history             = []
+      history             = ["dynamodb:UpdateItem"] # rate-limit counters
       manage_connections  = true
     }
     send_all = {
       route_key           = "sendAll"
       handler             = "roomchat.handlers.on_send_all"
       two_way             = true # errors only; the ack is the fanned-out message
-      rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem"]
+      rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
       rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"] # UpdateItem: rate-limit counters
       manage_connections  = true

@@ -49,6 +49,10 @@ def verify(token: object, secret: bytes, now_s: int) -> dict[str, Any]:
         raise InvalidToken("missing token")
     if len(token) > MAX_TOKEN_CHARS:
         raise InvalidToken("token too long")
+    if not token.isascii():
+        # base64url and the version are ASCII; anything else is not a token of ours (and
+        # would not encode for the MAC).
+        raise InvalidToken("token is not ASCII")
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != VERSION:
         raise InvalidToken("not a v1 token")

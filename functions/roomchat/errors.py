@@ -40,6 +40,13 @@ class RateLimited(ChatError):
     status = 429
 
 
+class ConnectionGone(ChatError):
+    """The connection closed while the request ran; what it would have joined is undone."""
+
+    code = "bad_request"
+    status = 410
+
+
 class Internal(ChatError):
     """A dependency failed; nothing was written or delivered on the caller's behalf."""
 

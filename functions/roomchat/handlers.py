@@ -14,9 +14,10 @@ from typing import Any
 
 from . import logs, protocol
 from .errors import BadRequest, ChatError, Internal
-from .settings import Settings
+from .ports import Deadline
+from .settings import AuthSettings, Settings
 from .usecases import Caller, ChatService
-from .wiring import Container, build_container
+from .wiring import Container, build_container, build_secret_source
 
 _container: Container | None = None
 
@@ -46,10 +47,17 @@ def _callback_url(event: Json, settings: Settings) -> str:
     return f"https://{rc.get('domainName')}/{rc.get('stage')}"
 
 
-def _service(event: Json) -> ChatService:
+def _deadline(context: Any) -> Deadline | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return Deadline.of_invocation(remaining) if callable(remaining) else None
+
+
+def _service(event: Json, context: Any = None) -> ChatService:
     c = container()
     sender = c.sender_for(_callback_url(event, c.settings))
-    return ChatService(c.rooms, c.history, sender, c.settings, limiter=c.limiter)
+    return ChatService(
+        c.rooms, c.history, sender, c.settings, limiter=c.limiter, deadline=_deadline(context)
+    )
 
 
 def _caller(event: Json) -> Caller:
@@ -105,7 +113,7 @@ def _message_route(
                 logs.extend(roomId=room_id[:64])
             if isinstance(frame.get("clientMsgId"), str):
                 client_msg_id = frame["clientMsgId"][:64]
-            return _reply(200, run(_service(event), _caller(event), frame))
+            return _reply(200, run(_service(event, context), _caller(event), frame))
         except ChatError as e:
             if e.room_id is None and room_id is not None and protocol.ROOM_ID_RE.match(room_id):
                 e.room_id = room_id  # a well-formed room the request named, e.g. a bad limit
@@ -120,9 +128,9 @@ def _message_route(
     return handler
 
 
-def _send(svc: ChatService, caller: Caller, frame: Json) -> None:
-    svc.send(caller, protocol.parse_send(frame, svc.settings.max_message_bytes))
-    return None  # the fanned-out message frame is the sender's acknowledgement
+def _send(svc: ChatService, caller: Caller, frame: Json) -> Json | None:
+    # Usually None: the fanned-out message frame is the sender's acknowledgement.
+    return svc.send(caller, protocol.parse_send(frame, svc.settings.max_message_bytes))
 
 
 on_join = _message_route("join", lambda s, c, f: s.join(c, protocol.parse_join(f)))
@@ -172,7 +180,7 @@ def on_disconnect(event: Json, context: Any) -> Json:
     """Leave every room; API Gateway ignores the answer, so failures are only logged."""
     _bind(event, context, "$disconnect")
     try:
-        svc = _service(event)
+        svc = _service(event, context)
         rooms = svc.disconnect(_caller(event))
     except Exception as e:
         logs.error("unhandled", error=type(e).__name__, trace=traceback.format_exc(limit=20))
@@ -183,26 +191,21 @@ def on_disconnect(event: Json, context: Any) -> Json:
 
 # ---------------------------------------------------------------------------- $connect authorizer
 
-_auth_secret: bytes | None = None
+_secret_source: Callable[[], bytes] | None = None
 
 
 def _secret() -> bytes:
-    """The HMAC secret: AUTH_SECRET, or the SSM SecureString named by AUTH_SECRET_PARAMETER."""
-    global _auth_secret
-    if _auth_secret is None:
-        import os
+    """The HMAC secret, from the source the composition root builds once per process."""
+    global _secret_source
+    if _secret_source is None:
+        _secret_source = build_secret_source(AuthSettings.from_env())
+    return _secret_source()
 
-        if os.environ.get("AUTH_SECRET"):
-            _auth_secret = os.environ["AUTH_SECRET"].encode()
-        elif os.environ.get("AUTH_SECRET_PARAMETER"):
-            import botocore.session
 
-            ssm = botocore.session.get_session().create_client("ssm")
-            value = ssm.get_parameter(Name=os.environ["AUTH_SECRET_PARAMETER"], WithDecryption=True)
-            _auth_secret = value["Parameter"]["Value"].encode()
-        else:
-            raise RuntimeError("set AUTH_SECRET or AUTH_SECRET_PARAMETER for the authorizer")
-    return _auth_secret
+def use_secret_source(source: Callable[[], bytes] | None) -> None:
+    """Replace the authorizer's secret source (tests); None rebuilds it from the env."""
+    global _secret_source
+    _secret_source = source
 
 
 def _policy(effect: str, principal: str, resource: str, context: Json | None = None) -> Json:
@@ -234,10 +237,15 @@ def on_authorize(event: Json, context: Any) -> Json:
         logs.info("refused", code="unauthorized", detail="missing token")
         raise Exception("Unauthorized")  # the exact text API Gateway maps to 401
     resource = event.get("methodArn", "*")
+    secret = _secret()
     try:
-        claims = verify(token, _secret(), int(time.time()))
+        claims = verify(token, secret, int(time.time()))
     except InvalidToken as e:
         logs.info("refused", code="forbidden", detail=str(e))
+        return _policy("Deny", "anonymous", resource)
+    except Exception as e:
+        # Whatever a client puts in ?token= is its problem, never a 500 of ours.
+        logs.error("token_check_failed", error=type(e).__name__)
         return _policy("Deny", "anonymous", resource)
     allowed = {"sub": claims["sub"]}
     if claims.get("name"):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
+
+from .protocol import ByteBudget
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,14 @@ class Member:
     name: str
     joined_at: str
     expires_at: int  # epoch seconds; the table's TTL attribute
+
+
+@dataclass(frozen=True)
+class ConnectionRecord:
+    """What the store knew of one connection when it was closed: the rooms it had joined."""
+
+    connection_id: str
+    rooms: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -46,14 +56,46 @@ class Delivery(enum.Enum):
     DELIVERED = "delivered"
     GONE = "gone"  # 410: the connection no longer exists
     FAILED = "failed"  # anything else, after the client's retries
+    TIMED_OUT = "timed_out"  # not started (or not finished) before the invocation's deadline
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The invocation's remaining time (Lambda's ``context.get_remaining_time_in_millis``): a
+    fan-out starts posts only while more than ``start_margin_ms`` remain and waits for them
+    only while more than ``wait_margin_ms`` remain, so it can log its counts and return
+    before the function's timeout."""
+
+    remaining_ms: Callable[[], int]
+    # One post's worst case is ~3 s (read_timeout) before its retries; starting later risks it.
+    start_margin_ms: int = 3000
+    # Enough to write the log line and the reply.
+    wait_margin_ms: int = 1000
+
+    @classmethod
+    def of_invocation(cls, remaining_ms: Callable[[], int]) -> Deadline:
+        """Margins for an invocation that has ``remaining_ms()`` left now: the defaults, or a
+        quarter and a tenth of that time for functions with a short timeout (a 3 s function
+        must not refuse every post)."""
+        left = max(0, remaining_ms())
+        return cls(remaining_ms, min(3000, left // 4), min(1000, left // 10))
 
 
 class RoomsRepository(Protocol):
+    """Memberships, and the record of each connection (its name and the rooms it joined).
+
+    Reads of one room and of one membership are strongly consistent; ``memberships_of`` goes
+    through an index and may miss a membership written a moment ago, which is why a
+    connection also records its rooms itself (``attach_room``/``close_connection``).
+    """
+
     def get_member(self, room_id: str, connection_id: str, now_s: int) -> Member | None: ...
 
     def put_member(self, member: Member) -> None: ...
 
-    def delete_member(self, room_id: str, connection_id: str) -> None: ...
+    def delete_member(self, room_id: str, connection_id: str) -> Member | None:
+        """Delete one membership; the membership that was deleted, if there was one."""
+        ...
 
     def list_members(self, room_id: str, now_s: int) -> list[Member]: ...
 
@@ -62,14 +104,26 @@ class RoomsRepository(Protocol):
         ...
 
     def memberships_of(self, connection_id: str) -> list[Member]:
-        """Every membership of one connection, through the connectionId index."""
+        """The room memberships of one connection found through the connectionId index
+        (eventually consistent: a membership written just now may be missing)."""
         ...
 
-    def put_profile(self, connection_id: str, name: str, expires_at: int) -> None: ...
+    def save_connection_name(self, connection_id: str, name: str, expires_at: int) -> None:
+        """The connection's default name (from ``?name=`` or its token)."""
+        ...
 
-    def get_profile_name(self, connection_id: str) -> str | None: ...
+    def connection_name(self, connection_id: str) -> str | None: ...
 
-    def delete_profile(self, connection_id: str) -> None: ...
+    def attach_room(self, connection_id: str, room_id: str, expires_at: int) -> None:
+        """Record that the connection joined a room; ``ConnectionGone`` when it is closed."""
+        ...
+
+    def detach_room(self, connection_id: str, room_id: str) -> None: ...
+
+    def close_connection(self, connection_id: str, expires_at: int) -> ConnectionRecord:
+        """Mark the connection closed (later ``attach_room`` calls fail) and forget its name;
+        the rooms it had attached, as of closing."""
+        ...
 
 
 class HistoryRepository(Protocol):
@@ -77,7 +131,16 @@ class HistoryRepository(Protocol):
         """Store a message; a repeat of (room, connection, clientMsgId) returns the stored one."""
         ...
 
-    def page(self, room_id: str, limit: int, before: str | None) -> Page: ...
+    def stored(self, room_id: str, connection_id: str, client_msg_id: str) -> Message | None:
+        """The message this connection already stored with this clientMsgId, if any."""
+        ...
+
+    def page(
+        self, room_id: str, limit: int, before: str | None, budget: ByteBudget | None = None
+    ) -> Page:
+        """Up to ``limit`` messages older than ``before`` whose frame entries fit ``budget``,
+        read strongly consistently; ``next_cursor`` whenever older messages exist."""
+        ...
 
 
 class RateLimiter(Protocol):
@@ -87,6 +150,9 @@ class RateLimiter(Protocol):
 
 
 class ConnectionSender(Protocol):
-    def send_many(self, connection_ids: Iterable[str], data: bytes) -> Mapping[str, Delivery]:
-        """Post one frame to many connections; never raises for a single connection's failure."""
+    def send_many(
+        self, connection_ids: Iterable[str], data: bytes, deadline: Deadline | None = None
+    ) -> Mapping[str, Delivery]:
+        """Post one frame to many connections; never raises for a single connection's failure.
+        Posts not started (or not finished) within ``deadline`` are ``TIMED_OUT``."""
         ...

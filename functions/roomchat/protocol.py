@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,19 @@ NAME_MAX = 32
 HISTORY_LIMIT_MAX = 100
 HISTORY_LIMIT_DEFAULT = 50
 # API Gateway's WebSocket frame limit; a message may use at most this many UTF-8 bytes.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html ("WebSocket frame size")
 MESSAGE_BYTES_DEFAULT = 32 * 1024
+# API Gateway's WebSocket message payload quota: no frame we send (route reply or @connections
+# post) may be larger. Same page as above ("Message payload size", 128 KB, not adjustable).
+FRAME_BYTES_MAX = 128 * 1024
+# What a reply carrying many messages (history, joined.recent) or names (members) may use of it,
+# measured on the encoded frame: room to spare under FRAME_BYTES_MAX.
+REPLY_BYTES_BUDGET = 96 * 1024
+# A message as JSON text in our frames. JSON escapes control characters as \u00XX (6 bytes for
+# 1), so a 32 KB message could take 192 KB on the wire; on AWS the client's own frame (32 KB,
+# escaped the same way) already bounds it, and this makes the bound ours: any one message frame
+# fits a reply with REPLY_BYTES_BUDGET, so a page always makes progress.
+MESSAGE_JSON_BYTES_MAX = 64 * 1024
 
 ACTIONS = ("join", "leave", "sendAll", "history", "members", "ping")
 
@@ -105,6 +118,12 @@ def check_message(value: object, max_bytes: int) -> str:
         raise BadRequest("'message' is not valid Unicode text") from None
     if size > max_bytes:
         raise TooLarge(f"'message' is {size} bytes; the limit is {max_bytes} bytes of UTF-8")
+    escaped = json_bytes(value)
+    if escaped > MESSAGE_JSON_BYTES_MAX:
+        raise TooLarge(
+            f"'message' takes {escaped} bytes as JSON (control characters are escaped); "
+            f"the limit is {MESSAGE_JSON_BYTES_MAX}"
+        )
     return value
 
 
@@ -186,13 +205,18 @@ def message_frame(msg: Any) -> dict[str, Any]:
     }
 
 
-def joined_frame(room_id: str, name: str, members: int, recent: list[Any]) -> dict[str, Any]:
+def joined_frame(
+    room_id: str, name: str, members: int, recent: list[Any], next_cursor: str | None
+) -> dict[str, Any]:
+    """``next`` is the ``before`` cursor for the history older than ``recent`` (null when
+    ``recent`` reaches the start of the room)."""
     return {
         "type": "joined",
         "roomId": room_id,
         "name": name,
         "members": members,
         "recent": [message_frame(m) for m in recent],
+        "next": next_cursor,
     }
 
 
@@ -240,3 +264,65 @@ def error_frame(
 def encode(frame: dict[str, Any]) -> str:
     # ensure_ascii=False keeps non-Latin chat text at its real size on the wire.
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def frame_bytes(frame: dict[str, Any]) -> int:
+    """The size of a frame on the wire: ``encode``'s UTF-8 bytes, escapes included."""
+    return len(encode(frame).encode("utf-8"))
+
+
+def json_bytes(value: Any) -> int:
+    """The UTF-8 size of one value as ``encode`` writes it."""
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+# A cursor is a messageId (a 26-character ULID); sizing an envelope with one in place of null
+# makes the measure an upper bound whether or not the page ends up having a ``next``.
+_CURSOR_PLACEHOLDER = "0" * 26
+
+
+@dataclass(frozen=True)
+class ByteBudget:
+    """What the messages of one reply may use: a list of n messages takes the sum of their
+    ``size_of`` (each message frame's bytes plus one comma) minus one, at most ``max_bytes``."""
+
+    max_bytes: int
+    size_of: Callable[[Any], int]
+
+
+def _message_entry_bytes(msg: Any) -> int:
+    return frame_bytes(message_frame(msg)) + 1
+
+
+def history_budget(room_id: str, budget: int = REPLY_BYTES_BUDGET) -> ByteBudget:
+    """The bytes a history page's messages may use for its frame to stay within ``budget``."""
+    envelope = frame_bytes(history_frame(room_id, [], _CURSOR_PLACEHOLDER))
+    return ByteBudget(budget - envelope, _message_entry_bytes)
+
+
+def joined_budget(
+    room_id: str, name: str, members: int, budget: int = REPLY_BYTES_BUDGET
+) -> ByteBudget:
+    """The bytes ``joined.recent`` may use for the joined frame to stay within ``budget``."""
+    envelope = frame_bytes(joined_frame(room_id, name, members, [], _CURSOR_PLACEHOLDER))
+    return ByteBudget(budget - envelope, _message_entry_bytes)
+
+
+def members_frame_within(
+    room_id: str, names: list[str], budget: int = REPLY_BYTES_BUDGET
+) -> dict[str, Any]:
+    """The members frame of the longest prefix of ``names`` that fits ``budget`` bytes; when
+    names had to be left out it says how many in ``omitted`` (a room of thousands of members
+    with long non-Latin names would not fit 128 KB)."""
+    omitted_field = len(',"omitted":') + len(str(len(names)))
+    used = frame_bytes(members_frame(room_id, [])) + omitted_field
+    kept: list[str] = []
+    for name in names:
+        used += json_bytes(name) + (1 if kept else 0)
+        if used > budget:
+            break
+        kept.append(name)
+    frame = members_frame(room_id, kept)
+    if len(kept) < len(names):
+        frame["omitted"] = len(names) - len(kept)
+    return frame

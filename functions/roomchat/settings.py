@@ -67,7 +67,34 @@ class Settings:
             fanout_workers=integer("FANOUT_WORKERS", 32, 1, 256),
             history_retention_days=integer("HISTORY_RETENTION_DAYS", 0, 0, 36500),
             recent_on_join=integer("RECENT_ON_JOIN", 20, 0, 100),
-            max_message_bytes=integer("MAX_MESSAGE_BYTES", MESSAGE_BYTES_DEFAULT, 1, 128 * 1024),
+            # Up to API Gateway's 32 KB frame, as infra/variables.tf allows.
+            max_message_bytes=integer(
+                "MAX_MESSAGE_BYTES", MESSAGE_BYTES_DEFAULT, 1, MESSAGE_BYTES_DEFAULT
+            ),
             rate_limit_per_second=integer("RATE_LIMIT_PER_SECOND", 10, 0, 10_000),
             log_level=level,
         )
+
+
+# How long the authorizer trusts a secret read from SSM before reading it again, so a rotated
+# secret is picked up by warm functions within this time.
+AUTH_SECRET_CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """The $connect authorizer's configuration: the HMAC secret itself or the SSM parameter
+    holding it (the authorizer function is given nothing else)."""
+
+    secret: bytes | None = None
+    secret_parameter: str | None = None
+    cache_seconds: int = AUTH_SECRET_CACHE_SECONDS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AuthSettings:
+        env = os.environ if env is None else env
+        secret = env.get("AUTH_SECRET", "")
+        parameter = env.get("AUTH_SECRET_PARAMETER", "").strip()
+        if not secret and not parameter:
+            raise SettingsError("set AUTH_SECRET or AUTH_SECRET_PARAMETER for the authorizer")
+        return cls(secret=secret.encode() if secret else None, secret_parameter=parameter or None)

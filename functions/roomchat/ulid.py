@@ -62,3 +62,11 @@ def timestamp_ms(ulid: str) -> int:
     for ch in ulid[:10]:
         value = (value << 5) | ALPHABET.index(ch)
     return value
+
+
+def successor(ulid: str) -> str:
+    """The next ULID after ``ulid``: as a ``before`` cursor it takes in ``ulid`` itself."""
+    value = 0
+    for ch in ulid:
+        value = (value << 5) | ALPHABET.index(ch)
+    return _encode(value + 1, 26)

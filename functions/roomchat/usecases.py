@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import logs, protocol
-from .errors import BadRequest, Internal, NotMember, RateLimited
+from .errors import BadRequest, ConnectionGone, Internal, NotMember, RateLimited
 from .ports import (
     ConnectionSender,
+    Deadline,
     Delivery,
     HistoryRepository,
     Member,
@@ -20,9 +21,7 @@ from .ports import (
     RoomsRepository,
 )
 from .settings import CONNECTION_MAX_SECONDS, IDEMPOTENCY_SECONDS, TTL_MARGIN_SECONDS, Settings
-from .ulid import new_ulid
-
-PROFILE_PREFIX = "conn#"  # '#' is not allowed in room ids, so profiles never clash with rooms
+from .ulid import new_ulid, successor
 
 
 def now_ms() -> int:
@@ -40,12 +39,14 @@ class FanoutCounts:
     delivered: int = 0
     pruned: int = 0
     failed: int = 0
+    timed_out: int = 0  # not posted (or not confirmed) before the invocation's deadline
 
     def add(self, other: FanoutCounts) -> None:
         self.members += other.members
         self.delivered += other.delivered
         self.pruned += other.pruned
         self.failed += other.failed
+        self.timed_out += other.timed_out
 
 
 @dataclass
@@ -67,6 +68,8 @@ class ChatService:
     limiter: RateLimiter | None = None
     clock: Callable[[], int] = now_ms
     new_id: Callable[[int], str] = new_ulid
+    # The invocation's remaining time; None (tests, tools) waits for every post.
+    deadline: Deadline | None = None
     counts: FanoutCounts = field(default_factory=FanoutCounts)
 
     # ------------------------------------------------------------------ helpers
@@ -91,10 +94,12 @@ class ChatService:
         counts = FanoutCounts(members=len(ids))
         if not ids:
             return counts, []
-        outcomes = self.sender.send_many(ids, protocol.encode(frame).encode("utf-8"))
+        data = protocol.encode(frame).encode("utf-8")
+        outcomes = self.sender.send_many(ids, data, deadline=self.deadline)
         gone = [cid for cid, outcome in outcomes.items() if outcome is Delivery.GONE]
         counts.delivered = sum(1 for o in outcomes.values() if o is Delivery.DELIVERED)
         counts.failed = sum(1 for o in outcomes.values() if o is Delivery.FAILED)
+        counts.timed_out = sum(1 for o in outcomes.values() if o is Delivery.TIMED_OUT)
         counts.pruned = len(gone)
         self.counts.add(counts)
         return counts, gone
@@ -106,20 +111,18 @@ class ChatService:
         return counts
 
     def _prune(self, gone: list[str]) -> None:
-        """Delete every membership of connections API Gateway says are gone (410), then tell
+        """Close the connections API Gateway says are gone (410) as $disconnect would, telling
         their rooms they left. Connections found gone while telling are pruned the same way:
         each at most once, so this ends."""
         seen = set(gone)
         pending = list(gone)
         while pending:
             left: list[Member] = []
-            # Delete the whole batch first, so no announcement is posted to another stale member.
+            # Close the whole batch first, so no announcement is posted to another stale member.
             for cid in pending:
-                memberships = self.rooms.memberships_of(cid)
-                for m in memberships:
-                    self.rooms.delete_member(m.room_id, cid)
-                logs.info("pruned", stale_connection=cid, rooms=len(memberships))
-                left += [m for m in memberships if not m.room_id.startswith(PROFILE_PREFIX)]
+                removed = self._close(cid, None)
+                logs.info("pruned", stale_connection=cid, rooms=len(removed))
+                left += removed
             pending = []
             now_s = self.clock() // 1000
             for m in left:
@@ -128,36 +131,74 @@ class ChatService:
                 pending += [cid for cid in more if cid not in seen]
                 seen.update(more)
 
+    def _close(self, connection_id: str, connected_at_ms: int | None) -> list[Member]:
+        """Close a connection and delete every membership it had; the memberships deleted.
+
+        Its rooms are those its record lists (strongly consistent: a join that completed is
+        there, and one still running finds the record closed and undoes itself) and, for
+        memberships written before records existed, those the connectionId index shows."""
+        now = self.clock()
+        start = connected_at_ms if connected_at_ms else now
+        record = self.rooms.close_connection(
+            connection_id, start // 1000 + CONNECTION_MAX_SECONDS + TTL_MARGIN_SECONDS
+        )
+        room_ids = set(record.rooms) | {m.room_id for m in self.rooms.memberships_of(connection_id)}
+        removed = []
+        for room_id in sorted(room_ids):
+            member = self.rooms.delete_member(room_id, connection_id)
+            if member is not None:
+                removed.append(member)
+        return removed
+
+    def _check_rate(self, caller: Caller, room_id: str, what: str) -> None:
+        """Count one request of this connection against its per-second limit (sendAll, join
+        and leave share it); over it, ``RateLimited`` before anything is written."""
+        per_second = self.settings.rate_limit_per_second
+        if not (self.limiter and per_second):
+            return
+        if not self.limiter.allow(caller.connection_id, self.clock()):
+            raise RateLimited(
+                f"more than {per_second} requests a second; {what}",
+                room_id=room_id,
+            )
+
     # ------------------------------------------------------------------ actions
 
     def connect(self, caller: Caller, name: str | None) -> None:
         name = caller.token_name or name
         if name is not None:
             now = self.clock()
-            self.rooms.put_profile(caller.connection_id, name, self._membership_expiry(caller, now))
+            expires_at = self._membership_expiry(caller, now)
+            self.rooms.save_connection_name(caller.connection_id, name, expires_at)
 
     def join(self, caller: Caller, req: protocol.JoinRequest) -> dict[str, Any]:
         now = self.clock()
-        name = caller.token_name or req.name or self.rooms.get_profile_name(caller.connection_id)
+        name = caller.token_name or req.name or self.rooms.connection_name(caller.connection_id)
         if name is None:
             raise BadRequest("'name' is required (or connect with ?name=)", room_id=req.room_id)
+        self._check_rate(caller, req.room_id, "the room was not joined")
         existing = self.rooms.get_member(req.room_id, caller.connection_id, now // 1000)
+        expires_at = self._membership_expiry(caller, now)
         member = Member(
             room_id=req.room_id,
             connection_id=caller.connection_id,
             name=name,
             joined_at=existing.joined_at if existing else iso_ms(now),
-            expires_at=self._membership_expiry(caller, now),
+            expires_at=expires_at,
         )
+        # The membership first, then the connection's record of it: a $disconnect running
+        # meanwhile either sees the room in the record and deletes the membership, or has
+        # closed the record first, and then this join undoes itself (no ghost member).
         self.rooms.put_member(member)
+        try:
+            self.rooms.attach_room(caller.connection_id, req.room_id, expires_at)
+        except ConnectionGone:
+            self.rooms.delete_member(req.room_id, caller.connection_id)
+            raise
         member_ids = self.rooms.recipient_ids(req.room_id, now // 1000)
         if caller.connection_id not in member_ids:
-            member_ids.append(caller.connection_id)  # an index or replica lagging behind our write
-        recent = (
-            self.history.page(req.room_id, self.settings.recent_on_join, None).messages
-            if self.settings.recent_on_join
-            else []
-        )
+            member_ids.append(caller.connection_id)
+        recent, older = self._recent(req.room_id, name, len(member_ids))
         if existing is None or existing.name != name:
             others = [cid for cid in member_ids if cid != caller.connection_id]
             if existing is not None:
@@ -165,10 +206,25 @@ class ChatService:
                 old = protocol.presence_frame("leave", req.room_id, existing.name)
                 self._broadcast(old, others)
             self._broadcast(protocol.presence_frame("join", req.room_id, name), others)
-        return protocol.joined_frame(req.room_id, name, len(member_ids), recent)
+        return protocol.joined_frame(req.room_id, name, len(member_ids), recent, older)
+
+    def _recent(self, room_id: str, name: str, members: int) -> tuple[list[Message], str | None]:
+        """The last messages for ``joined``, as many as RECENT_ON_JOIN and the reply's byte
+        budget allow, and the cursor for older history (None at the start of the room)."""
+        budget = protocol.joined_budget(room_id, name, members)
+        if not self.settings.recent_on_join:
+            # No recent messages sent: the cursor, if the room has any, takes in the newest.
+            newest = self.history.page(room_id, 1, None, budget).messages
+            return [], successor(newest[-1].message_id) if newest else None
+        page = self.history.page(room_id, self.settings.recent_on_join, None, budget)
+        return page.messages, page.next_cursor
 
     def leave(self, caller: Caller, req: protocol.RoomRequest) -> dict[str, Any]:
         member = self._require_member(req.room_id, caller)
+        self._check_rate(caller, req.room_id, "the room was not left")
+        # The record first: a join of the same room running concurrently then ends with the
+        # room in the record whenever its membership survives (see join).
+        self.rooms.detach_room(caller.connection_id, req.room_id)
         self.rooms.delete_member(req.room_id, caller.connection_id)
         others = [
             cid
@@ -178,16 +234,24 @@ class ChatService:
         self._broadcast(protocol.presence_frame("leave", req.room_id, member.name), others)
         return protocol.left_frame(req.room_id)
 
-    def send(self, caller: Caller, req: protocol.SendRequest) -> Message:
-        """Store the message, then deliver it to every member of the room (sender included)."""
+    def send(self, caller: Caller, req: protocol.SendRequest) -> dict[str, Any] | None:
+        """Store the message, then deliver it to every member of the room (sender included).
+
+        Nothing to reply: the fanned-out message is the sender's acknowledgement. A retry
+        refused by the rate limit whose message is already stored is answered with that
+        message, to the sender only (a retry must not be told its message was not sent).
+        """
         member = self._require_member(req.room_id, caller)
         now = self.clock()
-        per_second = self.settings.rate_limit_per_second
-        if self.limiter and per_second and not self.limiter.allow(caller.connection_id, now):
-            raise RateLimited(
-                f"more than {per_second} messages a second; this one was not sent",
-                room_id=req.room_id,
-            )
+        try:
+            self._check_rate(caller, req.room_id, "this message was not sent")
+        except RateLimited:
+            if req.client_msg_id:
+                stored = self.history.stored(req.room_id, caller.connection_id, req.client_msg_id)
+                if stored is not None:
+                    logs.info("retry_answered", messageId=stored.message_id)
+                    return protocol.message_frame(stored)
+            raise
         draft = Message(
             room_id=req.room_id,
             message_id=self.new_id(now),
@@ -225,35 +289,31 @@ class ChatService:
             delivered=counts.delivered,
             pruned=counts.pruned,
             failed=counts.failed,
+            timedOut=counts.timed_out,
         )
-        return msg
+        return None
 
     def history_page(self, caller: Caller, req: protocol.HistoryRequest) -> dict[str, Any]:
         self._require_member(req.room_id, caller)
-        page = self.history.page(req.room_id, req.limit, req.before)
+        budget = protocol.history_budget(req.room_id)
+        page = self.history.page(req.room_id, req.limit, req.before, budget)
         return protocol.history_frame(req.room_id, page.messages, page.next_cursor)
 
     def members(self, caller: Caller, req: protocol.RoomRequest) -> dict[str, Any]:
         self._require_member(req.room_id, caller)
         members = self.rooms.list_members(req.room_id, self.clock() // 1000)
         members.sort(key=lambda m: (m.joined_at, m.connection_id))
-        return protocol.members_frame(req.room_id, [m.name for m in members])
+        return protocol.members_frame_within(req.room_id, [m.name for m in members])
 
     def disconnect(self, caller: Caller) -> int:
         """Leave every room the connection was in, telling each room's remaining members."""
-        memberships = self.rooms.memberships_of(caller.connection_id)
+        removed = self._close(caller.connection_id, caller.connected_at_ms)
         now_s = self.clock() // 1000
-        rooms = 0
-        for m in memberships:
-            if m.room_id.startswith(PROFILE_PREFIX):
-                self.rooms.delete_profile(caller.connection_id)
-                continue
-            self.rooms.delete_member(m.room_id, caller.connection_id)
-            rooms += 1
+        for m in removed:
             others = [
                 cid
                 for cid in self.rooms.recipient_ids(m.room_id, now_s)
                 if cid != caller.connection_id
             ]
             self._broadcast(protocol.presence_frame("leave", m.room_id, m.name), others)
-        return rooms
+        return len(removed)

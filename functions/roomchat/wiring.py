@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .ports import ConnectionSender, HistoryRepository, RateLimiter, RoomsRepository
-from .settings import Settings
+from .settings import AuthSettings, Settings
 
 
 @dataclass
@@ -77,3 +77,25 @@ def build_container(settings: Settings) -> Container:
         sender_for=sender_for,
         limiter=DynamoRateLimiter(dynamodb, settings.history_table, settings.rate_limit_per_second),
     )
+
+
+def build_secret_source(settings: AuthSettings) -> Callable[[], bytes]:
+    """The authorizer's HMAC secret: the value configured, or the SSM parameter's, re-read every
+    ``cache_seconds`` so a rotated secret is picked up without a cold start."""
+    secret = settings.secret
+    if secret is not None:
+        return lambda: secret
+    assert settings.secret_parameter is not None  # AuthSettings.from_env requires one of them
+    import botocore.session
+
+    from .adapters.secrets import CachedParameter
+
+    clients: list[object] = []
+
+    def ssm() -> object:
+        # Created on first use, so a warm function reuses it.
+        if not clients:
+            clients.append(botocore.session.get_session().create_client("ssm"))
+        return clients[0]
+
+    return CachedParameter(ssm, settings.secret_parameter, settings.cache_seconds)

@@ -40,7 +40,9 @@ class FakeSender:
     failing: set[str] = field(default_factory=set)
     attempts: list[str] = field(default_factory=list)
 
-    def send_many(self, connection_ids: Iterable[str], data: bytes) -> Mapping[str, Delivery]:
+    def send_many(
+        self, connection_ids: Iterable[str], data: bytes, deadline: Any = None
+    ) -> Mapping[str, Delivery]:
         outcomes = {}
         for cid in connection_ids:
             self.attempts.append(cid)
@@ -133,6 +135,19 @@ class Harness:
             KeyConditionExpression="roomId = :r",
             ExpressionAttributeValues={":r": {"S": room}},
         )["Items"]
+
+    def memberships(self) -> set[tuple[str, str]]:
+        """(roomId, connectionId) of every room membership item (not connection records)."""
+        return {
+            (i["roomId"]["S"], i["connectionId"]["S"])
+            for i in self.db.scan(TableName=self.settings.rooms_table)["Items"]
+            if not i["roomId"]["S"].startswith("conn#")
+        }
+
+    def connection_item(self, cid: str, record: bool = True) -> dict[str, Any] | None:
+        """A connection's record (rooms joined, gone) or, with record=False, its profile."""
+        key = {"roomId": {"S": "conn#" + cid}, "connectionId": {"S": ("#" if record else "") + cid}}
+        return self.db.get_item(TableName=self.settings.rooms_table, Key=key).get("Item")
 
     def items(self) -> dict[str, list[dict[str, Any]]]:
         """Every item of both tables, to prove a refused request wrote nothing."""

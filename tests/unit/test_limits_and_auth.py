@@ -37,11 +37,13 @@ def service(dynamodb, settings):
         sender,
         replace(settings, rate_limit_per_second=2),
         limiter=DynamoRateLimiter(dynamodb, "history", per_second=2),
-        clock=lambda: NOW_MS,
+        clock=lambda: now[0],
         new_id=UlidGenerator(),  # its own, so the fixed clock leaves the shared one alone
     )
-    caller = Caller("A", NOW_MS)
+    now = [NOW_MS - 1000]  # the join counts against the second before the sends
+    caller = Caller("A", NOW_MS - 1000)
     svc.join(caller, protocol.JoinRequest("lobby", "ana"))
+    now[0] = NOW_MS
     sender.take("A")
     return svc, caller, sender
 
@@ -116,7 +118,7 @@ def test_authorizer_allows_a_good_token_and_passes_the_name(monkeypatch):
     import time
 
     monkeypatch.setenv("AUTH_SECRET", SECRET.decode())
-    monkeypatch.setattr(handlers, "_auth_secret", None)
+    monkeypatch.setattr(handlers, "_secret_source", None)
 
     answer = _authorize({"token": _token(int(time.time()), name="ana")})
 
@@ -128,7 +130,7 @@ def test_authorizer_allows_a_good_token_and_passes_the_name(monkeypatch):
 
 def test_authorizer_denies_bad_and_expired_tokens(monkeypatch):
     monkeypatch.setenv("AUTH_SECRET", SECRET.decode())
-    monkeypatch.setattr(handlers, "_auth_secret", None)
+    monkeypatch.setattr(handlers, "_secret_source", None)
 
     for token in ["garbage", _token(1_000_000_000)]:
         answer = _authorize({"token": token})
@@ -138,7 +140,7 @@ def test_authorizer_denies_bad_and_expired_tokens(monkeypatch):
 
 def test_authorizer_without_a_token_is_unauthorized(monkeypatch):
     monkeypatch.setenv("AUTH_SECRET", SECRET.decode())
-    monkeypatch.setattr(handlers, "_auth_secret", None)
+    monkeypatch.setattr(handlers, "_secret_source", None)
 
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         _authorize({})
@@ -158,7 +160,7 @@ def test_authorizer_reads_the_secret_from_ssm(monkeypatch):
         )
         monkeypatch.delenv("AUTH_SECRET", raising=False)
         monkeypatch.setenv("AUTH_SECRET_PARAMETER", "/roomchat/secret")
-        monkeypatch.setattr(handlers, "_auth_secret", None)
+        monkeypatch.setattr(handlers, "_secret_source", None)
 
         answer = _authorize({"token": _token(int(time.time()))})
 

@@ -172,8 +172,10 @@ def test_disconnect_leaves_every_room_and_tells_each(chat):
     assert chat.sender.take("C") == [
         {"type": "presence", "event": "leave", "roomId": "dev", "name": "ana"}
     ]
-    remaining = {(i["roomId"]["S"], i["connectionId"]["S"]) for i in chat.items()["rooms"]}
-    assert remaining == {("lobby", "B"), ("dev", "C")}  # profile item gone too
+    assert chat.memberships() == {("lobby", "B"), ("dev", "C")}
+    assert chat.connection_item("A", record=False) is None  # the profile (name) is gone
+    record = chat.connection_item("A")  # the record stays, closed, until its TTL
+    assert record["gone"] == {"BOOL": True} and int(record["expiresAt"]["N"]) > 0
 
 
 def test_disconnect_of_a_connection_in_no_room_is_harmless(chat):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import logs
-from ..ports import Delivery
+from ..ports import Deadline, Delivery
 
 GONE_CODES = frozenset({"GoneException"})
 
@@ -47,13 +49,40 @@ class ManagementApiSender:
                 logs.warning("post_failed", target=connection_id, error=code)
             return outcome
 
-    def send_many(self, connection_ids: Iterable[str], data: bytes) -> Mapping[str, Delivery]:
+    def _post_in_time(self, connection_id: str, data: bytes, deadline: Deadline | None) -> Delivery:
+        if deadline is not None and deadline.remaining_ms() < deadline.start_margin_ms:
+            return Delivery.TIMED_OUT
+        return self._post(connection_id, data)
+
+    def send_many(
+        self, connection_ids: Iterable[str], data: bytes, deadline: Deadline | None = None
+    ) -> Mapping[str, Delivery]:
         ids = list(connection_ids)
         if len(ids) <= 1:
-            return {cid: self._post(cid, data) for cid in ids}
+            return {cid: self._post_in_time(cid, data, deadline) for cid in ids}
         pool = self._executor()
-        futures = {cid: pool.submit(self._post, cid, data) for cid in ids}
-        return {cid: f.result() for cid, f in futures.items()}
+        # Each post runs in a copy of the caller's context, so its log lines keep the
+        # invocation's requestId/connectionId/roomId (one copy per task: a Context can be
+        # entered by one thread at a time).
+        futures: dict[str, Future[Delivery]] = {
+            cid: pool.submit(
+                contextvars.copy_context().run, self._post_in_time, cid, data, deadline
+            )
+            for cid in ids
+        }
+        outcomes: dict[str, Delivery] = {}
+        for cid, future in futures.items():
+            timeout = None
+            if deadline is not None:
+                timeout = max(0.0, (deadline.remaining_ms() - deadline.wait_margin_ms) / 1000)
+            try:
+                outcomes[cid] = future.result(timeout=timeout)
+            except FutureTimeout:
+                # Still queued or posting when the invocation must end: not confirmed. A queued
+                # one is cancelled; one already posting may still complete after we return.
+                future.cancel()
+                outcomes[cid] = Delivery.TIMED_OUT
+        return outcomes
 
 
 class SharedExecutor:

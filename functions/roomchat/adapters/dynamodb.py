@@ -11,11 +11,22 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..errors import StorageError
-from ..ports import Appended, Member, Message, Page
+from .. import logs
+from ..errors import ConnectionGone, StorageError
+from ..ports import Appended, ConnectionRecord, Member, Message, Page
+from ..protocol import ByteBudget
 
 CONDITIONAL_FAILED = "ConditionalCheckFailedException"
-PROFILE_PREFIX = "conn#"
+# A connection's own partition of the rooms table: '#' is not allowed in room ids, so it never
+# clashes with a room. It holds two items:
+# - the profile (connectionId = <id>): the default name from ?name= or the token; found through
+#   the byConnection index like a membership, and deleted when the connection closes;
+# - the connection record (connectionId = "#<id>"): the rooms the connection joined (a string
+#   set) and `gone` once it closed. Its index key is "#<id>", so Queries of the index for the
+#   connection never see it and no index partition holds more than one connection's record.
+CONNECTION_PREFIX = "conn#"
+RECORD_PREFIX = "#"
+RECORD_NAMES = {"#rooms": "rooms", "#gone": "gone", "#exp": "expiresAt"}
 
 
 def _s(value: str) -> dict[str, str]:
@@ -95,14 +106,17 @@ class DynamoRooms:
             }
         )
 
-    def delete_member(self, room_id: str, connection_id: str) -> None:
+    def delete_member(self, room_id: str, connection_id: str) -> Member | None:
         try:
-            self._db.delete_item(
+            resp = self._db.delete_item(
                 TableName=self._table,
                 Key={"roomId": _s(room_id), "connectionId": _s(connection_id)},
+                ReturnValues="ALL_OLD",
             )
         except (ClientError, BotoCoreError) as e:
             raise _storage_error("DeleteItem rooms", e) from e
+        old = resp.get("Attributes")
+        return _member(old) if old else None
 
     def _query(self, what: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every item a Query matches, following LastEvaluatedKey across 1 MB pages."""
@@ -119,11 +133,17 @@ class DynamoRooms:
             kwargs["ExclusiveStartKey"] = last
 
     def _room(self, room_id: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        """One room's partition: a Query of one partition key, never a Scan."""
+        """One room's partition: a Query of one partition key, never a Scan.
+
+        Strongly consistent, so a member whose join completed before a send is among its
+        recipients: an eventually consistent read may miss a write of the last second.
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html
+        """
         return self._query(
             "rooms",
             KeyConditionExpression="roomId = :r",
             ExpressionAttributeValues={":r": _s(room_id)},
+            ConsistentRead=True,
             **kwargs,
         )
 
@@ -146,35 +166,101 @@ class DynamoRooms:
         ]
 
     def memberships_of(self, connection_id: str) -> list[Member]:
+        # GSI reads are eventually consistent (ConsistentRead is not supported on them):
+        # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Reads
         items = self._query(
             "rooms index",
             IndexName=self._index,
             KeyConditionExpression="connectionId = :c",
             ExpressionAttributeValues={":c": _s(connection_id)},
         )
-        return list(map(_member, items))
+        members = map(_member, items)
+        return [m for m in members if not m.room_id.startswith(CONNECTION_PREFIX)]
 
-    def put_profile(self, connection_id: str, name: str, expires_at: int) -> None:
-        self._put(
-            {
-                "roomId": _s(PROFILE_PREFIX + connection_id),
-                "connectionId": _s(connection_id),
-                "name": _s(name),
-                "expiresAt": _n(expires_at),
-            }
-        )
+    def _profile_key(self, connection_id: str) -> dict[str, Any]:
+        return {"roomId": _s(CONNECTION_PREFIX + connection_id), "connectionId": _s(connection_id)}
 
-    def get_profile_name(self, connection_id: str) -> str | None:
+    def _record_key(self, connection_id: str) -> dict[str, Any]:
+        return {
+            "roomId": _s(CONNECTION_PREFIX + connection_id),
+            "connectionId": _s(RECORD_PREFIX + connection_id),
+        }
+
+    def save_connection_name(self, connection_id: str, name: str, expires_at: int) -> None:
+        key = self._profile_key(connection_id)
+        self._put({**key, "name": _s(name), "expiresAt": _n(expires_at)})
+
+    def connection_name(self, connection_id: str) -> str | None:
         # Profiles never expire before the connection does, so no TTL check is needed.
-        key = {"roomId": _s(PROFILE_PREFIX + connection_id), "connectionId": _s(connection_id)}
+        key = self._profile_key(connection_id)
         try:
             resp = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)
         except (ClientError, BotoCoreError) as e:
             raise _storage_error("GetItem rooms", e) from e
         return _str(resp.get("Item") or {}, "name")
 
-    def delete_profile(self, connection_id: str) -> None:
-        self.delete_member(PROFILE_PREFIX + connection_id, connection_id)
+    def _update_record(self, connection_id: str, **kwargs: Any) -> dict[str, Any]:
+        # Placeholders, so no attribute name can collide with DynamoDB's reserved words; only
+        # those used (DynamoDB refuses unused ones).
+        used = kwargs["UpdateExpression"] + kwargs.get("ConditionExpression", "")
+        names = {k: v for k, v in RECORD_NAMES.items() if k in used}
+        try:
+            return self._db.update_item(
+                TableName=self._table,
+                Key=self._record_key(connection_id),
+                ExpressionAttributeNames=names,
+                **kwargs,
+            )
+        except BotoCoreError as e:
+            raise _storage_error("UpdateItem rooms", e) from e
+
+    def attach_room(self, connection_id: str, room_id: str, expires_at: int) -> None:
+        # A single-item conditional write is atomic against close_connection's: either this
+        # one comes first (and close sees the room) or it fails (and the caller undoes).
+        try:
+            self._update_record(
+                connection_id,
+                UpdateExpression="ADD #rooms :r SET #exp = if_not_exists(#exp, :e)",
+                ConditionExpression="attribute_not_exists(#gone)",
+                ExpressionAttributeValues={":r": {"SS": [room_id]}, ":e": _n(expires_at)},
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] == CONDITIONAL_FAILED:
+                raise ConnectionGone(
+                    "this connection is closing; the room was not joined", room_id=room_id
+                ) from e
+            raise _storage_error("UpdateItem rooms", e) from e
+
+    def detach_room(self, connection_id: str, room_id: str) -> None:
+        try:
+            self._update_record(
+                connection_id,
+                UpdateExpression="DELETE #rooms :r",
+                # Never create a record (without a TTL) just to remove a room from it.
+                ConditionExpression="attribute_exists(#exp)",
+                ExpressionAttributeValues={":r": {"SS": [room_id]}},
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] != CONDITIONAL_FAILED:
+                raise _storage_error("UpdateItem rooms", e) from e
+
+    def close_connection(self, connection_id: str, expires_at: int) -> ConnectionRecord:
+        try:
+            resp = self._update_record(
+                connection_id,
+                # Kept (until its TTL) rather than deleted: a join still running must find it.
+                UpdateExpression="SET #gone = :t, #exp = if_not_exists(#exp, :e)",
+                ExpressionAttributeValues={":t": {"BOOL": True}, ":e": _n(expires_at)},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as e:
+            raise _storage_error("UpdateItem rooms", e) from e
+        rooms = (resp.get("Attributes") or {}).get("rooms", {}).get("SS", [])
+        try:
+            self._db.delete_item(TableName=self._table, Key=self._profile_key(connection_id))
+        except (ClientError, BotoCoreError) as e:
+            raise _storage_error("DeleteItem rooms", e) from e
+        return ConnectionRecord(connection_id, frozenset(rooms))
 
     def _put(self, item: dict[str, Any]) -> None:
         try:
@@ -295,29 +381,78 @@ class DynamoHistory:
         item = resp.get("Item")
         return _message(item) if item else None
 
-    def page(self, room_id: str, limit: int, before: str | None) -> Page:
-        """Up to ``limit`` messages older than ``before`` (newest page when None), oldest first."""
+    def stored(self, room_id: str, connection_id: str, client_msg_id: str) -> Message | None:
+        key = {
+            "roomId": _s(room_id + "#idem"),
+            "messageId": _s(f"{connection_id}#{client_msg_id}"),
+        }
+        try:
+            resp = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        except (ClientError, BotoCoreError) as e:
+            raise _storage_error("GetItem history", e) from e
+        ref = _str(resp.get("Item") or {}, "ref")
+        return self._get(room_id, ref) if ref else None
+
+    def page(
+        self, room_id: str, limit: int, before: str | None, budget: ByteBudget | None = None
+    ) -> Page:
+        """Up to ``limit`` messages older than ``before`` (newest page when None), oldest first,
+        whose entries fit ``budget``; ``next_cursor`` whenever older messages exist.
+
+        A Query page ends at 1 MB of items whatever its Limit, so "more" comes from reading
+        on (following LastEvaluatedKey) until one more message is seen or the room ends,
+        never from the count of one response:
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html
+        Strongly consistent, so `joined.recent` includes a message stored just before.
+        """
         values = {":r": _s(room_id)}
         condition = "roomId = :r"
         if before:
             condition += " AND messageId < :b"
             values[":b"] = _s(before)
-        try:
-            # One extra item tells whether an older page exists, so `next` is never a dead end.
-            resp = self._db.query(
-                TableName=self._table,
-                KeyConditionExpression=condition,
-                ExpressionAttributeValues=values,
-                ScanIndexForward=False,
-                Limit=limit + 1,
-            )
-        except (ClientError, BotoCoreError) as e:
-            raise _storage_error("Query history", e) from e
-        items = [_message(i) for i in resp.get("Items", [])]
-        more = len(items) > limit
-        items = items[:limit]
-        items.reverse()
-        return Page(messages=items, next_cursor=items[0].message_id if more and items else None)
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+        }
+        taken: list[Message] = []  # newest first
+        oldest_seen: str | None = None  # the cursor: every message newer than it was consumed
+        used = 0
+        more = False
+        while not more:
+            # One item past what is still wanted tells whether an older page exists.
+            kwargs["Limit"] = limit - len(taken) + 1
+            try:
+                resp = self._db.query(**kwargs)
+            except (ClientError, BotoCoreError) as e:
+                raise _storage_error("Query history", e) from e
+            for item in resp.get("Items", []):
+                msg = _message(item)
+                if len(taken) == limit:
+                    more = True
+                    break
+                if budget is not None:
+                    size = budget.size_of(msg)
+                    if used + size - 1 > budget.max_bytes:
+                        if taken:
+                            more = True
+                            break
+                        # Alone larger than a reply may be (stored before today's limits):
+                        # left out, or no page could ever get past it.
+                        logs.warning("history_message_skipped", messageId=msg.message_id)
+                        oldest_seen = msg.message_id
+                        continue
+                    used += size
+                taken.append(msg)
+                oldest_seen = msg.message_id
+            last = resp.get("LastEvaluatedKey")
+            if not last:
+                break
+            kwargs["ExclusiveStartKey"] = last
+        taken.reverse()
+        return Page(messages=taken, next_cursor=oldest_seen if more else None)
 
 
 class DynamoRateLimiter:
