@@ -402,7 +402,7 @@ variable "hosting_price_class" {
 
   validation {
     condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.hosting_price_class)
-    error_message = "hosting_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
+    error_message = "hosting_price_class must be one of: PriceClass_100, PriceClass_200, PriceClass_All."
   }
 }
 

@@ -1,6 +1,7 @@
 output "websocket_url" {
   description = "URL clients connect to through the custom domain: wss://<domain_name>."
-  value       = "wss://${aws_apigatewayv2_api_mapping.this.domain_name}"
+  value       = "wss://${aws_apigatewayv2_domain_name.this.domain_name}"
+  depends_on  = [aws_apigatewayv2_api_mapping.this]
 }
 
 output "certificate_arn" {

@@ -1,10 +1,11 @@
 variable "domain_name" {
   description = "Host name clients connect to, e.g. chat.example.com (wss://<domain_name>)."
   type        = string
+  default     = null
 
   validation {
     condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.domain_name))
-    error_message = "domain_name must be a lower-case host name such as chat.example.com."
+    error_message = "domain_name is required: a lower-case host name such as chat.example.com."
   }
 }
 
@@ -20,13 +21,25 @@ variable "zone_id" {
 }
 
 variable "api_id" {
-  description = "ID of the WebSocket API to map."
+  description = "ID of the WebSocket API to map. Required."
   type        = string
+  default     = null
+
+  validation {
+    condition     = can(regex("^[a-z0-9]+$", var.api_id))
+    error_message = "api_id is required: the ID of the WebSocket API (lower-case letters and digits)."
+  }
 }
 
 variable "stage_name" {
   description = "Stage of the API the domain maps to (at its root: wss://<domain_name>)."
   type        = string
+  default     = "live"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.stage_name))
+    error_message = "stage_name must be 1-128 letters, digits, '-' or '_'."
+  }
 }
 
 variable "tags" {

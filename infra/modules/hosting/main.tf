@@ -79,42 +79,29 @@ resource "aws_s3_bucket_lifecycle_configuration" "web" {
   }
 }
 
-data "aws_iam_policy_document" "web" {
-  statement {
-    sid       = "CloudFrontReadsThroughOriginAccessControl"
-    actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.web.arn}/*"]
-    principals {
-      type        = "Service"
-      identifiers = ["cloudfront.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "AWS:SourceArn"
-      values   = [aws_cloudfront_distribution.web.arn]
-    }
-  }
-
-  statement {
-    sid       = "HttpsOnly"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.web.arn, "${aws_s3_bucket.web.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
 resource "aws_s3_bucket_policy" "web" {
   bucket = aws_s3_bucket.web.id
-  policy = data.aws_iam_policy_document.web.json
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "CloudFrontReadsThroughOriginAccessControl"
+        Effect    = "Allow"
+        Principal = { Service = "cloudfront.amazonaws.com" }
+        Action    = "s3:GetObject"
+        Resource  = "${aws_s3_bucket.web.arn}/*"
+        Condition = { StringEquals = { "AWS:SourceArn" = aws_cloudfront_distribution.web.arn } }
+      },
+      {
+        Sid       = "HttpsOnly"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = [aws_s3_bucket.web.arn, "${aws_s3_bucket.web.arn}/*"]
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+    ]
+  })
 
   depends_on = [aws_s3_bucket_public_access_block.web]
 }

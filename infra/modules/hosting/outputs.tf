@@ -20,3 +20,13 @@ output "files" {
     { (aws_s3_object.config.key) = aws_s3_object.config.content_type },
   )
 }
+
+output "config_json" {
+  description = "The config.json uploaded next to the page."
+  value       = aws_s3_object.config.content
+}
+
+output "content_security_policy" {
+  description = "The Content-Security-Policy header CloudFront adds (the page's own, from web/index.html)."
+  value       = local.csp
+}

@@ -12,20 +12,22 @@ variable "name_prefix" {
 variable "web_dir" {
   description = "Folder of the static web client (the repository's web/); every file but tests/ and README.md is uploaded."
   type        = string
+  default     = null
 
   validation {
-    condition     = fileexists("${var.web_dir}/index.html")
-    error_message = "web_dir must be a folder holding index.html."
+    condition     = try(fileexists("${var.web_dir}/index.html"), false)
+    error_message = "web_dir is required: a folder holding index.html."
   }
 }
 
 variable "websocket_url" {
   description = "The wss:// URL the page connects to, written to config.json next to it."
   type        = string
+  default     = null
 
   validation {
     condition     = can(regex("^wss://[^\\s/]+(/[^\\s]*)?$", var.websocket_url))
-    error_message = "websocket_url must be a wss:// URL."
+    error_message = "websocket_url is required: a wss:// URL."
   }
 }
 
@@ -36,7 +38,7 @@ variable "price_class" {
 
   validation {
     condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.price_class)
-    error_message = "price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
+    error_message = "price_class must be one of: PriceClass_100, PriceClass_200, PriceClass_All."
   }
 }
 

@@ -12,6 +12,7 @@ variable "name_prefix" {
 variable "metrics_namespace" {
   description = "CloudWatch namespace of the functions' embedded-format metrics (their METRICS_NAMESPACE)."
   type        = string
+  default     = "roomchat"
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_./#:-]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
@@ -22,26 +23,45 @@ variable "metrics_namespace" {
 variable "function_names" {
   description = "Lambda function name by function key (the functions module's function_names output); each gets an errors and a throttles alarm."
   type        = map(string)
+  default     = {}
 
   validation {
-    condition     = length(var.function_names) > 0
-    error_message = "function_names must name at least one function."
+    condition     = alltrue([for k, v in var.function_names : can(regex("^[A-Za-z0-9_-]{1,64}$", v))])
+    error_message = "function_names values must be Lambda function names (1-64 letters, digits, '-' or '_')."
   }
 }
 
 variable "api_id" {
-  description = "ID of the WebSocket API (dimension ApiId of AWS/ApiGateway)."
+  description = "ID of the WebSocket API (dimension ApiId of AWS/ApiGateway). Required."
   type        = string
+  default     = null
+
+  validation {
+    condition     = can(regex("^[a-z0-9]+$", var.api_id))
+    error_message = "api_id is required: the ID of the WebSocket API (lower-case letters and digits)."
+  }
 }
 
 variable "stage_name" {
   description = "Stage of the WebSocket API (dimension Stage of AWS/ApiGateway)."
   type        = string
+  default     = "live"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.stage_name))
+    error_message = "stage_name must be 1-128 letters, digits, '-' or '_'."
+  }
 }
 
 variable "table_names" {
   description = "DynamoDB table name by key (rooms, history); each gets read and write throttle alarms."
   type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.table_names : can(regex("^[A-Za-z0-9_.-]{3,255}$", v))])
+    error_message = "table_names values must be DynamoDB table names (3-255 letters, digits, '_', '.' or '-')."
+  }
 }
 
 variable "dead_letter_queue_arn" {
