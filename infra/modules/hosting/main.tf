@@ -120,6 +120,9 @@ resource "aws_s3_object" "file" {
   cache_control = "no-cache"
 
   tags = var.tags
+
+  # Uploaded once the bucket versions and encrypts, so every object has a version of its own.
+  depends_on = [aws_s3_bucket_versioning.web, aws_s3_bucket_server_side_encryption_configuration.web]
 }
 
 resource "aws_s3_object" "config" {
@@ -130,4 +133,6 @@ resource "aws_s3_object" "config" {
   cache_control = "no-cache"
 
   tags = var.tags
+
+  depends_on = [aws_s3_bucket_versioning.web, aws_s3_bucket_server_side_encryption_configuration.web]
 }
