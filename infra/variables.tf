@@ -415,6 +415,13 @@ variable "domain_name" {
     condition     = var.domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.domain_name))
     error_message = "domain_name must be null or a lower-case host name such as chat.example.com."
   }
+
+  # custom_domain_name moves the functions' callback URL to a domain mapped elsewhere; with this
+  # module's domain the functions keep the execute-api endpoint, so the two do not mix.
+  validation {
+    condition     = var.domain_name == null || var.custom_domain_name == null
+    error_message = "Set domain_name or custom_domain_name, not both: with domain_name the functions keep posting to the execute-api endpoint."
+  }
 }
 
 variable "domain_zone_id" {

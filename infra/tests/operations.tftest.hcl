@@ -249,3 +249,12 @@ run "price_class_must_be_known" {
   }
   expect_failures = [var.hosting_price_class]
 }
+
+run "domain_and_an_external_custom_domain_do_not_mix" {
+  command = plan
+  variables {
+    domain_name        = "chat.example.com"
+    custom_domain_name = "other.example.com"
+  }
+  expect_failures = [var.domain_name]
+}

@@ -96,7 +96,10 @@ class FakeStack:
         return list(self.state)
 
     def outputs(self) -> dict[str, Any]:
-        return {"websocket_url": "wss://abc.execute-api.eu-west-1.amazonaws.com/live"}
+        return {
+            "websocket_url": "wss://abc.execute-api.eu-west-1.amazonaws.com/live",
+            "web_url": "https://d111111abcdef8.cloudfront.net/",
+        }
 
 
 @pytest.fixture
@@ -163,7 +166,9 @@ def test_apply_plans_to_a_file_and_applies_that_plan(
     assert [name for name, _ in stack.calls] == ["init", "plan", "apply"]
     plan_file = stack.calls[1][1][1]
     assert stack.calls[2][1] == plan_file
-    assert "wss://abc.execute-api.eu-west-1.amazonaws.com/live" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "wss://abc.execute-api.eu-west-1.amazonaws.com/live" in printed
+    assert "web client:    https://d111111abcdef8.cloudfront.net/" in printed
 
 
 def test_apply_without_a_terminal_or_auto_approve_changes_nothing(
