@@ -21,7 +21,7 @@ LIMIT ?= 20
 BEFORE ?=
 LOAD ?= 200x20x20
 
-.PHONY: help venv browser test test-unit test-infra test-browser lint fmt build run chat token history plan deploy destroy bench soak clean
+.PHONY: help venv browser test test-unit test-infra test-browser lint fmt build run chat token history export plan deploy destroy bench soak clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -97,8 +97,11 @@ plan: $(STAMP) ## terraform plan against real AWS
 deploy: $(STAMP) ## terraform apply to real AWS, prints the WebSocket URL
 	$(ROOMCHAT) deploy
 
-destroy: $(STAMP) ## terraform destroy on real AWS
-	$(ROOMCHAT) destroy
+destroy: $(STAMP) ## terraform destroy on real AWS, keeping the history table (CONFIRM_DELETE_HISTORY=yes deletes it too)
+	$(ROOMCHAT) destroy $(if $(filter yes,$(CONFIRM_DELETE_HISTORY)),--delete-history)
+
+export: $(STAMP) ## history as JSON lines: make export ROOM=lobby (or ALL=1) [OUT=file] [DEPLOYED=1]
+	$(ROOMCHAT) export $(if $(ALL),--all,--room '$(ROOM)') $(if $(OUT),--out '$(OUT)') $(if $(DEPLOYED),--deployed)
 
 bench: $(STAMP) ## fan-out speed, DynamoDB read cost and cold start vs the sample design (~6 min)
 	$(ROOMCHAT) bench

@@ -1,14 +1,19 @@
 locals {
   tags = merge({ Project = "roomchat", ManagedBy = "terraform" }, var.tags)
+  # One namespace per stack for the functions' embedded-format metrics (roomchat/logs.py).
+  metrics_namespace = var.name_prefix
 }
 
 module "tables" {
   source = "./modules/tables"
 
-  name_prefix                 = var.name_prefix
-  kms_key_arn                 = var.tables_kms_key_arn
-  deletion_protection_enabled = var.table_deletion_protection
-  tags                        = local.tags
+  name_prefix                    = var.name_prefix
+  kms_key_arn                    = var.tables_kms_key_arn
+  deletion_protection_enabled    = var.table_deletion_protection
+  history_deletion_protection    = var.history_deletion_protection
+  history_point_in_time_recovery = var.history_point_in_time_recovery
+  rooms_point_in_time_recovery   = var.rooms_point_in_time_recovery
+  tags                           = local.tags
 }
 
 module "websocket_api" {
@@ -70,6 +75,7 @@ module "functions" {
     MAX_MESSAGE_BYTES         = tostring(var.max_message_bytes)
     RATE_LIMIT_PER_SECOND     = tostring(var.rate_limit_per_second)
     LOG_LEVEL                 = var.log_level
+    METRICS_NAMESPACE         = local.metrics_namespace
   }
 
   functions = merge(
@@ -96,4 +102,44 @@ module "functions" {
       }
     } : {},
   )
+}
+
+# ---- operations (infra/README.md, "Operations")
+
+module "monitoring" {
+  source = "./modules/monitoring"
+  count  = var.monitoring_enabled ? 1 : 0
+
+  name_prefix           = var.name_prefix
+  metrics_namespace     = local.metrics_namespace
+  function_names        = module.functions.function_names
+  api_id                = module.websocket_api.api_id
+  stage_name            = module.websocket_api.stage_name
+  table_names           = { rooms = module.tables.rooms_table_name, history = module.tables.history_table_name }
+  dead_letter_queue_arn = var.dead_letter_queue_arn
+  alarm_email           = var.alarm_email
+  thresholds            = var.alarm_thresholds
+  tags                  = local.tags
+}
+
+module "hosting" {
+  source = "./modules/hosting"
+  count  = var.hosting_enabled ? 1 : 0
+
+  name_prefix   = var.name_prefix
+  web_dir       = var.web_dir
+  websocket_url = var.domain_name != null ? module.domain[0].websocket_url : module.websocket_api.websocket_url
+  price_class   = var.hosting_price_class
+  tags          = local.tags
+}
+
+module "domain" {
+  source = "./modules/domain"
+  count  = var.domain_name != null ? 1 : 0
+
+  domain_name = var.domain_name
+  zone_id     = var.domain_zone_id
+  api_id      = module.websocket_api.api_id
+  stage_name  = module.websocket_api.stage_name
+  tags        = local.tags
 }

@@ -87,3 +87,38 @@ output "lambda_zip_sha256" {
   description = "Base64 SHA-256 of that zip (Lambda's CodeSha256)."
   value       = filebase64sha256(var.lambda_zip_path)
 }
+
+output "web_url" {
+  description = "HTTPS URL of the hosted web client, or null when hosting_enabled is false."
+  value       = var.hosting_enabled ? module.hosting[0].url : null
+}
+
+output "web_bucket_name" {
+  description = "S3 bucket of the hosted web client, or null when hosting_enabled is false."
+  value       = var.hosting_enabled ? module.hosting[0].bucket_name : null
+}
+
+output "custom_domain_url" {
+  description = "wss:// URL through the custom domain, or null when domain_name is null."
+  value       = var.domain_name != null ? module.domain[0].websocket_url : null
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies, or null when monitoring_enabled is false."
+  value       = var.monitoring_enabled ? module.monitoring[0].alarm_topic_arn : null
+}
+
+output "alarm_names" {
+  description = "Every alarm's name (empty when monitoring_enabled is false)."
+  value       = var.monitoring_enabled ? module.monitoring[0].alarm_names : []
+}
+
+output "dashboard_url" {
+  description = "Console URL of the CloudWatch dashboard, or null when monitoring_enabled is false."
+  value       = var.monitoring_enabled ? module.monitoring[0].dashboard_url : null
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the functions' own metrics (METRICS_NAMESPACE)."
+  value       = local.metrics_namespace
+}

@@ -153,7 +153,25 @@ variable "tables_kms_key_arn" {
 }
 
 variable "table_deletion_protection" {
-  description = "Deletion protection on both tables: turn on for production (destroy then fails until turned off)."
+  description = "Deletion protection on the rooms (membership) table; the history table has its own, history_deletion_protection."
+  type        = bool
+  default     = false
+}
+
+variable "history_deletion_protection" {
+  description = "Deletion protection on the history table (on by default). `make destroy` keeps history without touching it; set false only for throwaway stacks or to delete history on purpose (make destroy CONFIRM_DELETE_HISTORY=yes does that for you)."
+  type        = bool
+  default     = true
+}
+
+variable "history_point_in_time_recovery" {
+  description = "Point-in-time recovery (35 days of continuous backups) on the history table."
+  type        = bool
+  default     = true
+}
+
+variable "rooms_point_in_time_recovery" {
+  description = "Point-in-time recovery on the rooms table; off by default because memberships live at most a few hours."
   type        = bool
   default     = false
 }
@@ -307,4 +325,112 @@ variable "tags" {
   description = "Tags added to every resource (Project and ManagedBy are always set)."
   type        = map(string)
   default     = {}
+}
+
+# ---- operations: monitoring, hosted web client, custom domain (infra/README.md, "Operations")
+
+variable "monitoring_enabled" {
+  description = "Alarms, an SNS topic for them and a CloudWatch dashboard (module monitoring)."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarm topic (AWS sends a confirmation mail first); null subscribes nobody."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be null or an e-mail address (name@example.com)."
+  }
+}
+
+variable "alarm_thresholds" {
+  description = "Alarm thresholds (see infra/modules/monitoring/README.md): any key left out keeps the module's default."
+  type = object({
+    function_errors             = optional(number, 1)
+    function_throttles          = optional(number, 1)
+    api_integration_errors      = optional(number, 5)
+    api_execution_errors        = optional(number, 1)
+    api_integration_latency_p99 = optional(number, 3000)
+    dynamodb_throttle_events    = optional(number, 1)
+    fanout_failures             = optional(number, 10)
+    history_write_failures      = optional(number, 1)
+    dead_letter_messages        = optional(number, 1)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for v in values(var.alarm_thresholds) : v > 0])
+    error_message = "Every alarm threshold must be a positive number."
+  }
+}
+
+variable "dead_letter_queue_arn" {
+  description = "ARN of an SQS dead-letter queue whose depth should alarm; null (no queue yet) adds no alarm."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dead_letter_queue_arn == null || can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+(\\.fifo)?$", var.dead_letter_queue_arn))
+    error_message = "dead_letter_queue_arn must be null or an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>)."
+  }
+}
+
+variable "hosting_enabled" {
+  description = "Serve the web client (web/) from a private S3 bucket behind CloudFront, configured with this stack's wss:// URL (module hosting). scripts/deploy.py turns it on; the emulator has no CloudFront response headers policies, so it is off by default."
+  type        = bool
+  default     = false
+}
+
+variable "web_dir" {
+  description = "Folder of the web client uploaded when hosting_enabled (the repository's web/). Relative paths are relative to the directory terraform runs in; scripts/deploy.py passes an absolute one."
+  type        = string
+  default     = "../web"
+
+  validation {
+    condition     = length(trimspace(var.web_dir)) > 0
+    error_message = "web_dir must name a folder."
+  }
+}
+
+variable "hosting_price_class" {
+  description = "CloudFront price class of the hosted web client: PriceClass_100, PriceClass_200 or PriceClass_All."
+  type        = string
+  default     = "PriceClass_100"
+
+  validation {
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.hosting_price_class)
+    error_message = "hosting_price_class must be one of: PriceClass_100, PriceClass_200, PriceClass_All."
+  }
+}
+
+variable "domain_name" {
+  description = "Custom domain for the WebSocket API (module domain), e.g. chat.example.com; null keeps the execute-api URL only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.domain_name))
+    error_message = "domain_name must be null or a lower-case host name such as chat.example.com."
+  }
+
+  # custom_domain_name moves the functions' callback URL to a domain mapped elsewhere; with this
+  # module's domain the functions keep the execute-api endpoint, so the two do not mix.
+  validation {
+    condition     = var.domain_name == null || var.custom_domain_name == null
+    error_message = "Set domain_name or custom_domain_name, not both: with domain_name the functions keep posting to the execute-api endpoint."
+  }
+}
+
+variable "domain_zone_id" {
+  description = "Route 53 hosted zone ID of domain_name: when given, the certificate's validation record and the domain's alias records are created there; null means you create them yourself (see the domain outputs)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_zone_id == null || can(regex("^Z[A-Z0-9]{1,31}$", var.domain_zone_id))
+    error_message = "domain_zone_id must be null or a Route 53 hosted zone ID (Z followed by capitals and digits)."
+  }
 }

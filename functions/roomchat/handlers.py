@@ -8,6 +8,7 @@ return is sent back to the caller by API Gateway.
 from __future__ import annotations
 
 import base64
+import os
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -44,6 +45,12 @@ def _callback_url(event: Json, settings: Settings) -> str:
     if settings.callback_url:
         return settings.callback_url
     rc = event.get("requestContext") or {}
+    region = os.environ.get("AWS_REGION")
+    if rc.get("apiId") and region:
+        # @connections is served on the API's own execute-api endpoint; with a custom domain
+        # requestContext.domainName is that domain (and its base path is not the stage), so
+        # it is not derived from domainName. https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
+        return f"https://{rc['apiId']}.execute-api.{region}.amazonaws.com/{rc.get('stage')}"
     return f"https://{rc.get('domainName')}/{rc.get('stage')}"
 
 
@@ -98,6 +105,30 @@ def _reply(status: int, frame: Json | None) -> Json:
     return response
 
 
+def _refused(error: ChatError) -> None:
+    """The log record of a refused request, counted as metrics (rate-limited ones apart)."""
+    values = {"refused": (1, logs.COUNT)}
+    if error.code == "rate_limited":
+        values["rateLimited"] = (1, logs.COUNT)
+    logs.metrics("refused", values, code=error.code, detail=error.message)
+
+
+def _presence_metrics(svc: ChatService) -> None:
+    """Fan-out counts of the presence frames an invocation posted (sendAll counts its message
+    in its own "sent" record)."""
+    c = svc.counts
+    if c.members:
+        logs.metrics(
+            "presence_sent",
+            {
+                "members": (c.members, logs.COUNT),
+                "delivered": (c.delivered, logs.COUNT),
+                "pruned": (c.pruned, logs.COUNT),
+                "failed": (c.failed, logs.COUNT),
+            },
+        )
+
+
 def _message_route(
     action: str, run: Callable[[ChatService, Caller, Json], Json | None]
 ) -> Callable[[Json, Any], Json]:
@@ -113,11 +144,15 @@ def _message_route(
                 logs.extend(roomId=room_id[:64])
             if isinstance(frame.get("clientMsgId"), str):
                 client_msg_id = frame["clientMsgId"][:64]
-            return _reply(200, run(_service(event, context), _caller(event), frame))
+            svc = _service(event, context)
+            reply = run(svc, _caller(event), frame)
+            if action != "sendAll":
+                _presence_metrics(svc)
+            return _reply(200, reply)
         except ChatError as e:
             if e.room_id is None and room_id is not None and protocol.ROOM_ID_RE.match(room_id):
                 e.room_id = room_id  # a well-formed room the request named, e.g. a bad limit
-            logs.info("refused", code=e.code, detail=e.message)
+            _refused(e)
             return _reply(e.status, protocol.error_frame(e, action, client_msg_id))
         except Exception as e:
             logs.error("unhandled", error=type(e).__name__, trace=traceback.format_exc(limit=20))
@@ -152,7 +187,7 @@ def on_default(event: Json, context: Any) -> Json:
         error: ChatError = e
     else:
         error = protocol.classify_default(body)
-    logs.info("refused", code=error.code, detail=error.message)
+    _refused(error)
     return _reply(error.status, protocol.error_frame(error, None))
 
 
@@ -167,7 +202,7 @@ def on_connect(event: Json, context: Any) -> Json:
         name = protocol.check_name(raw_name) if raw_name is not None else None
         _service(event).connect(caller, name)
     except ChatError as e:
-        logs.info("refused", code=e.code, detail=e.message)
+        _refused(e)
         return _reply(e.status, protocol.error_frame(e, "$connect"))
     except Exception as e:
         logs.error("unhandled", error=type(e).__name__, trace=traceback.format_exc(limit=20))
@@ -186,6 +221,7 @@ def on_disconnect(event: Json, context: Any) -> Json:
         logs.error("unhandled", error=type(e).__name__, trace=traceback.format_exc(limit=20))
         return {"statusCode": 500}
     logs.info("disconnected", rooms=rooms, pruned=svc.counts.pruned)
+    _presence_metrics(svc)
     return {"statusCode": 200}
 
 
@@ -234,14 +270,16 @@ def on_authorize(event: Json, context: Any) -> Json:
     _bind(event, context, "$authorize")
     token = (event.get("queryStringParameters") or {}).get("token")
     if not token:
-        logs.info("refused", code="unauthorized", detail="missing token")
+        logs.metrics(
+            "refused", {"refused": (1, logs.COUNT)}, code="unauthorized", detail="missing token"
+        )
         raise Exception("Unauthorized")  # the exact text API Gateway maps to 401
     resource = event.get("methodArn", "*")
     secret = _secret()
     try:
         claims = verify(token, secret, int(time.time()))
     except InvalidToken as e:
-        logs.info("refused", code="forbidden", detail=str(e))
+        logs.metrics("refused", {"refused": (1, logs.COUNT)}, code="forbidden", detail=str(e))
         return _policy("Deny", "anonymous", resource)
     except Exception as e:
         # Whatever a client puts in ?token= is its problem, never a 500 of ours.

@@ -270,7 +270,13 @@ class ChatService:
             )
         except Exception as e:
             # History first, fan-out second: a message we could not store is delivered to no one.
-            logs.error("history_write_failed", error=type(e).__name__, detail=str(e)[:300])
+            logs.metrics(
+                "history_write_failed",
+                {"historyWriteFailures": (1, logs.COUNT)},
+                level="ERROR",
+                error=type(e).__name__,
+                detail=str(e)[:300],
+            )
             raise Internal(
                 "the message could not be stored; nothing was sent", room_id=req.room_id
             ) from e
@@ -280,16 +286,23 @@ class ChatService:
             recipients.append(caller.connection_id)
         # A retry re-delivers the stored message with its original messageId: clients drop
         # ids they have already shown, and members the first attempt missed still get it.
-        counts = self._broadcast(protocol.message_frame(msg), recipients)
-        logs.info(
+        counts, gone = self._post(protocol.message_frame(msg), recipients)
+        # From the message's sentAt (its ULID time) to the return of its last post.
+        last_post_ms = max(0, self.clock() - now)
+        self._prune(gone)
+        logs.metrics(
             "sent",
+            {
+                "messagesSent": (0 if appended.duplicate else 1, logs.COUNT),
+                "members": (counts.members, logs.COUNT),
+                "delivered": (counts.delivered, logs.COUNT),
+                "pruned": (counts.pruned, logs.COUNT),
+                "failed": (counts.failed, logs.COUNT),
+                "timedOut": (counts.timed_out, logs.COUNT),
+                "sendToLastPost": (last_post_ms, logs.MILLISECONDS),
+            },
             messageId=msg.message_id,
             duplicate=appended.duplicate,
-            members=counts.members,
-            delivered=counts.delivered,
-            pruned=counts.pruned,
-            failed=counts.failed,
-            timedOut=counts.timed_out,
         )
         return None
 

@@ -25,6 +25,13 @@ mock_provider "aws" {
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/mocked" }
   }
+  # The monitoring module (on by default) needs real-looking ARNs for its alarm actions.
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/mocked" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-1:123456789012:roomchat-alarms" }
+  }
 }
 
 # Distinct table ARNs so the policies can be told apart.

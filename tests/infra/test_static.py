@@ -59,7 +59,9 @@ def test_init_keeps_the_committed_lock_file(offline_stack: tf.Stack) -> None:
 def test_native_terraform_tests_pass(offline_stack: tf.Stack, lambda_zip: tuple[Path, str]) -> None:
     """infra/tests/*.tftest.hcl: routes, URLs, least-privilege policies, opt-in features and
     variable validation, against a mock provider."""
-    output = offline_stack.test({"lambda_zip_path": str(lambda_zip[0])})
+    output = offline_stack.test(
+        {"lambda_zip_path": str(lambda_zip[0]), "web_dir": str(tf.INFRA_DIR.parent / "web")}
+    )
     summary = re.search(r"Success! (\d+) passed, 0 failed", output)
     assert summary, output
     assert int(summary.group(1)) >= 20
