@@ -1,4 +1,4 @@
-"""docs/cost.md is what scripts/roomchat_tools/costmodel.py computes, and the model adds up as documented."""
+"""docs/cost.md is what roomchat_tools/costmodel.py computes; the model adds up as documented."""
 
 from __future__ import annotations
 

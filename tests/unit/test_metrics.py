@@ -174,6 +174,7 @@ def test_send_all_emits_the_fanout_counts_and_latency(room, capsys):
         "delivered": 2,
         "pruned": 0,
         "failed": 1,
+        "timedOut": 0,
     }
     assert metrics["sendToLastPost"][1] == "Milliseconds" and metrics["sendToLastPost"][0] >= 0
     assert record["action"] == "sendAll" and record["roomId"] == "lobby"
