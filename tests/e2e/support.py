@@ -165,8 +165,22 @@ def _record(event):
                 "connectionId": {"S": event["requestContext"]["connectionId"]},
                 "eventType": {"S": event["requestContext"]["eventType"]},
                 "event": {"S": json.dumps(event)},
+                "handledAt": {"N": repr(time.time())},
             },
         )
+
+
+def on_record(event, context):
+    """Records the MESSAGE event (and when it was handled) like $connect/$disconnect."""
+    _record(event)
+    return {"statusCode": 200}
+
+
+def on_big(event, context):
+    """Replies with a frame of exactly the requested number of bytes."""
+    size = int(json.loads(event["body"])["bytes"])
+    head = '{"type": "big", "pad": "'
+    return {"statusCode": 200, "body": head + "x" * (size - len(head) - 2) + '"}'}
 
 
 def on_echo(event, context):
@@ -224,6 +238,8 @@ TEST_ROUTES = {
     "exit": ("exit", "gw_handlers.on_exit", True, 10),
     "badimport": ("badimport", "gw_handlers.on_bad_import", True, 10),
     "post": ("post", "gw_handlers.on_post", True, 10),
+    "record": ("record", "gw_handlers.on_record", False, 10),
+    "big": ("big", "gw_handlers.on_big", True, 10),
 }
 
 
