@@ -104,6 +104,9 @@ def _start_stack(tmp_path_factory):
         "ROOMCHAT_EMULATOR_PORT": str(emulator_port),
         "ROOMCHAT_LOCAL_DIR": str(local),
         "ROOMCHAT_IDLE_TIMEOUT": str(STACK_IDLE_TIMEOUT_S),
+        # The delayed-visibility DynamoDB proxy, in the path but with no lag until a test sets one
+        # (tests/reliability/support.py read_lag).
+        "ROOMCHAT_READ_LAG_MS": "0",
         "PYTHONUNBUFFERED": "1",
     }
     log_path = local / "devstack.log"

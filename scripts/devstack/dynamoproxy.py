@@ -63,9 +63,7 @@ log = logging.getLogger("devstack.dynamoproxy")
 
 THROTTLED = ("ProvisionedThroughputExceededException", 400)
 MAX_LAG_MS = 60_000
-WRITES = frozenset(
-    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-)
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem"})
 _HOP_HEADERS = ("content-length", "transfer-encoding", "connection", "keep-alive")
 
@@ -98,9 +96,7 @@ class DynamoDBProxy:
         self.lock = threading.Lock()
         self._lag_s = 0.0
         self._write_lock = threading.Lock()  # writes in the primary's order while lagging
-        self._pending: collections.deque[tuple[float, str, dict, dict | None]] = (
-            collections.deque()
-        )
+        self._pending: collections.deque[tuple[float, str, dict, dict | None]] = collections.deque()
         self._pending_ready = threading.Condition()
         self._keys: dict[str, list[str]] = {}
         self._global: dict[tuple[str, str], bool] = {}
@@ -232,9 +228,7 @@ class DynamoDBProxy:
         """Queue the touched items' new state for the replica, visible ``lag`` from now."""
         due = time.monotonic() + self._lag_s
         for table, key in self._touched(op, request):
-            item = self._primary.get_item(TableName=table, Key=key, ConsistentRead=True).get(
-                "Item"
-            )
+            item = self._primary.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
             with self._pending_ready:
                 self._pending.append((due, table, key, item))
                 self._pending_ready.notify()
@@ -303,7 +297,9 @@ class DynamoDBProxy:
         for attempt in range(2):
             conn = getattr(self._local, "conn", None)
             if conn is None:
-                conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=30)
+                conn = http.client.HTTPConnection(
+                    self.upstream_host, self.upstream_port, timeout=30
+                )
                 self._local.conn = conn
             try:
                 conn.request("POST", path, body, headers)
@@ -350,7 +346,7 @@ class DynamoDBProxy:
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 try:
                     status, headers, data = proxy.handle(self.path, body, dict(self.headers))

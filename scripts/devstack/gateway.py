@@ -52,6 +52,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from scripts.devstack import events
 from scripts.devstack.apimodel import ApiModel, Route
+from scripts.devstack.dynamoproxy import DynamoDBProxy
 from scripts.devstack.runtime import (
     CodeStore,
     FunctionPool,
@@ -306,8 +307,11 @@ class Gateway:
         emulator_endpoint: str,
         region: str,
         log_sink: LogSink = default_log_sink,
+        dynamodb: DynamoDBProxy | None = None,
     ) -> None:
         self.api = api
+        # The functions reach DynamoDB through this proxy when given (delayed visibility).
+        self.dynamodb = dynamodb
         self.code = code
         self.settings = settings
         self.emulator_endpoint = emulator_endpoint
@@ -352,6 +356,8 @@ class Gateway:
         app.router.add_get("/devstack.json", self._devstack_json)
         if self.settings.faults:
             app.router.add_route("*", "/_devstack/faults", self._faults_admin)
+        if self.dynamodb is not None:
+            app.router.add_route("*", "/_devstack/consistency", self._consistency_admin)
         app.router.add_route("*", "/{tail:.*}", self._static)
         return app
 
@@ -370,6 +376,8 @@ class Gateway:
                 emulator_endpoint=self.emulator_endpoint,
                 callback_url=self.callback_url,
             )
+            if self.dynamodb is not None:
+                env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb.url
             self.pools[spec.name] = FunctionPool(
                 spec, task_root, env, self.settings.concurrency, self.log_sink
             )
@@ -722,6 +730,25 @@ class Gateway:
         for fault in faults:
             self.faults.add(fault)
         return web.json_response({"faults": [f.to_json() for f in faults]}, status=201)
+
+    async def _consistency_admin(self, request: web.Request) -> web.Response:
+        """``GET``: ``{"lagMs": N}``; ``POST {"lagMs": N}``: eventually consistent reads (and GSI
+        reads) of the functions see writes N ms late from now on (0: at once)."""
+        proxy = self.dynamodb
+        assert proxy is not None
+        if request.method == "POST":
+            try:
+                body = await request.json()
+                lag = body.get("lagMs") if isinstance(body, dict) else None
+                if isinstance(lag, bool) or not isinstance(lag, int | float):
+                    raise ValueError('give {"lagMs": <milliseconds>}')
+                # Copying the tables to the replica blocks: not on the event loop.
+                await asyncio.to_thread(proxy.set_lag, float(lag))
+            except ValueError as exc:
+                return web.json_response({"message": str(exc)}, status=400)
+        elif request.method != "GET":
+            return web.json_response({"message": "use GET or POST"}, status=405)
+        return web.json_response({"lagMs": proxy.lag_ms, "proxy": proxy.url})
 
     # ----- web client -------------------------------------------------------------------------
     async def _devstack_json(self, request: web.Request) -> web.Response:

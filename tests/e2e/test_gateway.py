@@ -393,9 +393,7 @@ def test_management_api_rejects_posts_over_128_kb(gateway, emulator):
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 413
 
 
-def test_route_reply_over_128_kb_is_not_sent_and_is_logged_as_an_execution_failure(
-    gateway, caplog
-):
+def test_route_reply_over_128_kb_is_not_sent_and_is_logged_as_an_execution_failure(gateway, caplog):
     # given a two-way route whose function answers more than the 128 KB message payload quota
     quota = 128 * 1024
 

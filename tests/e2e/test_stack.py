@@ -393,3 +393,40 @@ def test_silent_client_is_closed_after_the_idle_timeout(stack):
     assert STACK_IDLE_TIMEOUT_S - 1 < closed_after < STACK_IDLE_TIMEOUT_S + 8
     assert code == 1001
     assert talker_open
+
+
+def test_twenty_messages_typed_at_once_are_stored_and_delivered_in_the_order_typed(stack):
+    # API Gateway may run one connection's frames concurrently: only the outbox (one sendAll in
+    # flight per room) keeps a fast typist's messages in order.
+    room = _room("typist")
+    typed = [f"m{i:02d}" for i in range(20)]
+
+    async def scenario():
+        typist = await Client.connect(stack.url)
+        reader = await Client.connect(stack.url)
+        await _join(typist, room, "tia")
+        await _join(reader, room, "rex")
+        # when the typist types 20 messages as fast as possible
+        outbox = typist.outbox(room)
+        acks = await asyncio.gather(*[outbox.submit(text) for text in typed])
+        delivered = []
+        while len(delivered) < len(typed):
+            frame = await reader.expect({"type": "message", "roomId": room}, timeout=20)
+            delivered.append(frame)
+        page = await reader.request(
+            {"action": "history", "roomId": room, "limit": 50}, {"type": "history", "roomId": room}
+        )
+        await typist.close()
+        await reader.close()
+        return acks, delivered, page, outbox.sent
+
+    acks, delivered, page, sent = run(scenario())
+    # then each was acknowledged, stored and delivered once, in the order typed
+    assert [a.get("type") for a in acks] == ["message"] * 20, acks
+    assert [a["message"] for a in acks] == typed
+    ids = [a["messageId"] for a in acks]
+    assert ids == sorted(ids) and len(set(ids)) == 20
+    assert [f["message"] for f in delivered] == typed
+    assert [m["message"] for m in page["messages"]] == typed
+    assert [m["messageId"] for m in page["messages"]] == ids
+    assert len({f["clientMsgId"] for f in sent}) == 20  # retries, if any, kept their id

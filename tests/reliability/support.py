@@ -64,6 +64,29 @@ class GatewayFaults:
         self._call("DELETE")
 
 
+@contextlib.asynccontextmanager
+async def read_lag(stack: RunningStack, lag_ms: float) -> AsyncIterator[None]:
+    """The stack's functions see their eventually consistent and GSI reads lag ``lag_ms`` behind
+    writes (``/_devstack/consistency``, scripts/devstack/dynamoproxy.py) until the block ends."""
+    url = stack.info["http_url"] + "/_devstack/consistency"
+
+    def set_lag(value: float) -> dict[str, Any]:
+        request = urllib.request.Request(
+            url,
+            method="POST",
+            data=json.dumps({"lagMs": value}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    assert (await asyncio.to_thread(set_lag, lag_ms))["lagMs"] == lag_ms
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(set_lag, 0)
+
+
 class Tables:
     """The stack's two tables, read straight from the emulator."""
 
