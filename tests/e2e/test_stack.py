@@ -11,6 +11,7 @@ import pytest
 import websockets
 
 from tests.e2e.support import Client, run
+from tests.reliability.support import GatewayFaults, Tables
 from tests.stack import STACK_IDLE_TIMEOUT_S
 
 pytestmark = pytest.mark.e2e
@@ -400,15 +401,21 @@ def test_twenty_messages_typed_at_once_are_stored_and_delivered_in_the_order_typ
     # flight per room) keeps a fast typist's messages in order.
     room = _room("typist")
     typed = [f"m{i:02d}" for i in range(20)]
+    faults = GatewayFaults(stack.info["http_url"])
 
     async def scenario():
         typist = await Client.connect(stack.url)
         reader = await Client.connect(stack.url)
         await _join(typist, room, "tia")
         await _join(reader, room, "rex")
+        # the gateway runs the typist's first sendAll late, as API Gateway may
+        faults.hold_frames(Tables(stack).member_ids(room)["tia"], "sendAll", 0.8)
         # when the typist types 20 messages as fast as possible
         outbox = typist.outbox(room)
-        acks = await asyncio.gather(*[outbox.submit(text) for text in typed])
+        try:
+            acks = await asyncio.gather(*[outbox.submit(text) for text in typed])
+        finally:
+            faults.clear()
         delivered = []
         while len(delivered) < len(typed):
             frame = await reader.expect({"type": "message", "roomId": room}, timeout=20)

@@ -50,6 +50,19 @@ class GatewayFaults:
         """The next ``times`` posts to the connection wait ``seconds`` before being handled."""
         self.add({"connectionId": connection_id, "delay": seconds, "times": times})
 
+    def hold_frames(self, connection_id: str, route: str, seconds: float, times: int = 1) -> None:
+        """The connection's next ``times`` frames for ``route`` wait ``seconds`` before the route
+        runs: API Gateway may run one connection's frames in any order."""
+        self.add(
+            {
+                "connectionId": connection_id,
+                "target": "frame",
+                "route": route,
+                "delay": seconds,
+                "times": times,
+            }
+        )
+
     def skip_disconnect(self, connection_id: str) -> None:
         """The connection's ``$disconnect`` is not invoked when it closes (a missed one)."""
         self.add({"connectionId": connection_id, "target": "$disconnect"})
