@@ -37,7 +37,7 @@ access key, so this works there too unless it runs with ``-sharedDb``.
     proxy.close()
 
 The local stack starts one when ``ROOMCHAT_READ_LAG_MS`` is set, and its gateway serves
-``/_devstack/consistency`` (GET, or POST ``{"lagMs": N}``) to change the lag while it runs.
+``/_devstack/dynamodb`` (GET, or POST ``{"lagMs": N}``) to change the lag while it runs.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ One aiohttp server, one port:
   skip a connection's ``$disconnect``, or hold a connection's frames for one route before they
   are invoked (so its ``$disconnect`` can run first). Nothing changes until a rule is added, and
   only the connections a rule names are affected or counted; ``ROOMCHAT_FAULTS=0`` removes it.
-- ``/_devstack/consistency``: when the gateway was given a DynamoDB proxy (``dynamoproxy.py``,
-  ``ROOMCHAT_READ_LAG_MS``), reads its replica lag and sets it (``{"lagMs": 800}``).
+- ``/_devstack/dynamodb``: when the gateway was given a DynamoDB proxy (``dynamoproxy.py``,
+  ``ROOMCHAT_READ_LAG_MS``), reads and sets its replica lag (``{"lagMs": 800}``) and makes the
+  next N calls of an operation fail (``{"fail": "PutItem", "times": 5}``, throttling by default).
 
     F=localhost:8080/_devstack/faults
     curl -X POST $F -d '{"connectionId": "L0SM9cOFvHcCIhw=", "status": 429, "times": 3}'
@@ -357,7 +358,7 @@ class Gateway:
         if self.settings.faults:
             app.router.add_route("*", "/_devstack/faults", self._faults_admin)
         if self.dynamodb is not None:
-            app.router.add_route("*", "/_devstack/consistency", self._consistency_admin)
+            app.router.add_route("*", "/_devstack/dynamodb", self._dynamodb_admin)
         app.router.add_route("*", "/{tail:.*}", self._static)
         return app
 
@@ -731,24 +732,39 @@ class Gateway:
             self.faults.add(fault)
         return web.json_response({"faults": [f.to_json() for f in faults]}, status=201)
 
-    async def _consistency_admin(self, request: web.Request) -> web.Response:
-        """``GET``: ``{"lagMs": N}``; ``POST {"lagMs": N}``: eventually consistent reads (and GSI
-        reads) of the functions see writes N ms late from now on (0: at once)."""
+    async def _dynamodb_admin(self, request: web.Request) -> web.Response:
+        """The DynamoDB proxy of the functions. ``GET``: its lag, calls and injected faults.
+        ``POST {"lagMs": N}``: their eventually consistent and GSI reads see writes N ms late
+        from now on (0: at once). ``POST {"fail": "<Operation>", "times": N, "code"?: ...,
+        "status"?: ...}``: the next N calls of that operation get that DynamoDB error (default
+        ProvisionedThroughputExceededException, 400). ``DELETE``: no lag, no faults, no counts."""
         proxy = self.dynamodb
         assert proxy is not None
         if request.method == "POST":
             try:
                 body = await request.json()
-                lag = body.get("lagMs") if isinstance(body, dict) else None
-                if isinstance(lag, bool) or not isinstance(lag, int | float):
-                    raise ValueError('give {"lagMs": <milliseconds>}')
-                # Copying the tables to the replica blocks: not on the event loop.
-                await asyncio.to_thread(proxy.set_lag, float(lag))
+                if not isinstance(body, dict) or not ({"lagMs", "fail"} & set(body)):
+                    raise ValueError('give {"lagMs": <ms>} or {"fail": <operation>, "times": N}')
+                if "fail" in body:
+                    proxy.fail(*_dynamodb_fault(body))
+                if "lagMs" in body:
+                    lag = body["lagMs"]
+                    if isinstance(lag, bool) or not isinstance(lag, int | float):
+                        raise ValueError("'lagMs' must be a number of milliseconds")
+                    # Copying the tables to the replica blocks: not on the event loop.
+                    await asyncio.to_thread(proxy.set_lag, float(lag))
             except ValueError as exc:
                 return web.json_response({"message": str(exc)}, status=400)
+        elif request.method == "DELETE":
+            await asyncio.to_thread(proxy.set_lag, 0)
+            proxy.reset()
         elif request.method != "GET":
-            return web.json_response({"message": "use GET or POST"}, status=405)
-        return web.json_response({"lagMs": proxy.lag_ms, "proxy": proxy.url})
+            return web.json_response({"message": "use GET, POST or DELETE"}, status=405)
+        with proxy.lock:
+            calls, injected = dict(proxy.calls), dict(proxy.injected)
+        return web.json_response(
+            {"lagMs": proxy.lag_ms, "proxy": proxy.url, "calls": calls, "injected": injected}
+        )
 
     # ----- web client -------------------------------------------------------------------------
     async def _devstack_json(self, request: web.Request) -> web.Response:
@@ -779,6 +795,22 @@ class Gateway:
         if not target.is_relative_to(root) or not target.is_file():
             raise web.HTTPNotFound()
         return web.FileResponse(target)
+
+
+def _dynamodb_fault(body: dict[str, Any]) -> tuple[str, int, tuple[str, int]]:
+    """(operation, times, (error code, HTTP status)) from a ``{"fail": ...}`` request."""
+    operation, times = body.get("fail"), body.get("times", 1)
+    if not isinstance(operation, str) or not operation.isalpha():
+        raise ValueError("'fail' must be a DynamoDB operation name, e.g. PutItem")
+    if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= 1000:
+        raise ValueError("'times' must be a whole number from 1 to 1000")
+    code = body.get("code", "ProvisionedThroughputExceededException")
+    status = body.get("status", 500 if code == "InternalServerError" else 400)
+    if not isinstance(code, str) or not code.isalnum():
+        raise ValueError("'code' must be a DynamoDB error code")
+    if isinstance(status, bool) or status not in (400, 500, 503):
+        raise ValueError("'status' must be 400, 500 or 503")
+    return operation, times, (code, status)
 
 
 def _integration_body(result: Any) -> str | bytes | None:

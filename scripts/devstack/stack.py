@@ -22,8 +22,9 @@ and the tests read it). Settings come from the environment:
   ROOMCHAT_FAULTS=1             0: no /_devstack/faults (fault injection, see gateway.py)
   ROOMCHAT_READ_LAG_MS=         set (even to 0): the functions reach DynamoDB through a proxy
                                 whose eventually consistent and GSI reads lag this many ms
-                                behind writes; /_devstack/consistency changes it while running
-                                (scripts/devstack/dynamoproxy.py). Unset: no proxy.
+                                behind writes; /_devstack/dynamodb changes it while running
+                                and injects DynamoDB errors (scripts/devstack/dynamoproxy.py).
+                                Unset: no proxy.
   ROOMCHAT_TF_VARS='{...}'      extra Terraform variables as JSON, e.g. the token authorizer:
                                 '{"auth_enabled": true, "auth_secret": "a-dev-secret-of-16+chars"}'
 """

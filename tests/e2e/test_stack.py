@@ -11,7 +11,7 @@ import pytest
 import websockets
 
 from tests.e2e.support import Client, run
-from tests.reliability.support import GatewayFaults, Tables
+from tests.reliability.support import GatewayFaults, Tables, dynamodb_fail, dynamodb_reset
 from tests.stack import STACK_IDLE_TIMEOUT_S
 
 pytestmark = pytest.mark.e2e
@@ -437,3 +437,39 @@ def test_twenty_messages_typed_at_once_are_stored_and_delivered_in_the_order_typ
     assert [m["message"] for m in page["messages"]] == typed
     assert [m["messageId"] for m in page["messages"]] == ids
     assert len({f["clientMsgId"] for f in sent}) == 20  # retries, if any, kept their id
+
+
+def test_the_outbox_sends_a_message_again_after_internal_and_it_is_stored_once(stack):
+    # The send's first DynamoDB write is throttled on every SDK attempt: the function answers
+    # `internal`; the outbox sends the same clientMsgId again before the next message.
+    room = _room("retry")
+
+    async def scenario():
+        typist = await Client.connect(stack.url)
+        reader = await Client.connect(stack.url)
+        await _join(typist, room, "tom")
+        await _join(reader, room, "rita")
+        outbox = typist.outbox(room)
+        dynamodb_fail(stack, "PutItem", 5)  # roomchat.wiring: 5 attempts per call
+        try:
+            acks = await asyncio.gather(outbox.submit("first"), outbox.submit("second"))
+        finally:
+            dynamodb_reset(stack)
+        delivered = [
+            await reader.expect({"type": "message", "roomId": room}, timeout=20) for _ in acks
+        ]
+        page = await reader.request(
+            {"action": "history", "roomId": room, "limit": 10}, {"type": "history", "roomId": room}
+        )
+        errors = [f for f in await typist.quiet(0.3) if f.get("type") == "error"]
+        await typist.close()
+        await reader.close()
+        return acks, delivered, page, outbox.sent, errors
+
+    acks, delivered, page, sent, errors = run(scenario())
+    assert [a.get("type") for a in acks] == ["message", "message"], acks
+    first, second = (a["clientMsgId"] for a in acks)
+    assert [f["clientMsgId"] for f in sent] == [first, first, second]
+    assert [f["message"] for f in delivered] == ["first", "second"]
+    assert [m["message"] for m in page["messages"]] == ["first", "second"]
+    assert errors == []  # the internal error was the outbox's to handle

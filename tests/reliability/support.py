@@ -80,8 +80,8 @@ class GatewayFaults:
 @contextlib.asynccontextmanager
 async def read_lag(stack: RunningStack, lag_ms: float) -> AsyncIterator[None]:
     """The stack's functions see their eventually consistent and GSI reads lag ``lag_ms`` behind
-    writes (``/_devstack/consistency``, scripts/devstack/dynamoproxy.py) until the block ends."""
-    url = stack.info["http_url"] + "/_devstack/consistency"
+    writes (``/_devstack/dynamodb``, scripts/devstack/dynamoproxy.py) until the block ends."""
+    url = stack.info["http_url"] + "/_devstack/dynamodb"
 
     def set_lag(value: float) -> dict[str, Any]:
         request = urllib.request.Request(
@@ -98,6 +98,27 @@ async def read_lag(stack: RunningStack, lag_ms: float) -> AsyncIterator[None]:
         yield
     finally:
         await asyncio.to_thread(set_lag, 0)
+
+
+def dynamodb_fail(stack: RunningStack, operation: str, times: int) -> None:
+    """The next ``times`` DynamoDB ``operation`` calls of the stack's functions are throttled
+    (``/_devstack/dynamodb``; the functions' SDK retries, then answers ``internal``)."""
+    request = urllib.request.Request(
+        stack.info["http_url"] + "/_devstack/dynamodb",
+        method="POST",
+        data=json.dumps({"fail": operation, "times": times}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def dynamodb_reset(stack: RunningStack) -> None:
+    request = urllib.request.Request(
+        stack.info["http_url"] + "/_devstack/dynamodb", method="DELETE"
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        response.read()
 
 
 class Tables:
