@@ -866,3 +866,63 @@ def test_fault_endpoint_can_be_turned_off(emulator, test_api, test_zip, monkeypa
     finally:
         thread.stop()
     assert status in (403, 404)
+
+
+# ----- the functions' DynamoDB proxy (/_devstack/dynamodb) ----------------------------------------
+
+
+def _dynamodb_admin(gw: Gateway, method: str, body=None) -> tuple[int, dict | None]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        gw.http_url + "/_devstack/dynamodb",
+        method=method,
+        data=data,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_functions_reach_dynamodb_through_the_proxy_the_endpoint_controls(
+    emulator, test_api, test_zip
+):
+    from scripts.devstack.dynamoproxy import DynamoDBProxy
+
+    proxy = DynamoDBProxy(emulator.endpoint, emulator.region)
+    settings = GatewaySettings(host="127.0.0.1", port=0, concurrency=1)
+    thread = GatewayThread(
+        lambda: Gateway(
+            test_api,
+            CodeStore([test_zip]),
+            settings,
+            emulator_endpoint=emulator.endpoint,
+            region=emulator.region,
+            log_sink=lambda fn, line: None,
+            dynamodb=proxy,
+        )
+    )
+    gw = thread.start()
+    try:
+        reply = run(_echo_once(gw.websocket_url, json.dumps({"action": "echo"})))
+        lagged = _dynamodb_admin(gw, "POST", {"lagMs": 250})
+        failing = _dynamodb_admin(gw, "POST", {"fail": "PutItem", "times": 2})
+        planned = list(proxy.plan["PutItem"])
+        refused = [
+            _dynamodb_admin(gw, "POST", body)[0]
+            for body in ({}, {"lagMs": "soon"}, {"lagMs": -1}, {"fail": "Put Item"})
+        ]
+        cleared = _dynamodb_admin(gw, "DELETE")
+    finally:
+        thread.stop()
+        proxy.close()
+    assert reply["env"]["AWS_ENDPOINT_URL_DYNAMODB"] == proxy.url
+    assert lagged[0] == 200 and lagged[1]["lagMs"] == 250 and lagged[1]["proxy"] == proxy.url
+    assert lagged[1]["calls"]["PutItem"] >= 1  # $connect's record went through the proxy
+    assert failing[0] == 200
+    assert planned == [("ProvisionedThroughputExceededException", 400)] * 2
+    assert refused == [400, 400, 400, 400]
+    assert cleared[1]["lagMs"] == 0 and cleared[1]["calls"] == {}
+    assert proxy.plan.get("PutItem", []) == []
