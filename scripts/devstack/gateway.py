@@ -675,6 +675,13 @@ class Gateway:
         conn = self.connections.get(connection_id)
         if request.method == "POST":
             if len(data) > self.settings.max_post_bytes:
+                log.error(
+                    "@connections POST of %d bytes to %s refused: over the %d-byte message "
+                    "payload quota",
+                    len(data),
+                    connection_id,
+                    self.settings.max_post_bytes,
+                )
                 return _aws_error(413, "PayloadTooLargeException", "Request entity too large")
             if conn is None:
                 return _aws_error(410, "GoneException", None)
