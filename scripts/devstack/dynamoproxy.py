@@ -99,6 +99,7 @@ class DynamoDBProxy:
         self._pending: collections.deque[tuple[float, str, dict, dict | None]] = collections.deque()
         self._pending_ready = threading.Condition()
         self._keys: dict[str, list[str]] = {}
+        self._replicated: set[str] = set()  # tables the replica holds a copy of
         self._global: dict[tuple[str, str], bool] = {}
         self._local = threading.local()
         kwargs = {
@@ -153,12 +154,33 @@ class DynamoDBProxy:
 
     def sync(self) -> None:
         """Make the replica a copy of every table of the primary region, now."""
+        self._replicated.clear()
         for page in self._primary.get_paginator("list_tables").paginate():
             for table in page["TableNames"]:
                 self._copy_table(table)
 
+    def _ensure_replicated(self, request: dict[str, Any]) -> None:
+        """A table created after the lag was turned on is copied on first use."""
+        tables = [request["TableName"]] if "TableName" in request else []
+        tables += list(request.get("RequestItems", {}))
+        tables += [
+            part["TableName"]
+            for entry in request.get("TransactItems", [])
+            for part in entry.values()
+            if isinstance(part, dict) and "TableName" in part
+        ]
+        missing = [t for t in tables if t not in self._replicated]
+        if missing:
+            with self._write_lock:
+                for table in missing:
+                    if table not in self._replicated:
+                        self._copy_table(table)
+
     def _copy_table(self, table: str) -> None:
-        desc = self._primary.describe_table(TableName=table)["Table"]
+        try:
+            desc = self._primary.describe_table(TableName=table)["Table"]
+        except self._primary.exceptions.ResourceNotFoundException:
+            return  # the call itself will get DynamoDB's own error
         self._keys[table] = [k["AttributeName"] for k in desc["KeySchema"]]
         try:
             self._replica.delete_table(TableName=table)
@@ -191,6 +213,7 @@ class DynamoDBProxy:
         ):
             for item in page["Items"]:
                 self._replica.put_item(TableName=table, Item=item)
+        self._replicated.add(table)
 
     def _key_names(self, table: str) -> list[str]:
         if table not in self._keys:
@@ -327,6 +350,7 @@ class DynamoDBProxy:
         if not self._lag_s or (op not in WRITES and op not in READS):
             return self._forward(path, body, headers)
         request = json.loads(body or b"{}")
+        self._ensure_replicated(request)
         if op in WRITES:
             with self._write_lock:
                 status, response_headers, data = self._forward(path, body, headers)

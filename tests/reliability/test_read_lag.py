@@ -111,3 +111,20 @@ def test_with_no_lag_every_read_sees_every_write(moto_server, fault_proxy):
     db.put_item(TableName=table, Item=_member("lobby", "B"))
     assert _room(db, table, consistent=False) == ["B"]
     assert _rooms_of(db, table, "B") == ["lobby"]
+
+
+def test_a_table_created_after_the_lag_was_turned_on_lags_too(moto_server, fault_proxy):
+    fault_proxy.set_lag(LAG_MS)
+    try:
+        table = f"rooms-{uuid.uuid4().hex[:8]}"
+        boto3.client("dynamodb", endpoint_url=moto_server[0]).create_table(
+            TableName=table, **ROOMS_TABLE
+        )
+        db = boto3.client("dynamodb", endpoint_url=fault_proxy.url)
+        db.put_item(TableName=table, Item=_member("lobby", "B"))
+        assert _room(db, table, consistent=True) == ["B"]
+        assert _room(db, table, consistent=False) == []
+        time.sleep(LAG_MS / 1000 + 0.5)
+        assert _room(db, table, consistent=False) == ["B"]
+    finally:
+        fault_proxy.set_lag(0)
