@@ -203,8 +203,9 @@ class FaultPlan:
     """The fault rules of one gateway, and how many calls each watched connection received.
 
     Only connections named by a rule are counted, so a test can read the attempts a client made
-    (e.g. botocore's retries of a 429) from ``calls``. Rules stay listed, exhausted or not, until
-    ``clear()``. Runs on the gateway's event loop only: no locking.
+    (e.g. botocore's retries of a 429) from ``calls`` (frames as ``frame:<route key>``). Rules
+    stay listed, exhausted or not, until ``clear()``. Runs on the gateway's event loop only: no
+    locking.
     """
 
     def __init__(self) -> None:
