@@ -28,6 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 STACK_IDLE_TIMEOUT_S = 10
+QUOTA_LOG = "message payload quota"  # in the gateway's log line for an oversize reply or post
 
 
 @dataclasses.dataclass
@@ -104,6 +105,9 @@ def _start_stack(tmp_path_factory):
         "ROOMCHAT_EMULATOR_PORT": str(emulator_port),
         "ROOMCHAT_LOCAL_DIR": str(local),
         "ROOMCHAT_IDLE_TIMEOUT": str(STACK_IDLE_TIMEOUT_S),
+        # The delayed-visibility DynamoDB proxy, in the path but with no lag until a test sets one
+        # (tests/reliability/support.py read_lag).
+        "ROOMCHAT_READ_LAG_MS": "0",
         "PYTHONUNBUFFERED": "1",
     }
     log_path = local / "devstack.log"
@@ -149,6 +153,10 @@ def _start_stack(tmp_path_factory):
     time.sleep(0.5)
     leftovers = [pid for pid in tree if _alive(pid)]
     assert code == 0, running.log_tail()
+    # API Gateway's 128 KB message quota: no reply or post of any test may have exceeded it (the
+    # gateway drops such a reply, refuses such a post, and logs either).
+    oversize = [line for line in log_path.read_text().splitlines() if QUOTA_LOG in line]
+    assert oversize == [], "frames over the 128 KB message quota:\n" + "\n".join(oversize[:5])
     assert not leftovers, f"processes left after Ctrl-C: {leftovers}"
     assert _port_free(port) and _port_free(emulator_port)
     assert not (local / "stack.json").exists()

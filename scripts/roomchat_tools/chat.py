@@ -9,9 +9,13 @@ Interactive: plain lines go to the current room; commands:
   /who             members of the current room
   /quit            disconnect (Ctrl-D too)
 
+Messages go through an outbox per room: one in flight at a time, the next sent when the previous
+came back stored (or failed for good), so they are stored and shown in the order typed; a message
+refused as rate_limited or internal, or not answered, is sent again with the same clientMsgId.
+
 Non-interactive (stdin not a terminal, or --send): the same lines are read from stdin (or taken
-from --send), each one waits for its reply, and the client exits after --wait seconds of listening
-once the input is done:
+from --send), each command waits for its reply, messages wait in their outbox, and the client
+exits after --wait seconds of listening once the input is done and every message is answered:
 
   printf 'hello\\n/who\\n' | roomchat chat --room lobby --name bot
   roomchat chat --room lobby --name bot --send "hi" --wait 2
@@ -39,10 +43,13 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from roomchat_tools import stackfile
+from roomchat_tools.terminal import printable
 
 DEFAULT_URL = "ws://127.0.0.1:8080/live"
 PING_INTERVAL_S = 240.0  # the API closes connections idle for 10 minutes
 REPLY_TIMEOUT_S = 15.0
+SEND_ATTEMPTS = 4  # tries of one message (same clientMsgId) before it is reported as not sent
+RETRYABLE = ("internal", "rate_limited")
 
 CLOSE_REASONS = {
     1000: "closed normally",
@@ -71,45 +78,48 @@ def clock(iso: str | None) -> str:
 
 
 def format_message(message: dict[str, Any], room: str | None = None) -> str:
-    room = message.get("roomId") or room or "?"
-    text = str(message.get("message", "")).replace("\n", "\n    ")
-    return f"[{room}] {clock(message.get('sentAt'))} {message.get('sender', '?')}: {text}"
+    """One line per message: control characters and escape sequences in the text or the sender
+    are shown escaped (scripts/roomchat_tools/terminal.py), so no message can fake another line."""
+    room = printable(message.get("roomId") or room or "?")
+    text = printable(message.get("message", ""))
+    sender = printable(message.get("sender", "?"))
+    return f"[{room}] {clock(message.get('sentAt'))} {sender}: {text}"
 
 
 def format_frame(frame: Any) -> list[str]:
-    """Readable lines for one server frame."""
+    """Readable lines for one server frame; every server-given text goes through printable()."""
     if not isinstance(frame, dict):
-        return [f"<< {frame}"]
+        return [f"<< {printable(frame)}"]
     kind = frame.get("type")
-    room = frame.get("roomId", "?")
+    room = printable(frame.get("roomId", "?"))
     if kind == "message":
         return [format_message(frame)]
     if kind == "joined":
         count = frame.get("members")
         members = f"{count} member{'' if count == 1 else 's'}"
-        lines = [f"[{room}] joined as {frame.get('name')} ({members})"]
+        lines = [f"[{room}] joined as {printable(frame.get('name'))} ({members})"]
         return lines + [format_message(m, room) for m in frame.get("recent") or []]
     if kind == "presence":
         verb = "joined" if frame.get("event") == "join" else "left"
-        return [f"[{room}] * {frame.get('name')} {verb}"]
+        return [f"[{room}] * {printable(frame.get('name'))} {verb}"]
     if kind == "left":
         return [f"[{room}] you left"]
     if kind == "members":
-        members = frame.get("members") or []
+        members = [printable(m) for m in frame.get("members") or []]
         return [f"[{room}] members ({len(members)}): {', '.join(members)}"]
     if kind == "history":
         messages = frame.get("messages") or []
         lines = [f"[{room}] --- history: {len(messages)} messages ---"]
         lines += [format_message(m, room) for m in messages]
         if frame.get("next"):
-            lines.append(f"[{room}] --- older messages before {frame['next']} ---")
+            lines.append(f"[{room}] --- older messages before {printable(frame['next'])} ---")
         return lines
     if kind == "pong":
         return []
     if kind == "error":
-        return [f"! {frame.get('code')}: {frame.get('message')}"]
+        return [f"! {printable(frame.get('code'))}: {printable(frame.get('message'))}"]
     if "message" in frame and "requestId" in frame:  # API Gateway's own error frame
-        return [f"! {frame['message']} (requestId {frame['requestId']})"]
+        return [f"! {printable(frame['message'])} (requestId {printable(frame['requestId'])})"]
     return [f"<< {json.dumps(frame)}"]
 
 
@@ -123,6 +133,7 @@ class Chat:
         self.rooms: list[str] = []
         self.current: str | None = None
         self._waiters: list[tuple[Callable[[Any], bool], asyncio.Future[Any]]] = []
+        self.outboxes: dict[str, Outbox] = {}
 
     # ----- receiving ---------------------------------------------------------------------------
     async def receive(self) -> None:
@@ -137,17 +148,28 @@ class Chat:
                 if not future.done() and predicate(frame):
                     future.set_result(frame)
 
-    async def request(self, frame: dict[str, Any], done: Callable[[Any], bool]) -> Any:
-        """Send a frame and wait for the reply `done` recognises (or any error frame)."""
+    async def request(
+        self,
+        frame: dict[str, Any],
+        done: Callable[[Any], bool],
+        *,
+        any_error: bool = True,
+    ) -> Any:
+        """Send a frame and wait for the reply `done` recognises (or, with `any_error`, any error
+        frame for its action, and API Gateway's own error frame)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
 
         def matches(reply: Any) -> bool:
             if not isinstance(reply, dict):
                 return False
+            if done(reply):
+                return True
+            if not any_error:
+                return False
             if reply.get("type") == "error" and reply.get("action") in (frame.get("action"), None):
                 return True
-            return done(reply) or ("requestId" in reply and "message" in reply)
+            return "type" not in reply and "requestId" in reply and "message" in reply
 
         entry = (matches, future)
         self._waiters.append(entry)
@@ -189,19 +211,21 @@ class Chat:
                     self.out(f"(now talking in {self.current})")
 
     async def say(self, text: str) -> None:
+        """Queue a message in the current room's outbox; it does not wait for the answer."""
         if not self.current:
             self.out("! join a room first: /join <room>")
             return
-        client_msg_id = uuid.uuid4().hex
-        await self.request(
-            {
-                "action": "sendAll",
-                "roomId": self.current,
-                "message": text,
-                "clientMsgId": client_msg_id,
-            },
-            lambda f: f.get("type") == "message" and f.get("clientMsgId") == client_msg_id,
-        )
+        if self.current not in self.outboxes:
+            self.outboxes[self.current] = Outbox(self, self.current)
+        self.outboxes[self.current].put(text)
+
+    async def drain(self) -> None:
+        """Until every queued message is answered (stored or failed for good)."""
+        await asyncio.gather(*(outbox.drain() for outbox in self.outboxes.values()))
+
+    def close_outboxes(self) -> None:
+        for outbox in self.outboxes.values():
+            outbox.close()
 
     async def history(self, limit: int) -> None:
         if not self.current:
@@ -236,6 +260,8 @@ class Chat:
             return True
         command, _, rest = line.partition(" ")
         rest = rest.strip()
+        # A command runs after the messages typed before it are answered, as it was typed.
+        await self.drain()
         if command in ("/quit", "/exit"):
             return False
         if command == "/join" and rest:
@@ -256,6 +282,67 @@ class Chat:
         else:
             self.out("! commands: /join <room>, /leave [room], /history [n], /who, /quit")
         return True
+
+
+class Outbox:
+    """One room's messages: one ``sendAll`` in flight, the next once it is answered.
+
+    Acknowledged means our own ``message`` frame (same clientMsgId) came back; an error frame with
+    that clientMsgId ends it, unless it is retryable (``internal``, ``rate_limited``; also API
+    Gateway's own error frame and no answer at all), when the same message goes again with the
+    same clientMsgId after a back-off (the server stores one clientMsgId at most once). This
+    client does not reconnect: when the connection closes, what is left is not sent.
+    """
+
+    def __init__(self, chat: Chat, room: str, backoff_s: float = 0.5) -> None:
+        self.chat = chat
+        self.room = room
+        self.backoff_s = backoff_s
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.task = asyncio.create_task(self._run())
+
+    def put(self, text: str) -> None:
+        self.queue.put_nowait(text)
+
+    async def drain(self) -> None:
+        await self.queue.join()
+
+    def close(self) -> None:
+        self.task.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            text = await self.queue.get()
+            try:
+                await self._deliver(text)
+            except websockets.ConnectionClosed:
+                self.chat.out(f"! [{printable(self.room)}] not sent (connection closed): {text}")
+            finally:
+                self.queue.task_done()
+
+    async def _deliver(self, text: str) -> None:
+        client_msg_id = uuid.uuid4().hex
+        frame = {
+            "action": "sendAll",
+            "roomId": self.room,
+            "message": text,
+            "clientMsgId": client_msg_id,
+        }
+
+        def answer(reply: dict[str, Any]) -> bool:
+            if reply.get("clientMsgId") == client_msg_id:
+                return reply.get("type") in ("message", "error")
+            return "type" not in reply and "requestId" in reply  # API Gateway's own error
+
+        for attempt in range(SEND_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
+            reply = await self.chat.request(frame, answer, any_error=False)
+            if isinstance(reply, dict) and reply.get("type") == "message":
+                return
+            if isinstance(reply, dict) and "type" in reply and reply.get("code") not in RETRYABLE:
+                return  # refused for good (printed by the receiver): the next message goes
+        self.chat.out(f"! [{printable(self.room)}] not sent after {SEND_ATTEMPTS} tries: {text}")
 
 
 def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
@@ -324,6 +411,11 @@ async def run(args: argparse.Namespace) -> int:
                 line = next_line.result()
                 if line is None or not await chat.handle(line):
                     break
+        if not receiver.done():
+            # Every queued message answered before we stop listening.
+            drain = asyncio.create_task(chat.drain())
+            await asyncio.wait({drain, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            drain.cancel()
         if not receiver.done() and not interactive and args.wait > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(receiver), args.wait)
@@ -334,6 +426,7 @@ async def run(args: argparse.Namespace) -> int:
         pass
     finally:
         keepalive.cancel()
+        chat.close_outboxes()
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await asyncio.wait_for(receiver, 5)
     if closed_by_us:

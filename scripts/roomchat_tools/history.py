@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from roomchat_tools import stackfile
+from roomchat_tools.terminal import printable
 
 
 class HistoryError(RuntimeError):
@@ -131,8 +132,13 @@ def _local_time(iso: str) -> str:
 def render_table(room: str, messages: list[dict[str, Any]], cursor: str | None) -> str:
     if not messages:
         return f"no messages in {room}"
+    # Senders and texts are other people's text: control characters are shown escaped.
     rows = [
-        (_local_time(str(m.get("sentAt", ""))), str(m.get("sender", "")), str(m.get("message", "")))
+        (
+            printable(_local_time(str(m.get("sentAt", "")))),
+            printable(m.get("sender", "")),
+            printable(m.get("message", "")),
+        )
         for m in messages
     ]
     width_time = max(len("sent"), *(len(r[0]) for r in rows))
@@ -142,7 +148,6 @@ def render_table(room: str, messages: list[dict[str, Any]], cursor: str | None) 
         f"{'-' * width_time}  {'-' * width_sender}  {'-' * 7}",
     ]
     for sent, sender, text in rows:
-        text = text.replace("\n", "\n" + " " * (width_time + width_sender + 4))
         lines.append(f"{sent:<{width_time}}  {sender:<{width_sender}}  {text}")
     count = f"{len(messages)} message{'' if len(messages) == 1 else 's'}"
     lines.append(f"({count} in {room}, oldest first)")

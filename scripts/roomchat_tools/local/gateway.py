@@ -7,17 +7,31 @@ One aiohttp server, one port:
 - ``/``: the web client (``web/``) when it exists, and ``/devstack.json`` with the URLs;
 - ``/_devstack/faults``: fault injection for tests and experiments (``Fault``, ``FaultPlan``):
   make the management API answer 410/429/500 (or wait first) for chosen connection ids N times,
-  or skip a connection's ``$disconnect``. Nothing changes until a rule is added, and only the
-  connections a rule names are affected or counted; ``ROOMCHAT_FAULTS=0`` removes the endpoint.
+  skip a connection's ``$disconnect``, or hold a connection's frames for one route before they
+  are invoked (so its ``$disconnect`` can run first). Nothing changes until a rule is added, and
+  only the connections a rule names are affected or counted; ``ROOMCHAT_FAULTS=0`` removes it.
+- ``/_devstack/dynamodb``: when the gateway was given a DynamoDB proxy (``dynamoproxy.py``,
+  ``ROOMCHAT_READ_LAG_MS``), reads and sets its replica lag (``{"lagMs": 800}``) and makes the
+  next N calls of an operation fail (``{"fail": "PutItem", "times": 5}``, throttling by default).
 
     F=localhost:8080/_devstack/faults
     curl -X POST $F -d '{"connectionId": "L0SM9cOFvHcCIhw=", "status": 429, "times": 3}'
     curl -X POST $F -d '{"connectionId": "L0SM9cOFvHcCIhw=", "delay": 1.5}'
     curl -X POST $F -d '{"connectionId": "L0SM9cOFvHcCIhw=", "target": "$disconnect"}'
+    curl -X POST $F -d '{"connectionId": "L0SM9cOFvHcCIhw=", "target": "frame", "route": "join",
+                         "delay": 1}'
     curl $F              # the rules, and the calls each connection they name received
     curl -X DELETE $F    # back to normal
 
 Lambda functions run in worker subprocesses (``runtime.py``); the event loop never blocks on them.
+
+Where AWS is stricter than a lenient emulator would be, the gateway follows AWS:
+- the 128 KB message payload quota applies to what a two-way route sends back, not only to
+  ``@connections`` posts (``_on_message``);
+- ``$disconnect`` does not wait for the connection's frames still being handled: AWS documents
+  no ordering between them, and delivers ``$disconnect`` best-effort
+  (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html),
+  so a ``join`` handled late can run after its connection's ``$disconnect``.
 """
 
 from __future__ import annotations
@@ -39,6 +53,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from roomchat_tools.local import events
 from roomchat_tools.local.apimodel import ApiModel, Route
+from roomchat_tools.local.dynamoproxy import DynamoDBProxy
 from roomchat_tools.local.runtime import (
     CodeStore,
     FunctionPool,
@@ -106,7 +121,7 @@ FAULT_ERROR_TYPES = {
     503: "ServiceUnavailableException",
     504: "GatewayTimeoutException",
 }
-FAULT_TARGETS = ("POST", "GET", "DELETE", "$disconnect")
+FAULT_TARGETS = ("POST", "GET", "DELETE", "$disconnect", "frame")
 
 
 @dataclass
@@ -117,7 +132,9 @@ class Fault:
     ``delay_s``, then answers ``status`` with AWS's error shape instead of doing the call (with no
     status: does the call after the wait, e.g. to hold a post while a fan-out goes on). For
     ``$disconnect``, the gateway does not invoke the route when that connection closes: the
-    best-effort event API Gateway may miss.
+    best-effort event API Gateway may miss. For ``frame`` (with ``route``, a route key), the
+    gateway holds the connection's next frames for that route ``delay_s`` before invoking it, as
+    if API Gateway ran them late: a client that closes meanwhile gets its ``$disconnect`` first.
     """
 
     connection_id: str
@@ -126,9 +143,10 @@ class Fault:
     times: int = 1
     delay_s: float = 0.0
     injected: int = 0
+    route: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "connectionId": self.connection_id,
             "target": self.target,
             "status": self.status,
@@ -136,13 +154,16 @@ class Fault:
             "delay": self.delay_s,
             "injected": self.injected,
         }
+        if self.route is not None:
+            data["route"] = self.route
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> Fault:
-        """A rule from ``{"connectionId", "target"?, "status"?, "times"?, "delay"?}``."""
+        """A rule from ``{"connectionId", "target"?, "status"?, "times"?, "delay"?, "route"?}``."""
         if not isinstance(data, dict):
             raise ValueError("a fault is a JSON object")
-        unknown = set(data) - {"connectionId", "target", "status", "times", "delay"}
+        unknown = set(data) - {"connectionId", "target", "status", "times", "delay", "route"}
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
         connection_id = data.get("connectionId")
@@ -165,17 +186,26 @@ class Fault:
             raise ValueError("'delay' must be a number of seconds from 0 to 30")
         if target == "$disconnect" and delay:
             raise ValueError("a $disconnect fault takes no 'delay'")
+        route = data.get("route")
+        if target == "frame":
+            if not isinstance(route, str) or not route or route in ("$connect", "$disconnect"):
+                raise ValueError("a frame fault needs a 'route': a message route key")
+            if status is not None or not delay:
+                raise ValueError("a frame fault takes a 'delay' and no 'status'")
+        elif route is not None:
+            raise ValueError("only a frame fault takes a 'route'")
         if status is None and not delay and target != "$disconnect":
             raise ValueError("give a 'status', a 'delay' or both")
-        return cls(connection_id, target, status, times, float(delay))
+        return cls(connection_id, target, status, times, float(delay), route=route)
 
 
 class FaultPlan:
     """The fault rules of one gateway, and how many calls each watched connection received.
 
     Only connections named by a rule are counted, so a test can read the attempts a client made
-    (e.g. botocore's retries of a 429) from ``calls``. Rules stay listed, exhausted or not, until
-    ``clear()``. Runs on the gateway's event loop only: no locking.
+    (e.g. botocore's retries of a 429) from ``calls`` (frames as ``frame:<route key>``). Rules
+    stay listed, exhausted or not, until ``clear()``. Runs on the gateway's event loop only: no
+    locking.
     """
 
     def __init__(self) -> None:
@@ -190,19 +220,23 @@ class FaultPlan:
         self.faults.clear()
         self.calls.clear()
 
-    def take(self, connection_id: str, target: str) -> Fault | None:
+    def take(self, connection_id: str, target: str, route: str | None = None) -> Fault | None:
         """Count one call; the first rule for it with injections left, which is used up by one."""
         if not self.faults:  # the normal path: no rules, nothing to do
             return None
         chosen: Fault | None = None
         watched = False
         for fault in self.faults:
-            if fault.connection_id == connection_id and fault.target == target:
+            if (
+                fault.connection_id == connection_id
+                and fault.target == target
+                and fault.route == route
+            ):
                 watched = True
                 if chosen is None and fault.injected < fault.times:
                     chosen = fault
         if watched:
-            self.calls[(connection_id, target)] += 1
+            self.calls[(connection_id, target if route is None else f"{target}:{route}")] += 1
         if chosen is not None:
             chosen.injected += 1
             log.warning(
@@ -275,8 +309,11 @@ class Gateway:
         emulator_endpoint: str,
         region: str,
         log_sink: LogSink = default_log_sink,
+        dynamodb: DynamoDBProxy | None = None,
     ) -> None:
         self.api = api
+        # The functions reach DynamoDB through this proxy when given (delayed visibility).
+        self.dynamodb = dynamodb
         self.code = code
         self.settings = settings
         self.emulator_endpoint = emulator_endpoint
@@ -321,6 +358,8 @@ class Gateway:
         app.router.add_get("/devstack.json", self._devstack_json)
         if self.settings.faults:
             app.router.add_route("*", "/_devstack/faults", self._faults_admin)
+        if self.dynamodb is not None:
+            app.router.add_route("*", "/_devstack/dynamodb", self._dynamodb_admin)
         app.router.add_route("*", "/{tail:.*}", self._static)
         return app
 
@@ -339,6 +378,8 @@ class Gateway:
                 emulator_endpoint=self.emulator_endpoint,
                 callback_url=self.callback_url,
             )
+            if self.dynamodb is not None:
+                env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb.url
             self.pools[spec.name] = FunctionPool(
                 spec, task_root, env, self.settings.concurrency, self.log_sink
             )
@@ -360,6 +401,8 @@ class Gateway:
             await self._close(conn, GOING_AWAY, "Going away")
         if self._handlers:
             await asyncio.wait(list(self._handlers), timeout=grace_s)
+        if self._tasks:  # frames (and background closes) still in flight finish first
+            await asyncio.wait(list(self._tasks), timeout=grace_s)
         for pool in self.pools.values():
             await pool.aclose()
         if self._runner:
@@ -441,6 +484,8 @@ class Gateway:
                     task = asyncio.create_task(self._on_message(conn, msg.data))
                     conn.tasks.add(task)
                     task.add_done_callback(conn.tasks.discard)
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
                 elif msg.type == WSMsgType.ERROR:
                     break
         finally:
@@ -514,9 +559,10 @@ class Gateway:
         return web.Response(status=status, text=body if isinstance(body, str) else None)
 
     async def _disconnect(self, conn: Connection) -> None:
-        for task in list(conn.tasks):  # messages in flight still finish, as on AWS
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(task), 30)
+        # Not after the connection's frames still in flight: AWS documents no such ordering
+        # ($disconnect is "a best-effort event", apigateway-websocket-api-route-keys-connect-
+        # disconnect.html), so the functions must cope with a late frame; those frames still
+        # finish (stop() waits for them), their replies to the gone connection are dropped.
         log.info("disconnected %s (%s %s)", conn.connection_id, conn.close_code, conn.close_reason)
         route = self.api.routes.get("$disconnect")
         if route is None or self.faults.take(conn.connection_id, "$disconnect"):
@@ -537,6 +583,9 @@ class Gateway:
         if route is None:
             await self._reply(conn, events.error_frame("Forbidden", conn.connection_id, request_id))
             return
+        held = self.faults.take(conn.connection_id, "frame", route.route_key)
+        if held is not None:
+            await asyncio.sleep(held.delay_s)
         event = events.message_event(
             conn.info,
             route_key=route.route_key,
@@ -552,8 +601,35 @@ class Gateway:
             return
         if route.two_way:
             body = _integration_body(result.result)
-            if body is not None:
+            if body is not None and self._fits_quota(conn, route, request_id, body):
                 await self._reply(conn, body)
+
+    def _fits_quota(
+        self, conn: Connection, route: Route, request_id: str, body: str | bytes
+    ) -> bool:
+        """Whether a route's reply fits API Gateway's 128 KB "Message payload size" quota.
+
+        The quota (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html,
+        WebSocket APIs; "API Gateway supports message payloads up to 128 KB",
+        apigateway-websocket-api-routes-integrations.html) covers every message of the API, but
+        AWS does not document what it does with a larger integration response of a two-way
+        route. We take the strict reading: the client never receives it (no frame, no error;
+        the connection stays open) and the failure is logged, as API Gateway's execution log
+        would show it. A function must therefore keep every reply under 128 KB itself.
+        """
+        size = len(body.encode("utf-8")) if isinstance(body, str) else len(body)
+        if size <= self.settings.max_post_bytes:
+            return True
+        log.error(
+            "(%s) Execution failed: integration response of route %s is %d bytes, over the "
+            "%d-byte message payload quota; not sent to %s",
+            request_id,
+            route.route_key,
+            size,
+            self.settings.max_post_bytes,
+            conn.connection_id,
+        )
+        return False
 
     async def _reply(self, conn: Connection, data: str | bytes) -> None:
         with contextlib.suppress(Gone):
@@ -600,6 +676,13 @@ class Gateway:
         conn = self.connections.get(connection_id)
         if request.method == "POST":
             if len(data) > self.settings.max_post_bytes:
+                log.error(
+                    "@connections POST of %d bytes to %s refused: over the %d-byte message "
+                    "payload quota",
+                    len(data),
+                    connection_id,
+                    self.settings.max_post_bytes,
+                )
                 return _aws_error(413, "PayloadTooLargeException", "Request entity too large")
             if conn is None:
                 return _aws_error(410, "GoneException", None)
@@ -657,6 +740,40 @@ class Gateway:
             self.faults.add(fault)
         return web.json_response({"faults": [f.to_json() for f in faults]}, status=201)
 
+    async def _dynamodb_admin(self, request: web.Request) -> web.Response:
+        """The DynamoDB proxy of the functions. ``GET``: its lag, calls and injected faults.
+        ``POST {"lagMs": N}``: their eventually consistent and GSI reads see writes N ms late
+        from now on (0: at once). ``POST {"fail": "<Operation>", "times": N, "code"?: ...,
+        "status"?: ...}``: the next N calls of that operation get that DynamoDB error (default
+        ProvisionedThroughputExceededException, 400). ``DELETE``: no lag, no faults, no counts."""
+        proxy = self.dynamodb
+        assert proxy is not None
+        if request.method == "POST":
+            try:
+                body = await request.json()
+                if not isinstance(body, dict) or not ({"lagMs", "fail"} & set(body)):
+                    raise ValueError('give {"lagMs": <ms>} or {"fail": <operation>, "times": N}')
+                if "fail" in body:
+                    proxy.fail(*_dynamodb_fault(body))
+                if "lagMs" in body:
+                    lag = body["lagMs"]
+                    if isinstance(lag, bool) or not isinstance(lag, int | float):
+                        raise ValueError("'lagMs' must be a number of milliseconds")
+                    # Copying the tables to the replica blocks: not on the event loop.
+                    await asyncio.to_thread(proxy.set_lag, float(lag))
+            except ValueError as exc:
+                return web.json_response({"message": str(exc)}, status=400)
+        elif request.method == "DELETE":
+            await asyncio.to_thread(proxy.set_lag, 0)
+            proxy.reset()
+        elif request.method != "GET":
+            return web.json_response({"message": "use GET, POST or DELETE"}, status=405)
+        with proxy.lock:
+            calls, injected = dict(proxy.calls), dict(proxy.injected)
+        return web.json_response(
+            {"lagMs": proxy.lag_ms, "proxy": proxy.url, "calls": calls, "injected": injected}
+        )
+
     # ----- web client -------------------------------------------------------------------------
     async def _devstack_json(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -686,6 +803,22 @@ class Gateway:
         if not target.is_relative_to(root) or not target.is_file():
             raise web.HTTPNotFound()
         return web.FileResponse(target)
+
+
+def _dynamodb_fault(body: dict[str, Any]) -> tuple[str, int, tuple[str, int]]:
+    """(operation, times, (error code, HTTP status)) from a ``{"fail": ...}`` request."""
+    operation, times = body.get("fail"), body.get("times", 1)
+    if not isinstance(operation, str) or not operation.isalpha():
+        raise ValueError("'fail' must be a DynamoDB operation name, e.g. PutItem")
+    if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= 1000:
+        raise ValueError("'times' must be a whole number from 1 to 1000")
+    code = body.get("code", "ProvisionedThroughputExceededException")
+    status = body.get("status", 500 if code == "InternalServerError" else 400)
+    if not isinstance(code, str) or not code.isalnum():
+        raise ValueError("'code' must be a DynamoDB error code")
+    if isinstance(status, bool) or status not in (400, 500, 503):
+        raise ValueError("'status' must be 400, 500 or 503")
+    return operation, times, (code, status)
 
 
 def _integration_body(result: Any) -> str | bytes | None:

@@ -20,6 +20,11 @@ chat and history clients and the tests read it). Settings come from the environm
   ROOMCHAT_PREWARM=0            1: start one worker per function up front (no cold starts)
   ROOMCHAT_LOCAL_DIR=.local     where state, the zip, logs and stack.json go
   ROOMCHAT_FAULTS=1             0: no /_devstack/faults (fault injection, see gateway.py)
+  ROOMCHAT_READ_LAG_MS=         set (even to 0): the functions reach DynamoDB through a proxy
+                                whose eventually consistent and GSI reads lag this many ms
+                                behind writes; /_devstack/dynamodb changes it while running
+                                and injects DynamoDB errors (scripts/roomchat_tools/local/dynamoproxy.py).
+                                Unset: no proxy.
   ROOMCHAT_TF_VARS='{...}'      extra Terraform variables as JSON, e.g. the token authorizer:
                                 '{"auth_enabled": true, "auth_secret": "a-dev-secret-of-16+chars"}'
 """
@@ -162,13 +167,20 @@ async def _serve(
     started: float,
     base: Path,
     lambda_logs: bool,
+    dynamodb: Any = None,
 ) -> None:
     from roomchat_tools.local.gateway import Gateway, GatewaySettings, default_log_sink
 
     settings = GatewaySettings.from_env(web_dir=WEB_DIR)
     sink = default_log_sink if lambda_logs else (lambda fn, line: None)
     gateway = Gateway(
-        api, code, settings, emulator_endpoint=emu.endpoint, region=emu.region, log_sink=sink
+        api,
+        code,
+        settings,
+        emulator_endpoint=emu.endpoint,
+        region=emu.region,
+        log_sink=sink,
+        dynamodb=dynamodb,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -207,6 +219,7 @@ async def _serve(
         "region": emu.region,
         "rooms_table": outputs.get("rooms_table_name"),
         "history_table": outputs.get("history_table_name"),
+        "dynamodb_proxy": dynamodb.url if dynamodb is not None else None,
         "stack_file": str(path),
         "outputs": outputs,
     }
@@ -220,6 +233,24 @@ async def _serve(
             path.unlink()
         await gateway.stop()
         log.info("gateway stopped")
+
+
+def _dynamodb_proxy(emu: Any) -> Any:
+    """The delayed-visibility DynamoDB proxy when ROOMCHAT_READ_LAG_MS is set, else None."""
+    raw = os.environ.get("ROOMCHAT_READ_LAG_MS", "").strip()
+    if not raw:
+        return None
+    from roomchat_tools.local.dynamoproxy import MAX_LAG_MS, DynamoDBProxy
+
+    try:
+        lag = float(raw)
+    except ValueError:
+        lag = -1.0
+    if not 0 <= lag <= MAX_LAG_MS:
+        raise StackError(f"ROOMCHAT_READ_LAG_MS must be a number of ms from 0 to {MAX_LAG_MS}")
+    proxy = DynamoDBProxy(emu.endpoint, emu.region, lag_ms=lag)
+    log.info("DynamoDB proxy on %s, reads lag %s ms", proxy.url, raw)
+    return proxy
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -258,10 +289,13 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
                 ", ".join(sorted(api.routes)),
             )
             code = CodeStore([zip_path])
+            dynamodb = _dynamodb_proxy(emu)
             try:
-                asyncio.run(_serve(api, code, emu, outputs, started, base, lambda_logs))
+                asyncio.run(_serve(api, code, emu, outputs, started, base, lambda_logs, dynamodb))
             finally:
                 code.cleanup()
+                if dynamodb is not None:
+                    dynamodb.close()
 
 
 def main(argv: list[str] | None = None) -> int:
