@@ -80,7 +80,7 @@ class GatewayFaults:
 @contextlib.asynccontextmanager
 async def read_lag(stack: RunningStack, lag_ms: float) -> AsyncIterator[None]:
     """The stack's functions see their eventually consistent and GSI reads lag ``lag_ms`` behind
-    writes (``/_devstack/dynamodb``, scripts/roomchat_tools/local/dynamoproxy.py) until the block ends."""
+    writes (``/_devstack/dynamodb``, roomchat_tools/local/dynamoproxy.py) until the block ends."""
     url = stack.info["http_url"] + "/_devstack/dynamodb"
 
     def set_lag(value: float) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The DynamoDB proxy's delayed visibility (scripts/roomchat_tools/local/dynamoproxy.py) against a real
+"""The DynamoDB proxy's delayed visibility (roomchat_tools.local.dynamoproxy) against a real
 emulator: reads that are not strongly consistent, and every GSI read, see writes only after the
 lag; strongly consistent reads see them at once."""
 

@@ -23,7 +23,7 @@ chat and history clients and the tests read it). Settings come from the environm
   ROOMCHAT_READ_LAG_MS=         set (even to 0): the functions reach DynamoDB through a proxy
                                 whose eventually consistent and GSI reads lag this many ms
                                 behind writes; /_devstack/dynamodb changes it while running
-                                and injects DynamoDB errors (scripts/roomchat_tools/local/dynamoproxy.py).
+                                and injects DynamoDB errors (local/dynamoproxy.py).
                                 Unset: no proxy.
   ROOMCHAT_TF_VARS='{...}'      extra Terraform variables as JSON, e.g. the token authorizer:
                                 '{"auth_enabled": true, "auth_secret": "a-dev-secret-of-16+chars"}'
