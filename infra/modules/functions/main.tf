@@ -25,11 +25,10 @@ resource "aws_lambda_function" "this" {
   memory_size   = coalesce(each.value.memory_size, var.memory_size)
   timeout       = coalesce(each.value.timeout, var.timeout)
 
-  s3_bucket         = aws_s3_object.code.bucket
-  s3_key            = aws_s3_object.code.key
-  s3_object_version = aws_s3_object.code.version_id
-  # The zip is built deterministically, so an unchanged source tree keeps this hash and the
-  # plan stays clean; a changed one updates the code even if the object version were reused.
+  s3_bucket = aws_s3_object.code.bucket
+  s3_key    = aws_s3_object.code.key
+  # The zip is built deterministically, so an unchanged source tree keeps this hash (and the
+  # object's key) and the plan stays clean; a changed one updates every function.
   source_code_hash = filebase64sha256(var.zip_path)
 
   reserved_concurrent_executions = var.reserved_concurrency
