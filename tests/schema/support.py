@@ -59,11 +59,11 @@ def _registry() -> Registry:
 
 
 def resolve(ref: str) -> Any:
-    """The part of the document a local `#/...` reference names."""
+    """The part of the document a local `#/...` reference names (references followed)."""
     node: Any = document()
     for part in ref.removeprefix("#/").split("/"):
         node = node[part]
-    return node
+    return resolve(node["$ref"]) if isinstance(node, dict) and "$ref" in node else node
 
 
 @cache
@@ -99,3 +99,19 @@ def check_server_frame(raw: Any) -> None:
         return
     found = problems(SERVER_FRAMES[frame["type"]], frame)
     assert not found, f"server frame does not match docs/asyncapi.yaml: {found}; frame: {raw!r}"
+
+
+def inline(schema_name: str) -> Any:
+    """components/schemas/<schema_name> with every `$ref` replaced by what it names (the schemas
+    have no cycles), for tools that only resolve references inside one schema."""
+
+    def expand(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return expand(resolve(node["$ref"]))
+            return {key: expand(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [expand(item) for item in node]
+        return node
+
+    return expand(document()["components"]["schemas"][schema_name])
