@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
@@ -115,3 +116,44 @@ def inline(schema_name: str) -> Any:
         return node
 
     return expand(document()["components"]["schemas"][schema_name])
+
+
+def strategy(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Hypothesis values for an inlined schema (the keywords docs/asyncapi.yaml uses), each one
+    checked against the schema itself. (hypothesis-jsonschema would do this, but its releases do
+    not work with current Hypothesis.)"""
+    check = Draft7Validator(schema)
+    return _values(schema).filter(check.is_valid)
+
+
+def _values(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    if "const" in schema:
+        return st.just(schema["const"])
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    if "oneOf" in schema:
+        return st.one_of([_values(option) for option in schema["oneOf"]])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return st.one_of([_values({**schema, "type": one}) for one in kind])
+    if kind == "null":
+        return st.none()
+    if kind == "integer":
+        return st.integers(schema.get("minimum"), schema.get("maximum"))
+    if kind == "string":
+        if "pattern" in schema:
+            # "(?![\s\S])" (end of text in ECMA-262 and Python) reads better to Hypothesis as \Z
+            return st.from_regex(schema["pattern"].replace("(?![\\s\\S])", "\\Z"))
+        return st.text(min_size=schema.get("minLength", 0), max_size=schema.get("maxLength", 40))
+    if kind == "array":
+        return st.lists(_values(schema["items"]), max_size=3)
+    if kind == "object":
+        properties = schema.get("properties", {})
+        required = set(schema.get("required", []))
+        return st.fixed_dictionaries(
+            {key: _values(properties[key]) for key in sorted(required)},
+            optional={
+                key: _values(value) for key, value in properties.items() if key not in required
+            },
+        )
+    raise ValueError(f"no strategy for schema {schema!r}")
