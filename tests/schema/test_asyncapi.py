@@ -17,6 +17,7 @@ from tests.schema.support import (
     CLIENT_FRAMES,
     REPO_ROOT,
     SERVER_FRAMES,
+    check_server_frame,
     document,
     resolve,
     validator,
@@ -167,3 +168,13 @@ def test_readme_request_examples_match_the_schema(action: str) -> None:
     request = _readme_protocol_rows()[action][0]
     frame = json.loads(request.strip("`").replace("<messageId>", "01HZX3K9Q8V7N6M5K4J3H2G1F0"))
     assert validator(CLIENT_FRAMES[action]).is_valid(frame)
+
+
+def test_the_e2e_check_refuses_a_roomchat_frame_off_the_schema_and_passes_the_rest() -> None:
+    """tests/e2e/support.py runs check_server_frame on every frame a client receives."""
+    check_server_frame('{"type":"pong"}')
+    check_server_frame('{"message":"Internal server error","connectionId":"x"}')  # API Gateway's
+    check_server_frame('{"type":"echo","anything":1}')  # a gateway-test function's frame
+    check_server_frame("not json")
+    with pytest.raises(AssertionError, match=r"does not match docs/asyncapi\.yaml"):
+        check_server_frame('{"type":"left","roomId":"r","extra":true}')

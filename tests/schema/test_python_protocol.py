@@ -147,6 +147,7 @@ def near_frames(draw) -> dict[str, Any]:
 @example(frame={"action": "sendAll", "roomId": "r", "message": "\ud800"})
 @example(frame={"action": "history", "roomId": "r", "before": "01HZX3K9Q8V7N6M5K4J3H2G1F0\n"})
 @example(frame={"action": "join", "roomId": "r", "name": " \t ana \n"})
+@example(frame={"action": "join", "roomId": "r", "name": "a\u202fb"})
 def test_the_schema_and_the_lambda_code_agree_on_every_frame(frame: dict[str, Any]) -> None:
     assume(not _name_in_gap(frame))
     limit = frame.get("limit")

@@ -45,6 +45,7 @@ function check(c) {
       return {
         client: parsed !== null && parsed.type === c.frame.type,
         schema: schema('ServerFrame')(c.frame),
+        errors: schema('ServerFrame').errors,
       };
     }
     default:
