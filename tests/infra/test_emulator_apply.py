@@ -161,6 +161,56 @@ def test_each_function_has_its_own_log_group_with_retention(live: Applied) -> No
         assert group["retentionInDays"] == 30
 
 
+# Memory (MB) and timeout (s) per function: infra/functions.tf, explained in infra/README.md.
+DEFAULT_LIMITS = {
+    "connect": (256, 10),
+    "disconnect": (1024, 29),
+    "join": (1024, 29),
+    "leave": (1024, 29),
+    "send_all": (1769, 29),
+    "history": (256, 10),
+    "members": (256, 10),
+    "ping": (256, 10),
+    "default": (256, 10),
+}
+
+
+def test_each_function_has_its_own_memory_and_timeout(live: Applied) -> None:
+    lam = live.client("lambda")
+    deployed = {
+        suffix: (config["MemorySize"], config["Timeout"])
+        for suffix in ROUTED
+        for config in [lam.get_function_configuration(FunctionName=_function_name(suffix))]
+    }
+    assert deployed == DEFAULT_LIMITS
+    assert {
+        key: (limit["memory_size"], limit["timeout"])
+        for key, limit in live.outputs["function_limits"].items()
+    } == DEFAULT_LIMITS
+
+
+def test_code_ships_through_one_object_in_a_private_encrypted_versioned_bucket(
+    live: Applied,
+) -> None:
+    s3 = live.client("s3")
+    bucket = live.outputs["code_bucket_name"]
+    (only,) = s3.list_objects_v2(Bucket=bucket)["Contents"]
+    body = s3.get_object(Bucket=bucket, Key=only["Key"])["Body"].read()
+    assert body == live.zip_path.read_bytes()
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    controls = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    assert controls["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+
 # ---- tables ---------------------------------------------------------------------------------
 
 
@@ -379,3 +429,5 @@ def test_destroy_leaves_nothing_behind(applied: Applied) -> None:
     assert [r["RoleName"] for r in roles if r["RoleName"].startswith(NAME_PREFIX)] == []
     groups = applied.client("logs").describe_log_groups()["logGroups"]
     assert [g["logGroupName"] for g in groups if NAME_PREFIX in g["logGroupName"]] == []
+    buckets = applied.client("s3").list_buckets()["Buckets"]
+    assert [b["Name"] for b in buckets if b["Name"].startswith(NAME_PREFIX)] == []

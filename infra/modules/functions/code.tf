@@ -7,7 +7,7 @@
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-zip.html).
 
 locals {
-  # Bucket names are lower case, digits and '-' only; AWS adds a unique suffix to the prefix
+  # Bucket names are lower case, digits and '-' only; Terraform adds a unique suffix to the prefix
   # (bucket_prefix may be at most 37 characters).
   code_bucket_prefix = "${substr(replace(lower(var.name_prefix), "_", "-"), 0, 31)}-code-"
   # Named by content: a new build is a new key, so the functions are updated from it, and
