@@ -22,7 +22,7 @@ LIMIT ?= 20
 BEFORE ?=
 LOAD ?= 200x20x20
 
-.PHONY: help venv browser test test-unit test-infra test-browser test-schema lint fmt build run chat history plan deploy destroy bench soak clean
+.PHONY: help venv hooks browser test test-unit test-infra test-browser test-schema lint fmt build run chat history plan deploy destroy bench soak clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ $(TOOLS_STAMP):
 	@touch $@
 
 venv: $(STAMP) ## create .venv and install what the project needs
+
+hooks: $(STAMP) $(TOOLS_STAMP) ## install the pre-commit hooks (.pre-commit-config.yaml) into .git/hooks
+	$(VENV)/bin/pre-commit install
 
 $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	@if command -v npm >/dev/null; then \

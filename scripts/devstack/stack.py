@@ -253,9 +253,7 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
         log.info("built %s (%s)", zip_path, digest)
         with contextlib.ExitStack() as running:
             with _phase("emulator"):
-                emu = running.enter_context(
-                    emulator.running(port=emulator_port or None, host=host)
-                )
+                emu = running.enter_context(emulator.running(port=emulator_port or None, host=host))
             log.info("emulator listening on %s", emu.endpoint)
             outputs = _terraform_apply(emu, zip_path, work, terraform_echo)
             with _phase("gateway (routes and code read back)"):
