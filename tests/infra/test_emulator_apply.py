@@ -7,6 +7,7 @@ last two check that a second plan is clean and that destroy leaves nothing. Keep
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -415,6 +416,29 @@ def test_plan_after_a_rebuild_is_clean(live: Applied) -> None:
     _, digest = build_lambda.build(live.zip_path)
     assert digest == live.zip_sha256
     assert live.stack.plan(live.variables) is False, live.stack.last_output
+
+
+def test_a_code_change_updates_every_function_from_a_new_object(live: Applied, tmp_path) -> None:
+    """source_code_hash and the content-named key: a changed zip uploads a new object and
+    updates every function in place (nothing else)."""
+    import shutil
+    import zipfile
+
+    changed = tmp_path / "functions.zip"
+    shutil.copy(live.zip_path, changed)
+    with zipfile.ZipFile(changed, "a") as archive:
+        archive.writestr("roomchat/_changed.py", "# a change\n")
+    assert live.stack.plan({**live.variables, "lambda_zip_path": str(changed)}) is True
+    plan = live.stack.last_output
+    updated = set(
+        re.findall(
+            r'# module\.functions\.aws_lambda_function\.this\["(\w+)"\] will be updated in-place',
+            plan,
+        )
+    )
+    assert updated == {*ROUTED, "authorize"}
+    assert "# module.functions.aws_s3_object.code must be replaced" in plan
+    assert re.search(r"Plan: 1 to add, 10 to change, 1 to destroy", plan), plan[-500:]
 
 
 def test_destroy_leaves_nothing_behind(applied: Applied) -> None:
