@@ -11,6 +11,9 @@ ROOMCHAT := $(VENV)/bin/roomchat
 TOOLS_VENV ?= .venv-tools
 STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
+# tests/schema's node tools (the AsyncAPI parser, ajv), from its package-lock.json, git-ignored.
+NODE_DIR := tests/schema
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
 # Debian's Chromium for tests/browser (Playwright cannot download its own browser offline).
 CHROMIUM ?= /usr/bin/chromium
@@ -21,7 +24,7 @@ LIMIT ?= 20
 BEFORE ?=
 LOAD ?= 200x20x20
 
-.PHONY: help venv browser test test-unit test-infra test-browser lint fmt build run chat token history export plan deploy destroy bench soak clean
+.PHONY: help venv hooks browser test test-unit test-infra test-browser test-schema lint fmt build run chat token history export plan deploy destroy bench soak clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,6 +44,16 @@ $(TOOLS_STAMP):
 
 venv: $(STAMP) ## create .venv and install what the project needs
 
+hooks: $(STAMP) $(TOOLS_STAMP) ## install the pre-commit hooks (.pre-commit-config.yaml) into .git/hooks
+	$(VENV)/bin/pre-commit install
+
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "note: npm is missing; the AsyncAPI parser and web-schema tests will be skipped"; \
+	fi
+
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
@@ -51,11 +64,14 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM) ## install Chromium for the browser tests (Debian, as root)
 
-test: $(STAMP) $(TOOLS_STAMP) $(CHROMIUM) ## run the whole test suite (installs what it needs first)
+test: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP) $(CHROMIUM) ## run the whole test suite (installs what it needs first)
 	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest
 
 test-unit: $(STAMP) ## run the fast unit tests only
 	$(PY) -m pytest tests/unit
+
+test-schema: $(STAMP) $(NODE_STAMP) ## docs/asyncapi.yaml: valid AsyncAPI 3; Python and web validation agree with it
+	$(PY) -m pytest tests/schema
 
 test-infra: $(STAMP) $(TOOLS_STAMP) ## terraform fmt/validate/test, checkov, apply against the emulator
 	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest tests/infra
@@ -107,4 +123,4 @@ bench: $(STAMP) ## fan-out speed, DynamoDB read cost and cold start vs the sampl
 	$(ROOMCHAT) bench
 
 clean: ## remove virtualenvs, build output and local state
-	rm -rf $(VENV) $(TOOLS_VENV) build .local .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS_VENV) $(NODE_DIR)/node_modules build .local .pytest_cache .ruff_cache .hypothesis

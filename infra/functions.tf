@@ -1,6 +1,8 @@
 # The tables "Lambda code" and "What each function calls (least privilege)" of docs/design.md,
 # as data: one entry per routed function (the key is the function name suffix). Keep the two in
 # step; tests/infra compares the deployed routes and roles with the markdown itself.
+# memory_size (MB) and timeout (s) are the defaults that var.lambda_limits overrides; infra/README.md
+# ("Memory and timeout per function") explains each choice.
 locals {
   functions = {
     connect = {
@@ -11,6 +13,8 @@ locals {
       rooms_by_connection = []
       history             = []
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
     disconnect = {
       route_key           = "$disconnect"
@@ -20,6 +24,8 @@ locals {
       rooms_by_connection = ["dynamodb:Query"]
       history             = []
       manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
     }
     join = {
       route_key           = "join"
@@ -29,6 +35,8 @@ locals {
       rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:Query", "dynamodb:UpdateItem"] # UpdateItem: rate-limit counters
       manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
     }
     leave = {
       route_key           = "leave"
@@ -38,6 +46,8 @@ locals {
       rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:UpdateItem"] # rate-limit counters
       manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
     }
     send_all = {
       route_key           = "sendAll"
@@ -47,6 +57,8 @@ locals {
       rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"] # UpdateItem: rate-limit counters
       manage_connections  = true
+      memory_size         = 1769
+      timeout             = 29
     }
     history = {
       route_key           = "history"
@@ -56,6 +68,8 @@ locals {
       rooms_by_connection = []
       history             = ["dynamodb:Query"]
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
     members = {
       route_key           = "members"
@@ -65,6 +79,8 @@ locals {
       rooms_by_connection = []
       history             = []
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
     ping = {
       route_key           = "ping"
@@ -74,6 +90,8 @@ locals {
       rooms_by_connection = []
       history             = []
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
     default = {
       route_key           = "$default"
@@ -83,6 +101,8 @@ locals {
       rooms_by_connection = []
       history             = []
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
   }
 }
@@ -100,6 +120,8 @@ locals {
 
   authorizer = {
     handler          = "roomchat.handlers.on_authorize"
+    memory_size      = 256
+    timeout          = 10
     identity_sources = ["route.request.querystring.token"]
     environment = (var.auth_secret_parameter_name != null
       ? { AUTH_SECRET_PARAMETER = var.auth_secret_parameter_name }

@@ -53,8 +53,6 @@ module "functions" {
   zip_path               = var.lambda_zip_path
   runtime                = var.lambda_runtime
   architecture           = var.lambda_architecture
-  memory_size            = var.lambda_memory_size
-  timeout                = var.lambda_timeout
   reserved_concurrency   = var.lambda_reserved_concurrency
   tracing_mode           = var.lambda_tracing_mode
   log_retention_days     = var.log_retention_days
@@ -83,6 +81,8 @@ module "functions" {
       for key, fn in local.functions : key => {
         handler            = fn.handler
         description        = "roomchat ${fn.route_key} route"
+        memory_size        = coalesce(try(var.lambda_limits[key].memory_size, null), fn.memory_size)
+        timeout            = coalesce(try(var.lambda_limits[key].timeout, null), fn.timeout)
         manage_connections = fn.manage_connections
         dynamodb_statements = [
           for statement in [
@@ -97,6 +97,8 @@ module "functions" {
       authorize = {
         handler        = local.authorizer.handler
         description    = "roomchat $connect token authorizer"
+        memory_size    = coalesce(try(var.lambda_limits.authorize.memory_size, null), local.authorizer.memory_size)
+        timeout        = coalesce(try(var.lambda_limits.authorize.timeout, null), local.authorizer.timeout)
         environment    = local.authorizer.environment
         parameter_arns = compact([local.auth_secret_parameter_arn])
       }

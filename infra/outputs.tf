@@ -68,6 +68,16 @@ output "function_arns" {
   value       = module.functions.function_arns
 }
 
+output "function_limits" {
+  description = "Memory (MB) and timeout (s) by function key, as deployed: {memory_size, timeout}."
+  value       = module.functions.limits
+}
+
+output "code_bucket_name" {
+  description = "S3 bucket the deployment zip ships through (one object; every function is created from it)."
+  value       = module.functions.code_bucket_name
+}
+
 output "role_names" {
   description = "Execution role name by function key."
   value       = module.functions.role_names

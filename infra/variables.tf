@@ -32,7 +32,7 @@ variable "stage_name" {
 }
 
 variable "lambda_zip_path" {
-  description = "Deployment zip from scripts/build_lambda.py (make build). Relative paths are relative to the directory terraform runs in."
+  description = "Deployment zip from roomchat_tools/infra/build_lambda.py (make build). Relative paths are relative to the directory terraform runs in."
   type        = string
   default     = "../build/functions.zip"
 
@@ -64,25 +64,38 @@ variable "lambda_architecture" {
   }
 }
 
-variable "lambda_memory_size" {
-  description = "Memory of each function in MB."
-  type        = number
-  default     = 256
+variable "lambda_limits" {
+  description = "Memory (memory_size, MB) and timeout (seconds) per function key, overriding the defaults of infra/functions.tf (e.g. { send_all = { memory_size = 3008 } }); infra/README.md explains the defaults."
+  type = map(object({
+    memory_size = optional(number)
+    timeout     = optional(number)
+  }))
+  default = {}
 
   validation {
-    condition     = var.lambda_memory_size >= 128 && var.lambda_memory_size <= 10240
-    error_message = "lambda_memory_size must be between 128 and 10240 (MB)."
+    condition     = alltrue([for key in keys(var.lambda_limits) : contains(["connect", "disconnect", "join", "leave", "send_all", "history", "members", "ping", "default", "authorize"], key)])
+    error_message = "lambda_limits keys must be one of: connect, disconnect, join, leave, send_all, history, members, ping, default, authorize."
   }
-}
-
-variable "lambda_timeout" {
-  description = "Timeout of each function in seconds (API Gateway stops waiting after 29)."
-  type        = number
-  default     = 15
 
   validation {
-    condition     = var.lambda_timeout >= 1 && var.lambda_timeout <= 29
-    error_message = "lambda_timeout must be between 1 and 29 (seconds)."
+    condition = alltrue([
+      for limit in values(var.lambda_limits) : limit.memory_size == null || try(
+        limit.memory_size >= 128 && limit.memory_size <= 10240 && floor(limit.memory_size) == limit.memory_size, false
+      )
+    ])
+    error_message = "lambda_limits memory_size must be a whole number of MB from 128 to 10240 (Lambda's range)."
+  }
+
+  # Lambda allows up to 900 s, but every function here answers API Gateway, which stops waiting
+  # for an integration after 29 s (the $connect handshake, two-way replies, the authorizer), so a
+  # longer timeout would only let work go on after the client was told it failed.
+  validation {
+    condition = alltrue([
+      for limit in values(var.lambda_limits) : limit.timeout == null || try(
+        limit.timeout >= 1 && limit.timeout <= 29 && floor(limit.timeout) == limit.timeout, false
+      )
+    ])
+    error_message = "lambda_limits timeout must be a whole number of seconds from 1 to 29: API Gateway's integration timeout is 29 s."
   }
 }
 
@@ -379,13 +392,13 @@ variable "dead_letter_queue_arn" {
 }
 
 variable "hosting_enabled" {
-  description = "Serve the web client (web/) from a private S3 bucket behind CloudFront, configured with this stack's wss:// URL (module hosting). scripts/deploy.py turns it on; the emulator has no CloudFront response headers policies, so it is off by default."
+  description = "Serve the web client (web/) from a private S3 bucket behind CloudFront, configured with this stack's wss:// URL (module hosting). roomchat_tools/infra/deploy.py turns it on; the emulator has no CloudFront response headers policies, so it is off by default."
   type        = bool
   default     = false
 }
 
 variable "web_dir" {
-  description = "Folder of the web client uploaded when hosting_enabled (the repository's web/). Relative paths are relative to the directory terraform runs in; scripts/deploy.py passes an absolute one."
+  description = "Folder of the web client uploaded when hosting_enabled (the repository's web/). Relative paths are relative to the directory terraform runs in; roomchat_tools/infra/deploy.py passes an absolute one."
   type        = string
   default     = "../web"
 

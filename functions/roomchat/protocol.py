@@ -16,8 +16,9 @@ from typing import Any
 from .errors import BadRequest, ChatError, TooLarge, UnknownAction
 from .ulid import is_ulid
 
-ROOM_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-CLIENT_MSG_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# \Z, not $: $ also matches before a final newline, which would let "lobby\n" through.
+ROOM_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}\Z")
+CLIENT_MSG_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}\Z")
 NAME_MAX = 32
 HISTORY_LIMIT_MAX = 100
 HISTORY_LIMIT_DEFAULT = 50

@@ -1,5 +1,5 @@
 # Native checks of the root module against a mock AWS provider: nothing is created anywhere.
-# tests/infra runs them (`terraform test -var lambda_zip_path=<zip>`) through scripts/tf.py;
+# tests/infra runs them (`terraform test -var lambda_zip_path=<zip>`) through roomchat_tools/infra/tf.py;
 # the zip must exist because source_code_hash hashes it.
 
 mock_provider "aws" {
@@ -263,5 +263,44 @@ run "authorizer_with_an_inline_secret" {
   assert {
     condition     = [for statement in module.functions.policies["authorize"].Statement : statement.Sid] == ["OwnLogGroup"]
     error_message = "With an inline secret the authorizer needs no SSM access."
+  }
+}
+
+run "each_function_has_its_own_memory_and_timeout" {
+  command = apply
+
+  # send_all fans out a message to the whole room at ~1 ms of CPU per post: one full vCPU
+  # (1,769 MB); the other fan-out routes get 1,024 MB; the rest one or two DynamoDB calls.
+  assert {
+    condition = output.function_limits == {
+      connect    = { memory_size = 256, timeout = 10 }
+      disconnect = { memory_size = 1024, timeout = 29 }
+      join       = { memory_size = 1024, timeout = 29 }
+      leave      = { memory_size = 1024, timeout = 29 }
+      send_all   = { memory_size = 1769, timeout = 29 }
+      history    = { memory_size = 256, timeout = 10 }
+      members    = { memory_size = 256, timeout = 10 }
+      ping       = { memory_size = 256, timeout = 10 }
+      default    = { memory_size = 256, timeout = 10 }
+    }
+    error_message = "The default memory/timeout per function differs from infra/README.md."
+  }
+}
+
+run "limits_override_one_function_only" {
+  command = apply
+
+  variables {
+    lambda_limits = { send_all = { memory_size = 3008 }, ping = { timeout = 3 } }
+  }
+
+  assert {
+    condition     = output.function_limits.send_all == { memory_size = 3008, timeout = 29 }
+    error_message = "An override of memory_size alone must keep the default timeout."
+  }
+
+  assert {
+    condition     = output.function_limits.ping == { memory_size = 256, timeout = 3 } && output.function_limits.join == { memory_size = 1024, timeout = 29 }
+    error_message = "Overrides must change only the functions and attributes they name."
   }
 }

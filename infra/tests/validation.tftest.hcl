@@ -22,9 +22,33 @@ run "architecture_must_be_known" {
 run "timeout_must_fit_api_gateway" {
   command = plan
   variables {
-    lambda_timeout = 30
+    lambda_limits = { send_all = { timeout = 30 } }
   }
-  expect_failures = [var.lambda_timeout]
+  expect_failures = [var.lambda_limits]
+}
+
+run "memory_must_be_in_lambdas_range" {
+  command = plan
+  variables {
+    lambda_limits = { join = { memory_size = 127 } }
+  }
+  expect_failures = [var.lambda_limits]
+}
+
+run "memory_above_lambdas_range_is_refused" {
+  command = plan
+  variables {
+    lambda_limits = { join = { memory_size = 10241 } }
+  }
+  expect_failures = [var.lambda_limits]
+}
+
+run "limits_name_known_functions_only" {
+  command = plan
+  variables {
+    lambda_limits = { sendAll = { memory_size = 512 } }
+  }
+  expect_failures = [var.lambda_limits]
 }
 
 run "tracing_mode_must_be_known" {

@@ -16,6 +16,8 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from tests.schema.support import check_server_frame
+
 
 class Client:
     """A WebSocket client that keeps unmatched frames, so tests can wait for specific ones.
@@ -37,6 +39,11 @@ class Client:
         kwargs.setdefault("open_timeout", 10)
         return cls(await websockets.connect(url, **kwargs))
 
+    async def _recv(self, timeout: float) -> Any:
+        raw = await asyncio.wait_for(self.ws.recv(), timeout)
+        check_server_frame(raw)  # every roomchat frame must match docs/asyncapi.yaml
+        return raw
+
     async def send(self, frame: Any) -> None:
         await self.ws.send(frame if isinstance(frame, str | bytes) else json.dumps(frame))
 
@@ -44,7 +51,7 @@ class Client:
         if self.pending:
             return self.pending.pop(0)
         async with self._receiving:
-            raw = await asyncio.wait_for(self.ws.recv(), timeout)
+            raw = await self._recv(timeout)
         try:
             return json.loads(raw)
         except (TypeError, ValueError):
@@ -66,7 +73,7 @@ class Client:
             if remaining <= 0:
                 raise TimeoutError(f"no frame matching {match!r}; got {self.pending!r}")
             try:
-                raw = await asyncio.wait_for(self.ws.recv(), remaining)
+                raw = await self._recv(remaining)
             except TimeoutError:
                 raise TimeoutError(f"no frame matching {match!r}; got {self.pending!r}") from None
             try:
@@ -92,7 +99,7 @@ class Client:
         deadline = time.monotonic() + seconds
         while (remaining := deadline - time.monotonic()) > 0:
             try:
-                raw = await asyncio.wait_for(self.ws.recv(), remaining)
+                raw = await self._recv(remaining)
             except TimeoutError:
                 break
             except websockets.ConnectionClosed:

@@ -7,6 +7,7 @@ last two check that a second plan is clean and that destroy leaves nothing. Keep
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -159,6 +160,56 @@ def test_each_function_has_its_own_log_group_with_retention(live: Applied) -> No
         (group,) = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
         assert group["logGroupName"] == name
         assert group["retentionInDays"] == 30
+
+
+# Memory (MB) and timeout (s) per function: infra/functions.tf, explained in infra/README.md.
+DEFAULT_LIMITS = {
+    "connect": (256, 10),
+    "disconnect": (1024, 29),
+    "join": (1024, 29),
+    "leave": (1024, 29),
+    "send_all": (1769, 29),
+    "history": (256, 10),
+    "members": (256, 10),
+    "ping": (256, 10),
+    "default": (256, 10),
+}
+
+
+def test_each_function_has_its_own_memory_and_timeout(live: Applied) -> None:
+    lam = live.client("lambda")
+    deployed = {
+        suffix: (config["MemorySize"], config["Timeout"])
+        for suffix in ROUTED
+        for config in [lam.get_function_configuration(FunctionName=_function_name(suffix))]
+    }
+    assert deployed == DEFAULT_LIMITS
+    assert {
+        key: (limit["memory_size"], limit["timeout"])
+        for key, limit in live.outputs["function_limits"].items()
+    } == DEFAULT_LIMITS
+
+
+def test_code_ships_through_one_object_in_a_private_encrypted_versioned_bucket(
+    live: Applied,
+) -> None:
+    s3 = live.client("s3")
+    bucket = live.outputs["code_bucket_name"]
+    (only,) = s3.list_objects_v2(Bucket=bucket)["Contents"]
+    body = s3.get_object(Bucket=bucket, Key=only["Key"])["Body"].read()
+    assert body == live.zip_path.read_bytes()
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    controls = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    assert controls["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
 
 
 # ---- tables ---------------------------------------------------------------------------------
@@ -468,6 +519,29 @@ def test_plan_after_a_rebuild_is_clean(live: Applied) -> None:
     assert live.stack.plan(live.variables) is False, live.stack.last_output
 
 
+def test_a_code_change_updates_every_function_from_a_new_object(live: Applied, tmp_path) -> None:
+    """source_code_hash and the content-named key: a changed zip uploads a new object and
+    updates every function in place (nothing else)."""
+    import shutil
+    import zipfile
+
+    changed = tmp_path / "functions.zip"
+    shutil.copy(live.zip_path, changed)
+    with zipfile.ZipFile(changed, "a") as archive:
+        archive.writestr("roomchat/_changed.py", "# a change\n")
+    assert live.stack.plan({**live.variables, "lambda_zip_path": str(changed)}) is True
+    plan = live.stack.last_output
+    updated = set(
+        re.findall(
+            r'# module\.functions\.aws_lambda_function\.this\["(\w+)"\] will be updated in-place',
+            plan,
+        )
+    )
+    assert updated == {*ROUTED, "authorize"}
+    assert "# module.functions.aws_s3_object.code must be replaced" in plan
+    assert re.search(r"Plan: 1 to add, 10 to change, 1 to destroy", plan), plan[-500:]
+
+
 # ---- the hosted web client: its bucket and files (CloudFront's response headers policy is not
 # in the emulator, so the distribution is checked by infra/tests/operations.tftest.hcl) --------
 
@@ -513,7 +587,7 @@ def test_hosting_uploads_the_web_client_and_its_config_to_a_private_bucket(live:
 
 
 def test_make_destroy_keeps_the_history_table(applied: Applied) -> None:
-    """scripts/deploy.py destroy without --delete-history: a targeted destroy of the rest."""
+    """roomchat_tools/infra/deploy.py destroy without --delete-history: a targeted destroy of the rest."""
     from roomchat_tools.infra import deploy
 
     history = applied.outputs["history_table_name"]
@@ -546,3 +620,5 @@ def test_destroy_leaves_nothing_behind(applied: Applied) -> None:
     assert [r["RoleName"] for r in roles if r["RoleName"].startswith(NAME_PREFIX)] == []
     groups = applied.client("logs").describe_log_groups()["logGroups"]
     assert [g["logGroupName"] for g in groups if NAME_PREFIX in g["logGroupName"]] == []
+    buckets = applied.client("s3").list_buckets()["Buckets"]
+    assert [b["Name"] for b in buckets if b["Name"].startswith(NAME_PREFIX)] == []

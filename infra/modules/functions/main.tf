@@ -1,5 +1,5 @@
-# One function per WebSocket route, all from the same zip with a different handler
-# (docs/design.md), each with its own log group and its own role.
+# One function per WebSocket route, all from the same zip (one S3 object, code.tf) with a
+# different handler (docs/design.md), each with its own log group, role, memory and timeout.
 
 resource "aws_cloudwatch_log_group" "this" {
   for_each = var.functions
@@ -22,12 +22,13 @@ resource "aws_lambda_function" "this" {
   handler       = each.value.handler
   runtime       = var.runtime
   architectures = [var.architecture]
-  memory_size   = var.memory_size
-  timeout       = var.timeout
+  memory_size   = coalesce(each.value.memory_size, var.memory_size)
+  timeout       = coalesce(each.value.timeout, var.timeout)
 
-  filename = var.zip_path
-  # The zip is built deterministically, so an unchanged source tree keeps this hash and the
-  # plan stays clean.
+  s3_bucket = aws_s3_object.code.bucket
+  s3_key    = aws_s3_object.code.key
+  # The zip is built deterministically, so an unchanged source tree keeps this hash (and the
+  # object's key) and the plan stays clean; a changed one updates every function.
   source_code_hash = filebase64sha256(var.zip_path)
 
   reserved_concurrent_executions = var.reserved_concurrency

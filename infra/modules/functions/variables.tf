@@ -18,7 +18,9 @@ variable "functions" {
     dynamodb_statements: what the function may call, each {sid, actions, resources} with exact
     table/index ARNs; manage_connections: whether it may POST to @connections;
     parameter_arns: SSM parameters it may read (ssm:GetParameter);
-    environment: its own environment instead of the shared one (null = the shared one).
+    environment: its own environment instead of the shared one (null = the shared one);
+    memory_size (MB, 128-10240) and timeout (s, 1-900): its own instead of var.memory_size and
+    var.timeout (null = those).
   EOT
   type = map(object({
     handler     = string
@@ -31,6 +33,8 @@ variable "functions" {
     manage_connections = optional(bool, false)
     parameter_arns     = optional(list(string), [])
     environment        = optional(map(string))
+    memory_size        = optional(number)
+    timeout            = optional(number)
   }))
   default = {}
 
@@ -64,6 +68,24 @@ variable "functions" {
     ]))
     error_message = "parameter_arns must be SSM parameter ARNs (arn:aws:ssm:<region>:<account>:parameter/<name>) without '*'."
   }
+
+  validation {
+    condition = alltrue([
+      for fn in values(var.functions) : fn.memory_size == null || (
+        try(fn.memory_size >= 128 && fn.memory_size <= 10240 && floor(fn.memory_size) == fn.memory_size, false)
+      )
+    ])
+    error_message = "A function's memory_size must be a whole number of MB from 128 to 10240 (or null for var.memory_size)."
+  }
+
+  validation {
+    condition = alltrue([
+      for fn in values(var.functions) : fn.timeout == null || (
+        try(fn.timeout >= 1 && fn.timeout <= 900 && floor(fn.timeout) == fn.timeout, false)
+      )
+    ])
+    error_message = "A function's timeout must be a whole number of seconds from 1 to 900 (or null for var.timeout)."
+  }
 }
 
 variable "environment" {
@@ -73,7 +95,7 @@ variable "environment" {
 }
 
 variable "zip_path" {
-  description = "Path of the deployment zip built by scripts/build_lambda.py (one zip for every function)."
+  description = "Path of the deployment zip built by roomchat_tools/infra/build_lambda.py (one zip for every function)."
   type        = string
   default     = "../build/functions.zip"
 
@@ -106,7 +128,7 @@ variable "architecture" {
 }
 
 variable "memory_size" {
-  description = "Memory of each function in MB (CPU grows with it)."
+  description = "Memory in MB of each function without a memory_size of its own (CPU grows with it)."
   type        = number
   default     = 256
 
@@ -117,13 +139,13 @@ variable "memory_size" {
 }
 
 variable "timeout" {
-  description = "Timeout of each function in seconds; API Gateway gives up on an integration after 29 s."
+  description = "Timeout in seconds of each function without a timeout of its own; API Gateway gives up on an integration after 29 s."
   type        = number
   default     = 15
 
   validation {
-    condition     = var.timeout >= 1 && var.timeout <= 29
-    error_message = "timeout must be between 1 and 29 (seconds)."
+    condition     = var.timeout >= 1 && var.timeout <= 900
+    error_message = "timeout must be between 1 and 900 (seconds)."
   }
 }
 
@@ -190,6 +212,17 @@ variable "manage_connections_arn" {
   validation {
     condition     = var.manage_connections_arn == null || can(regex("^arn:aws[a-z-]*:execute-api:[^*]+/POST/@connections/\\*$", var.manage_connections_arn))
     error_message = "manage_connections_arn must be null or arn:aws:execute-api:<region>:<account>:<api id>/<stage>/POST/@connections/*."
+  }
+}
+
+variable "code_kms_key_arn" {
+  description = "KMS key ARN encrypting the code bucket (SSE-KMS); null uses the AWS managed key aws/s3."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.code_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.code_kms_key_arn))
+    error_message = "code_kms_key_arn must be null or a KMS key ARN (arn:aws:kms:...)."
   }
 }
 
