@@ -213,11 +213,16 @@ def test_frames_built_by_protocol_py_match_their_schemas(room_id: str, data) -> 
     recent = data.draw(st.lists(messages(room_id), max_size=3))
     name = data.draw(_valid_names)
     _check(protocol.message_frame(data.draw(messages(room_id))))
-    _check(protocol.joined_frame(room_id, name, data.draw(st.integers(1, 10_000)), recent))
+    cursor = data.draw(st.one_of(st.none(), _ulids))
+    _check(protocol.joined_frame(room_id, name, data.draw(st.integers(1, 10_000)), recent, cursor))
     _check(protocol.left_frame(room_id))
     _check(protocol.presence_frame(data.draw(st.sampled_from(["join", "leave"])), room_id, name))
     _check(protocol.history_frame(room_id, recent, data.draw(st.one_of(st.none(), _ulids))))
     _check(protocol.members_frame(room_id, data.draw(st.lists(_valid_names, max_size=5))))
+    many = [f"member{i:04d}-" + "x" * 18 for i in range(4000)]  # ~4,000 x 32-char names
+    trimmed = protocol.members_frame_within(room_id, many)
+    assert trimmed.get("omitted", 0) > 0
+    _check(trimmed)
     _check(protocol.pong_frame())
 
 
