@@ -3,7 +3,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from tests import dynamodb_local
+from scripts import dynamodb_local
 from tests.stack import stack  # noqa: F401  (the local stack, shared by every folder)
 
 

@@ -20,7 +20,7 @@ from roomchat.adapters.dynamodb import DynamoHistory, DynamoRateLimiter, DynamoR
 from roomchat.ports import Delivery
 from roomchat.settings import Settings
 from roomchat.wiring import Container
-from tests import dynamodb_local
+from tests import engines
 from tests.tables import HISTORY_TABLE, ROOMS_BY_CONNECTION_INDEX, ROOMS_TABLE
 
 ROUTES = {
@@ -150,10 +150,10 @@ class Harness:
 def dynamodb(request: pytest.FixtureRequest):
     """A low-level DynamoDB client with empty rooms and history tables (the Terraform's keys).
 
-    moto by default; tests marked with tests.dynamodb_local.both_engines also run against AWS's
+    moto by default; tests marked with tests.engines.both_engines also run against AWS's
     DynamoDB Local, each in a database of its own (its own access key id)."""
-    engine = getattr(request, "param", dynamodb_local.MOTO)
-    if engine == dynamodb_local.MOTO:
+    engine = getattr(request, "param", engines.MOTO)
+    if engine == engines.MOTO:
         with mock_aws():
             client = boto3.client("dynamodb", region_name="us-east-1")
             client.create_table(TableName="rooms", **ROOMS_TABLE)

@@ -21,7 +21,7 @@ from roomchat.adapters.dynamodb import DynamoHistory, DynamoRooms
 from roomchat.errors import StorageError
 from roomchat.ports import Member, Message
 from roomchat.ulid import new_ulid
-from tests.dynamodb_local import both_engines, local_engine_only
+from tests.engines import both_engines, local_engine_only
 
 # ~31 KB messages: about 33 of them fill a 1 MB Query page.
 LARGE_MESSAGE_BYTES = 31 * 1024

@@ -9,7 +9,7 @@ from typing import Any
 
 from roomchat.adapters.dynamodb import DynamoRooms
 from roomchat.ports import Member
-from tests.dynamodb_local import both_engines
+from tests.engines import both_engines
 from tests.tables import ROOMS_BY_CONNECTION_INDEX
 
 # The adapters' requests must be valid for the real engine too, not only for moto.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from roomchat.ulid import is_ulid
-from tests.dynamodb_local import both_engines
+from tests.engines import both_engines
 
 
 def test_send_reaches_every_member_of_the_room_sender_included(chat):

@@ -10,7 +10,7 @@ from roomchat.adapters.dynamodb import DynamoHistory, DynamoRooms
 from roomchat.errors import StorageError
 from roomchat.ports import Member, Message
 from roomchat.ulid import new_ulid
-from tests.dynamodb_local import both_engines
+from tests.engines import both_engines
 
 # The adapters' requests must be valid for the real engine too, not only for moto.
 pytestmark = both_engines

