@@ -126,11 +126,26 @@ def _wait_until_ready(server: Server, process: subprocess.Popen[bytes], timeout:
             time.sleep(0.1)
 
 
-@contextmanager
-def running(timeout: float = 60.0, jvm_options: Sequence[str] = QUICK_START) -> Iterator[Server]:
-    """Start DynamoDB Local (in memory, on a free loopback port) and stop it on exit.
+@dataclass
+class Launched:
+    """A DynamoDB Local process that was started and may not answer yet."""
 
-    Raises Unavailable when Java or the jar is missing, or when it does not come up."""
+    process: subprocess.Popen[bytes]
+    server: Server
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def launch(jvm_options: Sequence[str] = QUICK_START) -> Launched:
+    """Start DynamoDB Local (in memory, on a free loopback port) without waiting for it.
+
+    Raises Unavailable when Java or the jar is missing."""
     java = shutil.which("java")
     if java is None:
         raise Unavailable("Java is not installed (DynamoDB Local needs a Java 17+ runtime)")
@@ -143,17 +158,23 @@ def running(timeout: float = 60.0, jvm_options: Sequence[str] = QUICK_START) -> 
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    server = Server(endpoint=f"http://{HOST}:{port}")
+    return Launched(process, Server(endpoint=f"http://{HOST}:{port}"))
+
+
+@contextmanager
+def running(
+    timeout: float = 60.0,
+    jvm_options: Sequence[str] = QUICK_START,
+    launched: Launched | None = None,
+) -> Iterator[Server]:
+    """DynamoDB Local, ready, stopped on exit: `launched` if given (started earlier, e.g. while
+    other tests ran), else a new one. Raises Unavailable when it cannot run or come up."""
+    launched = launched or launch(jvm_options)
     try:
-        _wait_until_ready(server, process, timeout)
-        yield server
+        _wait_until_ready(launched.server, launched.process, timeout)
+        yield launched.server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        launched.stop()
 
 
 def main() -> int:
