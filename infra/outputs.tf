@@ -84,7 +84,7 @@ output "role_names" {
 }
 
 output "access_log_group_name" {
-  description = "CloudWatch log group of the API's access logs."
+  description = "CloudWatch log group of the API's access logs, or null when api_logging is off."
   value       = module.websocket_api.access_log_group_name
 }
 

@@ -301,13 +301,19 @@ variable "throttling_burst_limit" {
 }
 
 variable "stage_logging_level" {
-  description = "Execution logging of the API stage; message bodies are never logged."
+  description = "Execution logging of the API stage (OFF, ERROR or INFO; anything but OFF needs api_logging other than off); message bodies are never logged."
   type        = string
   default     = "OFF"
 
   validation {
     condition     = contains(["OFF", "ERROR", "INFO"], var.stage_logging_level)
     error_message = "stage_logging_level must be one of: OFF, ERROR, INFO."
+  }
+
+  validation {
+    # Execution logs need the region's CloudWatch role just as access logs do.
+    condition     = var.stage_logging_level == "OFF" || var.api_logging != "off"
+    error_message = "stage_logging_level other than OFF needs the region's API Gateway CloudWatch role: set api_logging to account_role_exists or manage_account_role."
   }
 }
 
@@ -317,10 +323,15 @@ variable "detailed_metrics_enabled" {
   default     = true
 }
 
-variable "create_api_gateway_account_role" {
-  description = "Create and set the account-wide (per region) CloudWatch role API Gateway needs for stage logs. Opt-in: only for an account/region that has none yet, since it replaces the existing setting for every API there."
-  type        = bool
-  default     = false
+variable "api_logging" {
+  description = "Stage logs and the region's API Gateway CloudWatch role they need: off (default: no access or execution logs, nothing region-wide touched), account_role_exists (access logs to /aws/apigateway/<name_prefix>/<stage>/access with the role already set in this region) or manage_account_role (also create that role and set it for every API in the region; destroy clears the setting)."
+  type        = string
+  default     = "off"
+
+  validation {
+    condition     = contains(["off", "account_role_exists", "manage_account_role"], var.api_logging)
+    error_message = "api_logging must be one of: off, account_role_exists, manage_account_role."
+  }
 }
 
 variable "custom_domain_name" {

@@ -180,25 +180,42 @@ run "a_table_key_is_granted_only_to_table_users" {
   }
 }
 
-run "account_cloudwatch_role_is_opt_in" {
+# A default apply must work in an account and region where nobody set the API Gateway
+# CloudWatch role. The resources themselves are checked in
+# modules/websocket_api/tests/logging.tftest.hcl and, in a real plan, by tests/infra.
+run "default_touches_no_region_wide_setting" {
   command = apply
 
   assert {
-    condition     = module.websocket_api.account_cloudwatch_role_arn == null
-    error_message = "The account-wide API Gateway role must not be created by default."
+    condition     = module.websocket_api.account_cloudwatch_role_arn == null && output.access_log_group_name == null
+    error_message = "By default: no account-wide role and no access logs (they need that role)."
   }
 }
 
-run "account_cloudwatch_role_when_asked" {
+run "access_logs_with_the_role_the_region_already_has" {
   command = apply
 
   variables {
-    create_api_gateway_account_role = true
+    api_logging = "account_role_exists"
   }
 
   assert {
-    condition     = module.websocket_api.account_cloudwatch_role_arn != null
-    error_message = "create_api_gateway_account_role = true must create the role."
+    condition     = output.access_log_group_name == "/aws/apigateway/roomchat/live/access" && module.websocket_api.account_cloudwatch_role_arn == null
+    error_message = "account_role_exists must log to the stage's own group and leave the region-wide setting alone."
+  }
+}
+
+run "managed_account_role_when_asked" {
+  command = apply
+
+  variables {
+    api_logging         = "manage_account_role"
+    stage_logging_level = "ERROR"
+  }
+
+  assert {
+    condition     = module.websocket_api.account_cloudwatch_role_arn != null && output.access_log_group_name != null
+    error_message = "manage_account_role must create the role and turn on access logs."
   }
 }
 

@@ -140,3 +140,19 @@ run "auth_takes_one_secret_source_only" {
   }
   expect_failures = [var.auth_enabled]
 }
+
+run "api_logging_must_be_known" {
+  command = plan
+  variables {
+    api_logging = "on"
+  }
+  expect_failures = [var.api_logging]
+}
+
+run "execution_logs_need_the_region_role" {
+  command = plan
+  variables {
+    stage_logging_level = "ERROR"
+  }
+  expect_failures = [var.stage_logging_level]
+}
