@@ -49,7 +49,19 @@ def build_container(settings: Settings) -> Container:
         if sender is None:
             with lock:
                 sender = senders.get(endpoint)
-                if sender is None:
+                if sender is None and settings.fanout_poster == "signed":
+                    from .adapters.poster import SignedHttpSender
+
+                    sender = SignedHttpSender(
+                        endpoint,
+                        session.get_credentials,
+                        session.get_config_variable("region") or "us-east-1",
+                        executor,
+                        connect_timeout_s=2,
+                        read_timeout_s=3,
+                    )
+                    senders[endpoint] = sender
+                elif sender is None:
                     client = session.create_client(
                         "apigatewaymanagementapi",
                         endpoint_url=endpoint,
