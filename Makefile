@@ -95,7 +95,7 @@ destroy: $(STAMP) ## terraform destroy on real AWS
 	$(PY) scripts/deploy.py destroy
 
 bench: $(STAMP) ## fan-out speed, DynamoDB read cost and cold start vs the sample design (~6 min)
-	$(PY) scripts/bench.py
+	$(PY) -m roomchat_tools.bench
 
 clean: ## remove virtualenvs, build output and local state
 	rm -rf $(VENV) $(TOOLS_VENV) build .local .pytest_cache .ruff_cache .hypothesis

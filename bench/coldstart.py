@@ -1,8 +1,8 @@
 """One cold start, timed: ``python -I bench/coldstart.py <task_root> roomchat|baseline``.
 
-Run by scripts/bench.py in a fresh interpreter each time (``-I``: no user site, no PYTHON*
-variables), with the function's environment, from the extracted deployment zip. Prints one JSON
-object with milliseconds since the interpreter handed over to this script:
+Run by the bench (roomchat_tools.bench) in a fresh interpreter each time (``-I``: no user
+site, no PYTHON* variables), with the function's environment, from the extracted deployment zip.
+Prints one JSON object with milliseconds since the interpreter handed over to this script:
 
 - ``import_ms``: importing the handler module, which is what Lambda's init phase does;
 - ``sdk_ms``: the handler import plus the AWS SDK modules the handler will use (roomchat imports

@@ -1,6 +1,6 @@
-"""`make bench` in miniature (scripts/bench.py --smoke) against the session's local stack: every
-phase runs, every broadcast reaches exactly its members, the reports are written and nothing the
-bench started is left running."""
+"""`make bench` in miniature (python -m roomchat_tools.bench --smoke) against the session's local
+stack: every phase runs, every broadcast reaches exactly its members, the reports are written and
+nothing the bench started is left running."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _bench_processes() -> list[str]:
             cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if "bench.py _serve" in cmdline or "bench/poster.py" in cmdline:
+        if "roomchat_tools.bench _serve" in cmdline or "bench/poster.py" in cmdline:
             found.append(cmdline)
     return found
 
@@ -37,7 +37,8 @@ def smoke(stack, tmp_path_factory):
     done = subprocess.run(
         [
             sys.executable,
-            "scripts/bench.py",
+            "-m",
+            "roomchat_tools.bench",
             "--smoke",
             "--quiet",
             "--stack-file",

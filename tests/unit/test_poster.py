@@ -142,7 +142,9 @@ def endpoint():
 def sender_for(url: str, workers: int = 4, **options) -> tuple[SignedHttpSender, list[float]]:
     waits: list[float] = []
     options.setdefault("sleep", waits.append)
-    sender = SignedHttpSender(url, lambda: CREDENTIALS, REGION, SharedExecutor(workers), **options)
+    sender = SignedHttpSender(
+        url, lambda: CREDENTIALS, REGION, SharedExecutor(workers), workers=workers, **options
+    )
     return sender, waits
 
 
@@ -238,6 +240,26 @@ def test_failures_never_stop_the_rest_and_the_pool_is_bounded(endpoint):
     assert endpoint.hits("c99") == 2  # 500, then delivered
     assert endpoint.max_in_flight <= 8
     assert endpoint.connections <= 8  # one kept-alive connection per worker thread
+
+
+def test_each_id_is_posted_once_and_the_log_context_reaches_the_pool_threads(endpoint, capsys):
+    from roomchat import logs
+
+    ids = [f"m{i}" for i in range(50)]
+    endpoint.scripts["m13"] = [403]
+    sender, _ = sender_for(endpoint.url, workers=4)
+    logs.bind(requestId="req-42", roomId="lobby")
+
+    outcomes = sender.send_many(ids, b"x")
+
+    assert list(outcomes) == ids  # in the order given
+    assert sorted(r.path.rsplit("/", 1)[1] for r in endpoint.received) == sorted(ids)
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "post_failed" in x]
+    assert (line["target"], line["error"], line["requestId"]) == (
+        "m13",
+        "ForbiddenException",
+        "req-42",
+    )
 
 
 def _verify_sigv4(received: Received, credentials: Credentials, region: str) -> bool:

@@ -1,0 +1,1 @@
+"""roomchat's tooling: the bench (``python -m roomchat_tools.bench``) and, later, the rest of it."""
