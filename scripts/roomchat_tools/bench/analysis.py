@@ -161,6 +161,15 @@ def analyse(results: dict[str, Any]) -> dict[str, Any]:
             "met": (ours_cold.get("sdk_ms") or 1e9) < COLD_TARGET_MS,
         },
     ]
+    posters = results.get("posters") or {}
+    targets.append(
+        {
+            "target": "lean poster CPU per post at most 1/3 of the botocore client's (same run)",
+            "measured": posters.get("signed_over_botocore"),
+            "unit": "x",
+            "met": (posters.get("signed_over_botocore") or 99) <= 1 / 3,
+        }
+    )
     rtt = results["sweeps"].get("rtt", {})
     rtt_rows = rtt.get("rows", [])
     serial = next((r for r in rtt_rows if r["workers"] == 1), None)

@@ -114,7 +114,7 @@ class Series:
 
 OURS = "ours: Query + concurrent fan-out"
 OURS_ROOM = "ours: one of 10 rooms"
-BASELINE = "baseline: Scan + one post after another"
+BASELINE = "baseline: Scan + every post at once (AWS sample)"
 LIMIT = "limit: management API only"
 BARE = "bare websocket broadcast"
 VARIANTS = (OURS, OURS_ROOM, BASELINE, LIMIT, BARE)
