@@ -9,25 +9,24 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scripts.proctree import descendants
-
+from .. import launcher
 from .processes import BASELINE_DIR, REPO_ROOT, die_with_parent
 
 
 class Stack:
+    """The local stack of a run: started through the tests' launcher (roomchat_tools.launcher),
+    or a running one named by its stack.json (``--stack-file``)."""
+
     def __init__(self, stack_file: Path | None, log: Callable[[str], None]) -> None:
         self.stack_file = stack_file
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
-        self.local: Path | None = None
         self.started_s = 0.0
 
     @property
@@ -41,58 +40,22 @@ class Stack:
                 os.kill(int(self.info["pid"]), 0)
                 return self.info
             raise RuntimeError(f"the stack in {self.stack_file} is not running")
-        self.local = REPO_ROOT / ".local" / "bench"
-        self.local.mkdir(parents=True, exist_ok=True)
-        stack_json = self.local / "stack.json"
-        stack_json.unlink(missing_ok=True)
-        env = {
-            **os.environ,
-            "ROOMCHAT_PORT": "0",
-            "ROOMCHAT_EMULATOR_PORT": "0",
-            "ROOMCHAT_LOCAL_DIR": str(self.local),
-            "ROOMCHAT_IDLE_TIMEOUT": "3600",
-            "PYTHONUNBUFFERED": "1",
-        }
-        log_path = self.local / "devstack.log"
-        started = time.monotonic()
-        with log_path.open("wb") as log_file:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "scripts.devstack", "--quiet"],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a terminal's Ctrl-C reaches it once, through stop()
-                preexec_fn=lambda: die_with_parent(signal.SIGTERM),  # graceful, if we are killed
-            )
+        local = REPO_ROOT / ".local" / "bench"
+        (local / "stack.json").unlink(missing_ok=True)
         self.log("local stack: emulator + terraform apply of infra/ + gateway (about a minute)")
-        while time.monotonic() - started < timeout_s:
-            if self.proc.poll() is not None:
-                tail = log_path.read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"the local stack exited with {self.proc.returncode}:\n{tail}")
-            with contextlib.suppress(OSError, ValueError):
-                info = json.loads(stack_json.read_text())
-                if info.get("pid") == self.proc.pid:
-                    self.info = info
-                    self.started_s = time.monotonic() - started
-                    return info
-            time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"the local stack was not ready in {timeout_s:.0f} s; see {log_path}")
+        stack = launcher.launch(
+            local,
+            {"ROOMCHAT_PORT": "0", "ROOMCHAT_EMULATOR_PORT": "0", "ROOMCHAT_IDLE_TIMEOUT": "3600"},
+            args=["--quiet"],
+            timeout_s=timeout_s,
+            preexec_fn=lambda: die_with_parent(signal.SIGTERM),  # graceful, if we are killed
+        )
+        self.proc, self.info, self.started_s = stack.proc, stack.info, stack.ready_s
+        return self.info
 
     def stop(self) -> None:
-        proc = self.proc
-        if proc is None or proc.poll() is not None:
-            return
-        tree = descendants(proc.pid)
-        proc.send_signal(signal.SIGINT)  # Ctrl-C: the stack stops everything it started
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            for pid in (proc.pid, *tree):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            proc.wait(10)
+        if self.proc is not None:
+            launcher.stop(self.proc)
 
 
 def aws_client(service: str, endpoint: str, region: str) -> Any:
