@@ -104,3 +104,12 @@ def test_reports_are_written_and_nothing_is_left_running(smoke):
     assert results["machine"]["cpu_count"] and results["machine"]["commit"]
     assert "baseline/ours" in stdout
     assert _bench_processes() == []
+
+
+def test_cpu_per_post_is_measured_for_both_posters(smoke):
+    _, results, stdout = smoke
+    posters = results["posters"]
+    assert posters["botocore_us_per_post"] > 0 and posters["signed_us_per_post"] > 0
+    for kind in ("botocore", "signed"):
+        assert len(posters["rounds_us"][kind]) == results["plan"]["cpu_rounds"]
+    assert "CPU per post: botocore client" in stdout

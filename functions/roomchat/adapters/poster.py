@@ -139,6 +139,11 @@ class SignedHttpSender:
 
         self._auth_cls, self._request_cls, self._quote = SigV4Auth, AWSRequest, percent_encode
 
+    @property
+    def read_timeout_s(self) -> float:
+        """How long a post's answer is waited for before the attempt counts as failed."""
+        return self._read_timeout_s
+
     def send_many(self, connection_ids: Iterable[str], data: bytes) -> Mapping[str, Delivery]:
         ids = list(connection_ids)
         if len(ids) <= 1:
