@@ -16,7 +16,7 @@ from typing import Any
 from .costmodel import item_size, scan_rcu
 from .fleet import Client, Fleet, Tracker, broadcast_series, pace
 from .plan import BASELINE, Series
-from .processes import COLDSTART, SERVE, Helper, lambda_like_env
+from .processes import COLDSTART, SERVE, Helper, lambda_like_env, task_python
 from .stack import aws_client, baseline_zip, deploy_baseline, remove_baseline
 
 
@@ -55,9 +55,10 @@ class ReferencePhases:
         ):
             runs = []
             for _ in range(self.plan.cold_runs):
+                argv, task_env = task_python(COLDSTART, root, env, kind)
                 done = subprocess.run(
-                    [sys.executable, "-I", str(COLDSTART), str(root), kind],
-                    env=env,
+                    argv,
+                    env=task_env,
                     capture_output=True,
                     text=True,
                     timeout=60,
@@ -78,7 +79,9 @@ class ReferencePhases:
         starts = []
         for _ in range(self.plan.cold_runs):
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-I", "-c", "pass"], env=env, check=True, timeout=30)
+            subprocess.run(
+                [sys.executable, "-s", "-P", "-c", "pass"], env=env, check=True, timeout=30
+            )
             starts.append((time.perf_counter() - t) * 1000)
         cold["interpreter_start_ms"] = statistics.median(starts)
         self.results["cold_start"] = cold

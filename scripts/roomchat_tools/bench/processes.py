@@ -19,6 +19,19 @@ BASELINE_DIR = BENCH_DIR / "baseline"
 DEFAULT_OUT = BENCH_DIR / "results"
 POSTER = BENCH_DIR / "poster.py"
 COLDSTART = BENCH_DIR / "coldstart.py"
+
+
+def task_python(
+    script: Path, task_root: Path, env: dict[str, str], *args: str
+) -> tuple[list[str], dict[str, str]]:
+    """A fresh interpreter running ``script`` against an extracted deployment package: the
+    package first on the path through PYTHONPATH (as Lambda's runtime finds the function's code
+    before anything else), no user site (-s), no script directory put first (-P), and no PYTHON*
+    variable but the ones ``env`` (built here, not inherited) sets."""
+    argv = [sys.executable, "-s", "-P", str(script), str(task_root), *args]
+    return argv, {**env, "PYTHONPATH": str(task_root)}
+
+
 # The servers below, started as `python -m roomchat_tools.bench _serve <role> ...`.
 SERVE = [sys.executable, "-m", "roomchat_tools.bench", "_serve"]
 

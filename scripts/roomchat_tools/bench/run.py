@@ -24,7 +24,7 @@ from .phases_baseline import ReferencePhases
 from .phases_ours import OursPhases
 from .phases_sweeps import SweepPhases
 from .plan import Plan, Series, token
-from .processes import POSTER, REPO_ROOT, SERVE, Helper, lambda_like_env
+from .processes import POSTER, REPO_ROOT, SERVE, Helper, lambda_like_env, task_python
 from .stack import Stack
 
 
@@ -280,7 +280,7 @@ class Bench(ReferencePhases, OursPhases, SweepPhases):
         env["FANOUT_WORKERS"] = str(workers)
         if kind:
             env["FANOUT_POSTER"] = kind
-        argv = [sys.executable, "-I", str(POSTER), str(self.ours_root)]
+        argv, env = task_python(POSTER, self.ours_root, env)
         return Helper(f"poster ({kind or 'default'}, {workers} workers)", argv, env=env)
 
     def _function_env(self, info: dict[str, Any], callback_url: str | None) -> dict[str, str]:
