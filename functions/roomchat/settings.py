@@ -16,6 +16,9 @@ TTL_MARGIN_SECONDS = 5 * 60
 IDEMPOTENCY_SECONDS = CONNECTION_MAX_SECONDS + TTL_MARGIN_SECONDS
 
 
+POSTERS = ("signed", "botocore")
+
+
 class SettingsError(ValueError):
     pass
 
@@ -27,6 +30,9 @@ class Settings:
     rooms_by_connection_index: str = "byConnection"
     callback_url: str | None = None
     fanout_workers: int = 32
+    # "signed": roomchat.adapters.poster (SigV4 + kept-alive http.client, a third of the CPU);
+    # "botocore": the apigatewaymanagementapi client (roomchat.adapters.connections).
+    fanout_poster: str = "signed"
     history_retention_days: int = 0
     recent_on_join: int = 20
     max_message_bytes: int = MESSAGE_BYTES_DEFAULT
@@ -58,6 +64,9 @@ class Settings:
         level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        poster = env.get("FANOUT_POSTER", "").strip().lower() or "signed"
+        if poster not in POSTERS:
+            raise SettingsError(f"FANOUT_POSTER must be signed or botocore, got {poster!r}")
         return cls(
             rooms_table=required("ROOMS_TABLE"),
             history_table=required("HISTORY_TABLE"),
@@ -65,6 +74,7 @@ class Settings:
             or "byConnection",
             callback_url=env.get("CALLBACK_URL", "").strip().rstrip("/") or None,
             fanout_workers=integer("FANOUT_WORKERS", 32, 1, 256),
+            fanout_poster=poster,
             history_retention_days=integer("HISTORY_RETENTION_DAYS", 0, 0, 36500),
             recent_on_join=integer("RECENT_ON_JOIN", 20, 0, 100),
             # Up to API Gateway's 32 KB frame, as infra/variables.tf allows.

@@ -49,7 +49,20 @@ def build_container(settings: Settings) -> Container:
         if sender is None:
             with lock:
                 sender = senders.get(endpoint)
-                if sender is None:
+                if sender is None and settings.fanout_poster == "signed":
+                    from .adapters.poster import SignedHttpSender
+
+                    sender = SignedHttpSender(
+                        endpoint,
+                        session.get_credentials,
+                        session.get_config_variable("region") or "us-east-1",
+                        executor,
+                        workers=settings.fanout_workers,
+                        connect_timeout_s=2,
+                        read_timeout_s=3,
+                    )
+                    senders[endpoint] = sender
+                elif sender is None:
                     client = session.create_client(
                         "apigatewaymanagementapi",
                         endpoint_url=endpoint,
@@ -62,7 +75,7 @@ def build_container(settings: Settings) -> Container:
                             retries={"mode": "standard", "total_max_attempts": 3},
                             # The fan-out is CPU-bound on botocore's per-request work; checking
                             # our own (always a str id and bytes) parameters again on every post
-                            # costs 5-10% of it (scripts/bench.py). The API still validates.
+                            # costs 5-10% of it (the bench). The API still validates.
                             parameter_validation=False,
                         ),
                     )

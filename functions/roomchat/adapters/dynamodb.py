@@ -156,7 +156,7 @@ class DynamoRooms:
 
         Projecting the two attributes used costs the same reads (DynamoDB bills the items read,
         not the attributes returned) but makes responses ~60% smaller and cheaper to parse
-        (scripts/bench.py: 14 -> 5 ms of botocore parsing per 1,000 members on one core).
+        (the bench: 14 -> 5 ms of botocore parsing per 1,000 members on one core).
         """
         items = self._room(room_id, ProjectionExpression="connectionId, expiresAt")
         return [
