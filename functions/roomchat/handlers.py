@@ -8,7 +8,6 @@ return is sent back to the caller by API Gateway.
 from __future__ import annotations
 
 import base64
-import os
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -45,7 +44,7 @@ def _callback_url(event: Json, settings: Settings) -> str:
     if settings.callback_url:
         return settings.callback_url
     rc = event.get("requestContext") or {}
-    region = os.environ.get("AWS_REGION")
+    region = settings.region
     if rc.get("apiId") and region:
         # @connections is served on the API's own execute-api endpoint; with a custom domain
         # requestContext.domainName is that domain (and its base path is not the stage), so

@@ -29,6 +29,8 @@ class Settings:
     history_table: str
     rooms_by_connection_index: str = "byConnection"
     callback_url: str | None = None
+    # Lambda sets AWS_REGION; without CALLBACK_URL the @connections endpoint is built from it.
+    region: str | None = None
     fanout_workers: int = 32
     # "signed": roomchat.adapters.poster (SigV4 + kept-alive http.client, a third of the CPU);
     # "botocore": the apigatewaymanagementapi client (roomchat.adapters.connections).
@@ -73,6 +75,7 @@ class Settings:
             rooms_by_connection_index=env.get("ROOMS_BY_CONNECTION_INDEX", "").strip()
             or "byConnection",
             callback_url=env.get("CALLBACK_URL", "").strip().rstrip("/") or None,
+            region=env.get("AWS_REGION", "").strip() or None,
             fanout_workers=integer("FANOUT_WORKERS", 32, 1, 256),
             fanout_poster=poster,
             history_retention_days=integer("HISTORY_RETENTION_DAYS", 0, 0, 36500),

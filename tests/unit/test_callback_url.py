@@ -14,7 +14,9 @@ from tests.unit.conftest import Context
 
 def _endpoints(chat, monkeypatch, domain: str) -> list[str]:
     container = handlers.container()
-    container.settings = dataclasses.replace(container.settings, callback_url=None)
+    container.settings = dataclasses.replace(
+        container.settings, callback_url=None, region="eu-west-1"
+    )
     seen: list[str] = []
     original = container.sender_for
 
@@ -23,7 +25,6 @@ def _endpoints(chat, monkeypatch, domain: str) -> list[str]:
         return original(endpoint)
 
     container.sender_for = sender_for
-    monkeypatch.setenv("AWS_REGION", "eu-west-1")
     chat.connect("A")
     event = chat.event("A", "join", '{"action":"join","roomId":"lobby","name":"ana"}')
     event["requestContext"].update(domainName=domain, apiId="abc123", stage="live")

@@ -409,3 +409,30 @@ def test_https_with_an_untrusted_certificate_is_never_delivered(tls_endpoint):
 
     assert sender.send_many(["a"], b"x") == {"a": Delivery.FAILED}
     assert endpoint.received == []
+
+
+def test_posts_not_started_or_not_answered_before_the_deadline_are_timed_out(endpoint):
+    """The invocation's remaining time bounds the fan-out: posts are started only while more than
+    the start margin remains and waited for only until the wait margin; the rest are counted
+    TIMED_OUT, so the handler can log its counts and return before Lambda's timeout."""
+    from roomchat.ports import Deadline
+
+    ids = [f"s{i}" for i in range(12)]
+    for cid in ids:
+        endpoint.scripts[cid] = [("slow", 0.3)]
+    endpoint.scripts["s1"] = [("slow", 5.0)]  # one post that hangs past the deadline
+    started_at = time.monotonic()
+
+    def remaining_ms() -> int:  # an invocation with 1.5 s left when the fan-out starts
+        return int(1500 - (time.monotonic() - started_at) * 1000)
+
+    sender, _ = sender_for(endpoint.url, workers=2, read_timeout_s=10)
+
+    outcomes = sender.send_many(ids, b"x", deadline=Deadline(remaining_ms, 800, 300))
+    took = time.monotonic() - started_at
+
+    delivered = {c for c, o in outcomes.items() if o is Delivery.DELIVERED}
+    timed_out = {c for c, o in outcomes.items() if o is Delivery.TIMED_OUT}
+    assert delivered | timed_out == set(ids) and delivered and "s1" in timed_out
+    assert len(endpoint.received) < len(ids)  # some posts were never started
+    assert took < 1.5 - 0.3 + 0.2  # returned by the wait margin (plus scheduling slack)

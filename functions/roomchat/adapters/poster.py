@@ -43,13 +43,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError
 
 from .. import logs
-from ..ports import Delivery
+from ..ports import Deadline, Delivery
 
 MAX_ATTEMPTS = 3
 THROTTLING_SCALE_S = 1.0
@@ -144,10 +145,19 @@ class SignedHttpSender:
         """How long a post's answer is waited for before the attempt counts as failed."""
         return self._read_timeout_s
 
-    def send_many(self, connection_ids: Iterable[str], data: bytes) -> Mapping[str, Delivery]:
+    def send_many(
+        self, connection_ids: Iterable[str], data: bytes, deadline: Deadline | None = None
+    ) -> Mapping[str, Delivery]:
+        """Post ``data`` to every id; with a ``deadline``, no post starts once fewer than its
+        start margin remain, and no post is waited for past its wait margin: those are
+        ``TIMED_OUT`` (not confirmed), so the caller can log its counts and return in time."""
         ids = list(connection_ids)
+
+        def too_late() -> bool:
+            return deadline is not None and deadline.remaining_ms() < deadline.start_margin_ms
+
         if len(ids) <= 1:
-            return {cid: self._post(cid, data) for cid in ids}
+            return {cid: Delivery.TIMED_OUT if too_late() else self._post(cid, data) for cid in ids}
         outcomes: dict[str, Delivery] = {}
         pending = iter(ids)
         lock = threading.Lock()
@@ -156,7 +166,7 @@ class SignedHttpSender:
             while True:
                 with lock:
                     cid = next(pending, None)
-                if cid is None:
+                if cid is None or too_late():
                     return
                 outcomes[cid] = self._post(cid, data)
 
@@ -166,8 +176,15 @@ class SignedHttpSender:
             for _ in range(min(self._workers, len(ids)))
         ]
         for task in tasks:
-            task.result()
-        return {cid: outcomes[cid] for cid in ids}
+            timeout = None
+            if deadline is not None:
+                timeout = max(0.0, (deadline.remaining_ms() - deadline.wait_margin_ms) / 1000)
+            try:
+                task.result(timeout=timeout)
+            except FutureTimeout:
+                break  # posts still under way are not confirmed; the workers stop soon after
+        done = dict(outcomes)  # a snapshot: late workers may still write to ``outcomes``
+        return {cid: done.get(cid, Delivery.TIMED_OUT) for cid in ids}
 
     # ----- one post, with its retries ----------------------------------------------------------
     def _post(self, connection_id: str, data: bytes) -> Delivery:
