@@ -201,7 +201,7 @@ variable "history_retention_days" {
 }
 
 variable "recent_on_join" {
-  description = "RECENT_ON_JOIN: messages sent back in the joined frame."
+  description = "RECENT_ON_JOIN: at most this many newest messages in the joined frame (fewer when they would pass the 96 KiB reply budget; joined.next pages on)."
   type        = number
   default     = 20
 
@@ -234,7 +234,7 @@ variable "max_message_bytes" {
 }
 
 variable "rate_limit_per_second" {
-  description = "RATE_LIMIT_PER_SECOND: messages one connection may send per second (0 = no limit)."
+  description = "RATE_LIMIT_PER_SECOND: sendAll, join and leave requests one connection may make per second, counted together (0 = no limit)."
   type        = number
   default     = 10
 
