@@ -24,7 +24,8 @@ import boto3
 import pytest
 from python_terraform import IsFlagged
 
-from roomchat_tools.local import emulator, tf
+from roomchat_tools.infra import tf
+from roomchat_tools.local import emulator
 from tests.infra.conftest import TERRAFORM_TIMEOUT, needs_terraform
 
 pytestmark = [pytest.mark.infra, needs_terraform]
