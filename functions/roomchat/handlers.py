@@ -15,9 +15,9 @@ from typing import Any
 from . import logs, protocol
 from .errors import BadRequest, ChatError, Internal
 from .ports import Deadline
-from .settings import AuthSettings, Settings
+from .settings import Settings
 from .usecases import Caller, ChatService
-from .wiring import Container, build_container, build_secret_source
+from .wiring import Container, build_container
 
 _container: Container | None = None
 
@@ -189,66 +189,4 @@ def on_disconnect(event: Json, context: Any) -> Json:
     return {"statusCode": 200}
 
 
-# ---------------------------------------------------------------------------- $connect authorizer
-
-_secret_source: Callable[[], bytes] | None = None
-
-
-def _secret() -> bytes:
-    """The HMAC secret, from the source the composition root builds once per process."""
-    global _secret_source
-    if _secret_source is None:
-        _secret_source = build_secret_source(AuthSettings.from_env())
-    return _secret_source()
-
-
-def use_secret_source(source: Callable[[], bytes] | None) -> None:
-    """Replace the authorizer's secret source (tests); None rebuilds it from the env."""
-    global _secret_source
-    _secret_source = source
-
-
-def _policy(effect: str, principal: str, resource: str, context: Json | None = None) -> Json:
-    answer: Json = {
-        "principalId": principal,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
-        },
-    }
-    if context:
-        answer["context"] = context
-    return answer
-
-
-def on_authorize(event: Json, context: Any) -> Json:
-    """REQUEST authorizer for $connect: ``?token=`` must be a valid signed token.
-
-    No token raises ``Unauthorized`` (API Gateway answers 401); a bad or expired one gets a Deny
-    policy (403). The token's ``name`` reaches every later event as requestContext.authorizer.
-    """
-    import time
-
-    from .auth import InvalidToken, verify
-
-    _bind(event, context, "$authorize")
-    token = (event.get("queryStringParameters") or {}).get("token")
-    if not token:
-        logs.info("refused", code="unauthorized", detail="missing token")
-        raise Exception("Unauthorized")  # the exact text API Gateway maps to 401
-    resource = event.get("methodArn", "*")
-    secret = _secret()
-    try:
-        claims = verify(token, secret, int(time.time()))
-    except InvalidToken as e:
-        logs.info("refused", code="forbidden", detail=str(e))
-        return _policy("Deny", "anonymous", resource)
-    except Exception as e:
-        # Whatever a client puts in ?token= is its problem, never a 500 of ours.
-        logs.error("token_check_failed", error=type(e).__name__)
-        return _policy("Deny", "anonymous", resource)
-    allowed = {"sub": claims["sub"]}
-    if claims.get("name"):
-        allowed["name"] = claims["name"]
-    logs.info("authorized", sub=claims["sub"])
-    return _policy("Allow", claims["sub"], resource, allowed)
+# The $connect authorizer lives in roomchat.authorizer (its own zip, with PyJWT).

@@ -21,14 +21,14 @@ resource "aws_lambda_function" "this" {
   role          = aws_iam_role.this[each.key].arn
   handler       = each.value.handler
   runtime       = var.runtime
-  architectures = [var.architecture]
+  architectures = [coalesce(each.value.architecture, var.architecture)]
   memory_size   = var.memory_size
   timeout       = var.timeout
 
-  filename = var.zip_path
+  filename = coalesce(each.value.zip_path, var.zip_path)
   # The zip is built deterministically, so an unchanged source tree keeps this hash and the
   # plan stays clean.
-  source_code_hash = filebase64sha256(var.zip_path)
+  source_code_hash = filebase64sha256(coalesce(each.value.zip_path, var.zip_path))
 
   reserved_concurrent_executions = var.reserved_concurrency
 

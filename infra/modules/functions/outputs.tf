@@ -32,3 +32,14 @@ output "policies" {
   description = "The IAM policy document (as an object) of each role, by key: handy for reviews and tests."
   value       = local.policies
 }
+
+output "configurations" {
+  description = "Handler, architecture and environment of each function, by key: for reviews and tests."
+  value = {
+    for key, fn in aws_lambda_function.this : key => {
+      handler      = fn.handler
+      architecture = one(fn.architectures)
+      environment  = try(fn.environment[0].variables, {})
+    }
+  }
+}

@@ -18,7 +18,9 @@ variable "functions" {
     dynamodb_statements: what the function may call, each {sid, actions, resources} with exact
     table/index ARNs; manage_connections: whether it may POST to @connections;
     parameter_arns: SSM parameters it may read (ssm:GetParameter);
-    environment: its own environment instead of the shared one (null = the shared one).
+    environment: its own environment instead of the shared one (null = the shared one);
+    zip_path / architecture: its own package and instruction set (null = the shared ones; the
+    authorizer's zip carries x86_64 wheels).
   EOT
   type = map(object({
     handler     = string
@@ -31,6 +33,8 @@ variable "functions" {
     manage_connections = optional(bool, false)
     parameter_arns     = optional(list(string), [])
     environment        = optional(map(string))
+    zip_path           = optional(string)
+    architecture       = optional(string)
   }))
   default = {}
 
@@ -63,6 +67,13 @@ variable "functions" {
       ]
     ]))
     error_message = "parameter_arns must be SSM parameter ARNs (arn:aws:ssm:<region>:<account>:parameter/<name>) without '*'."
+  }
+
+  validation {
+    condition = alltrue([
+      for fn in values(var.functions) : (fn.zip_path == null || endswith(coalesce(fn.zip_path, "x.zip"), ".zip")) && contains(["arm64", "x86_64"], coalesce(fn.architecture, "arm64"))
+    ])
+    error_message = "A function's zip_path must name a .zip file and its architecture be arm64 or x86_64."
   }
 }
 
