@@ -61,13 +61,20 @@ def _service(event: Json, context: Any = None) -> ChatService:
 
 
 def _caller(event: Json) -> Caller:
+    """Who is asking, from the request context only: the connection, and with auth the
+    identity the authorizer verified (never anything the frame says)."""
     rc = event.get("requestContext") or {}
     connected_at = rc.get("connectedAt")
-    token_name = (rc.get("authorizer") or {}).get("name")
+    authorizer = rc.get("authorizer") or {}
+    token_name = authorizer.get("name")
+    sub = authorizer.get("sub")
+    rooms = authorizer.get("rooms")
     return Caller(
         connection_id=str(rc.get("connectionId") or ""),
         connected_at_ms=connected_at if isinstance(connected_at, int) else None,
         token_name=token_name if isinstance(token_name, str) and token_name else None,
+        user_id=sub if isinstance(sub, str) and sub else None,
+        grants=frozenset(rooms.split(",")) if isinstance(rooms, str) and rooms else frozenset(),
     )
 
 
@@ -138,6 +145,13 @@ on_leave = _message_route("leave", lambda s, c, f: s.leave(c, protocol.parse_roo
 on_send_all = _message_route("sendAll", _send)
 on_history = _message_route("history", lambda s, c, f: s.history_page(c, protocol.parse_history(f)))
 on_members = _message_route("members", lambda s, c, f: s.members(c, protocol.parse_room(f)))
+on_create_room = _message_route(
+    "createRoom", lambda s, c, f: s.create_room(c, protocol.parse_create_room(f))
+)
+on_invite = _message_route("invite", lambda s, c, f: s.invite(c, protocol.parse_user(f)))
+on_uninvite = _message_route("uninvite", lambda s, c, f: s.uninvite(c, protocol.parse_user(f)))
+on_promote = _message_route("promote", lambda s, c, f: s.promote(c, protocol.parse_user(f)))
+on_demote = _message_route("demote", lambda s, c, f: s.demote(c, protocol.parse_user(f)))
 
 
 def on_ping(event: Json, context: Any) -> Json:
