@@ -121,7 +121,7 @@ run: $(STAMP) ## the whole chat on this machine: emulator + terraform apply + lo
 chat: $(STAMP) ## terminal chat client: make chat ROOM=lobby NAME=ana [URL=ws://...] [TOKEN=...]
 	$(ROOMCHAT) chat --room '$(ROOM)' --name '$(NAME)' $(if $(URL),--url '$(URL)') $(if $(TOKEN),--token '$(TOKEN)')
 
-token: $(STAMP) ## signed connect token for the token authorizer: make token NAME=ana [SUB=user-ana] (secret from env ROOMCHAT_AUTH_SECRET)
+token: $(STAMP) ## development JWT for auth_mode=jwt: make token NAME=ana [SUB=user-ana] (key from env ROOMCHAT_AUTH_SECRET)
 	$(ROOMCHAT) token --sub '$(or $(SUB),user-$(NAME))' --name '$(NAME)'
 
 history: $(STAMP) ## a room's history: make history ROOM=lobby [LIMIT=20] [BEFORE=<messageId>]

@@ -82,6 +82,54 @@ locals {
       memory_size         = 256
       timeout             = 10
     }
+    # Rooms with a policy and roles (docs/design.md, "Rooms, roles and users"): one function per
+    # action, like every other route, so each role holds only what its action calls.
+    create_room = {
+      route_key           = "createRoom"
+      handler             = "roomchat.handlers.on_create_room"
+      two_way             = true
+      rooms               = ["dynamodb:PutItem", "dynamodb:Query"] # Query: is the room in use?
+      rooms_by_connection = []
+      history             = ["dynamodb:Query", "dynamodb:UpdateItem"] # UpdateItem: rate-limit counters
+      manage_connections  = false
+    }
+    invite = {
+      route_key           = "invite"
+      handler             = "roomchat.handlers.on_invite"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:UpdateItem"] # rate-limit counters
+      manage_connections  = false
+    }
+    uninvite = {
+      route_key = "uninvite"
+      handler   = "roomchat.handlers.on_uninvite"
+      two_way   = true
+      # The user's connections leave the room at once (Query, DeleteItem, UpdateItem on their records).
+      rooms               = ["dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:UpdateItem"] # rate-limit counters
+      manage_connections  = true
+    }
+    promote = {
+      route_key           = "promote"
+      handler             = "roomchat.handlers.on_promote"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:UpdateItem"] # rate-limit counters
+      manage_connections  = false
+    }
+    demote = {
+      route_key           = "demote"
+      handler             = "roomchat.handlers.on_demote"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:UpdateItem"] # rate-limit counters
+      manage_connections  = false
+    }
     ping = {
       route_key           = "ping"
       handler             = "roomchat.handlers.on_ping"
@@ -108,9 +156,12 @@ locals {
 }
 
 # The opt-in $connect authorizer (design.md: "(authorizer)" row). It touches no table and reads
-# only its secret: AUTH_SECRET, or AUTH_SECRET_PARAMETER naming an SSM SecureString.
+# only its keys: AUTH_SECRET, or AUTH_SECRET_PARAMETER naming an SSM SecureString (jwt mode), or
+# the issuer's JWKS over HTTPS (oidc mode).
 locals {
-  auth_secret_parameter_arn = var.auth_secret_parameter_name == null ? null : format(
+  auth_enabled = var.auth_mode != "none"
+
+  auth_secret_parameter_arn = var.auth_mode != "jwt" || var.auth_secret_parameter_name == null ? null : format(
     "arn:%s:ssm:%s:%s:parameter/%s",
     data.aws_partition.current.partition,
     var.region,
@@ -118,14 +169,42 @@ locals {
     trimprefix(var.auth_secret_parameter_name, "/"),
   )
 
+  # Cognito ID tokens: iss is the pool's public URL (also on the emulator), aud the app client.
+  cognito_issuer = var.cognito_user_pool ? "https://cognito-idp.${var.region}.amazonaws.com/${aws_cognito_user_pool.this[0].id}" : null
+  cognito_jwks_url = var.cognito_user_pool ? format(
+    "%s/%s/.well-known/jwks.json",
+    coalesce(var.cognito_base_url, "https://cognito-idp.${var.region}.amazonaws.com"),
+    aws_cognito_user_pool.this[0].id,
+  ) : null
+
+  auth_issuer = coalesce(
+    var.auth_issuer, local.cognito_issuer, var.auth_mode == "jwt" ? "roomchat-dev" : "unset"
+  )
+  auth_audience = coalesce(
+    var.auth_audience, var.cognito_user_pool ? aws_cognito_user_pool_client.this[0].id : null,
+    var.auth_mode == "jwt" ? "roomchat" : "unset",
+  )
+
+  auth_common_environment = {
+    AUTH_MODE                 = var.auth_mode
+    AUTH_ISSUER               = local.auth_issuer
+    AUTH_AUDIENCE             = local.auth_audience
+    AUTH_MAX_LIFETIME_SECONDS = tostring(var.auth_max_lifetime_seconds)
+    LOG_LEVEL                 = var.log_level
+  }
+
   authorizer = {
-    handler          = "roomchat.handlers.on_authorize"
+    handler          = "roomchat.authorizer.on_authorize"
     memory_size      = 256
     timeout          = 10
     identity_sources = ["route.request.querystring.token"]
-    environment = (var.auth_secret_parameter_name != null
-      ? { AUTH_SECRET_PARAMETER = var.auth_secret_parameter_name }
-      : { AUTH_SECRET = var.auth_secret }
+    environment = merge(
+      local.auth_common_environment,
+      var.auth_mode == "oidc" ? { AUTH_JWKS_URL = coalesce(var.auth_jwks_url, local.cognito_jwks_url) } : {},
+      var.auth_mode == "jwt" ? (var.auth_secret_parameter_name != null
+        ? { AUTH_SECRET_PARAMETER = var.auth_secret_parameter_name }
+        : { AUTH_SECRET = var.auth_secret }
+      ) : {},
     )
   }
 }

@@ -39,7 +39,7 @@ module "websocket_api" {
     }
   }
 
-  connect_authorizer = var.auth_enabled ? {
+  connect_authorizer = local.auth_enabled ? {
     function_name    = module.functions.function_names["authorize"]
     invoke_arn       = module.functions.invoke_arns["authorize"]
     identity_sources = local.authorizer.identity_sources
@@ -93,14 +93,17 @@ module "functions" {
         ]
       }
     },
-    var.auth_enabled ? {
+    local.auth_enabled ? {
       authorize = {
         handler        = local.authorizer.handler
-        description    = "roomchat $connect token authorizer"
+        description    = "roomchat $connect token authorizer (${var.auth_mode})"
         memory_size    = coalesce(try(var.lambda_limits.authorize.memory_size, null), local.authorizer.memory_size)
         timeout        = coalesce(try(var.lambda_limits.authorize.timeout, null), local.authorizer.timeout)
         environment    = local.authorizer.environment
         parameter_arns = compact([local.auth_secret_parameter_arn])
+        # Its own zip with PyJWT and cryptography's x86_64 wheel (roomchat build --authorizer).
+        zip_path     = var.authorizer_zip_path
+        architecture = "x86_64"
       }
     } : {},
   )

@@ -29,8 +29,8 @@ output "routes" {
 }
 
 output "authorizer_function_name" {
-  description = "Name of the $connect token authorizer function, or null when auth_enabled is false."
-  value       = var.auth_enabled ? module.functions.function_names["authorize"] : null
+  description = "Name of the $connect token authorizer function, or null when auth_mode is none."
+  value       = local.auth_enabled ? module.functions.function_names["authorize"] : null
 }
 
 output "rooms_table_name" {
@@ -59,7 +59,7 @@ output "history_table_arn" {
 }
 
 output "function_names" {
-  description = "Function name by function key (connect, disconnect, join, leave, send_all, history, members, ping, default, and authorize when auth_enabled)."
+  description = "Function name by function key (connect, disconnect, join, leave, send_all, history, members, ping, default, and authorize when auth_mode is not none)."
   value       = module.functions.function_names
 }
 
@@ -131,4 +131,19 @@ output "dashboard_url" {
 output "metrics_namespace" {
   description = "CloudWatch namespace of the functions' own metrics (METRICS_NAMESPACE)."
   value       = local.metrics_namespace
+}
+
+output "auth_mode" {
+  description = "none, jwt or oidc: what clients must present on $connect."
+  value       = var.auth_mode
+}
+
+output "cognito_user_pool_id" {
+  description = "The Cognito user pool's id, or null without cognito_user_pool."
+  value       = var.cognito_user_pool ? aws_cognito_user_pool.this[0].id : null
+}
+
+output "cognito_client_id" {
+  description = "The app client's id (the ID tokens' aud), or null without cognito_user_pool."
+  value       = var.cognito_user_pool ? aws_cognito_user_pool_client.this[0].id : null
 }

@@ -244,19 +244,106 @@ variable "rate_limit_per_second" {
   }
 }
 
-variable "auth_enabled" {
-  description = "Put the token authorizer (function <name_prefix>-authorize) on $connect: clients must connect with ?token=<signed token>. Needs auth_secret_parameter_name or auth_secret."
-  type        = bool
-  default     = false
+variable "auth_mode" {
+  description = "Who may connect: none (anyone; per-connection names), jwt (HS256/ES256 tokens from your own backend, keys in auth_secret_parameter_name or auth_secret) or oidc (RS256 tokens of an OpenID Connect issuer: cognito_user_pool, or auth_issuer + auth_audience + auth_jwks_url). With jwt/oidc the function <name_prefix>-authorize checks ?token= on $connect."
+  type        = string
+  default     = "none"
 
   validation {
-    condition     = !var.auth_enabled || ((var.auth_secret_parameter_name == null) != (var.auth_secret == null))
-    error_message = "With auth_enabled = true, set exactly one of auth_secret_parameter_name (preferred) or auth_secret."
+    condition     = contains(["none", "jwt", "oidc"], var.auth_mode)
+    error_message = "auth_mode must be one of: none, jwt, oidc."
+  }
+
+  validation {
+    condition     = var.auth_mode != "jwt" || ((var.auth_secret_parameter_name == null) != (var.auth_secret == null))
+    error_message = "With auth_mode = \"jwt\", set exactly one of auth_secret_parameter_name (preferred) or auth_secret."
+  }
+
+  validation {
+    condition     = var.auth_mode != "oidc" || var.cognito_user_pool || (var.auth_issuer != null && var.auth_audience != null && var.auth_jwks_url != null)
+    error_message = "With auth_mode = \"oidc\", set cognito_user_pool = true, or auth_issuer, auth_audience and auth_jwks_url."
+  }
+
+  validation {
+    condition     = !var.cognito_user_pool || var.auth_mode == "oidc"
+    error_message = "cognito_user_pool = true needs auth_mode = \"oidc\"."
+  }
+}
+
+variable "auth_issuer" {
+  description = "AUTH_ISSUER: the `iss` every token must carry. null: roomchat-dev in jwt mode (what `roomchat token` issues), the user pool's issuer with cognito_user_pool."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auth_issuer == null || try(length(var.auth_issuer) > 0 && length(var.auth_issuer) <= 256, false)
+    error_message = "auth_issuer must be null or 1-256 characters."
+  }
+}
+
+variable "auth_audience" {
+  description = "AUTH_AUDIENCE: the `aud` every token must name (for Cognito: the app client id, or `client_id` of an access token). null: roomchat in jwt mode, the app client's id with cognito_user_pool."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auth_audience == null || try(length(var.auth_audience) > 0 && length(var.auth_audience) <= 256, false)
+    error_message = "auth_audience must be null or 1-256 characters."
+  }
+}
+
+variable "auth_jwks_url" {
+  description = "AUTH_JWKS_URL (oidc): the issuer's JSON Web Key Set. null with cognito_user_pool: <cognito_base_url>/<pool id>/.well-known/jwks.json."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auth_jwks_url == null || can(regex("^https?://", var.auth_jwks_url))
+    error_message = "auth_jwks_url must be null or an http(s) URL."
+  }
+}
+
+variable "auth_max_lifetime_seconds" {
+  description = "AUTH_MAX_LIFETIME_SECONDS: the longest a token may be valid (exp - iat); longer ones are refused even when signed."
+  type        = number
+  default     = 86400
+
+  validation {
+    condition     = var.auth_max_lifetime_seconds >= 60 && var.auth_max_lifetime_seconds <= 2592000
+    error_message = "auth_max_lifetime_seconds must be between 60 and 2592000 (30 days)."
+  }
+}
+
+variable "authorizer_zip_path" {
+  description = "The authorizer's own zip (`roomchat build --authorizer`: the package with PyJWT and cryptography for x86_64). Relative paths are relative to the directory terraform runs in."
+  type        = string
+  default     = "../build/authorizer.zip"
+
+  validation {
+    condition     = endswith(var.authorizer_zip_path, ".zip")
+    error_message = "authorizer_zip_path must name a .zip file (build/authorizer.zip)."
+  }
+}
+
+variable "cognito_user_pool" {
+  description = "Create a Cognito user pool and an app client (USER_PASSWORD_AUTH, no client secret) whose ID tokens the authorizer accepts. Needs auth_mode = \"oidc\"."
+  type        = bool
+  default     = false
+}
+
+variable "cognito_base_url" {
+  description = "Where the user pool's JWKS is served: null is the public endpoint https://cognito-idp.<region>.amazonaws.com; the local stack sets the emulator's URL. Tokens' `iss` stays the public form either way."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cognito_base_url == null || can(regex("^https?://[^/]+$", var.cognito_base_url))
+    error_message = "cognito_base_url must be null or a scheme and host without a path, e.g. http://127.0.0.1:5000."
   }
 }
 
 variable "auth_secret_parameter_name" {
-  description = "Name of the SSM SecureString holding the token HMAC key (AUTH_SECRET_PARAMETER); the authorizer may read that one parameter only."
+  description = "jwt mode: name of the SSM SecureString holding the verification key(s) (AUTH_SECRET_PARAMETER): one HS256 secret or ES256 public key PEM, or a JSON object {\"<kid>\": \"<key>\", ...} during a rotation; the authorizer may read that one parameter only."
   type        = string
   default     = null
 
@@ -267,14 +354,14 @@ variable "auth_secret_parameter_name" {
 }
 
 variable "auth_secret" {
-  description = "The token HMAC key itself (AUTH_SECRET). It ends up in the Terraform state and the function's configuration: use auth_secret_parameter_name outside development."
+  description = "jwt mode: the verification key(s) themselves (AUTH_SECRET, same format as the parameter). They end up in the Terraform state and the function's configuration: use auth_secret_parameter_name outside development."
   type        = string
   default     = null
   sensitive   = true
 
   validation {
-    condition     = var.auth_secret == null || try(length(var.auth_secret) >= 16, false)
-    error_message = "auth_secret must be null or at least 16 characters."
+    condition     = var.auth_secret == null || try(length(var.auth_secret) >= 32, false)
+    error_message = "auth_secret must be null or at least 32 characters (an HS256 key of 256 bits, RFC 7518 section 3.2)."
   }
 }
 

@@ -30,6 +30,13 @@ class NotMember(ChatError):
     status = 403
 
 
+class Forbidden(ChatError):
+    """The caller's role in the room does not allow the action (or there is no sign-in)."""
+
+    code = "forbidden"
+    status = 403
+
+
 class TooLarge(ChatError):
     code = "too_large"
     status = 413

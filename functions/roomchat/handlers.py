@@ -15,9 +15,9 @@ from typing import Any
 from . import logs, protocol
 from .errors import BadRequest, ChatError, Internal
 from .ports import Deadline
-from .settings import AuthSettings, Settings
+from .settings import Settings
 from .usecases import Caller, ChatService
-from .wiring import Container, build_container, build_secret_source
+from .wiring import Container, build_container
 
 _container: Container | None = None
 
@@ -67,13 +67,20 @@ def _service(event: Json, context: Any = None) -> ChatService:
 
 
 def _caller(event: Json) -> Caller:
+    """Who is asking, from the request context only: the connection, and with auth the
+    identity the authorizer verified (never anything the frame says)."""
     rc = event.get("requestContext") or {}
     connected_at = rc.get("connectedAt")
-    token_name = (rc.get("authorizer") or {}).get("name")
+    authorizer = rc.get("authorizer") or {}
+    token_name = authorizer.get("name")
+    sub = authorizer.get("sub")
+    rooms = authorizer.get("rooms")
     return Caller(
         connection_id=str(rc.get("connectionId") or ""),
         connected_at_ms=connected_at if isinstance(connected_at, int) else None,
         token_name=token_name if isinstance(token_name, str) and token_name else None,
+        user_id=sub if isinstance(sub, str) and sub else None,
+        grants=frozenset(rooms.split(",")) if isinstance(rooms, str) and rooms else frozenset(),
     )
 
 
@@ -172,6 +179,13 @@ on_leave = _message_route("leave", lambda s, c, f: s.leave(c, protocol.parse_roo
 on_send_all = _message_route("sendAll", _send)
 on_history = _message_route("history", lambda s, c, f: s.history_page(c, protocol.parse_history(f)))
 on_members = _message_route("members", lambda s, c, f: s.members(c, protocol.parse_room(f)))
+on_create_room = _message_route(
+    "createRoom", lambda s, c, f: s.create_room(c, protocol.parse_create_room(f))
+)
+on_invite = _message_route("invite", lambda s, c, f: s.invite(c, protocol.parse_user(f)))
+on_uninvite = _message_route("uninvite", lambda s, c, f: s.uninvite(c, protocol.parse_user(f)))
+on_promote = _message_route("promote", lambda s, c, f: s.promote(c, protocol.parse_user(f)))
+on_demote = _message_route("demote", lambda s, c, f: s.demote(c, protocol.parse_user(f)))
 
 
 def on_ping(event: Json, context: Any) -> Json:
@@ -224,68 +238,4 @@ def on_disconnect(event: Json, context: Any) -> Json:
     return {"statusCode": 200}
 
 
-# ---------------------------------------------------------------------------- $connect authorizer
-
-_secret_source: Callable[[], bytes] | None = None
-
-
-def _secret() -> bytes:
-    """The HMAC secret, from the source the composition root builds once per process."""
-    global _secret_source
-    if _secret_source is None:
-        _secret_source = build_secret_source(AuthSettings.from_env())
-    return _secret_source()
-
-
-def use_secret_source(source: Callable[[], bytes] | None) -> None:
-    """Replace the authorizer's secret source (tests); None rebuilds it from the env."""
-    global _secret_source
-    _secret_source = source
-
-
-def _policy(effect: str, principal: str, resource: str, context: Json | None = None) -> Json:
-    answer: Json = {
-        "principalId": principal,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
-        },
-    }
-    if context:
-        answer["context"] = context
-    return answer
-
-
-def on_authorize(event: Json, context: Any) -> Json:
-    """REQUEST authorizer for $connect: ``?token=`` must be a valid signed token.
-
-    No token raises ``Unauthorized`` (API Gateway answers 401); a bad or expired one gets a Deny
-    policy (403). The token's ``name`` reaches every later event as requestContext.authorizer.
-    """
-    import time
-
-    from .auth import InvalidToken, verify
-
-    _bind(event, context, "$authorize")
-    token = (event.get("queryStringParameters") or {}).get("token")
-    if not token:
-        logs.metrics(
-            "refused", {"refused": (1, logs.COUNT)}, code="unauthorized", detail="missing token"
-        )
-        raise Exception("Unauthorized")  # the exact text API Gateway maps to 401
-    resource = event.get("methodArn", "*")
-    secret = _secret()
-    try:
-        claims = verify(token, secret, int(time.time()))
-    except InvalidToken as e:
-        logs.metrics("refused", {"refused": (1, logs.COUNT)}, code="forbidden", detail=str(e))
-        return _policy("Deny", "anonymous", resource)
-    except Exception as e:
-        # Whatever a client puts in ?token= is its problem, never a 500 of ours.
-        logs.error("token_check_failed", error=type(e).__name__)
-        return _policy("Deny", "anonymous", resource)
-    allowed = {"sub": claims["sub"]}
-    if claims.get("name"):
-        allowed["name"] = claims["name"]
-    logs.info("authorized", sub=claims["sub"])
-    return _policy("Allow", claims["sub"], resource, allowed)
+# The $connect authorizer lives in roomchat.authorizer (its own zip, with PyJWT).

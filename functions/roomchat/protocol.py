@@ -37,7 +37,21 @@ REPLY_BYTES_BUDGET = 96 * 1024
 # fits a reply with REPLY_BYTES_BUDGET, so a page always makes progress.
 MESSAGE_JSON_BYTES_MAX = 64 * 1024
 
-ACTIONS = ("join", "leave", "sendAll", "history", "members", "ping")
+ACTIONS = (
+    "join",
+    "leave",
+    "sendAll",
+    "history",
+    "members",
+    "ping",
+    "createRoom",
+    "invite",
+    "uninvite",
+    "promote",
+    "demote",
+)
+POLICIES = ("open", "private", "announce")
+USER_ID_MAX = 128  # a token's sub
 
 
 # ---------------------------------------------------------------------------- requests
@@ -68,6 +82,20 @@ class HistoryRequest:
     room_id: str
     limit: int
     before: str | None
+
+
+@dataclass(frozen=True)
+class CreateRoomRequest:
+    room_id: str
+    policy: str
+
+
+@dataclass(frozen=True)
+class UserRequest:
+    """invite, uninvite, promote, demote: a room and the user (a token's sub) it is about."""
+
+    room_id: str
+    user_id: str
 
 
 def parse_body(body: str | bytes | None) -> dict[str, Any]:
@@ -176,6 +204,29 @@ def parse_history(frame: dict[str, Any]) -> HistoryRequest:
     return HistoryRequest(room_id, _limit(frame.get("limit")), _before(frame.get("before")))
 
 
+def parse_create_room(frame: dict[str, Any]) -> CreateRoomRequest:
+    room_id = check_room_id(frame.get("roomId"))
+    policy = frame.get("policy", "open")
+    if policy not in POLICIES:
+        raise BadRequest("'policy' must be one of: " + ", ".join(POLICIES))
+    return CreateRoomRequest(room_id, policy)
+
+
+def check_user_id(value: object) -> str:
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > USER_ID_MAX
+        or not value.isprintable()
+    ):
+        raise BadRequest(f"'userId' must be 1-{USER_ID_MAX} printable characters (a user's id)")
+    return value
+
+
+def parse_user(frame: dict[str, Any]) -> UserRequest:
+    return UserRequest(check_room_id(frame.get("roomId")), check_user_id(frame.get("userId")))
+
+
 def classify_default(body: str | bytes | None) -> ChatError:
     """Why a frame reached ``$default``: not JSON, no action, or an action we don't serve."""
     try:
@@ -240,6 +291,21 @@ def history_frame(room_id: str, messages: list[Any], next_cursor: str | None) ->
 
 def members_frame(room_id: str, names: list[str]) -> dict[str, Any]:
     return {"type": "members", "roomId": room_id, "members": names}
+
+
+def room_created_frame(room: Any) -> dict[str, Any]:
+    return {
+        "type": "roomCreated",
+        "roomId": room.room_id,
+        "policy": room.policy,
+        "owner": room.owner,
+        "createdAt": room.created_at,
+    }
+
+
+def role_frame(room_id: str, user_id: str, role: str | None) -> dict[str, Any]:
+    """The answer to invite/uninvite/promote/demote: the user's role now (null: none)."""
+    return {"type": "role", "roomId": room_id, "userId": user_id, "role": role}
 
 
 def pong_frame() -> dict[str, Any]:

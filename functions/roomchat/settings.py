@@ -94,20 +94,58 @@ class Settings:
 AUTH_SECRET_CACHE_SECONDS = 300
 
 
+AUTH_MODES = ("jwt", "oidc")
+# A token may live at most this long (exp - iat) unless AUTH_MAX_LIFETIME_SECONDS says otherwise.
+AUTH_MAX_LIFETIME_DEFAULT = 24 * 3600
+
+
 @dataclass(frozen=True)
 class AuthSettings:
-    """The $connect authorizer's configuration: the HMAC secret itself or the SSM parameter
-    holding it (the authorizer function is given nothing else)."""
+    """The $connect authorizer's configuration (the authorizer function is given nothing else).
 
+    ``jwt`` mode: the verification keys (``parse_keys``' format) themselves in AUTH_SECRET, or
+    the SSM parameter holding them in AUTH_SECRET_PARAMETER. ``oidc`` mode: AUTH_JWKS_URL.
+    Both: AUTH_ISSUER, AUTH_AUDIENCE and AUTH_MAX_LIFETIME_SECONDS.
+    """
+
+    mode: str = "jwt"
+    issuer: str = ""
+    audience: str = ""
+    max_lifetime_s: int = AUTH_MAX_LIFETIME_DEFAULT
     secret: bytes | None = None
     secret_parameter: str | None = None
+    jwks_url: str | None = None
     cache_seconds: int = AUTH_SECRET_CACHE_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AuthSettings:
         env = os.environ if env is None else env
+        mode = env.get("AUTH_MODE", "jwt").strip() or "jwt"
+        if mode not in AUTH_MODES:
+            raise SettingsError(f"AUTH_MODE must be jwt or oidc, got {mode!r}")
+        issuer = env.get("AUTH_ISSUER", "").strip()
+        audience = env.get("AUTH_AUDIENCE", "").strip()
+        if not issuer or not audience:
+            raise SettingsError("set AUTH_ISSUER and AUTH_AUDIENCE for the authorizer")
+        raw = env.get("AUTH_MAX_LIFETIME_SECONDS", "").strip()
+        try:
+            lifetime = int(raw) if raw else AUTH_MAX_LIFETIME_DEFAULT
+        except ValueError:
+            raise SettingsError("AUTH_MAX_LIFETIME_SECONDS must be a whole number") from None
+        if not 60 <= lifetime <= 30 * 24 * 3600:
+            raise SettingsError("AUTH_MAX_LIFETIME_SECONDS must be from 60 to 2592000")
+        common = {"mode": mode, "issuer": issuer, "audience": audience, "max_lifetime_s": lifetime}
+        if mode == "oidc":
+            url = env.get("AUTH_JWKS_URL", "").strip()
+            if not url.startswith(("https://", "http://")):
+                raise SettingsError("set AUTH_JWKS_URL (the issuer's JWKS) in oidc mode")
+            return cls(**common, jwks_url=url)  # type: ignore[arg-type]
         secret = env.get("AUTH_SECRET", "")
         parameter = env.get("AUTH_SECRET_PARAMETER", "").strip()
         if not secret and not parameter:
             raise SettingsError("set AUTH_SECRET or AUTH_SECRET_PARAMETER for the authorizer")
-        return cls(secret=secret.encode() if secret else None, secret_parameter=parameter or None)
+        return cls(
+            **common,  # type: ignore[arg-type]
+            secret=secret.encode() if secret else None,
+            secret_parameter=parameter or None,
+        )

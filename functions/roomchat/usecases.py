@@ -9,8 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import logs, protocol
-from .errors import BadRequest, ConnectionGone, Internal, NotMember, RateLimited
+from .errors import BadRequest, ConnectionGone, Forbidden, Internal, NotMember, RateLimited
 from .ports import (
+    ANNOUNCE,
+    MEMBER,
+    MODERATOR,
+    OWNER,
+    PRIVATE,
     ConnectionSender,
     Deadline,
     Delivery,
@@ -18,6 +23,7 @@ from .ports import (
     Member,
     Message,
     RateLimiter,
+    Room,
     RoomsRepository,
 )
 from .settings import CONNECTION_MAX_SECONDS, IDEMPOTENCY_SECONDS, TTL_MARGIN_SECONDS, Settings
@@ -57,6 +63,24 @@ class Caller:
     connected_at_ms: int | None = None
     # From a verified connect token (the authorizer's context): it wins over any name sent.
     token_name: str | None = None
+    # The token's sub (None without auth): the user, across all of their connections.
+    user_id: str | None = None
+    # Private rooms the token grants (its `rooms` claim): the user is a member of each.
+    grants: frozenset[str] = frozenset()
+
+
+def not_member(room_id: str) -> NotMember:
+    """The one answer for a room the caller is not in: the same whether the room is private,
+    open or does not exist, so it tells nothing about a private room."""
+    return NotMember(f"you are not a member of room {room_id!r}; join it first", room_id=room_id)
+
+
+def may_not_manage(room_id: str) -> Forbidden:
+    """The one refusal of createRoom's siblings, whatever the reason (no record, not a
+    member of a private room, or too low a role), so it tells nothing about a private room."""
+    return Forbidden(
+        f"only the owner or a moderator of room {room_id!r} may do that", room_id=room_id
+    )
 
 
 @dataclass
@@ -81,10 +105,57 @@ class ChatService:
     def _require_member(self, room_id: str, caller: Caller) -> Member:
         member = self.rooms.get_member(room_id, caller.connection_id, self.clock() // 1000)
         if member is None:
-            raise NotMember(
-                f"you are not a member of room {room_id!r}; join it first", room_id=room_id
-            )
+            raise not_member(room_id)
         return member
+
+    # ------------------------------------------------------------------ roles
+
+    def _role_in(self, room: Room | None, caller: Caller) -> str | None:
+        """The caller's role in a room: OWNER, MODERATOR, MEMBER or None (may not join).
+
+        A room without a record is open to all (MEMBER). In an open or announce room everyone
+        is at least a MEMBER; in a private room only the owner, moderators, invited users and
+        users whose token grants the room. Without sign-in (no user id) nobody is owner or
+        moderator, and nobody is a member of a private room."""
+        if room is None:
+            return MEMBER
+        everyone = None if room.policy == PRIVATE else MEMBER
+        user = caller.user_id
+        if user is None:
+            return everyone
+        if room.owner == user:
+            return OWNER
+        role = self.rooms.get_role(room.room_id, user)
+        if role == MODERATOR:
+            return MODERATOR
+        if role == MEMBER or room.room_id in caller.grants:
+            return MEMBER
+        return everyone
+
+    def _role(self, room_id: str, caller: Caller) -> str | None:
+        """The caller's role in ``room_id`` (OWNER, MODERATOR, MEMBER, or None for a private
+        room they may not enter): what other use-cases (moderation) check permissions by."""
+        return self._role_in(self.rooms.get_room(room_id), caller)
+
+    def _require_reader(self, room_id: str, caller: Caller) -> tuple[Member, Room | None, str]:
+        """The caller's membership, the room and their role, for actions of members only.
+        A private room's member who lost their role gets the not-a-member answer."""
+        member = self._require_member(room_id, caller)
+        room = self.rooms.get_room(room_id)
+        role = self._role_in(room, caller)
+        if role is None:
+            raise not_member(room_id)
+        return member, room, role
+
+    def _others_of(self, room_id: str, user_id: str | None, connection_id: str) -> bool:
+        """Whether the user has another live connection in the room (presence is per user)."""
+        if user_id is None:
+            return False
+        now_s = self.clock() // 1000
+        return any(
+            m.user_id == user_id and m.connection_id != connection_id
+            for m in self.rooms.list_members(room_id, now_s)
+        )
 
     def _post(
         self, frame: dict[str, Any], recipients: Iterable[str]
@@ -126,6 +197,8 @@ class ChatService:
             pending = []
             now_s = self.clock() // 1000
             for m in left:
+                if self._others_of(m.room_id, m.user_id, m.connection_id):
+                    continue  # the user is still there on another connection
                 frame = protocol.presence_frame("leave", m.room_id, m.name)
                 _, more = self._post(frame, self.rooms.recipient_ids(m.room_id, now_s))
                 pending += [cid for cid in more if cid not in seen]
@@ -176,6 +249,13 @@ class ChatService:
         name = caller.token_name or req.name or self.rooms.connection_name(caller.connection_id)
         if name is None:
             raise BadRequest("'name' is required (or connect with ?name=)", room_id=req.room_id)
+        if self._role(req.room_id, caller) is None:
+            # Joining cannot look like joining a room that does not exist (that succeeds), so
+            # this refusal tells that the id is taken (as createRoom would), nothing more.
+            raise Forbidden(
+                f"room {req.room_id!r} is invitation-only; ask its owner for an invite",
+                room_id=req.room_id,
+            )
         self._check_rate(caller, req.room_id, "the room was not joined")
         existing = self.rooms.get_member(req.room_id, caller.connection_id, now // 1000)
         expires_at = self._membership_expiry(caller, now)
@@ -185,6 +265,7 @@ class ChatService:
             name=name,
             joined_at=existing.joined_at if existing else iso_ms(now),
             expires_at=expires_at,
+            user_id=caller.user_id,
         )
         # The membership first, then the connection's record of it: a $disconnect running
         # meanwhile either sees the room in the record and deletes the membership, or has
@@ -195,18 +276,32 @@ class ChatService:
         except ConnectionGone:
             self.rooms.delete_member(req.room_id, caller.connection_id)
             raise
-        member_ids = self.rooms.recipient_ids(req.room_id, now // 1000)
-        if caller.connection_id not in member_ids:
-            member_ids.append(caller.connection_id)
-        recent, older = self._recent(req.room_id, name, len(member_ids))
-        if existing is None or existing.name != name:
+        if caller.user_id is None:
+            member_ids = self.rooms.recipient_ids(req.room_id, now // 1000)
+            if caller.connection_id not in member_ids:
+                member_ids.append(caller.connection_id)
+            count, first = len(member_ids), True
+        else:
+            # Signed in: one member per user, whatever their number of connections.
+            members = self.rooms.list_members(req.room_id, now // 1000)
+            member_ids = [m.connection_id for m in members]
+            if caller.connection_id not in member_ids:
+                member_ids.append(caller.connection_id)
+            users = {m.user_id or m.connection_id for m in members} | {caller.user_id}
+            count = len(users)
+            first = not any(
+                m.user_id == caller.user_id and m.connection_id != caller.connection_id
+                for m in members
+            )
+        recent, older = self._recent(req.room_id, name, count)
+        if first and (existing is None or existing.name != name):
             others = [cid for cid in member_ids if cid != caller.connection_id]
             if existing is not None:
                 # A re-join under a new name: the old name leaves, so member lists stay right.
                 old = protocol.presence_frame("leave", req.room_id, existing.name)
                 self._broadcast(old, others)
             self._broadcast(protocol.presence_frame("join", req.room_id, name), others)
-        return protocol.joined_frame(req.room_id, name, len(member_ids), recent, older)
+        return protocol.joined_frame(req.room_id, name, count, recent, older)
 
     def _recent(self, room_id: str, name: str, members: int) -> tuple[list[Message], str | None]:
         """The last messages for ``joined``, as many as RECENT_ON_JOIN and the reply's byte
@@ -231,7 +326,8 @@ class ChatService:
             for cid in self.rooms.recipient_ids(req.room_id, self.clock() // 1000)
             if cid != caller.connection_id
         ]
-        self._broadcast(protocol.presence_frame("leave", req.room_id, member.name), others)
+        if not self._others_of(req.room_id, caller.user_id, caller.connection_id):
+            self._broadcast(protocol.presence_frame("leave", req.room_id, member.name), others)
         return protocol.left_frame(req.room_id)
 
     def send(self, caller: Caller, req: protocol.SendRequest) -> dict[str, Any] | None:
@@ -241,7 +337,12 @@ class ChatService:
         refused by the rate limit whose message is already stored is answered with that
         message, to the sender only (a retry must not be told its message was not sent).
         """
-        member = self._require_member(req.room_id, caller)
+        member, room, role = self._require_reader(req.room_id, caller)
+        if room is not None and room.policy == ANNOUNCE and role not in (OWNER, MODERATOR):
+            raise Forbidden(
+                f"only the owner and moderators post in announce room {req.room_id!r}",
+                room_id=req.room_id,
+            )
         now = self.clock()
         try:
             self._check_rate(caller, req.room_id, "this message was not sent")
@@ -307,22 +408,32 @@ class ChatService:
         return None
 
     def history_page(self, caller: Caller, req: protocol.HistoryRequest) -> dict[str, Any]:
-        self._require_member(req.room_id, caller)
+        self._require_reader(req.room_id, caller)
         budget = protocol.history_budget(req.room_id)
         page = self.history.page(req.room_id, req.limit, req.before, budget)
         return protocol.history_frame(req.room_id, page.messages, page.next_cursor)
 
     def members(self, caller: Caller, req: protocol.RoomRequest) -> dict[str, Any]:
-        self._require_member(req.room_id, caller)
+        self._require_reader(req.room_id, caller)
         members = self.rooms.list_members(req.room_id, self.clock() // 1000)
         members.sort(key=lambda m: (m.joined_at, m.connection_id))
-        return protocol.members_frame_within(req.room_id, [m.name for m in members])
+        # A signed-in user is listed once, however many connections they have.
+        seen: set[str] = set()
+        names = []
+        for m in members:
+            key = m.user_id or "#" + m.connection_id
+            if key not in seen:
+                seen.add(key)
+                names.append(m.name)
+        return protocol.members_frame_within(req.room_id, names)
 
     def disconnect(self, caller: Caller) -> int:
         """Leave every room the connection was in, telling each room's remaining members."""
         removed = self._close(caller.connection_id, caller.connected_at_ms)
         now_s = self.clock() // 1000
         for m in removed:
+            if self._others_of(m.room_id, m.user_id, caller.connection_id):
+                continue  # the user is still there on another connection
             others = [
                 cid
                 for cid in self.rooms.recipient_ids(m.room_id, now_s)
@@ -330,3 +441,87 @@ class ChatService:
             ]
             self._broadcast(protocol.presence_frame("leave", m.room_id, m.name), others)
         return len(removed)
+
+    # ------------------------------------------------------------------ rooms and roles
+
+    def create_room(self, caller: Caller, req: protocol.CreateRoomRequest) -> dict[str, Any]:
+        """A room with an owner (the caller) and a policy; only an unused room id."""
+        if caller.user_id is None:
+            raise Forbidden(
+                "sign in to create rooms (the stack needs auth_mode jwt or oidc)",
+                room_id=req.room_id,
+            )
+        self._check_rate(caller, req.room_id, "the room was not created")
+        now = self.clock()
+        taken = Forbidden(f"room {req.room_id!r} already exists; pick another id")
+        taken.room_id = req.room_id
+        # A room someone is in or has written to is theirs as much as the caller's.
+        if self.rooms.room_in_use(req.room_id, now // 1000) or self.history.has_messages(
+            req.room_id
+        ):
+            raise taken
+        room = Room(req.room_id, caller.user_id, req.policy, iso_ms(now))
+        if not self.rooms.create_room(room):
+            raise taken
+        logs.info("room_created", policy=room.policy)
+        return protocol.room_created_frame(room)
+
+    def _manage(self, caller: Caller, req: protocol.UserRequest, *roles: str) -> Room:
+        """The room, if the caller's role is one of ``roles``; else the one refusal."""
+        room = self.rooms.get_room(req.room_id)
+        if room is None or self._role_in(room, caller) not in roles:
+            raise may_not_manage(req.room_id)
+        self._check_rate(caller, req.room_id, "nothing was changed")
+        if req.user_id == room.owner:
+            raise Forbidden(f"the owner's role in room {req.room_id!r} cannot change")
+        return room
+
+    def invite(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        """Owner or moderator: the user becomes a member (of a private room: may join)."""
+        self._manage(caller, req, OWNER, MODERATOR)
+        role = self.rooms.get_role(req.room_id, req.user_id)
+        if role is None:
+            self.rooms.put_role(req.room_id, req.user_id, MEMBER)
+            role = MEMBER
+        return protocol.role_frame(req.room_id, req.user_id, role)
+
+    def uninvite(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        """Owner or moderator (a moderator only of members): the user loses their role, and
+        in a private room their connections leave it at once."""
+        caller_role = self._role(req.room_id, caller)
+        room = self._manage(caller, req, OWNER, MODERATOR)
+        role = self.rooms.get_role(req.room_id, req.user_id)
+        if role == MODERATOR and caller_role != OWNER:
+            raise Forbidden(
+                f"only the owner of room {req.room_id!r} may uninvite a moderator",
+                room_id=req.room_id,
+            )
+        self.rooms.delete_role(req.room_id, req.user_id)
+        if room.policy == PRIVATE:
+            self._remove_user(req.room_id, req.user_id)
+        return protocol.role_frame(req.room_id, req.user_id, None)
+
+    def _remove_user(self, room_id: str, user_id: str) -> None:
+        now_s = self.clock() // 1000
+        gone = [m for m in self.rooms.list_members(room_id, now_s) if m.user_id == user_id]
+        for m in gone:
+            self.rooms.detach_room(m.connection_id, room_id)
+            self.rooms.delete_member(room_id, m.connection_id)
+        if gone:
+            self._broadcast(protocol.left_frame(room_id), [m.connection_id for m in gone])
+            presence = protocol.presence_frame("leave", room_id, gone[0].name)
+            self._broadcast(presence, self.rooms.recipient_ids(room_id, now_s))
+
+    def promote(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        """Owner only: the user becomes a moderator (may post in announce rooms, invite)."""
+        self._manage(caller, req, OWNER)
+        self.rooms.put_role(req.room_id, req.user_id, MODERATOR)
+        return protocol.role_frame(req.room_id, req.user_id, MODERATOR)
+
+    def demote(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        """Owner only: a moderator becomes a member again (still invited)."""
+        self._manage(caller, req, OWNER)
+        if self.rooms.get_role(req.room_id, req.user_id) != MODERATOR:
+            raise BadRequest(f"{req.user_id!r} is not a moderator", room_id=req.room_id)
+        self.rooms.put_role(req.room_id, req.user_id, MEMBER)
+        return protocol.role_frame(req.room_id, req.user_id, MEMBER)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .ports import ConnectionSender, HistoryRepository, RateLimiter, RoomsRepository
 from .settings import AuthSettings, Settings
@@ -112,3 +113,25 @@ def build_secret_source(settings: AuthSettings) -> Callable[[], bytes]:
         return clients[0]
 
     return CachedParameter(ssm, settings.secret_parameter, settings.cache_seconds)
+
+
+def build_verifier(settings: AuthSettings) -> Any:
+    """The authorizer's token verifier for its mode: ``jwt`` reads its keys through the secret
+    source (SSM, re-read every ``cache_seconds``), ``oidc`` the issuer's JWKS."""
+    from .auth import JwksKeys, JwtVerifier, OidcVerifier, Policy, parse_keys
+
+    policy = Policy(settings.issuer, settings.audience, settings.max_lifetime_s)
+    if settings.mode == "oidc":
+        assert settings.jwks_url is not None  # AuthSettings.from_env requires it
+        return OidcVerifier(policy, JwksKeys(settings.jwks_url))
+    source = build_secret_source(settings)
+    parsed: dict[bytes, dict[str, str]] = {}
+
+    def keys() -> dict[str, str]:
+        raw = source()
+        if raw not in parsed:  # parsed once per value the source returns (a rotation: again)
+            parsed.clear()
+            parsed[raw] = parse_keys(raw.decode())
+        return parsed[raw]
+
+    return JwtVerifier(policy, keys)

@@ -59,18 +59,23 @@ run "every_route_has_its_function" {
       history       = "history"
       members       = "members"
       ping          = "ping"
+      createRoom    = "create_room"
+      invite        = "invite"
+      uninvite      = "uninvite"
+      promote       = "promote"
+      demote        = "demote"
     }
     error_message = "The route table differs from docs/design.md."
   }
 
   assert {
-    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 9
+    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 14
     error_message = "Functions must be named <name_prefix>-<function key>, one per route."
   }
 
   assert {
-    condition     = length(module.websocket_api.route_ids) == 9
-    error_message = "Expected nine routes."
+    condition     = length(module.websocket_api.route_ids) == 14
+    error_message = "Expected fourteen routes."
   }
 }
 
@@ -135,8 +140,8 @@ run "policies_are_least_privilege" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "PostToConnections"
       ]
-    ])) == toset(["disconnect", "join", "leave", "send_all"])
-    error_message = "Only the fan-out functions (disconnect, join, leave, send_all) may post to @connections."
+    ])) == toset(["disconnect", "join", "leave", "send_all", "uninvite"])
+    error_message = "Only the fan-out functions (disconnect, join, leave, send_all, uninvite) may post to @connections."
   }
 
   assert {
@@ -175,7 +180,7 @@ run "a_table_key_is_granted_only_to_table_users" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "TableKeyThroughDynamoDB"
       ]
-    ])) == toset(["connect", "disconnect", "history", "join", "leave", "members", "send_all"])
+    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite"])
     error_message = "Exactly the functions that touch a table need the table key."
   }
 }
@@ -229,7 +234,7 @@ run "no_authorizer_by_default" {
 
   assert {
     condition     = !contains(keys(output.function_names), "authorize")
-    error_message = "No authorize function unless auth_enabled."
+    error_message = "No authorize function unless auth_mode is jwt or oidc."
   }
 }
 
@@ -237,13 +242,14 @@ run "authorizer_reads_only_its_parameter" {
   command = apply
 
   variables {
-    auth_enabled               = true
+    auth_mode                  = "jwt"
     auth_secret_parameter_name = "/roomchat/auth-secret"
+    authorizer_zip_path        = var.lambda_zip_path
   }
 
   assert {
     condition     = output.authorizer_function_name == "roomchat-authorize" && module.websocket_api.authorizer_id != null
-    error_message = "auth_enabled must create roomchat-authorize and the $connect authorizer."
+    error_message = "auth_mode = jwt must create roomchat-authorize and the $connect authorizer."
   }
 
   assert {
@@ -259,8 +265,49 @@ run "authorizer_reads_only_its_parameter" {
   }
 
   assert {
-    condition     = length(output.routes) == 9
+    condition     = length(output.routes) == 14
     error_message = "The authorizer is not a route."
+  }
+
+  assert {
+    condition     = module.functions.configurations["authorize"].architecture == "x86_64" && module.functions.configurations["authorize"].handler == "roomchat.authorizer.on_authorize"
+    error_message = "The authorizer runs its own handler on x86_64 (its zip carries x86_64 wheels)."
+  }
+
+  assert {
+    condition     = module.functions.configurations["authorize"].environment["AUTH_ISSUER"] == "roomchat-dev" && module.functions.configurations["authorize"].environment["AUTH_AUDIENCE"] == "roomchat"
+    error_message = "jwt mode defaults to the issuer and audience `roomchat token` uses."
+  }
+}
+
+run "oidc_with_a_cognito_user_pool" {
+  command = apply
+
+  variables {
+    auth_mode           = "oidc"
+    cognito_user_pool   = true
+    cognito_base_url    = "http://127.0.0.1:5000"
+    authorizer_zip_path = var.lambda_zip_path
+  }
+
+  assert {
+    condition     = output.cognito_user_pool_id != null && output.cognito_client_id != null
+    error_message = "cognito_user_pool must create a pool and an app client."
+  }
+
+  assert {
+    condition     = startswith(module.functions.configurations["authorize"].environment["AUTH_JWKS_URL"], "http://127.0.0.1:5000/") && endswith(module.functions.configurations["authorize"].environment["AUTH_JWKS_URL"], "/.well-known/jwks.json")
+    error_message = "The JWKS URL must follow cognito_base_url."
+  }
+
+  assert {
+    condition     = startswith(module.functions.configurations["authorize"].environment["AUTH_ISSUER"], "https://cognito-idp.us-east-1.amazonaws.com/")
+    error_message = "The issuer stays the pool's public URL."
+  }
+
+  assert {
+    condition     = [for statement in module.functions.policies["authorize"].Statement : statement.Sid] == ["OwnLogGroup"]
+    error_message = "In oidc mode the authorizer reads no parameter."
   }
 }
 
@@ -268,8 +315,9 @@ run "authorizer_with_an_inline_secret" {
   command = apply
 
   variables {
-    auth_enabled = true
-    auth_secret  = "0123456789abcdef0123456789abcdef"
+    auth_mode           = "jwt"
+    auth_secret         = "0123456789abcdef0123456789abcdef"
+    authorizer_zip_path = var.lambda_zip_path
   }
 
   assert {

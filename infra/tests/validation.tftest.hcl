@@ -126,19 +126,43 @@ run "history_retention_must_be_whole_days" {
 run "auth_needs_a_secret" {
   command = plan
   variables {
-    auth_enabled = true
+    auth_mode = "jwt"
   }
-  expect_failures = [var.auth_enabled]
+  expect_failures = [var.auth_mode]
+}
+
+run "auth_mode_is_one_of_three" {
+  command = plan
+  variables {
+    auth_mode = "saml"
+  }
+  expect_failures = [var.auth_mode]
+}
+
+run "oidc_needs_an_issuer_or_a_pool" {
+  command = plan
+  variables {
+    auth_mode = "oidc"
+  }
+  expect_failures = [var.auth_mode]
+}
+
+run "a_user_pool_needs_oidc" {
+  command = plan
+  variables {
+    cognito_user_pool = true
+  }
+  expect_failures = [var.auth_mode]
 }
 
 run "auth_takes_one_secret_source_only" {
   command = plan
   variables {
-    auth_enabled               = true
+    auth_mode                  = "jwt"
     auth_secret_parameter_name = "/roomchat/auth-secret"
-    auth_secret                = "0123456789abcdef0123"
+    auth_secret                = "0123456789abcdef0123456789abcdef"
   }
-  expect_failures = [var.auth_enabled]
+  expect_failures = [var.auth_mode]
 }
 
 run "api_logging_must_be_known" {

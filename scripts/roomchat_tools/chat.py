@@ -7,6 +7,8 @@ Interactive: plain lines go to the current room; commands:
   /leave [room]    leave a room (default: the current one)
   /history [n]     the last n messages of the current room (default 20)
   /who             members of the current room
+  /create <room> [open|private|announce]   create a room you own (signed in), then join it
+  /invite <user>   /uninvite <user>   /promote <user>   /demote <user>   (a user id: token sub)
   /quit            disconnect (Ctrl-D too)
 
 Messages go through an outbox per room: one in flight at a time, the next sent when the previous
@@ -114,6 +116,11 @@ def format_frame(frame: Any) -> list[str]:
         if frame.get("next"):
             lines.append(f"[{room}] --- older messages before {printable(frame['next'])} ---")
         return lines
+    if kind == "roomCreated":
+        return [f"[{room}] created ({frame.get('policy')}), owner {frame.get('owner')}"]
+    if kind == "role":
+        role = frame.get("role") or "no role"
+        return [f"[{room}] {frame.get('userId')} is now: {role}"]
     if kind == "pong":
         return []
     if kind == "error":
@@ -250,6 +257,24 @@ class Chat:
     async def ping(self) -> None:
         await self.ws.send(json.dumps({"action": "ping"}))
 
+    async def create(self, room: str, policy: str) -> None:
+        reply = await self.request(
+            {"action": "createRoom", "roomId": room, "policy": policy},
+            lambda f: f.get("type") == "roomCreated" and f.get("roomId") == room,
+        )
+        if isinstance(reply, dict) and reply.get("type") == "roomCreated":
+            await self.join(room)
+
+    async def set_role(self, action: str, user: str) -> None:
+        if not self.current:
+            self.out("! join a room first: /join <room>")
+            return
+        room = self.current
+        await self.request(
+            {"action": action, "roomId": room, "userId": user},
+            lambda f: f.get("type") == "role" and f.get("roomId") == room,
+        )
+
     async def handle(self, line: str) -> bool:
         """Run one input line; False means quit."""
         line = line.rstrip("\r\n")
@@ -277,10 +302,18 @@ class Chat:
                 await self.history(limit)
         elif command in ("/who", "/members"):
             await self.who()
+        elif command == "/create" and rest:
+            room, _, policy = rest.partition(" ")
+            await self.create(room, policy.strip() or "open")
+        elif command in ("/invite", "/uninvite", "/promote", "/demote") and rest:
+            await self.set_role(command[1:], rest)
         elif command == "/help":
             self.out(__doc__.split("\n\n")[2] if __doc__ else "")
         else:
-            self.out("! commands: /join <room>, /leave [room], /history [n], /who, /quit")
+            self.out(
+                "! commands: /join <room>, /leave [room], /history [n], /who, /create <room> "
+                "[policy], /invite|/uninvite|/promote|/demote <user>, /quit"
+            )
         return True
 
 

@@ -435,14 +435,20 @@ def create_test_api(clients: dict[str, Any], zip_path: Path, events_table: str) 
     return {"api_id": api_id, "stage": "test"}
 
 
-AUTH_SECRET = "local-test-secret-0123456789"
+AUTH_SECRET = "local-test-secret-0123456789-0123456789"
+# What the authorizer checks besides the signature (the token command's defaults).
+AUTH_ENV = {
+    "AUTH_SECRET": AUTH_SECRET,
+    "AUTH_ISSUER": "roomchat-dev",
+    "AUTH_AUDIENCE": "roomchat",
+}
 
 
 def create_auth_api(
     clients: dict[str, Any], test_zip: Path, real_zip: Path, events_table: str
 ) -> dict[str, str]:
     """An API whose $connect has the project's REQUEST authorizer (the real on_authorize, from the
-    real deployment zip) in front of the test handlers."""
+    real authorizer zip) in front of the test handlers."""
     iam, lam, apigw = clients["iam"], clients["lambda"], clients["apigatewayv2"]
     role = iam.create_role(RoleName="gw-auth-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     api_id = apigw.create_api(
@@ -465,9 +471,9 @@ def create_auth_api(
 
     authorizer_uri = function(
         "gw-auth-authorize",
-        "roomchat.handlers.on_authorize",
+        "roomchat.authorizer.on_authorize",
         real_zip,
-        {"AUTH_SECRET": AUTH_SECRET},
+        dict(AUTH_ENV),
     )
     authorizer_id = apigw.create_authorizer(
         ApiId=api_id,
@@ -499,12 +505,21 @@ def create_auth_api(
     return {"api_id": api_id, "stage": "auth"}
 
 
-def token_for(name: str, secret: str = AUTH_SECRET, ttl: int = 300) -> str:
-    """A signed connect token naming ``name``, valid for ``ttl`` seconds."""
+def token_for(name: str, secret: str = AUTH_SECRET, ttl: int = 300, **extra: Any) -> str:
+    """A connect JWT for user ``user-<name>`` named ``name``, valid for ``ttl`` seconds."""
     from roomchat.auth import sign
 
-    claims = {"sub": f"user-{name}", "name": name, "exp": int(time.time()) + ttl}
-    return sign(claims, secret.encode())
+    now = int(time.time())
+    claims = {
+        "sub": f"user-{name}",
+        "name": name,
+        "iss": AUTH_ENV["AUTH_ISSUER"],
+        "aud": AUTH_ENV["AUTH_AUDIENCE"],
+        "iat": now,
+        "exp": now + ttl,
+        **extra,
+    }
+    return sign(claims, secret)
 
 
 def handshake_status(url: str) -> int:

@@ -537,7 +537,7 @@ def test_authorizer_without_its_identity_source_answers_401(auth_gateway):
 
 
 def test_authorizer_denying_a_bad_token_answers_403(auth_gateway):
-    forged = token_for("ana", secret="another-secret-0123456789")
+    forged = token_for("ana", secret="another-secret-0123456789-0123456789")
     assert handshake_status(f"{auth_gateway.websocket_url}?token={forged}") == 403
 
 

@@ -462,10 +462,14 @@ def test_second_plan_is_clean(live: Applied) -> None:
 def test_enabling_auth_puts_the_token_authorizer_on_connect(live: Applied) -> None:
     expected = design.authorizer()
     live.client("ssm").put_parameter(Name=AUTH_PARAMETER, Value="k" * 32, Type="SecureString")
+    from roomchat_tools.infra import build_lambda
+
+    authorizer_zip, _ = build_lambda.build_authorizer(live.zip_path.with_name("authorizer.zip"))
     live.variables = {
         **live.variables,
-        "auth_enabled": True,
+        "auth_mode": "jwt",
         "auth_secret_parameter_name": AUTH_PARAMETER,
+        "authorizer_zip_path": str(authorizer_zip),
     }
     live.stack.apply(live.variables)
     live.outputs = live.stack.outputs()
@@ -483,7 +487,15 @@ def test_enabling_auth_puts_the_token_authorizer_on_connect(live: Applied) -> No
     function = lam.get_function_configuration(FunctionName=name)
     assert f"/functions/{function['FunctionArn']}/invocations" in authorizer["AuthorizerUri"]
     assert function["Handler"] == expected.handler
-    assert function["Environment"]["Variables"] == {"AUTH_SECRET_PARAMETER": AUTH_PARAMETER}
+    assert function["Environment"]["Variables"] == {
+        "AUTH_MODE": "jwt",
+        "AUTH_ISSUER": "roomchat-dev",
+        "AUTH_AUDIENCE": "roomchat",
+        "AUTH_MAX_LIFETIME_SECONDS": "86400",
+        "AUTH_SECRET_PARAMETER": AUTH_PARAMETER,
+        "LOG_LEVEL": "INFO",
+    }
+    assert function["Architectures"] == ["x86_64"]  # its zip carries x86_64 wheels
     # Only the handshake is authorized; the other routes cannot have an authorizer.
     assert {k for k, r in routes.items() if r.get("AuthorizationType") == "CUSTOM"} == {"$connect"}
 

@@ -30,6 +30,11 @@ ROUTES = {
     "history": handlers.on_history,
     "members": handlers.on_members,
     "ping": handlers.on_ping,
+    "createRoom": handlers.on_create_room,
+    "invite": handlers.on_invite,
+    "uninvite": handlers.on_uninvite,
+    "promote": handlers.on_promote,
+    "demote": handlers.on_demote,
 }
 
 
@@ -143,7 +148,7 @@ class Harness:
         return {
             (i["roomId"]["S"], i["connectionId"]["S"])
             for i in self.db.scan(TableName=self.settings.rooms_table)["Items"]
-            if not i["roomId"]["S"].startswith("conn#")
+            if not i["roomId"]["S"].startswith(("conn#", "acl#"))
         }
 
     def connection_item(self, cid: str, record: bool = True) -> dict[str, Any] | None:

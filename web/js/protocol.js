@@ -101,6 +101,7 @@ const ERROR_WORDS = {
   bad_request: 'The server could not accept that request',
   unknown_action: 'The server does not know that request',
   not_member: 'You are not in that room',
+  forbidden: 'You may not do that in that room',
   too_large: 'That message is too long',
   rate_limited: 'You are sending messages too fast',
   internal: 'Something went wrong on the server; please try again',

@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import logs
 from ..errors import ConnectionGone, StorageError
-from ..ports import Appended, ConnectionRecord, Member, Message, Page
+from ..ports import Appended, ConnectionRecord, Member, Message, Page, Room
 from ..protocol import ByteBudget
 
 CONDITIONAL_FAILED = "ConditionalCheckFailedException"
@@ -27,6 +27,16 @@ CONDITIONAL_FAILED = "ConditionalCheckFailedException"
 CONNECTION_PREFIX = "conn#"
 RECORD_PREFIX = "#"
 RECORD_NAMES = {"#rooms": "rooms", "#gone": "gone", "#exp": "expiresAt"}
+# A room's access list: its own partition ``acl#<roomId>`` (never a room, for the same reason),
+# so Queries of the room's members never read it. It holds
+# - the room record (connectionId = "#room#<roomId>": owner, policy, createdAt), its index key
+#   unique to the room;
+# - one role row per moderator or invited member (connectionId = "#role#<userId>": role); the
+#   index partition "#role#<userId>" holds that user's roles only.
+# No TTL on either: a room lives until it is deleted.
+ACL_PREFIX = "acl#"
+ROOM_RECORD_PREFIX = "#room#"
+ROLE_PREFIX = "#role#"
 
 
 def _s(value: str) -> dict[str, str]:
@@ -59,6 +69,7 @@ def _member(item: dict[str, Any]) -> Member:
         name=_str(item, "name") or "",
         joined_at=_str(item, "joinedAt") or "",
         expires_at=_int(item, "expiresAt") or 0,
+        user_id=_str(item, "userId"),
     )
 
 
@@ -96,15 +107,16 @@ class DynamoRooms:
         return member if _live(member, now_s) else None
 
     def put_member(self, member: Member) -> None:
-        self._put(
-            {
-                "roomId": _s(member.room_id),
-                "connectionId": _s(member.connection_id),
-                "name": _s(member.name),
-                "joinedAt": _s(member.joined_at),
-                "expiresAt": _n(member.expires_at),
-            }
-        )
+        item = {
+            "roomId": _s(member.room_id),
+            "connectionId": _s(member.connection_id),
+            "name": _s(member.name),
+            "joinedAt": _s(member.joined_at),
+            "expiresAt": _n(member.expires_at),
+        }
+        if member.user_id:
+            item["userId"] = _s(member.user_id)
+        self._put(item)
 
     def delete_member(self, room_id: str, connection_id: str) -> Member | None:
         try:
@@ -268,6 +280,72 @@ class DynamoRooms:
         except (ClientError, BotoCoreError) as e:
             raise _storage_error("PutItem rooms", e) from e
 
+    # ------------------------------------------------------------ rooms and roles
+
+    def _room_key(self, room_id: str) -> dict[str, Any]:
+        return {
+            "roomId": _s(ACL_PREFIX + room_id),
+            "connectionId": _s(ROOM_RECORD_PREFIX + room_id),
+        }
+
+    def _role_key(self, room_id: str, user_id: str) -> dict[str, Any]:
+        return {"roomId": _s(ACL_PREFIX + room_id), "connectionId": _s(ROLE_PREFIX + user_id)}
+
+    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            resp = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        except (ClientError, BotoCoreError) as e:
+            raise _storage_error("GetItem rooms", e) from e
+        return resp.get("Item")
+
+    def get_room(self, room_id: str) -> Room | None:
+        item = self._get(self._room_key(room_id))
+        if not item:
+            return None
+        return Room(
+            room_id=room_id,
+            owner=_str(item, "owner") or "",
+            policy=_str(item, "policy") or "open",
+            created_at=_str(item, "createdAt") or "",
+        )
+
+    def create_room(self, room: Room) -> bool:
+        item = {
+            **self._room_key(room.room_id),
+            "owner": _s(room.owner),
+            "policy": _s(room.policy),
+            "createdAt": _s(room.created_at),
+        }
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(connectionId)",
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] == CONDITIONAL_FAILED:
+                return False
+            raise _storage_error("PutItem rooms", e) from e
+        except BotoCoreError as e:
+            raise _storage_error("PutItem rooms", e) from e
+        return True
+
+    def room_in_use(self, room_id: str, now_s: int) -> bool:
+        items = self._room(room_id, ProjectionExpression="connectionId, expiresAt")
+        return any(_unexpired(_int(item, "expiresAt"), now_s) for item in items)
+
+    def get_role(self, room_id: str, user_id: str) -> str | None:
+        return _str(self._get(self._role_key(room_id, user_id)) or {}, "role")
+
+    def put_role(self, room_id: str, user_id: str, role: str) -> None:
+        self._put({**self._role_key(room_id, user_id), "role": _s(role)})
+
+    def delete_role(self, room_id: str, user_id: str) -> None:
+        try:
+            self._db.delete_item(TableName=self._table, Key=self._role_key(room_id, user_id))
+        except (ClientError, BotoCoreError) as e:
+            raise _storage_error("DeleteItem rooms", e) from e
+
 
 def _message(item: dict[str, Any]) -> Message:
     return Message(
@@ -380,6 +458,20 @@ class DynamoHistory:
             raise _storage_error("GetItem history", e) from e
         item = resp.get("Item")
         return _message(item) if item else None
+
+    def has_messages(self, room_id: str) -> bool:
+        try:
+            resp = self._db.query(
+                TableName=self._table,
+                KeyConditionExpression="roomId = :r",
+                ExpressionAttributeValues={":r": _s(room_id)},
+                ProjectionExpression="messageId",
+                Limit=1,
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise _storage_error("Query history", e) from e
+        return bool(resp.get("Items"))
 
     def stored(self, room_id: str, connection_id: str, client_msg_id: str) -> Message | None:
         key = {

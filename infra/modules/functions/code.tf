@@ -80,3 +80,20 @@ resource "aws_s3_object" "code" {
   # https://docs.aws.amazon.com/AmazonS3/latest/userguide/create-bucket-faq.html), and every
   # second before the upload delays every function.
 }
+
+# A function with a package of its own (functions[*].zip_path: the authorizer, whose zip carries
+# PyJWT and cryptography wheels the chat functions do without) gets its own object, named by
+# function and content like the shared one.
+resource "aws_s3_object" "own" {
+  for_each = { for key, fn in var.functions : key => fn.zip_path if fn.zip_path != null }
+
+  bucket                 = aws_s3_bucket.code.id
+  key                    = "${var.name_prefix}/${each.key}-${filesha256(each.value)}.zip"
+  source                 = each.value
+  server_side_encryption = "aws:kms"
+  kms_key_id             = var.code_kms_key_arn
+  bucket_key_enabled     = true
+  source_hash            = filebase64sha256(each.value)
+
+  tags = var.tags
+}

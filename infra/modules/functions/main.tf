@@ -21,15 +21,15 @@ resource "aws_lambda_function" "this" {
   role          = aws_iam_role.this[each.key].arn
   handler       = each.value.handler
   runtime       = var.runtime
-  architectures = [var.architecture]
+  architectures = [coalesce(each.value.architecture, var.architecture)]
   memory_size   = coalesce(each.value.memory_size, var.memory_size)
   timeout       = coalesce(each.value.timeout, var.timeout)
 
-  s3_bucket = aws_s3_object.code.bucket
-  s3_key    = aws_s3_object.code.key
-  # The zip is built deterministically, so an unchanged source tree keeps this hash (and the
-  # object's key) and the plan stays clean; a changed one updates every function.
-  source_code_hash = filebase64sha256(var.zip_path)
+  s3_bucket = aws_s3_bucket.code.id
+  s3_key    = each.value.zip_path == null ? aws_s3_object.code.key : aws_s3_object.own[each.key].key
+  # The zips are built deterministically, so an unchanged source tree keeps this hash (and the
+  # object's key) and the plan stays clean; a changed one updates the functions built from it.
+  source_code_hash = filebase64sha256(coalesce(each.value.zip_path, var.zip_path))
 
   reserved_concurrent_executions = var.reserved_concurrency
 

@@ -49,3 +49,14 @@ output "code_s3_key" {
   description = "S3 key of the deployment zip in that bucket."
   value       = aws_s3_object.code.key
 }
+
+output "configurations" {
+  description = "Handler, architecture and environment of each function, by key: for reviews and tests."
+  value = {
+    for key, fn in aws_lambda_function.this : key => {
+      handler      = fn.handler
+      architecture = one(fn.architectures)
+      environment  = try(fn.environment[0].variables, {})
+    }
+  }
+}

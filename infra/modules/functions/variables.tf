@@ -21,6 +21,8 @@ variable "functions" {
     environment: its own environment instead of the shared one (null = the shared one);
     memory_size (MB, 128-10240) and timeout (s, 1-900): its own instead of var.memory_size and
     var.timeout (null = those).
+    zip_path / architecture: its own package and instruction set (null = the shared ones; the
+    authorizer's zip carries x86_64 wheels).
   EOT
   type = map(object({
     handler     = string
@@ -35,6 +37,8 @@ variable "functions" {
     environment        = optional(map(string))
     memory_size        = optional(number)
     timeout            = optional(number)
+    zip_path           = optional(string)
+    architecture       = optional(string)
   }))
   default = {}
 
@@ -85,6 +89,13 @@ variable "functions" {
       )
     ])
     error_message = "A function's timeout must be a whole number of seconds from 1 to 900 (or null for var.timeout)."
+  }
+
+  validation {
+    condition = alltrue([
+      for fn in values(var.functions) : (fn.zip_path == null || endswith(coalesce(fn.zip_path, "x.zip"), ".zip")) && contains(["arm64", "x86_64"], coalesce(fn.architecture, "arm64"))
+    ])
+    error_message = "A function's zip_path must name a .zip file and its architecture be arm64 or x86_64."
   }
 }
 

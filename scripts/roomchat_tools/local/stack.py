@@ -26,7 +26,7 @@ chat and history clients and the tests read it). Settings come from the environm
                                 and injects DynamoDB errors (local/dynamoproxy.py).
                                 Unset: no proxy.
   ROOMCHAT_TF_VARS='{...}'      extra Terraform variables as JSON, e.g. the token authorizer:
-                                '{"auth_enabled": true, "auth_secret": "a-dev-secret-of-16+chars"}'
+                                '{"auth_mode": "jwt", "auth_secret": "a-dev-secret-of-32+chars..."}'
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def _single_instance(base: Path) -> Iterator[None]:
         yield
 
 
-def _terraform_variables(zip_path: Path) -> dict[str, Any]:
+def _extra_variables() -> dict[str, Any]:
     raw = os.environ.get("ROOMCHAT_TF_VARS", "").strip()
     try:
         extra = json.loads(raw) if raw else {}
@@ -109,7 +109,7 @@ def _terraform_variables(zip_path: Path) -> dict[str, Any]:
         raise StackError(f"ROOMCHAT_TF_VARS is not JSON: {exc}") from None
     if not isinstance(extra, dict):
         raise StackError("ROOMCHAT_TF_VARS must be a JSON object of Terraform variables")
-    return {**extra, "lambda_zip_path": str(zip_path)}
+    return extra
 
 
 @contextlib.contextmanager
@@ -121,7 +121,27 @@ def _phase(name: str) -> Iterator[None]:
     log.info("%s done in %.1f s", name, time.monotonic() - started)
 
 
-def _terraform_apply(emu: Any, zip_path: Path, work: Path, echo: bool) -> dict[str, Any]:
+def _auth_on() -> bool:
+    """Whether ROOMCHAT_TF_VARS turns the $connect authorizer on (it needs its own zip)."""
+    return _extra_variables().get("auth_mode", "none") != "none"
+
+
+def _terraform_variables(
+    zip_path: Path, authorizer_zip: Path | None = None, emulator_endpoint: str | None = None
+) -> dict[str, Any]:
+    extra = _extra_variables()
+    variables = {**extra, "lambda_zip_path": str(zip_path)}
+    if authorizer_zip is not None:
+        variables["authorizer_zip_path"] = str(authorizer_zip)
+    if extra.get("cognito_user_pool") and emulator_endpoint and "cognito_base_url" not in extra:
+        # The pool's JWKS is served by the emulator (moto: /<pool id>/.well-known/jwks.json).
+        variables["cognito_base_url"] = emulator_endpoint
+    return variables
+
+
+def _terraform_apply(
+    emu: Any, zip_path: Path, work: Path, echo: bool, authorizer_zip: Path | None = None
+) -> dict[str, Any]:
     from roomchat_tools.infra import tf
 
     state = work / "terraform.tfstate"
@@ -137,7 +157,7 @@ def _terraform_apply(emu: Any, zip_path: Path, work: Path, echo: bool) -> dict[s
         with _phase("init"):
             stack.init()
         with _phase("apply"):
-            stack.apply(_terraform_variables(zip_path))
+            stack.apply(_terraform_variables(zip_path, authorizer_zip, emu.endpoint))
             outputs = stack.outputs()
         return outputs
     except tf.TerraformError as exc:
@@ -286,17 +306,23 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
         _ensure_port_free(host, emulator_port, "ROOMCHAT_EMULATOR_PORT")
         zip_path, digest = build_lambda.build(work / "functions.zip")
         log.info("built %s (%s)", zip_path, digest)
+        zips = [zip_path]
+        authorizer_zip = None
+        if _auth_on():
+            authorizer_zip, digest = build_lambda.build_authorizer(work / "authorizer.zip")
+            log.info("built %s (%s)", authorizer_zip, digest)
+            zips.append(authorizer_zip)
         with contextlib.ExitStack() as running:
             with _phase("emulator"):
                 emu = running.enter_context(emulator.running(port=emulator_port or None, host=host))
             log.info("emulator listening on %s", emu.endpoint)
-            outputs = _terraform_apply(emu, zip_path, work, terraform_echo)
+            outputs = _terraform_apply(emu, zip_path, work, terraform_echo, authorizer_zip)
             with _phase("gateway (routes and code read back)"):
                 apigw, lam = emulator_clients(emu.endpoint, emu.region)
                 api = load_api(
                     apigw, lam, api_id=outputs.get("api_id"), stage=outputs.get("stage_name")
                 )
-                code = CodeStore([zip_path])
+                code = CodeStore(zips)
             log.info(
                 "API %s stage %s: routes %s",
                 api.api_id,
