@@ -67,9 +67,7 @@ def on_authorize(event: Json, context: Any) -> Json:
     try:
         identity = verifier().verify(token)
     except InvalidToken as e:
-        logs.metrics(
-            "refused", {"refused": (1, logs.COUNT)}, code="forbidden", detail=str(e)[:300]
-        )
+        logs.metrics("refused", {"refused": (1, logs.COUNT)}, code="forbidden", detail=str(e)[:300])
         return _policy("Deny", "anonymous", resource)
     except Exception as e:
         # Whatever a client puts in ?token= is its problem, never a 500 of ours; a JWKS or SSM
