@@ -68,6 +68,7 @@ module "functions" {
     ROOMS_BY_CONNECTION_INDEX = module.tables.rooms_by_connection_index_name
     CALLBACK_URL              = module.websocket_api.callback_url
     FANOUT_WORKERS            = tostring(var.fanout_workers)
+    FANOUT_POSTER             = var.fanout_poster
     HISTORY_RETENTION_DAYS    = tostring(var.history_retention_days)
     RECENT_ON_JOIN            = tostring(var.recent_on_join)
     MAX_MESSAGE_BYTES         = tostring(var.max_message_bytes)

@@ -222,6 +222,17 @@ variable "fanout_workers" {
   }
 }
 
+variable "fanout_poster" {
+  description = "FANOUT_POSTER: how posts to members are sent: signed (SigV4-signed requests on kept-alive connections, about a third of the CPU per post) or botocore (the apigatewaymanagementapi client)."
+  type        = string
+  default     = "signed"
+
+  validation {
+    condition     = contains(["signed", "botocore"], var.fanout_poster)
+    error_message = "fanout_poster must be signed or botocore."
+  }
+}
+
 variable "max_message_bytes" {
   description = "MAX_MESSAGE_BYTES: UTF-8 size limit of one message (API Gateway frames are at most 32 KB)."
   type        = number
