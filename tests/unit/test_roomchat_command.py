@@ -21,6 +21,7 @@ SUBCOMMANDS = [
     "run",
     "chat",
     "history",
+    "export",
     "token",
     "plan",
     "deploy",
