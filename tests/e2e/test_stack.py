@@ -11,7 +11,13 @@ import pytest
 import websockets
 
 from tests.e2e.support import Client, run
-from tests.reliability.support import GatewayFaults, Tables, dynamodb_fail, dynamodb_reset
+from tests.reliability.support import (
+    GatewayFaults,
+    Tables,
+    dynamodb_fail,
+    dynamodb_reset,
+    keepalive,
+)
 from tests.stack import STACK_IDLE_TIMEOUT_S
 
 pytestmark = pytest.mark.e2e
@@ -451,8 +457,11 @@ def test_the_outbox_sends_a_message_again_after_internal_and_it_is_stored_once(s
         await _join(reader, room, "rita")
         outbox = typist.outbox(room)
         dynamodb_fail(stack, "PutItem", 5)  # roomchat.wiring: 5 attempts per call
+        # The SDK's backoff over 5 throttled attempts can outlast the test stack's 10 s idle
+        # timeout (AWS's is 10 minutes), so both clients ping meanwhile.
         try:
-            acks = await asyncio.gather(outbox.submit("first"), outbox.submit("second"))
+            async with keepalive([typist, reader], every=2.0):
+                acks = await asyncio.gather(outbox.submit("first"), outbox.submit("second"))
         finally:
             dynamodb_reset(stack)
         delivered = [
