@@ -65,6 +65,11 @@ def with_query(url: str, **params: str | None) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urllib.parse.urlencode(given)}"
 
 
+def send_all_frame(room: str, message: str, client_msg_id: str) -> dict[str, Any]:
+    """The ``sendAll`` action (the outbox's; the bench fleet sends it on its own sockets)."""
+    return {"action": "sendAll", "roomId": room, "message": message, "clientMsgId": client_msg_id}
+
+
 def decode(raw: str | bytes) -> Frame:
     try:
         return json.loads(raw)
@@ -386,12 +391,7 @@ class Outbox:
                 self._queue.task_done()
 
     async def _deliver(self, text: str, client_msg_id: str) -> Frame:
-        frame = {
-            "action": "sendAll",
-            "roomId": self.room,
-            "message": text,
-            "clientMsgId": client_msg_id,
-        }
+        frame = send_all_frame(self.room, text, client_msg_id)
 
         def answer(reply: Frame) -> bool:
             if not isinstance(reply, dict):
