@@ -22,7 +22,7 @@ def unique(prefix: str) -> str:
 
 
 class GatewayFaults:
-    """The gateway's ``/_devstack/faults`` endpoint (roomchat_tools/local/gateway.py, ``Fault``)."""
+    """The gateway's ``/_devstack/faults`` endpoint (roomchat_tools/local/faults.py, ``Fault``)."""
 
     def __init__(self, http_url: str) -> None:
         self.url = http_url + "/_devstack/faults"
