@@ -20,6 +20,7 @@ SUBCOMMANDS = [
     "run",
     "chat",
     "history",
+    "export",
     "token",
     "plan",
     "deploy",
