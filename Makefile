@@ -102,9 +102,10 @@ test-browser: $(STAMP) $(CHROMIUM) ## the web client in headless Chromium on a f
 soak: $(STAMP) ## full load on the local stack (LOAD=clientsxroomsxmessages) + a stack with the authorizer (~5 min)
 	ROOMCHAT_LOAD='$(LOAD)' ROOMCHAT_AUTH_STACK=1 $(PY) -m pytest -s tests/reliability/test_load.py tests/reliability/test_auth_stack.py
 
-lint: $(STAMP) $(TOOLS_STAMP) ## ruff, terraform fmt/validate, checkov
+lint: $(STAMP) $(TOOLS_STAMP) ## ruff, mypy --strict on functions/, terraform fmt/validate, checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy --strict functions/roomchat
 	$(ROOMCHAT) lint-infra --checkov $(TOOLS_VENV)/bin/checkov
 
 fmt: $(STAMP) ## format Python and Terraform

@@ -9,6 +9,7 @@ import contextvars
 import json
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 _LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
@@ -89,7 +90,7 @@ def _metrics_target() -> tuple[str, str]:
 
 
 def metrics(
-    event: str, values: dict[str, tuple[float, str]], level: str = "INFO", **fields: Any
+    event: str, values: Mapping[str, tuple[float, str]], level: str = "INFO", **fields: Any
 ) -> None:
     """One log record carrying ``values`` ({name: (number, unit)}) as EMF metrics.
 

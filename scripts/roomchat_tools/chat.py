@@ -35,8 +35,6 @@ import json
 import os
 import sys
 import threading
-import urllib.parse
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -45,13 +43,13 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from roomchat_tools import stackfile
+from roomchat_tools.client import RETRYABLE, Client, Frame
 from roomchat_tools.terminal import printable
 
 DEFAULT_URL = "ws://127.0.0.1:8080/live"
 PING_INTERVAL_S = 240.0  # the API closes connections idle for 10 minutes
 REPLY_TIMEOUT_S = 15.0
 SEND_ATTEMPTS = 4  # tries of one message (same clientMsgId) before it is reported as not sent
-RETRYABLE = ("internal", "rate_limited")
 
 CLOSE_REASONS = {
     1000: "closed normally",
@@ -131,70 +129,38 @@ def format_frame(frame: Any) -> list[str]:
 
 
 class Chat:
-    """One connection: prints what arrives, sends commands, waits for their replies."""
+    """One connection (the protocol client, roomchat_tools/client.py): prints what arrives, sends
+    commands, waits for their replies."""
 
-    def __init__(self, ws: ClientConnection, name: str, out: Callable[[str], None]) -> None:
-        self.ws = ws
+    def __init__(self, client: Client, name: str, out: Callable[[str], None]) -> None:
+        self.client = client
+        self.ws = client.ws
         self.name = name
         self.out = out
         self.rooms: list[str] = []
         self.current: str | None = None
-        self._waiters: list[tuple[Callable[[Any], bool], asyncio.Future[Any]]] = []
-        self.outboxes: dict[str, Outbox] = {}
+        client.listen(self.show)
+
+    def show(self, frame: Frame) -> None:
+        for line in format_frame(frame):
+            self.out(line)
 
     # ----- receiving ---------------------------------------------------------------------------
     async def receive(self) -> None:
-        async for raw in self.ws:
-            try:
-                frame = json.loads(raw)
-            except (TypeError, ValueError):
-                frame = raw
-            for line in format_frame(frame):
-                self.out(line)
-            for predicate, future in list(self._waiters):
-                if not future.done() and predicate(frame):
-                    future.set_result(frame)
+        """Until the connection closes (the client's reader prints every frame)."""
+        await self.client.wait_closed()
 
-    async def request(
-        self,
-        frame: dict[str, Any],
-        done: Callable[[Any], bool],
-        *,
-        any_error: bool = True,
-    ) -> Any:
-        """Send a frame and wait for the reply `done` recognises (or, with `any_error`, any error
-        frame for its action, and API Gateway's own error frame)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-
-        def matches(reply: Any) -> bool:
-            if not isinstance(reply, dict):
-                return False
-            if done(reply):
-                return True
-            if not any_error:
-                return False
-            if reply.get("type") == "error" and reply.get("action") in (frame.get("action"), None):
-                return True
-            return "type" not in reply and "requestId" in reply and "message" in reply
-
-        entry = (matches, future)
-        self._waiters.append(entry)
+    async def request(self, frame: dict[str, Any], reply_type: str) -> Any:
+        """Send an action and wait for its reply (or its error frame); None after the timeout."""
         try:
-            await self.ws.send(json.dumps(frame))
-            return await asyncio.wait_for(future, REPLY_TIMEOUT_S)
+            return await self.client.call(frame, reply_type, REPLY_TIMEOUT_S)
         except TimeoutError:
             self.out(f"! no reply to {frame.get('action')} within {REPLY_TIMEOUT_S:.0f} s")
             return None
-        finally:
-            self._waiters.remove(entry)
 
     # ----- commands ----------------------------------------------------------------------------
     async def join(self, room: str) -> None:
-        reply = await self.request(
-            {"action": "join", "roomId": room, "name": self.name},
-            lambda f: f.get("type") == "joined" and f.get("roomId") == room,
-        )
+        reply = await self.request({"action": "join", "roomId": room, "name": self.name}, "joined")
         if isinstance(reply, dict) and reply.get("type") == "joined":
             if room not in self.rooms:
                 self.rooms.append(room)
@@ -205,10 +171,7 @@ class Chat:
         if not room:
             self.out("! not in a room")
             return
-        reply = await self.request(
-            {"action": "leave", "roomId": room},
-            lambda f: f.get("type") == "left" and f.get("roomId") == room,
-        )
+        reply = await self.request({"action": "leave", "roomId": room}, "left")
         if isinstance(reply, dict) and reply.get("type") == "left":
             if room in self.rooms:
                 self.rooms.remove(room)
@@ -222,16 +185,32 @@ class Chat:
         if not self.current:
             self.out("! join a room first: /join <room>")
             return
-        if self.current not in self.outboxes:
-            self.outboxes[self.current] = Outbox(self, self.current)
-        self.outboxes[self.current].put(text)
+        room = self.current
+        outbox = self.client.outbox(
+            room, timeout=REPLY_TIMEOUT_S, attempts=SEND_ATTEMPTS, backoff_s=0.5
+        )
+        outbox.submit(text).add_done_callback(lambda done: self._sent(room, text, done))
+
+    def _sent(self, room: str, text: str, done: asyncio.Future[Frame]) -> None:
+        """Say when a message was not sent; a refusal for good was printed as it came."""
+        if done.cancelled():
+            return
+        if done.exception() is not None:
+            self.out(f"! [{printable(room)}] not sent (connection closed): {text}")
+            return
+        reply = done.result()
+        if reply.get("type") == "message":
+            return
+        if "type" in reply and reply.get("code") not in (*RETRYABLE, "timeout"):
+            return  # refused for good (printed by the receiver): the next message went
+        self.out(f"! [{printable(room)}] not sent after {SEND_ATTEMPTS} tries: {text}")
 
     async def drain(self) -> None:
         """Until every queued message is answered (stored or failed for good)."""
-        await asyncio.gather(*(outbox.drain() for outbox in self.outboxes.values()))
+        await self.client.drain()
 
     def close_outboxes(self) -> None:
-        for outbox in self.outboxes.values():
+        for outbox in self.client.outboxes.values():
             outbox.close()
 
     async def history(self, limit: int) -> None:
@@ -239,23 +218,17 @@ class Chat:
             self.out("! join a room first: /join <room>")
             return
         room = self.current
-        await self.request(
-            {"action": "history", "roomId": room, "limit": limit},
-            lambda f: f.get("type") == "history" and f.get("roomId") == room,
-        )
+        await self.request({"action": "history", "roomId": room, "limit": limit}, "history")
 
     async def who(self) -> None:
         if not self.current:
             self.out("! join a room first: /join <room>")
             return
         room = self.current
-        await self.request(
-            {"action": "members", "roomId": room},
-            lambda f: f.get("type") == "members" and f.get("roomId") == room,
-        )
+        await self.request({"action": "members", "roomId": room}, "members")
 
     async def ping(self) -> None:
-        await self.ws.send(json.dumps({"action": "ping"}))
+        await self.client.send({"action": "ping"})
 
     async def create(self, room: str, policy: str) -> None:
         reply = await self.request(
@@ -317,67 +290,6 @@ class Chat:
         return True
 
 
-class Outbox:
-    """One room's messages: one ``sendAll`` in flight, the next once it is answered.
-
-    Acknowledged means our own ``message`` frame (same clientMsgId) came back; an error frame with
-    that clientMsgId ends it, unless it is retryable (``internal``, ``rate_limited``; also API
-    Gateway's own error frame and no answer at all), when the same message goes again with the
-    same clientMsgId after a back-off (the server stores one clientMsgId at most once). This
-    client does not reconnect: when the connection closes, what is left is not sent.
-    """
-
-    def __init__(self, chat: Chat, room: str, backoff_s: float = 0.5) -> None:
-        self.chat = chat
-        self.room = room
-        self.backoff_s = backoff_s
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
-        self.task = asyncio.create_task(self._run())
-
-    def put(self, text: str) -> None:
-        self.queue.put_nowait(text)
-
-    async def drain(self) -> None:
-        await self.queue.join()
-
-    def close(self) -> None:
-        self.task.cancel()
-
-    async def _run(self) -> None:
-        while True:
-            text = await self.queue.get()
-            try:
-                await self._deliver(text)
-            except websockets.ConnectionClosed:
-                self.chat.out(f"! [{printable(self.room)}] not sent (connection closed): {text}")
-            finally:
-                self.queue.task_done()
-
-    async def _deliver(self, text: str) -> None:
-        client_msg_id = uuid.uuid4().hex
-        frame = {
-            "action": "sendAll",
-            "roomId": self.room,
-            "message": text,
-            "clientMsgId": client_msg_id,
-        }
-
-        def answer(reply: dict[str, Any]) -> bool:
-            if reply.get("clientMsgId") == client_msg_id:
-                return reply.get("type") in ("message", "error")
-            return "type" not in reply and "requestId" in reply  # API Gateway's own error
-
-        for attempt in range(SEND_ATTEMPTS):
-            if attempt:
-                await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
-            reply = await self.chat.request(frame, answer, any_error=False)
-            if isinstance(reply, dict) and reply.get("type") == "message":
-                return
-            if isinstance(reply, dict) and "type" in reply and reply.get("code") not in RETRYABLE:
-                return  # refused for good (printed by the receiver): the next message goes
-        self.chat.out(f"! [{printable(self.room)}] not sent after {SEND_ATTEMPTS} tries: {text}")
-
-
 def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
     """Read stdin on a thread (works for terminals and pipes alike); None marks EOF."""
 
@@ -400,10 +312,15 @@ async def run(args: argparse.Namespace) -> int:
     out = _print_flush
     name = args.name or os.environ.get("USER") or _user() or "guest"
     url = args.url or default_url()
-    params = {"name": name, **({"token": args.token} if args.token else {})}
-    full_url = f"{url}{'&' if '?' in url else '?'}{urllib.parse.urlencode(params)}"
     try:
-        ws = await websockets.connect(full_url, open_timeout=10, max_size=None)
+        client = await Client.connect(
+            url,
+            token=args.token or None,
+            name=name,
+            buffer=False,
+            reply_timeout=REPLY_TIMEOUT_S,
+            max_size=None,
+        )
     except websockets.InvalidStatus as exc:
         status = exc.response.status_code
         hint = " (a token is required: --token or ROOMCHAT_TOKEN)" if status in (401, 403) else ""
@@ -416,10 +333,11 @@ async def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    chat = Chat(ws, name, out)
+    chat = Chat(client, name, out)
+    ws = client.ws
     receiver = asyncio.create_task(chat.receive())
     interactive = sys.stdin.isatty() and not args.send
-    keepalive = asyncio.create_task(_keepalive(chat, args.ping_interval))
+    keepalive = client.keepalive(args.ping_interval)
     closed_by_us = False
     try:
         out(f"connected to {url} as {name}")
@@ -466,13 +384,6 @@ async def run(args: argparse.Namespace) -> int:
         return 0
     print(_close_message(ws), file=sys.stderr)
     return 1
-
-
-async def _keepalive(chat: Chat, interval: float) -> None:
-    with contextlib.suppress(websockets.ConnectionClosed):
-        while True:
-            await asyncio.sleep(interval)
-            await chat.ping()
 
 
 def _print_flush(line: str) -> None:

@@ -31,23 +31,15 @@ from typing import IO, Any
 from roomchat.adapters.dynamodb import DynamoHistory
 from roomchat.ports import Message
 from roomchat.protocol import ROOM_ID_RE
-from roomchat_tools.history import HistoryError, deployed_target, local_target
+from roomchat_tools.history import (
+    HistoryError,
+    deployed_target,
+    dynamodb_client,
+    local_target,
+    message_record,
+)
 
 PAGE = 100  # the largest page the history action serves
-
-
-def client(target: dict[str, Any]) -> Any:
-    """A low-level DynamoDB client for the target (dummy credentials for the local emulator)."""
-    import boto3
-
-    kwargs: dict[str, Any] = {}
-    if target.get("region"):
-        kwargs["region_name"] = target["region"]
-    if target.get("local"):
-        kwargs.update(aws_access_key_id="testing", aws_secret_access_key="testing")
-    if target.get("endpoint_url"):
-        kwargs["endpoint_url"] = target["endpoint_url"]
-    return boto3.client("dynamodb", **kwargs)
 
 
 def room_messages(history: DynamoHistory, room: str) -> list[Message]:
@@ -80,16 +72,7 @@ def rooms(db: Any, table: str) -> list[str]:
 
 
 def line(message: Message) -> str:
-    record = {
-        "roomId": message.room_id,
-        "messageId": message.message_id,
-        "sentAt": message.sent_at,
-        "sender": message.sender,
-        "message": message.message,
-    }
-    if message.client_msg_id:
-        record["clientMsgId"] = message.client_msg_id
-    return json.dumps(record, ensure_ascii=False)
+    return json.dumps(message_record(message), ensure_ascii=False)
 
 
 def export(db: Any, table: str, room_ids: list[str], out: IO[str]) -> Iterator[tuple[str, int]]:
@@ -133,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             target = deployed_target(args.tf_workdir)
         else:
             target = local_target()
-        db = client(target)
+        db = dynamodb_client(target)
         room_ids = rooms(db, target["table"]) if args.all else [args.room]
         out = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
         try:

@@ -18,12 +18,14 @@ import json
 import sys
 import urllib.request
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from roomchat_tools import stackfile
 from roomchat_tools.terminal import printable
+
+if TYPE_CHECKING:
+    from roomchat.ports import Message
 
 
 class HistoryError(RuntimeError):
@@ -83,13 +85,9 @@ def _deploy_workdir() -> Path:
     return stackfile.local_dir() / "deploy"
 
 
-def query(
-    target: dict[str, Any], room: str, limit: int, before: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The page of `limit` messages before `before` (or the newest), oldest first, and the cursor
-    for the page before it (None when there is none)."""
+def dynamodb_client(target: dict[str, Any]) -> Any:
+    """A low-level DynamoDB client for the target (dummy credentials for the local emulator)."""
     import boto3
-    from boto3.dynamodb.conditions import Key
 
     kwargs: dict[str, Any] = {}
     if target.get("region"):
@@ -98,28 +96,33 @@ def query(
         kwargs.update(aws_access_key_id="testing", aws_secret_access_key="testing")
     if target.get("endpoint_url"):
         kwargs["endpoint_url"] = target["endpoint_url"]
-    table = boto3.resource("dynamodb", **kwargs).Table(target["table"])
-    condition = Key("roomId").eq(room)
-    if before:
-        condition = condition & Key("messageId").lt(before)
-    # One item more than asked tells whether an older page exists.
-    response = table.query(
-        KeyConditionExpression=condition, ScanIndexForward=False, Limit=limit + 1
-    )
-    newest_first = response.get("Items", [])
-    more = len(newest_first) > limit
-    messages = [_plain(item) for item in reversed(newest_first[:limit])]
-    return messages, (messages[0]["messageId"] if more else None)
+    return boto3.client("dynamodb", **kwargs)
 
 
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    """A DynamoDB item as JSON-friendly values (numbers come back as Decimal)."""
-    out: dict[str, Any] = {}
-    for key, value in item.items():
-        if isinstance(value, Decimal):
-            value = int(value) if value == value.to_integral_value() else float(value)
-        out[key] = value
-    return out
+def message_record(message: Message) -> dict[str, Any]:
+    """A stored message as JSON: the fields of the protocol's ``message`` frame."""
+    record: dict[str, Any] = {
+        "roomId": message.room_id,
+        "messageId": message.message_id,
+        "sentAt": message.sent_at,
+        "sender": message.sender,
+        "message": message.message,
+    }
+    if message.client_msg_id:
+        record["clientMsgId"] = message.client_msg_id
+    return record
+
+
+def query(
+    target: dict[str, Any], room: str, limit: int, before: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The page of `limit` messages before `before` (or the newest), oldest first, and the cursor
+    for the page before it (None when there is none): the functions' own history adapter
+    (roomchat.adapters.dynamodb.DynamoHistory.page), the Query the `history` action runs."""
+    from roomchat.adapters.dynamodb import DynamoHistory
+
+    page = DynamoHistory(dynamodb_client(target), target["table"]).page(room, limit, before)
+    return [message_record(m) for m in page.messages], page.next_cursor
 
 
 def _local_time(iso: str) -> str:

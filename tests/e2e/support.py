@@ -4,221 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import time
-import uuid
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
-from websockets.asyncio.client import ClientConnection
 
+from roomchat_tools.client import Client as ProtocolClient
+from roomchat_tools.client import Outbox
 from tests.schema.support import check_server_frame
 
+__all__ = ["Client", "Outbox", "handshake_status", "run", "token_for"]
 
-class Client:
-    """A WebSocket client that keeps unmatched frames, so tests can wait for specific ones.
 
-    ``outbox(room)`` sends messages the way the project's clients do (``Outbox``). Receiving is
-    one coroutine at a time (a lock), so outboxes of several rooms can wait for their answers
-    side by side: each keeps the frames it does not want for the others.
-    """
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.pending: list[Any] = []
-        self._receiving = asyncio.Lock()
-        self._outboxes: dict[str, Outbox] = {}
+class Client(ProtocolClient):
+    """The project's protocol client (roomchat_tools.client) that checks every frame it receives
+    against docs/asyncapi.yaml (``check_server_frame``): a frame that does not match fails the
+    test's next wait. Unmatched frames stay buffered for ``expect``/``quiet``; ``outbox(room)``
+    sends messages the way the project's clients do (``Outbox``)."""
 
     @classmethod
     async def connect(cls, url: str, **kwargs: Any) -> Client:
-        kwargs.setdefault("ping_interval", None)
-        kwargs.setdefault("open_timeout", 10)
-        return cls(await websockets.connect(url, **kwargs))
-
-    async def _recv(self, timeout: float) -> Any:
-        raw = await asyncio.wait_for(self.ws.recv(), timeout)
-        check_server_frame(raw)  # every roomchat frame must match docs/asyncapi.yaml
-        return raw
-
-    async def send(self, frame: Any) -> None:
-        await self.ws.send(frame if isinstance(frame, str | bytes) else json.dumps(frame))
-
-    async def next_frame(self, timeout: float = 10) -> Any:
-        if self.pending:
-            return self.pending.pop(0)
-        async with self._receiving:
-            raw = await self._recv(timeout)
-        try:
-            return json.loads(raw)
-        except (TypeError, ValueError):
-            return raw
-
-    async def expect(self, match: Callable[[Any], bool] | dict, timeout: float = 10) -> Any:
-        """The first frame (buffered or new) that matches; other frames stay buffered."""
-        predicate = match if callable(match) else _subset(match)
-        deadline = time.monotonic() + timeout
-        async with self._receiving:
-            return await self._expect(predicate, match, deadline)
-
-    async def _expect(self, predicate: Callable[[Any], bool], match: Any, deadline: float) -> Any:
-        for i, frame in enumerate(self.pending):
-            if predicate(frame):
-                return self.pending.pop(i)
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no frame matching {match!r}; got {self.pending!r}")
-            try:
-                raw = await self._recv(remaining)
-            except TimeoutError:
-                raise TimeoutError(f"no frame matching {match!r}; got {self.pending!r}") from None
-            try:
-                frame = json.loads(raw)
-            except (TypeError, ValueError):
-                frame = raw
-            if predicate(frame):
-                return frame
-            self.pending.append(frame)
-
-    async def request(self, frame: dict, match: Callable[[Any], bool] | dict, timeout=10) -> Any:
-        await self.send(frame)
-        return await self.expect(match, timeout)
-
-    async def quiet(self, seconds: float = 0.5) -> list[Any]:
-        """Every frame that arrives within `seconds` (to check that nothing else came)."""
-        async with self._receiving:
-            return await self._quiet(seconds)
-
-    async def _quiet(self, seconds: float) -> list[Any]:
-        frames = list(self.pending)
-        self.pending.clear()
-        deadline = time.monotonic() + seconds
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                raw = await self._recv(remaining)
-            except TimeoutError:
-                break
-            except websockets.ConnectionClosed:
-                break
-            try:
-                frames.append(json.loads(raw))
-            except (TypeError, ValueError):
-                frames.append(raw)
-        return frames
-
-    def outbox(self, room: str) -> Outbox:
-        """This connection's outbox for ``room`` (made on first use)."""
-        if room not in self._outboxes:
-            self._outboxes[room] = Outbox(self, room)
-        return self._outboxes[room]
-
-    async def close(self) -> None:
-        for outbox in self._outboxes.values():
-            outbox.close()
-        await self.ws.close()
-
-
-class Outbox:
-    """One room's ``sendAll``s, as the project's clients send them (issue 10's outbox rule).
-
-    One message in flight at a time: the next is sent when the previous is acknowledged (our
-    ``message`` frame with its clientMsgId came back) or has failed for good (an error frame with
-    that clientMsgId that is not retryable, or ``attempts`` tries). A retryable failure
-    (``internal``, ``rate_limited``, API Gateway's own error frame, no answer within ``timeout``)
-    sends the same message again with the same clientMsgId after a back-off; the server stores a
-    clientMsgId at most once. This test client does not reconnect: a closed connection fails
-    what is left. web/js/client.js and scripts/roomchat_tools/chat.py follow the same rule.
-    """
-
-    RETRYABLE = ("internal", "rate_limited")
-
-    def __init__(
-        self,
-        client: Client,
-        room: str,
-        *,
-        timeout: float = 10.0,
-        attempts: int = 5,
-        backoff_s: float = 0.25,
-    ) -> None:
-        self.client = client
-        self.room = room
-        self.timeout = timeout
-        self.attempts = attempts
-        self.backoff_s = backoff_s
-        self.sent: list[dict[str, Any]] = []  # every frame put on the wire, retries included
-        self._queue: asyncio.Queue[tuple[str, str, asyncio.Future[dict]]] = asyncio.Queue()
-        self._task = asyncio.create_task(self._run())
-
-    def submit(self, text: str, client_msg_id: str | None = None) -> asyncio.Future[dict]:
-        """Queue a message at once (as typed); the future is its ack, or its last error frame."""
-        future: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((text, client_msg_id or uuid.uuid4().hex, future))
-        return future
-
-    async def send(self, text: str) -> dict:
-        return await self.submit(text)
-
-    def close(self) -> None:
-        self._task.cancel()
-
-    async def _run(self) -> None:
-        while True:
-            text, client_msg_id, future = await self._queue.get()
-            try:
-                result = await self._deliver(text, client_msg_id)
-            except Exception as exc:  # the connection closed under us
-                if not future.done():
-                    future.set_exception(exc)
-            else:
-                if not future.done():
-                    future.set_result(result)
-
-    async def _deliver(self, text: str, client_msg_id: str) -> dict:
-        frame = {
-            "action": "sendAll",
-            "roomId": self.room,
-            "message": text,
-            "clientMsgId": client_msg_id,
-        }
-
-        def answer(reply: Any) -> bool:
-            if not isinstance(reply, dict):
-                return False
-            if reply.get("clientMsgId") == client_msg_id:
-                return reply.get("type") in ("message", "error") and reply.get("roomId") in (
-                    self.room,
-                    None,
-                )
-            return "type" not in reply and "requestId" in reply  # API Gateway's own error
-
-        last: dict = {"type": "error", "code": "timeout", "clientMsgId": client_msg_id}
-        for attempt in range(self.attempts):
-            if attempt:
-                await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
-            self.sent.append(frame)
-            await self.client.send(frame)
-            try:
-                reply = await self.client.expect(answer, self.timeout)
-            except TimeoutError:
-                continue  # no answer: the same clientMsgId again
-            if reply.get("type") == "message":
-                return reply
-            last = reply
-            if "type" in reply and reply.get("code") not in self.RETRYABLE:
-                return reply  # failed for good: the next message goes
-        return last
-
-
-def _subset(expected: dict) -> Callable[[Any], bool]:
-    def predicate(frame: Any) -> bool:
-        return isinstance(frame, dict) and all(frame.get(k) == v for k, v in expected.items())
-
-    return predicate
+        kwargs.setdefault("check", check_server_frame)
+        client = await super().connect(url, **kwargs)
+        assert isinstance(client, Client)
+        return client
 
 
 def run(coro: Any, timeout: float = 120) -> Any:

@@ -112,43 +112,39 @@ def test_chat_sends_twenty_lines_typed_at_once_in_the_order_typed(stack):
 
 
 def test_chat_outbox_retries_internal_and_rate_limited_with_the_same_client_msg_id():
-    from roomchat_tools import chat as chat_mod
+    from roomchat_tools.client import Outbox
 
-    class FakeChat:
+    class FakeClient:
         """Answers each sendAll from a script; records what was sent."""
 
         def __init__(self, answers):
             self.answers = answers
             self.sent: list[dict] = []
-            self.lines: list[str] = []
 
-        def out(self, line):
-            self.lines.append(line)
-
-        async def request(self, frame, done, *, any_error=True):
+        async def request(self, frame, match, timeout=None):
             self.sent.append(dict(frame))
             code = self.answers.pop(0)
             if code is None:  # no answer in time
-                return None
+                raise TimeoutError
             reply = {"roomId": frame["roomId"], "clientMsgId": frame["clientMsgId"]}
             reply |= {"type": "message"} if code == "ok" else {"type": "error", "code": code}
-            assert done(reply)
+            assert match(reply)
             return reply
 
     async def scenario():
-        fake = FakeChat(["internal", "rate_limited", None, "ok", "bad_request", "ok"])
-        outbox = chat_mod.Outbox(fake, "lobby", backoff_s=0.01)
-        for text in ("one", "two", "three"):
-            outbox.put(text)
+        fake = FakeClient(["internal", "rate_limited", None, "ok", "bad_request", "ok"])
+        outbox = Outbox(fake, "lobby", backoff_s=0.01, attempts=4)
+        acks = [outbox.submit(text) for text in ("one", "two", "three")]
         await asyncio.wait_for(outbox.drain(), 10)
         outbox.close()
-        return fake
+        return fake, [a.result() for a in acks]
 
-    fake = run(scenario())
+    fake, acks = run(scenario())
     sent = [(f["message"], f["clientMsgId"]) for f in fake.sent]
     assert [m for m, _ in sent] == ["one"] * 4 + ["two", "three"]
     assert len({c for m, c in sent if m == "one"}) == 1  # every retry kept its clientMsgId
-    assert fake.lines == []  # "two" was refused for good: the receiver prints the error
+    assert [a.get("type") for a in acks] == ["message", "error", "message"]
+    assert acks[1]["code"] == "bad_request"  # refused for good: the next message went
 
 
 def test_chat_reads_commands_from_stdin_and_exits_at_eof(stack):

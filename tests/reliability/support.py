@@ -22,7 +22,7 @@ def unique(prefix: str) -> str:
 
 
 class GatewayFaults:
-    """The gateway's ``/_devstack/faults`` endpoint (roomchat_tools/local/gateway.py, ``Fault``)."""
+    """The gateway's ``/_devstack/faults`` endpoint (roomchat_tools/local/faults.py, ``Fault``)."""
 
     def __init__(self, http_url: str) -> None:
         self.url = http_url + "/_devstack/faults"
@@ -195,9 +195,9 @@ async def sent_record(stack: RunningStack, message_id: str, timeout: float = 20)
 
 
 async def join(client: Client, room: str, name: str) -> dict:
-    return await client.request(
-        {"action": "join", "roomId": room, "name": name}, {"type": "joined", "roomId": room}
-    )
+    reply = await client.join(room, name)
+    assert reply.get("type") == "joined", f"{name} could not join {room}: {reply}"
+    return reply
 
 
 async def say(client: Client, room: str, text: str, timeout: float = 20) -> dict:
@@ -209,9 +209,8 @@ async def say(client: Client, room: str, text: str, timeout: float = 20) -> dict
 
 
 async def members(client: Client, room: str) -> list[str]:
-    reply = await client.request(
-        {"action": "members", "roomId": room}, {"type": "members", "roomId": room}
-    )
+    reply = await client.members(room)
+    assert reply.get("type") == "members", f"members of {room}: {reply}"
     return sorted(reply["members"])
 
 

@@ -2,7 +2,7 @@
 functions): the management API answering 410/429/500, clients vanishing in the middle of a
 fan-out, and memberships left behind by a missed $disconnect.
 
-The gateway's /_devstack/faults endpoint (local/gateway.py) injects the management API
+The gateway's /_devstack/faults endpoint (local/faults.py) injects the management API
 faults and counts the attempts it sees; the functions' own "sent" log record says what the fan-out
 counted (members, delivered, pruned, failed). A handler that raises, times out or crashes is
 covered at gateway level (tests/e2e/test_gateway.py)."""

@@ -97,3 +97,33 @@ def test_a_bad_room_id_is_refused_before_reading(tmp_path, capsys):
 def test_a_missing_table_is_an_error_not_a_crash(dynamodb, capsys):
     assert export.main(["--room", "lobby", "--table", "nope", "--region", "us-east-1"]) == 1
     assert "cannot export history" in capsys.readouterr().err
+
+
+def test_the_history_command_pages_through_the_history_adapter(dynamodb, capsys):
+    """`roomchat history` reads pages through DynamoHistory.page (the history action's Query):
+    the same messages, cursors and record shape as the export."""
+    from roomchat_tools import history
+
+    ids = _store(dynamodb, "lobby", 7)
+    pages = []
+    before: list[str] = []
+    while True:
+        assert (
+            history.main(["--room", "lobby", "--limit", "3", "--json", *TABLE_ARGS, *before]) == 0
+        )
+        page = json.loads(capsys.readouterr().out)
+        pages.append([m["messageId"] for m in page["messages"]])
+        if not page["next"]:
+            break
+        assert page["next"] == page["messages"][0]["messageId"]
+        before = ["--before", page["next"]]
+
+    assert pages == [ids[4:7], ids[1:4], ids[0:1]]
+    assert page["messages"][0] == {
+        "roomId": "lobby",
+        "messageId": ids[0],
+        "sentAt": "2023-11-14T22:13:00.000Z",
+        "sender": "ana",
+        "message": "message 0 żółw",
+        "clientMsgId": "c0",
+    }

@@ -217,7 +217,7 @@ class DynamoRooms:
         used = kwargs["UpdateExpression"] + kwargs.get("ConditionExpression", "")
         names = {k: v for k, v in RECORD_NAMES.items() if k in used}
         try:
-            return self._db.update_item(
+            response: dict[str, Any] = self._db.update_item(
                 TableName=self._table,
                 Key=self._record_key(connection_id),
                 ExpressionAttributeNames=names,
@@ -225,6 +225,7 @@ class DynamoRooms:
             )
         except BotoCoreError as e:
             raise _storage_error("UpdateItem rooms", e) from e
+        return response
 
     def attach_room(self, connection_id: str, room_id: str, expires_at: int) -> None:
         # A single-item conditional write is atomic against close_connection's: either this

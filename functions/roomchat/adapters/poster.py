@@ -88,7 +88,7 @@ def backoff_s(attempt: int, throttled: bool, rand: Callable[[], float] = random.
     """The wait before retry number ``attempt`` (1 for the first retry), as botocore's standard
     mode computes it: full jitter over a doubling delay, capped at 20 s."""
     scale = THROTTLING_SCALE_S if throttled else TRANSIENT_SCALE_S
-    return rand() * min(scale * 2 ** (attempt - 1), MAX_BACKOFF_S)
+    return rand() * min(scale * 2.0 ** (attempt - 1), MAX_BACKOFF_S)
 
 
 class SignedHttpSender:

@@ -11,6 +11,8 @@ import statistics
 import time
 from typing import Any
 
+from roomchat_tools.client import send_all_frame, with_query
+
 from .costmodel import item_size, ours_rcu
 from .fleet import Client, Fleet, Tracker, broadcast_series, pace
 from .plan import LIMIT, OURS, OURS_ROOM, Series
@@ -136,12 +138,7 @@ class OursPhases:
         async def trigger(seq: int) -> None:
             sender = senders[seq % len(senders)]
             await pace(sender)
-            frame = {
-                "action": "sendAll",
-                "roomId": room_id,
-                "message": self.text(seq),
-                "clientMsgId": f"b{self.run_id}-{seq}",
-            }
+            frame = send_all_frame(room_id, self.text(seq), f"b{self.run_id}-{seq}")
             await sender.ws.send_str(json.dumps(frame))
 
         iterations, warmup = self.rounds(series.members, series.post_delay_ms)
@@ -203,7 +200,7 @@ class OursPhases:
             for size in self.plan.sizes:
                 connect_s = await fleet.grow(
                     size,
-                    lambda i: f"{gateway['websocket_url']}?name={self.member_name(i)}",
+                    lambda i: with_query(gateway["websocket_url"], name=self.member_name(i)),
                     self.member_name,
                 )
                 await self.resolve_ids(ddb, table, fleet.clients)

@@ -19,7 +19,7 @@ chat and history clients and the tests read it). Settings come from the environm
   ROOMCHAT_WORKER_IDLE=60       seconds before extra idle workers stop (one per function stays)
   ROOMCHAT_PREWARM=0            1: start one worker per function up front (no cold starts)
   ROOMCHAT_LOCAL_DIR=.local     where state, the zip, logs and stack.json go
-  ROOMCHAT_FAULTS=1             0: no /_devstack/faults (fault injection, see gateway.py)
+  ROOMCHAT_FAULTS=1             0: no /_devstack/faults (fault injection, see faults.py)
   ROOMCHAT_READ_LAG_MS=         set (even to 0): the functions reach DynamoDB through a proxy
                                 whose eventually consistent and GSI reads lag this many ms
                                 behind writes; /_devstack/dynamodb changes it while running
