@@ -92,6 +92,8 @@ locals {
       rooms_by_connection = []
       history             = ["dynamodb:Query", "dynamodb:UpdateItem"] # UpdateItem: rate-limit counters
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
     invite = {
       route_key           = "invite"
@@ -101,6 +103,8 @@ locals {
       rooms_by_connection = []
       history             = ["dynamodb:UpdateItem"] # rate-limit counters
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
     uninvite = {
       route_key = "uninvite"
@@ -111,6 +115,8 @@ locals {
       rooms_by_connection = []
       history             = ["dynamodb:UpdateItem"] # rate-limit counters
       manage_connections  = true
+      memory_size         = 256
+      timeout             = 10
     }
     promote = {
       route_key           = "promote"
@@ -120,6 +126,8 @@ locals {
       rooms_by_connection = []
       history             = ["dynamodb:UpdateItem"] # rate-limit counters
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
     demote = {
       route_key           = "demote"
@@ -129,6 +137,8 @@ locals {
       rooms_by_connection = []
       history             = ["dynamodb:UpdateItem"] # rate-limit counters
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
     ping = {
       route_key           = "ping"

@@ -73,8 +73,8 @@ variable "lambda_limits" {
   default = {}
 
   validation {
-    condition     = alltrue([for key in keys(var.lambda_limits) : contains(["connect", "disconnect", "join", "leave", "send_all", "history", "members", "ping", "default", "authorize"], key)])
-    error_message = "lambda_limits keys must be one of: connect, disconnect, join, leave, send_all, history, members, ping, default, authorize."
+    condition     = alltrue([for key in keys(var.lambda_limits) : contains(["connect", "disconnect", "join", "leave", "send_all", "history", "members", "ping", "default", "create_room", "invite", "uninvite", "promote", "demote", "authorize"], key)])
+    error_message = "lambda_limits keys must be one of: connect, disconnect, join, leave, send_all, history, members, ping, default, create_room, invite, uninvite, promote, demote, authorize."
   }
 
   validation {
