@@ -174,6 +174,8 @@ def near_frames(draw) -> dict[str, Any]:
 @example(frame={"action": "history", "roomId": "r", "before": "01HZX3K9Q8V7N6M5K4J3H2G1F0\n"})
 @example(frame={"action": "join", "roomId": "r", "name": " \t ana \n"})
 @example(frame={"action": "join", "roomId": "r", "name": "a\u202fb"})
+@example(frame={"action": "join", "roomId": "r", "name": "ana \u2764\ufe0f"})  # emoji + VS16
+@example(frame={"action": "join", "roomId": "r", "name": "a\u034fb\u3164"})
 @example(frame={"action": "createRoom", "roomId": "r", "policy": None})
 @example(frame={"action": "createRoom", "roomId": "r"})
 @example(frame={"action": "invite", "roomId": "r", "userId": "u" * 129})

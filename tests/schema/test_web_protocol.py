@@ -105,6 +105,8 @@ def test_names_agree() -> None:
         "   ",
         "a\u2028b",
         "a\u202fb",
+        "ana \u2764\ufe0f",
+        "a\u034fb\u3164",
     ]
     assert _disagreements([{"kind": "name", "value": v} for v in values]) == []
 
