@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from roomchat import errors, protocol
-from roomchat.ports import Message
+from roomchat.ports import MEMBER, MODERATOR, Message, Room
 from roomchat.ulid import UlidGenerator
 from roomchat.usecases import iso_ms
 from tests.schema.support import (
@@ -44,8 +44,14 @@ _PARSERS = {
     "sendAll": lambda frame: protocol.parse_send(frame, MAX_BYTES),
     "history": protocol.parse_history,
     "ping": lambda frame: None,  # on_ping reads nothing but the action
+    "createRoom": protocol.parse_create_room,
+    "invite": protocol.parse_user,
+    "uninvite": protocol.parse_user,
+    "promote": protocol.parse_user,
+    "demote": protocol.parse_user,
 }
-# What Python refuses in a name that the schema's pattern cannot list (see the document).
+# What Python refuses in a name or a userId that the schemas' patterns cannot list (see the
+# document).
 _NAME_GAP_CATEGORIES = {"Cn", "Cf", "Co", "Cs"}
 
 
@@ -66,11 +72,14 @@ def schema_accepts(frame: Any) -> bool:
     return validator("ClientFrame").is_valid(frame)
 
 
-def _name_in_gap(frame: dict) -> bool:
-    name = frame.get("name")
-    return isinstance(name, str) and any(
-        unicodedata.category(ch) in _NAME_GAP_CATEGORIES for ch in name
+def _in_gap(text: object) -> bool:
+    return isinstance(text, str) and any(
+        unicodedata.category(ch) in _NAME_GAP_CATEGORIES for ch in text
     )
+
+
+def _name_in_gap(frame: dict) -> bool:
+    return _in_gap(frame.get("name")) or _in_gap(frame.get("userId"))
 
 
 def _utf8_size(text: Any) -> int:
@@ -121,6 +130,21 @@ _limits = st.one_of(
     st.text(max_size=3),
 )
 _befores = st.one_of(_ulids, _ulids.map(lambda u: u + "\n"), st.text(max_size=30), st.none())
+_policies = st.one_of(
+    st.sampled_from([*protocol.POLICIES, "Open", "public", "", " open"]),
+    st.none(),
+    st.integers(),
+    st.text(max_size=10),
+)
+_user_ids = st.one_of(
+    st.text(max_size=140),
+    st.text(
+        alphabet=st.sampled_from("ab|- \t\n\x00\x7f\x85\xa0\u200b\u2028\u3000é🎉"), max_size=12
+    ),
+    st.sampled_from(["", "u" * 128, "u" * 129, "ana sub", " ", "a\nb"]),
+    st.none(),
+    st.integers(),
+)
 
 
 @st.composite
@@ -133,6 +157,8 @@ def near_frames(draw) -> dict[str, Any]:
         "clientMsgId": _client_msg_ids,
         "limit": _limits,
         "before": _befores,
+        "policy": _policies,
+        "userId": _user_ids,
     }
     frame: dict[str, Any] = {} if action is None else {"action": action}
     for key, values in fields.items():
@@ -148,6 +174,14 @@ def near_frames(draw) -> dict[str, Any]:
 @example(frame={"action": "history", "roomId": "r", "before": "01HZX3K9Q8V7N6M5K4J3H2G1F0\n"})
 @example(frame={"action": "join", "roomId": "r", "name": " \t ana \n"})
 @example(frame={"action": "join", "roomId": "r", "name": "a\u202fb"})
+@example(frame={"action": "join", "roomId": "r", "name": "ana \u2764\ufe0f"})  # emoji + VS16
+@example(frame={"action": "join", "roomId": "r", "name": "a\u034fb\u3164"})
+@example(frame={"action": "createRoom", "roomId": "r", "policy": None})
+@example(frame={"action": "createRoom", "roomId": "r"})
+@example(frame={"action": "invite", "roomId": "r", "userId": "u" * 129})
+@example(frame={"action": "promote", "roomId": "r", "userId": " "})
+@example(frame={"action": "demote", "roomId": "r", "userId": "a\u3000b"})
+@example(frame={"action": "uninvite", "roomId": "r"})
 def test_the_schema_and_the_lambda_code_agree_on_every_frame(frame: dict[str, Any]) -> None:
     assume(not _name_in_gap(frame))
     limit = frame.get("limit")
@@ -182,6 +216,9 @@ def test_every_bad_frame_of_the_unit_tests_is_refused_by_the_schema(body, code, 
 # ---- frames protocol.py builds -------------------------------------------------------------
 
 _valid_room_ids = st.from_regex(r"\A[A-Za-z0-9_.:-]{1,64}\Z")
+_valid_user_ids = st.text(min_size=1, max_size=128).filter(
+    lambda u: u.isprintable() and not _in_gap(u)
+)
 _valid_names = (
     st.text(min_size=1, max_size=32)
     .map(str.strip)
@@ -224,6 +261,12 @@ def test_frames_built_by_protocol_py_match_their_schemas(room_id: str, data) -> 
     assert trimmed.get("omitted", 0) > 0
     _check(trimmed)
     _check(protocol.pong_frame())
+    owner = data.draw(_valid_user_ids)
+    created = iso_ms(data.draw(st.integers(0, 253402300799999)))
+    policy = data.draw(st.sampled_from(protocol.POLICIES))
+    _check(protocol.room_created_frame(Room(room_id, owner, policy, created)))
+    role = data.draw(st.sampled_from([MEMBER, MODERATOR, None]))
+    _check(protocol.role_frame(room_id, data.draw(_valid_user_ids), role))
 
 
 @pytest.mark.parametrize(
@@ -232,6 +275,8 @@ def test_frames_built_by_protocol_py_match_their_schemas(room_id: str, data) -> 
         errors.BadRequest("'roomId' is required"),
         errors.UnknownAction("unknown action 'dance'"),
         errors.NotMember("you are not in room 'r'", room_id="r"),
+        errors.Forbidden("only the owner or a moderator of room 'r' may do that", room_id="r"),
+        errors.Forbidden("sign in to create rooms"),
         errors.TooLarge("'message' is 40000 bytes", room_id="r"),
         errors.RateLimited("slow down", room_id="r"),
         errors.Internal("try again"),
@@ -251,3 +296,7 @@ def test_server_frame_schemas_refuse_what_protocol_py_never_sends() -> None:
     assert not validator("ServerFrame").is_valid(
         {"type": "presence", "event": "wave", "roomId": "r", "name": "a"}
     )
+    role = {"type": "role", "roomId": "r", "userId": "u", "role": "member"}
+    assert validator("ServerFrame").is_valid(role)
+    assert not validator("ServerFrame").is_valid({**role, "role": "owner"})  # never a role row
+    assert not validator("ServerFrame").is_valid({k: v for k, v in role.items() if k != "role"})

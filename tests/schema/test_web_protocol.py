@@ -2,8 +2,8 @@
 client's own functions and through ajv (a JSON Schema validator) in node, and both must agree.
 
 - roomIdProblem and the clientMsgId pattern accept exactly what the schemas accept;
-- checkName accepts exactly the names the schema accepts (outside the characters the document
-  says its pattern cannot list);
+- checkName and userIdProblem accept exactly the names and user ids the schemas accept (outside
+  the characters the document says their patterns cannot list), policyProblem the policies;
 - every frame the client builds from accepted input is a valid client frame, and what
   messageProblem lets through is a valid sendAll (the client is stricter: a 32 KB frame);
 - newClientMsgId makes valid ids, and parseFrame takes every valid server frame by its type.
@@ -105,8 +105,25 @@ def test_names_agree() -> None:
         "   ",
         "a\u2028b",
         "a\u202fb",
+        "ana \u2764\ufe0f",
+        "a\u034fb\u3164",
     ]
     assert _disagreements([{"kind": "name", "value": v} for v in values]) == []
+
+
+def test_user_ids_agree() -> None:
+    values = _cases(
+        st.one_of(strategy(inline("UserId")), _edge_text, st.text(max_size=140)).filter(
+            _outside_gap
+        )
+    )
+    values += ["ana-sub-42", " padded ", "u" * 128, "u" * 129, "", " ", "a\u3000b", "🎉" * 128]
+    assert _disagreements([{"kind": "userId", "value": v} for v in values]) == []
+
+
+def test_policies_agree() -> None:
+    values = ["open", "private", "announce", "Open", "public", "", " open", None, 1]
+    assert _disagreements([{"kind": "policy", "value": v} for v in values]) == []
 
 
 def test_frames_the_client_builds_are_valid_client_frames() -> None:
@@ -120,6 +137,15 @@ def test_frames_the_client_builds_are_valid_client_frames() -> None:
         {"kind": "build", "action": "history", "args": ["lobby", {"limit": 100, "before": ulid}]},
         {"kind": "build", "action": "members", "args": ["lobby"]},
         {"kind": "build", "action": "ping", "args": []},
+        {"kind": "build", "action": "createRoom", "args": ["team"]},
+        *(
+            {"kind": "build", "action": "createRoom", "args": ["team", policy]}
+            for policy in ("open", "private", "announce")
+        ),
+        *(
+            {"kind": "build", "action": action, "args": ["team", "ana-sub-42"]}
+            for action in ("invite", "uninvite", "promote", "demote")
+        ),
         *({"kind": "newClientMsgId"} for _ in range(20)),
     ]
     results = _run(cases)

@@ -18,6 +18,13 @@ function check(c) {
       const { problem } = protocol.checkName(c.value);
       return { client: problem === null, schema: schema('Name')(c.value) };
     }
+    case 'userId':
+      return { client: protocol.userIdProblem(c.value) === null, schema: schema('UserId')(c.value) };
+    case 'policy':
+      return {
+        client: protocol.policyProblem(c.value) === null,
+        schema: schema('Policy')(c.value),
+      };
     case 'clientMsgId':
       return {
         client: protocol.CLIENT_MSG_ID_RE.test(c.value),

@@ -6,6 +6,8 @@
 export const ROOM_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const CLIENT_MSG_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const NAME_MAX = 32;
+export const USER_ID_MAX = 128; // a token's `sub`
+export const POLICIES = ['open', 'private', 'announce']; // the first is the server's default
 export const HISTORY_PAGE = 50;
 export const GAP_PAGE = 100; // the server's maximum `limit`
 export const DEFAULT_STAGE = 'live'; // infra/variables.tf stage_name
@@ -44,6 +46,25 @@ export function checkName(raw) {
   return { name, problem: null };
 }
 
+/** An error sentence for a bad user id (a token's `sub`: 1-128 printable characters), or null. */
+export function userIdProblem(userId) {
+  if (typeof userId !== 'string' || userId.length === 0) return "Enter the user's id.";
+  if ([...userId].length > USER_ID_MAX) {
+    return `User ids are at most ${USER_ID_MAX} characters.`;
+  }
+  // Python's str.isprintable(), as for names (user ids are not trimmed).
+  if (/[\p{C}\p{Z}]/u.test(userId.replace(/ /g, ''))) {
+    return 'User ids may only contain printable characters.';
+  }
+  return null;
+}
+
+/** An error sentence for a room policy that is not one of POLICIES, or null. */
+export function policyProblem(policy) {
+  if (!POLICIES.includes(policy)) return `A room's policy is one of: ${POLICIES.join(', ')}.`;
+  return null;
+}
+
 // ----------------------------------------------------------------------------- frames
 
 export const frames = {
@@ -54,6 +75,12 @@ export const frames = {
     before ? { action: 'history', roomId, limit, before } : { action: 'history', roomId, limit },
   members: (roomId) => ({ action: 'members', roomId }),
   ping: () => ({ action: 'ping' }),
+  // Rooms and roles (signed in): check roomIdProblem, policyProblem and userIdProblem first.
+  createRoom: (roomId, policy = POLICIES[0]) => ({ action: 'createRoom', roomId, policy }),
+  invite: (roomId, userId) => ({ action: 'invite', roomId, userId }),
+  uninvite: (roomId, userId) => ({ action: 'uninvite', roomId, userId }),
+  promote: (roomId, userId) => ({ action: 'promote', roomId, userId }),
+  demote: (roomId, userId) => ({ action: 'demote', roomId, userId }),
 };
 
 export function encode(frame) {
