@@ -229,7 +229,7 @@ variable "fanout_poster" {
 
   validation {
     condition     = contains(["signed", "botocore"], var.fanout_poster)
-    error_message = "fanout_poster must be signed or botocore."
+    error_message = "fanout_poster must be one of: signed, botocore."
   }
 }
 

@@ -197,7 +197,7 @@ class JwksKeys:
     ``lifespan_s``, fetched again when a token names a kid not in the cache (a key rotation),
     each fetch bounded by ``timeout_s``."""
 
-    def __init__(self, url: str, lifespan_s: int = 3600, timeout_s: float = 3.0):
+    def __init__(self, url: str, lifespan_s: int = 3600, timeout_s: int = 3):
         self._client = jwt.PyJWKClient(
             url, cache_keys=True, lifespan=lifespan_s, timeout=timeout_s, max_cached_keys=32
         )

@@ -276,32 +276,44 @@ class ChatService:
         except ConnectionGone:
             self.rooms.delete_member(req.room_id, caller.connection_id)
             raise
-        if caller.user_id is None:
-            member_ids = self.rooms.recipient_ids(req.room_id, now // 1000)
-            if caller.connection_id not in member_ids:
-                member_ids.append(caller.connection_id)
-            count, first = len(member_ids), True
-        else:
-            # Signed in: one member per user, whatever their number of connections.
-            members = self.rooms.list_members(req.room_id, now // 1000)
-            member_ids = [m.connection_id for m in members]
-            if caller.connection_id not in member_ids:
-                member_ids.append(caller.connection_id)
-            users = {m.user_id or m.connection_id for m in members} | {caller.user_id}
-            count = len(users)
-            first = not any(
-                m.user_id == caller.user_id and m.connection_id != caller.connection_id
-                for m in members
-            )
+        member_ids, count, first = self._joined_view(caller, req.room_id, now // 1000)
         recent, older = self._recent(req.room_id, name, count)
         if first and (existing is None or existing.name != name):
-            others = [cid for cid in member_ids if cid != caller.connection_id]
-            if existing is not None:
-                # A re-join under a new name: the old name leaves, so member lists stay right.
-                old = protocol.presence_frame("leave", req.room_id, existing.name)
-                self._broadcast(old, others)
-            self._broadcast(protocol.presence_frame("join", req.room_id, name), others)
+            self._announce_join(caller, req.room_id, name, existing, member_ids)
         return protocol.joined_frame(req.room_id, name, count, recent, older)
+
+    def _joined_view(self, caller: Caller, room_id: str, now_s: int) -> tuple[list[str], int, bool]:
+        """After a join: the room's connection ids, its member count, and whether this is the
+        caller's first connection in it (signed in: one member per user, whatever their number
+        of connections; anonymous: one per connection)."""
+        if caller.user_id is None:
+            member_ids = self.rooms.recipient_ids(room_id, now_s)
+            if caller.connection_id not in member_ids:
+                member_ids.append(caller.connection_id)
+            return member_ids, len(member_ids), True
+        members = self.rooms.list_members(room_id, now_s)
+        member_ids = [m.connection_id for m in members]
+        if caller.connection_id not in member_ids:
+            member_ids.append(caller.connection_id)
+        users = {m.user_id or m.connection_id for m in members} | {caller.user_id}
+        first = not any(
+            m.user_id == caller.user_id and m.connection_id != caller.connection_id for m in members
+        )
+        return member_ids, len(users), first
+
+    def _announce_join(
+        self,
+        caller: Caller,
+        room_id: str,
+        name: str,
+        existing: Member | None,
+        member_ids: list[str],
+    ) -> None:
+        others = [cid for cid in member_ids if cid != caller.connection_id]
+        if existing is not None:
+            # A re-join under a new name: the old name leaves, so member lists stay right.
+            self._broadcast(protocol.presence_frame("leave", room_id, existing.name), others)
+        self._broadcast(protocol.presence_frame("join", room_id, name), others)
 
     def _recent(self, room_id: str, name: str, members: int) -> tuple[list[Message], str | None]:
         """The last messages for ``joined``, as many as RECENT_ON_JOIN and the reply's byte

@@ -347,6 +347,12 @@ run "each_function_has_its_own_memory_and_timeout" {
       members    = { memory_size = 256, timeout = 10 }
       ping       = { memory_size = 256, timeout = 10 }
       default    = { memory_size = 256, timeout = 10 }
+      # issue 12's room commands: one or two DynamoDB calls each
+      create_room = { memory_size = 256, timeout = 10 }
+      invite      = { memory_size = 256, timeout = 10 }
+      uninvite    = { memory_size = 256, timeout = 10 }
+      promote     = { memory_size = 256, timeout = 10 }
+      demote      = { memory_size = 256, timeout = 10 }
     }
     error_message = "The default memory/timeout per function differs from infra/README.md."
   }

@@ -78,8 +78,8 @@ run "monitoring_is_on_by_default_with_one_alarm_per_signal" {
   command = apply
 
   assert {
-    # 9 functions x (errors, throttles) + 3 API + 2 tables x (read, write) + fan-out + history
-    condition     = length(output.alarm_names) == 18 + 3 + 4 + 2
+    # every function x (errors, throttles) + 3 API + 2 tables x (read, write) + fan-out + history
+    condition     = length(output.alarm_names) == 2 * length(module.functions.function_names) + 3 + 4 + 2
     error_message = "Unexpected alarm set: ${jsonencode(output.alarm_names)}"
   }
   assert {

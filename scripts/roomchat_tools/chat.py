@@ -86,46 +86,69 @@ def format_message(message: dict[str, Any], room: str | None = None) -> str:
     return f"[{room}] {clock(message.get('sentAt'))} {sender}: {text}"
 
 
+def _joined(frame: dict[str, Any], room: str) -> list[str]:
+    count = frame.get("members")
+    members = f"{count} member{'' if count == 1 else 's'}"
+    lines = [f"[{room}] joined as {printable(frame.get('name'))} ({members})"]
+    return lines + [format_message(m, room) for m in frame.get("recent") or []]
+
+
+def _presence(frame: dict[str, Any], room: str) -> list[str]:
+    verb = "joined" if frame.get("event") == "join" else "left"
+    return [f"[{room}] * {printable(frame.get('name'))} {verb}"]
+
+
+def _members(frame: dict[str, Any], room: str) -> list[str]:
+    members = [printable(m) for m in frame.get("members") or []]
+    return [f"[{room}] members ({len(members)}): {', '.join(members)}"]
+
+
+def _history(frame: dict[str, Any], room: str) -> list[str]:
+    messages = frame.get("messages") or []
+    lines = [f"[{room}] --- history: {len(messages)} messages ---"]
+    lines += [format_message(m, room) for m in messages]
+    if frame.get("next"):
+        lines.append(f"[{room}] --- older messages before {printable(frame['next'])} ---")
+    return lines
+
+
+def _room_created(frame: dict[str, Any], room: str) -> list[str]:
+    policy, owner = printable(frame.get("policy")), printable(frame.get("owner"))
+    return [f"[{room}] created ({policy}), owner {owner}"]
+
+
+def _role(frame: dict[str, Any], room: str) -> list[str]:
+    role = printable(frame.get("role") or "no role")
+    return [f"[{room}] {printable(frame.get('userId'))} is now: {role}"]
+
+
+# How each kind of server frame reads; every server-given text goes through printable().
+FORMATS: dict[str, Callable[[dict[str, Any], str], list[str]]] = {
+    "message": lambda frame, room: [format_message(frame)],
+    "joined": _joined,
+    "presence": _presence,
+    "left": lambda frame, room: [f"[{room}] you left"],
+    "members": _members,
+    "history": _history,
+    "roomCreated": _room_created,
+    "role": _role,
+    "pong": lambda frame, room: [],
+    "error": lambda frame, room: [
+        f"! {printable(frame.get('code'))}: {printable(frame.get('message'))}"
+    ],
+}
+
+
 def format_frame(frame: Any) -> list[str]:
     """Readable lines for one server frame; every server-given text goes through printable()."""
     if not isinstance(frame, dict):
         return [f"<< {printable(frame)}"]
-    kind = frame.get("type")
-    room = printable(frame.get("roomId", "?"))
-    if kind == "message":
-        return [format_message(frame)]
-    if kind == "joined":
-        count = frame.get("members")
-        members = f"{count} member{'' if count == 1 else 's'}"
-        lines = [f"[{room}] joined as {printable(frame.get('name'))} ({members})"]
-        return lines + [format_message(m, room) for m in frame.get("recent") or []]
-    if kind == "presence":
-        verb = "joined" if frame.get("event") == "join" else "left"
-        return [f"[{room}] * {printable(frame.get('name'))} {verb}"]
-    if kind == "left":
-        return [f"[{room}] you left"]
-    if kind == "members":
-        members = [printable(m) for m in frame.get("members") or []]
-        return [f"[{room}] members ({len(members)}): {', '.join(members)}"]
-    if kind == "history":
-        messages = frame.get("messages") or []
-        lines = [f"[{room}] --- history: {len(messages)} messages ---"]
-        lines += [format_message(m, room) for m in messages]
-        if frame.get("next"):
-            lines.append(f"[{room}] --- older messages before {printable(frame['next'])} ---")
-        return lines
-    if kind == "roomCreated":
-        return [f"[{room}] created ({frame.get('policy')}), owner {frame.get('owner')}"]
-    if kind == "role":
-        role = frame.get("role") or "no role"
-        return [f"[{room}] {frame.get('userId')} is now: {role}"]
-    if kind == "pong":
-        return []
-    if kind == "error":
-        return [f"! {printable(frame.get('code'))}: {printable(frame.get('message'))}"]
+    format_kind = FORMATS.get(str(frame.get("type")))
+    if format_kind is not None:
+        return format_kind(frame, printable(frame.get("roomId", "?")))
     if "message" in frame and "requestId" in frame:  # API Gateway's own error frame
         return [f"! {printable(frame['message'])} (requestId {printable(frame['requestId'])})"]
-    return [f"<< {json.dumps(frame)}"]
+    return [f"<< {printable(json.dumps(frame))}"]
 
 
 class Chat:
@@ -232,8 +255,7 @@ class Chat:
 
     async def create(self, room: str, policy: str) -> None:
         reply = await self.request(
-            {"action": "createRoom", "roomId": room, "policy": policy},
-            lambda f: f.get("type") == "roomCreated" and f.get("roomId") == room,
+            {"action": "createRoom", "roomId": room, "policy": policy}, "roomCreated"
         )
         if isinstance(reply, dict) and reply.get("type") == "roomCreated":
             await self.join(room)
@@ -243,10 +265,7 @@ class Chat:
             self.out("! join a room first: /join <room>")
             return
         room = self.current
-        await self.request(
-            {"action": action, "roomId": room, "userId": user},
-            lambda f: f.get("type") == "role" and f.get("roomId") == room,
-        )
+        await self.request({"action": action, "roomId": room, "userId": user}, "role")
 
     async def handle(self, line: str) -> bool:
         """Run one input line; False means quit."""

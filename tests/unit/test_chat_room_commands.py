@@ -7,6 +7,7 @@ import asyncio
 import json
 
 from roomchat_tools.chat import Chat, format_frame
+from roomchat_tools.client import Client
 from tests.unit.test_users_and_roles import Users
 
 
@@ -31,7 +32,7 @@ def _session(users, sender, lines):
     out: list[str] = []
 
     async def main():
-        chat = Chat(LoopbackWs(users, sender, "A", "u-ana"), "ana", out.append)
+        chat = Chat(Client(LoopbackWs(users, sender, "A", "u-ana")), "ana", out.append)
         receiver = asyncio.create_task(chat.receive())
         for line in lines:
             await chat.handle(line)

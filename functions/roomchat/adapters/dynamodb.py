@@ -297,7 +297,8 @@ class DynamoRooms:
             resp = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)
         except (ClientError, BotoCoreError) as e:
             raise _storage_error("GetItem rooms", e) from e
-        return resp.get("Item")
+        item: dict[str, Any] | None = resp.get("Item")
+        return item
 
     def get_room(self, room_id: str) -> Room | None:
         item = self._get(self._room_key(room_id))
