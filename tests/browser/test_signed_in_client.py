@@ -52,7 +52,8 @@ def sign_in_on_page(chat: ChatPage, username: str) -> str:
     page.fill("#auth-password", COGNITO_PASSWORD)
     page.click("#sign-in")
     page.wait_for_function(
-        "name => document.querySelector('#auth-state').textContent.includes('Signed in as ' + name)",
+        "name => document.querySelector('#auth-state').textContent"
+        ".includes('Signed in as ' + name)",
         arg=username,
         timeout=15_000,
     )
@@ -152,7 +153,7 @@ def test_signed_in_people_share_a_private_room_and_a_third_can_neither_join_nor_
     bo.page.fill("#role-user", bo_id)
     bo.page.select_option("#role-action", "promote")
     bo.page.click("#role-form button[type=submit]")
-    wait_log(bo, f"Only the room’s owner may promote or demote (#{team})")
+    wait_log(bo, f"Only the room owner may promote or demote (#{team})")
 
     # Cy pastes a token instead of signing in.
     cy.page.fill("#auth-token", cy_token)

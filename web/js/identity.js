@@ -99,7 +99,7 @@ export function signInResult(status, body) {
   const data = body && typeof body === 'object' ? body : {};
   if (status >= 200 && status < 300) {
     const token = data.AuthenticationResult?.IdToken;
-    if (typeof token === 'string' && tokenProblem(token) === null) return { token };
+    if (typeof token === 'string' && tokenClaims(token) !== null) return { token };
     if (typeof data.ChallengeName === 'string') {
       return { problem: `Sign-in needs a further step this page does not offer (${data.ChallengeName}).` };
     }
@@ -239,10 +239,10 @@ export function describeRoleFrame(frame, selfId = null) {
 const FORBIDDEN_WORDS = {
   createRoom: 'That room name is taken (or you are not signed in); pick another',
   join: 'You may not enter that room: it is private and you are not invited',
-  invite: 'Only the room’s owner and moderators may invite or uninvite',
-  uninvite: 'Only the room’s owner and moderators may invite or uninvite',
-  promote: 'Only the room’s owner may promote or demote',
-  demote: 'Only the room’s owner may promote or demote',
+  invite: 'Only the room owner and moderators may invite or uninvite',
+  uninvite: 'Only the room owner and moderators may invite or uninvite',
+  promote: 'Only the room owner may promote or demote',
+  demote: 'Only the room owner may promote or demote',
   sendAll: 'Only the owner and moderators may post in an announce room',
 };
 
