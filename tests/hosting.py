@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from roomchat_tools.local import webpage
+
 ROOT = Path(__file__).resolve().parents[1]
 WEB_DIR = ROOT / "web"
 HOSTING_MAIN = ROOT / "infra" / "modules" / "hosting" / "main.tf"
@@ -33,6 +35,12 @@ def page_csp() -> str:
     match = re.search(r'Content-Security-Policy"\s+content="([^"]+)"', html)
     assert match
     return match.group(1)
+
+
+def served_csp(sign_in_url: str | None = None) -> str:
+    """The CSP header the module sends: the page's, its sign-in origins narrowed to the stack's
+    Cognito endpoint (none without one), as roomchat_tools.local.webpage narrows it locally."""
+    return webpage.narrowed_csp(page_csp(), sign_in_url)
 
 
 def hosted_files() -> dict[str, tuple[bytes, str]]:
@@ -60,7 +68,7 @@ def serving(objects: Mapping[str, tuple[bytes, str]]) -> Iterator[str]:
     """Serve ``objects`` on a free loopback port like the distribution: `/` is index.html,
     a missing key is 403 (what S3 answers CloudFront through origin access control), and every
     answer carries the security headers. Yields the base URL."""
-    csp = page_csp()
+    csp = served_csp()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
