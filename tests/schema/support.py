@@ -35,6 +35,8 @@ SERVER_FRAMES = {
     "history": "HistoryFrame",
     "members": "MembersFrame",
     "pong": "PongFrame",
+    "roomCreated": "RoomCreatedFrame",
+    "role": "RoleFrame",
     "error": "ErrorFrame",
 }
 # Client frame `action` -> its schema.
@@ -45,6 +47,11 @@ CLIENT_FRAMES = {
     "history": "HistoryRequest",
     "members": "MembersRequest",
     "ping": "PingRequest",
+    "createRoom": "CreateRoomRequest",
+    "invite": "InviteRequest",
+    "uninvite": "UninviteRequest",
+    "promote": "PromoteRequest",
+    "demote": "DemoteRequest",
 }
 
 
