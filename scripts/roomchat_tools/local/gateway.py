@@ -236,11 +236,15 @@ class Gateway:
             return self._page(target)
         return web.FileResponse(target)
 
-    def _page(self, path: Path) -> web.Response:
-        """index.html with its CSP as a header too, narrowed to this stack's sign-in origin."""
+    def _page(self, path: Path) -> web.StreamResponse:
+        """index.html with its CSP as a header too, narrowed to this stack's sign-in origin (a
+        page without a CSP or without the sign-in ceiling is served as it is)."""
         html = path.read_text()
         endpoint = (self.web_auth or {}).get("cognitoEndpoint")
-        csp = webpage.narrowed_csp(webpage.page_csp(html), endpoint)
+        try:
+            csp = webpage.narrowed_csp(webpage.page_csp(html), endpoint)
+        except ValueError:
+            return web.FileResponse(path)
         return web.Response(
             text=html,
             content_type="text/html",
