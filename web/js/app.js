@@ -672,11 +672,21 @@ idui.roleForm.addEventListener('submit', (event) => {
   if (sendRoomAction(idui.roleAction.value, client.active, idui.roleUser.value)) idui.roleUser.value = '';
 });
 
-async function discoverAuth() {
-  const devstack = await fetchJson('devstack.json').catch(() => null);
-  const config = authFromConfig(devstack) ? null : await fetchJson('config.json').catch(() => null);
-  identity.auth = authFromConfig(devstack) ?? authFromConfig(config);
+/** The local gateway's /devstack.json says how to sign in; without it (a hosted page), config.json. */
+async function discoverAuth(fetchConfig) {
+  const devstack = await fetchConfig('devstack.json').catch(() => null);
+  const config = devstack ? devstack : await fetchConfig('config.json').catch(() => null);
+  identity.auth = authFromConfig(config);
   renderAuthBox();
+}
+
+/** fetchJson that asks for each path once (the URL and the sign-in discovery read the same files). */
+function fetchOnce() {
+  const answers = new Map();
+  return (path) => {
+    if (!answers.has(path)) answers.set(path, fetchJson(path));
+    return answers.get(path);
+  };
 }
 
 // ------------------------------------------------------------------------------- start
@@ -688,8 +698,9 @@ async function fetchJson(path) {
 
 async function start() {
   const session = readSession();
-  const found = await discoverWebSocketUrl(window.location, fetchJson);
-  await discoverAuth();
+  const fetchConfig = fetchOnce();
+  const found = await discoverWebSocketUrl(window.location, fetchConfig);
+  await discoverAuth(fetchConfig);
   const fromParam = found.source === 'the ?ws= parameter';
   ui.wsUrl.value = withoutToken(session && !fromParam ? session.url : found.url);
   const sessionToken = session ? new URL(session.url, window.location.href).searchParams.get('token') : null;
