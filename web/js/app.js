@@ -637,6 +637,17 @@ function sendRoomAction(action, roomId, arg) {
   return !problem;
 }
 
+// An expired token cannot reconnect (the authorizer refuses it): stop and ask to sign in again
+// instead of retrying for ever.
+client.subscribe(() => {
+  const expiresAt = identity.user?.expiresAt;
+  if (client.status !== 'reconnecting' || !expiresAt || expiresAt > Date.now()) return;
+  client.disconnect();
+  idui.token.value = '';
+  setToken(null);
+  idui.problem.textContent = 'Your sign-in has expired; sign in again.';
+});
+
 client.frameHooks.add((frame) => {
   if (identity.directory.onFrame(frame)) {
     // The creator joins the room just created.
