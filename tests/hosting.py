@@ -57,18 +57,21 @@ def hosted_files() -> dict[str, tuple[bytes, str]]:
     return files
 
 
-def site(websocket_url: str) -> dict[str, tuple[bytes, str]]:
-    """The bucket's content for a stack: the files and config.json."""
-    config = json.dumps({"websocketUrl": websocket_url}).encode()
+def site(websocket_url: str, auth: dict | None = None) -> dict[str, tuple[bytes, str]]:
+    """The bucket's content for a stack: the files and config.json (with `auth` when given)."""
+    config = json.dumps({"websocketUrl": websocket_url, **({"auth": auth} if auth else {})})
+    config = config.encode()
     return {**hosted_files(), "config.json": (config, "application/json")}
 
 
 @contextmanager
-def serving(objects: Mapping[str, tuple[bytes, str]]) -> Iterator[str]:
+def serving(
+    objects: Mapping[str, tuple[bytes, str]], sign_in_url: str | None = None
+) -> Iterator[str]:
     """Serve ``objects`` on a free loopback port like the distribution: `/` is index.html,
     a missing key is 403 (what S3 answers CloudFront through origin access control), and every
     answer carries the security headers. Yields the base URL."""
-    csp = served_csp()
+    csp = served_csp(sign_in_url)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

@@ -15,6 +15,7 @@ from urllib.request import urlopen
 import pytest
 
 from roomchat_tools.local import webpage
+from tests import hosting
 from tests.browser.support import DESKTOP, PAGE_OPTIONS, ChatPage
 from tests.stack import COGNITO_PASSWORD
 
@@ -173,3 +174,27 @@ def test_signed_in_people_share_a_private_room_and_a_third_can_neither_join_nor_
     assert refused["message"].replace(team, "X") == missing["message"].replace(nowhere, "X")
     assert "plan" not in cy.page.text_content("body")
     ana.page.screenshot(path=str(artifacts / "private-room.png"))
+
+
+def test_the_hosted_page_signs_in_with_what_config_json_says(browser, oidc_stack, cognito_user):
+    """As CloudFront serves it: config.json holds `auth` (here the emulator stands in for
+    cognito-idp.<region>.amazonaws.com) and the CSP header allows that one sign-in origin."""
+    name = cognito_user(f"dee-{uuid.uuid4().hex[:6]}")
+    endpoint = oidc_stack.info["emulator_endpoint"].rstrip("/") + "/"
+    auth = {
+        "authMode": "oidc",
+        "cognitoClientId": oidc_stack.info["outputs"]["cognito_client_id"],
+        "cognitoEndpoint": endpoint,
+    }
+    room = f"hosted-{uuid.uuid4().hex[:6]}"
+    with hosting.serving(hosting.site(oidc_stack.url, auth), sign_in_url=endpoint) as url:
+        context = browser.new_context(viewport=DESKTOP)
+        try:
+            chat = ChatPage(context.new_page(), url).open()
+            sign_in_on_page(chat, name)
+            connect(chat, room)
+            chat.say("from the hosted page")
+        finally:
+            context.close()
+    # The page probes devstack.json first: 403 on the hosted site, as on CloudFront.
+    assert [e for e in chat.errors if "status of 403" not in e] == []
