@@ -35,8 +35,6 @@ SERVER_FRAMES = {
     "history": "HistoryFrame",
     "members": "MembersFrame",
     "pong": "PongFrame",
-    "roomCreated": "RoomCreatedFrame",
-    "role": "RoleFrame",
     "error": "ErrorFrame",
 }
 # Client frame `action` -> its schema.
@@ -47,11 +45,6 @@ CLIENT_FRAMES = {
     "history": "HistoryRequest",
     "members": "MembersRequest",
     "ping": "PingRequest",
-    "createRoom": "CreateRoomRequest",
-    "invite": "InviteRequest",
-    "uninvite": "UninviteRequest",
-    "promote": "PromoteRequest",
-    "demote": "DemoteRequest",
 }
 
 
