@@ -680,7 +680,7 @@ idui.createForm.addEventListener('submit', (event) => {
 idui.roleForm.addEventListener('submit', (event) => {
   event.preventDefault();
   if (!client.active) return;
-  if (sendRoomAction(idui.roleAction.value, client.active, idui.roleUser.value)) idui.roleUser.value = '';
+  if (sendRoomAction(idui.roleAction.value, client.active, idui.roleUser.value.trim())) idui.roleUser.value = '';
 });
 
 /** The local gateway's /devstack.json says how to sign in; without it (a hosted page), config.json. */

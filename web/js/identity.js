@@ -179,12 +179,16 @@ export function withoutToken(wsUrl) {
 
 // ----------------------------------------------------------------------------- rooms and roles
 
-/** Why a user id cannot be sent (empty, too long, control characters), or null. */
+/**
+ * Why a user id cannot be sent, or null: 1-128 printable characters (Python's str.isprintable,
+ * as the server checks it; not trimmed). Same rule as protocol.js's userIdProblem on main.
+ */
 export function userIdProblem(userId) {
-  const id = typeof userId === 'string' ? userId.trim() : '';
-  if (!id) return 'Enter the user id (the other person can copy theirs from the top bar).';
-  if (id.length > USER_ID_MAX) return `User ids are at most ${USER_ID_MAX} characters.`;
-  if (/[\p{C}\s]/u.test(id)) return 'User ids have no spaces or control characters.';
+  if (typeof userId !== 'string' || userId.length === 0) {
+    return 'Enter the user id (the other person can copy theirs from the side bar).';
+  }
+  if ([...userId].length > USER_ID_MAX) return `User ids are at most ${USER_ID_MAX} characters.`;
+  if (/[\p{C}\p{Z}]/u.test(userId.replace(/ /g, ''))) return 'User ids may only contain printable characters.';
   return null;
 }
 
@@ -210,7 +214,7 @@ export function roomAction(action, roomId, arg) {
   }
   if (!ROLE_ACTIONS.includes(action)) return { problem: `Unknown room action: ${action}.` };
   const bad = userIdProblem(arg);
-  return bad ? { problem: bad } : { frame: roomFrames[action](roomId, arg.trim()) };
+  return bad ? { problem: bad } : { frame: roomFrames[action](roomId, arg) };
 }
 
 const POLICY_WORDS = {
