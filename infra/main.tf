@@ -136,7 +136,12 @@ module "hosting" {
   web_dir       = var.web_dir
   websocket_url = var.domain_name != null ? module.domain[0].websocket_url : module.websocket_api.websocket_url
   price_class   = var.hosting_price_class
-  tags          = local.tags
+  auth = var.auth_mode == "none" ? null : {
+    auth_mode         = var.auth_mode
+    cognito_client_id = var.cognito_user_pool ? aws_cognito_user_pool_client.this[0].id : null
+    cognito_region    = var.region
+  }
+  tags = local.tags
 }
 
 module "domain" {

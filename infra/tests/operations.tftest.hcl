@@ -162,6 +162,35 @@ run "hosting_uploads_the_client_and_its_config" {
     condition     = startswith(module.hosting[0].content_security_policy, "default-src 'self'; script-src 'self'") && strcontains(module.hosting[0].content_security_policy, "object-src 'none'")
     error_message = "The CSP header is not the page's own: ${module.hosting[0].content_security_policy}"
   }
+  assert {
+    condition     = strcontains(module.hosting[0].content_security_policy, "connect-src 'self' ws: wss:;")
+    error_message = "Without a user pool the CSP must allow no sign-in origin: ${module.hosting[0].content_security_policy}"
+  }
+}
+
+run "hosting_tells_the_page_how_to_sign_in" {
+  command = apply
+
+  variables {
+    hosting_enabled     = true
+    auth_mode           = "oidc"
+    cognito_user_pool   = true
+    authorizer_zip_path = var.lambda_zip_path
+  }
+
+  assert {
+    condition = jsondecode(module.hosting[0].config_json).auth == {
+      authMode        = "oidc"
+      cognitoClientId = output.cognito_client_id
+      cognitoEndpoint = "https://cognito-idp.us-east-1.amazonaws.com/"
+    }
+    error_message = "config.json must say how to sign in: ${module.hosting[0].config_json}"
+  }
+  assert {
+    # The page's sign-in origins narrowed to the one regional Cognito endpoint.
+    condition     = strcontains(module.hosting[0].content_security_policy, "connect-src 'self' ws: wss: https://cognito-idp.us-east-1.amazonaws.com;")
+    error_message = "The CSP must allow exactly the stack's Cognito endpoint: ${module.hosting[0].content_security_policy}"
+  }
 }
 
 run "custom_domain_serves_the_api_and_keeps_the_callback_url" {

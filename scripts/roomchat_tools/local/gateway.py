@@ -28,6 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
+from roomchat_tools.local import webpage
 from roomchat_tools.local.apimodel import ApiModel
 from roomchat_tools.local.connections_api import ConnectionsApi, aws_error
 from roomchat_tools.local.dynamoproxy import DynamoDBProxy
@@ -94,8 +95,11 @@ class Gateway:
         region: str,
         log_sink: LogSink = default_log_sink,
         dynamodb: DynamoDBProxy | None = None,
+        web_auth: dict[str, Any] | None = None,
     ) -> None:
         self.api = api
+        # How the web client signs in (webpage.web_auth), in /devstack.json; None: no token needed.
+        self.web_auth = web_auth
         # The functions reach DynamoDB through this proxy when given (delayed visibility).
         self.dynamodb = dynamodb
         self.code = code
@@ -207,6 +211,7 @@ class Gateway:
                 "callbackUrl": self.callback_url,
                 "stage": self.api.stage,
                 "apiId": self.api.api_id,
+                **({"auth": self.web_auth} if self.web_auth else {}),
             }
         )
 
@@ -227,7 +232,24 @@ class Gateway:
             target = target / "index.html"
         if not target.is_relative_to(root) or not target.is_file():
             raise web.HTTPNotFound()
+        if target == root / "index.html":
+            return self._page(target)
         return web.FileResponse(target)
+
+    def _page(self, path: Path) -> web.StreamResponse:
+        """index.html with its CSP as a header too, narrowed to this stack's sign-in origin (a
+        page without a CSP or without the sign-in ceiling is served as it is)."""
+        html = path.read_text()
+        endpoint = (self.web_auth or {}).get("cognitoEndpoint")
+        try:
+            csp = webpage.narrowed_csp(webpage.page_csp(html), endpoint)
+        except ValueError:
+            return web.FileResponse(path)
+        return web.Response(
+            text=html,
+            content_type="text/html",
+            headers={"Content-Security-Policy": csp, "Cache-Control": "no-cache"},
+        )
 
 
 class GatewayThread:

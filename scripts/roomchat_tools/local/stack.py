@@ -200,6 +200,7 @@ async def _serve(
     lambda_logs: bool,
     dynamodb: Any = None,
 ) -> None:
+    from roomchat_tools.local import webpage
     from roomchat_tools.local.gateway import Gateway, GatewaySettings, default_log_sink
 
     settings = GatewaySettings.from_env(web_dir=WEB_DIR)
@@ -212,6 +213,7 @@ async def _serve(
         region=emu.region,
         log_sink=sink,
         dynamodb=dynamodb,
+        web_auth=webpage.web_auth(outputs, emu.endpoint),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
