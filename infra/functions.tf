@@ -130,6 +130,20 @@ locals {
   }
 }
 
+# The fan-out tier's worker (design.md: "(fan-out queue)" row): not routed; its queue's event
+# source mapping invokes it (infra/fanout.tf). It may run longer than API Gateway's 29 s.
+locals {
+  fanout = {
+    handler             = "roomchat.handlers.on_fanout"
+    rooms               = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem"]
+    rooms_by_connection = ["dynamodb:Query"]
+    history             = []
+    manage_connections  = true
+    memory_size         = 1769
+    timeout             = 60
+  }
+}
+
 data "aws_partition" "current" {}
 
 data "aws_caller_identity" "current" {}

@@ -59,7 +59,7 @@ output "history_table_arn" {
 }
 
 output "function_names" {
-  description = "Function name by function key (connect, disconnect, join, leave, send_all, history, members, ping, default, and authorize when auth_enabled)."
+  description = "Function name by function key (connect, disconnect, join, leave, send_all, history, members, ping, default, fanout, and authorize when auth_enabled)."
   value       = module.functions.function_names
 }
 
@@ -131,4 +131,24 @@ output "dashboard_url" {
 output "metrics_namespace" {
   description = "CloudWatch namespace of the functions' own metrics (METRICS_NAMESPACE)."
   value       = local.metrics_namespace
+}
+
+output "fanout_queue_url" {
+  description = "URL of the fan-out tier's queue (FANOUT_QUEUE_URL)."
+  value       = aws_sqs_queue.fanout.url
+}
+
+output "fanout_queue_arn" {
+  description = "ARN of the fan-out tier's queue."
+  value       = aws_sqs_queue.fanout.arn
+}
+
+output "fanout_dead_letter_queue_arn" {
+  description = "ARN of the fan-out tier's dead-letter queue (its depth alarms)."
+  value       = aws_sqs_queue.fanout_dead_letters.arn
+}
+
+output "fanout_event_source_mapping_id" {
+  description = "UUID of the event source mapping from the fan-out queue to the fanout function."
+  value       = aws_lambda_event_source_mapping.fanout.uuid
 }

@@ -170,7 +170,7 @@ def test_failed_posts_are_requeued_alone_and_retried_without_duplicates(tier):
         assert [f["messageId"] for f in chat.sender.take(cid)] == [reply["messageId"]], cid
     # Each other member was posted to once, ids[3] twice (one failure, one delivery).
     attempts = [a for a in chat.sender.attempts if a in ids[1:]]
-    assert sorted(attempts) == sorted(ids[1:] + [ids[3]])
+    assert sorted(attempts) == sorted([*ids[1:], ids[3]])
 
 
 def test_recipients_failing_every_attempt_end_as_failed(tier, capsys):
