@@ -53,7 +53,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=32, help="fan-out threads for --posters-only (default 32)"
     )
+    parser.add_argument(
+        "--tier-paper",
+        action="store_true",
+        help="only the fan-out tier's on-paper AWS table (1k/10k/100k members), printed",
+    )
     args = parser.parse_args(argv)
+    if args.tier_paper:
+        from .tier import paper_table
+
+        print(paper_table())
+        return 0
     if args.render:
         results = json.loads(args.render.read_text())
         results.pop("analysis", None)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import launcher
+from ..local import launcher
 from .processes import BASELINE_DIR, REPO_ROOT, die_with_parent
 
 
