@@ -52,7 +52,7 @@ locals {
     send_all = {
       route_key           = "sendAll"
       handler             = "roomchat.handlers.on_send_all"
-      two_way             = true # errors only; the ack is the fanned-out message
+      two_way             = true # errors, and the message itself in the fan-out tier
       rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
       rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"] # UpdateItem: rate-limit counters
