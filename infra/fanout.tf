@@ -32,13 +32,18 @@ resource "aws_sqs_queue" "fanout" {
   # after throttling is not visible again while it is still being worked on.
   # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
   visibility_timeout_seconds = 6 * local.fanout_timeout
-  # Failed records (batchItemFailures) are received again; after maxReceiveCount they move to
-  # the dead-letter queue, whose depth alarms (module monitoring).
+  tags                       = local.tags
+}
+
+# Failed records (batchItemFailures) are received again; after maxReceiveCount they move to the
+# dead-letter queue, whose depth alarms (module monitoring). A resource of its own: the emulator
+# returns the policy re-spaced, which the queue's own attribute would show as a change forever.
+resource "aws_sqs_queue_redrive_policy" "fanout" {
+  queue_url = aws_sqs_queue.fanout.id
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.fanout_dead_letters.arn
     maxReceiveCount     = var.fanout_max_receive_count
   })
-  tags = local.tags
 }
 
 # Only failed records are retried (ReportBatchItemFailures):

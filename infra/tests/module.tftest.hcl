@@ -345,7 +345,7 @@ run "the_fanout_tier_is_wired" {
     error_message = "Both queues must be encrypted at rest."
   }
   assert {
-    condition     = jsondecode(aws_sqs_queue.fanout.redrive_policy).maxReceiveCount == 5
+    condition     = jsondecode(aws_sqs_queue_redrive_policy.fanout.redrive_policy).maxReceiveCount == 5
     error_message = "The queue must move a chunk to the dead-letter queue after 5 receives."
   }
   assert {

@@ -318,9 +318,10 @@ def test_the_fanout_queue_feeds_the_worker_with_partial_batch_failures(live: App
     assert redrive["deadLetterTargetArn"] == live.outputs["fanout_dead_letter_queue_arn"]
     assert int(redrive["maxReceiveCount"]) == 5
     lam = live.client("lambda")
-    (mapping,) = lam.list_event_source_mappings(FunctionName=_function_name("fanout"))[
-        "EventSourceMappings"
-    ]
+    (mapping,) = lam.list_event_source_mappings(
+        EventSourceArn=live.outputs["fanout_queue_arn"]
+    )["EventSourceMappings"]
+    assert mapping["FunctionArn"] == live.outputs["function_arns"]["fanout"]
     assert mapping["EventSourceArn"] == live.outputs["fanout_queue_arn"]
     assert mapping["BatchSize"] == 1
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

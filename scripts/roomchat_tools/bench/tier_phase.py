@@ -144,6 +144,9 @@ async def measure(mode: str, size: int, rounds: int, log: Callable[[str], None])
 
 
 def run_tier_phase(sizes: list[int], rounds: int, log: Callable[[str], None]) -> list[dict]:
+    from .run import raise_open_files_limit
+
+    raise_open_files_limit()  # one descriptor per member here, and one in the gateway
     results = []
     for size in sizes:
         for mode in MODES:
