@@ -31,3 +31,13 @@ def test_the_table_names_every_size():
     table = paper_table()
     for size in ("1,000", "10,000", "100,000"):
         assert f"| {size} |" in table
+
+
+def test_the_tier_phase_table_puts_the_modes_side_by_side():
+    from roomchat_tools.bench.tier_phase import table as phase_table
+
+    rows = [
+        {"mode": "inline", "members": 1000, "p50_s": 1.46, "missing": 0},
+        {"mode": "tier", "members": 1000, "p50_s": 0.77, "missing": 0},
+    ]
+    assert "| 1,000 | 1.46 s | 0.77 s | 0.53x | 0 / 0 |" in phase_table(rows)
