@@ -33,6 +33,11 @@ resource "aws_sqs_queue" "fanout" {
   # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
   visibility_timeout_seconds = 6 * local.fanout_timeout
   tags                       = local.tags
+
+  lifecycle {
+    # aws_sqs_queue_redrive_policy.fanout below owns the redrive policy.
+    ignore_changes = [redrive_policy]
+  }
 }
 
 # Failed records (batchItemFailures) are received again; after maxReceiveCount they move to the

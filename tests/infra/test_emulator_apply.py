@@ -308,6 +308,13 @@ def test_every_alarm_exists_and_notifies_the_encrypted_topic(live: Applied) -> N
     dead = alarms[f"{NAME_PREFIX}-dead-letters"]
     assert dead["Dimensions"] == [{"Name": "QueueName", "Value": f"{NAME_PREFIX}-fanout-dlq"}]
 
+    topic = live.outputs["alarm_topic_arn"]
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic]
+        assert alarm["TreatMissingData"] == "notBreaching"
+    attributes = live.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert attributes.get("KmsMasterKeyId", "").startswith("arn:aws:kms:")
+
 
 def test_the_fanout_queue_feeds_the_worker_with_partial_batch_failures(live: Applied) -> None:
     sqs = live.client("sqs")
@@ -326,12 +333,6 @@ def test_the_fanout_queue_feeds_the_worker_with_partial_batch_failures(live: App
     assert mapping["BatchSize"] == 1
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["ScalingConfig"] == {"MaximumConcurrency": 8}
-    topic = live.outputs["alarm_topic_arn"]
-    for alarm in alarms.values():
-        assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic]
-        assert alarm["TreatMissingData"] == "notBreaching"
-    attributes = live.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
-    assert attributes.get("KmsMasterKeyId", "").startswith("arn:aws:kms:")
 
 
 def test_alarms_watch_the_documented_metrics_and_dimensions(live: Applied) -> None:
