@@ -75,6 +75,9 @@ module "functions" {
     RATE_LIMIT_PER_SECOND     = tostring(var.rate_limit_per_second)
     LOG_LEVEL                 = var.log_level
     METRICS_NAMESPACE         = local.metrics_namespace
+    FANOUT_TIER_THRESHOLD     = tostring(var.fanout_tier_threshold)
+    FANOUT_QUEUE_URL          = aws_sqs_queue.fanout.url
+    FANOUT_CHUNK_SIZE         = tostring(var.fanout_chunk_size)
   }
 
   functions = merge(
@@ -85,11 +88,31 @@ module "functions" {
         memory_size        = coalesce(try(var.lambda_limits[key].memory_size, null), fn.memory_size)
         timeout            = coalesce(try(var.lambda_limits[key].timeout, null), fn.timeout)
         manage_connections = fn.manage_connections
+        # send_all hands big rooms to the fan-out queue.
+        sqs_send_arns = key == "send_all" ? [aws_sqs_queue.fanout.arn] : []
         dynamodb_statements = [
           for statement in [
             { sid = "RoomsTable", actions = fn.rooms, resources = [module.tables.rooms_table_arn] },
             { sid = "RoomsByConnectionIndex", actions = fn.rooms_by_connection, resources = [module.tables.rooms_by_connection_index_arn] },
             { sid = "HistoryTable", actions = fn.history, resources = [module.tables.history_table_arn] },
+          ] : statement if length(statement.actions) > 0
+        ]
+      }
+    },
+    {
+      fanout = {
+        handler            = local.fanout.handler
+        description        = "roomchat fan-out worker of big rooms (SQS)"
+        memory_size        = coalesce(try(var.lambda_limits.fanout.memory_size, null), local.fanout.memory_size)
+        timeout            = local.fanout_timeout
+        manage_connections = local.fanout.manage_connections
+        # It consumes the queue and puts back the recipients it could not reach.
+        sqs_consume_arns = [aws_sqs_queue.fanout.arn]
+        sqs_send_arns    = [aws_sqs_queue.fanout.arn]
+        dynamodb_statements = [
+          for statement in [
+            { sid = "RoomsTable", actions = local.fanout.rooms, resources = [module.tables.rooms_table_arn] },
+            { sid = "RoomsByConnectionIndex", actions = local.fanout.rooms_by_connection, resources = [module.tables.rooms_by_connection_index_arn] },
           ] : statement if length(statement.actions) > 0
         ]
       }
@@ -122,7 +145,7 @@ module "monitoring" {
   api_id                = module.websocket_api.api_id
   stage_name            = module.websocket_api.stage_name
   table_names           = { rooms = module.tables.rooms_table_name, history = module.tables.history_table_name }
-  dead_letter_queue_arn = var.dead_letter_queue_arn
+  dead_letter_queue_arn = local.fanout_dead_letters_arn
   alarm_email           = var.alarm_email
   thresholds            = var.alarm_thresholds
   tags                  = local.tags

@@ -10,7 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .ports import ConnectionSender, HistoryRepository, RateLimiter, RoomsRepository
+from .ports import (
+    ConnectionSender,
+    FanoutProgress,
+    FanoutQueue,
+    HistoryRepository,
+    RateLimiter,
+    RoomsRepository,
+)
 from .settings import AuthSettings, Settings
 
 
@@ -21,6 +28,9 @@ class Container:
     history: HistoryRepository
     sender_for: Callable[[str], ConnectionSender]
     limiter: RateLimiter | None = None
+    # The fan-out tier (FANOUT_QUEUE_URL set): the queue to the workers and their progress.
+    queue: FanoutQueue | None = None
+    progress: FanoutProgress | None = None
 
 
 def build_container(settings: Settings) -> Container:
@@ -30,7 +40,12 @@ def build_container(settings: Settings) -> Container:
     from botocore.config import Config
 
     from .adapters.connections import ManagementApiSender, SharedExecutor
-    from .adapters.dynamodb import DynamoHistory, DynamoRateLimiter, DynamoRooms
+    from .adapters.dynamodb import (
+        DynamoFanoutProgress,
+        DynamoHistory,
+        DynamoRateLimiter,
+        DynamoRooms,
+    )
 
     session = botocore.session.get_session()
     dynamodb = session.create_client(
@@ -84,7 +99,23 @@ def build_container(settings: Settings) -> Container:
                     senders[endpoint] = sender
         return sender
 
+    queue: FanoutQueue | None = None
+    if settings.fanout_queue_url:
+        from .adapters.queue import SqsFanoutQueue
+
+        sqs = session.create_client(
+            "sqs",
+            config=Config(
+                connect_timeout=2,
+                read_timeout=5,
+                retries={"mode": "standard", "total_max_attempts": 3},
+            ),
+        )
+        queue = SqsFanoutQueue(sqs, settings.fanout_queue_url)
+
     return Container(
+        queue=queue,
+        progress=DynamoFanoutProgress(dynamodb, settings.rooms_table),
         settings=settings,
         rooms=DynamoRooms(dynamodb, settings.rooms_table, settings.rooms_by_connection_index),
         history=DynamoHistory(dynamodb, settings.history_table),

@@ -24,6 +24,12 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:mocked" }
   }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:roomchat-fanout"
+      url = "https://sqs.us-east-1.amazonaws.com/123456789012/roomchat-fanout"
+    }
+  }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/mocked" }
   }
@@ -78,8 +84,9 @@ run "monitoring_is_on_by_default_with_one_alarm_per_signal" {
   command = apply
 
   assert {
-    # every function x (errors, throttles) + 3 API + 2 tables x (read, write) + fan-out + history
-    condition     = length(output.alarm_names) == 2 * length(module.functions.function_names) + 3 + 4 + 2
+    # every function x (errors, throttles) + 3 API + 2 tables x (read, write) + fan-out failures
+    # + history + the fan-out dead-letter queue
+    condition     = length(output.alarm_names) == 2 * length(module.functions.function_names) + 3 + 4 + 2 + 1
     error_message = "Unexpected alarm set: ${jsonencode(output.alarm_names)}"
   }
   assert {
@@ -87,8 +94,8 @@ run "monitoring_is_on_by_default_with_one_alarm_per_signal" {
     error_message = "The fan-out failure or a function error alarm is missing."
   }
   assert {
-    condition     = !contains(output.alarm_names, "roomchat-dead-letters")
-    error_message = "No dead-letter alarm without a queue."
+    condition     = contains(output.alarm_names, "roomchat-dead-letters")
+    error_message = "The fan-out dead-letter queue must alarm."
   }
   assert {
     condition     = output.alarm_topic_arn != null && output.metrics_namespace == "roomchat"
@@ -104,12 +111,8 @@ run "monitoring_is_on_by_default_with_one_alarm_per_signal" {
   }
 }
 
-run "a_dead_letter_queue_gets_an_alarm" {
+run "the_fanout_dead_letter_queue_gets_an_alarm" {
   command = apply
-
-  variables {
-    dead_letter_queue_arn = "arn:aws:sqs:us-east-1:123456789012:roomchat-fanout-dlq"
-  }
 
   assert {
     condition     = contains(output.alarm_names, "roomchat-dead-letters")
@@ -236,14 +239,6 @@ run "thresholds_must_be_positive" {
     alarm_thresholds = { fanout_failures = 0 }
   }
   expect_failures = [var.alarm_thresholds]
-}
-
-run "dead_letter_queue_must_be_an_sqs_arn" {
-  command = plan
-  variables {
-    dead_letter_queue_arn = "arn:aws:sns:us-east-1:123456789012:topic"
-  }
-  expect_failures = [var.dead_letter_queue_arn]
 }
 
 run "alarm_email_must_be_an_address" {

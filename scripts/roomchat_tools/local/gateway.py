@@ -33,7 +33,13 @@ from roomchat_tools.local.apimodel import ApiModel
 from roomchat_tools.local.connections_api import ConnectionsApi, aws_error
 from roomchat_tools.local.dynamoproxy import DynamoDBProxy
 from roomchat_tools.local.faults import FaultPlan, dynamodb_admin, faults_admin
-from roomchat_tools.local.runtime import CodeStore, FunctionPool, LogSink, function_environment
+from roomchat_tools.local.runtime import (
+    CodeStore,
+    FunctionPool,
+    FunctionSpec,
+    LogSink,
+    function_environment,
+)
 from roomchat_tools.local.websocket import Connection, WebSocketEndpoint
 
 __all__ = ["Gateway", "GatewaySettings", "GatewayThread", "default_log_sink"]
@@ -178,6 +184,23 @@ class Gateway:
                 spec, task_root, env, self.settings.concurrency, self.log_sink
             )
         self._reaper_task = asyncio.get_running_loop().create_task(self._reaper())
+
+    def add_function(self, spec: FunctionSpec, concurrency: int) -> FunctionPool:
+        """A pool for a function no route invokes (an event source mapping's), run like the
+        routed ones: same environment, reaped and stopped with them."""
+        task_root = self.code.task_root(spec)
+        env = function_environment(
+            spec,
+            task_root,
+            region=self.region,
+            emulator_endpoint=self.emulator_endpoint,
+            callback_url=self.callback_url,
+        )
+        if self.dynamodb is not None:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb.url
+        pool = FunctionPool(spec, task_root, env, concurrency, self.log_sink)
+        self.pools[spec.name] = pool
+        return pool
 
     async def _reaper(self) -> None:
         interval = max(0.5, min(10.0, self.settings.worker_idle_s / 2))
