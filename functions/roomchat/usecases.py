@@ -493,7 +493,7 @@ class ChatService:
         ``fanout_max_attempts``; after that they count as failed. Raises when that hand-over
         itself fails, so the queue redelivers the chunk (and the record skips what is done)."""
         step = self.settings.fanout_step_size
-        done_steps, unsettled_before = 0, set()
+        done_steps, unsettled_before = 0, set[str]()
         if redelivered and self.progress is not None:
             done_steps, unsettled_before = self.progress.load(
                 job.message_id, job.chunk, job.attempt
