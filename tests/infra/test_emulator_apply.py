@@ -615,7 +615,12 @@ def test_hosting_uploads_the_web_client_and_its_config_to_a_private_bucket(live:
         got = s3.get_object(Bucket=bucket, Key=key)
         assert got["ContentType"] == content_type, key
         if key == "config.json":
-            assert json.loads(got["Body"].read()) == {"websocketUrl": live.outputs["websocket_url"]}
+            config = json.loads(got["Body"].read())
+            assert config["websocketUrl"] == live.outputs["websocket_url"]
+            # this stack has the token authorizer on (applied earlier in this module): the page
+            # learns how to sign in from config.json
+            auth = config.get("auth", {"authMode": "none"})
+            assert auth["authMode"] == live.variables.get("auth_mode", "none")
         else:
             assert got["Body"].read() == body, key
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]

@@ -21,6 +21,38 @@ from .run import Bench
 from .servers import serve_role
 
 
+def _plan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Plan:
+    """The run's plan: full or smoke, with --sizes and --rtt-ms applied."""
+    plan = Plan.tiny() if args.smoke else Plan.full()
+    if args.sizes:
+        sizes = sorted({int(x) for x in args.sizes.split(",")})
+        if not sizes or sizes[0] < 1 or sizes[-1] > 1000:
+            parser.error("--sizes must be between 1 and 1000")
+        plan.iterations = {k: plan.iterations.get(k, 10 if k >= 500 else 20) for k in sizes}
+        plan.rtt_iterations = {k: plan.rtt_iterations.get(k, 3 if k >= 500 else 5) for k in sizes}
+        plan.sizes = sizes
+    if args.rtt_ms is not None:
+        plan.rtt_ms = args.rtt_ms
+    return plan
+
+
+def _tier_only(args: argparse.Namespace) -> int:
+    """`--tier-phase` (inline vs the fan-out tier on real stacks) or `--tier-paper` (the on-paper
+    AWS table), printed."""
+    if args.tier_phase:
+        from .tier_phase import run_tier_phase, table
+
+        sizes = sorted({int(x) for x in (args.sizes or "1000,5000").split(",")})
+        results = run_tier_phase(sizes, args.rounds, lambda line: print(line, flush=True))
+        print(json.dumps(results))
+        print(table(results))
+        return 0
+    from .tier import paper_table
+
+    print(paper_table())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_serve":
@@ -66,19 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=3, help="messages per room (tier phase)")
     args = parser.parse_args(argv)
-    if args.tier_phase:
-        from .tier_phase import run_tier_phase, table
-
-        sizes = sorted({int(x) for x in (args.sizes or "1000,5000").split(",")})
-        results = run_tier_phase(sizes, args.rounds, lambda line: print(line, flush=True))
-        print(json.dumps(results))
-        print(table(results))
-        return 0
-    if args.tier_paper:
-        from .tier import paper_table
-
-        print(paper_table())
-        return 0
+    if args.tier_phase or args.tier_paper:
+        return _tier_only(args)
     if args.render:
         results = json.loads(args.render.read_text())
         results.pop("analysis", None)
@@ -86,16 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         print(console_table(results, analyse(results)))
         print(f"\nreport: {md}\nplot:   {png}\nraw:    {raw}")
         return 0
-    plan = Plan.tiny() if args.smoke else Plan.full()
-    if args.sizes:
-        sizes = sorted({int(x) for x in args.sizes.split(",")})
-        if not sizes or sizes[0] < 1 or sizes[-1] > 1000:
-            parser.error("--sizes must be between 1 and 1000")
-        plan.iterations = {k: plan.iterations.get(k, 10 if k >= 500 else 20) for k in sizes}
-        plan.rtt_iterations = {k: plan.rtt_iterations.get(k, 3 if k >= 500 else 5) for k in sizes}
-        plan.sizes = sizes
-    if args.rtt_ms is not None:
-        plan.rtt_ms = args.rtt_ms
+    plan = _plan(args, parser)
     bench = Bench(plan, args.out, args.stack_file, quiet=args.quiet)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
