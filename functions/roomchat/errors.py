@@ -30,6 +30,25 @@ class NotMember(ChatError):
     status = 403
 
 
+class Forbidden(ChatError):
+    """The caller may not do this (not the author, not a moderator, banned)."""
+
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(ChatError):
+    code = "not_found"
+    status = 404
+
+
+class Rejected(ChatError):
+    """The message review hook refused the message; its reason is the text."""
+
+    code = "rejected"
+    status = 403
+
+
 class TooLarge(ChatError):
     code = "too_large"
     status = 413

@@ -56,18 +56,30 @@ def _service(event: Json, context: Any = None) -> ChatService:
     c = container()
     sender = c.sender_for(_callback_url(event, c.settings))
     return ChatService(
-        c.rooms, c.history, sender, c.settings, limiter=c.limiter, deadline=_deadline(context)
+        c.rooms,
+        c.history,
+        sender,
+        c.settings,
+        limiter=c.limiter,
+        moderation=c.moderation,
+        reviewer=c.reviewer,
+        deadline=_deadline(context),
     )
 
 
 def _caller(event: Json) -> Caller:
     rc = event.get("requestContext") or {}
     connected_at = rc.get("connectedAt")
-    token_name = (rc.get("authorizer") or {}).get("name")
+    authorizer = rc.get("authorizer") or {}
+    token_name = authorizer.get("name")
+    # The verified token's user id: the same on every device of the user (the authorizer's
+    # context, or its principalId, which API Gateway passes as requestContext.authorizer).
+    sub = authorizer.get("sub") or authorizer.get("principalId")
     return Caller(
         connection_id=str(rc.get("connectionId") or ""),
         connected_at_ms=connected_at if isinstance(connected_at, int) else None,
         token_name=token_name if isinstance(token_name, str) and token_name else None,
+        user_id=sub if isinstance(sub, str) and sub and sub != "anonymous" else None,
     )
 
 
@@ -138,6 +150,26 @@ on_leave = _message_route("leave", lambda s, c, f: s.leave(c, protocol.parse_roo
 on_send_all = _message_route("sendAll", _send)
 on_history = _message_route("history", lambda s, c, f: s.history_page(c, protocol.parse_history(f)))
 on_members = _message_route("members", lambda s, c, f: s.members(c, protocol.parse_room(f)))
+
+
+def _edit(svc: ChatService, caller: Caller, frame: Json) -> Json | None:
+    return svc.edit(caller, protocol.parse_edit(frame, svc.settings.max_message_bytes))
+
+
+def _typing(svc: ChatService, caller: Caller, frame: Json) -> None:
+    svc.typing(caller, protocol.parse_room(frame))
+
+
+on_delete = _message_route("delete", lambda s, c, f: s.delete(c, protocol.parse_message_ref(f)))
+on_edit = _message_route("edit", _edit)
+on_typing = _message_route("typing", _typing)
+on_mark_read = _message_route(
+    "markRead", lambda s, c, f: s.mark_read(c, protocol.parse_message_ref(f))
+)
+on_kick = _message_route("kick", lambda s, c, f: s.kick(c, protocol.parse_kick(f)))
+on_disconnect_user = _message_route(
+    "disconnectUser", lambda s, c, f: s.disconnect_user(c, protocol.parse_user(f))
+)
 
 
 def on_ping(event: Json, context: Any) -> Json:

@@ -9,19 +9,39 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import logs, protocol
-from .errors import BadRequest, ConnectionGone, Internal, NotMember, RateLimited
+from .errors import (
+    BadRequest,
+    ChatError,
+    ConnectionGone,
+    Forbidden,
+    Internal,
+    NotFound,
+    NotMember,
+    RateLimited,
+    Rejected,
+)
 from .ports import (
+    Ban,
     ConnectionSender,
     Deadline,
     Delivery,
     HistoryRepository,
     Member,
     Message,
+    MessageReviewer,
+    ModerationRepository,
     RateLimiter,
+    ReviewVerdict,
     RoomsRepository,
 )
-from .settings import CONNECTION_MAX_SECONDS, IDEMPOTENCY_SECONDS, TTL_MARGIN_SECONDS, Settings
-from .ulid import new_ulid, successor
+from .settings import (
+    CONNECTION_MAX_SECONDS,
+    IDEMPOTENCY_SECONDS,
+    TTL_MARGIN_SECONDS,
+    TYPING_PER_SECOND,
+    Settings,
+)
+from .ulid import new_ulid, successor, timestamp_ms
 
 
 def now_ms() -> int:
@@ -57,6 +77,19 @@ class Caller:
     connected_at_ms: int | None = None
     # From a verified connect token (the authorizer's context): it wins over any name sent.
     token_name: str | None = None
+    # The token's user id (`sub`), the same on every device of the user; None without auth.
+    user_id: str | None = None
+    # The operator (a command run with the deployment's own credentials, never a WebSocket
+    # client): may moderate any room.
+    operator: bool = False
+
+    @property
+    def identity(self) -> str:
+        """Who this is, stably: the user id when authenticated, else the connection id."""
+        return self.user_id or self.connection_id
+
+
+OPERATOR = Caller(connection_id="", operator=True)
 
 
 @dataclass
@@ -66,6 +99,8 @@ class ChatService:
     sender: ConnectionSender
     settings: Settings
     limiter: RateLimiter | None = None
+    moderation: ModerationRepository | None = None
+    reviewer: MessageReviewer | None = None
     clock: Callable[[], int] = now_ms
     new_id: Callable[[int], str] = new_ulid
     # The invocation's remaining time; None (tests, tools) waits for every post.
@@ -162,6 +197,52 @@ class ChatService:
                 room_id=room_id,
             )
 
+    def _may(self, action: str, room_id: str, caller: Caller, target: Message | str) -> bool:
+        """Every authorization decision of the moderation actions, in one place.
+
+        ``target`` is the message acted on (delete, edit) or the user id (kick, ban,
+        disconnect). Today: the operator may do everything; a member may delete and edit
+        only their own messages (by ``authorId``); moderator powers (deleting others'
+        messages, kick, ban, disconnect) wait for room roles, which plug in here.
+        """
+        if caller.operator:
+            return action != "edit"  # nobody edits another's words
+        if action in ("delete", "edit"):
+            return isinstance(target, Message) and target.author == caller.identity
+        return False  # kick, ban, disconnect: moderators only (room roles)
+
+    def _authorize(self, action: str, room_id: str, caller: Caller, target: Message | str) -> None:
+        if not self._may(action, room_id, caller, target):
+            raise Forbidden(f"you may not {action} this in room {room_id!r}", room_id=room_id)
+
+    def _message(self, room_id: str, message_id: str) -> Message:
+        msg = self.history.get(room_id, message_id)
+        if msg is None:
+            raise NotFound(f"no message {message_id} in room {room_id!r}", room_id=room_id)
+        return msg
+
+    def _reviewed(self, caller: Caller, room_id: str, sender: str, text: str) -> str:
+        """The text to store, as the review hook decides; ``Rejected`` with its reason."""
+        if self.reviewer is None:
+            return text
+        review = self.reviewer.review(room_id, caller.identity, sender, text)
+        logs.info("reviewed", verdict=review.verdict.value)
+        if review.verdict is ReviewVerdict.DENY:
+            raise Rejected(review.reason or "the message was not accepted", room_id=room_id)
+        if review.verdict is ReviewVerdict.REPLACE and review.text is not None:
+            try:
+                return protocol.check_message(review.text, self.settings.max_message_bytes)
+            except ChatError:
+                logs.warning("review_replacement_invalid")
+                raise Rejected("the message was not accepted", room_id=room_id) from None
+        return text
+
+    def _unread(self, room_id: str, caller: Caller) -> tuple[str | None, int]:
+        if self.moderation is None:
+            return None, 0
+        last = self.moderation.last_read(room_id, caller.identity)
+        return last, self.moderation.count_after(room_id, last, protocol.UNREAD_CAP + 1)
+
     # ------------------------------------------------------------------ actions
 
     def connect(self, caller: Caller, name: str | None) -> None:
@@ -176,6 +257,13 @@ class ChatService:
         name = caller.token_name or req.name or self.rooms.connection_name(caller.connection_id)
         if name is None:
             raise BadRequest("'name' is required (or connect with ?name=)", room_id=req.room_id)
+        if self.moderation is not None:
+            ban = self.moderation.get_ban(req.room_id, caller.identity, now // 1000)
+            if ban is not None:
+                until = "for good" if ban.until is None else f"until {iso_ms(ban.until * 1000)}"
+                raise Forbidden(
+                    f"you are banned from room {req.room_id!r} {until}", room_id=req.room_id
+                )
         self._check_rate(caller, req.room_id, "the room was not joined")
         existing = self.rooms.get_member(req.room_id, caller.connection_id, now // 1000)
         expires_at = self._membership_expiry(caller, now)
@@ -185,6 +273,7 @@ class ChatService:
             name=name,
             joined_at=existing.joined_at if existing else iso_ms(now),
             expires_at=expires_at,
+            user_id=caller.user_id,
         )
         # The membership first, then the connection's record of it: a $disconnect running
         # meanwhile either sees the room in the record and deletes the membership, or has
@@ -199,6 +288,7 @@ class ChatService:
         if caller.connection_id not in member_ids:
             member_ids.append(caller.connection_id)
         recent, older = self._recent(req.room_id, name, len(member_ids))
+        last_read, unread = self._unread(req.room_id, caller)
         if existing is None or existing.name != name:
             others = [cid for cid in member_ids if cid != caller.connection_id]
             if existing is not None:
@@ -206,7 +296,9 @@ class ChatService:
                 old = protocol.presence_frame("leave", req.room_id, existing.name)
                 self._broadcast(old, others)
             self._broadcast(protocol.presence_frame("join", req.room_id, name), others)
-        return protocol.joined_frame(req.room_id, name, len(member_ids), recent, older)
+        return protocol.joined_frame(
+            req.room_id, name, len(member_ids), recent, older, caller.identity, last_read, unread
+        )
 
     def _recent(self, room_id: str, name: str, members: int) -> tuple[list[Message], str | None]:
         """The last messages for ``joined``, as many as RECENT_ON_JOIN and the reply's byte
@@ -252,14 +344,17 @@ class ChatService:
                     logs.info("retry_answered", messageId=stored.message_id)
                     return protocol.message_frame(stored)
             raise
+        # Before anything is stored: the review hook may refuse or rewrite the text.
+        text = self._reviewed(caller, req.room_id, member.name, req.message)
         draft = Message(
             room_id=req.room_id,
             message_id=self.new_id(now),
             sent_at=iso_ms(now),
             sender=member.name,  # from the membership record, never from the request
-            message=req.message,
+            message=text,
             client_msg_id=req.client_msg_id,
             connection_id=caller.connection_id,
+            author_id=caller.identity,
         )
         retention = self.settings.history_retention_days
         try:
@@ -317,3 +412,146 @@ class ChatService:
             ]
             self._broadcast(protocol.presence_frame("leave", m.room_id, m.name), others)
         return len(removed)
+
+    # ------------------------------------------------------------------ the life of a message
+
+    def _room_recipients(self, room_id: str, caller: Caller) -> list[str]:
+        recipients = self.rooms.recipient_ids(room_id, self.clock() // 1000)
+        if caller.connection_id and caller.connection_id not in recipients:
+            recipients.append(caller.connection_id)
+        return recipients
+
+    def delete(self, caller: Caller, req: protocol.MessageRef) -> dict[str, Any] | None:
+        """Turn a message into a tombstone (its text removed, who and when kept) and tell the
+        room with a ``deleted`` frame (the caller's acknowledgement). Deleting a tombstone
+        again changes nothing and answers it to the caller alone."""
+        if not caller.operator:
+            self._require_member(req.room_id, caller)
+        msg = self._message(req.room_id, req.message_id)
+        self._authorize("delete", req.room_id, caller, msg)
+        if msg.deleted:
+            return protocol.deleted_frame(
+                req.room_id, msg.message_id, msg.deleted_by or "", msg.deleted_at or ""
+            )
+        if not caller.operator:
+            self._check_rate(caller, req.room_id, "the message was not deleted")
+        by = "operator" if caller.operator else caller.identity
+        tomb = self.history.tombstone(req.room_id, req.message_id, by, iso_ms(self.clock()))
+        if tomb is None:
+            raise NotFound(
+                f"no message {req.message_id} in room {req.room_id!r}", room_id=req.room_id
+            )
+        frame = protocol.deleted_frame(
+            req.room_id, tomb.message_id, tomb.deleted_by or by, tomb.deleted_at or ""
+        )
+        self._broadcast(frame, self._room_recipients(req.room_id, caller))
+        logs.info("deleted", messageId=req.message_id)
+        return frame if caller.operator else None
+
+    def edit(self, caller: Caller, req: protocol.EditRequest) -> dict[str, Any] | None:
+        """Replace the text of one's own message within the edit window; the room gets an
+        ``edited`` frame (the caller's acknowledgement). Its messageId, so its place in the
+        room's order, never changes."""
+        member = self._require_member(req.room_id, caller)
+        msg = self._message(req.room_id, req.message_id)
+        self._authorize("edit", req.room_id, caller, msg)
+        if msg.deleted:
+            raise NotFound("that message was deleted", room_id=req.room_id)
+        now = self.clock()
+        window = self.settings.edit_window_seconds
+        if now - timestamp_ms(msg.message_id) > window * 1000:
+            raise Forbidden(
+                f"messages can be edited for {window} seconds after sending", room_id=req.room_id
+            )
+        self._check_rate(caller, req.room_id, "the message was not edited")
+        text = self._reviewed(caller, req.room_id, member.name, req.message)
+        edited = self.history.edit(req.room_id, req.message_id, text, iso_ms(now))
+        if edited is None:
+            raise NotFound("that message was deleted", room_id=req.room_id)
+        self._broadcast(protocol.edited_frame(edited), self._room_recipients(req.room_id, caller))
+        logs.info("edited", messageId=req.message_id)
+        return None
+
+    def typing(self, caller: Caller, req: protocol.RoomRequest) -> None:
+        """Tell the room's other members that the caller is typing. Stored nowhere."""
+        member = self._require_member(req.room_id, caller)
+        if self.limiter is not None and not self.limiter.allow(
+            caller.connection_id + "#typing", self.clock(), TYPING_PER_SECOND
+        ):
+            raise RateLimited(
+                f"more than {TYPING_PER_SECOND} typing frames a second", room_id=req.room_id
+            )
+        others = [
+            cid
+            for cid in self.rooms.recipient_ids(req.room_id, self.clock() // 1000)
+            if cid != caller.connection_id
+        ]
+        self._broadcast(protocol.typing_frame(req.room_id, member.name, caller.identity), others)
+
+    def mark_read(self, caller: Caller, req: protocol.MessageRef) -> dict[str, Any]:
+        """Record the last message the caller's user has read in the room (never moving back);
+        every device of the user sees it in ``joined``."""
+        self._require_member(req.room_id, caller)
+        if self.moderation is None:
+            raise Internal("read markers are not configured", room_id=req.room_id)
+        self._message(req.room_id, req.message_id)
+        self._check_rate(caller, req.room_id, "the marker was not moved")
+        marker = self.moderation.mark_read(req.room_id, caller.identity, req.message_id)
+        return protocol.read_frame(req.room_id, marker)
+
+    # ------------------------------------------------------------------ moderation
+
+    def kick(self, caller: Caller, req: protocol.KickRequest) -> dict[str, Any]:
+        """Remove every membership of a user in a room, optionally banning them (for a time or
+        for good) so that no connection of theirs can join again; the room is told."""
+        self._authorize(
+            "kick" if req.ban_seconds is None and not req.forever else "ban",
+            req.room_id,
+            caller,
+            req.user_id,
+        )
+        if not caller.operator:
+            self._require_member(req.room_id, caller)
+            self._check_rate(caller, req.room_id, "nobody was kicked")
+        now_s = self.clock() // 1000
+        banned = req.forever or req.ban_seconds is not None
+        until = now_s + req.ban_seconds if req.ban_seconds is not None else None
+        if banned:
+            if self.moderation is None:
+                raise Internal("bans are not configured", room_id=req.room_id)
+            by = "operator" if caller.operator else caller.identity
+            # The ban first: a join racing with the kick is refused once it is in place.
+            self.moderation.put_ban(Ban(req.room_id, req.user_id, until, by))
+        targets = [
+            m for m in self.rooms.list_members(req.room_id, now_s) if m.identity == req.user_id
+        ]
+        for m in targets:
+            self.rooms.detach_room(m.connection_id, req.room_id)
+            self.rooms.delete_member(req.room_id, m.connection_id)
+        names = sorted({m.name for m in targets})
+        frame = protocol.kicked_frame(req.room_id, req.user_id, names, until, banned)
+        recipients = self.rooms.recipient_ids(req.room_id, now_s) + [
+            m.connection_id for m in targets
+        ]
+        self._broadcast(frame, recipients)
+        logs.info("kicked", target=req.user_id, connections=len(targets), banned=banned)
+        return frame
+
+    def disconnect_user(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        """Close every connection of a user that is a member of the room (the @connections
+        DELETE); API Gateway then runs $disconnect for each, which leaves their rooms."""
+        self._authorize("disconnect", req.room_id, caller, req.user_id)
+        if not caller.operator:
+            self._require_member(req.room_id, caller)
+            self._check_rate(caller, req.room_id, "nobody was disconnected")
+        now_s = self.clock() // 1000
+        targets = [
+            m for m in self.rooms.list_members(req.room_id, now_s) if m.identity == req.user_id
+        ]
+        gone = []
+        for m in targets:
+            if self.sender.disconnect(m.connection_id) is Delivery.GONE:
+                gone.append(m.connection_id)
+        self._prune(gone)  # already closed: clean up as a 410 on a post would
+        logs.info("disconnected_user", target=req.user_id, connections=len(targets))
+        return protocol.disconnected_frame(req.user_id, len(targets))

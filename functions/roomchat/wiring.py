@@ -9,7 +9,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .ports import ConnectionSender, HistoryRepository, RateLimiter, RoomsRepository
+from .ports import (
+    ConnectionSender,
+    HistoryRepository,
+    MessageReviewer,
+    ModerationRepository,
+    RateLimiter,
+    RoomsRepository,
+)
 from .settings import AuthSettings, Settings
 
 
@@ -20,6 +27,8 @@ class Container:
     history: HistoryRepository
     sender_for: Callable[[str], ConnectionSender]
     limiter: RateLimiter | None = None
+    moderation: ModerationRepository | None = None
+    reviewer: MessageReviewer | None = None
 
 
 def build_container(settings: Settings) -> Container:
@@ -29,7 +38,7 @@ def build_container(settings: Settings) -> Container:
     from botocore.config import Config
 
     from .adapters.connections import ManagementApiSender, SharedExecutor
-    from .adapters.dynamodb import DynamoHistory, DynamoRateLimiter, DynamoRooms
+    from .adapters.dynamodb import DynamoHistory, DynamoModeration, DynamoRateLimiter, DynamoRooms
 
     session = botocore.session.get_session()
     dynamodb = session.create_client(
@@ -70,12 +79,30 @@ def build_container(settings: Settings) -> Container:
                     senders[endpoint] = sender
         return sender
 
+    reviewer: MessageReviewer | None = None
+    if settings.review_function:
+        from .adapters.review import LambdaReviewer
+
+        budget = settings.review_timeout_ms / 1000
+        lambda_client = session.create_client(
+            "lambda",
+            config=Config(
+                connect_timeout=budget,
+                read_timeout=budget,
+                # No retry: a second attempt would double the budget; the fallback decides.
+                retries={"mode": "standard", "total_max_attempts": 1},
+            ),
+        )
+        reviewer = LambdaReviewer(lambda_client, settings.review_function, settings.review_fallback)
+
     return Container(
         settings=settings,
         rooms=DynamoRooms(dynamodb, settings.rooms_table, settings.rooms_by_connection_index),
         history=DynamoHistory(dynamodb, settings.history_table),
         sender_for=sender_for,
         limiter=DynamoRateLimiter(dynamodb, settings.history_table, settings.rate_limit_per_second),
+        moderation=DynamoModeration(dynamodb, settings.history_table),
+        reviewer=reviewer,
     )
 
 
