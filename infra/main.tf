@@ -58,8 +58,10 @@ module "functions" {
   manage_connections_arn = module.websocket_api.manage_connections_arn
   tags                   = local.tags
 
+  disconnect_connections_arn = module.websocket_api.disconnect_connections_arn
+
   # docs/design.md, "Environment": read once into roomchat.settings.Settings.
-  environment = {
+  environment = merge({
     ROOMS_TABLE               = module.tables.rooms_table_name
     HISTORY_TABLE             = module.tables.history_table_name
     ROOMS_BY_CONNECTION_INDEX = module.tables.rooms_by_connection_index_name
@@ -70,14 +72,17 @@ module "functions" {
     MAX_MESSAGE_BYTES         = tostring(var.max_message_bytes)
     RATE_LIMIT_PER_SECOND     = tostring(var.rate_limit_per_second)
     LOG_LEVEL                 = var.log_level
-  }
+    EDIT_WINDOW_SECONDS       = tostring(var.edit_window_seconds)
+  }, local.review_hook_environment)
 
   functions = merge(
     {
       for key, fn in local.functions : key => {
-        handler            = fn.handler
-        description        = "roomchat ${fn.route_key} route"
-        manage_connections = fn.manage_connections
+        handler                = fn.handler
+        description            = "roomchat ${fn.route_key} route"
+        manage_connections     = fn.manage_connections
+        disconnect_connections = try(fn.disconnect_connections, false)
+        invoke_function_arns   = try(fn.review, false) && local.review_hook_arn != null ? [local.review_hook_arn] : []
         dynamodb_statements = [
           for statement in [
             { sid = "RoomsTable", actions = fn.rooms, resources = [module.tables.rooms_table_arn] },
@@ -95,5 +100,6 @@ module "functions" {
         parameter_arns = compact([local.auth_secret_parameter_arn])
       }
     } : {},
+    local.sample_review_hook,
   )
 }

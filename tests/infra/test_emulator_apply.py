@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.infra, needs_terraform]
 NAME_PREFIX = "roomchat"
 STAGE = "live"
 DEFAULT_THROTTLING = {"rate": 100.0, "burst": 200}
-ALLOWED_WILDCARD_SUFFIXES = (":log-stream:*", "/POST/@connections/*")
+ALLOWED_WILDCARD_SUFFIXES = (":log-stream:*", "/POST/@connections/*", "/DELETE/@connections/*")
 # The functions behind routes; the authorizer is opt-in and checked once auth is turned on.
 ROUTED = sorted(route.function for route in design.routes().values())
 AUTH_PARAMETER = "/roomchat/test/auth-secret"
@@ -255,6 +255,9 @@ def test_role_allows_exactly_what_design_md_lists(live: Applied, function: str) 
         history_arn: set(expected.history),
         connections_arn: {"execute-api:ManageConnections"}
         if expected.post_to_connections
+        else set(),
+        connections_arn.replace("/POST/", "/DELETE/"): {"execute-api:ManageConnections"}
+        if expected.delete_connections
         else set(),
         _own_log_streams(live, function): {"logs:CreateLogStream", "logs:PutLogEvents"},
     }
