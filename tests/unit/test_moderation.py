@@ -11,8 +11,8 @@ import pytest
 from roomchat import handlers, protocol
 from roomchat.adapters.review import LambdaReviewer
 from roomchat.ports import Ban, Message, Review, ReviewVerdict
-from roomchat.usecases import OPERATOR, ChatService, iso_ms
 from roomchat.ulid import UlidGenerator
+from roomchat.usecases import OPERATOR, ChatService, iso_ms
 
 
 def _service(chat) -> ChatService:
