@@ -39,6 +39,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from roomchat_tools.local import events
 from roomchat_tools.local.apimodel import ApiModel, Route
+from roomchat_tools.local.invoke import InvokeApi
 from roomchat_tools.local.runtime import (
     CodeStore,
     FunctionPool,
@@ -321,6 +322,8 @@ class Gateway:
         app.router.add_get("/devstack.json", self._devstack_json)
         if self.settings.faults:
             app.router.add_route("*", "/_devstack/faults", self._faults_admin)
+        # The Lambda Invoke API for functions that call other functions (AWS_ENDPOINT_URL_LAMBDA).
+        InvokeApi(lambda: self.pools).add_routes(app)
         app.router.add_route("*", "/{tail:.*}", self._static)
         return app
 
@@ -338,6 +341,7 @@ class Gateway:
                 region=self.region,
                 emulator_endpoint=self.emulator_endpoint,
                 callback_url=self.callback_url,
+                lambda_url=self.http_url,
             )
             self.pools[spec.name] = FunctionPool(
                 spec, task_root, env, self.settings.concurrency, self.log_sink
