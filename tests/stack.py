@@ -91,7 +91,7 @@ def stack(tmp_path_factory):
     yield from _start_stack(tmp_path_factory)
 
 
-def _start_stack(tmp_path_factory):
+def _start_stack(tmp_path_factory, extra_env: dict[str, str] | None = None):
     local = tmp_path_factory.mktemp("local")
     # Leftovers of an earlier run that died: they must not stop a new run.
     (local / "devstack").mkdir()
@@ -105,6 +105,7 @@ def _start_stack(tmp_path_factory):
         "ROOMCHAT_LOCAL_DIR": str(local),
         "ROOMCHAT_IDLE_TIMEOUT": str(STACK_IDLE_TIMEOUT_S),
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     log_path = local / "devstack.log"
     log = log_path.open("w")

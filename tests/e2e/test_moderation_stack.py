@@ -1,0 +1,98 @@
+"""Issue 13 on the local stack (`make run` with the sample review hook created by Terraform):
+delete, edit, typing, read markers and the review hook, driven by real WebSocket clients; the
+hook is invoked by the deployed sendAll function through the Lambda Invoke API of the stack."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.support import Client, run
+from tests.stack import _start_stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def hook_stack(tmp_path_factory):
+    tf_vars = {
+        "create_sample_review_hook": True,
+        "review_hook_masked_words": ["heck"],
+        "review_hook_denied_words": ["spam"],
+        # A cold worker starts in well over this on a busy laptop; warm ones answer in time.
+        "review_hook_timeout_ms": 5000,
+    }
+    yield from _start_stack(tmp_path_factory, {"ROOMCHAT_TF_VARS": json.dumps(tf_vars)})
+
+
+async def _join(client: Client, room: str, name: str) -> dict:
+    return await client.request(
+        {"action": "join", "roomId": room, "name": name}, {"type": "joined", "roomId": room}
+    )
+
+
+def test_the_review_hook_masks_and_denies_messages_on_the_stack(hook_stack):
+    async def scenario():
+        ana = await Client.connect(hook_stack.url)
+        bob = await Client.connect(hook_stack.url)
+        await _join(ana, "hooked", "ana")
+        await _join(bob, "hooked", "bob")
+        await ana.send({"action": "sendAll", "roomId": "hooked", "message": "oh heck"})
+        masked = await bob.expect({"type": "message", "roomId": "hooked"})
+        denied = await ana.request(
+            {"action": "sendAll", "roomId": "hooked", "message": "buy spam"}, {"type": "error"}
+        )
+        page = await bob.request({"action": "history", "roomId": "hooked"}, {"type": "history"})
+        for c in (ana, bob):
+            await c.close()
+        return masked, denied, page
+
+    masked, denied, page = run(scenario())
+    assert masked["message"] == "oh ****"
+    assert denied["code"] == "rejected" and "spam" in denied["message"]
+    assert [m["message"] for m in page["messages"]] == ["oh ****"]
+
+
+def test_delete_edit_typing_and_read_markers_on_the_stack(hook_stack):
+    async def scenario():
+        ana = await Client.connect(hook_stack.url)
+        bob = await Client.connect(hook_stack.url)
+        await _join(ana, "life", "ana")
+        await _join(bob, "life", "bob")
+        await ana.send({"action": "sendAll", "roomId": "life", "message": "helo"})
+        first = await ana.expect({"type": "message", "message": "helo"})
+        await ana.send({"action": "sendAll", "roomId": "life", "message": "secret"})
+        second = await ana.expect({"type": "message", "message": "secret"})
+        await ana.send(
+            {
+                "action": "edit",
+                "roomId": "life",
+                "messageId": first["messageId"],
+                "message": "hello",
+            }
+        )
+        edited = await bob.expect({"type": "edited"})
+        await ana.send({"action": "delete", "roomId": "life", "messageId": second["messageId"]})
+        deleted = await bob.expect({"type": "deleted"})
+        await ana.send({"action": "typing", "roomId": "life"})
+        typing = await bob.expect({"type": "typing"})
+        read = await bob.request(
+            {"action": "markRead", "roomId": "life", "messageId": first["messageId"]},
+            {"type": "read"},
+        )
+        rejoined = await _join(bob, "life", "bob")
+        ana_quiet = [f for f in await ana.quiet(0.5) if f.get("type") == "typing"]
+        for c in (ana, bob):
+            await c.close()
+        return first, second, edited, deleted, typing, read, rejoined, ana_quiet
+
+    first, second, edited, deleted, typing, read, rejoined, ana_quiet = run(scenario())
+    assert edited["messageId"] == first["messageId"] and edited["message"] == "hello"
+    assert deleted["messageId"] == second["messageId"]
+    assert typing["name"] == "ana" and ana_quiet == []
+    assert read["lastRead"] == first["messageId"]
+    assert rejoined["lastRead"] == first["messageId"] and rejoined["unread"] == 1
+    recent = {m["messageId"]: m for m in rejoined["recent"]}
+    assert recent[first["messageId"]]["message"] == "hello"
+    assert recent[second["messageId"]]["message"] is None
