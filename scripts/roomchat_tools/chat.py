@@ -7,6 +7,8 @@ Interactive: plain lines go to the current room; commands:
   /leave [room]    leave a room (default: the current one)
   /history [n]     the last n messages of the current room (default 20)
   /who             members of the current room
+  /edit [id] text  edit your last message in the current room (or the one with that messageId)
+  /delete [id]     delete your last message in the current room (or the one with that messageId)
   /quit            disconnect (Ctrl-D too)
 
 Non-interactive (stdin not a terminal, or --send): the same lines are read from stdin (or taken
@@ -72,7 +74,12 @@ def clock(iso: str | None) -> str:
 
 def format_message(message: dict[str, Any], room: str | None = None) -> str:
     room = message.get("roomId") or room or "?"
-    text = str(message.get("message", "")).replace("\n", "\n    ")
+    if message.get("message") is None and message.get("deletedAt"):
+        text = "(deleted)"
+    else:
+        text = str(message.get("message", "")).replace("\n", "\n    ")
+        if message.get("editedAt"):
+            text += " (edited)"
     return f"[{room}] {clock(message.get('sentAt'))} {message.get('sender', '?')}: {text}"
 
 
@@ -87,6 +94,9 @@ def format_frame(frame: Any) -> list[str]:
     if kind == "joined":
         count = frame.get("members")
         members = f"{count} member{'' if count == 1 else 's'}"
+        unread = frame.get("unread") or 0
+        if unread:
+            members += f", {unread}{'+' if frame.get('unreadCapped') else ''} unread"
         lines = [f"[{room}] joined as {frame.get('name')} ({members})"]
         return lines + [format_message(m, room) for m in frame.get("recent") or []]
     if kind == "presence":
@@ -104,7 +114,14 @@ def format_frame(frame: Any) -> list[str]:
         if frame.get("next"):
             lines.append(f"[{room}] --- older messages before {frame['next']} ---")
         return lines
-    if kind == "pong":
+    if kind == "deleted":
+        return [f"[{room}] * message {frame.get('messageId')} was deleted"]
+    if kind == "edited":
+        text = str(frame.get("message", "")).replace("\n", "\n    ")
+        return [f"[{room}] * message {frame.get('messageId')} edited: {text}"]
+    if kind == "read":
+        return [f"[{room}] read up to {frame.get('lastRead')}"]
+    if kind in ("pong", "typing"):
         return []
     if kind == "error":
         return [f"! {frame.get('code')}: {frame.get('message')}"]
@@ -122,6 +139,8 @@ class Chat:
         self.out = out
         self.rooms: list[str] = []
         self.current: str | None = None
+        self.you: dict[str, str] = {}  # room -> our authorId there (joined.you)
+        self.own: dict[str, list[str]] = {}  # room -> our messageIds, oldest first
         self._waiters: list[tuple[Callable[[Any], bool], asyncio.Future[Any]]] = []
 
     # ----- receiving ---------------------------------------------------------------------------
@@ -133,9 +152,61 @@ class Chat:
                 frame = raw
             for line in format_frame(frame):
                 self.out(line)
+            self._remember(frame)
             for predicate, future in list(self._waiters):
                 if not future.done() and predicate(frame):
                     future.set_result(frame)
+
+    def _remember(self, frame: Any) -> None:
+        """Keep the ids of our own messages, so /edit and /delete can default to the last."""
+        if not isinstance(frame, dict):
+            return
+        room = frame.get("roomId")
+        kind = frame.get("type")
+        if kind == "joined" and room:
+            self.you[room] = frame.get("you") or ""
+            for m in frame.get("recent") or []:
+                self._remember(m)
+        elif kind == "message" and room and frame.get("authorId") == self.you.get(room):
+            ids = self.own.setdefault(room, [])
+            if frame.get("message") is not None and frame.get("messageId") not in ids:
+                ids.append(frame["messageId"])
+        elif kind == "deleted" and frame.get("messageId") in self.own.get(room, []):
+            self.own[room].remove(frame["messageId"])
+
+    def _target(self, rest: str) -> tuple[str | None, str]:
+        """(messageId, the rest of the line): the id given first, else our last message."""
+        first, _, tail = rest.partition(" ")
+        if len(first) == 26 and first.isalnum() and first.upper() == first:
+            return first, tail.strip()
+        ids = self.own.get(self.current or "", [])
+        return (ids[-1] if ids else None), rest
+
+    async def delete(self, rest: str) -> None:
+        if not self.current:
+            self.out("! join a room first: /join <room>")
+            return
+        message_id, _ = self._target(rest)
+        if message_id is None:
+            self.out("! no message of yours to delete here")
+            return
+        await self.request(
+            {"action": "delete", "roomId": self.current, "messageId": message_id},
+            lambda f: f.get("type") == "deleted" and f.get("messageId") == message_id,
+        )
+
+    async def edit(self, rest: str) -> None:
+        if not self.current:
+            self.out("! join a room first: /join <room>")
+            return
+        message_id, text = self._target(rest)
+        if message_id is None or not text:
+            self.out("! usage: /edit [messageId] <new text> (your last message by default)")
+            return
+        await self.request(
+            {"action": "edit", "roomId": self.current, "messageId": message_id, "message": text},
+            lambda f: f.get("type") == "edited" and f.get("messageId") == message_id,
+        )
 
     async def request(self, frame: dict[str, Any], done: Callable[[Any], bool]) -> Any:
         """Send a frame and wait for the reply `done` recognises (or any error frame)."""
@@ -251,10 +322,17 @@ class Chat:
                 await self.history(limit)
         elif command in ("/who", "/members"):
             await self.who()
+        elif command == "/delete":
+            await self.delete(rest)
+        elif command == "/edit":
+            await self.edit(rest)
         elif command == "/help":
             self.out(__doc__.split("\n\n")[2] if __doc__ else "")
         else:
-            self.out("! commands: /join <room>, /leave [room], /history [n], /who, /quit")
+            self.out(
+                "! commands: /join <room>, /leave [room], /history [n], /who, "
+                "/edit [id] <text>, /delete [id], /quit"
+            )
         return True
 
 

@@ -96,3 +96,50 @@ def test_delete_edit_typing_and_read_markers_on_the_stack(hook_stack):
     recent = {m["messageId"]: m for m in rejoined["recent"]}
     assert recent[first["messageId"]]["message"] == "hello"
     assert recent[second["messageId"]]["message"] is None
+
+
+def test_terminal_client_edits_and_deletes_its_last_message(hook_stack):
+    import asyncio
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    roomchat = str(Path(sys.executable).with_name("roomchat"))
+
+    async def scenario():
+        watcher = await Client.connect(hook_stack.url)
+        await _join(watcher, "cli-life", "watcher")
+        script = "tpyo\n/edit typo\nsecond\n/delete\n/history 5\n"
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [
+                roomchat,
+                "chat",
+                "--room",
+                "cli-life",
+                "--name",
+                "eve",
+                "--url",
+                hook_stack.url,
+                "--wait",
+                "0.3",
+            ],
+            input=script,
+            env=hook_stack.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        frames = await watcher.quiet(1.0)
+        await watcher.close()
+        return result, frames
+
+    result, frames = run(scenario())
+    assert result.returncode == 0, result.stderr
+    messages = [f for f in frames if f.get("type") == "message"]
+    assert [m["message"] for m in messages] == ["tpyo", "second"]
+    edited = next(f for f in frames if f.get("type") == "edited")
+    assert edited["messageId"] == messages[0]["messageId"] and edited["message"] == "typo"
+    deleted = next(f for f in frames if f.get("type") == "deleted")
+    assert deleted["messageId"] == messages[1]["messageId"]
+    assert "eve: typo (edited)" in result.stdout and "eve: (deleted)" in result.stdout
