@@ -54,6 +54,10 @@ export const frames = {
     before ? { action: 'history', roomId, limit, before } : { action: 'history', roomId, limit },
   members: (roomId) => ({ action: 'members', roomId }),
   ping: () => ({ action: 'ping' }),
+  delete: (roomId, messageId) => ({ action: 'delete', roomId, messageId }),
+  edit: (roomId, messageId, message) => ({ action: 'edit', roomId, messageId, message }),
+  typing: (roomId) => ({ action: 'typing', roomId }),
+  markRead: (roomId, messageId) => ({ action: 'markRead', roomId, messageId }),
 };
 
 export function encode(frame) {
