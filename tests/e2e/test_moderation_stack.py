@@ -143,3 +143,71 @@ def test_terminal_client_edits_and_deletes_its_last_message(hook_stack):
     deleted = next(f for f in frames if f.get("type") == "deleted")
     assert deleted["messageId"] == messages[1]["messageId"]
     assert "eve: typo (edited)" in result.stdout and "eve: (deleted)" in result.stdout
+
+
+def _moderate(stack, *args: str):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    roomchat = str(Path(sys.executable).with_name("roomchat"))
+    return subprocess.run(
+        [roomchat, "moderate", *args], env=stack.env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_operator_kicks_bans_deletes_and_disconnects_on_the_stack(hook_stack):
+    import asyncio
+
+    import websockets
+
+    async def scenario():
+        ana = await Client.connect(hook_stack.url)
+        mal = await Client.connect(hook_stack.url)
+        await _join(ana, "ops", "ana")
+        await _join(mal, "ops", "mal")
+        await mal.send({"action": "sendAll", "roomId": "ops", "message": "rude"})
+        rude = await ana.expect({"type": "message", "message": "rude"})
+        deleted = await asyncio.to_thread(
+            _moderate, hook_stack, "delete", "--room", "ops", "--message", rude["messageId"]
+        )
+        tomb = await ana.expect({"type": "deleted"})
+        kicked = await asyncio.to_thread(
+            _moderate,
+            hook_stack,
+            "kick",
+            "--room",
+            "ops",
+            "--user",
+            rude["authorId"],
+            "--ban",
+            "forever",
+        )
+        told = await ana.expect({"type": "kicked"})
+        mal_told = await mal.expect({"type": "kicked"})
+        again = await mal.request(
+            {"action": "join", "roomId": "ops", "name": "mal"}, {"type": "error"}
+        )
+        members = await ana.request({"action": "members", "roomId": "ops"}, {"type": "members"})
+        await ana.send({"action": "sendAll", "roomId": "ops", "message": "me"})
+        mine = await ana.expect({"type": "message", "message": "me"})
+        gone = await asyncio.to_thread(
+            _moderate, hook_stack, "disconnect", "--room", "ops", "--user", mine["authorId"]
+        )
+        try:
+            await asyncio.wait_for(ana.ws.wait_closed(), 10)
+            closed = True
+        except (TimeoutError, websockets.ConnectionClosed):
+            closed = ana.ws.close_code is not None
+        await mal.close()
+        return deleted, tomb, kicked, told, mal_told, again, members, gone, closed
+
+    deleted, tomb, kicked, told, mal_told, again, members, gone, closed = run(scenario())
+    assert deleted.returncode == 0, deleted.stderr
+    assert tomb["deletedBy"] == "operator"
+    assert kicked.returncode == 0, kicked.stderr
+    assert told["names"] == ["mal"] and told["banned"] is True and mal_told == told
+    assert again["code"] == "forbidden" and "banned" in again["message"]
+    assert members["members"] == ["ana"]
+    assert gone.returncode == 0 and json.loads(gone.stdout)["connections"] == 1
+    assert closed
