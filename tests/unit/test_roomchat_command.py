@@ -20,6 +20,7 @@ SUBCOMMANDS = [
     "run",
     "chat",
     "history",
+    "moderate",
     "token",
     "plan",
     "deploy",
