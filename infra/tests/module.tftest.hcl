@@ -43,27 +43,33 @@ run "every_route_has_its_function" {
 
   assert {
     condition = output.routes == {
-      "$connect"    = "connect"
-      "$disconnect" = "disconnect"
-      "$default"    = "default"
-      join          = "join"
-      leave         = "leave"
-      sendAll       = "send_all"
-      history       = "history"
-      members       = "members"
-      ping          = "ping"
+      "$connect"     = "connect"
+      "$disconnect"  = "disconnect"
+      "$default"     = "default"
+      join           = "join"
+      leave          = "leave"
+      sendAll        = "send_all"
+      history        = "history"
+      members        = "members"
+      ping           = "ping"
+      delete         = "delete"
+      edit           = "edit"
+      typing         = "typing"
+      markRead       = "mark_read"
+      kick           = "kick"
+      disconnectUser = "disconnect_user"
     }
     error_message = "The route table differs from docs/design.md."
   }
 
   assert {
-    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 9
+    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 15
     error_message = "Functions must be named <name_prefix>-<function key>, one per route."
   }
 
   assert {
-    condition     = length(module.websocket_api.route_ids) == 9
-    error_message = "Expected nine routes."
+    condition     = length(module.websocket_api.route_ids) == 15
+    error_message = "Expected fifteen routes."
   }
 }
 
@@ -102,11 +108,11 @@ run "policies_are_least_privilege" {
       for policy in values(module.functions.policies) : [
         for statement in policy.Statement : [
           for resource in statement.Resource :
-          resource != "*" && (!strcontains(resource, "*") || endswith(resource, ":log-stream:*") || endswith(resource, "/POST/@connections/*"))
+          resource != "*" && (!strcontains(resource, "*") || endswith(resource, ":log-stream:*") || endswith(resource, "/POST/@connections/*") || endswith(resource, "/DELETE/@connections/*"))
         ]
       ]
     ]))
-    error_message = "A policy has a wildcard resource other than <own log group>:log-stream:* or .../POST/@connections/*."
+    error_message = "A policy has a wildcard resource other than <own log group>:log-stream:*, .../POST/@connections/* or .../DELETE/@connections/*."
   }
 
   assert {
@@ -128,8 +134,33 @@ run "policies_are_least_privilege" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "PostToConnections"
       ]
-    ])) == toset(["disconnect", "join", "leave", "send_all"])
-    error_message = "Only the fan-out functions (disconnect, join, leave, send_all) may post to @connections."
+    ])) == toset(["disconnect", "join", "leave", "send_all", "delete", "edit", "typing", "kick", "disconnect_user"])
+    error_message = "Only the fan-out functions may post to @connections."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for key, policy in module.functions.policies : [
+        for statement in policy.Statement : key if statement.Sid == "CloseConnections"
+      ]
+    ])) == toset(["disconnect_user"])
+    error_message = "Only disconnect_user may DELETE @connections."
+  }
+
+  assert {
+    condition = one([
+      for statement in module.functions.policies["disconnect_user"].Statement : statement.Resource if statement.Sid == "CloseConnections"
+    ]) == ["arn:aws:execute-api:us-east-1:123456789012:abc123/live/DELETE/@connections/*"]
+    error_message = "Closing connections must be limited to <execution_arn>/<stage>/DELETE/@connections/*."
+  }
+
+  assert {
+    condition = length(flatten([
+      for policy in values(module.functions.policies) : [
+        for statement in policy.Statement : statement if statement.Sid == "InvokeReviewHook"
+      ]
+    ])) == 0
+    error_message = "Without a review hook no function may invoke anything."
   }
 
   assert {
@@ -168,7 +199,7 @@ run "a_table_key_is_granted_only_to_table_users" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "TableKeyThroughDynamoDB"
       ]
-    ])) == toset(["connect", "disconnect", "history", "join", "leave", "members", "send_all"])
+    ])) == toset(["connect", "disconnect", "history", "join", "leave", "members", "send_all", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user"])
     error_message = "Exactly the functions that touch a table need the table key."
   }
 }
@@ -235,7 +266,7 @@ run "authorizer_reads_only_its_parameter" {
   }
 
   assert {
-    condition     = length(output.routes) == 9
+    condition     = length(output.routes) == 15
     error_message = "The authorizer is not a route."
   }
 }
@@ -256,5 +287,56 @@ run "authorizer_with_an_inline_secret" {
   assert {
     condition     = [for statement in module.functions.policies["authorize"].Statement : statement.Sid] == ["OwnLogGroup"]
     error_message = "With an inline secret the authorizer needs no SSM access."
+  }
+}
+
+run "review_hook_is_invoked_by_send_all_and_edit_only_on_its_arn" {
+  command = apply
+
+  variables {
+    review_hook_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:my-hook"
+  }
+
+  assert {
+    condition = {
+      for key, policy in module.functions.policies : key => flatten([
+        for statement in policy.Statement : statement.Resource if statement.Sid == "InvokeReviewHook"
+      ]) if anytrue([for statement in policy.Statement : statement.Sid == "InvokeReviewHook"])
+      } == {
+      send_all = ["arn:aws:lambda:us-east-1:123456789012:function:my-hook"]
+      edit     = ["arn:aws:lambda:us-east-1:123456789012:function:my-hook"]
+    }
+    error_message = "Only send_all and edit may invoke the hook, and only its exact ARN."
+  }
+
+  assert {
+    condition     = !contains(keys(output.function_names), "review_hook")
+    error_message = "An existing hook is not created again."
+  }
+}
+
+run "sample_review_hook_is_created_and_named_by_its_arn" {
+  command = apply
+
+  variables {
+    create_sample_review_hook = true
+    review_hook_masked_words  = ["heck"]
+  }
+
+  assert {
+    condition     = output.function_names["review_hook"] == "roomchat-review_hook"
+    error_message = "The sample hook is <name_prefix>-review_hook."
+  }
+
+  assert {
+    condition = one([
+      for statement in module.functions.policies["send_all"].Statement : statement.Resource if statement.Sid == "InvokeReviewHook"
+    ]) == tolist(["arn:aws:lambda:us-east-1:123456789012:function:roomchat-review_hook"])
+    error_message = "send_all may invoke exactly the sample hook."
+  }
+
+  assert {
+    condition     = [for statement in module.functions.policies["review_hook"].Statement : statement.Sid] == ["OwnLogGroup"]
+    error_message = "The sample hook may only write its own logs."
   }
 }
