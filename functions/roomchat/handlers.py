@@ -72,14 +72,13 @@ def _caller(event: Json) -> Caller:
     connected_at = rc.get("connectedAt")
     authorizer = rc.get("authorizer") or {}
     token_name = authorizer.get("name")
-    # The verified token's user id: the same on every device of the user (the authorizer's
-    # context, or its principalId, which API Gateway passes as requestContext.authorizer).
-    sub = authorizer.get("sub") or authorizer.get("principalId")
+    # The verified token's user id: the same on every device of the user.
+    sub = authorizer.get("sub")
     return Caller(
         connection_id=str(rc.get("connectionId") or ""),
         connected_at_ms=connected_at if isinstance(connected_at, int) else None,
         token_name=token_name if isinstance(token_name, str) and token_name else None,
-        user_id=sub if isinstance(sub, str) and sub and sub != "anonymous" else None,
+        user_id=sub if isinstance(sub, str) and sub else None,
     )
 
 
