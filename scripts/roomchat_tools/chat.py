@@ -119,6 +119,12 @@ def format_frame(frame: Any) -> list[str]:
     if kind == "edited":
         text = str(frame.get("message", "")).replace("\n", "\n    ")
         return [f"[{room}] * message {frame.get('messageId')} edited: {text}"]
+    if kind == "kicked":
+        ban = " and banned" if frame.get("banned") else ""
+        names = ", ".join(frame.get("names") or []) or frame.get("userId")
+        return [f"[{room}] * {names} removed by a moderator{ban}"]
+    if kind == "disconnected":
+        return [f"* {frame.get('userId')}: {frame.get('connections')} connection(s) closed"]
     if kind == "read":
         return [f"[{room}] read up to {frame.get('lastRead')}"]
     if kind in ("pong", "typing"):

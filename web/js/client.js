@@ -437,6 +437,25 @@ export class ChatClient {
     }, TYPING_SHOWN_MS + 50);
   }
 
+  /** A moderator removed someone: us (the room goes; no quiet re-join) or another member. */
+  onKicked(frame) {
+    const room = this.rooms.get(frame.roomId);
+    if (!room) return;
+    const names = Array.isArray(frame.names) ? frame.names.filter((n) => typeof n === 'string') : [];
+    if (room.you !== null && frame.userId === room.you) {
+      this.removeRoom(room.id);
+      const ban = frame.banned ? (frame.bannedUntil ? ' and banned for a while' : ' and banned') : '';
+      this.pushError(`You were removed from #${room.id}${ban}.`);
+      this.emit({ rooms: true });
+      return;
+    }
+    for (const name of names) {
+      room.memberLeft(name);
+      room.addNotice(`${name} was removed${frame.banned ? ' and banned' : ''}`, this.now());
+    }
+    this.emit({ room: room.id });
+  }
+
   onRead(frame) {
     const room = this.rooms.get(frame.roomId);
     if (room && typeof frame.lastRead === 'string') room.lastRead = frame.lastRead;
@@ -693,6 +712,8 @@ export class ChatClient {
         return this.onTyping(frame);
       case 'read':
         return this.onRead(frame);
+      case 'kicked':
+        return this.onKicked(frame);
       case 'pong':
         if (this.timer.pong !== null) this.timers.clearTimeout(this.timer.pong);
         this.timer.pong = null;

@@ -470,4 +470,22 @@ describe('the life of a message, typing and read markers', () => {
       { action: 'delete', roomId: 'lobby', messageId: id(1) },
     ]);
   });
+
+  test('a kick of ours removes the room instead of re-joining; one of another member is a notice', () => {
+    const { client } = setup();
+    client.connect(URL, 'ana', ['lobby', 'dev']);
+    const ws = FakeWebSocket.last();
+    ws.open();
+    ws.take();
+    for (const roomId of ['lobby', 'dev']) {
+      ws.receive({ type: 'joined', roomId, name: 'ana', members: 2, recent: [], you: 'A' });
+    }
+    ws.take();
+    ws.receive({ type: 'kicked', roomId: 'dev', userId: 'M', names: ['mal'], banned: false, bannedUntil: null });
+    assert.ok(client.rooms.get('dev').notices.some((n) => n.text === 'mal was removed'));
+    ws.receive({ type: 'kicked', roomId: 'lobby', userId: 'A', names: ['ana'], banned: true, bannedUntil: null });
+    assert.equal(client.rooms.has('lobby'), false);
+    assert.deepEqual(ws.take(), [], 'no quiet re-join');
+    assert.match(client.errors.at(-1).text, /removed from #lobby and banned/);
+  });
 });
