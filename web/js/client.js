@@ -821,6 +821,11 @@ export class ChatClient {
   onError(frame) {
     const text = describeError(frame);
     const room = typeof frame.roomId === 'string' ? this.rooms.get(frame.roomId) : undefined;
+    if ((frame.action === 'typing' || frame.action === 'markRead') && frame.code !== 'not_member') {
+      // Best effort, nothing the reader can act on: a marker refused is sent again later.
+      if (room && frame.action === 'markRead') room.markerSent = null;
+      return;
+    }
     const notMember = frame.code === 'not_member';
     switch (frame.action) {
       case 'join':

@@ -488,4 +488,12 @@ describe('the life of a message, typing and read markers', () => {
     assert.deepEqual(ws.take(), [], 'no quiet re-join');
     assert.match(client.errors.at(-1).text, /removed from #lobby and banned/);
   });
+
+  test('a refused typing or read-marker frame is not shown as an error', () => {
+    const { client, ws } = connected(['lobby'], { lobby: [msg(1)] });
+    ws.receive({ type: 'error', code: 'rate_limited', message: 'slow down', action: 'typing', roomId: 'lobby' });
+    ws.receive({ type: 'error', code: 'rate_limited', message: 'slow down', action: 'markRead', roomId: 'lobby' });
+    assert.deepEqual(client.errors, []);
+    assert.equal(client.rooms.get('lobby').markerSent, null, 'sent again later');
+  });
 });
