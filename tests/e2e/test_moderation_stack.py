@@ -195,7 +195,7 @@ def test_the_operator_kicks_bans_deletes_and_disconnects_on_the_stack(hook_stack
             _moderate, hook_stack, "disconnect", "--room", "ops", "--user", mine["authorId"]
         )
         try:
-            await asyncio.wait_for(ana.ws.wait_closed(), 10)
+            await asyncio.wait_for(ana.ws.wait_closed(), 30)
             closed = True
         except (TimeoutError, websockets.ConnectionClosed):
             closed = ana.ws.close_code is not None
