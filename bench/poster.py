@@ -1,11 +1,13 @@
 """The fan-out with nothing else: a warm process like the sendAll function's, posting frames.
 
-Started by scripts/bench.py as ``python -I bench/poster.py <task_root>`` with the sendAll function's
-own environment (FANOUT_WORKERS, CALLBACK_URL, ...), it imports ``roomchat`` from the extracted
-deployment zip and builds the @connections sender exactly as the function does
-(``wiring.build_container(...).sender_for(callback_url)``: one shared botocore client, a pool of
-FANOUT_WORKERS threads). It reads no table: that is the point, it is the "limit" the real fan-out
-is compared with.
+Started by the bench (roomchat_tools.bench) as ``python -s -P bench/poster.py <task_root>``
+(PYTHONPATH=<task_root>, so ``roomchat`` comes from the deployment package) with the sendAll
+function's own environment (FANOUT_WORKERS, FANOUT_POSTER, CALLBACK_URL, ...), it imports
+``roomchat`` from the extracted deployment zip and builds the @connections sender exactly as the
+function does (``wiring.build_container(...).sender_for(callback_url)``: the lean signed poster
+by default, or the botocore client with FANOUT_POSTER=botocore; a pool of FANOUT_WORKERS
+threads). It reads no table: that is the point, it is the "limit" the real fan-out is compared
+with, and the process whose CPU per post the poster phase compares.
 
 Protocol: one JSON object per line on stdin, one reply per line on stdout.
     {"ids": ["connId", ...]}          -> {"ok": true, "ids": N}
@@ -27,7 +29,6 @@ def main(argv: list[str]) -> int:
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    sys.path.insert(0, task_root)
 
     import roomchat
     from roomchat.settings import Settings

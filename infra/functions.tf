@@ -1,6 +1,8 @@
 # The tables "Lambda code" and "What each function calls (least privilege)" of docs/design.md,
 # as data: one entry per routed function (the key is the function name suffix). Keep the two in
 # step; tests/infra compares the deployed routes and roles with the markdown itself.
+# memory_size (MB) and timeout (s) are the defaults that var.lambda_limits overrides; infra/README.md
+# ("Memory and timeout per function") explains each choice.
 locals {
   functions = {
     connect = {
@@ -11,6 +13,8 @@ locals {
       rooms_by_connection = []
       history             = []
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
     disconnect = {
       route_key           = "$disconnect"
@@ -20,6 +24,8 @@ locals {
       rooms_by_connection = ["dynamodb:Query"]
       history             = []
       manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
     }
     join = {
       route_key           = "join"
@@ -29,6 +35,8 @@ locals {
       rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"] # GetItem: ban and read marker; Query: recent and unread count; UpdateItem: rate-limit counters
       manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
     }
     leave = {
       route_key           = "leave"
@@ -38,6 +46,8 @@ locals {
       rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:UpdateItem"] # rate-limit counters
       manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
     }
     send_all = {
       route_key           = "sendAll"
@@ -48,6 +58,8 @@ locals {
       history             = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"] # UpdateItem: rate-limit counters
       manage_connections  = true
       review              = true
+      memory_size         = 1769
+      timeout             = 29
     }
     history = {
       route_key           = "history"
@@ -57,6 +69,8 @@ locals {
       rooms_by_connection = []
       history             = ["dynamodb:Query"]
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
     members = {
       route_key           = "members"
@@ -66,6 +80,66 @@ locals {
       rooms_by_connection = []
       history             = []
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
+    }
+    # Rooms with a policy and roles (docs/design.md, "Rooms, roles and users"): one function per
+    # action, like every other route, so each role holds only what its action calls.
+    create_room = {
+      route_key           = "createRoom"
+      handler             = "roomchat.handlers.on_create_room"
+      two_way             = true
+      rooms               = ["dynamodb:PutItem", "dynamodb:Query"] # Query: is the room in use?
+      rooms_by_connection = []
+      history             = ["dynamodb:Query", "dynamodb:UpdateItem"] # UpdateItem: rate-limit counters
+      manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
+    }
+    invite = {
+      route_key           = "invite"
+      handler             = "roomchat.handlers.on_invite"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:UpdateItem"] # rate-limit counters
+      manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
+    }
+    uninvite = {
+      route_key = "uninvite"
+      handler   = "roomchat.handlers.on_uninvite"
+      two_way   = true
+      # The user's connections leave the room at once (Query, DeleteItem, UpdateItem on their records).
+      rooms               = ["dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:UpdateItem"] # rate-limit counters
+      manage_connections  = true
+      memory_size         = 256
+      timeout             = 10
+    }
+    promote = {
+      route_key           = "promote"
+      handler             = "roomchat.handlers.on_promote"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:UpdateItem"] # rate-limit counters
+      manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
+    }
+    demote = {
+      route_key           = "demote"
+      handler             = "roomchat.handlers.on_demote"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:UpdateItem"] # rate-limit counters
+      manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
     ping = {
       route_key           = "ping"
@@ -75,6 +149,8 @@ locals {
       rooms_by_connection = []
       history             = []
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
     # Moderation and the life of a message (issue 13). review = true: may invoke the message
     # review hook (lambda:InvokeFunction on exactly its ARN) when one is configured.
@@ -86,6 +162,8 @@ locals {
       rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:GetItem", "dynamodb:UpdateItem"] # UpdateItem: the tombstone and rate-limit counters
       manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
     }
     edit = {
       route_key           = "edit"
@@ -96,6 +174,8 @@ locals {
       history             = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
       manage_connections  = true
       review              = true
+      memory_size         = 1024
+      timeout             = 29
     }
     typing = {
       route_key           = "typing"
@@ -105,6 +185,8 @@ locals {
       rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:UpdateItem"] # rate-limit counters
       manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
     }
     mark_read = {
       route_key           = "markRead"
@@ -114,6 +196,8 @@ locals {
       rooms_by_connection = []
       history             = ["dynamodb:GetItem", "dynamodb:UpdateItem"] # UpdateItem: the marker and rate-limit counters
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
     kick = {
       route_key           = "kick"
@@ -123,6 +207,8 @@ locals {
       rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:PutItem", "dynamodb:UpdateItem"] # PutItem: the ban
       manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
     }
     disconnect_user = {
       route_key              = "disconnectUser"
@@ -133,6 +219,8 @@ locals {
       history                = ["dynamodb:UpdateItem"] # rate-limit counters
       manage_connections     = true
       disconnect_connections = true # the @connections DELETE
+      memory_size            = 1024
+      timeout                = 29
     }
     default = {
       route_key           = "$default"
@@ -142,14 +230,19 @@ locals {
       rooms_by_connection = []
       history             = []
       manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
     }
   }
 }
 
 # The opt-in $connect authorizer (design.md: "(authorizer)" row). It touches no table and reads
-# only its secret: AUTH_SECRET, or AUTH_SECRET_PARAMETER naming an SSM SecureString.
+# only its keys: AUTH_SECRET, or AUTH_SECRET_PARAMETER naming an SSM SecureString (jwt mode), or
+# the issuer's JWKS over HTTPS (oidc mode).
 locals {
-  auth_secret_parameter_arn = var.auth_secret_parameter_name == null ? null : format(
+  auth_enabled = var.auth_mode != "none"
+
+  auth_secret_parameter_arn = var.auth_mode != "jwt" || var.auth_secret_parameter_name == null ? null : format(
     "arn:%s:ssm:%s:%s:parameter/%s",
     data.aws_partition.current.partition,
     var.region,
@@ -157,12 +250,42 @@ locals {
     trimprefix(var.auth_secret_parameter_name, "/"),
   )
 
+  # Cognito ID tokens: iss is the pool's public URL (also on the emulator), aud the app client.
+  cognito_issuer = var.cognito_user_pool ? "https://cognito-idp.${var.region}.amazonaws.com/${aws_cognito_user_pool.this[0].id}" : null
+  cognito_jwks_url = var.cognito_user_pool ? format(
+    "%s/%s/.well-known/jwks.json",
+    coalesce(var.cognito_base_url, "https://cognito-idp.${var.region}.amazonaws.com"),
+    aws_cognito_user_pool.this[0].id,
+  ) : null
+
+  auth_issuer = coalesce(
+    var.auth_issuer, local.cognito_issuer, var.auth_mode == "jwt" ? "roomchat-dev" : "unset"
+  )
+  auth_audience = coalesce(
+    var.auth_audience, var.cognito_user_pool ? aws_cognito_user_pool_client.this[0].id : null,
+    var.auth_mode == "jwt" ? "roomchat" : "unset",
+  )
+
+  auth_common_environment = {
+    AUTH_MODE                 = var.auth_mode
+    AUTH_ISSUER               = local.auth_issuer
+    AUTH_AUDIENCE             = local.auth_audience
+    AUTH_MAX_LIFETIME_SECONDS = tostring(var.auth_max_lifetime_seconds)
+    LOG_LEVEL                 = var.log_level
+  }
+
   authorizer = {
-    handler          = "roomchat.handlers.on_authorize"
+    handler          = "roomchat.authorizer.on_authorize"
+    memory_size      = 256
+    timeout          = 10
     identity_sources = ["route.request.querystring.token"]
-    environment = (var.auth_secret_parameter_name != null
-      ? { AUTH_SECRET_PARAMETER = var.auth_secret_parameter_name }
-      : { AUTH_SECRET = var.auth_secret }
+    environment = merge(
+      local.auth_common_environment,
+      var.auth_mode == "oidc" ? { AUTH_JWKS_URL = coalesce(var.auth_jwks_url, local.cognito_jwks_url) } : {},
+      var.auth_mode == "jwt" ? (var.auth_secret_parameter_name != null
+        ? { AUTH_SECRET_PARAMETER = var.auth_secret_parameter_name }
+        : { AUTH_SECRET = var.auth_secret }
+      ) : {},
     )
   }
 }

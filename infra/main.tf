@@ -1,30 +1,35 @@
 locals {
   tags = merge({ Project = "roomchat", ManagedBy = "terraform" }, var.tags)
+  # One namespace per stack for the functions' embedded-format metrics (roomchat/logs.py).
+  metrics_namespace = var.name_prefix
 }
 
 module "tables" {
   source = "./modules/tables"
 
-  name_prefix                 = var.name_prefix
-  kms_key_arn                 = var.tables_kms_key_arn
-  deletion_protection_enabled = var.table_deletion_protection
-  tags                        = local.tags
+  name_prefix                    = var.name_prefix
+  kms_key_arn                    = var.tables_kms_key_arn
+  deletion_protection_enabled    = var.table_deletion_protection
+  history_deletion_protection    = var.history_deletion_protection
+  history_point_in_time_recovery = var.history_point_in_time_recovery
+  rooms_point_in_time_recovery   = var.rooms_point_in_time_recovery
+  tags                           = local.tags
 }
 
 module "websocket_api" {
   source = "./modules/websocket_api"
 
-  name                           = var.name_prefix
-  stage_name                     = var.stage_name
-  throttling_rate_limit          = var.throttling_rate_limit
-  throttling_burst_limit         = var.throttling_burst_limit
-  detailed_metrics_enabled       = var.detailed_metrics_enabled
-  logging_level                  = var.stage_logging_level
-  log_retention_days             = var.log_retention_days
-  log_kms_key_arn                = var.logs_kms_key_arn
-  create_account_cloudwatch_role = var.create_api_gateway_account_role
-  callback_domain_name           = var.custom_domain_name
-  tags                           = local.tags
+  name                     = var.name_prefix
+  stage_name               = var.stage_name
+  throttling_rate_limit    = var.throttling_rate_limit
+  throttling_burst_limit   = var.throttling_burst_limit
+  detailed_metrics_enabled = var.detailed_metrics_enabled
+  logging_level            = var.stage_logging_level
+  log_retention_days       = var.log_retention_days
+  log_kms_key_arn          = var.logs_kms_key_arn
+  logging                  = var.api_logging
+  callback_domain_name     = var.custom_domain_name
+  tags                     = local.tags
 
   routes = {
     for key, fn in local.functions : fn.route_key => {
@@ -34,7 +39,7 @@ module "websocket_api" {
     }
   }
 
-  connect_authorizer = var.auth_enabled ? {
+  connect_authorizer = local.auth_enabled ? {
     function_name    = module.functions.function_names["authorize"]
     invoke_arn       = module.functions.invoke_arns["authorize"]
     identity_sources = local.authorizer.identity_sources
@@ -48,8 +53,6 @@ module "functions" {
   zip_path               = var.lambda_zip_path
   runtime                = var.lambda_runtime
   architecture           = var.lambda_architecture
-  memory_size            = var.lambda_memory_size
-  timeout                = var.lambda_timeout
   reserved_concurrency   = var.lambda_reserved_concurrency
   tracing_mode           = var.lambda_tracing_mode
   log_retention_days     = var.log_retention_days
@@ -67,12 +70,14 @@ module "functions" {
     ROOMS_BY_CONNECTION_INDEX = module.tables.rooms_by_connection_index_name
     CALLBACK_URL              = module.websocket_api.callback_url
     FANOUT_WORKERS            = tostring(var.fanout_workers)
+    FANOUT_POSTER             = var.fanout_poster
     HISTORY_RETENTION_DAYS    = tostring(var.history_retention_days)
     RECENT_ON_JOIN            = tostring(var.recent_on_join)
     MAX_MESSAGE_BYTES         = tostring(var.max_message_bytes)
     RATE_LIMIT_PER_SECOND     = tostring(var.rate_limit_per_second)
     LOG_LEVEL                 = var.log_level
     EDIT_WINDOW_SECONDS       = tostring(var.edit_window_seconds)
+    METRICS_NAMESPACE         = local.metrics_namespace
   }, local.review_hook_environment)
 
   functions = merge(
@@ -80,6 +85,8 @@ module "functions" {
       for key, fn in local.functions : key => {
         handler                = fn.handler
         description            = "roomchat ${fn.route_key} route"
+        memory_size            = coalesce(try(var.lambda_limits[key].memory_size, null), fn.memory_size)
+        timeout                = coalesce(try(var.lambda_limits[key].timeout, null), fn.timeout)
         manage_connections     = fn.manage_connections
         disconnect_connections = try(fn.disconnect_connections, false)
         invoke_function_arns   = try(fn.review, false) && local.review_hook_arn != null ? [local.review_hook_arn] : []
@@ -92,14 +99,59 @@ module "functions" {
         ]
       }
     },
-    var.auth_enabled ? {
+    local.auth_enabled ? {
       authorize = {
         handler        = local.authorizer.handler
-        description    = "roomchat $connect token authorizer"
+        description    = "roomchat $connect token authorizer (${var.auth_mode})"
+        memory_size    = coalesce(try(var.lambda_limits.authorize.memory_size, null), local.authorizer.memory_size)
+        timeout        = coalesce(try(var.lambda_limits.authorize.timeout, null), local.authorizer.timeout)
         environment    = local.authorizer.environment
         parameter_arns = compact([local.auth_secret_parameter_arn])
+        # Its own zip with PyJWT and cryptography's x86_64 wheel (roomchat build --authorizer).
+        zip_path     = var.authorizer_zip_path
+        architecture = "x86_64"
       }
     } : {},
     local.sample_review_hook,
   )
+}
+
+# ---- operations (infra/README.md, "Operations")
+
+module "monitoring" {
+  source = "./modules/monitoring"
+  count  = var.monitoring_enabled ? 1 : 0
+
+  name_prefix           = var.name_prefix
+  metrics_namespace     = local.metrics_namespace
+  function_names        = module.functions.function_names
+  api_id                = module.websocket_api.api_id
+  stage_name            = module.websocket_api.stage_name
+  table_names           = { rooms = module.tables.rooms_table_name, history = module.tables.history_table_name }
+  dead_letter_queue_arn = var.dead_letter_queue_arn
+  alarm_email           = var.alarm_email
+  thresholds            = var.alarm_thresholds
+  tags                  = local.tags
+}
+
+module "hosting" {
+  source = "./modules/hosting"
+  count  = var.hosting_enabled ? 1 : 0
+
+  name_prefix   = var.name_prefix
+  web_dir       = var.web_dir
+  websocket_url = var.domain_name != null ? module.domain[0].websocket_url : module.websocket_api.websocket_url
+  price_class   = var.hosting_price_class
+  tags          = local.tags
+}
+
+module "domain" {
+  source = "./modules/domain"
+  count  = var.domain_name != null ? 1 : 0
+
+  domain_name = var.domain_name
+  zone_id     = var.domain_zone_id
+  api_id      = module.websocket_api.api_id
+  stage_name  = module.websocket_api.stage_name
+  tags        = local.tags
 }

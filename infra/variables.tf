@@ -32,7 +32,7 @@ variable "stage_name" {
 }
 
 variable "lambda_zip_path" {
-  description = "Deployment zip from scripts/build_lambda.py (make build). Relative paths are relative to the directory terraform runs in."
+  description = "Deployment zip from roomchat_tools/infra/build_lambda.py (make build). Relative paths are relative to the directory terraform runs in."
   type        = string
   default     = "../build/functions.zip"
 
@@ -64,25 +64,38 @@ variable "lambda_architecture" {
   }
 }
 
-variable "lambda_memory_size" {
-  description = "Memory of each function in MB."
-  type        = number
-  default     = 256
+variable "lambda_limits" {
+  description = "Memory (memory_size, MB) and timeout (seconds) per function key, overriding the defaults of infra/functions.tf (e.g. { send_all = { memory_size = 3008 } }); infra/README.md explains the defaults."
+  type = map(object({
+    memory_size = optional(number)
+    timeout     = optional(number)
+  }))
+  default = {}
 
   validation {
-    condition     = var.lambda_memory_size >= 128 && var.lambda_memory_size <= 10240
-    error_message = "lambda_memory_size must be between 128 and 10240 (MB)."
+    condition     = alltrue([for key in keys(var.lambda_limits) : contains(["connect", "disconnect", "join", "leave", "send_all", "history", "members", "ping", "default", "create_room", "invite", "uninvite", "promote", "demote", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "authorize"], key)])
+    error_message = "lambda_limits keys must be one of: connect, disconnect, join, leave, send_all, history, members, ping, default, create_room, invite, uninvite, promote, demote, delete, edit, typing, mark_read, kick, disconnect_user, authorize."
   }
-}
-
-variable "lambda_timeout" {
-  description = "Timeout of each function in seconds (API Gateway stops waiting after 29)."
-  type        = number
-  default     = 15
 
   validation {
-    condition     = var.lambda_timeout >= 1 && var.lambda_timeout <= 29
-    error_message = "lambda_timeout must be between 1 and 29 (seconds)."
+    condition = alltrue([
+      for limit in values(var.lambda_limits) : limit.memory_size == null || try(
+        limit.memory_size >= 128 && limit.memory_size <= 10240 && floor(limit.memory_size) == limit.memory_size, false
+      )
+    ])
+    error_message = "lambda_limits memory_size must be a whole number of MB from 128 to 10240 (Lambda's range)."
+  }
+
+  # Lambda allows up to 900 s, but every function here answers API Gateway, which stops waiting
+  # for an integration after 29 s (the $connect handshake, two-way replies, the authorizer), so a
+  # longer timeout would only let work go on after the client was told it failed.
+  validation {
+    condition = alltrue([
+      for limit in values(var.lambda_limits) : limit.timeout == null || try(
+        limit.timeout >= 1 && limit.timeout <= 29 && floor(limit.timeout) == limit.timeout, false
+      )
+    ])
+    error_message = "lambda_limits timeout must be a whole number of seconds from 1 to 29: API Gateway's integration timeout is 29 s."
   }
 }
 
@@ -153,7 +166,25 @@ variable "tables_kms_key_arn" {
 }
 
 variable "table_deletion_protection" {
-  description = "Deletion protection on both tables: turn on for production (destroy then fails until turned off)."
+  description = "Deletion protection on the rooms (membership) table; the history table has its own, history_deletion_protection."
+  type        = bool
+  default     = false
+}
+
+variable "history_deletion_protection" {
+  description = "Deletion protection on the history table (on by default). `make destroy` keeps history without touching it; set false only for throwaway stacks or to delete history on purpose (make destroy CONFIRM_DELETE_HISTORY=yes does that for you)."
+  type        = bool
+  default     = true
+}
+
+variable "history_point_in_time_recovery" {
+  description = "Point-in-time recovery (35 days of continuous backups) on the history table."
+  type        = bool
+  default     = true
+}
+
+variable "rooms_point_in_time_recovery" {
+  description = "Point-in-time recovery on the rooms table; off by default because memberships live at most a few hours."
   type        = bool
   default     = false
 }
@@ -170,7 +201,7 @@ variable "history_retention_days" {
 }
 
 variable "recent_on_join" {
-  description = "RECENT_ON_JOIN: messages sent back in the joined frame."
+  description = "RECENT_ON_JOIN: at most this many newest messages in the joined frame (fewer when they would pass the 96 KiB reply budget; joined.next pages on)."
   type        = number
   default     = 20
 
@@ -191,6 +222,17 @@ variable "fanout_workers" {
   }
 }
 
+variable "fanout_poster" {
+  description = "FANOUT_POSTER: how posts to members are sent: signed (SigV4-signed requests on kept-alive connections, about a third of the CPU per post) or botocore (the apigatewaymanagementapi client)."
+  type        = string
+  default     = "signed"
+
+  validation {
+    condition     = contains(["signed", "botocore"], var.fanout_poster)
+    error_message = "fanout_poster must be one of: signed, botocore."
+  }
+}
+
 variable "max_message_bytes" {
   description = "MAX_MESSAGE_BYTES: UTF-8 size limit of one message (API Gateway frames are at most 32 KB)."
   type        = number
@@ -203,7 +245,7 @@ variable "max_message_bytes" {
 }
 
 variable "rate_limit_per_second" {
-  description = "RATE_LIMIT_PER_SECOND: messages one connection may send per second (0 = no limit)."
+  description = "RATE_LIMIT_PER_SECOND: sendAll, join and leave requests one connection may make per second, counted together (0 = no limit)."
   type        = number
   default     = 10
 
@@ -213,19 +255,106 @@ variable "rate_limit_per_second" {
   }
 }
 
-variable "auth_enabled" {
-  description = "Put the token authorizer (function <name_prefix>-authorize) on $connect: clients must connect with ?token=<signed token>. Needs auth_secret_parameter_name or auth_secret."
-  type        = bool
-  default     = false
+variable "auth_mode" {
+  description = "Who may connect: none (anyone; per-connection names), jwt (HS256/ES256 tokens from your own backend, keys in auth_secret_parameter_name or auth_secret) or oidc (RS256 tokens of an OpenID Connect issuer: cognito_user_pool, or auth_issuer + auth_audience + auth_jwks_url). With jwt/oidc the function <name_prefix>-authorize checks ?token= on $connect."
+  type        = string
+  default     = "none"
 
   validation {
-    condition     = !var.auth_enabled || ((var.auth_secret_parameter_name == null) != (var.auth_secret == null))
-    error_message = "With auth_enabled = true, set exactly one of auth_secret_parameter_name (preferred) or auth_secret."
+    condition     = contains(["none", "jwt", "oidc"], var.auth_mode)
+    error_message = "auth_mode must be one of: none, jwt, oidc."
+  }
+
+  validation {
+    condition     = var.auth_mode != "jwt" || ((var.auth_secret_parameter_name == null) != (var.auth_secret == null))
+    error_message = "With auth_mode = \"jwt\", set exactly one of auth_secret_parameter_name (preferred) or auth_secret."
+  }
+
+  validation {
+    condition     = var.auth_mode != "oidc" || var.cognito_user_pool || (var.auth_issuer != null && var.auth_audience != null && var.auth_jwks_url != null)
+    error_message = "With auth_mode = \"oidc\", set cognito_user_pool = true, or auth_issuer, auth_audience and auth_jwks_url."
+  }
+
+  validation {
+    condition     = !var.cognito_user_pool || var.auth_mode == "oidc"
+    error_message = "cognito_user_pool = true needs auth_mode = \"oidc\"."
+  }
+}
+
+variable "auth_issuer" {
+  description = "AUTH_ISSUER: the `iss` every token must carry. null: roomchat-dev in jwt mode (what `roomchat token` issues), the user pool's issuer with cognito_user_pool."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auth_issuer == null || try(length(var.auth_issuer) > 0 && length(var.auth_issuer) <= 256, false)
+    error_message = "auth_issuer must be null or 1-256 characters."
+  }
+}
+
+variable "auth_audience" {
+  description = "AUTH_AUDIENCE: the `aud` every token must name (for Cognito: the app client id, or `client_id` of an access token). null: roomchat in jwt mode, the app client's id with cognito_user_pool."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auth_audience == null || try(length(var.auth_audience) > 0 && length(var.auth_audience) <= 256, false)
+    error_message = "auth_audience must be null or 1-256 characters."
+  }
+}
+
+variable "auth_jwks_url" {
+  description = "AUTH_JWKS_URL (oidc): the issuer's JSON Web Key Set. null with cognito_user_pool: <cognito_base_url>/<pool id>/.well-known/jwks.json."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auth_jwks_url == null || can(regex("^https?://", var.auth_jwks_url))
+    error_message = "auth_jwks_url must be null or an http(s) URL."
+  }
+}
+
+variable "auth_max_lifetime_seconds" {
+  description = "AUTH_MAX_LIFETIME_SECONDS: the longest a token may be valid (exp - iat); longer ones are refused even when signed."
+  type        = number
+  default     = 86400
+
+  validation {
+    condition     = var.auth_max_lifetime_seconds >= 60 && var.auth_max_lifetime_seconds <= 2592000
+    error_message = "auth_max_lifetime_seconds must be between 60 and 2592000 (30 days)."
+  }
+}
+
+variable "authorizer_zip_path" {
+  description = "The authorizer's own zip (`roomchat build --authorizer`: the package with PyJWT and cryptography for x86_64). Relative paths are relative to the directory terraform runs in."
+  type        = string
+  default     = "../build/authorizer.zip"
+
+  validation {
+    condition     = endswith(var.authorizer_zip_path, ".zip")
+    error_message = "authorizer_zip_path must name a .zip file (build/authorizer.zip)."
+  }
+}
+
+variable "cognito_user_pool" {
+  description = "Create a Cognito user pool and an app client (USER_PASSWORD_AUTH, no client secret) whose ID tokens the authorizer accepts. Needs auth_mode = \"oidc\"."
+  type        = bool
+  default     = false
+}
+
+variable "cognito_base_url" {
+  description = "Where the user pool's JWKS is served: null is the public endpoint https://cognito-idp.<region>.amazonaws.com; the local stack sets the emulator's URL. Tokens' `iss` stays the public form either way."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cognito_base_url == null || can(regex("^https?://[^/]+$", var.cognito_base_url))
+    error_message = "cognito_base_url must be null or a scheme and host without a path, e.g. http://127.0.0.1:5000."
   }
 }
 
 variable "auth_secret_parameter_name" {
-  description = "Name of the SSM SecureString holding the token HMAC key (AUTH_SECRET_PARAMETER); the authorizer may read that one parameter only."
+  description = "jwt mode: name of the SSM SecureString holding the verification key(s) (AUTH_SECRET_PARAMETER): one HS256 secret or ES256 public key PEM, or a JSON object {\"<kid>\": \"<key>\", ...} during a rotation; the authorizer may read that one parameter only."
   type        = string
   default     = null
 
@@ -236,14 +365,14 @@ variable "auth_secret_parameter_name" {
 }
 
 variable "auth_secret" {
-  description = "The token HMAC key itself (AUTH_SECRET). It ends up in the Terraform state and the function's configuration: use auth_secret_parameter_name outside development."
+  description = "jwt mode: the verification key(s) themselves (AUTH_SECRET, same format as the parameter). They end up in the Terraform state and the function's configuration: use auth_secret_parameter_name outside development."
   type        = string
   default     = null
   sensitive   = true
 
   validation {
-    condition     = var.auth_secret == null || try(length(var.auth_secret) >= 16, false)
-    error_message = "auth_secret must be null or at least 16 characters."
+    condition     = var.auth_secret == null || try(length(var.auth_secret) >= 32, false)
+    error_message = "auth_secret must be null or at least 32 characters (an HS256 key of 256 bits, RFC 7518 section 3.2)."
   }
 }
 
@@ -270,13 +399,19 @@ variable "throttling_burst_limit" {
 }
 
 variable "stage_logging_level" {
-  description = "Execution logging of the API stage; message bodies are never logged."
+  description = "Execution logging of the API stage (OFF, ERROR or INFO; anything but OFF needs api_logging other than off); message bodies are never logged."
   type        = string
   default     = "OFF"
 
   validation {
     condition     = contains(["OFF", "ERROR", "INFO"], var.stage_logging_level)
     error_message = "stage_logging_level must be one of: OFF, ERROR, INFO."
+  }
+
+  validation {
+    # Execution logs need the region's CloudWatch role just as access logs do.
+    condition     = var.stage_logging_level == "OFF" || var.api_logging != "off"
+    error_message = "stage_logging_level other than OFF needs the region's API Gateway CloudWatch role: set api_logging to account_role_exists or manage_account_role."
   }
 }
 
@@ -286,10 +421,15 @@ variable "detailed_metrics_enabled" {
   default     = true
 }
 
-variable "create_api_gateway_account_role" {
-  description = "Create and set the account-wide (per region) CloudWatch role API Gateway needs for stage logs. Opt-in: only for an account/region that has none yet, since it replaces the existing setting for every API there."
-  type        = bool
-  default     = false
+variable "api_logging" {
+  description = "Stage logs and the region's API Gateway CloudWatch role they need: off (default: no access or execution logs, nothing region-wide touched), account_role_exists (access logs to /aws/apigateway/<name_prefix>/<stage>/access with the role already set in this region) or manage_account_role (also create that role and set it for every API in the region; destroy clears the setting)."
+  type        = string
+  default     = "off"
+
+  validation {
+    condition     = contains(["off", "account_role_exists", "manage_account_role"], var.api_logging)
+    error_message = "api_logging must be one of: off, account_role_exists, manage_account_role."
+  }
 }
 
 variable "custom_domain_name" {
@@ -383,5 +523,113 @@ variable "review_hook_fallback" {
   validation {
     condition     = contains(["allow", "deny"], var.review_hook_fallback)
     error_message = "review_hook_fallback must be one of: allow, deny."
+  }
+}
+
+# ---- operations: monitoring, hosted web client, custom domain (infra/README.md, "Operations")
+
+variable "monitoring_enabled" {
+  description = "Alarms, an SNS topic for them and a CloudWatch dashboard (module monitoring)."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarm topic (AWS sends a confirmation mail first); null subscribes nobody."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be null or an e-mail address (name@example.com)."
+  }
+}
+
+variable "alarm_thresholds" {
+  description = "Alarm thresholds (see infra/modules/monitoring/README.md): any key left out keeps the module's default."
+  type = object({
+    function_errors             = optional(number, 1)
+    function_throttles          = optional(number, 1)
+    api_integration_errors      = optional(number, 5)
+    api_execution_errors        = optional(number, 1)
+    api_integration_latency_p99 = optional(number, 3000)
+    dynamodb_throttle_events    = optional(number, 1)
+    fanout_failures             = optional(number, 10)
+    history_write_failures      = optional(number, 1)
+    dead_letter_messages        = optional(number, 1)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for v in values(var.alarm_thresholds) : v > 0])
+    error_message = "Every alarm threshold must be a positive number."
+  }
+}
+
+variable "dead_letter_queue_arn" {
+  description = "ARN of an SQS dead-letter queue whose depth should alarm; null (no queue yet) adds no alarm."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dead_letter_queue_arn == null || can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+(\\.fifo)?$", var.dead_letter_queue_arn))
+    error_message = "dead_letter_queue_arn must be null or an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>)."
+  }
+}
+
+variable "hosting_enabled" {
+  description = "Serve the web client (web/) from a private S3 bucket behind CloudFront, configured with this stack's wss:// URL (module hosting). roomchat_tools/infra/deploy.py turns it on; the emulator has no CloudFront response headers policies, so it is off by default."
+  type        = bool
+  default     = false
+}
+
+variable "web_dir" {
+  description = "Folder of the web client uploaded when hosting_enabled (the repository's web/). Relative paths are relative to the directory terraform runs in; roomchat_tools/infra/deploy.py passes an absolute one."
+  type        = string
+  default     = "../web"
+
+  validation {
+    condition     = length(trimspace(var.web_dir)) > 0
+    error_message = "web_dir must name a folder."
+  }
+}
+
+variable "hosting_price_class" {
+  description = "CloudFront price class of the hosted web client: PriceClass_100, PriceClass_200 or PriceClass_All."
+  type        = string
+  default     = "PriceClass_100"
+
+  validation {
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.hosting_price_class)
+    error_message = "hosting_price_class must be one of: PriceClass_100, PriceClass_200, PriceClass_All."
+  }
+}
+
+variable "domain_name" {
+  description = "Custom domain for the WebSocket API (module domain), e.g. chat.example.com; null keeps the execute-api URL only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.domain_name))
+    error_message = "domain_name must be null or a lower-case host name such as chat.example.com."
+  }
+
+  # custom_domain_name moves the functions' callback URL to a domain mapped elsewhere; with this
+  # module's domain the functions keep the execute-api endpoint, so the two do not mix.
+  validation {
+    condition     = var.domain_name == null || var.custom_domain_name == null
+    error_message = "Set domain_name or custom_domain_name, not both: with domain_name the functions keep posting to the execute-api endpoint."
+  }
+}
+
+variable "domain_zone_id" {
+  description = "Route 53 hosted zone ID of domain_name: when given, the certificate's validation record and the domain's alias records are created there; null means you create them yourself (see the domain outputs)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_zone_id == null || can(regex("^Z[A-Z0-9]{1,31}$", var.domain_zone_id))
+    error_message = "domain_zone_id must be null or a Route 53 hosted zone ID (Z followed by capitals and digits)."
   }
 }

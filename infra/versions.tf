@@ -15,5 +15,5 @@ terraform {
 provider "aws" {
   region = var.region
   # Nothing emulator-specific here: the emulator run points the provider at the moto server
-  # through AWS_ENDPOINT_URL (see scripts/emulator.py).
+  # through AWS_ENDPOINT_URL (see roomchat_tools/local/emulator.py).
 }

@@ -1,6 +1,46 @@
+import contextlib
+from collections.abc import Iterator
+from contextlib import ExitStack
+
 import pytest
 
+from roomchat_tools.local import dynamodb_local
+from tests import engines
 from tests.stack import stack  # noqa: F401  (the local stack, shared by every folder)
+
+# DynamoDB Local started as soon as collection shows a test will need it, so the JVM's start-up
+# (3-7 s here) overlaps the tests that run first instead of stalling the first one that needs it.
+_early: list[dynamodb_local.Launched] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    needed = any(
+        getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("dynamodb") == engines.LOCAL
+        for item in session.items
+    )
+    if needed:
+        with contextlib.suppress(dynamodb_local.Unavailable):  # the fixture skips with why
+            _early.append(dynamodb_local.launch())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    while _early:  # launched but never used (e.g. every such test deselected or failed early)
+        _early.pop().stop()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_server() -> Iterator[dynamodb_local.Server]:
+    """AWS's DynamoDB Local, started once per session on a free loopback port (only when a test
+    asks for it) and stopped at the end; skipped with the reason when Java or the jar is missing
+    (`make test` installs the jar)."""
+    with ExitStack() as exits:
+        try:
+            launched = _early.pop() if _early else None
+            server = exits.enter_context(dynamodb_local.running(launched=launched))
+        except dynamodb_local.Unavailable as error:
+            pytest.skip(f"DynamoDB Local unavailable: {error}")
+        yield server
 
 
 @pytest.fixture(autouse=True)

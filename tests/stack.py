@@ -7,14 +7,10 @@ tests/conftest.py defines the `stack` fixture from here, so every folder shares 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
-import os
-import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,12 +18,13 @@ import boto3
 import pytest
 
 from roomchat_tools.local import emulator as emulator_mod
-from roomchat_tools.local.proctree import descendants
+from roomchat_tools.local import launcher
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 STACK_IDLE_TIMEOUT_S = 10
+QUOTA_LOG = "message payload quota"  # in the gateway's log line for an oversize reply or post
 
 
 @dataclasses.dataclass
@@ -99,57 +96,40 @@ def _start_stack(tmp_path_factory, extra_env: dict[str, str] | None = None):
     (local / "stack.json").write_text(json.dumps({"pid": 999999, "websocket_url": "ws://x"}))
     port, emulator_port = emulator_mod.free_port(), emulator_mod.free_port()
     env = {
-        **os.environ,
         "ROOMCHAT_PORT": str(port),
         "ROOMCHAT_EMULATOR_PORT": str(emulator_port),
-        "ROOMCHAT_LOCAL_DIR": str(local),
         "ROOMCHAT_IDLE_TIMEOUT": str(STACK_IDLE_TIMEOUT_S),
         "PYTHONUNBUFFERED": "1",
+        # The delayed-visibility DynamoDB proxy, in the path but with no lag until a test sets one
+        # (tests/reliability/support.py read_lag).
+        "ROOMCHAT_READ_LAG_MS": "0",
         **(extra_env or {}),
     }
-    log_path = local / "devstack.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "roomchat_tools.local"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # a terminal's Ctrl-C must not reach it twice
+    try:
+        launched = launcher.launch(local, env, timeout_s=300)
+    except launcher.StackNotReady as e:
+        pytest.fail(str(e))
+    running = RunningStack(
+        launched.proc,
+        launched.info,
+        local,
+        launched.log_path,
+        launched.env,
+        launched.ready_s,
     )
-    started = time.monotonic()
-    info = None
-    while time.monotonic() - started < 300:
-        if proc.poll() is not None:
-            pytest.fail(f"the stack exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
-        try:
-            candidate = json.loads((local / "stack.json").read_text())
-        except (OSError, ValueError):
-            candidate = None
-        if candidate and candidate.get("pid") == proc.pid:
-            info = candidate
-            break
-        time.sleep(0.5)
-    if info is None:
-        proc.kill()
-        pytest.fail(f"the stack was not ready within 300 s:\n{log_path.read_text()[-4000:]}")
-    running = RunningStack(proc, info, local, log_path, env, time.monotonic() - started)
     yield running
 
     # Ctrl-C: everything stops, nothing is left behind.
-    tree = descendants(proc.pid)
-    proc.send_signal(signal.SIGINT)
-    try:
-        code = proc.wait(60)
-    except subprocess.TimeoutExpired:
-        for pid in (proc.pid, *tree):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+    code, tree = launcher.stop(launched.proc, timeout_s=60)
+    if code is None:
         pytest.fail("the stack did not stop within 60 s of SIGINT")
-    log.close()
     time.sleep(0.5)
     leftovers = [pid for pid in tree if _alive(pid)]
     assert code == 0, running.log_tail()
+    # API Gateway's 128 KB message quota: no reply or post of any test may have exceeded it (the
+    # gateway drops such a reply, refuses such a post, and logs either).
+    oversize = [line for line in launched.log_path.read_text().splitlines() if QUOTA_LOG in line]
+    assert oversize == [], "frames over the 128 KB message quota:\n" + "\n".join(oversize[:5])
     assert not leftovers, f"processes left after Ctrl-C: {leftovers}"
     assert _port_free(port) and _port_free(emulator_port)
     assert not (local / "stack.json").exists()

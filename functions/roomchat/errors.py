@@ -31,7 +31,10 @@ class NotMember(ChatError):
 
 
 class Forbidden(ChatError):
-    """The caller may not do this (not the author, not a moderator, banned)."""
+    """The caller's role in the room does not allow the action (or there is no sign-in).
+
+    Moderation raises it too: not the author, not a moderator, banned from the room.
+    """
 
     code = "forbidden"
     status = 403

@@ -15,9 +15,9 @@ from typing import Any
 from . import logs, protocol
 from .errors import BadRequest, ChatError, Internal
 from .ports import Deadline
-from .settings import AuthSettings, Settings
+from .settings import Settings
 from .usecases import Caller, ChatService
-from .wiring import Container, build_container, build_secret_source
+from .wiring import Container, build_container
 
 _container: Container | None = None
 
@@ -44,6 +44,12 @@ def _callback_url(event: Json, settings: Settings) -> str:
     if settings.callback_url:
         return settings.callback_url
     rc = event.get("requestContext") or {}
+    region = settings.region
+    if rc.get("apiId") and region:
+        # @connections is served on the API's own execute-api endpoint; with a custom domain
+        # requestContext.domainName is that domain (and its base path is not the stage), so
+        # it is not derived from domainName. https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
+        return f"https://{rc['apiId']}.execute-api.{region}.amazonaws.com/{rc.get('stage')}"
     return f"https://{rc.get('domainName')}/{rc.get('stage')}"
 
 
@@ -68,17 +74,20 @@ def _service(event: Json, context: Any = None) -> ChatService:
 
 
 def _caller(event: Json) -> Caller:
+    """Who is asking, from the request context only: the connection, and with auth the
+    identity the authorizer verified (never anything the frame says)."""
     rc = event.get("requestContext") or {}
     connected_at = rc.get("connectedAt")
     authorizer = rc.get("authorizer") or {}
     token_name = authorizer.get("name")
-    # The verified token's user id: the same on every device of the user.
     sub = authorizer.get("sub")
+    rooms = authorizer.get("rooms")
     return Caller(
         connection_id=str(rc.get("connectionId") or ""),
         connected_at_ms=connected_at if isinstance(connected_at, int) else None,
         token_name=token_name if isinstance(token_name, str) and token_name else None,
         user_id=sub if isinstance(sub, str) and sub else None,
+        grants=frozenset(rooms.split(",")) if isinstance(rooms, str) and rooms else frozenset(),
     )
 
 
@@ -109,6 +118,30 @@ def _reply(status: int, frame: Json | None) -> Json:
     return response
 
 
+def _refused(error: ChatError) -> None:
+    """The log record of a refused request, counted as metrics (rate-limited ones apart)."""
+    values = {"refused": (1, logs.COUNT)}
+    if error.code == "rate_limited":
+        values["rateLimited"] = (1, logs.COUNT)
+    logs.metrics("refused", values, code=error.code, detail=error.message)
+
+
+def _presence_metrics(svc: ChatService) -> None:
+    """Fan-out counts of the presence frames an invocation posted (sendAll counts its message
+    in its own "sent" record)."""
+    c = svc.counts
+    if c.members:
+        logs.metrics(
+            "presence_sent",
+            {
+                "members": (c.members, logs.COUNT),
+                "delivered": (c.delivered, logs.COUNT),
+                "pruned": (c.pruned, logs.COUNT),
+                "failed": (c.failed, logs.COUNT),
+            },
+        )
+
+
 def _message_route(
     action: str, run: Callable[[ChatService, Caller, Json], Json | None]
 ) -> Callable[[Json, Any], Json]:
@@ -124,11 +157,15 @@ def _message_route(
                 logs.extend(roomId=room_id[:64])
             if isinstance(frame.get("clientMsgId"), str):
                 client_msg_id = frame["clientMsgId"][:64]
-            return _reply(200, run(_service(event, context), _caller(event), frame))
+            svc = _service(event, context)
+            reply = run(svc, _caller(event), frame)
+            if action != "sendAll":
+                _presence_metrics(svc)
+            return _reply(200, reply)
         except ChatError as e:
             if e.room_id is None and room_id is not None and protocol.ROOM_ID_RE.match(room_id):
                 e.room_id = room_id  # a well-formed room the request named, e.g. a bad limit
-            logs.info("refused", code=e.code, detail=e.message)
+            _refused(e)
             return _reply(e.status, protocol.error_frame(e, action, client_msg_id))
         except Exception as e:
             logs.error("unhandled", error=type(e).__name__, trace=traceback.format_exc(limit=20))
@@ -149,6 +186,13 @@ on_leave = _message_route("leave", lambda s, c, f: s.leave(c, protocol.parse_roo
 on_send_all = _message_route("sendAll", _send)
 on_history = _message_route("history", lambda s, c, f: s.history_page(c, protocol.parse_history(f)))
 on_members = _message_route("members", lambda s, c, f: s.members(c, protocol.parse_room(f)))
+on_create_room = _message_route(
+    "createRoom", lambda s, c, f: s.create_room(c, protocol.parse_create_room(f))
+)
+on_invite = _message_route("invite", lambda s, c, f: s.invite(c, protocol.parse_user(f)))
+on_uninvite = _message_route("uninvite", lambda s, c, f: s.uninvite(c, protocol.parse_user(f)))
+on_promote = _message_route("promote", lambda s, c, f: s.promote(c, protocol.parse_user(f)))
+on_demote = _message_route("demote", lambda s, c, f: s.demote(c, protocol.parse_user(f)))
 
 
 def _edit(svc: ChatService, caller: Caller, frame: Json) -> Json | None:
@@ -183,7 +227,7 @@ def on_default(event: Json, context: Any) -> Json:
         error: ChatError = e
     else:
         error = protocol.classify_default(body)
-    logs.info("refused", code=error.code, detail=error.message)
+    _refused(error)
     return _reply(error.status, protocol.error_frame(error, None))
 
 
@@ -198,7 +242,7 @@ def on_connect(event: Json, context: Any) -> Json:
         name = protocol.check_name(raw_name) if raw_name is not None else None
         _service(event).connect(caller, name)
     except ChatError as e:
-        logs.info("refused", code=e.code, detail=e.message)
+        _refused(e)
         return _reply(e.status, protocol.error_frame(e, "$connect"))
     except Exception as e:
         logs.error("unhandled", error=type(e).__name__, trace=traceback.format_exc(limit=20))
@@ -217,69 +261,8 @@ def on_disconnect(event: Json, context: Any) -> Json:
         logs.error("unhandled", error=type(e).__name__, trace=traceback.format_exc(limit=20))
         return {"statusCode": 500}
     logs.info("disconnected", rooms=rooms, pruned=svc.counts.pruned)
+    _presence_metrics(svc)
     return {"statusCode": 200}
 
 
-# ---------------------------------------------------------------------------- $connect authorizer
-
-_secret_source: Callable[[], bytes] | None = None
-
-
-def _secret() -> bytes:
-    """The HMAC secret, from the source the composition root builds once per process."""
-    global _secret_source
-    if _secret_source is None:
-        _secret_source = build_secret_source(AuthSettings.from_env())
-    return _secret_source()
-
-
-def use_secret_source(source: Callable[[], bytes] | None) -> None:
-    """Replace the authorizer's secret source (tests); None rebuilds it from the env."""
-    global _secret_source
-    _secret_source = source
-
-
-def _policy(effect: str, principal: str, resource: str, context: Json | None = None) -> Json:
-    answer: Json = {
-        "principalId": principal,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
-        },
-    }
-    if context:
-        answer["context"] = context
-    return answer
-
-
-def on_authorize(event: Json, context: Any) -> Json:
-    """REQUEST authorizer for $connect: ``?token=`` must be a valid signed token.
-
-    No token raises ``Unauthorized`` (API Gateway answers 401); a bad or expired one gets a Deny
-    policy (403). The token's ``name`` reaches every later event as requestContext.authorizer.
-    """
-    import time
-
-    from .auth import InvalidToken, verify
-
-    _bind(event, context, "$authorize")
-    token = (event.get("queryStringParameters") or {}).get("token")
-    if not token:
-        logs.info("refused", code="unauthorized", detail="missing token")
-        raise Exception("Unauthorized")  # the exact text API Gateway maps to 401
-    resource = event.get("methodArn", "*")
-    secret = _secret()
-    try:
-        claims = verify(token, secret, int(time.time()))
-    except InvalidToken as e:
-        logs.info("refused", code="forbidden", detail=str(e))
-        return _policy("Deny", "anonymous", resource)
-    except Exception as e:
-        # Whatever a client puts in ?token= is its problem, never a 500 of ours.
-        logs.error("token_check_failed", error=type(e).__name__)
-        return _policy("Deny", "anonymous", resource)
-    allowed = {"sub": claims["sub"]}
-    if claims.get("name"):
-        allowed["name"] = claims["name"]
-    logs.info("authorized", sub=claims["sub"])
-    return _policy("Allow", claims["sub"], resource, allowed)
+# The $connect authorizer lives in roomchat.authorizer (its own zip, with PyJWT).

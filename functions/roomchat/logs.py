@@ -9,6 +9,7 @@ import contextvars
 import json
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 _LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
@@ -61,3 +62,55 @@ def extend(**fields: Any) -> None:
     current = dict(_context.get({}))
     current.update({k: v for k, v in fields.items() if v is not None})
     _context.set(current)
+
+
+# ----------------------------------------------------------- metrics (embedded metric format)
+# A log record that is also a set of CloudWatch metrics: CloudWatch Logs extracts the values named
+# in its "_aws" block, so counting costs no API call and no import. Spec:
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+
+COUNT = "Count"
+MILLISECONDS = "Milliseconds"
+DEFAULT_NAMESPACE = "roomchat"
+FUNCTION_DIMENSION = "FunctionName"
+_metric_target: tuple[str, str] | None = None
+
+
+def _metrics_target() -> tuple[str, str]:
+    """(namespace, function name): METRICS_NAMESPACE (Terraform sets it per stack) and the name
+    Lambda gives the function in AWS_LAMBDA_FUNCTION_NAME, read once per process."""
+    global _metric_target
+    if _metric_target is None:
+        import os
+
+        namespace = os.environ.get("METRICS_NAMESPACE", "").strip() or DEFAULT_NAMESPACE
+        function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "").strip() or "local"
+        _metric_target = (namespace, function)
+    return _metric_target
+
+
+def metrics(
+    event: str, values: Mapping[str, tuple[float, str]], level: str = "INFO", **fields: Any
+) -> None:
+    """One log record carrying ``values`` ({name: (number, unit)}) as EMF metrics.
+
+    Each metric is published twice: by function (dimension FunctionName) and for the whole
+    stack (no dimension, which alarms use), both in the stack's namespace.
+    """
+    if _LEVELS[level] < _threshold:
+        return
+    namespace, function = _metrics_target()
+    directive = {
+        "Namespace": namespace,
+        "Dimensions": [[FUNCTION_DIMENSION], []],
+        "Metrics": [{"Name": name, "Unit": unit} for name, (_, unit) in values.items()],
+    }
+    numbers = {name: value for name, (value, _) in values.items()}
+    log(
+        level,
+        event,
+        **fields,
+        **numbers,
+        **{FUNCTION_DIMENSION: function},
+        _aws={"Timestamp": time.time_ns() // 1_000_000, "CloudWatchMetrics": [directive]},
+    )

@@ -19,13 +19,33 @@ class Member:
     name: str
     joined_at: str
     expires_at: int  # epoch seconds; the table's TTL attribute
-    # The member's stable identity: the token's user id (``sub``) when authenticated, else the
-    # connection id. Kick and ban act on it, so every device of a user is covered.
+    # The signed-in user (the token's sub) the connection belongs to; None without auth.
     user_id: str | None = None
 
     @property
     def identity(self) -> str:
+        """The member's stable identity: the user id when signed in, else the connection id.
+        Kick and ban act on it, so every device of a user is covered."""
         return self.user_id or self.connection_id
+
+
+# A room's policy: who may join and who may post.
+OPEN, PRIVATE, ANNOUNCE = "open", "private", "announce"
+POLICIES = (OPEN, PRIVATE, ANNOUNCE)
+# A user's role in a room. The owner is on the room record; moderators and (invited) members
+# have a role row.
+OWNER, MODERATOR, MEMBER = "owner", "moderator", "member"
+
+
+@dataclass(frozen=True)
+class Room:
+    """A room created with ``createRoom``. Rooms without one are open and have no owner (every
+    room before this record existed, and any room id joined without being created)."""
+
+    room_id: str
+    owner: str  # user id
+    policy: str  # OPEN, PRIVATE or ANNOUNCE
+    created_at: str
 
 
 @dataclass(frozen=True)
@@ -157,6 +177,26 @@ class RoomsRepository(Protocol):
         the rooms it had attached, as of closing."""
         ...
 
+    # Rooms and roles (read strongly consistently)
+
+    def get_room(self, room_id: str) -> Room | None: ...
+
+    def create_room(self, room: Room) -> bool:
+        """Store the record unless the room has one already; False if it had."""
+        ...
+
+    def room_in_use(self, room_id: str, now_s: int) -> bool:
+        """Whether the room has any live member."""
+        ...
+
+    def get_role(self, room_id: str, user_id: str) -> str | None:
+        """MODERATOR or MEMBER from the user's role row, None without one."""
+        ...
+
+    def put_role(self, room_id: str, user_id: str, role: str) -> None: ...
+
+    def delete_role(self, room_id: str, user_id: str) -> None: ...
+
 
 class HistoryRepository(Protocol):
     def append(self, message: Message, expires_at: int | None, idem_expires_at: int) -> Appended:
@@ -165,6 +205,10 @@ class HistoryRepository(Protocol):
 
     def stored(self, room_id: str, connection_id: str, client_msg_id: str) -> Message | None:
         """The message this connection already stored with this clientMsgId, if any."""
+        ...
+
+    def has_messages(self, room_id: str) -> bool:
+        """Whether the room has any message stored."""
         ...
 
     def get(self, room_id: str, message_id: str) -> Message | None:

@@ -16,8 +16,9 @@ from typing import Any
 from .errors import BadRequest, ChatError, TooLarge, UnknownAction
 from .ulid import is_ulid
 
-ROOM_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-CLIENT_MSG_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# \Z, not $: $ also matches before a final newline, which would let "lobby\n" through.
+ROOM_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}\Z")
+CLIENT_MSG_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}\Z")
 NAME_MAX = 32
 HISTORY_LIMIT_MAX = 100
 HISTORY_LIMIT_DEFAULT = 50
@@ -43,6 +44,11 @@ ACTIONS = (
     "history",
     "members",
     "ping",
+    "createRoom",
+    "invite",
+    "uninvite",
+    "promote",
+    "demote",
     "delete",
     "edit",
     "typing",
@@ -50,8 +56,8 @@ ACTIONS = (
     "kick",
     "disconnectUser",
 )
-# A user id as the protocol carries it: a token's `sub` or a connection id.
-USER_ID_RE = re.compile(r"^[A-Za-z0-9_.:@|=+/-]{1,128}$")
+POLICIES = ("open", "private", "announce")
+USER_ID_MAX = 128  # a token's sub
 # Ten years: longer bans are "forever".
 BAN_SECONDS_MAX = 10 * 365 * 86400
 # joined.unread counts up to this many messages after the reader's marker, then says "more".
@@ -89,6 +95,21 @@ class HistoryRequest:
 
 
 @dataclass(frozen=True)
+class CreateRoomRequest:
+    room_id: str
+    policy: str
+
+
+@dataclass(frozen=True)
+class UserRequest:
+    """invite, uninvite, promote, demote, disconnectUser: a room and the user (a token's sub,
+    or a connection id without sign-in) it is about."""
+
+    room_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
 class MessageRef:
     """delete and markRead: one message of a room."""
 
@@ -109,14 +130,6 @@ class KickRequest:
     user_id: str
     ban_seconds: int | None  # None: no ban
     forever: bool  # a ban with no end
-
-
-@dataclass(frozen=True)
-class UserRequest:
-    """disconnectUser: every connection of one user (found through the room named)."""
-
-    room_id: str
-    user_id: str
 
 
 def parse_body(body: str | bytes | None) -> dict[str, Any]:
@@ -225,18 +238,35 @@ def parse_history(frame: dict[str, Any]) -> HistoryRequest:
     return HistoryRequest(room_id, _limit(frame.get("limit")), _before(frame.get("before")))
 
 
+def parse_create_room(frame: dict[str, Any]) -> CreateRoomRequest:
+    room_id = check_room_id(frame.get("roomId"))
+    policy = frame.get("policy", "open")
+    if policy not in POLICIES:
+        raise BadRequest("'policy' must be one of: " + ", ".join(POLICIES))
+    return CreateRoomRequest(room_id, policy)
+
+
+def check_user_id(value: object) -> str:
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > USER_ID_MAX
+        or not value.isprintable()
+    ):
+        raise BadRequest(f"'userId' must be 1-{USER_ID_MAX} printable characters (a user's id)")
+    return value
+
+
+def parse_user(frame: dict[str, Any]) -> UserRequest:
+    return UserRequest(check_room_id(frame.get("roomId")), check_user_id(frame.get("userId")))
+
+
 def _message_id(value: object) -> str:
     if value is None:
         raise BadRequest("'messageId' is required")
     if not is_ulid(value):
         raise BadRequest("'messageId' must be the messageId of a message in the room")
     return value  # type: ignore[return-value]
-
-
-def check_user_id(value: object) -> str:
-    if not isinstance(value, str) or not USER_ID_RE.match(value):
-        raise BadRequest("'userId' must be the authorId of the user (1-128 characters)")
-    return value
 
 
 def parse_message_ref(frame: dict[str, Any]) -> MessageRef:
@@ -260,10 +290,6 @@ def parse_kick(frame: dict[str, Any]) -> KickRequest:
     if isinstance(ban, int) and not isinstance(ban, bool) and 1 <= ban <= BAN_SECONDS_MAX:
         return KickRequest(room_id, user_id, ban, False)
     raise BadRequest(f"'ban' must be a number of seconds from 1 to {BAN_SECONDS_MAX} or 'forever'")
-
-
-def parse_user(frame: dict[str, Any]) -> UserRequest:
-    return UserRequest(check_room_id(frame.get("roomId")), check_user_id(frame.get("userId")))
 
 
 def classify_default(body: str | bytes | None) -> ChatError:
@@ -399,6 +425,21 @@ def history_frame(room_id: str, messages: list[Any], next_cursor: str | None) ->
 
 def members_frame(room_id: str, names: list[str]) -> dict[str, Any]:
     return {"type": "members", "roomId": room_id, "members": names}
+
+
+def room_created_frame(room: Any) -> dict[str, Any]:
+    return {
+        "type": "roomCreated",
+        "roomId": room.room_id,
+        "policy": room.policy,
+        "owner": room.owner,
+        "createdAt": room.created_at,
+    }
+
+
+def role_frame(room_id: str, user_id: str, role: str | None) -> dict[str, Any]:
+    """The answer to invite/uninvite/promote/demote: the user's role now (null: none)."""
+    return {"type": "role", "roomId": room_id, "userId": user_id, "role": role}
 
 
 def pong_frame() -> dict[str, Any]:

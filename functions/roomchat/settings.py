@@ -19,6 +19,9 @@ IDEMPOTENCY_SECONDS = CONNECTION_MAX_SECONDS + TTL_MARGIN_SECONDS
 TYPING_PER_SECOND = 2
 
 
+POSTERS = ("signed", "botocore")
+
+
 class SettingsError(ValueError):
     pass
 
@@ -29,7 +32,12 @@ class Settings:
     history_table: str
     rooms_by_connection_index: str = "byConnection"
     callback_url: str | None = None
+    # Lambda sets AWS_REGION; without CALLBACK_URL the @connections endpoint is built from it.
+    region: str | None = None
     fanout_workers: int = 32
+    # "signed": roomchat.adapters.poster (SigV4 + kept-alive http.client, a third of the CPU);
+    # "botocore": the apigatewaymanagementapi client (roomchat.adapters.connections).
+    fanout_poster: str = "signed"
     history_retention_days: int = 0
     recent_on_join: int = 20
     max_message_bytes: int = MESSAGE_BYTES_DEFAULT
@@ -71,13 +79,18 @@ class Settings:
         fallback = env.get("REVIEW_FALLBACK", "allow").strip().lower() or "allow"
         if fallback not in ("allow", "deny"):
             raise SettingsError(f"REVIEW_FALLBACK must be allow or deny, got {fallback!r}")
+        poster = env.get("FANOUT_POSTER", "").strip().lower() or "signed"
+        if poster not in POSTERS:
+            raise SettingsError(f"FANOUT_POSTER must be signed or botocore, got {poster!r}")
         return cls(
             rooms_table=required("ROOMS_TABLE"),
             history_table=required("HISTORY_TABLE"),
             rooms_by_connection_index=env.get("ROOMS_BY_CONNECTION_INDEX", "").strip()
             or "byConnection",
             callback_url=env.get("CALLBACK_URL", "").strip().rstrip("/") or None,
+            region=env.get("AWS_REGION", "").strip() or None,
             fanout_workers=integer("FANOUT_WORKERS", 32, 1, 256),
+            fanout_poster=poster,
             history_retention_days=integer("HISTORY_RETENTION_DAYS", 0, 0, 36500),
             recent_on_join=integer("RECENT_ON_JOIN", 20, 0, 100),
             # Up to API Gateway's 32 KB frame, as infra/variables.tf allows.
@@ -98,20 +111,58 @@ class Settings:
 AUTH_SECRET_CACHE_SECONDS = 300
 
 
+AUTH_MODES = ("jwt", "oidc")
+# A token may live at most this long (exp - iat) unless AUTH_MAX_LIFETIME_SECONDS says otherwise.
+AUTH_MAX_LIFETIME_DEFAULT = 24 * 3600
+
+
 @dataclass(frozen=True)
 class AuthSettings:
-    """The $connect authorizer's configuration: the HMAC secret itself or the SSM parameter
-    holding it (the authorizer function is given nothing else)."""
+    """The $connect authorizer's configuration (the authorizer function is given nothing else).
 
+    ``jwt`` mode: the verification keys (``parse_keys``' format) themselves in AUTH_SECRET, or
+    the SSM parameter holding them in AUTH_SECRET_PARAMETER. ``oidc`` mode: AUTH_JWKS_URL.
+    Both: AUTH_ISSUER, AUTH_AUDIENCE and AUTH_MAX_LIFETIME_SECONDS.
+    """
+
+    mode: str = "jwt"
+    issuer: str = ""
+    audience: str = ""
+    max_lifetime_s: int = AUTH_MAX_LIFETIME_DEFAULT
     secret: bytes | None = None
     secret_parameter: str | None = None
+    jwks_url: str | None = None
     cache_seconds: int = AUTH_SECRET_CACHE_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AuthSettings:
         env = os.environ if env is None else env
+        mode = env.get("AUTH_MODE", "jwt").strip() or "jwt"
+        if mode not in AUTH_MODES:
+            raise SettingsError(f"AUTH_MODE must be jwt or oidc, got {mode!r}")
+        issuer = env.get("AUTH_ISSUER", "").strip()
+        audience = env.get("AUTH_AUDIENCE", "").strip()
+        if not issuer or not audience:
+            raise SettingsError("set AUTH_ISSUER and AUTH_AUDIENCE for the authorizer")
+        raw = env.get("AUTH_MAX_LIFETIME_SECONDS", "").strip()
+        try:
+            lifetime = int(raw) if raw else AUTH_MAX_LIFETIME_DEFAULT
+        except ValueError:
+            raise SettingsError("AUTH_MAX_LIFETIME_SECONDS must be a whole number") from None
+        if not 60 <= lifetime <= 30 * 24 * 3600:
+            raise SettingsError("AUTH_MAX_LIFETIME_SECONDS must be from 60 to 2592000")
+        common = {"mode": mode, "issuer": issuer, "audience": audience, "max_lifetime_s": lifetime}
+        if mode == "oidc":
+            url = env.get("AUTH_JWKS_URL", "").strip()
+            if not url.startswith(("https://", "http://")):
+                raise SettingsError("set AUTH_JWKS_URL (the issuer's JWKS) in oidc mode")
+            return cls(**common, jwks_url=url)  # type: ignore[arg-type]
         secret = env.get("AUTH_SECRET", "")
         parameter = env.get("AUTH_SECRET_PARAMETER", "").strip()
         if not secret and not parameter:
             raise SettingsError("set AUTH_SECRET or AUTH_SECRET_PARAMETER for the authorizer")
-        return cls(secret=secret.encode() if secret else None, secret_parameter=parameter or None)
+        return cls(
+            **common,  # type: ignore[arg-type]
+            secret=secret.encode() if secret else None,
+            secret_parameter=parameter or None,
+        )

@@ -11,7 +11,7 @@ import re
 import threading
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-ULID_RE = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
+ULID_RE = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}\Z")  # \Z: $ accepts a final newline
 _RANDOM_BITS = 80
 
 

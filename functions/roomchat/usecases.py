@@ -21,6 +21,11 @@ from .errors import (
     Rejected,
 )
 from .ports import (
+    ANNOUNCE,
+    MEMBER,
+    MODERATOR,
+    OWNER,
+    PRIVATE,
     Ban,
     ConnectionSender,
     Deadline,
@@ -32,6 +37,7 @@ from .ports import (
     ModerationRepository,
     RateLimiter,
     ReviewVerdict,
+    Room,
     RoomsRepository,
 )
 from .settings import (
@@ -77,8 +83,10 @@ class Caller:
     connected_at_ms: int | None = None
     # From a verified connect token (the authorizer's context): it wins over any name sent.
     token_name: str | None = None
-    # The token's user id (`sub`), the same on every device of the user; None without auth.
+    # The token's sub (None without auth): the user, across all of their connections.
     user_id: str | None = None
+    # Private rooms the token grants (its `rooms` claim): the user is a member of each.
+    grants: frozenset[str] = frozenset()
     # The operator (a command run with the deployment's own credentials, never a WebSocket
     # client): may moderate any room.
     operator: bool = False
@@ -90,6 +98,20 @@ class Caller:
 
 
 OPERATOR = Caller(connection_id="", operator=True)
+
+
+def not_member(room_id: str) -> NotMember:
+    """The one answer for a room the caller is not in: the same whether the room is private,
+    open or does not exist, so it tells nothing about a private room."""
+    return NotMember(f"you are not a member of room {room_id!r}; join it first", room_id=room_id)
+
+
+def may_not_manage(room_id: str) -> Forbidden:
+    """The one refusal of createRoom's siblings, whatever the reason (no record, not a
+    member of a private room, or too low a role), so it tells nothing about a private room."""
+    return Forbidden(
+        f"only the owner or a moderator of room {room_id!r} may do that", room_id=room_id
+    )
 
 
 @dataclass
@@ -116,10 +138,57 @@ class ChatService:
     def _require_member(self, room_id: str, caller: Caller) -> Member:
         member = self.rooms.get_member(room_id, caller.connection_id, self.clock() // 1000)
         if member is None:
-            raise NotMember(
-                f"you are not a member of room {room_id!r}; join it first", room_id=room_id
-            )
+            raise not_member(room_id)
         return member
+
+    # ------------------------------------------------------------------ roles
+
+    def _role_in(self, room: Room | None, caller: Caller) -> str | None:
+        """The caller's role in a room: OWNER, MODERATOR, MEMBER or None (may not join).
+
+        A room without a record is open to all (MEMBER). In an open or announce room everyone
+        is at least a MEMBER; in a private room only the owner, moderators, invited users and
+        users whose token grants the room. Without sign-in (no user id) nobody is owner or
+        moderator, and nobody is a member of a private room."""
+        if room is None:
+            return MEMBER
+        everyone = None if room.policy == PRIVATE else MEMBER
+        user = caller.user_id
+        if user is None:
+            return everyone
+        if room.owner == user:
+            return OWNER
+        role = self.rooms.get_role(room.room_id, user)
+        if role == MODERATOR:
+            return MODERATOR
+        if role == MEMBER or room.room_id in caller.grants:
+            return MEMBER
+        return everyone
+
+    def _role(self, room_id: str, caller: Caller) -> str | None:
+        """The caller's role in ``room_id`` (OWNER, MODERATOR, MEMBER, or None for a private
+        room they may not enter): what other use-cases (moderation) check permissions by."""
+        return self._role_in(self.rooms.get_room(room_id), caller)
+
+    def _require_reader(self, room_id: str, caller: Caller) -> tuple[Member, Room | None, str]:
+        """The caller's membership, the room and their role, for actions of members only.
+        A private room's member who lost their role gets the not-a-member answer."""
+        member = self._require_member(room_id, caller)
+        room = self.rooms.get_room(room_id)
+        role = self._role_in(room, caller)
+        if role is None:
+            raise not_member(room_id)
+        return member, room, role
+
+    def _others_of(self, room_id: str, user_id: str | None, connection_id: str) -> bool:
+        """Whether the user has another live connection in the room (presence is per user)."""
+        if user_id is None:
+            return False
+        now_s = self.clock() // 1000
+        return any(
+            m.user_id == user_id and m.connection_id != connection_id
+            for m in self.rooms.list_members(room_id, now_s)
+        )
 
     def _post(
         self, frame: dict[str, Any], recipients: Iterable[str]
@@ -161,6 +230,8 @@ class ChatService:
             pending = []
             now_s = self.clock() // 1000
             for m in left:
+                if self._others_of(m.room_id, m.user_id, m.connection_id):
+                    continue  # the user is still there on another connection
                 frame = protocol.presence_frame("leave", m.room_id, m.name)
                 _, more = self._post(frame, self.rooms.recipient_ids(m.room_id, now_s))
                 pending += [cid for cid in more if cid not in seen]
@@ -257,13 +328,14 @@ class ChatService:
         name = caller.token_name or req.name or self.rooms.connection_name(caller.connection_id)
         if name is None:
             raise BadRequest("'name' is required (or connect with ?name=)", room_id=req.room_id)
-        if self.moderation is not None:
-            ban = self.moderation.get_ban(req.room_id, caller.identity, now // 1000)
-            if ban is not None:
-                until = "for good" if ban.until is None else f"until {iso_ms(ban.until * 1000)}"
-                raise Forbidden(
-                    f"you are banned from room {req.room_id!r} {until}", room_id=req.room_id
-                )
+        if self._role(req.room_id, caller) is None:
+            # Joining cannot look like joining a room that does not exist (that succeeds), so
+            # this refusal tells that the id is taken (as createRoom would), nothing more.
+            raise Forbidden(
+                f"room {req.room_id!r} is invitation-only; ask its owner for an invite",
+                room_id=req.room_id,
+            )
+        self._check_ban(caller, req.room_id, now)
         self._check_rate(caller, req.room_id, "the room was not joined")
         existing = self.rooms.get_member(req.room_id, caller.connection_id, now // 1000)
         expires_at = self._membership_expiry(caller, now)
@@ -284,21 +356,56 @@ class ChatService:
         except ConnectionGone:
             self.rooms.delete_member(req.room_id, caller.connection_id)
             raise
-        member_ids = self.rooms.recipient_ids(req.room_id, now // 1000)
+        member_ids, count, first = self._joined_view(caller, req.room_id, now // 1000)
+        recent, older = self._recent(req.room_id, name, count)
+        last_read, unread = self._unread(req.room_id, caller)
+        if first and (existing is None or existing.name != name):
+            self._announce_join(caller, req.room_id, name, existing, member_ids)
+        return protocol.joined_frame(
+            req.room_id, name, count, recent, older, caller.identity, last_read, unread
+        )
+
+    def _check_ban(self, caller: Caller, room_id: str, now: int) -> None:
+        """Refuse a join of a banned user (any of their connections)."""
+        if self.moderation is None:
+            return
+        ban = self.moderation.get_ban(room_id, caller.identity, now // 1000)
+        if ban is not None:
+            until = "for good" if ban.until is None else f"until {iso_ms(ban.until * 1000)}"
+            raise Forbidden(f"you are banned from room {room_id!r} {until}", room_id=room_id)
+
+    def _joined_view(self, caller: Caller, room_id: str, now_s: int) -> tuple[list[str], int, bool]:
+        """After a join: the room's connection ids, its member count, and whether this is the
+        caller's first connection in it (signed in: one member per user, whatever their number
+        of connections; anonymous: one per connection)."""
+        if caller.user_id is None:
+            member_ids = self.rooms.recipient_ids(room_id, now_s)
+            if caller.connection_id not in member_ids:
+                member_ids.append(caller.connection_id)
+            return member_ids, len(member_ids), True
+        members = self.rooms.list_members(room_id, now_s)
+        member_ids = [m.connection_id for m in members]
         if caller.connection_id not in member_ids:
             member_ids.append(caller.connection_id)
-        recent, older = self._recent(req.room_id, name, len(member_ids))
-        last_read, unread = self._unread(req.room_id, caller)
-        if existing is None or existing.name != name:
-            others = [cid for cid in member_ids if cid != caller.connection_id]
-            if existing is not None:
-                # A re-join under a new name: the old name leaves, so member lists stay right.
-                old = protocol.presence_frame("leave", req.room_id, existing.name)
-                self._broadcast(old, others)
-            self._broadcast(protocol.presence_frame("join", req.room_id, name), others)
-        return protocol.joined_frame(
-            req.room_id, name, len(member_ids), recent, older, caller.identity, last_read, unread
+        users = {m.user_id or m.connection_id for m in members} | {caller.user_id}
+        first = not any(
+            m.user_id == caller.user_id and m.connection_id != caller.connection_id for m in members
         )
+        return member_ids, len(users), first
+
+    def _announce_join(
+        self,
+        caller: Caller,
+        room_id: str,
+        name: str,
+        existing: Member | None,
+        member_ids: list[str],
+    ) -> None:
+        others = [cid for cid in member_ids if cid != caller.connection_id]
+        if existing is not None:
+            # A re-join under a new name: the old name leaves, so member lists stay right.
+            self._broadcast(protocol.presence_frame("leave", room_id, existing.name), others)
+        self._broadcast(protocol.presence_frame("join", room_id, name), others)
 
     def _recent(self, room_id: str, name: str, members: int) -> tuple[list[Message], str | None]:
         """The last messages for ``joined``, as many as RECENT_ON_JOIN and the reply's byte
@@ -323,7 +430,8 @@ class ChatService:
             for cid in self.rooms.recipient_ids(req.room_id, self.clock() // 1000)
             if cid != caller.connection_id
         ]
-        self._broadcast(protocol.presence_frame("leave", req.room_id, member.name), others)
+        if not self._others_of(req.room_id, caller.user_id, caller.connection_id):
+            self._broadcast(protocol.presence_frame("leave", req.room_id, member.name), others)
         return protocol.left_frame(req.room_id)
 
     def send(self, caller: Caller, req: protocol.SendRequest) -> dict[str, Any] | None:
@@ -333,7 +441,12 @@ class ChatService:
         refused by the rate limit whose message is already stored is answered with that
         message, to the sender only (a retry must not be told its message was not sent).
         """
-        member = self._require_member(req.room_id, caller)
+        member, room, role = self._require_reader(req.room_id, caller)
+        if room is not None and room.policy == ANNOUNCE and role not in (OWNER, MODERATOR):
+            raise Forbidden(
+                f"only the owner and moderators post in announce room {req.room_id!r}",
+                room_id=req.room_id,
+            )
         now = self.clock()
         try:
             self._check_rate(caller, req.room_id, "this message was not sent")
@@ -365,7 +478,13 @@ class ChatService:
             )
         except Exception as e:
             # History first, fan-out second: a message we could not store is delivered to no one.
-            logs.error("history_write_failed", error=type(e).__name__, detail=str(e)[:300])
+            logs.metrics(
+                "history_write_failed",
+                {"historyWriteFailures": (1, logs.COUNT)},
+                level="ERROR",
+                error=type(e).__name__,
+                detail=str(e)[:300],
+            )
             raise Internal(
                 "the message could not be stored; nothing was sent", room_id=req.room_id
             ) from e
@@ -375,36 +494,53 @@ class ChatService:
             recipients.append(caller.connection_id)
         # A retry re-delivers the stored message with its original messageId: clients drop
         # ids they have already shown, and members the first attempt missed still get it.
-        counts = self._broadcast(protocol.message_frame(msg), recipients)
-        logs.info(
+        counts, gone = self._post(protocol.message_frame(msg), recipients)
+        # From the message's sentAt (its ULID time) to the return of its last post.
+        last_post_ms = max(0, self.clock() - now)
+        self._prune(gone)
+        logs.metrics(
             "sent",
+            {
+                "messagesSent": (0 if appended.duplicate else 1, logs.COUNT),
+                "members": (counts.members, logs.COUNT),
+                "delivered": (counts.delivered, logs.COUNT),
+                "pruned": (counts.pruned, logs.COUNT),
+                "failed": (counts.failed, logs.COUNT),
+                "timedOut": (counts.timed_out, logs.COUNT),
+                "sendToLastPost": (last_post_ms, logs.MILLISECONDS),
+            },
             messageId=msg.message_id,
             duplicate=appended.duplicate,
-            members=counts.members,
-            delivered=counts.delivered,
-            pruned=counts.pruned,
-            failed=counts.failed,
-            timedOut=counts.timed_out,
         )
         return None
 
     def history_page(self, caller: Caller, req: protocol.HistoryRequest) -> dict[str, Any]:
-        self._require_member(req.room_id, caller)
+        self._require_reader(req.room_id, caller)
         budget = protocol.history_budget(req.room_id)
         page = self.history.page(req.room_id, req.limit, req.before, budget)
         return protocol.history_frame(req.room_id, page.messages, page.next_cursor)
 
     def members(self, caller: Caller, req: protocol.RoomRequest) -> dict[str, Any]:
-        self._require_member(req.room_id, caller)
+        self._require_reader(req.room_id, caller)
         members = self.rooms.list_members(req.room_id, self.clock() // 1000)
         members.sort(key=lambda m: (m.joined_at, m.connection_id))
-        return protocol.members_frame_within(req.room_id, [m.name for m in members])
+        # A signed-in user is listed once, however many connections they have.
+        seen: set[str] = set()
+        names = []
+        for m in members:
+            key = m.user_id or "#" + m.connection_id
+            if key not in seen:
+                seen.add(key)
+                names.append(m.name)
+        return protocol.members_frame_within(req.room_id, names)
 
     def disconnect(self, caller: Caller) -> int:
         """Leave every room the connection was in, telling each room's remaining members."""
         removed = self._close(caller.connection_id, caller.connected_at_ms)
         now_s = self.clock() // 1000
         for m in removed:
+            if self._others_of(m.room_id, m.user_id, caller.connection_id):
+                continue  # the user is still there on another connection
             others = [
                 cid
                 for cid in self.rooms.recipient_ids(m.room_id, now_s)
@@ -555,3 +691,87 @@ class ChatService:
         self._prune(gone)  # already closed: clean up as a 410 on a post would
         logs.info("disconnected_user", target=req.user_id, connections=len(targets))
         return protocol.disconnected_frame(req.user_id, len(targets))
+
+    # ------------------------------------------------------------------ rooms and roles
+
+    def create_room(self, caller: Caller, req: protocol.CreateRoomRequest) -> dict[str, Any]:
+        """A room with an owner (the caller) and a policy; only an unused room id."""
+        if caller.user_id is None:
+            raise Forbidden(
+                "sign in to create rooms (the stack needs auth_mode jwt or oidc)",
+                room_id=req.room_id,
+            )
+        self._check_rate(caller, req.room_id, "the room was not created")
+        now = self.clock()
+        taken = Forbidden(f"room {req.room_id!r} already exists; pick another id")
+        taken.room_id = req.room_id
+        # A room someone is in or has written to is theirs as much as the caller's.
+        if self.rooms.room_in_use(req.room_id, now // 1000) or self.history.has_messages(
+            req.room_id
+        ):
+            raise taken
+        room = Room(req.room_id, caller.user_id, req.policy, iso_ms(now))
+        if not self.rooms.create_room(room):
+            raise taken
+        logs.info("room_created", policy=room.policy)
+        return protocol.room_created_frame(room)
+
+    def _manage(self, caller: Caller, req: protocol.UserRequest, *roles: str) -> Room:
+        """The room, if the caller's role is one of ``roles``; else the one refusal."""
+        room = self.rooms.get_room(req.room_id)
+        if room is None or self._role_in(room, caller) not in roles:
+            raise may_not_manage(req.room_id)
+        self._check_rate(caller, req.room_id, "nothing was changed")
+        if req.user_id == room.owner:
+            raise Forbidden(f"the owner's role in room {req.room_id!r} cannot change")
+        return room
+
+    def invite(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        """Owner or moderator: the user becomes a member (of a private room: may join)."""
+        self._manage(caller, req, OWNER, MODERATOR)
+        role = self.rooms.get_role(req.room_id, req.user_id)
+        if role is None:
+            self.rooms.put_role(req.room_id, req.user_id, MEMBER)
+            role = MEMBER
+        return protocol.role_frame(req.room_id, req.user_id, role)
+
+    def uninvite(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        """Owner or moderator (a moderator only of members): the user loses their role, and
+        in a private room their connections leave it at once."""
+        caller_role = self._role(req.room_id, caller)
+        room = self._manage(caller, req, OWNER, MODERATOR)
+        role = self.rooms.get_role(req.room_id, req.user_id)
+        if role == MODERATOR and caller_role != OWNER:
+            raise Forbidden(
+                f"only the owner of room {req.room_id!r} may uninvite a moderator",
+                room_id=req.room_id,
+            )
+        self.rooms.delete_role(req.room_id, req.user_id)
+        if room.policy == PRIVATE:
+            self._remove_user(req.room_id, req.user_id)
+        return protocol.role_frame(req.room_id, req.user_id, None)
+
+    def _remove_user(self, room_id: str, user_id: str) -> None:
+        now_s = self.clock() // 1000
+        gone = [m for m in self.rooms.list_members(room_id, now_s) if m.user_id == user_id]
+        for m in gone:
+            self.rooms.detach_room(m.connection_id, room_id)
+            self.rooms.delete_member(room_id, m.connection_id)
+        if gone:
+            self._broadcast(protocol.left_frame(room_id), [m.connection_id for m in gone])
+            presence = protocol.presence_frame("leave", room_id, gone[0].name)
+            self._broadcast(presence, self.rooms.recipient_ids(room_id, now_s))
+
+    def promote(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        """Owner only: the user becomes a moderator (may post in announce rooms, invite)."""
+        self._manage(caller, req, OWNER)
+        self.rooms.put_role(req.room_id, req.user_id, MODERATOR)
+        return protocol.role_frame(req.room_id, req.user_id, MODERATOR)
+
+    def demote(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        """Owner only: a moderator becomes a member again (still invited)."""
+        self._manage(caller, req, OWNER)
+        if self.rooms.get_role(req.room_id, req.user_id) != MODERATOR:
+            raise BadRequest(f"{req.user_id!r} is not a moderator", room_id=req.room_id)
+        self.rooms.put_role(req.room_id, req.user_id, MEMBER)
+        return protocol.role_frame(req.room_id, req.user_id, MEMBER)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .ports import (
     ConnectionSender,
@@ -58,7 +59,20 @@ def build_container(settings: Settings) -> Container:
         if sender is None:
             with lock:
                 sender = senders.get(endpoint)
-                if sender is None:
+                if sender is None and settings.fanout_poster == "signed":
+                    from .adapters.poster import SignedHttpSender
+
+                    sender = SignedHttpSender(
+                        endpoint,
+                        session.get_credentials,
+                        session.get_config_variable("region") or "us-east-1",
+                        executor,
+                        workers=settings.fanout_workers,
+                        connect_timeout_s=2,
+                        read_timeout_s=3,
+                    )
+                    senders[endpoint] = sender
+                elif sender is None:
                     client = session.create_client(
                         "apigatewaymanagementapi",
                         endpoint_url=endpoint,
@@ -71,7 +85,7 @@ def build_container(settings: Settings) -> Container:
                             retries={"mode": "standard", "total_max_attempts": 3},
                             # The fan-out is CPU-bound on botocore's per-request work; checking
                             # our own (always a str id and bytes) parameters again on every post
-                            # costs 5-10% of it (scripts/bench.py). The API still validates.
+                            # costs 5-10% of it (the bench). The API still validates.
                             parameter_validation=False,
                         ),
                     )
@@ -126,3 +140,25 @@ def build_secret_source(settings: AuthSettings) -> Callable[[], bytes]:
         return clients[0]
 
     return CachedParameter(ssm, settings.secret_parameter, settings.cache_seconds)
+
+
+def build_verifier(settings: AuthSettings) -> Any:
+    """The authorizer's token verifier for its mode: ``jwt`` reads its keys through the secret
+    source (SSM, re-read every ``cache_seconds``), ``oidc`` the issuer's JWKS."""
+    from .auth import JwksKeys, JwtVerifier, OidcVerifier, Policy, parse_keys
+
+    policy = Policy(settings.issuer, settings.audience, settings.max_lifetime_s)
+    if settings.mode == "oidc":
+        assert settings.jwks_url is not None  # AuthSettings.from_env requires it
+        return OidcVerifier(policy, JwksKeys(settings.jwks_url))
+    source = build_secret_source(settings)
+    parsed: dict[bytes, dict[str, str]] = {}
+
+    def keys() -> dict[str, str]:
+        raw = source()
+        if raw not in parsed:  # parsed once per value the source returns (a rotation: again)
+            parsed.clear()
+            parsed[raw] = parse_keys(raw.decode())
+        return parsed[raw]
+
+    return JwtVerifier(policy, keys)

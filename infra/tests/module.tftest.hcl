@@ -1,5 +1,5 @@
 # Native checks of the root module against a mock AWS provider: nothing is created anywhere.
-# tests/infra runs them (`terraform test -var lambda_zip_path=<zip>`) through scripts/tf.py;
+# tests/infra runs them (`terraform test -var lambda_zip_path=<zip>`) through roomchat_tools/infra/tf.py;
 # the zip must exist because source_code_hash hashes it.
 
 mock_provider "aws" {
@@ -24,6 +24,13 @@ mock_provider "aws" {
   }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/mocked" }
+  }
+  # The monitoring module (on by default) needs real-looking ARNs for its alarm actions.
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/mocked" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-1:123456789012:roomchat-alarms" }
   }
 }
 
@@ -52,6 +59,11 @@ run "every_route_has_its_function" {
       history        = "history"
       members        = "members"
       ping           = "ping"
+      createRoom     = "create_room"
+      invite         = "invite"
+      uninvite       = "uninvite"
+      promote        = "promote"
+      demote         = "demote"
       delete         = "delete"
       edit           = "edit"
       typing         = "typing"
@@ -63,13 +75,13 @@ run "every_route_has_its_function" {
   }
 
   assert {
-    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 15
+    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 20
     error_message = "Functions must be named <name_prefix>-<function key>, one per route."
   }
 
   assert {
-    condition     = length(module.websocket_api.route_ids) == 15
-    error_message = "Expected fifteen routes."
+    condition     = length(module.websocket_api.route_ids) == 20
+    error_message = "Expected twenty routes."
   }
 }
 
@@ -134,7 +146,7 @@ run "policies_are_least_privilege" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "PostToConnections"
       ]
-    ])) == toset(["disconnect", "join", "leave", "send_all", "delete", "edit", "typing", "kick", "disconnect_user"])
+    ])) == toset(["disconnect", "join", "leave", "send_all", "uninvite", "delete", "edit", "typing", "kick", "disconnect_user"])
     error_message = "Only the fan-out functions may post to @connections."
   }
 
@@ -199,30 +211,47 @@ run "a_table_key_is_granted_only_to_table_users" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "TableKeyThroughDynamoDB"
       ]
-    ])) == toset(["connect", "disconnect", "history", "join", "leave", "members", "send_all", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user"])
+    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user"])
     error_message = "Exactly the functions that touch a table need the table key."
   }
 }
 
-run "account_cloudwatch_role_is_opt_in" {
+# A default apply must work in an account and region where nobody set the API Gateway
+# CloudWatch role. The resources themselves are checked in
+# modules/websocket_api/tests/logging.tftest.hcl and, in a real plan, by tests/infra.
+run "default_touches_no_region_wide_setting" {
   command = apply
 
   assert {
-    condition     = module.websocket_api.account_cloudwatch_role_arn == null
-    error_message = "The account-wide API Gateway role must not be created by default."
+    condition     = module.websocket_api.account_cloudwatch_role_arn == null && output.access_log_group_name == null
+    error_message = "By default: no account-wide role and no access logs (they need that role)."
   }
 }
 
-run "account_cloudwatch_role_when_asked" {
+run "access_logs_with_the_role_the_region_already_has" {
   command = apply
 
   variables {
-    create_api_gateway_account_role = true
+    api_logging = "account_role_exists"
   }
 
   assert {
-    condition     = module.websocket_api.account_cloudwatch_role_arn != null
-    error_message = "create_api_gateway_account_role = true must create the role."
+    condition     = output.access_log_group_name == "/aws/apigateway/roomchat/live/access" && module.websocket_api.account_cloudwatch_role_arn == null
+    error_message = "account_role_exists must log to the stage's own group and leave the region-wide setting alone."
+  }
+}
+
+run "managed_account_role_when_asked" {
+  command = apply
+
+  variables {
+    api_logging         = "manage_account_role"
+    stage_logging_level = "ERROR"
+  }
+
+  assert {
+    condition     = module.websocket_api.account_cloudwatch_role_arn != null && output.access_log_group_name != null
+    error_message = "manage_account_role must create the role and turn on access logs."
   }
 }
 
@@ -236,7 +265,7 @@ run "no_authorizer_by_default" {
 
   assert {
     condition     = !contains(keys(output.function_names), "authorize")
-    error_message = "No authorize function unless auth_enabled."
+    error_message = "No authorize function unless auth_mode is jwt or oidc."
   }
 }
 
@@ -244,13 +273,14 @@ run "authorizer_reads_only_its_parameter" {
   command = apply
 
   variables {
-    auth_enabled               = true
+    auth_mode                  = "jwt"
     auth_secret_parameter_name = "/roomchat/auth-secret"
+    authorizer_zip_path        = var.lambda_zip_path
   }
 
   assert {
     condition     = output.authorizer_function_name == "roomchat-authorize" && module.websocket_api.authorizer_id != null
-    error_message = "auth_enabled must create roomchat-authorize and the $connect authorizer."
+    error_message = "auth_mode = jwt must create roomchat-authorize and the $connect authorizer."
   }
 
   assert {
@@ -266,8 +296,49 @@ run "authorizer_reads_only_its_parameter" {
   }
 
   assert {
-    condition     = length(output.routes) == 15
+    condition     = length(output.routes) == 20
     error_message = "The authorizer is not a route."
+  }
+
+  assert {
+    condition     = module.functions.configurations["authorize"].architecture == "x86_64" && module.functions.configurations["authorize"].handler == "roomchat.authorizer.on_authorize"
+    error_message = "The authorizer runs its own handler on x86_64 (its zip carries x86_64 wheels)."
+  }
+
+  assert {
+    condition     = module.functions.configurations["authorize"].environment["AUTH_ISSUER"] == "roomchat-dev" && module.functions.configurations["authorize"].environment["AUTH_AUDIENCE"] == "roomchat"
+    error_message = "jwt mode defaults to the issuer and audience `roomchat token` uses."
+  }
+}
+
+run "oidc_with_a_cognito_user_pool" {
+  command = apply
+
+  variables {
+    auth_mode           = "oidc"
+    cognito_user_pool   = true
+    cognito_base_url    = "http://127.0.0.1:5000"
+    authorizer_zip_path = var.lambda_zip_path
+  }
+
+  assert {
+    condition     = output.cognito_user_pool_id != null && output.cognito_client_id != null
+    error_message = "cognito_user_pool must create a pool and an app client."
+  }
+
+  assert {
+    condition     = startswith(module.functions.configurations["authorize"].environment["AUTH_JWKS_URL"], "http://127.0.0.1:5000/") && endswith(module.functions.configurations["authorize"].environment["AUTH_JWKS_URL"], "/.well-known/jwks.json")
+    error_message = "The JWKS URL must follow cognito_base_url."
+  }
+
+  assert {
+    condition     = startswith(module.functions.configurations["authorize"].environment["AUTH_ISSUER"], "https://cognito-idp.us-east-1.amazonaws.com/")
+    error_message = "The issuer stays the pool's public URL."
+  }
+
+  assert {
+    condition     = [for statement in module.functions.policies["authorize"].Statement : statement.Sid] == ["OwnLogGroup"]
+    error_message = "In oidc mode the authorizer reads no parameter."
   }
 }
 
@@ -275,8 +346,9 @@ run "authorizer_with_an_inline_secret" {
   command = apply
 
   variables {
-    auth_enabled = true
-    auth_secret  = "0123456789abcdef0123456789abcdef"
+    auth_mode           = "jwt"
+    auth_secret         = "0123456789abcdef0123456789abcdef"
+    authorizer_zip_path = var.lambda_zip_path
   }
 
   assert {
@@ -338,5 +410,57 @@ run "sample_review_hook_is_created_and_named_by_its_arn" {
   assert {
     condition     = [for statement in module.functions.policies["review_hook"].Statement : statement.Sid] == ["OwnLogGroup"]
     error_message = "The sample hook may only write its own logs."
+  }
+}
+
+run "each_function_has_its_own_memory_and_timeout" {
+  command = apply
+
+  # send_all fans out a message to the whole room at ~1 ms of CPU per post: one full vCPU
+  # (1,769 MB); the other fan-out routes get 1,024 MB; the rest one or two DynamoDB calls.
+  assert {
+    condition = output.function_limits == {
+      connect    = { memory_size = 256, timeout = 10 }
+      disconnect = { memory_size = 1024, timeout = 29 }
+      join       = { memory_size = 1024, timeout = 29 }
+      leave      = { memory_size = 1024, timeout = 29 }
+      send_all   = { memory_size = 1769, timeout = 29 }
+      history    = { memory_size = 256, timeout = 10 }
+      members    = { memory_size = 256, timeout = 10 }
+      ping       = { memory_size = 256, timeout = 10 }
+      default    = { memory_size = 256, timeout = 10 }
+      # issue 12's room commands: one or two DynamoDB calls each
+      create_room = { memory_size = 256, timeout = 10 }
+      invite      = { memory_size = 256, timeout = 10 }
+      uninvite    = { memory_size = 256, timeout = 10 }
+      promote     = { memory_size = 256, timeout = 10 }
+      demote      = { memory_size = 256, timeout = 10 }
+      # issue 13's moderation: those that tell the room fan out like join
+      delete          = { memory_size = 1024, timeout = 29 }
+      edit            = { memory_size = 1024, timeout = 29 }
+      typing          = { memory_size = 1024, timeout = 29 }
+      mark_read       = { memory_size = 256, timeout = 10 }
+      kick            = { memory_size = 1024, timeout = 29 }
+      disconnect_user = { memory_size = 1024, timeout = 29 }
+    }
+    error_message = "The default memory/timeout per function differs from infra/README.md."
+  }
+}
+
+run "limits_override_one_function_only" {
+  command = apply
+
+  variables {
+    lambda_limits = { send_all = { memory_size = 3008 }, ping = { timeout = 3 } }
+  }
+
+  assert {
+    condition     = output.function_limits.send_all == { memory_size = 3008, timeout = 29 }
+    error_message = "An override of memory_size alone must keep the default timeout."
+  }
+
+  assert {
+    condition     = output.function_limits.ping == { memory_size = 256, timeout = 3 } && output.function_limits.join == { memory_size = 1024, timeout = 29 }
+    error_message = "Overrides must change only the functions and attributes they name."
   }
 }

@@ -22,9 +22,33 @@ run "architecture_must_be_known" {
 run "timeout_must_fit_api_gateway" {
   command = plan
   variables {
-    lambda_timeout = 30
+    lambda_limits = { send_all = { timeout = 30 } }
   }
-  expect_failures = [var.lambda_timeout]
+  expect_failures = [var.lambda_limits]
+}
+
+run "memory_must_be_in_lambdas_range" {
+  command = plan
+  variables {
+    lambda_limits = { join = { memory_size = 127 } }
+  }
+  expect_failures = [var.lambda_limits]
+}
+
+run "memory_above_lambdas_range_is_refused" {
+  command = plan
+  variables {
+    lambda_limits = { join = { memory_size = 10241 } }
+  }
+  expect_failures = [var.lambda_limits]
+}
+
+run "limits_name_known_functions_only" {
+  command = plan
+  variables {
+    lambda_limits = { sendAll = { memory_size = 512 } }
+  }
+  expect_failures = [var.lambda_limits]
 }
 
 run "tracing_mode_must_be_known" {
@@ -102,19 +126,59 @@ run "history_retention_must_be_whole_days" {
 run "auth_needs_a_secret" {
   command = plan
   variables {
-    auth_enabled = true
+    auth_mode = "jwt"
   }
-  expect_failures = [var.auth_enabled]
+  expect_failures = [var.auth_mode]
+}
+
+run "auth_mode_is_one_of_three" {
+  command = plan
+  variables {
+    auth_mode = "saml"
+  }
+  expect_failures = [var.auth_mode]
+}
+
+run "oidc_needs_an_issuer_or_a_pool" {
+  command = plan
+  variables {
+    auth_mode = "oidc"
+  }
+  expect_failures = [var.auth_mode]
+}
+
+run "a_user_pool_needs_oidc" {
+  command = plan
+  variables {
+    cognito_user_pool = true
+  }
+  expect_failures = [var.auth_mode]
 }
 
 run "auth_takes_one_secret_source_only" {
   command = plan
   variables {
-    auth_enabled               = true
+    auth_mode                  = "jwt"
     auth_secret_parameter_name = "/roomchat/auth-secret"
-    auth_secret                = "0123456789abcdef0123"
+    auth_secret                = "0123456789abcdef0123456789abcdef"
   }
-  expect_failures = [var.auth_enabled]
+  expect_failures = [var.auth_mode]
+}
+
+run "api_logging_must_be_known" {
+  command = plan
+  variables {
+    api_logging = "on"
+  }
+  expect_failures = [var.api_logging]
+}
+
+run "execution_logs_need_the_region_role" {
+  command = plan
+  variables {
+    stage_logging_level = "ERROR"
+  }
+  expect_failures = [var.stage_logging_level]
 }
 
 run "review_hook_takes_one_source_only" {

@@ -9,11 +9,17 @@ Interactive: plain lines go to the current room; commands:
   /who             members of the current room
   /edit [id] text  edit your last message in the current room (or the one with that messageId)
   /delete [id]     delete your last message in the current room (or the one with that messageId)
+  /create <room> [open|private|announce]   create a room you own (signed in), then join it
+  /invite <user>   /uninvite <user>   /promote <user>   /demote <user>   (a user id: token sub)
   /quit            disconnect (Ctrl-D too)
 
+Messages go through an outbox per room: one in flight at a time, the next sent when the previous
+came back stored (or failed for good), so they are stored and shown in the order typed; a message
+refused as rate_limited or internal, or not answered, is sent again with the same clientMsgId.
+
 Non-interactive (stdin not a terminal, or --send): the same lines are read from stdin (or taken
-from --send), each one waits for its reply, and the client exits after --wait seconds of listening
-once the input is done:
+from --send), each command waits for its reply, messages wait in their outbox, and the client
+exits after --wait seconds of listening once the input is done and every message is answered:
 
   printf 'hello\\n/who\\n' | roomchat chat --room lobby --name bot
   roomchat chat --room lobby --name bot --send "hi" --wait 2
@@ -31,9 +37,7 @@ import json
 import os
 import sys
 import threading
-import urllib.parse
-import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -41,10 +45,13 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from roomchat_tools import stackfile
+from roomchat_tools.client import RETRYABLE, Client, Frame
+from roomchat_tools.terminal import printable
 
 DEFAULT_URL = "ws://127.0.0.1:8080/live"
 PING_INTERVAL_S = 240.0  # the API closes connections idle for 10 minutes
 REPLY_TIMEOUT_S = 15.0
+SEND_ATTEMPTS = 4  # tries of one message (same clientMsgId) before it is reported as not sent
 
 CLOSE_REASONS = {
     1000: "closed normally",
@@ -73,95 +80,137 @@ def clock(iso: str | None) -> str:
 
 
 def format_message(message: dict[str, Any], room: str | None = None) -> str:
-    room = message.get("roomId") or room or "?"
+    """One line per message: control characters and escape sequences in the text or the sender
+    are shown escaped (scripts/roomchat_tools/terminal.py), so no message can fake another line."""
+    room = printable(message.get("roomId") or room or "?")
     if message.get("message") is None and message.get("deletedAt"):
         text = "(deleted)"
     else:
-        text = str(message.get("message", "")).replace("\n", "\n    ")
+        text = printable(message.get("message", ""))
         if message.get("editedAt"):
             text += " (edited)"
-    return f"[{room}] {clock(message.get('sentAt'))} {message.get('sender', '?')}: {text}"
+    sender = printable(message.get("sender", "?"))
+    return f"[{room}] {clock(message.get('sentAt'))} {sender}: {text}"
+
+
+def _joined(frame: dict[str, Any], room: str) -> list[str]:
+    count = frame.get("members")
+    members = f"{count} member{'' if count == 1 else 's'}"
+    unread = frame.get("unread") or 0
+    if isinstance(unread, int) and unread:
+        members += f", {unread}{'+' if frame.get('unreadCapped') else ''} unread"
+    lines = [f"[{room}] joined as {printable(frame.get('name'))} ({members})"]
+    return lines + [format_message(m, room) for m in frame.get("recent") or []]
+
+
+def _presence(frame: dict[str, Any], room: str) -> list[str]:
+    verb = "joined" if frame.get("event") == "join" else "left"
+    return [f"[{room}] * {printable(frame.get('name'))} {verb}"]
+
+
+def _members(frame: dict[str, Any], room: str) -> list[str]:
+    members = [printable(m) for m in frame.get("members") or []]
+    return [f"[{room}] members ({len(members)}): {', '.join(members)}"]
+
+
+def _history(frame: dict[str, Any], room: str) -> list[str]:
+    messages = frame.get("messages") or []
+    lines = [f"[{room}] --- history: {len(messages)} messages ---"]
+    lines += [format_message(m, room) for m in messages]
+    if frame.get("next"):
+        lines.append(f"[{room}] --- older messages before {printable(frame['next'])} ---")
+    return lines
+
+
+def _room_created(frame: dict[str, Any], room: str) -> list[str]:
+    policy, owner = printable(frame.get("policy")), printable(frame.get("owner"))
+    return [f"[{room}] created ({policy}), owner {owner}"]
+
+
+def _role(frame: dict[str, Any], room: str) -> list[str]:
+    role = printable(frame.get("role") or "no role")
+    return [f"[{room}] {printable(frame.get('userId'))} is now: {role}"]
+
+
+def _edited(frame: dict[str, Any], room: str) -> list[str]:
+    text = printable(frame.get("message", ""))
+    return [f"[{room}] * message {printable(frame.get('messageId'))} edited: {text}"]
+
+
+def _kicked(frame: dict[str, Any], room: str) -> list[str]:
+    ban = " and banned" if frame.get("banned") else ""
+    names = ", ".join(printable(n) for n in frame.get("names") or []) or printable(
+        frame.get("userId")
+    )
+    return [f"[{room}] * {names} removed by a moderator{ban}"]
+
+
+def _disconnected(frame: dict[str, Any], room: str) -> list[str]:
+    user, count = printable(frame.get("userId")), printable(frame.get("connections"))
+    return [f"* {user}: {count} connection(s) closed"]
+
+
+# How each kind of server frame reads; every server-given text goes through printable().
+FORMATS: dict[str, Callable[[dict[str, Any], str], list[str]]] = {
+    "message": lambda frame, room: [format_message(frame)],
+    "joined": _joined,
+    "presence": _presence,
+    "left": lambda frame, room: [f"[{room}] you left"],
+    "members": _members,
+    "history": _history,
+    "roomCreated": _room_created,
+    "role": _role,
+    "deleted": lambda frame, room: [
+        f"[{room}] * message {printable(frame.get('messageId'))} was deleted"
+    ],
+    "edited": _edited,
+    "kicked": _kicked,
+    "disconnected": _disconnected,
+    "read": lambda frame, room: [f"[{room}] read up to {printable(frame.get('lastRead'))}"],
+    "typing": lambda frame, room: [],
+    "pong": lambda frame, room: [],
+    "error": lambda frame, room: [
+        f"! {printable(frame.get('code'))}: {printable(frame.get('message'))}"
+    ],
+}
 
 
 def format_frame(frame: Any) -> list[str]:
-    """Readable lines for one server frame."""
+    """Readable lines for one server frame; every server-given text goes through printable()."""
     if not isinstance(frame, dict):
-        return [f"<< {frame}"]
-    kind = frame.get("type")
-    room = frame.get("roomId", "?")
-    if kind == "message":
-        return [format_message(frame)]
-    if kind == "joined":
-        count = frame.get("members")
-        members = f"{count} member{'' if count == 1 else 's'}"
-        unread = frame.get("unread") or 0
-        if unread:
-            members += f", {unread}{'+' if frame.get('unreadCapped') else ''} unread"
-        lines = [f"[{room}] joined as {frame.get('name')} ({members})"]
-        return lines + [format_message(m, room) for m in frame.get("recent") or []]
-    if kind == "presence":
-        verb = "joined" if frame.get("event") == "join" else "left"
-        return [f"[{room}] * {frame.get('name')} {verb}"]
-    if kind == "left":
-        return [f"[{room}] you left"]
-    if kind == "members":
-        members = frame.get("members") or []
-        return [f"[{room}] members ({len(members)}): {', '.join(members)}"]
-    if kind == "history":
-        messages = frame.get("messages") or []
-        lines = [f"[{room}] --- history: {len(messages)} messages ---"]
-        lines += [format_message(m, room) for m in messages]
-        if frame.get("next"):
-            lines.append(f"[{room}] --- older messages before {frame['next']} ---")
-        return lines
-    if kind == "deleted":
-        return [f"[{room}] * message {frame.get('messageId')} was deleted"]
-    if kind == "edited":
-        text = str(frame.get("message", "")).replace("\n", "\n    ")
-        return [f"[{room}] * message {frame.get('messageId')} edited: {text}"]
-    if kind == "kicked":
-        ban = " and banned" if frame.get("banned") else ""
-        names = ", ".join(frame.get("names") or []) or frame.get("userId")
-        return [f"[{room}] * {names} removed by a moderator{ban}"]
-    if kind == "disconnected":
-        return [f"* {frame.get('userId')}: {frame.get('connections')} connection(s) closed"]
-    if kind == "read":
-        return [f"[{room}] read up to {frame.get('lastRead')}"]
-    if kind in ("pong", "typing"):
-        return []
-    if kind == "error":
-        return [f"! {frame.get('code')}: {frame.get('message')}"]
+        return [f"<< {printable(frame)}"]
+    format_kind = FORMATS.get(str(frame.get("type")))
+    if format_kind is not None:
+        return format_kind(frame, printable(frame.get("roomId", "?")))
     if "message" in frame and "requestId" in frame:  # API Gateway's own error frame
-        return [f"! {frame['message']} (requestId {frame['requestId']})"]
-    return [f"<< {json.dumps(frame)}"]
+        return [f"! {printable(frame['message'])} (requestId {printable(frame['requestId'])})"]
+    return [f"<< {printable(json.dumps(frame))}"]
 
 
 class Chat:
-    """One connection: prints what arrives, sends commands, waits for their replies."""
+    """One connection (the protocol client, roomchat_tools/client.py): prints what arrives, sends
+    commands, waits for their replies."""
 
-    def __init__(self, ws: ClientConnection, name: str, out: Callable[[str], None]) -> None:
-        self.ws = ws
+    def __init__(self, client: Client, name: str, out: Callable[[str], None]) -> None:
+        self.client = client
+        self.ws = client.ws
         self.name = name
         self.out = out
         self.rooms: list[str] = []
         self.current: str | None = None
         self.you: dict[str, str] = {}  # room -> our authorId there (joined.you)
         self.own: dict[str, list[str]] = {}  # room -> our messageIds, oldest first
-        self._waiters: list[tuple[Callable[[Any], bool], asyncio.Future[Any]]] = []
+        # Commands on one of our messages (the last by default): /delete [id], /edit [id] text.
+        self.message_commands: dict[str, Callable[[str], Awaitable[None]]] = {
+            "/delete": self.delete,
+            "/edit": self.edit,
+        }
+        client.listen(self.show)
 
-    # ----- receiving ---------------------------------------------------------------------------
-    async def receive(self) -> None:
-        async for raw in self.ws:
-            try:
-                frame = json.loads(raw)
-            except (TypeError, ValueError):
-                frame = raw
-            for line in format_frame(frame):
-                self.out(line)
-            self._remember(frame)
-            for predicate, future in list(self._waiters):
-                if not future.done() and predicate(frame):
-                    future.set_result(frame)
+    def show(self, frame: Frame) -> None:
+        for line in format_frame(frame):
+            self.out(line)
+        self._remember(frame)
 
     def _remember(self, frame: Any) -> None:
         """Keep the ids of our own messages, so /edit and /delete can default to the last."""
@@ -188,61 +237,22 @@ class Chat:
         ids = self.own.get(self.current or "", [])
         return (ids[-1] if ids else None), rest
 
-    async def delete(self, rest: str) -> None:
-        if not self.current:
-            self.out("! join a room first: /join <room>")
-            return
-        message_id, _ = self._target(rest)
-        if message_id is None:
-            self.out("! no message of yours to delete here")
-            return
-        await self.request(
-            {"action": "delete", "roomId": self.current, "messageId": message_id},
-            lambda f: f.get("type") == "deleted" and f.get("messageId") == message_id,
-        )
+    # ----- receiving ---------------------------------------------------------------------------
+    async def receive(self) -> None:
+        """Until the connection closes (the client's reader prints every frame)."""
+        await self.client.wait_closed()
 
-    async def edit(self, rest: str) -> None:
-        if not self.current:
-            self.out("! join a room first: /join <room>")
-            return
-        message_id, text = self._target(rest)
-        if message_id is None or not text:
-            self.out("! usage: /edit [messageId] <new text> (your last message by default)")
-            return
-        await self.request(
-            {"action": "edit", "roomId": self.current, "messageId": message_id, "message": text},
-            lambda f: f.get("type") == "edited" and f.get("messageId") == message_id,
-        )
-
-    async def request(self, frame: dict[str, Any], done: Callable[[Any], bool]) -> Any:
-        """Send a frame and wait for the reply `done` recognises (or any error frame)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-
-        def matches(reply: Any) -> bool:
-            if not isinstance(reply, dict):
-                return False
-            if reply.get("type") == "error" and reply.get("action") in (frame.get("action"), None):
-                return True
-            return done(reply) or ("requestId" in reply and "message" in reply)
-
-        entry = (matches, future)
-        self._waiters.append(entry)
+    async def request(self, frame: dict[str, Any], reply_type: str) -> Any:
+        """Send an action and wait for its reply (or its error frame); None after the timeout."""
         try:
-            await self.ws.send(json.dumps(frame))
-            return await asyncio.wait_for(future, REPLY_TIMEOUT_S)
+            return await self.client.call(frame, reply_type, REPLY_TIMEOUT_S)
         except TimeoutError:
             self.out(f"! no reply to {frame.get('action')} within {REPLY_TIMEOUT_S:.0f} s")
             return None
-        finally:
-            self._waiters.remove(entry)
 
     # ----- commands ----------------------------------------------------------------------------
     async def join(self, room: str) -> None:
-        reply = await self.request(
-            {"action": "join", "roomId": room, "name": self.name},
-            lambda f: f.get("type") == "joined" and f.get("roomId") == room,
-        )
+        reply = await self.request({"action": "join", "roomId": room, "name": self.name}, "joined")
         if isinstance(reply, dict) and reply.get("type") == "joined":
             if room not in self.rooms:
                 self.rooms.append(room)
@@ -253,10 +263,7 @@ class Chat:
         if not room:
             self.out("! not in a room")
             return
-        reply = await self.request(
-            {"action": "leave", "roomId": room},
-            lambda f: f.get("type") == "left" and f.get("roomId") == room,
-        )
+        reply = await self.request({"action": "leave", "roomId": room}, "left")
         if isinstance(reply, dict) and reply.get("type") == "left":
             if room in self.rooms:
                 self.rooms.remove(room)
@@ -266,42 +273,98 @@ class Chat:
                     self.out(f"(now talking in {self.current})")
 
     async def say(self, text: str) -> None:
+        """Queue a message in the current room's outbox; it does not wait for the answer."""
         if not self.current:
             self.out("! join a room first: /join <room>")
             return
-        client_msg_id = uuid.uuid4().hex
-        await self.request(
-            {
-                "action": "sendAll",
-                "roomId": self.current,
-                "message": text,
-                "clientMsgId": client_msg_id,
-            },
-            lambda f: f.get("type") == "message" and f.get("clientMsgId") == client_msg_id,
+        room = self.current
+        outbox = self.client.outbox(
+            room, timeout=REPLY_TIMEOUT_S, attempts=SEND_ATTEMPTS, backoff_s=0.5
         )
+        outbox.submit(text).add_done_callback(lambda done: self._sent(room, text, done))
+
+    def _sent(self, room: str, text: str, done: asyncio.Future[Frame]) -> None:
+        """Say when a message was not sent; a refusal for good was printed as it came."""
+        if done.cancelled():
+            return
+        if done.exception() is not None:
+            self.out(f"! [{printable(room)}] not sent (connection closed): {text}")
+            return
+        reply = done.result()
+        if reply.get("type") == "message":
+            return
+        if "type" in reply and reply.get("code") not in (*RETRYABLE, "timeout"):
+            return  # refused for good (printed by the receiver): the next message went
+        self.out(f"! [{printable(room)}] not sent after {SEND_ATTEMPTS} tries: {text}")
+
+    async def drain(self) -> None:
+        """Until every queued message is answered (stored or failed for good)."""
+        await self.client.drain()
+
+    def close_outboxes(self) -> None:
+        for outbox in self.client.outboxes.values():
+            outbox.close()
 
     async def history(self, limit: int) -> None:
         if not self.current:
             self.out("! join a room first: /join <room>")
             return
         room = self.current
-        await self.request(
-            {"action": "history", "roomId": room, "limit": limit},
-            lambda f: f.get("type") == "history" and f.get("roomId") == room,
-        )
+        await self.request({"action": "history", "roomId": room, "limit": limit}, "history")
 
     async def who(self) -> None:
         if not self.current:
             self.out("! join a room first: /join <room>")
             return
         room = self.current
-        await self.request(
-            {"action": "members", "roomId": room},
-            lambda f: f.get("type") == "members" and f.get("roomId") == room,
-        )
+        await self.request({"action": "members", "roomId": room}, "members")
 
     async def ping(self) -> None:
-        await self.ws.send(json.dumps({"action": "ping"}))
+        await self.client.send({"action": "ping"})
+
+    async def create(self, room: str, policy: str) -> None:
+        reply = await self.request(
+            {"action": "createRoom", "roomId": room, "policy": policy}, "roomCreated"
+        )
+        if isinstance(reply, dict) and reply.get("type") == "roomCreated":
+            await self.join(room)
+
+    async def set_role(self, action: str, user: str) -> None:
+        if not self.current:
+            self.out("! join a room first: /join <room>")
+            return
+        room = self.current
+        await self.request({"action": action, "roomId": room, "userId": user}, "role")
+
+    async def delete(self, rest: str) -> None:
+        if not self.current:
+            self.out("! join a room first: /join <room>")
+            return
+        message_id, _ = self._target(rest)
+        if message_id is None:
+            self.out("! no message of yours to delete here")
+            return
+        frame = {"action": "delete", "roomId": self.current, "messageId": message_id}
+        await self.request(frame, "deleted")
+
+    async def edit(self, rest: str) -> None:
+        if not self.current:
+            self.out("! join a room first: /join <room>")
+            return
+        message_id, text = self._target(rest)
+        if message_id is None or not text:
+            self.out("! usage: /edit [messageId] <new text> (your last message by default)")
+            return
+        frame = {"action": "edit", "roomId": self.current, "messageId": message_id, "message": text}
+        await self.request(frame, "edited")
+
+    async def history_command(self, rest: str) -> None:
+        try:
+            limit = int(rest) if rest else 20
+        except ValueError:
+            self.out("! usage: /history [n]")
+        else:
+            await self.history(limit)
 
     async def handle(self, line: str) -> bool:
         """Run one input line; False means quit."""
@@ -313,6 +376,8 @@ class Chat:
             return True
         command, _, rest = line.partition(" ")
         rest = rest.strip()
+        # A command runs after the messages typed before it are answered, as it was typed.
+        await self.drain()
         if command in ("/quit", "/exit"):
             return False
         if command == "/join" and rest:
@@ -320,24 +385,23 @@ class Chat:
         elif command == "/leave":
             await self.leave(rest or None)
         elif command == "/history":
-            try:
-                limit = int(rest) if rest else 20
-            except ValueError:
-                self.out("! usage: /history [n]")
-            else:
-                await self.history(limit)
+            await self.history_command(rest)
         elif command in ("/who", "/members"):
             await self.who()
-        elif command == "/delete":
-            await self.delete(rest)
-        elif command == "/edit":
-            await self.edit(rest)
+        elif command in self.message_commands:
+            await self.message_commands[command](rest)
+        elif command == "/create" and rest:
+            room, _, policy = rest.partition(" ")
+            await self.create(room, policy.strip() or "open")
+        elif command in ("/invite", "/uninvite", "/promote", "/demote") and rest:
+            await self.set_role(command[1:], rest)
         elif command == "/help":
             self.out(__doc__.split("\n\n")[2] if __doc__ else "")
         else:
             self.out(
-                "! commands: /join <room>, /leave [room], /history [n], /who, "
-                "/edit [id] <text>, /delete [id], /quit"
+                "! commands: /join <room>, /leave [room], /history [n], /who, /create <room> "
+                "[policy], /invite|/uninvite|/promote|/demote <user>, /edit [id] <text>, "
+                "/delete [id], /quit"
             )
         return True
 
@@ -364,10 +428,15 @@ async def run(args: argparse.Namespace) -> int:
     out = _print_flush
     name = args.name or os.environ.get("USER") or _user() or "guest"
     url = args.url or default_url()
-    params = {"name": name, **({"token": args.token} if args.token else {})}
-    full_url = f"{url}{'&' if '?' in url else '?'}{urllib.parse.urlencode(params)}"
     try:
-        ws = await websockets.connect(full_url, open_timeout=10, max_size=None)
+        client = await Client.connect(
+            url,
+            token=args.token or None,
+            name=name,
+            buffer=False,
+            reply_timeout=REPLY_TIMEOUT_S,
+            max_size=None,
+        )
     except websockets.InvalidStatus as exc:
         status = exc.response.status_code
         hint = " (a token is required: --token or ROOMCHAT_TOKEN)" if status in (401, 403) else ""
@@ -380,10 +449,11 @@ async def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    chat = Chat(ws, name, out)
+    chat = Chat(client, name, out)
+    ws = client.ws
     receiver = asyncio.create_task(chat.receive())
     interactive = sys.stdin.isatty() and not args.send
-    keepalive = asyncio.create_task(_keepalive(chat, args.ping_interval))
+    keepalive = client.keepalive(args.ping_interval)
     closed_by_us = False
     try:
         out(f"connected to {url} as {name}")
@@ -408,6 +478,11 @@ async def run(args: argparse.Namespace) -> int:
                 line = next_line.result()
                 if line is None or not await chat.handle(line):
                     break
+        if not receiver.done():
+            # Every queued message answered before we stop listening.
+            drain = asyncio.create_task(chat.drain())
+            await asyncio.wait({drain, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            drain.cancel()
         if not receiver.done() and not interactive and args.wait > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(receiver), args.wait)
@@ -418,19 +493,13 @@ async def run(args: argparse.Namespace) -> int:
         pass
     finally:
         keepalive.cancel()
+        chat.close_outboxes()
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await asyncio.wait_for(receiver, 5)
     if closed_by_us:
         return 0
     print(_close_message(ws), file=sys.stderr)
     return 1
-
-
-async def _keepalive(chat: Chat, interval: float) -> None:
-    with contextlib.suppress(websockets.ConnectionClosed):
-        while True:
-            await asyncio.sleep(interval)
-            await chat.ping()
 
 
 def _print_flush(line: str) -> None:

@@ -35,6 +35,7 @@ COMMANDS: dict[str, Command] = {
     "token": Command(
         "print a signed connect token (token authorizer)", "roomchat_tools.connect_token"
     ),
+    "export": Command("history as JSON lines: one room or every room", "roomchat_tools.export"),
     "plan": Command("terraform plan against real AWS", "roomchat_tools.infra.deploy", ("plan",)),
     "deploy": Command("terraform apply to real AWS", "roomchat_tools.infra.deploy", ("apply",)),
     "destroy": Command(

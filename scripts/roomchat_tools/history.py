@@ -18,11 +18,14 @@ import json
 import sys
 import urllib.request
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from roomchat_tools import stackfile
+from roomchat_tools.terminal import printable
+
+if TYPE_CHECKING:
+    from roomchat.ports import Message
 
 
 class HistoryError(RuntimeError):
@@ -82,13 +85,9 @@ def _deploy_workdir() -> Path:
     return stackfile.local_dir() / "deploy"
 
 
-def query(
-    target: dict[str, Any], room: str, limit: int, before: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The page of `limit` messages before `before` (or the newest), oldest first, and the cursor
-    for the page before it (None when there is none)."""
+def dynamodb_client(target: dict[str, Any]) -> Any:
+    """A low-level DynamoDB client for the target (dummy credentials for the local emulator)."""
     import boto3
-    from boto3.dynamodb.conditions import Key
 
     kwargs: dict[str, Any] = {}
     if target.get("region"):
@@ -97,28 +96,33 @@ def query(
         kwargs.update(aws_access_key_id="testing", aws_secret_access_key="testing")
     if target.get("endpoint_url"):
         kwargs["endpoint_url"] = target["endpoint_url"]
-    table = boto3.resource("dynamodb", **kwargs).Table(target["table"])
-    condition = Key("roomId").eq(room)
-    if before:
-        condition = condition & Key("messageId").lt(before)
-    # One item more than asked tells whether an older page exists.
-    response = table.query(
-        KeyConditionExpression=condition, ScanIndexForward=False, Limit=limit + 1
-    )
-    newest_first = response.get("Items", [])
-    more = len(newest_first) > limit
-    messages = [_plain(item) for item in reversed(newest_first[:limit])]
-    return messages, (messages[0]["messageId"] if more else None)
+    return boto3.client("dynamodb", **kwargs)
 
 
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    """A DynamoDB item as JSON-friendly values (numbers come back as Decimal)."""
-    out: dict[str, Any] = {}
-    for key, value in item.items():
-        if isinstance(value, Decimal):
-            value = int(value) if value == value.to_integral_value() else float(value)
-        out[key] = value
-    return out
+def message_record(message: Message) -> dict[str, Any]:
+    """A stored message as JSON: the fields of the protocol's ``message`` frame."""
+    record: dict[str, Any] = {
+        "roomId": message.room_id,
+        "messageId": message.message_id,
+        "sentAt": message.sent_at,
+        "sender": message.sender,
+        "message": message.message,
+    }
+    if message.client_msg_id:
+        record["clientMsgId"] = message.client_msg_id
+    return record
+
+
+def query(
+    target: dict[str, Any], room: str, limit: int, before: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The page of `limit` messages before `before` (or the newest), oldest first, and the cursor
+    for the page before it (None when there is none): the functions' own history adapter
+    (roomchat.adapters.dynamodb.DynamoHistory.page), the Query the `history` action runs."""
+    from roomchat.adapters.dynamodb import DynamoHistory
+
+    page = DynamoHistory(dynamodb_client(target), target["table"]).page(room, limit, before)
+    return [message_record(m) for m in page.messages], page.next_cursor
 
 
 def _local_time(iso: str) -> str:
@@ -131,8 +135,13 @@ def _local_time(iso: str) -> str:
 def render_table(room: str, messages: list[dict[str, Any]], cursor: str | None) -> str:
     if not messages:
         return f"no messages in {room}"
+    # Senders and texts are other people's text: control characters are shown escaped.
     rows = [
-        (_local_time(str(m.get("sentAt", ""))), str(m.get("sender", "")), str(m.get("message", "")))
+        (
+            printable(_local_time(str(m.get("sentAt", "")))),
+            printable(m.get("sender", "")),
+            printable(m.get("message", "")),
+        )
         for m in messages
     ]
     width_time = max(len("sent"), *(len(r[0]) for r in rows))
@@ -142,7 +151,6 @@ def render_table(room: str, messages: list[dict[str, Any]], cursor: str | None) 
         f"{'-' * width_time}  {'-' * width_sender}  {'-' * 7}",
     ]
     for sent, sender, text in rows:
-        text = text.replace("\n", "\n" + " " * (width_time + width_sender + 4))
         lines.append(f"{sent:<{width_time}}  {sender:<{width_sender}}  {text}")
     count = f"{len(messages)} message{'' if len(messages) == 1 else 's'}"
     lines.append(f"({count} in {room}, oldest first)")

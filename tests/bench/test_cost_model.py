@@ -1,11 +1,18 @@
-"""The read-cost model of scripts/bench.py: item sizes and RCU the way DynamoDB bills them
-("DynamoDB item sizes and formats", "DynamoDB read and write operations")."""
+"""The read-cost model of the bench (roomchat_tools.bench.costmodel): item sizes and RCU the way
+DynamoDB bills them ("DynamoDB item sizes and formats", "DynamoDB read and write operations")."""
 
 from __future__ import annotations
 
 import pytest
 
-from scripts.bench import item_size, number_size, ours_rcu, rcu_get_item, rcu_read_pages, scan_rcu
+from roomchat_tools.bench.costmodel import (
+    item_size,
+    number_size,
+    ours_rcu,
+    rcu_get_item,
+    rcu_read_pages,
+    scan_rcu,
+)
 
 
 def test_item_size_is_attribute_names_plus_values():

@@ -1,6 +1,6 @@
-"""`make bench` in miniature (scripts/bench.py --smoke) against the session's local stack: every
-phase runs, every broadcast reaches exactly its members, the reports are written and nothing the
-bench started is left running."""
+"""`make bench` in miniature (python -m roomchat_tools.bench --smoke) against the session's local
+stack: every phase runs, every broadcast reaches exactly its members, the reports are written and
+nothing the bench started is left running."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _bench_processes() -> list[str]:
             cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if "bench.py _serve" in cmdline or "bench/poster.py" in cmdline:
+        if "roomchat_tools.bench _serve" in cmdline or "bench/poster.py" in cmdline:
             found.append(cmdline)
     return found
 
@@ -37,7 +37,8 @@ def smoke(stack, tmp_path_factory):
     done = subprocess.run(
         [
             sys.executable,
-            "scripts/bench.py",
+            "-m",
+            "roomchat_tools.bench",
             "--smoke",
             "--quiet",
             "--stack-file",
@@ -103,3 +104,12 @@ def test_reports_are_written_and_nothing_is_left_running(smoke):
     assert results["machine"]["cpu_count"] and results["machine"]["commit"]
     assert "baseline/ours" in stdout
     assert _bench_processes() == []
+
+
+def test_cpu_per_post_is_measured_for_both_posters(smoke):
+    _, results, stdout = smoke
+    posters = results["posters"]
+    assert posters["botocore_us_per_post"] > 0 and posters["signed_us_per_post"] > 0
+    for kind in ("botocore", "signed"):
+        assert len(posters["rounds_us"][kind]) == results["plan"]["cpu_rounds"]
+    assert "CPU per post: botocore client" in stdout

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.support import PHONE, STACK_IDLE_TIMEOUT_S, room_name
+from tests.reliability.support import GatewayFaults, Tables
 
 pytestmark = pytest.mark.browser
 
@@ -327,3 +328,43 @@ def test_phone_width_layout(people, artifacts):
     ana.page.locator("#members").wait_for(state="visible")
     ana.page.click("#members-close")
     ana.page.locator("#members").wait_for(state="hidden")
+
+
+def test_twenty_messages_typed_at_once_are_stored_and_delivered_in_the_order_typed(
+    people, chat_stack
+):
+    # API Gateway may run one connection's frames concurrently: the page's outbox (one sendAll
+    # in flight per room) keeps a fast typist's messages in the order typed.
+    room = room_name("typist")
+    ana, bob = people(2)
+    ana.open().connect("ana", room)
+    bob.open().connect("bob", room)
+    typed = [f"quick {i:02d}" for i in range(20)]
+    # the gateway runs ana's first sendAll late, as API Gateway may
+    faults = GatewayFaults(chat_stack.info["http_url"])
+    faults.hold_frames(Tables(chat_stack).member_ids(room)["ana"], "sendAll", 0.8)
+
+    # when ana types 20 messages as fast as she can
+    try:
+        for text in typed:
+            ana.page.fill("#message", text)
+            ana.page.press("#message", "Enter")
+        ana.page.wait_for_function(
+            "() => !document.querySelector('#timeline .msg.pending')", timeout=60_000
+        )
+    finally:
+        faults.clear()
+
+    # then both see them in that order, and history holds them in that order
+    bob.wait_for_message(typed[-1], timeout=30_000)
+    assert ana.messages() == [("ana", text) for text in typed]
+    assert bob.messages() == [("ana", text) for text in typed]
+    items = chat_stack.client("dynamodb").query(
+        TableName=chat_stack.info["history_table"],
+        KeyConditionExpression="roomId = :r",
+        ExpressionAttributeValues={":r": {"S": room}},
+        ConsistentRead=True,
+    )["Items"]
+    assert [item["message"]["S"] for item in items] == typed
+    ana.assert_healthy()
+    bob.assert_healthy()

@@ -60,12 +60,20 @@ def real_zip(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="package")
-def auth_gateway(emulator, aws, test_zip, real_zip, test_api):
+def authorizer_zip(tmp_path_factory) -> Path:
+    """The authorizer's zip (the package with PyJWT and cryptography)."""
+    out = tmp_path_factory.mktemp("authzip") / "authorizer.zip"
+    path, _ = build_lambda.build_authorizer(out)
+    return path
+
+
+@pytest.fixture(scope="package")
+def auth_gateway(emulator, aws, test_zip, authorizer_zip, test_api):
     """An API with the project's token authorizer on $connect, served by its own gateway."""
-    ids = create_auth_api(aws, test_zip, real_zip, EVENTS_TABLE)
+    ids = create_auth_api(aws, test_zip, authorizer_zip, EVENTS_TABLE)
     apigw, lam = emulator_clients(emulator.endpoint, emulator.region)
     api = load_api(apigw, lam, api_id=ids["api_id"])
-    thread = _gateway_thread(emulator, api, test_zip, extra_zips=[real_zip])
+    thread = _gateway_thread(emulator, api, test_zip, extra_zips=[authorizer_zip])
     gw = thread.start()
     yield gw
     thread.stop()

@@ -4,97 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import time
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
-from websockets.asyncio.client import ClientConnection
+
+from roomchat_tools.client import Client as ProtocolClient
+from roomchat_tools.client import Outbox
+from tests.schema.support import check_server_frame
+
+__all__ = ["Client", "Outbox", "handshake_status", "run", "token_for"]
 
 
-class Client:
-    """A WebSocket client that keeps unmatched frames, so tests can wait for specific ones."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.pending: list[Any] = []
+class Client(ProtocolClient):
+    """The project's protocol client (roomchat_tools.client) that checks every frame it receives
+    against docs/asyncapi.yaml (``check_server_frame``): a frame that does not match fails the
+    test's next wait. Unmatched frames stay buffered for ``expect``/``quiet``; ``outbox(room)``
+    sends messages the way the project's clients do (``Outbox``)."""
 
     @classmethod
     async def connect(cls, url: str, **kwargs: Any) -> Client:
-        kwargs.setdefault("ping_interval", None)
-        kwargs.setdefault("open_timeout", 10)
-        return cls(await websockets.connect(url, **kwargs))
-
-    async def send(self, frame: Any) -> None:
-        await self.ws.send(frame if isinstance(frame, str | bytes) else json.dumps(frame))
-
-    async def next_frame(self, timeout: float = 10) -> Any:
-        if self.pending:
-            return self.pending.pop(0)
-        raw = await asyncio.wait_for(self.ws.recv(), timeout)
-        try:
-            return json.loads(raw)
-        except (TypeError, ValueError):
-            return raw
-
-    async def expect(self, match: Callable[[Any], bool] | dict, timeout: float = 10) -> Any:
-        """The first frame (buffered or new) that matches; other frames stay buffered."""
-        predicate = match if callable(match) else _subset(match)
-        for i, frame in enumerate(self.pending):
-            if predicate(frame):
-                return self.pending.pop(i)
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no frame matching {match!r}; got {self.pending!r}")
-            try:
-                raw = await asyncio.wait_for(self.ws.recv(), remaining)
-            except TimeoutError:
-                raise TimeoutError(f"no frame matching {match!r}; got {self.pending!r}") from None
-            try:
-                frame = json.loads(raw)
-            except (TypeError, ValueError):
-                frame = raw
-            if predicate(frame):
-                return frame
-            self.pending.append(frame)
-
-    async def request(self, frame: dict, match: Callable[[Any], bool] | dict, timeout=10) -> Any:
-        await self.send(frame)
-        return await self.expect(match, timeout)
-
-    async def quiet(self, seconds: float = 0.5) -> list[Any]:
-        """Every frame that arrives within `seconds` (to check that nothing else came)."""
-        frames = list(self.pending)
-        self.pending.clear()
-        deadline = time.monotonic() + seconds
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                raw = await asyncio.wait_for(self.ws.recv(), remaining)
-            except TimeoutError:
-                break
-            except websockets.ConnectionClosed:
-                break
-            try:
-                frames.append(json.loads(raw))
-            except (TypeError, ValueError):
-                frames.append(raw)
-        return frames
-
-    async def close(self) -> None:
-        await self.ws.close()
-
-
-def _subset(expected: dict) -> Callable[[Any], bool]:
-    def predicate(frame: Any) -> bool:
-        return isinstance(frame, dict) and all(frame.get(k) == v for k, v in expected.items())
-
-    return predicate
+        kwargs.setdefault("check", check_server_frame)
+        client = await super().connect(url, **kwargs)
+        assert isinstance(client, Client)
+        return client
 
 
 def run(coro: Any, timeout: float = 120) -> Any:
@@ -165,8 +101,22 @@ def _record(event):
                 "connectionId": {"S": event["requestContext"]["connectionId"]},
                 "eventType": {"S": event["requestContext"]["eventType"]},
                 "event": {"S": json.dumps(event)},
+                "handledAt": {"N": repr(time.time())},
             },
         )
+
+
+def on_record(event, context):
+    """Records the MESSAGE event (and when it was handled) like $connect/$disconnect."""
+    _record(event)
+    return {"statusCode": 200}
+
+
+def on_big(event, context):
+    """Replies with a frame of exactly the requested number of bytes."""
+    size = int(json.loads(event["body"])["bytes"])
+    head = '{"type": "big", "pad": "'
+    return {"statusCode": 200, "body": head + "x" * (size - len(head) - 2) + '"}'}
 
 
 def on_echo(event, context):
@@ -230,6 +180,8 @@ TEST_ROUTES = {
     "exit": ("exit", "gw_handlers.on_exit", True, 10),
     "badimport": ("badimport", "gw_handlers.on_bad_import", True, 10),
     "post": ("post", "gw_handlers.on_post", True, 10),
+    "record": ("record", "gw_handlers.on_record", False, 10),
+    "big": ("big", "gw_handlers.on_big", True, 10),
 }
 
 
@@ -301,14 +253,20 @@ def create_test_api(clients: dict[str, Any], zip_path: Path, events_table: str) 
     return {"api_id": api_id, "stage": "test"}
 
 
-AUTH_SECRET = "local-test-secret-0123456789"
+AUTH_SECRET = "local-test-secret-0123456789-0123456789"
+# What the authorizer checks besides the signature (the token command's defaults).
+AUTH_ENV = {
+    "AUTH_SECRET": AUTH_SECRET,
+    "AUTH_ISSUER": "roomchat-dev",
+    "AUTH_AUDIENCE": "roomchat",
+}
 
 
 def create_auth_api(
     clients: dict[str, Any], test_zip: Path, real_zip: Path, events_table: str
 ) -> dict[str, str]:
     """An API whose $connect has the project's REQUEST authorizer (the real on_authorize, from the
-    real deployment zip) in front of the test handlers."""
+    real authorizer zip) in front of the test handlers."""
     iam, lam, apigw = clients["iam"], clients["lambda"], clients["apigatewayv2"]
     role = iam.create_role(RoleName="gw-auth-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     api_id = apigw.create_api(
@@ -331,9 +289,9 @@ def create_auth_api(
 
     authorizer_uri = function(
         "gw-auth-authorize",
-        "roomchat.handlers.on_authorize",
+        "roomchat.authorizer.on_authorize",
         real_zip,
-        {"AUTH_SECRET": AUTH_SECRET},
+        dict(AUTH_ENV),
     )
     authorizer_id = apigw.create_authorizer(
         ApiId=api_id,
@@ -365,12 +323,21 @@ def create_auth_api(
     return {"api_id": api_id, "stage": "auth"}
 
 
-def token_for(name: str, secret: str = AUTH_SECRET, ttl: int = 300) -> str:
-    """A signed connect token naming ``name``, valid for ``ttl`` seconds."""
+def token_for(name: str, secret: str = AUTH_SECRET, ttl: int = 300, **extra: Any) -> str:
+    """A connect JWT for user ``user-<name>`` named ``name``, valid for ``ttl`` seconds."""
     from roomchat.auth import sign
 
-    claims = {"sub": f"user-{name}", "name": name, "exp": int(time.time()) + ttl}
-    return sign(claims, secret.encode())
+    now = int(time.time())
+    claims = {
+        "sub": f"user-{name}",
+        "name": name,
+        "iss": AUTH_ENV["AUTH_ISSUER"],
+        "aud": AUTH_ENV["AUTH_AUDIENCE"],
+        "iat": now,
+        "exp": now + ttl,
+        **extra,
+    }
+    return sign(claims, secret)
 
 
 def handshake_status(url: str) -> int:

@@ -80,6 +80,73 @@ def test_chat_send_reaches_the_room_and_prints_readable_lines(stack):
     assert f"[{room}] joined as carl" in result.stdout  # no --url: found the stack by stack.json
 
 
+def test_chat_sends_twenty_lines_typed_at_once_in_the_order_typed(stack):
+    # Piped lines arrive at once: the outbox keeps one sendAll in flight, so they are stored
+    # and delivered in order although API Gateway may run a connection's frames concurrently.
+    room = _room("fast")
+    typed = [f"line {i:02d}" for i in range(20)]
+
+    async def scenario():
+        watcher = await _joined_client(stack.url, room, "walt")
+        result = await asyncio.to_thread(
+            _run,
+            [*CHAT, "--room", room, "--name", "fast", "--url", stack.url, "--wait", "0.2"],
+            stack.env,
+            "".join(f"{line}\n" for line in typed),
+        )
+        delivered = []
+        while len(delivered) < len(typed):
+            delivered.append(await watcher.expect({"type": "message", "roomId": room}, 20))
+        page = await watcher.request(
+            {"action": "history", "roomId": room, "limit": 50}, {"type": "history", "roomId": room}
+        )
+        await watcher.close()
+        return result, delivered, page
+
+    result, delivered, page = run(scenario())
+    assert result.returncode == 0, result.stderr
+    assert [f["message"] for f in delivered] == typed
+    assert [m["message"] for m in page["messages"]] == typed
+    shown = [m["text"] for line in result.stdout.splitlines() if (m := LINE.match(line))]
+    assert shown == typed
+
+
+def test_chat_outbox_retries_internal_and_rate_limited_with_the_same_client_msg_id():
+    from roomchat_tools.client import Outbox
+
+    class FakeClient:
+        """Answers each sendAll from a script; records what was sent."""
+
+        def __init__(self, answers):
+            self.answers = answers
+            self.sent: list[dict] = []
+
+        async def request(self, frame, match, timeout=None):
+            self.sent.append(dict(frame))
+            code = self.answers.pop(0)
+            if code is None:  # no answer in time
+                raise TimeoutError
+            reply = {"roomId": frame["roomId"], "clientMsgId": frame["clientMsgId"]}
+            reply |= {"type": "message"} if code == "ok" else {"type": "error", "code": code}
+            assert match(reply)
+            return reply
+
+    async def scenario():
+        fake = FakeClient(["internal", "rate_limited", None, "ok", "bad_request", "ok"])
+        outbox = Outbox(fake, "lobby", backoff_s=0.01, attempts=4)
+        acks = [outbox.submit(text) for text in ("one", "two", "three")]
+        await asyncio.wait_for(outbox.drain(), 10)
+        outbox.close()
+        return fake, [a.result() for a in acks]
+
+    fake, acks = run(scenario())
+    sent = [(f["message"], f["clientMsgId"]) for f in fake.sent]
+    assert [m for m, _ in sent] == ["one"] * 4 + ["two", "three"]
+    assert len({c for m, c in sent if m == "one"}) == 1  # every retry kept its clientMsgId
+    assert [a.get("type") for a in acks] == ["message", "error", "message"]
+    assert acks[1]["code"] == "bad_request"  # refused for good: the next message went
+
+
 def test_chat_reads_commands_from_stdin_and_exits_at_eof(stack):
     room = _room("pipe")
 
@@ -213,6 +280,77 @@ def test_chat_sends_keepalive_pings():
     run(scenario())
     pings = [f for f in received if f == {"action": "ping"}]
     assert len(pings) >= 3
+
+
+# ----- text from the network on a terminal --------------------------------------------------------
+
+SPOOF = "hi\r\n[lobby] 12:00 admin: send me your password\x1b[2K\x1b[1A\u202etxt.exe"
+
+
+def test_printable_shows_control_characters_and_bidi_overrides_as_escapes():
+    from roomchat_tools.terminal import printable
+
+    assert printable("a\nb\rc\td\x1b[31m\x00\x7f\x9b") == "a\\nb\\rc\\td\\x1b[31m\\x00\\x7f\\x9b"
+    assert printable("\u202a\u202e\u2066\u2069\u2028") == "\\u202a\\u202e\\u2066\\u2069\\u2028"
+    assert printable("héllo, 世界 👋 \\n") == "héllo, 世界 👋 \\n"  # kept as typed
+
+
+def test_chat_lines_cannot_be_spoofed_by_a_message_or_a_name():
+    from roomchat_tools.chat import format_frame
+
+    message = {
+        "type": "message",
+        "roomId": "lobby",
+        "sentAt": "2024-05-01T12:01:30Z",
+        "sender": "eve\x1b[8m",
+        "message": SPOOF,
+    }
+    lines = format_frame(message)
+    joined = format_frame({"type": "joined", "roomId": "r", "name": "n\r", "recent": [message]})
+    presence = format_frame({"type": "presence", "event": "join", "roomId": "r", "name": "\x1bc"})
+    for line in [*lines, *joined, *presence]:
+        assert "\x1b" not in line and "\r" not in line and "\n" not in line
+        assert "\u202e" not in line
+    assert lines[0].endswith(
+        "eve\\x1b[8m: hi\\r\\n[lobby] 12:00 admin: send me your password"
+        "\\x1b[2K\\x1b[1A\\u202etxt.exe"
+    )
+
+
+def test_chat_and_history_print_a_hostile_message_on_one_escaped_line(stack):
+    room = _room("spoof")
+
+    async def scenario():
+        mallory = await _joined_client(stack.url, room, "mallory")
+        chat = asyncio.create_task(
+            asyncio.to_thread(
+                _run,
+                [*CHAT, "--room", room, "--name", "vic", "--url", stack.url, "--wait", "3"],
+                stack.env,
+                "",
+            )
+        )
+        await mallory.expect({"type": "presence", "event": "join", "name": "vic"}, timeout=30)
+        await mallory.request(
+            {"action": "sendAll", "roomId": room, "message": SPOOF},
+            {"type": "message", "roomId": room},
+        )
+        result = await chat
+        await mallory.close()
+        return result
+
+    result = run(scenario())
+    assert result.returncode == 0, result.stderr
+    spoofed = [line for line in result.stdout.splitlines() if "password" in line]
+    assert len(spoofed) == 1 and spoofed[0].startswith(f"[{room}] ")
+    assert "mallory: hi\\r\\n[lobby] 12:00 admin:" in spoofed[0]
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+
+    table = _run([*HISTORY, "--room", room], stack.env)
+    assert table.returncode == 0, table.stderr
+    rows = [line for line in table.stdout.splitlines() if "password" in line]
+    assert len(rows) == 1 and "  mallory  hi\\r\\n[lobby]" in rows[0]
+    assert "\x1b" not in table.stdout and "\u202e" not in table.stdout
 
 
 # ----- history.py --------------------------------------------------------------------------------

@@ -393,6 +393,31 @@ def test_management_api_rejects_posts_over_128_kb(gateway, emulator):
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 413
 
 
+def test_route_reply_over_128_kb_is_not_sent_and_is_logged_as_an_execution_failure(gateway, caplog):
+    # given a two-way route whose function answers more than the 128 KB message payload quota
+    quota = 128 * 1024
+
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        await client.send({"action": "big", "bytes": quota + 1})
+        oversize = await client.quiet(1.5)
+        # then the connection stays usable, and a reply of exactly 128 KB still goes through
+        fitting = await client.request({"action": "big", "bytes": quota}, {"type": "big"})
+        await client.close()
+        return oversize, fitting
+
+    with caplog.at_level("ERROR", logger="devstack.gateway"):
+        oversize, fitting = run(scenario())
+
+    # then the client receives nothing for it (AWS's behaviour is undocumented: strict reading)
+    assert oversize == []
+    assert len('{"type": "big", "pad": ""}') + len(fitting["pad"]) == quota
+    assert any(
+        "Execution failed" in r.getMessage() and f"is {quota + 1} bytes" in r.getMessage()
+        for r in caplog.records
+    )
+
+
 def test_management_api_unknown_method_is_forbidden(gateway):
     request = urllib.request.Request(
         gateway.callback_url + "/@connections/abc", method="PUT", data=b""
@@ -512,7 +537,7 @@ def test_authorizer_without_its_identity_source_answers_401(auth_gateway):
 
 
 def test_authorizer_denying_a_bad_token_answers_403(auth_gateway):
-    forged = token_for("ana", secret="another-secret-0123456789")
+    forged = token_for("ana", secret="another-secret-0123456789-0123456789")
     assert handshake_status(f"{auth_gateway.websocket_url}?token={forged}") == 403
 
 
@@ -742,9 +767,49 @@ def test_disconnect_fault_skips_the_route_once(faults, aws):
     assert _faults(faults, "GET")[1]["calls"] == {skipped_id: {"$disconnect": 1}}
 
 
+def _handled_at(aws, connection_id: str, event_type: str) -> float:
+    _recorded(aws, connection_id, event_type)
+    item = aws["dynamodb"].get_item(
+        TableName=EVENTS_TABLE,
+        Key={"connectionId": {"S": connection_id}, "eventType": {"S": event_type}},
+    )["Item"]
+    return float(item["handledAt"]["N"])
+
+
+def test_disconnect_does_not_wait_for_a_held_frame_of_its_connection(faults, aws):
+    # given a frame the gateway holds (as API Gateway may run it late) before its route runs
+    async def scenario():
+        client = await Client.connect(faults.websocket_url)
+        connection_id = await _connection_id(client)
+        status, _ = _faults(
+            faults,
+            "POST",
+            {"connectionId": connection_id, "target": "frame", "route": "record", "delay": 1.0},
+        )
+        # when the client sends it and closes at once
+        await client.send({"action": "record"})
+        await asyncio.sleep(0.1)
+        await client.close()
+        return status, connection_id
+
+    status, connection_id = run(scenario())
+    assert status == 201
+
+    # then $disconnect runs first, and the frame is still handled afterwards
+    disconnected = _handled_at(aws, connection_id, "DISCONNECT")
+    handled = _handled_at(aws, connection_id, "MESSAGE")
+    assert disconnected < handled
+    assert _faults(faults, "GET")[1]["calls"] == {connection_id: {"frame:record": 1}}
+
+
 @pytest.mark.parametrize(
     "rule",
     [
+        {"connectionId": "abc", "target": "frame", "delay": 1},
+        {"connectionId": "abc", "target": "frame", "route": "$disconnect", "delay": 1},
+        {"connectionId": "abc", "target": "frame", "route": "echo", "status": 500},
+        {"connectionId": "abc", "target": "frame", "route": "echo"},
+        {"connectionId": "abc", "route": "echo", "status": 500},
         {"status": 410},
         {"connectionId": "", "status": 410},
         {"connectionId": "abc", "status": 418},
@@ -801,3 +866,63 @@ def test_fault_endpoint_can_be_turned_off(emulator, test_api, test_zip, monkeypa
     finally:
         thread.stop()
     assert status in (403, 404)
+
+
+# ----- the functions' DynamoDB proxy (/_devstack/dynamodb) ----------------------------------------
+
+
+def _dynamodb_admin(gw: Gateway, method: str, body=None) -> tuple[int, dict | None]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        gw.http_url + "/_devstack/dynamodb",
+        method=method,
+        data=data,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_functions_reach_dynamodb_through_the_proxy_the_endpoint_controls(
+    emulator, test_api, test_zip
+):
+    from roomchat_tools.local.dynamoproxy import DynamoDBProxy
+
+    proxy = DynamoDBProxy(emulator.endpoint, emulator.region)
+    settings = GatewaySettings(host="127.0.0.1", port=0, concurrency=1)
+    thread = GatewayThread(
+        lambda: Gateway(
+            test_api,
+            CodeStore([test_zip]),
+            settings,
+            emulator_endpoint=emulator.endpoint,
+            region=emulator.region,
+            log_sink=lambda fn, line: None,
+            dynamodb=proxy,
+        )
+    )
+    gw = thread.start()
+    try:
+        reply = run(_echo_once(gw.websocket_url, json.dumps({"action": "echo"})))
+        lagged = _dynamodb_admin(gw, "POST", {"lagMs": 250})
+        failing = _dynamodb_admin(gw, "POST", {"fail": "PutItem", "times": 2})
+        planned = list(proxy.plan["PutItem"])
+        refused = [
+            _dynamodb_admin(gw, "POST", body)[0]
+            for body in ({}, {"lagMs": "soon"}, {"lagMs": -1}, {"fail": "Put Item"})
+        ]
+        cleared = _dynamodb_admin(gw, "DELETE")
+    finally:
+        thread.stop()
+        proxy.close()
+    assert reply["env"]["AWS_ENDPOINT_URL_DYNAMODB"] == proxy.url
+    assert lagged[0] == 200 and lagged[1]["lagMs"] == 250 and lagged[1]["proxy"] == proxy.url
+    assert lagged[1]["calls"]["PutItem"] >= 1  # $connect's record went through the proxy
+    assert failing[0] == 200
+    assert planned == [("ProvisionedThroughputExceededException", 400)] * 2
+    assert refused == [400, 400, 400, 400]
+    assert cleared[1]["lagMs"] == 0 and cleared[1]["calls"] == {}
+    assert proxy.plan.get("PutItem", []) == []

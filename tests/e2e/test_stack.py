@@ -11,6 +11,13 @@ import pytest
 import websockets
 
 from tests.e2e.support import Client, run
+from tests.reliability.support import (
+    GatewayFaults,
+    Tables,
+    dynamodb_fail,
+    dynamodb_reset,
+    keepalive,
+)
 from tests.stack import STACK_IDLE_TIMEOUT_S
 
 pytestmark = pytest.mark.e2e
@@ -393,3 +400,85 @@ def test_silent_client_is_closed_after_the_idle_timeout(stack):
     assert STACK_IDLE_TIMEOUT_S - 1 < closed_after < STACK_IDLE_TIMEOUT_S + 8
     assert code == 1001
     assert talker_open
+
+
+def test_twenty_messages_typed_at_once_are_stored_and_delivered_in_the_order_typed(stack):
+    # API Gateway may run one connection's frames concurrently: only the outbox (one sendAll in
+    # flight per room) keeps a fast typist's messages in order.
+    room = _room("typist")
+    typed = [f"m{i:02d}" for i in range(20)]
+    faults = GatewayFaults(stack.info["http_url"])
+
+    async def scenario():
+        typist = await Client.connect(stack.url)
+        reader = await Client.connect(stack.url)
+        await _join(typist, room, "tia")
+        await _join(reader, room, "rex")
+        # the gateway runs the typist's first sendAll late, as API Gateway may
+        faults.hold_frames(Tables(stack).member_ids(room)["tia"], "sendAll", 0.8)
+        # when the typist types 20 messages as fast as possible
+        outbox = typist.outbox(room)
+        try:
+            acks = await asyncio.gather(*[outbox.submit(text) for text in typed])
+        finally:
+            faults.clear()
+        delivered = []
+        while len(delivered) < len(typed):
+            frame = await reader.expect({"type": "message", "roomId": room}, timeout=20)
+            delivered.append(frame)
+        page = await reader.request(
+            {"action": "history", "roomId": room, "limit": 50}, {"type": "history", "roomId": room}
+        )
+        await typist.close()
+        await reader.close()
+        return acks, delivered, page, outbox.sent
+
+    acks, delivered, page, sent = run(scenario())
+    # then each was acknowledged, stored and delivered once, in the order typed
+    assert [a.get("type") for a in acks] == ["message"] * 20, acks
+    assert [a["message"] for a in acks] == typed
+    ids = [a["messageId"] for a in acks]
+    assert ids == sorted(ids) and len(set(ids)) == 20
+    assert [f["message"] for f in delivered] == typed
+    assert [m["message"] for m in page["messages"]] == typed
+    assert [m["messageId"] for m in page["messages"]] == ids
+    assert len({f["clientMsgId"] for f in sent}) == 20  # retries, if any, kept their id
+
+
+def test_the_outbox_sends_a_message_again_after_internal_and_it_is_stored_once(stack):
+    # The send's first DynamoDB write is throttled on every SDK attempt: the function answers
+    # `internal`; the outbox sends the same clientMsgId again before the next message.
+    room = _room("retry")
+
+    async def scenario():
+        typist = await Client.connect(stack.url)
+        reader = await Client.connect(stack.url)
+        await _join(typist, room, "tom")
+        await _join(reader, room, "rita")
+        outbox = typist.outbox(room)
+        dynamodb_fail(stack, "PutItem", 5)  # roomchat.wiring: 5 attempts per call
+        # The SDK's backoff over 5 throttled attempts can outlast the test stack's 10 s idle
+        # timeout (AWS's is 10 minutes), so both clients ping meanwhile.
+        try:
+            async with keepalive([typist, reader], every=2.0):
+                acks = await asyncio.gather(outbox.submit("first"), outbox.submit("second"))
+        finally:
+            dynamodb_reset(stack)
+        delivered = [
+            await reader.expect({"type": "message", "roomId": room}, timeout=20) for _ in acks
+        ]
+        page = await reader.request(
+            {"action": "history", "roomId": room, "limit": 10}, {"type": "history", "roomId": room}
+        )
+        errors = [f for f in await typist.quiet(0.3) if f.get("type") == "error"]
+        await typist.close()
+        await reader.close()
+        return acks, delivered, page, outbox.sent, errors
+
+    acks, delivered, page, sent, errors = run(scenario())
+    assert [a.get("type") for a in acks] == ["message", "message"], acks
+    first, second = (a["clientMsgId"] for a in acks)
+    assert [f["clientMsgId"] for f in sent] == [first, first, second]
+    assert [f["message"] for f in delivered] == ["first", "second"]
+    assert [m["message"] for m in page["messages"]] == ["first", "second"]
+    assert errors == []  # the internal error was the outbox's to handle

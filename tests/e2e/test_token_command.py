@@ -41,5 +41,5 @@ def test_the_authorizer_accepts_a_token_from_roomchat_token(auth_gateway):
 
 
 def test_the_authorizer_refuses_a_token_signed_with_another_secret(auth_gateway):
-    token = _token("ana", "not-the-stack-secret-0123")
+    token = _token("ana", "not-the-stack-secret-0123-0123456789")
     assert handshake_status(f"{auth_gateway.websocket_url}?token={token}") == 403

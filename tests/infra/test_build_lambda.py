@@ -81,3 +81,29 @@ def test_cli_prints_path_and_hash(tmp_path: Path, capsys: pytest.CaptureFixture[
     path, digest = capsys.readouterr().out.split()
     assert Path(path) == out.resolve()
     assert digest == build_lambda.b64sha256(out.read_bytes())
+
+
+def test_the_authorizer_zip_is_deterministic_and_the_only_one_with_third_party_code(
+    tmp_path: Path,
+) -> None:
+    first, first_hash = build_lambda.build_authorizer(tmp_path / "a.zip")
+    second, second_hash = build_lambda.build_authorizer(tmp_path / "b.zip")
+    chat, _ = build_lambda.build(tmp_path / "functions.zip")
+
+    assert first.read_bytes() == second.read_bytes() and first_hash == second_hash
+    names = zipfile.ZipFile(first).namelist()
+    assert "roomchat/authorizer.py" in names and "jwt/__init__.py" in names
+    assert "cryptography/hazmat/bindings/_rust.abi3.so" in names
+    # cffi's backend for the local stack's Python 3.11 and Lambda's 3.12, side by side
+    assert {n for n in names if n.startswith("_cffi_backend.")} == {
+        "_cffi_backend.cpython-311-x86_64-linux-gnu.so",
+        "_cffi_backend.cpython-312-x86_64-linux-gnu.so",
+    }
+    assert all(n.startswith("roomchat/") for n in zipfile.ZipFile(chat).namelist())
+
+
+def test_a_wheel_whose_hash_differs_is_refused(tmp_path: Path) -> None:
+    requirement, python, filename, _ = build_lambda.AUTHORIZER_WHEELS[0]
+    (tmp_path / filename).write_bytes(b"not the wheel")
+    with pytest.raises(build_lambda.WheelError, match="SHA-256"):
+        build_lambda.fetch_wheel(requirement, python, filename, "0" * 64, tmp_path)

@@ -3,6 +3,7 @@ Nothing here runs terraform against AWS; where a run gets that far, Stack is a f
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 from typing import Any, ClassVar
@@ -64,16 +65,41 @@ class FakeStack:
         self.calls.append(("plan", (variables, out, list(var_files))))
         return True
 
-    def apply(self, variables: Any = None, plan_file: Path | None = None) -> str:
-        self.calls.append(("apply", plan_file))
+    # What `terraform show -json` lists: the history table, two other resources, a data source.
+    state: ClassVar[list[dict[str, Any]]] = [
+        {"address": "module.tables.aws_dynamodb_table.history", "mode": "managed"},
+        {"address": "module.tables.aws_dynamodb_table.rooms", "mode": "managed"},
+        {"address": 'module.functions.aws_lambda_function.this["join"]', "mode": "managed"},
+        {"address": "data.aws_caller_identity.current", "mode": "data"},
+    ]
+
+    def apply(
+        self,
+        variables: Any = None,
+        plan_file: Path | None = None,
+        var_files: Any = (),
+        targets: Any = (),
+    ) -> str:
+        if targets:
+            files = {str(f): Path(f).read_text() for f in var_files}
+            self.calls.append(("apply", {"targets": list(targets), "var_files": files}))
+        else:
+            self.calls.append(("apply", plan_file))
         return ""
 
-    def destroy(self, variables: dict, var_files: Any = ()) -> str:
-        self.calls.append(("destroy", variables))
+    def destroy(self, variables: dict, var_files: Any = (), targets: Any = ()) -> str:
+        files = {str(f): Path(f).read_text() for f in var_files}
+        self.calls.append(("destroy", {"targets": list(targets), "var_files": files}))
         return ""
+
+    def resources(self) -> list[dict[str, Any]]:
+        return list(self.state)
 
     def outputs(self) -> dict[str, Any]:
-        return {"websocket_url": "wss://abc.execute-api.eu-west-1.amazonaws.com/live"}
+        return {
+            "websocket_url": "wss://abc.execute-api.eu-west-1.amazonaws.com/live",
+            "web_url": "https://d111111abcdef8.cloudfront.net/",
+        }
 
 
 @pytest.fixture
@@ -123,7 +149,12 @@ def test_plan_builds_then_plans_with_the_zip(
     assert stack.kwargs["state_path"] == deploy.DEFAULT_LOCAL_STATE.resolve()
     assert [name for name, _ in stack.calls] == ["init", "plan"]
     variables, out, _ = stack.calls[1][1]
-    assert variables == {"lambda_zip_path": str(tmp_path / "functions.zip")}
+    # The example deployment hosts the web client (a var file may turn it off).
+    assert variables == {
+        "lambda_zip_path": str(tmp_path / "functions.zip"),
+        "hosting_enabled": True,
+        "web_dir": str(deploy.WEB_DIR),
+    }
     assert out is None
 
 
@@ -135,7 +166,9 @@ def test_apply_plans_to_a_file_and_applies_that_plan(
     assert [name for name, _ in stack.calls] == ["init", "plan", "apply"]
     plan_file = stack.calls[1][1][1]
     assert stack.calls[2][1] == plan_file
-    assert "wss://abc.execute-api.eu-west-1.amazonaws.com/live" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "wss://abc.execute-api.eu-west-1.amazonaws.com/live" in printed
+    assert "web client:    https://d111111abcdef8.cloudfront.net/" in printed
 
 
 def test_apply_without_a_terminal_or_auto_approve_changes_nothing(
@@ -207,3 +240,57 @@ def test_migrate_state_is_passed_to_init(fake_stack: type[FakeStack], tmp_path: 
     assert deploy.main(["plan", "--migrate-state", "--workdir", str(tmp_path / "w")]) == 0
     (stack,) = fake_stack.instances
     assert stack.calls[0] == ("init", True)
+
+
+def test_destroy_keeps_the_history_table_by_targeting_everything_else(
+    fake_stack: type[FakeStack], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert deploy.main(["destroy", "--auto-approve", "--workdir", str(tmp_path / "w")]) == 0
+    (stack,) = fake_stack.instances
+    destroys = [args for name, args in stack.calls if name == "destroy"]
+    assert destroys == [
+        {
+            "targets": [
+                'module.functions.aws_lambda_function.this["join"]',
+                "module.tables.aws_dynamodb_table.rooms",
+            ],
+            "var_files": {},
+        }
+    ]
+    assert "apply" not in [name for name, _ in stack.calls]
+    assert "CONFIRM_DELETE_HISTORY=yes" in capsys.readouterr().out
+
+
+def test_delete_history_turns_protection_off_then_destroys_everything(
+    fake_stack: type[FakeStack], tmp_path: Path
+) -> None:
+    var_file = tmp_path / "prod.tfvars"
+    var_file.write_text("history_deletion_protection = true\n")
+    argv = ["destroy", "--delete-history", "--auto-approve", "--var-file", str(var_file)]
+    assert deploy.main([*argv, "--workdir", str(tmp_path / "w")]) == 0
+    (stack,) = fake_stack.instances
+    (_, apply), (_, destroy) = [c for c in stack.calls if c[0] in ("apply", "destroy")]
+    assert apply["targets"] == [deploy.HISTORY_TABLE]
+    assert destroy["targets"] == []  # everything
+    for call in (apply, destroy):
+        # the override comes last, so it wins over the user's var file
+        *_, override = call["var_files"].values()
+        assert json.loads(override) == {"history_deletion_protection": False}
+        assert list(call["var_files"])[0] == str(var_file)
+
+
+def test_delete_history_needs_an_explicit_yes_and_says_so(
+    fake_stack: type[FakeStack], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
+    questions: list[str] = []
+
+    def ask(question: str) -> str:
+        questions.append(question)
+        return "no"
+
+    argv = ["destroy", "--delete-history", "--workdir", str(tmp_path / "w")]
+    assert deploy.main(argv, ask=ask) == 1
+    assert "history table" in questions[0]
+    (stack,) = fake_stack.instances
+    assert not [name for name, _ in stack.calls if name in ("apply", "destroy")]

@@ -7,6 +7,7 @@ last two check that a second plan is clean and that destroy leaves nothing. Keep
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -94,7 +95,9 @@ def test_two_way_routes_have_a_default_route_response(live: Applied) -> None:
             assert route_key not in responses
 
 
-def test_stage_throttles_logs_json_and_deploys_itself(live: Applied) -> None:
+def test_stage_throttles_and_deploys_itself_without_logs_by_default(live: Applied) -> None:
+    """The default stage asks for no logs: AWS refuses them while the region has no API Gateway
+    CloudWatch role (tests/infra/test_api_logging.py covers the modes that log)."""
     stage = live.client("apigatewayv2").get_stage(
         ApiId=live.outputs["api_id"], StageName=live.outputs["stage_name"]
     )
@@ -103,16 +106,10 @@ def test_stage_throttles_logs_json_and_deploys_itself(live: Applied) -> None:
     assert settings["ThrottlingBurstLimit"] == DEFAULT_THROTTLING["burst"]
     assert settings["DetailedMetricsEnabled"] is True
     assert settings["DataTraceEnabled"] is False  # message bodies never reach the logs
+    assert settings.get("LoggingLevel", "OFF") == "OFF"
     assert stage["AutoDeploy"] is True
-
-    log_group = live.client("logs").describe_log_groups(
-        logGroupNamePrefix=live.outputs["access_log_group_name"]
-    )["logGroups"][0]
-    assert stage["AccessLogSettings"]["DestinationArn"] == log_group["arn"].removesuffix(":*")
-    access_format = json.loads(stage["AccessLogSettings"]["Format"])
-    assert access_format["connectionId"] == "$context.connectionId"
-    assert access_format["routeKey"] == "$context.routeKey"
-    assert log_group["retentionInDays"] == 30
+    assert not stage.get("AccessLogSettings")
+    assert "access_log_group_name" not in live.outputs  # null outputs are left out
 
 
 def test_each_route_may_invoke_only_its_own_function(live: Applied) -> None:
@@ -161,6 +158,67 @@ def test_each_function_has_its_own_log_group_with_retention(live: Applied) -> No
         assert group["retentionInDays"] == 30
 
 
+# Memory (MB) and timeout (s) per function: infra/functions.tf, explained in infra/README.md.
+DEFAULT_LIMITS = {
+    "connect": (256, 10),
+    "disconnect": (1024, 29),
+    "join": (1024, 29),
+    "leave": (1024, 29),
+    "send_all": (1769, 29),
+    "history": (256, 10),
+    "members": (256, 10),
+    "ping": (256, 10),
+    "default": (256, 10),
+    "create_room": (256, 10),
+    "invite": (256, 10),
+    "uninvite": (256, 10),
+    "promote": (256, 10),
+    "demote": (256, 10),
+    "delete": (1024, 29),
+    "edit": (1024, 29),
+    "typing": (1024, 29),
+    "mark_read": (256, 10),
+    "kick": (1024, 29),
+    "disconnect_user": (1024, 29),
+}
+
+
+def test_each_function_has_its_own_memory_and_timeout(live: Applied) -> None:
+    lam = live.client("lambda")
+    deployed = {
+        suffix: (config["MemorySize"], config["Timeout"])
+        for suffix in ROUTED
+        for config in [lam.get_function_configuration(FunctionName=_function_name(suffix))]
+    }
+    assert deployed == DEFAULT_LIMITS
+    assert {
+        key: (limit["memory_size"], limit["timeout"])
+        for key, limit in live.outputs["function_limits"].items()
+    } == DEFAULT_LIMITS
+
+
+def test_code_ships_through_one_object_in_a_private_encrypted_versioned_bucket(
+    live: Applied,
+) -> None:
+    s3 = live.client("s3")
+    bucket = live.outputs["code_bucket_name"]
+    (only,) = s3.list_objects_v2(Bucket=bucket)["Contents"]
+    body = s3.get_object(Bucket=bucket, Key=only["Key"])["Body"].read()
+    assert body == live.zip_path.read_bytes()
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    controls = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    assert controls["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+
 # ---- tables ---------------------------------------------------------------------------------
 
 
@@ -195,14 +253,115 @@ def test_history_table_matches_the_schema_the_code_uses(live: Applied) -> None:
     assert table["SSEDescription"]["Status"] == "ENABLED"
 
 
-@pytest.mark.parametrize("output", ["rooms_table_name", "history_table_name"])
-def test_tables_expire_items_on_expires_at_and_keep_backups(live: Applied, output: str) -> None:
+@pytest.mark.parametrize(
+    ("output", "pitr", "protected"),
+    [("rooms_table_name", "DISABLED", False), ("history_table_name", "ENABLED", True)],
+)
+def test_tables_expire_items_and_only_history_is_backed_up_and_protected(
+    live: Applied, output: str, pitr: str, protected: bool
+) -> None:
+    """History: PITR and deletion protection by default; rooms (memberships that expire within
+    hours) neither."""
     dynamodb = live.client("dynamodb")
     name = live.outputs[output]
     ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": tables.TTL_ATTRIBUTE}
     backups = dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
-    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == pitr
+    table = dynamodb.describe_table(TableName=name)["Table"]
+    assert table.get("DeletionProtectionEnabled", False) is protected
+
+
+def test_the_history_table_refuses_to_be_deleted(live: Applied) -> None:
+    from botocore.exceptions import ClientError
+
+    dynamodb = live.client("dynamodb")
+    name = live.outputs["history_table_name"]
+    with pytest.raises(ClientError) as refused:
+        dynamodb.delete_table(TableName=name)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert dynamodb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
+
+
+# ---- monitoring (on by default) -------------------------------------------------------------
+
+
+def _alarms(live: Applied) -> dict[str, dict[str, Any]]:
+    found = live.client("cloudwatch").describe_alarms(AlarmNamePrefix=NAME_PREFIX, MaxRecords=100)
+    return {a["AlarmName"]: a for a in found["MetricAlarms"]}
+
+
+def test_every_alarm_exists_and_notifies_the_encrypted_topic(live: Applied) -> None:
+    alarms = _alarms(live)
+    assert set(alarms) == set(live.outputs["alarm_names"])
+    expected = {f"{NAME_PREFIX}-{f}-{kind}" for f in ROUTED for kind in ("errors", "throttles")}
+    expected |= {
+        f"{NAME_PREFIX}-{t}-{rw}-throttles"
+        for t in ("rooms", "history")
+        for rw in ("read", "write")
+    }
+    expected |= {
+        f"{NAME_PREFIX}-{name}"
+        for name in (
+            "api-integration-errors",
+            "api-execution-errors",
+            "api-integration-latency",
+            "fanout-failures",
+            "history-write-failures",
+        )
+    }
+    assert set(alarms) == expected  # no dead-letter alarm: no queue was given
+    topic = live.outputs["alarm_topic_arn"]
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic]
+        assert alarm["TreatMissingData"] == "notBreaching"
+    attributes = live.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert attributes.get("KmsMasterKeyId", "").startswith("arn:aws:kms:")
+
+
+def test_alarms_watch_the_documented_metrics_and_dimensions(live: Applied) -> None:
+    alarms = _alarms(live)
+    api = {"ApiId": live.outputs["api_id"], "Stage": STAGE}
+
+    def dims(alarm: dict[str, Any]) -> dict[str, str]:
+        return {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+
+    send_errors = alarms[f"{NAME_PREFIX}-send_all-errors"]
+    assert (send_errors["Namespace"], send_errors["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert dims(send_errors) == {"FunctionName": _function_name("send_all")}
+    latency = alarms[f"{NAME_PREFIX}-api-integration-latency"]
+    assert (latency["Namespace"], latency["MetricName"]) == ("AWS/ApiGateway", "IntegrationLatency")
+    assert dims(latency) == api and latency["ExtendedStatistic"] == "p99"
+    assert dims(alarms[f"{NAME_PREFIX}-api-execution-errors"]) == api
+    throttles = alarms[f"{NAME_PREFIX}-history-write-throttles"]
+    assert throttles["MetricName"] == "WriteThrottleEvents"
+    assert dims(throttles) == {"TableName": live.outputs["history_table_name"]}
+    # The functions' own EMF metric: the stack's namespace, no dimension (tests/unit/test_metrics.py
+    # proves on_send_all writes it).
+    fanout = alarms[f"{NAME_PREFIX}-fanout-failures"]
+    assert fanout["Namespace"] == live.outputs["metrics_namespace"] == NAME_PREFIX
+    assert (fanout["MetricName"], fanout.get("Dimensions", [])) == ("failed", [])
+
+
+def test_functions_write_metrics_to_the_stack_namespace(live: Applied) -> None:
+    config = live.client("lambda").get_function_configuration(
+        FunctionName=_function_name("send_all")
+    )
+    assert (
+        config["Environment"]["Variables"]["METRICS_NAMESPACE"] == live.outputs["metrics_namespace"]
+    )
+
+
+def test_one_dashboard_shows_traffic_and_health(live: Applied) -> None:
+    body = json.loads(
+        live.client("cloudwatch").get_dashboard(DashboardName=NAME_PREFIX)["DashboardBody"]
+    )
+    titles = [w["properties"]["title"] for w in body["widgets"]]
+    assert any("messages" in t.lower() for t in titles) and any(
+        "errors" in t.lower() for t in titles
+    )
+    metrics = {m[1] for w in body["widgets"] for m in w["properties"]["metrics"]}
+    assert {"MessageCount", "ConnectCount", "failed", "sendToLastPost", "Errors"} <= metrics
 
 
 # ---- IAM ------------------------------------------------------------------------------------
@@ -317,10 +476,14 @@ def test_second_plan_is_clean(live: Applied) -> None:
 def test_enabling_auth_puts_the_token_authorizer_on_connect(live: Applied) -> None:
     expected = design.authorizer()
     live.client("ssm").put_parameter(Name=AUTH_PARAMETER, Value="k" * 32, Type="SecureString")
+    from roomchat_tools.infra import build_lambda
+
+    authorizer_zip, _ = build_lambda.build_authorizer(live.zip_path.with_name("authorizer.zip"))
     live.variables = {
         **live.variables,
-        "auth_enabled": True,
+        "auth_mode": "jwt",
         "auth_secret_parameter_name": AUTH_PARAMETER,
+        "authorizer_zip_path": str(authorizer_zip),
     }
     live.stack.apply(live.variables)
     live.outputs = live.stack.outputs()
@@ -338,7 +501,15 @@ def test_enabling_auth_puts_the_token_authorizer_on_connect(live: Applied) -> No
     function = lam.get_function_configuration(FunctionName=name)
     assert f"/functions/{function['FunctionArn']}/invocations" in authorizer["AuthorizerUri"]
     assert function["Handler"] == expected.handler
-    assert function["Environment"]["Variables"] == {"AUTH_SECRET_PARAMETER": AUTH_PARAMETER}
+    assert function["Environment"]["Variables"] == {
+        "AUTH_MODE": "jwt",
+        "AUTH_ISSUER": "roomchat-dev",
+        "AUTH_AUDIENCE": "roomchat",
+        "AUTH_MAX_LIFETIME_SECONDS": "86400",
+        "AUTH_SECRET_PARAMETER": AUTH_PARAMETER,
+        "LOG_LEVEL": "INFO",
+    }
+    assert function["Architectures"] == ["x86_64"]  # its zip carries x86_64 wheels
     # Only the handshake is authorized; the other routes cannot have an authorizer.
     assert {k for k, r in routes.items() if r.get("AuthorizationType") == "CUSTOM"} == {"$connect"}
 
@@ -370,8 +541,98 @@ def test_plan_after_a_rebuild_is_clean(live: Applied) -> None:
     assert live.stack.plan(live.variables) is False, live.stack.last_output
 
 
+def test_a_code_change_updates_every_function_from_a_new_object(live: Applied, tmp_path) -> None:
+    """source_code_hash and the content-named key: a changed zip uploads a new object and
+    updates every function in place (nothing else)."""
+    import shutil
+    import zipfile
+
+    changed = tmp_path / "functions.zip"
+    shutil.copy(live.zip_path, changed)
+    with zipfile.ZipFile(changed, "a") as archive:
+        archive.writestr("roomchat/_changed.py", "# a change\n")
+    assert live.stack.plan({**live.variables, "lambda_zip_path": str(changed)}) is True
+    plan = live.stack.last_output
+    updated = set(
+        re.findall(
+            r'# module\.functions\.aws_lambda_function\.this\["(\w+)"\] will be updated in-place',
+            plan,
+        )
+    )
+    # the authorizer (when on) has a zip of its own, which did not change
+    assert updated == set(ROUTED)
+    assert "# module.functions.aws_s3_object.code must be replaced" in plan
+    assert re.search(rf"Plan: 1 to add, {len(ROUTED)} to change, 1 to destroy", plan), plan[-500:]
+
+
+# ---- the hosted web client: its bucket and files (CloudFront's response headers policy is not
+# in the emulator, so the distribution is checked by infra/tests/operations.tftest.hcl) --------
+
+HOSTING_TARGETS = [
+    "module.hosting[0].aws_s3_object.file",
+    "module.hosting[0].aws_s3_object.config",
+    "module.hosting[0].aws_s3_bucket_public_access_block.web",
+    "module.hosting[0].aws_s3_bucket_versioning.web",
+    "module.hosting[0].aws_s3_bucket_server_side_encryption_configuration.web",
+]
+
+
+def test_hosting_uploads_the_web_client_and_its_config_to_a_private_bucket(live: Applied) -> None:
+    from tests import hosting
+
+    variables = {**live.variables, "hosting_enabled": True, "web_dir": str(hosting.WEB_DIR)}
+    live.stack.apply(variables, targets=HOSTING_TARGETS)
+    s3 = live.client("s3")
+    (bucket,) = [
+        b["Name"]
+        for b in s3.list_buckets()["Buckets"]
+        if b["Name"].startswith(f"{NAME_PREFIX}-web-")
+    ]
+
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    expected = hosting.site(live.outputs["websocket_url"])
+    assert keys == set(expected)
+    for key, (body, content_type) in expected.items():
+        got = s3.get_object(Bucket=bucket, Key=key)
+        assert got["ContentType"] == content_type, key
+        if key == "config.json":
+            assert json.loads(got["Body"].read()) == {"websocketUrl": live.outputs["websocket_url"]}
+        else:
+            assert got["Body"].read() == body, key
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+# ---- make destroy: history is kept unless asked for (keep these last) ------------------------
+
+
+def test_make_destroy_keeps_the_history_table(applied: Applied) -> None:
+    """roomchat_tools/infra/deploy.py destroy without --delete-history: a targeted destroy of the rest."""
+    from roomchat_tools.infra import deploy
+
+    history = applied.outputs["history_table_name"]
+    dynamodb = applied.client("dynamodb")
+    dynamodb.put_item(TableName=history, Item={"roomId": {"S": "lobby"}, "messageId": {"S": "01"}})
+
+    deploy.destroy_keeping_history(applied.stack, applied.variables)
+
+    managed = [r["address"] for r in applied.stack.resources() if r["mode"] == "managed"]
+    assert managed == [deploy.HISTORY_TABLE]
+    assert dynamodb.list_tables()["TableNames"] == [history]
+    assert dynamodb.scan(TableName=history)["Count"] == 1
+    assert applied.client("lambda").list_functions()["Functions"] == []
+    assert applied.client("apigatewayv2").get_apis()["Items"] == []
+    assert _alarms(applied) == {}
+
+
 def test_destroy_leaves_nothing_behind(applied: Applied) -> None:
-    applied.stack.destroy(applied.variables)
+    """--delete-history (make destroy CONFIRM_DELETE_HISTORY=yes): protection off, then all."""
+    from roomchat_tools.infra import deploy
+
+    deploy.destroy_with_history(applied.stack, applied.variables)
     applied.destroyed = True
 
     assert applied.stack.resources() == []
@@ -382,3 +643,5 @@ def test_destroy_leaves_nothing_behind(applied: Applied) -> None:
     assert [r["RoleName"] for r in roles if r["RoleName"].startswith(NAME_PREFIX)] == []
     groups = applied.client("logs").describe_log_groups()["logGroups"]
     assert [g["logGroupName"] for g in groups if NAME_PREFIX in g["logGroupName"]] == []
+    buckets = applied.client("s3").list_buckets()["Buckets"]
+    assert [b["Name"] for b in buckets if b["Name"].startswith(NAME_PREFIX)] == []

@@ -59,10 +59,31 @@ def test_init_keeps_the_committed_lock_file(offline_stack: tf.Stack) -> None:
 def test_native_terraform_tests_pass(offline_stack: tf.Stack, lambda_zip: tuple[Path, str]) -> None:
     """infra/tests/*.tftest.hcl: routes, URLs, least-privilege policies, opt-in features and
     variable validation, against a mock provider."""
-    output = offline_stack.test({"lambda_zip_path": str(lambda_zip[0])})
+    output = offline_stack.test(
+        {"lambda_zip_path": str(lambda_zip[0]), "web_dir": str(tf.INFRA_DIR.parent / "web")}
+    )
     summary = re.search(r"Success! (\d+) passed, 0 failed", output)
     assert summary, output
     assert int(summary.group(1)) >= 20
+
+
+MODULES_WITH_TESTS = [path for path in MODULES if list(path.glob("tests/*.tftest.hcl"))]
+
+
+@needs_terraform
+@pytest.mark.parametrize("module", MODULES_WITH_TESTS, ids=lambda p: p.name)
+def test_module_terraform_tests_pass(module: Path, tmp_path: Path, tf_config_dir: Path) -> None:
+    """A module's own tests/*.tftest.hcl (mock provider), e.g. websocket_api's logging modes."""
+    stack = tf.Stack(
+        tmp_path / module.name,
+        module_dir=module,
+        config_dir=tf_config_dir,
+        timeout=TERRAFORM_TIMEOUT,
+    )
+    # A child module has no lock file of its own; the provider still comes from the mirror.
+    stack.init(readonly_lock=False)
+    output = stack.test()
+    assert re.search(r"Success! \d+ passed, 0 failed", output), output
 
 
 # ---- checkov --------------------------------------------------------------------------------

@@ -344,3 +344,21 @@ def test_a_folder_that_is_not_a_working_copy_is_never_cleared(tmp_path: Path) ->
     assert (precious / "thesis.tex").exists()
     with pytest.raises(ValueError, match="contain the module"):
         tf.Stack(tmp_path, module_dir=module, config_dir=tmp_path / "c").sync()
+
+
+def test_targets_become_target_flags_for_apply_and_destroy(
+    tmp_path: Path, fake_terraform: Path
+) -> None:
+    stack = tf.Stack(tmp_path / "w", module_dir=_module(tmp_path), config_dir=tmp_path / "c")
+    targets = ['module.m.aws_s3_object.file["a b.js"]', "module.tables.aws_dynamodb_table.rooms"]
+    stack.apply({"a": "b"}, targets=targets)
+    stack.destroy({"a": "b"}, targets=targets)
+    stack.destroy({"a": "b"})
+    apply, destroy, destroy_all = _calls(fake_terraform)
+    for call in (apply, destroy):
+        assert [a for a in call["args"] if a.startswith("-target=")] == [
+            f"-target={t}" for t in targets
+        ]
+    assert not any(a.startswith("-target") for a in destroy_all["args"])
+    with pytest.raises(ValueError):
+        stack.apply(plan_file=tmp_path / "p.tfplan", targets=targets)

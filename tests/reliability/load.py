@@ -22,6 +22,8 @@ from typing import Any
 
 import websockets
 
+from roomchat_tools.client import Client
+
 SHAPE_RE = re.compile(r"^(\d+)x(\d+)x(\d+)$")
 
 
@@ -45,89 +47,66 @@ class Shape:
 
 @dataclass
 class LoadClient:
+    """One member of the run, on the project's protocol client (unbuffered: a listener records
+    every frame as it arrives)."""
+
     name: str
     room: str
-    ws: Any = None
+    client: Client | None = None
     received: list[dict] = field(default_factory=list)  # message frames, in arrival order
     errors: list[dict] = field(default_factory=list)
-    waiting: dict[str, asyncio.Future] = field(default_factory=dict)
     echoes: list[dict] = field(default_factory=list)  # own messages, in sending order
     rate_limited: int = 0
     echo_timeouts: int = 0
     last_sent: float = 0.0
 
     async def connect(self, url: str) -> None:
-        self.ws = await websockets.connect(url, open_timeout=120, ping_interval=None)
+        self.client = await Client.connect(url, open_timeout=120, buffer=False)
+        self.client.listen(self._on_frame)
 
-    async def send(self, frame: dict) -> None:
-        self.last_sent = time.monotonic()
-        await self.ws.send(json.dumps(frame))
-
-    async def request(self, key: str, frame: dict, timeout: float) -> dict:
-        future = asyncio.get_running_loop().create_future()
-        self.waiting[key] = future
-        await self.send(frame)
-        try:
-            return await asyncio.wait_for(future, timeout)
-        finally:
-            self.waiting.pop(key, None)
-
-    async def read(self) -> None:
-        with contextlib.suppress(websockets.ConnectionClosed):
-            async for raw in self.ws:
-                frame = json.loads(raw)
-                kind = frame.get("type")
-                if kind == "message":
-                    self.received.append(frame)
-                    if frame.get("sender") == self.name:
-                        self._resolve(frame.get("clientMsgId"), frame)
-                elif kind == "joined":
-                    self._resolve("join", frame)
-                elif kind == "error":
-                    if frame.get("code") != "rate_limited":
-                        self.errors.append(frame)
-                    self._resolve(frame.get("clientMsgId") or frame.get("action"), frame)
-
-    def _resolve(self, key: Any, frame: dict) -> None:
-        future = self.waiting.get(key)
-        if future is not None and not future.done():
-            future.set_result(frame)
+    def _on_frame(self, frame: Any) -> None:
+        if not isinstance(frame, dict):
+            return
+        if frame.get("type") == "message":
+            self.received.append(frame)
+        elif frame.get("type") == "error":
+            if frame.get("code") == "rate_limited":
+                self.rate_limited += 1  # refused, so neither stored nor sent: the outbox retries
+            else:
+                self.errors.append(frame)
 
     async def join(self, timeout: float) -> None:
-        frame = {"action": "join", "roomId": self.room, "name": self.name}
-        reply = await self.request("join", frame, timeout)
+        assert self.client is not None
+        self.last_sent = time.monotonic()
+        reply = await self.client.join(self.room, self.name, timeout)
         if reply.get("type") != "joined":
             raise AssertionError(f"{self.name} could not join {self.room}: {reply}")
 
     async def send_all(self, messages: int, min_interval: float, timeout: float) -> None:
+        """One message at a time through the room's outbox (clientMsgId ``<name>.<i>``)."""
+        assert self.client is not None
+        outbox = self.client.outbox(self.room, timeout=timeout, attempts=8, backoff_s=1.0)
         for i in range(messages):
             key = f"{self.name}.{i}"
-            frame = {"action": "sendAll", "roomId": self.room, "message": key, "clientMsgId": key}
-            while True:
-                wait = self.last_sent + min_interval - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                try:
-                    reply = await self.request(key, frame, timeout)
-                except TimeoutError:
-                    self.echo_timeouts += 1
-                    break
-                if reply.get("type") == "message":
-                    self.echoes.append(reply)
-                    break
-                if reply.get("code") != "rate_limited":
-                    break  # recorded in errors; the account fails on it
-                # Refused, so neither stored nor sent: the same clientMsgId may go again.
-                self.rate_limited += 1
-                await asyncio.sleep(1.0)
+            wait = self.last_sent + min_interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.last_sent = time.monotonic()
+            reply = await outbox.submit(key, client_msg_id=key)
+            if reply.get("type") == "message":
+                self.echoes.append(reply)
+            elif reply.get("code") == "timeout":
+                self.echo_timeouts += 1
 
     async def keepalive(self, idle: float) -> None:
         """A ping whenever the client has sent nothing for ``idle`` seconds (idle timeout)."""
+        assert self.client is not None
         while True:
             await asyncio.sleep(idle / 2)
             if time.monotonic() - self.last_sent >= idle:
+                self.last_sent = time.monotonic()
                 with contextlib.suppress(websockets.ConnectionClosed):
-                    await self.send({"action": "ping"})
+                    await self.client.send({"action": "ping"})
 
 
 @dataclass
@@ -182,7 +161,6 @@ class LoadRun:
         try:
             await asyncio.gather(*(c.connect(self.url) for c in self.clients))
             for c in self.clients:
-                tasks.append(asyncio.create_task(c.read()))
                 tasks.append(asyncio.create_task(c.keepalive(self.idle_timeout * 0.4)))
             await asyncio.gather(*(c.join(timeout=120) for c in self.clients))
             joined = time.monotonic()
@@ -198,7 +176,8 @@ class LoadRun:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await asyncio.gather(
-                *(c.ws.close() for c in self.clients if c.ws is not None), return_exceptions=True
+                *(c.client.close() for c in self.clients if c.client is not None),
+                return_exceptions=True,
             )
         self.timings = {
             "join_s": joined - started,

@@ -22,7 +22,7 @@ def unique(prefix: str) -> str:
 
 
 class GatewayFaults:
-    """The gateway's ``/_devstack/faults`` endpoint (roomchat_tools/local/gateway.py, ``Fault``)."""
+    """The gateway's ``/_devstack/faults`` endpoint (roomchat_tools/local/faults.py, ``Fault``)."""
 
     def __init__(self, http_url: str) -> None:
         self.url = http_url + "/_devstack/faults"
@@ -50,6 +50,19 @@ class GatewayFaults:
         """The next ``times`` posts to the connection wait ``seconds`` before being handled."""
         self.add({"connectionId": connection_id, "delay": seconds, "times": times})
 
+    def hold_frames(self, connection_id: str, route: str, seconds: float, times: int = 1) -> None:
+        """The connection's next ``times`` frames for ``route`` wait ``seconds`` before the route
+        runs: API Gateway may run one connection's frames in any order."""
+        self.add(
+            {
+                "connectionId": connection_id,
+                "target": "frame",
+                "route": route,
+                "delay": seconds,
+                "times": times,
+            }
+        )
+
     def skip_disconnect(self, connection_id: str) -> None:
         """The connection's ``$disconnect`` is not invoked when it closes (a missed one)."""
         self.add({"connectionId": connection_id, "target": "$disconnect"})
@@ -62,6 +75,50 @@ class GatewayFaults:
 
     def clear(self) -> None:
         self._call("DELETE")
+
+
+@contextlib.asynccontextmanager
+async def read_lag(stack: RunningStack, lag_ms: float) -> AsyncIterator[None]:
+    """The stack's functions see their eventually consistent and GSI reads lag ``lag_ms`` behind
+    writes (``/_devstack/dynamodb``, roomchat_tools/local/dynamoproxy.py) until the block ends."""
+    url = stack.info["http_url"] + "/_devstack/dynamodb"
+
+    def set_lag(value: float) -> dict[str, Any]:
+        request = urllib.request.Request(
+            url,
+            method="POST",
+            data=json.dumps({"lagMs": value}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    assert (await asyncio.to_thread(set_lag, lag_ms))["lagMs"] == lag_ms
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(set_lag, 0)
+
+
+def dynamodb_fail(stack: RunningStack, operation: str, times: int) -> None:
+    """The next ``times`` DynamoDB ``operation`` calls of the stack's functions are throttled
+    (``/_devstack/dynamodb``; the functions' SDK retries, then answers ``internal``)."""
+    request = urllib.request.Request(
+        stack.info["http_url"] + "/_devstack/dynamodb",
+        method="POST",
+        data=json.dumps({"fail": operation, "times": times}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def dynamodb_reset(stack: RunningStack) -> None:
+    request = urllib.request.Request(
+        stack.info["http_url"] + "/_devstack/dynamodb", method="DELETE"
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        response.read()
 
 
 class Tables:
@@ -138,9 +195,9 @@ async def sent_record(stack: RunningStack, message_id: str, timeout: float = 20)
 
 
 async def join(client: Client, room: str, name: str) -> dict:
-    return await client.request(
-        {"action": "join", "roomId": room, "name": name}, {"type": "joined", "roomId": room}
-    )
+    reply = await client.join(room, name)
+    assert reply.get("type") == "joined", f"{name} could not join {room}: {reply}"
+    return reply
 
 
 async def say(client: Client, room: str, text: str, timeout: float = 20) -> dict:
@@ -152,9 +209,8 @@ async def say(client: Client, room: str, text: str, timeout: float = 20) -> dict
 
 
 async def members(client: Client, room: str) -> list[str]:
-    reply = await client.request(
-        {"action": "members", "roomId": room}, {"type": "members", "roomId": room}
-    )
+    reply = await client.members(room)
+    assert reply.get("type") == "members", f"members of {room}: {reply}"
     return sorted(reply["members"])
 
 

@@ -1,4 +1,4 @@
-"""A second local stack, applied by Terraform with the token authorizer on (`auth_enabled`),
+"""A second local stack, applied by Terraform with the token authorizer on (`auth_mode = "jwt"`),
 refuses connections without a valid token and names signed-in users after their token.
 
 It costs a second `terraform apply` (about a minute), so it runs only when ROOMCHAT_AUTH_STACK=1
@@ -25,13 +25,13 @@ pytestmark = [
     ),
 ]
 
-SECRET = "soak-auth-secret-0123456789"
+SECRET = "soak-auth-secret-0123456789-0123456789"
 
 
 @pytest.fixture(scope="module")
 def auth_stack(tmp_path_factory):
     """`python -m roomchat_tools.local` with ROOMCHAT_TF_VARS turning the authorizer on."""
-    tf_vars = json.dumps({"auth_enabled": True, "auth_secret": SECRET})
+    tf_vars = json.dumps({"auth_mode": "jwt", "auth_secret": SECRET})
     with pytest.MonkeyPatch.context() as env:
         env.setenv("ROOMCHAT_TF_VARS", tf_vars)
         stack = _start_stack(tmp_path_factory)
@@ -54,7 +54,7 @@ def test_a_connect_without_a_token_is_refused_with_401(auth_stack):
 
 
 def test_a_token_signed_with_another_secret_is_refused_with_403(auth_stack):
-    forged = token_for("ana", secret="not-the-secret-0123456789")
+    forged = token_for("ana", secret="not-the-secret-0123456789-0123456789")
     assert handshake_status(f"{auth_stack.url}?token={forged}") == 403
 
 

@@ -2,7 +2,7 @@
 functions): the management API answering 410/429/500, clients vanishing in the middle of a
 fan-out, and memberships left behind by a missed $disconnect.
 
-The gateway's /_devstack/faults endpoint (local/gateway.py) injects the management API
+The gateway's /_devstack/faults endpoint (local/faults.py) injects the management API
 faults and counts the attempts it sees; the functions' own "sent" log record says what the fan-out
 counted (members, delivered, pruned, failed). A handler that raises, times out or crashes is
 covered at gateway level (tests/e2e/test_gateway.py)."""
@@ -292,7 +292,10 @@ def _post_read_timeout() -> float:
     from roomchat.wiring import build_container
 
     container = build_container(Settings(rooms_table="rooms", history_table="history"))
-    return float(container.sender_for("http://127.0.0.1:9")._client.meta.config.read_timeout)
+    sender = container.sender_for("http://127.0.0.1:9")
+    if hasattr(sender, "read_timeout_s"):  # the signed poster (the default)
+        return float(sender.read_timeout_s)
+    return float(sender._client.meta.config.read_timeout)  # FANOUT_POSTER=botocore
 
 
 def test_a_post_slower_than_the_read_timeout_is_retried_and_may_arrive_twice(stack, faults, tables):

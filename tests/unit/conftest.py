@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from roomchat.adapters.dynamodb import (
 from roomchat.ports import Delivery
 from roomchat.settings import Settings
 from roomchat.wiring import Container
+from tests import engines
 from tests.tables import HISTORY_TABLE, ROOMS_BY_CONNECTION_INDEX, ROOMS_TABLE
 
 ROUTES = {
@@ -39,6 +41,11 @@ ROUTES = {
     "markRead": handlers.on_mark_read,
     "kick": handlers.on_kick,
     "disconnectUser": handlers.on_disconnect_user,
+    "createRoom": handlers.on_create_room,
+    "invite": handlers.on_invite,
+    "uninvite": handlers.on_uninvite,
+    "promote": handlers.on_promote,
+    "demote": handlers.on_demote,
 }
 
 
@@ -164,7 +171,7 @@ class Harness:
         return {
             (i["roomId"]["S"], i["connectionId"]["S"])
             for i in self.db.scan(TableName=self.settings.rooms_table)["Items"]
-            if not i["roomId"]["S"].startswith("conn#")
+            if not i["roomId"]["S"].startswith(("conn#", "acl#"))
         }
 
     def connection_item(self, cid: str, record: bool = True) -> dict[str, Any] | None:
@@ -183,12 +190,26 @@ class Harness:
 
 
 @pytest.fixture
-def dynamodb():
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(TableName="rooms", **ROOMS_TABLE)
-        client.create_table(TableName="history", **HISTORY_TABLE)
-        yield client
+def dynamodb(request: pytest.FixtureRequest):
+    """A low-level DynamoDB client with empty rooms and history tables (the Terraform's keys).
+
+    moto by default; tests marked with tests.engines.both_engines also run against AWS's
+    DynamoDB Local, each in a database of its own (its own access key id)."""
+    engine = getattr(request, "param", engines.MOTO)
+    if engine == engines.MOTO:
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            client.create_table(TableName="rooms", **ROOMS_TABLE)
+            client.create_table(TableName="history", **HISTORY_TABLE)
+            yield client
+        return
+    server = request.getfixturevalue("dynamodb_local_server")
+    client = server.client(namespace=f"t{uuid.uuid4().hex}")
+    client.create_table(TableName="rooms", **ROOMS_TABLE)
+    client.create_table(TableName="history", **HISTORY_TABLE)
+    yield client
+    for table in ("rooms", "history"):  # frees the in-memory database
+        client.delete_table(TableName=table)
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import boto3
-import pytest
-from moto import mock_aws
-
 from roomchat.adapters.dynamodb import DynamoRooms
 from roomchat.ports import Member
-from tests.tables import ROOMS_BY_CONNECTION_INDEX, ROOMS_TABLE
+from tests.engines import both_engines
+from tests.tables import ROOMS_BY_CONNECTION_INDEX
+
+# The adapters' requests must be valid for the real engine too, not only for moto.
+pytestmark = both_engines
 
 
 class Recording:
@@ -35,14 +35,6 @@ class Recording:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
-
-
-@pytest.fixture
-def dynamodb():
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(TableName="rooms", **ROOMS_TABLE)
-        yield client
 
 
 def test_recipients_are_the_live_members_read_page_by_page_with_two_attributes(dynamodb):

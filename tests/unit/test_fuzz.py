@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 from roomchat import handlers
 from tests.unit.conftest import ROUTES, Context
 
-FRAME_TYPES = {"joined", "left", "message", "history", "members", "pong", "error"}
-ERROR_CODES = {"bad_request", "unknown_action", "not_member", "too_large", "internal"}
+FRAME_TYPES = {
+    *("joined", "left", "message", "history", "members", "pong", "error"),
+    *("roomCreated", "role"),
+}
+ERROR_CODES = {"bad_request", "unknown_action", "not_member", "forbidden", "too_large", "internal"}
 HANDLERS = [*ROUTES.values(), handlers.on_default]
 FUZZ = settings(
     max_examples=300,

@@ -6,6 +6,7 @@ roles equal the same table."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 import pytest
@@ -19,6 +20,7 @@ from roomchat.adapters.dynamodb import (
 )
 from roomchat.usecases import ChatService
 from tests.infra import design
+from tests.unit.conftest import ROUTES, Context
 
 OPERATIONS = {
     "get_item": "GetItem",
@@ -132,6 +134,40 @@ def _exercise_every_path(chat, run, sender):
         run("join", chat.join, f"G{ghost}", "side", "ghost")
         sender.gone.add(f"G{ghost}")
         run(function, action)
+    _exercise_rooms_and_roles(chat, run)
+
+
+def _exercise_rooms_and_roles(chat, run):
+    """The room actions, signed in, through their accepted and refused paths."""
+
+    def user(function, cid, sub, **frame):
+        event = chat.event(cid, frame["action"], json.dumps(frame))
+        event["requestContext"]["authorizer"] = {"principalId": sub, "sub": sub, "name": sub}
+        return run(function, ROUTES[frame["action"]], event, Context())
+
+    user("create_room", "O", "u-o", action="createRoom", roomId="team", policy="private")
+    user("create_room", "O", "u-o", action="createRoom", roomId="team")  # taken: a record
+    user("create_room", "O", "u-o", action="createRoom", roomId="lobby")  # taken: in use
+    user("create_room", "O", "u-o", action="createRoom", roomId="news", policy="announce")
+    user("join", "O", "u-o", action="join", roomId="team")
+    user("join", "O", "u-o", action="join", roomId="news")
+    user("invite", "O", "u-o", action="invite", roomId="team", userId="u-b")
+    user("invite", "X", "u-x", action="invite", roomId="team", userId="u-x")  # refused
+    user("join", "B", "u-b", action="join", roomId="team")
+    user("join", "B2", "u-b", action="join", roomId="team")  # a second connection
+    user("join", "X", "u-x", action="join", roomId="team")  # refused
+    user("join", "X", "u-x", action="join", roomId="news")
+    user("send_all", "B", "u-b", action="sendAll", roomId="team", message="m")
+    user("send_all", "X", "u-x", action="sendAll", roomId="news", message="m")  # refused
+    user("history", "B", "u-b", action="history", roomId="team")
+    user("members", "B", "u-b", action="members", roomId="team")
+    user("promote", "O", "u-o", action="promote", roomId="team", userId="u-b")
+    user("promote", "B", "u-b", action="promote", roomId="team", userId="u-x")  # refused
+    user("demote", "O", "u-o", action="demote", roomId="team", userId="u-b")
+    user("demote", "O", "u-o", action="demote", roomId="team", userId="u-x")  # not a moderator
+    user("leave", "B2", "u-b", action="leave", roomId="team")  # B still in: no presence
+    user("uninvite", "O", "u-o", action="uninvite", roomId="team", userId="u-b")
+    user("uninvite", "X", "u-x", action="uninvite", roomId="team", userId="u-o")  # refused
 
 
 def _exercise_moderation(chat, run, sender, monkeypatch):

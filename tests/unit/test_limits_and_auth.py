@@ -1,4 +1,4 @@
-"""Per-connection rate limit and the signed-token authorizer on $connect."""
+"""Per-connection rate limit, and a verified token's name in the chat."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 
 from roomchat import handlers, protocol
 from roomchat.adapters.dynamodb import DynamoHistory, DynamoRateLimiter, DynamoRooms
-from roomchat.auth import InvalidToken, sign, verify
 from roomchat.errors import RateLimited
 from roomchat.ulid import UlidGenerator
 from roomchat.usecases import Caller, ChatService
@@ -74,97 +73,7 @@ def test_rate_limited_reply_frame(chat, settings):
     assert all(r["code"] == "rate_limited" and r["action"] == "sendAll" for r in refused)
 
 
-SECRET = b"s3cret-for-tests"
-
-
-def _token(now_s=1_800_000_000, **claims):
-    return sign({"sub": "user-1", "exp": now_s + 60, **claims}, SECRET)
-
-
-def test_token_round_trip_keeps_the_claims():
-    claims = verify(_token(name="ana"), SECRET, 1_800_000_000)
-    assert claims["sub"] == "user-1" and claims["name"] == "ana"
-
-
-@pytest.mark.parametrize(
-    ("token", "reason"),
-    [
-        ("", "missing"),
-        (None, "missing"),
-        ("v2.e30.x", "not a v1"),
-        ("v1.only-two", "not a v1"),
-        (_token()[:-2] + "AA", "bad signature"),
-        (_token().replace("v1.", "v1.x", 1), "bad signature"),
-        (sign({"sub": "u", "exp": 1_799_999_999}, SECRET), "expired"),
-        (sign({"sub": "u", "exp": 1_800_000_060}, b"other secret"), "bad signature"),
-        (sign({"exp": 1_800_000_060}, SECRET), "no subject"),
-        (sign({"sub": "u", "exp": 1_800_000_060, "name": "x" * 40}, SECRET), "name"),
-        ("v1." + "a" * 3000 + ".b", "too long"),
-    ],
-)
-def test_bad_tokens_are_refused_with_a_reason(token, reason):
-    with pytest.raises(InvalidToken, match=reason):
-        verify(token, SECRET, 1_800_000_000)
-
-
-ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/test/$connect"
-
-
-def _authorize(query):
-    return handlers.on_authorize({"methodArn": ARN, "queryStringParameters": query}, Context())
-
-
-def test_authorizer_allows_a_good_token_and_passes_the_name(monkeypatch):
-    import time
-
-    monkeypatch.setenv("AUTH_SECRET", SECRET.decode())
-    monkeypatch.setattr(handlers, "_secret_source", None)
-
-    answer = _authorize({"token": _token(int(time.time()), name="ana")})
-
-    [statement] = answer["policyDocument"]["Statement"]
-    assert statement == {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": ARN}
-    assert answer["principalId"] == "user-1"
-    assert answer["context"] == {"sub": "user-1", "name": "ana"}
-
-
-def test_authorizer_denies_bad_and_expired_tokens(monkeypatch):
-    monkeypatch.setenv("AUTH_SECRET", SECRET.decode())
-    monkeypatch.setattr(handlers, "_secret_source", None)
-
-    for token in ["garbage", _token(1_000_000_000)]:
-        answer = _authorize({"token": token})
-        assert answer["policyDocument"]["Statement"][0]["Effect"] == "Deny"
-        assert "context" not in answer
-
-
-def test_authorizer_without_a_token_is_unauthorized(monkeypatch):
-    monkeypatch.setenv("AUTH_SECRET", SECRET.decode())
-    monkeypatch.setattr(handlers, "_secret_source", None)
-
-    with pytest.raises(Exception, match=r"^Unauthorized$"):
-        _authorize({})
-    with pytest.raises(Exception, match=r"^Unauthorized$"):
-        _authorize(None)
-
-
-def test_authorizer_reads_the_secret_from_ssm(monkeypatch):
-    import time
-
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
-        boto3.client("ssm").put_parameter(
-            Name="/roomchat/secret", Value=SECRET.decode(), Type="SecureString"
-        )
-        monkeypatch.delenv("AUTH_SECRET", raising=False)
-        monkeypatch.setenv("AUTH_SECRET_PARAMETER", "/roomchat/secret")
-        monkeypatch.setattr(handlers, "_secret_source", None)
-
-        answer = _authorize({"token": _token(int(time.time()))})
-
-    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+# The token authorizer itself: tests/unit/test_tokens.py.
 
 
 def test_a_token_name_makes_a_bad_query_name_irrelevant(chat):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from roomchat.ulid import is_ulid
+from tests.engines import both_engines
 
 
 def test_send_reaches_every_member_of_the_room_sender_included(chat):
@@ -133,6 +134,7 @@ def test_messages_without_client_msg_id_are_never_merged(chat):
     assert len(chat.send("A", action="history", roomId="lobby")["messages"]) == 2
 
 
+@both_engines
 def test_history_is_oldest_to_newest_and_pages_back_with_before(chat):
     chat.join("A", "lobby", "ana")
     for i in range(7):
@@ -149,6 +151,7 @@ def test_history_is_oldest_to_newest_and_pages_back_with_before(chat):
     assert oldest["next"] is None
 
 
+@both_engines
 def test_history_page_that_ends_exactly_has_no_next(chat):
     chat.join("A", "lobby", "ana")
     for i in range(3):
@@ -159,6 +162,7 @@ def test_history_page_that_ends_exactly_has_no_next(chat):
     assert len(page["messages"]) == 3 and page["next"] is None
 
 
+@both_engines
 def test_history_default_limit_is_50(chat):
     chat.join("A", "lobby", "ana")
     for i in range(55):
@@ -169,6 +173,7 @@ def test_history_default_limit_is_50(chat):
     assert len(page["messages"]) == 50 and page["next"] is not None
 
 
+@both_engines
 def test_history_is_per_room(chat):
     chat.join("A", "one", "ana")
     chat.join("A", "two", "ana")

@@ -13,7 +13,7 @@ NEEDLE = "sys" + ".path"  # spelt in two so that this file does not match itself
 # therefore put the task root on the path themselves. The bench package (scripts/roomchat_tools/
 # bench/) replaces scripts/bench.py and starts them as the local Lambda workers are started
 # (runtime.LAMBDA_PYTHON_FLAGS and function_environment's PYTHONPATH); then this list empties.
-NOT_YET_CONVERTED = frozenset({"scripts/bench.py", "bench/poster.py", "bench/coldstart.py"})
+NOT_YET_CONVERTED: frozenset[str] = frozenset()
 
 
 def _python_files() -> list[Path]:

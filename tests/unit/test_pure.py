@@ -24,6 +24,7 @@ def test_ulid_validation_rejects_other_text():
     assert not is_ulid("01ARZ3NDEKTSV4RRFFQ69G5FA")  # 25 chars
     assert not is_ulid("01ARZ3NDEKTSV4RRFFQ69G5FAI")  # I is not Crockford base32
     assert not is_ulid(12345)
+    assert not is_ulid("01ARZ3NDEKTSV4RRFFQ69G5FAV\n")  # $ would match before the newline
     assert is_ulid("01ARZ3NDEKTSV4RRFFQ69G5FAV")
 
 
@@ -32,7 +33,9 @@ def test_valid_room_ids(room):
     assert protocol.check_room_id(room) == room
 
 
-@pytest.mark.parametrize("room", ["", "r" * 65, "has space", "conn#x", "ünï", None, 5, ["x"]])
+@pytest.mark.parametrize(
+    "room", ["", "r" * 65, "has space", "conn#x", "ünï", "lobby\n", None, 5, ["x"]]
+)
 def test_invalid_room_ids(room):
     with pytest.raises(BadRequest):
         protocol.check_room_id(room)

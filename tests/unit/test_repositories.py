@@ -10,6 +10,10 @@ from roomchat.adapters.dynamodb import DynamoHistory, DynamoRooms
 from roomchat.errors import StorageError
 from roomchat.ports import Member, Message
 from roomchat.ulid import new_ulid
+from tests.engines import both_engines
+
+# The adapters' requests must be valid for the real engine too, not only for moto.
+pytestmark = both_engines
 
 
 class Recording:

@@ -10,9 +10,10 @@ import time
 import types
 from pathlib import Path
 
+import jwt
 import pytest
 
-from roomchat.auth import InvalidToken, verify
+from roomchat.auth import InvalidToken, JwtVerifier, Policy
 from roomchat_tools import cli
 
 # What issue 15 and the Makefile expect; COMMANDS must offer at least these.
@@ -21,6 +22,7 @@ SUBCOMMANDS = [
     "chat",
     "history",
     "moderate",
+    "export",
     "token",
     "plan",
     "deploy",
@@ -30,7 +32,7 @@ SUBCOMMANDS = [
     "lint-infra",
 ]
 ROOMCHAT = Path(sys.executable).with_name("roomchat")  # where `make venv` installs it
-SECRET = "a-test-secret-0123456789"
+SECRET = "a-test-secret-0123456789-0123456789"
 
 
 def _roomchat(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -112,28 +114,47 @@ def test_token_is_signed_with_the_authorizers_format_and_secret():
     )
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
-    claims = verify(token, SECRET.encode(), int(time.time()))
-    assert claims["sub"] == "user-ana" and claims["name"] == "Ana"
+    identity = _verifier(SECRET).verify(token)
+    assert identity.sub == "user-ana" and identity.name == "Ana"
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert (claims["iss"], claims["aud"]) == ("roomchat-dev", "roomchat")
     assert before + 600 <= claims["exp"] <= int(time.time()) + 600
-    with pytest.raises(InvalidToken, match="bad signature"):
-        verify(token, b"another-secret-0123456789", int(time.time()))
+    with pytest.raises(InvalidToken, match="Signature"):
+        _verifier("another-secret-0123456789-0123456789").verify(token)
+
+
+def _verifier(secret: str) -> JwtVerifier:
+    return JwtVerifier(Policy("roomchat-dev", "roomchat", 86400), lambda: {"default": secret})
+
+
+def test_token_carries_kid_and_granted_rooms():
+    result = _roomchat(
+        "token", "--sub", "u", "--kid", "k2", "--room", "team-a", "--room", "team-b",
+        env={"ROOMCHAT_AUTH_SECRET": SECRET},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert jwt.get_unverified_header(token)["kid"] == "k2"
+    verifier = JwtVerifier(Policy("roomchat-dev", "roomchat", 86400), lambda: {"k2": SECRET})
+    assert verifier.verify(token).rooms == ("team-a", "team-b")
 
 
 def test_token_reads_roomchat_auth_secret_by_default():
     result = _roomchat("token", "--sub", "user-bo", env={"ROOMCHAT_AUTH_SECRET": SECRET})
     assert result.returncode == 0, result.stderr
-    assert verify(result.stdout.strip(), SECRET.encode(), int(time.time()))["sub"] == "user-bo"
+    assert _verifier(SECRET).verify(result.stdout.strip()).sub == "user-bo"
 
 
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
         (["--sub", "u"], {}, "no secret"),
-        (["--sub", "u"], {"ROOMCHAT_AUTH_SECRET": "too-short"}, "at least 16"),
+        (["--sub", "u"], {"ROOMCHAT_AUTH_SECRET": "too-short"}, "at least 32"),
         (["--sub", "u", "--name", "x" * 33], {"ROOMCHAT_AUTH_SECRET": SECRET}, "--name"),
         (["--sub", "u", "--name", " "], {"ROOMCHAT_AUTH_SECRET": SECRET}, "--name"),
         (["--sub", " "], {"ROOMCHAT_AUTH_SECRET": SECRET}, "--sub"),
         (["--sub", "u", "--ttl", "0"], {"ROOMCHAT_AUTH_SECRET": SECRET}, "--ttl"),
+        (["--sub", "u", "--room", "a#b"], {"ROOMCHAT_AUTH_SECRET": SECRET}, "--room"),
     ],
 )
 def test_token_refuses_bad_input_and_prints_no_token(args, env, message):

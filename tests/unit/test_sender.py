@@ -146,7 +146,10 @@ def scripted_endpoint():
     server.server_close()
 
 
-def test_wired_client_retries_429_and_500_but_never_410(scripted_endpoint):
+@pytest.mark.parametrize("poster", ["signed", "botocore"])
+def test_wired_sender_retries_429_and_500_but_never_410(scripted_endpoint, poster):
+    """Both posters the wiring can choose (FANOUT_POSTER) keep the same contract."""
+    from roomchat.adapters.poster import SignedHttpSender
     from roomchat.settings import Settings
     from roomchat.wiring import build_container
 
@@ -154,12 +157,26 @@ def test_wired_client_retries_429_and_500_but_never_410(scripted_endpoint):
     scripts["flaky"] = [(429, "LimitExceededException"), (500, "InternalServerError")]
     scripts["gone"] = [(410, "GoneException")]
     scripts["down"] = [(500, "InternalServerError")] * 10
-    container = build_container(Settings(rooms_table="r", history_table="h", fanout_workers=8))
+    settings = Settings(rooms_table="r", history_table="h", fanout_workers=8, fanout_poster=poster)
+    container = build_container(settings)
     sender = container.sender_for(endpoint)
 
     outcomes = sender.send_many(["flaky", "gone", "down"], b"frame")
 
     assert outcomes == {"flaky": Delivery.DELIVERED, "gone": Delivery.GONE, "down": Delivery.FAILED}
     assert hits == {"flaky": 3, "gone": 1, "down": 3}  # standard mode: 3 attempts in all
-    assert container.sender_for(endpoint) is sender  # one shared client per endpoint
-    assert sender._client.meta.config.max_pool_connections >= 8
+    assert container.sender_for(endpoint) is sender  # one shared sender per endpoint
+    if poster == "botocore":
+        assert sender._client.meta.config.max_pool_connections >= 8
+    else:
+        assert isinstance(sender, SignedHttpSender)
+
+
+def test_the_signed_poster_is_the_default():
+    from roomchat.settings import Settings, SettingsError
+
+    env = {"ROOMS_TABLE": "r", "HISTORY_TABLE": "h"}
+    assert Settings.from_env(env).fanout_poster == "signed"
+    assert Settings.from_env({**env, "FANOUT_POSTER": "botocore"}).fanout_poster == "botocore"
+    with pytest.raises(SettingsError, match="FANOUT_POSTER"):
+        Settings.from_env({**env, "FANOUT_POSTER": "curl"})

@@ -224,7 +224,7 @@ function continues(entry, before) {
 }
 
 function entrySignature(entry, cont) {
-  if (entry.kind === 'pending') return `${entry.pending.status}|${entry.pending.problem ?? ''}`;
+  if (entry.kind === 'pending') return `${entry.pending.status}|${entry.pending.problem ?? ''}|${client.isOpen}`;
   if (entry.kind === 'message') {
     const { msg } = entry;
     const own = client.rooms.get(msg.roomId)?.isOwn(msg) ? 'own' : '';
@@ -282,7 +282,13 @@ function renderEntry(entry, room, cont) {
   const sender = el('span', 'sender', room.name ?? client.name ?? '');
   sender.style.setProperty('--hue', String(nameHue(room.name ?? client.name ?? '')));
   const stateText =
-    p.status === FAILED ? 'Not sent' : p.status === QUEUED ? 'Waiting for the connection…' : 'Sending…';
+    p.status === FAILED
+      ? 'Not sent'
+      : p.status === QUEUED
+        ? client.isOpen
+          ? 'Waiting its turn…' // the room's outbox sends one message at a time
+          : 'Waiting for the connection…'
+        : 'Sending…';
   head.append(sender, el('span', 'pending-state', stateText));
   li.append(head, el('div', 'msg-body', p.message));
   if (p.status === FAILED) {

@@ -3,6 +3,13 @@
 // network, a DELETE on @connections), then re-joining every room, filling the gap from history
 // and re-sending our unconfirmed messages without duplicates. No DOM here: the page subscribes to
 // changes, and tests drive it with a fake WebSocket and fake timers.
+//
+// Each room has an outbox: one `sendAll` in flight at a time, the next one sent only when the
+// previous is acknowledged (its `message` frame with our clientMsgId came back) or has failed
+// for good. API Gateway may run one connection's frames concurrently, so messages sent without
+// waiting can be stored and delivered in another order than typed. A retryable failure
+// (`rate_limited`, `internal`, no answer, a dropped connection) sends the same message again
+// with the same clientMsgId, which the server stores at most once.
 
 import {
   GAP_PAGE,
@@ -58,6 +65,7 @@ export class ChatClient {
     this.pingIntervalMs = options.pingIntervalMs ?? 4 * 60_000;
     this.pongTimeoutMs = options.pongTimeoutMs ?? 30_000;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 15_000;
+    this.maxServerErrors = options.maxServerErrors ?? 3; // `internal` answers before giving up
     this.backoff = options.backoff ?? {};
     this.maxSendsPerSecond = options.maxSendsPerSecond ?? 8;
 
@@ -262,6 +270,7 @@ export class ChatClient {
     for (const room of this.rooms.values()) {
       room.loadingOlder = false;
       room.catchingUp = false;
+      this.releaseOutbox(room); // what was in flight goes again after the re-join
     }
   }
 
@@ -341,6 +350,8 @@ export class ChatClient {
   }
 
   removeRoom(roomId) {
+    const room = this.rooms.get(roomId);
+    if (room) this.releaseOutbox(room);
     this.rooms.delete(roomId);
     this.history.delete(roomId);
     if (this.active === roomId) this.active = this.firstOtherRoom(roomId);
@@ -475,8 +486,8 @@ export class ChatClient {
     const clientMsgId = this.makeClientMsgId();
     const problem = messageProblem(roomId, text, clientMsgId);
     if (problem) return problem;
-    const entry = room.addPending(clientMsgId, text, this.now());
-    if (room.status === JOINED && !room.catchingUp) this.transmit(room, entry);
+    room.addPending(clientMsgId, text, this.now());
+    this.pumpOutbox(room);
     this.emit({ room: roomId });
     return null;
   }
@@ -489,8 +500,9 @@ export class ChatClient {
     entry.status = QUEUED;
     entry.problem = null;
     entry.tries = 0;
+    entry.serverErrors = 0;
     room.touch();
-    if (room.status === JOINED && !room.catchingUp) this.transmit(room, entry);
+    this.pumpOutbox(room);
     this.emit({ room: roomId });
   }
 
@@ -499,8 +511,60 @@ export class ChatClient {
     if (room?.pending.delete(clientMsgId)) {
       this.clearSendTimer(clientMsgId);
       room.touch();
+      this.settleOutbox(room);
       this.emit({ room: roomId });
     }
+  }
+
+  // ------------------------------------------------------------------------- the outbox
+
+  /**
+   * Sends the room's oldest waiting message, unless one is in flight (sent and not yet answered,
+   * or waiting for a retry or a send slot): one at a time, in the order typed. Failed messages
+   * are skipped; they go again when the user retries them.
+   */
+  pumpOutbox(room) {
+    if (this.rooms.get(room.id) !== room || room.status !== JOINED || room.catchingUp) return;
+    if (!this.isOpen || room.inFlight !== null) return;
+    for (const entry of room.pending.values()) {
+      if (entry.status === QUEUED || entry.status === SENDING) {
+        room.inFlight = entry.clientMsgId;
+        this.transmit(room, entry);
+        return;
+      }
+    }
+  }
+
+  /** After an answer: when the message in flight is settled (echoed, failed, gone), the next. */
+  settleOutbox(room) {
+    const entry = room.inFlight === null ? undefined : room.pending.get(room.inFlight);
+    if (room.inFlight !== null && (entry === undefined || entry.status === FAILED)) {
+      this.releaseOutbox(room);
+    }
+    this.pumpOutbox(room);
+  }
+
+  releaseOutbox(room) {
+    if (room.inFlight !== null) this.clearSendTimer(room.inFlight);
+    room.inFlight = null;
+    if (room.retryTimer !== null) this.timers.clearTimeout(room.retryTimer);
+    room.retryTimer = null;
+  }
+
+  /** A retryable failure: the same message again after `delay`, still first in the outbox. */
+  retryLater(room, entry, delay) {
+    entry.status = QUEUED;
+    entry.tries = 0;
+    room.touch();
+    if (room.retryTimer !== null) this.timers.clearTimeout(room.retryTimer);
+    const seq = this.socketSeq;
+    room.retryTimer = this.timers.setTimeout(() => {
+      room.retryTimer = null;
+      if (seq !== this.socketSeq || room.inFlight !== entry.clientMsgId) return;
+      if (room.pending.get(entry.clientMsgId) !== entry || entry.status !== QUEUED) return;
+      this.transmit(room, entry);
+      this.emit({ room: room.id });
+    }, delay);
   }
 
   transmit(room, entry) {
@@ -531,6 +595,7 @@ export class ChatClient {
         entry.status = FAILED;
         entry.problem = 'No answer from the server.';
         room.touch();
+        this.settleOutbox(room);
       }
       this.emit({ room: room.id });
     }, this.sendTimeoutMs);
@@ -559,7 +624,7 @@ export class ChatClient {
       this.sendQueue = [];
       for (const { room: r, entry: e } of queue) {
         const current = this.rooms.get(r.id) === r && r.pending.get(e.clientMsgId) === e;
-        if (current && e.status === QUEUED && r.status === JOINED && !r.catchingUp) this.transmit(r, e);
+        if (current && e.status === QUEUED && r.inFlight === e.clientMsgId) this.transmit(r, e);
       }
       this.emit({ rooms: true });
     }, wait);
@@ -571,15 +636,15 @@ export class ChatClient {
     this.sendTimers.delete(clientMsgId);
   }
 
-  /** Sends what waits in a room, oldest first: typed while away, or unconfirmed when we dropped. */
+  /** Sends what waits in a room through its outbox, oldest first: typed while away, or
+   * unconfirmed when we dropped (same clientMsgId: stored at most once). */
   flushPending(room) {
-    const waiting = [...room.pending.values()]
-      .filter((entry) => entry.status === QUEUED || entry.status === SENDING)
-      .sort((a, b) => a.createdAt - b.createdAt);
-    for (const entry of waiting) {
-      entry.tries = 0;
-      this.transmit(room, entry);
+    this.releaseOutbox(room);
+    for (const entry of room.pending.values()) {
+      if (entry.status === SENDING) entry.status = QUEUED;
+      if (entry.status === QUEUED) entry.tries = 0;
     }
+    this.pumpOutbox(room);
   }
 
   // ------------------------------------------------------------------------- history
@@ -649,7 +714,7 @@ export class ChatClient {
    * After a re-join: page back from the oldest `recent` message until we reach what we already
    * had (the anchor), so nothing sent while we were away is missing. Then send what waits.
    */
-  fillGap(room, anchor, recent) {
+  fillGap(room, anchor, recent, next) {
     const reached = (list) => anchor !== null && list.some((m) => typeof m?.messageId === 'string' && m.messageId <= anchor);
     const oldest = (list) => list.reduce((min, m) => (typeof m?.messageId === 'string' && (min === null || m.messageId < min) ? m.messageId : min), null);
     const done = () => {
@@ -657,7 +722,8 @@ export class ChatClient {
       room.touch();
       this.flushPending(room);
     };
-    if (recent.length === 0 || reached(recent)) {
+    // `next` null: `recent` reaches the start of the room, nothing older to fetch.
+    if (recent.length === 0 || reached(recent) || next === null) {
       done();
       return;
     }
@@ -682,7 +748,7 @@ export class ChatClient {
         },
       );
     };
-    step(oldest(recent));
+    step(typeof next === 'string' ? next : oldest(recent));
   }
 
   countUnread(room, fresh) {
@@ -747,15 +813,18 @@ export class ChatClient {
     if (typeof frame.lastRead === 'string') room.lastRead = frame.lastRead;
     const fresh = room.addMessages(recent);
     this.attempt = 0; // a connection that gets this far is a good one
+    // A server that sends `next` says whether older history exists (null: `recent` reaches the
+    // start of the room) and where it starts; an older one does not, and we page from the oldest.
+    const next = frame.next === null || typeof frame.next === 'string' ? frame.next : undefined;
     if (rejoin) {
       this.countUnread(room, fresh);
       room.addNotice('Reconnected.', this.now());
       this.send(frames.members(room.id));
-      this.fillGap(room, anchor, recent);
+      this.fillGap(room, anchor, recent, next);
     } else {
       const ids = recent.map((m) => m?.messageId).filter((id) => typeof id === 'string').sort();
-      room.olderCursor = ids[0] ?? null;
-      room.olderExhausted = ids.length === 0;
+      room.olderCursor = next === undefined ? (ids[0] ?? null) : next;
+      room.olderExhausted = next === undefined ? ids.length === 0 : next === null;
       // What this user had not read before (from the server's read marker).
       this.send(frames.members(room.id));
       if (room.id !== this.active && typeof frame.unread === 'number') {
@@ -781,7 +850,10 @@ export class ChatClient {
     if (!room) return;
     if (typeof frame.sender === 'string') room.typing.delete(frame.sender);
     const { added, own } = room.addMessage(frame);
-    if (own) this.clearSendTimer(frame.clientMsgId);
+    if (own) {
+      this.clearSendTimer(frame.clientMsgId);
+      this.settleOutbox(room); // acknowledged: the next message of the outbox goes
+    }
     if (added && !own) this.countUnread(room, 1);
     if (added && room.id === this.active) this.sendReadMarker(room, false);
     if (added || own) this.emit({ room: room.id, rooms: true });
@@ -793,6 +865,7 @@ export class ChatClient {
     if (!room) return;
     if (request) request.onPage(frame);
     else room.addMessages(frame.messages);
+    if (!room.catchingUp) this.settleOutbox(room); // a page may hold the message in flight
     this.emit({ room: room.id });
   }
 
@@ -848,10 +921,19 @@ export class ChatClient {
             this.emit({ room: room.id });
             return;
           }
+          if (frame.code === 'internal' && (entry.serverErrors ?? 0) + 1 < this.maxServerErrors) {
+            // A server fault, maybe passing: the same message again after a back-off.
+            entry.serverErrors = (entry.serverErrors ?? 0) + 1;
+            this.retryLater(room, entry, backoffDelay(entry.serverErrors - 1, { random: this.random }));
+            this.emit({ room: room.id });
+            return;
+          }
           // Not a member (any more): it goes out again after the automatic re-join below.
           entry.status = notMember ? QUEUED : FAILED;
           entry.problem = notMember ? null : text;
           room.touch();
+          if (notMember) this.releaseOutbox(room);
+          else this.settleOutbox(room); // failed for good: the next message goes
         }
         break;
       }

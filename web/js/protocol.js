@@ -6,6 +6,8 @@
 export const ROOM_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const CLIENT_MSG_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const NAME_MAX = 32;
+export const USER_ID_MAX = 128; // a token's `sub`
+export const POLICIES = ['open', 'private', 'announce']; // the first is the server's default
 export const HISTORY_PAGE = 50;
 export const GAP_PAGE = 100; // the server's maximum `limit`
 export const DEFAULT_STAGE = 'live'; // infra/variables.tf stage_name
@@ -44,6 +46,25 @@ export function checkName(raw) {
   return { name, problem: null };
 }
 
+/** An error sentence for a bad user id (a token's `sub`: 1-128 printable characters), or null. */
+export function userIdProblem(userId) {
+  if (typeof userId !== 'string' || userId.length === 0) return "Enter the user's id.";
+  if ([...userId].length > USER_ID_MAX) {
+    return `User ids are at most ${USER_ID_MAX} characters.`;
+  }
+  // Python's str.isprintable(), as for names (user ids are not trimmed).
+  if (/[\p{C}\p{Z}]/u.test(userId.replace(/ /g, ''))) {
+    return 'User ids may only contain printable characters.';
+  }
+  return null;
+}
+
+/** An error sentence for a room policy that is not one of POLICIES, or null. */
+export function policyProblem(policy) {
+  if (!POLICIES.includes(policy)) return `A room's policy is one of: ${POLICIES.join(', ')}.`;
+  return null;
+}
+
 // ----------------------------------------------------------------------------- frames
 
 export const frames = {
@@ -54,6 +75,12 @@ export const frames = {
     before ? { action: 'history', roomId, limit, before } : { action: 'history', roomId, limit },
   members: (roomId) => ({ action: 'members', roomId }),
   ping: () => ({ action: 'ping' }),
+  // Rooms and roles (signed in): check roomIdProblem, policyProblem and userIdProblem first.
+  createRoom: (roomId, policy = POLICIES[0]) => ({ action: 'createRoom', roomId, policy }),
+  invite: (roomId, userId) => ({ action: 'invite', roomId, userId }),
+  uninvite: (roomId, userId) => ({ action: 'uninvite', roomId, userId }),
+  promote: (roomId, userId) => ({ action: 'promote', roomId, userId }),
+  demote: (roomId, userId) => ({ action: 'demote', roomId, userId }),
   delete: (roomId, messageId) => ({ action: 'delete', roomId, messageId }),
   edit: (roomId, messageId, message) => ({ action: 'edit', roomId, messageId, message }),
   typing: (roomId) => ({ action: 'typing', roomId }),
@@ -105,6 +132,7 @@ const ERROR_WORDS = {
   bad_request: 'The server could not accept that request',
   unknown_action: 'The server does not know that request',
   not_member: 'You are not in that room',
+  forbidden: 'You may not do that in that room',
   too_large: 'That message is too long',
   rate_limited: 'You are sending messages too fast',
   internal: 'Something went wrong on the server; please try again',

@@ -56,6 +56,8 @@ export class Room {
     this.catchingUp = false; // filling the gap after a reconnect
     this.problem = null; // last error about this room, in words
     this.leaveAfterJoin = false; // left while a join was in flight: leave once it is answered
+    this.inFlight = null; // clientMsgId of the outbox's message in flight (one at a time)
+    this.retryTimer = null; // the outbox waits to send that message again
     this.version = 0; // bumped on every change, so a view can skip unchanged rooms
     this.you = null; // our authorId in this room (`joined.you`): our messages carry it
     this.unreadCapped = false; // the server counted past its cap: show "100+"
@@ -183,6 +185,7 @@ export class Room {
       createdAt: now,
       sent: false, // transmitted at least once, on any connection: it may be stored already
       tries: 0, // transmissions on the current connection
+      serverErrors: 0, // `internal` answers to it
     };
     this.pending.set(clientMsgId, entry);
     this.touch();

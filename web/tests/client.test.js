@@ -136,13 +136,85 @@ describe('messages', () => {
     assert.equal(client.rooms.get('lobby').pending.size, 0);
   });
 
-  test('a burst goes out at most 8 a second, in the order typed', () => {
+  /** The server's side of an outbox: echoes each sendAll as the stored message, in order. */
+  function echoAll(ws, start = 100) {
+    const sent = ws.take().filter((f) => f.action === 'sendAll');
+    sent.forEach((f, i) => ws.receive(msg(start + i, { sender: 'ana', message: f.message, clientMsgId: f.clientMsgId })));
+    return sent.map((f) => f.message);
+  }
+
+  test('the outbox sends one message at a time, the next once the previous is echoed', () => {
+    const { client, ws } = connected();
+    for (let i = 1; i <= 20; i += 1) client.sendMessage('lobby', `m${i}`);
+    // typed as fast as possible: only the first is on the wire
+    assert.deepEqual(ws.take().map((f) => f.message), ['m1']);
+    const room = client.rooms.get('lobby');
+    assert.equal(room.pending.get('c1').status, SENDING);
+    assert.equal(room.pending.get('c2').status, QUEUED);
+    ws.receive(msg(101, { sender: 'ana', message: 'm1', clientMsgId: 'c1' }));
+    assert.deepEqual(ws.take().map((f) => f.message), ['m2']);
+  });
+
+  test('20 messages typed at once are sent, echoed and shown in the order typed', () => {
+    const { client, clock, ws } = connected();
+    const typed = Array.from({ length: 20 }, (_, i) => `m${i + 1}`);
+    for (const text of typed) client.sendMessage('lobby', text);
+    const wire = [];
+    for (let round = 0; round < 40 && wire.length < 20; round += 1) {
+      const sent = ws.take().filter((f) => f.action === 'sendAll');
+      assert.ok(sent.length <= 1, 'never two in flight');
+      for (const f of sent) {
+        wire.push(f.message);
+        ws.receive(msg(100 + wire.length, { sender: 'ana', message: f.message, clientMsgId: f.clientMsgId }));
+      }
+      if (sent.length === 0) clock.advance(250); // waiting for a send slot (8 a second)
+    }
+    assert.deepEqual(wire, typed);
+    const room = client.rooms.get('lobby');
+    assert.equal(room.pending.size, 0);
+    const shown = room.timeline().filter((e) => e.kind === 'message').map((e) => e.msg.message);
+    assert.deepEqual(shown, typed);
+  });
+
+  test('a burst goes out at most 8 a second, even when echoed at once', () => {
     const { client, clock, ws } = connected();
     for (let i = 1; i <= 12; i += 1) client.sendMessage('lobby', `m${i}`);
-    assert.deepEqual(ws.take().map((f) => f.message), ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
+    const first = [];
+    for (let i = 0; i < 12; i += 1) first.push(...echoAll(ws, 100 + first.length));
+    assert.deepEqual(first, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
     assert.equal(client.rooms.get('lobby').pending.get('c9').status, QUEUED);
     clock.advance(1001);
-    assert.deepEqual(ws.take().map((f) => f.message), ['m9', 'm10', 'm11', 'm12']);
+    assert.deepEqual(echoAll(ws, 200), ['m9']);
+  });
+
+  test('a failed message does not hold up the ones typed after it', () => {
+    const { client, ws } = connected();
+    client.sendMessage('lobby', 'bad');
+    client.sendMessage('lobby', 'good');
+    assert.deepEqual(ws.take().map((f) => f.clientMsgId), ['c1']);
+    ws.receive({ type: 'error', code: 'bad_request', message: 'nope', action: 'sendAll', roomId: 'lobby', clientMsgId: 'c1' });
+    assert.equal(client.rooms.get('lobby').pending.get('c1').status, FAILED);
+    assert.deepEqual(ws.take().map((f) => f.clientMsgId), ['c2']);
+  });
+
+  test('an internal error sends the same message again after a back-off, before the next', () => {
+    const { client, clock, ws } = connected();
+    client.sendMessage('lobby', 'first');
+    client.sendMessage('lobby', 'second');
+    ws.take();
+    const internal = { type: 'error', code: 'internal', message: 'try again', action: 'sendAll', roomId: 'lobby', clientMsgId: 'c1' };
+    ws.receive(internal);
+    assert.equal(client.errors.length, 0);
+    assert.deepEqual(ws.take(), []);
+    clock.advance(500);
+    assert.deepEqual(ws.take().map((f) => f.clientMsgId), ['c1']);
+    ws.receive(internal);
+    clock.advance(1000);
+    assert.deepEqual(ws.take().map((f) => f.clientMsgId), ['c1']);
+    ws.receive(internal); // the third: failed for good, and said
+    assert.equal(client.rooms.get('lobby').pending.get('c1').status, FAILED);
+    assert.equal(client.errors.length, 1);
+    assert.deepEqual(ws.take().map((f) => f.clientMsgId), ['c2']);
   });
 
   test('a rate-limited message is sent again a second later, same clientMsgId, no alert', () => {
@@ -212,6 +284,45 @@ describe('history', () => {
     assert.deepEqual([...room.messages.keys()].sort(), [7, 8, 9, 10, 11].map(id));
     client.loadOlder('lobby');
     assert.deepEqual(ws.take(), []);
+  });
+
+  test('`joined.next` null: `recent` reaches the start of the room, nothing older to load', () => {
+    const { client } = setup();
+    client.connect(URL, 'ana', ['lobby']);
+    const ws = FakeWebSocket.last();
+    ws.open();
+    ws.take();
+    ws.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 1, recent: [msg(1), msg(2)], next: null });
+    ws.take();
+    const room = client.rooms.get('lobby');
+    assert.equal(room.olderExhausted, true);
+    client.loadOlder('lobby');
+    assert.deepEqual(ws.take(), []);
+  });
+
+  test('`joined.next` a cursor: "load older" starts there (recent trimmed to fit 128 KB)', () => {
+    const ctx = setup();
+    ctx.client.connect(URL, 'ana', ['lobby']);
+    const ws = FakeWebSocket.last();
+    ws.open();
+    ws.take();
+    ws.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 1, recent: [msg(12)], next: id(12) });
+    ws.take();
+    assert.equal(ctx.client.rooms.get('lobby').olderExhausted, false);
+    ctx.client.loadOlder('lobby');
+    assert.deepEqual(ws.take(), [{ action: 'history', roomId: 'lobby', limit: 50, before: id(12) }]);
+  });
+
+  test('after a reconnect, `joined.next` null means no gap to fill from history', () => {
+    const { client, clock, ws } = connected(['lobby'], { lobby: [msg(1)] });
+    ws.serverClose(1006, '');
+    clock.advance(500);
+    const ws2 = FakeWebSocket.last();
+    ws2.open();
+    ws2.take();
+    ws2.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 1, recent: [msg(2), msg(3)], next: null });
+    assert.deepEqual(ws2.take(), [{ action: 'members', roomId: 'lobby' }]);
+    assert.equal(client.rooms.get('lobby').catchingUp, false);
   });
 
   test('an empty room has nothing older to load', () => {
@@ -290,14 +401,19 @@ describe('reconnecting', () => {
     ws2.receive({ type: 'history', roomId: 'lobby', messages: [msg(4), msg(5)], next: id(4) });
     assert.deepEqual(ws2.take(), [{ action: 'history', roomId: 'lobby', limit: 100, before: id(4) }]);
     ws2.receive({ type: 'history', roomId: 'lobby', messages: [msg(2), msg(3)], next: id(2) });
-    // reached what we had: the pending messages go out, oldest first, same clientMsgIds
+    // reached what we had: the pending messages go out through the outbox, oldest first, one
+    // at a time, same clientMsgIds
     assert.deepEqual(ws2.take(), [
       { action: 'sendAll', roomId: 'lobby', message: 'lost on the way', clientMsgId: 'c1' },
+    ]);
+    ws2.receive(msg(8, { sender: 'ana', message: 'lost on the way', clientMsgId: 'c1' }));
+    assert.deepEqual(ws2.take(), [
       { action: 'sendAll', roomId: 'lobby', message: 'typed while away', clientMsgId: 'c2' },
     ]);
+    ws2.receive(msg(9, { sender: 'ana', message: 'typed while away', clientMsgId: 'c2' }));
     const room = client.rooms.get('lobby');
-    assert.deepEqual([...room.messages.keys()].sort(), [1, 2, 3, 4, 5, 6, 7].map(id));
-    assert.equal(room.timeline().filter((e) => e.kind === 'message').length, 7);
+    assert.deepEqual([...room.messages.keys()].sort(), [1, 2, 3, 4, 5, 6, 7, 8, 9].map(id));
+    assert.equal(room.timeline().filter((e) => e.kind === 'message').length, 9);
     assert.equal(room.catchingUp, false);
   });
 

@@ -5,6 +5,7 @@ import {
   CLIENT_MSG_ID_RE,
   MAX_FRAME_BYTES,
   backoffDelay,
+  POLICIES,
   checkName,
   describeError,
   discoverWebSocketUrl,
@@ -13,8 +14,10 @@ import {
   messageProblem,
   newClientMsgId,
   parseFrame,
+  policyProblem,
   roomIdProblem,
   sameOriginWebSocketUrl,
+  userIdProblem,
   utf8Length,
   webSocketUrlProblem,
 } from '../js/protocol.js';
@@ -29,6 +32,13 @@ describe('frames', () => {
     });
     assert.deepEqual(frames.members('lobby'), { action: 'members', roomId: 'lobby' });
     assert.deepEqual(frames.ping(), { action: 'ping' });
+    assert.deepEqual(frames.createRoom('team', 'private'), {
+      action: 'createRoom', roomId: 'team', policy: 'private',
+    });
+    assert.deepEqual(frames.createRoom('team'), { action: 'createRoom', roomId: 'team', policy: 'open' });
+    for (const action of ['invite', 'uninvite', 'promote', 'demote']) {
+      assert.deepEqual(frames[action]('team', 'sub-1'), { action, roomId: 'team', userId: 'sub-1' });
+    }
   });
 
   test('history sends `before` only when paging back', () => {
@@ -48,6 +58,24 @@ describe('validation mirrors the server limits', () => {
     assert.match(roomIdProblem('two words'), /no spaces/);
     assert.match(roomIdProblem('conn#1'), /letters, digits/);
     assert.match(roomIdProblem(''), /Enter a room/);
+  });
+
+  test('user ids: 1-128 printable characters, not trimmed', () => {
+    assert.equal(userIdProblem('ana-sub-42'), null);
+    assert.equal(userIdProblem(' padded sub '), null, 'the space is printable; the server keeps it');
+    assert.equal(userIdProblem('😀'.repeat(128)), null, 'counted in code points, as Python does');
+    assert.match(userIdProblem('u'.repeat(129)), /at most 128/);
+    assert.match(userIdProblem(''), /Enter the user/);
+    assert.match(userIdProblem(null), /Enter the user/);
+    assert.match(userIdProblem('a\tb'), /printable/);
+    assert.match(userIdProblem('a\u00a0b'), /printable/);
+  });
+
+  test('policies: open (the default), private, announce', () => {
+    assert.deepEqual(POLICIES, ['open', 'private', 'announce']);
+    for (const policy of POLICIES) assert.equal(policyProblem(policy), null);
+    assert.match(policyProblem('public'), /one of: open, private, announce/);
+    assert.match(policyProblem(null), /one of/);
   });
 
   test('names are trimmed, 1-32 printable characters', () => {

@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import logs
 from ..errors import ConnectionGone, StorageError
-from ..ports import Appended, Ban, ConnectionRecord, Member, Message, Page
+from ..ports import Appended, Ban, ConnectionRecord, Member, Message, Page, Room
 from ..protocol import ByteBudget
 
 CONDITIONAL_FAILED = "ConditionalCheckFailedException"
@@ -27,6 +27,16 @@ CONDITIONAL_FAILED = "ConditionalCheckFailedException"
 CONNECTION_PREFIX = "conn#"
 RECORD_PREFIX = "#"
 RECORD_NAMES = {"#rooms": "rooms", "#gone": "gone", "#exp": "expiresAt"}
+# A room's access list: its own partition ``acl#<roomId>`` (never a room, for the same reason),
+# so Queries of the room's members never read it. It holds
+# - the room record (connectionId = "#room#<roomId>": owner, policy, createdAt), its index key
+#   unique to the room;
+# - one role row per moderator or invited member (connectionId = "#role#<userId>": role); the
+#   index partition "#role#<userId>" holds that user's roles only.
+# No TTL on either: a room lives until it is deleted.
+ACL_PREFIX = "acl#"
+ROOM_RECORD_PREFIX = "#room#"
+ROLE_PREFIX = "#role#"
 
 
 def _s(value: str) -> dict[str, str]:
@@ -158,7 +168,7 @@ class DynamoRooms:
 
         Projecting the two attributes used costs the same reads (DynamoDB bills the items read,
         not the attributes returned) but makes responses ~60% smaller and cheaper to parse
-        (scripts/bench.py: 14 -> 5 ms of botocore parsing per 1,000 members on one core).
+        (the bench: 14 -> 5 ms of botocore parsing per 1,000 members on one core).
         """
         items = self._room(room_id, ProjectionExpression="connectionId, expiresAt")
         return [
@@ -207,7 +217,7 @@ class DynamoRooms:
         used = kwargs["UpdateExpression"] + kwargs.get("ConditionExpression", "")
         names = {k: v for k, v in RECORD_NAMES.items() if k in used}
         try:
-            return self._db.update_item(
+            response: dict[str, Any] = self._db.update_item(
                 TableName=self._table,
                 Key=self._record_key(connection_id),
                 ExpressionAttributeNames=names,
@@ -215,6 +225,7 @@ class DynamoRooms:
             )
         except BotoCoreError as e:
             raise _storage_error("UpdateItem rooms", e) from e
+        return response
 
     def attach_room(self, connection_id: str, room_id: str, expires_at: int) -> None:
         # A single-item conditional write is atomic against close_connection's: either this
@@ -269,6 +280,73 @@ class DynamoRooms:
             self._db.put_item(TableName=self._table, Item=item)
         except (ClientError, BotoCoreError) as e:
             raise _storage_error("PutItem rooms", e) from e
+
+    # ------------------------------------------------------------ rooms and roles
+
+    def _room_key(self, room_id: str) -> dict[str, Any]:
+        return {
+            "roomId": _s(ACL_PREFIX + room_id),
+            "connectionId": _s(ROOM_RECORD_PREFIX + room_id),
+        }
+
+    def _role_key(self, room_id: str, user_id: str) -> dict[str, Any]:
+        return {"roomId": _s(ACL_PREFIX + room_id), "connectionId": _s(ROLE_PREFIX + user_id)}
+
+    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            resp = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        except (ClientError, BotoCoreError) as e:
+            raise _storage_error("GetItem rooms", e) from e
+        item: dict[str, Any] | None = resp.get("Item")
+        return item
+
+    def get_room(self, room_id: str) -> Room | None:
+        item = self._get(self._room_key(room_id))
+        if not item:
+            return None
+        return Room(
+            room_id=room_id,
+            owner=_str(item, "owner") or "",
+            policy=_str(item, "policy") or "open",
+            created_at=_str(item, "createdAt") or "",
+        )
+
+    def create_room(self, room: Room) -> bool:
+        item = {
+            **self._room_key(room.room_id),
+            "owner": _s(room.owner),
+            "policy": _s(room.policy),
+            "createdAt": _s(room.created_at),
+        }
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(connectionId)",
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] == CONDITIONAL_FAILED:
+                return False
+            raise _storage_error("PutItem rooms", e) from e
+        except BotoCoreError as e:
+            raise _storage_error("PutItem rooms", e) from e
+        return True
+
+    def room_in_use(self, room_id: str, now_s: int) -> bool:
+        items = self._room(room_id, ProjectionExpression="connectionId, expiresAt")
+        return any(_unexpired(_int(item, "expiresAt"), now_s) for item in items)
+
+    def get_role(self, room_id: str, user_id: str) -> str | None:
+        return _str(self._get(self._role_key(room_id, user_id)) or {}, "role")
+
+    def put_role(self, room_id: str, user_id: str, role: str) -> None:
+        self._put({**self._role_key(room_id, user_id), "role": _s(role)})
+
+    def delete_role(self, room_id: str, user_id: str) -> None:
+        try:
+            self._db.delete_item(TableName=self._table, Key=self._role_key(room_id, user_id))
+        except (ClientError, BotoCoreError) as e:
+            raise _storage_error("DeleteItem rooms", e) from e
 
 
 def _message(item: dict[str, Any]) -> Message:
@@ -444,6 +522,20 @@ class DynamoHistory:
             raise _storage_error("GetItem history", e) from e
         item = resp.get("Item")
         return _message(item) if item else None
+
+    def has_messages(self, room_id: str) -> bool:
+        try:
+            resp = self._db.query(
+                TableName=self._table,
+                KeyConditionExpression="roomId = :r",
+                ExpressionAttributeValues={":r": _s(room_id)},
+                ProjectionExpression="messageId",
+                Limit=1,
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise _storage_error("Query history", e) from e
+        return bool(resp.get("Items"))
 
     def stored(self, room_id: str, connection_id: str, client_msg_id: str) -> Message | None:
         key = {

@@ -1,5 +1,5 @@
-# One function per WebSocket route, all from the same zip with a different handler
-# (docs/design.md), each with its own log group and its own role.
+# One function per WebSocket route, all from the same zip (one S3 object, code.tf) with a
+# different handler (docs/design.md), each with its own log group, role, memory and timeout.
 
 resource "aws_cloudwatch_log_group" "this" {
   for_each = var.functions
@@ -21,14 +21,15 @@ resource "aws_lambda_function" "this" {
   role          = aws_iam_role.this[each.key].arn
   handler       = each.value.handler
   runtime       = var.runtime
-  architectures = [var.architecture]
-  memory_size   = var.memory_size
-  timeout       = var.timeout
+  architectures = [coalesce(each.value.architecture, var.architecture)]
+  memory_size   = coalesce(each.value.memory_size, var.memory_size)
+  timeout       = coalesce(each.value.timeout, var.timeout)
 
-  filename = var.zip_path
-  # The zip is built deterministically, so an unchanged source tree keeps this hash and the
-  # plan stays clean.
-  source_code_hash = filebase64sha256(var.zip_path)
+  s3_bucket = aws_s3_bucket.code.id
+  s3_key    = each.value.zip_path == null ? aws_s3_object.code.key : aws_s3_object.own[each.key].key
+  # The zips are built deterministically, so an unchanged source tree keeps this hash (and the
+  # object's key) and the plan stays clean; a changed one updates the functions built from it.
+  source_code_hash = filebase64sha256(coalesce(each.value.zip_path, var.zip_path))
 
   reserved_concurrent_executions = var.reserved_concurrency
 

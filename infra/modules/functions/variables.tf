@@ -20,7 +20,11 @@ variable "functions" {
     parameter_arns: SSM parameters it may read (ssm:GetParameter);
     disconnect_connections: whether it may DELETE @connections (close a connection);
     invoke_function_arns: Lambda functions it may invoke (the message review hook);
-    environment: its own environment instead of the shared one (null = the shared one).
+    environment: its own environment instead of the shared one (null = the shared one);
+    memory_size (MB, 128-10240) and timeout (s, 1-900): its own instead of var.memory_size and
+    var.timeout (null = those).
+    zip_path / architecture: its own package and instruction set (null = the shared ones; the
+    authorizer's zip carries x86_64 wheels).
   EOT
   type = map(object({
     handler     = string
@@ -35,6 +39,10 @@ variable "functions" {
     parameter_arns         = optional(list(string), [])
     invoke_function_arns   = optional(list(string), [])
     environment            = optional(map(string))
+    memory_size            = optional(number)
+    timeout                = optional(number)
+    zip_path               = optional(string)
+    architecture           = optional(string)
   }))
   default = {}
 
@@ -77,6 +85,31 @@ variable "functions" {
     ]))
     error_message = "invoke_function_arns must be Lambda function ARNs (arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]) without '*'."
   }
+
+  validation {
+    condition = alltrue([
+      for fn in values(var.functions) : fn.memory_size == null || (
+        try(fn.memory_size >= 128 && fn.memory_size <= 10240 && floor(fn.memory_size) == fn.memory_size, false)
+      )
+    ])
+    error_message = "A function's memory_size must be a whole number of MB from 128 to 10240 (or null for var.memory_size)."
+  }
+
+  validation {
+    condition = alltrue([
+      for fn in values(var.functions) : fn.timeout == null || (
+        try(fn.timeout >= 1 && fn.timeout <= 900 && floor(fn.timeout) == fn.timeout, false)
+      )
+    ])
+    error_message = "A function's timeout must be a whole number of seconds from 1 to 900 (or null for var.timeout)."
+  }
+
+  validation {
+    condition = alltrue([
+      for fn in values(var.functions) : (fn.zip_path == null || endswith(coalesce(fn.zip_path, "x.zip"), ".zip")) && contains(["arm64", "x86_64"], coalesce(fn.architecture, "arm64"))
+    ])
+    error_message = "A function's zip_path must name a .zip file and its architecture be arm64 or x86_64."
+  }
 }
 
 variable "environment" {
@@ -86,7 +119,7 @@ variable "environment" {
 }
 
 variable "zip_path" {
-  description = "Path of the deployment zip built by scripts/build_lambda.py (one zip for every function)."
+  description = "Path of the deployment zip built by roomchat_tools/infra/build_lambda.py (one zip for every function)."
   type        = string
   default     = "../build/functions.zip"
 
@@ -119,7 +152,7 @@ variable "architecture" {
 }
 
 variable "memory_size" {
-  description = "Memory of each function in MB (CPU grows with it)."
+  description = "Memory in MB of each function without a memory_size of its own (CPU grows with it)."
   type        = number
   default     = 256
 
@@ -130,13 +163,13 @@ variable "memory_size" {
 }
 
 variable "timeout" {
-  description = "Timeout of each function in seconds; API Gateway gives up on an integration after 29 s."
+  description = "Timeout in seconds of each function without a timeout of its own; API Gateway gives up on an integration after 29 s."
   type        = number
   default     = 15
 
   validation {
-    condition     = var.timeout >= 1 && var.timeout <= 29
-    error_message = "timeout must be between 1 and 29 (seconds)."
+    condition     = var.timeout >= 1 && var.timeout <= 900
+    error_message = "timeout must be between 1 and 900 (seconds)."
   }
 }
 
@@ -214,6 +247,17 @@ variable "disconnect_connections_arn" {
   validation {
     condition     = var.disconnect_connections_arn == null || can(regex("^arn:aws[a-z-]*:execute-api:[^*]+/DELETE/@connections/\\*$", var.disconnect_connections_arn))
     error_message = "disconnect_connections_arn must be null or arn:aws:execute-api:<region>:<account>:<api id>/<stage>/DELETE/@connections/*."
+  }
+}
+
+variable "code_kms_key_arn" {
+  description = "KMS key ARN encrypting the code bucket (SSE-KMS); null uses the AWS managed key aws/s3."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.code_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.code_kms_key_arn))
+    error_message = "code_kms_key_arn must be null or a KMS key ARN (arn:aws:kms:...)."
   }
 }
 

@@ -33,8 +33,12 @@ resource "aws_dynamodb_table" "rooms" {
     enabled        = true
   }
 
+  # Memberships live at most 2 h 5 min (expiresAt), so a restore to an earlier second would
+  # bring back connections that are already gone: continuous backups would cost
+  # (https://aws.amazon.com/dynamodb/pricing/on-demand/, "Continuous backups (PITR)") and
+  # protect nothing worth having.
   point_in_time_recovery {
-    enabled = true
+    enabled = var.rooms_point_in_time_recovery
   }
 
   server_side_encryption {
@@ -46,11 +50,13 @@ resource "aws_dynamodb_table" "rooms" {
 }
 
 resource "aws_dynamodb_table" "history" {
-  name                        = "${var.name_prefix}-history"
-  billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "roomId"
-  range_key                   = "messageId" # a ULID, so a range query reads in time order
-  deletion_protection_enabled = var.deletion_protection_enabled
+  name         = "${var.name_prefix}-history"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "roomId"
+  range_key    = "messageId" # a ULID, so a range query reads in time order
+  # Every message ever sent: on by default, so neither a stray `terraform destroy` nor a console
+  # click can delete it (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection).
+  deletion_protection_enabled = var.history_deletion_protection
 
   attribute {
     name = "roomId"
@@ -69,8 +75,9 @@ resource "aws_dynamodb_table" "history" {
     enabled        = true
   }
 
+  # Restores to any second of the last 35 days after a bad write or delete.
   point_in_time_recovery {
-    enabled = true
+    enabled = var.history_point_in_time_recovery
   }
 
   server_side_encryption {

@@ -27,3 +27,18 @@ output "history_table_arn" {
   description = "ARN of the history table."
   value       = aws_dynamodb_table.history.arn
 }
+
+output "history_deletion_protection" {
+  description = "Whether the history table has deletion protection."
+  value       = aws_dynamodb_table.history.deletion_protection_enabled
+}
+
+output "history_point_in_time_recovery" {
+  description = "Whether the history table has point-in-time recovery."
+  value       = aws_dynamodb_table.history.point_in_time_recovery[0].enabled
+}
+
+output "rooms_point_in_time_recovery" {
+  description = "Whether the rooms table has point-in-time recovery."
+  value       = aws_dynamodb_table.rooms.point_in_time_recovery[0].enabled
+}

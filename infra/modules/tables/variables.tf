@@ -32,7 +32,25 @@ variable "kms_key_arn" {
 }
 
 variable "deletion_protection_enabled" {
-  description = "Refuse to delete the tables (turn on for production; a destroy then fails until it is turned off)."
+  description = "Deletion protection on the rooms table (membership only, rebuilt by reconnecting; a destroy fails while it is on)."
+  type        = bool
+  default     = false
+}
+
+variable "history_deletion_protection" {
+  description = "Deletion protection on the history table (every message): DeleteTable fails while it is on. Turn it off only for throwaway stacks, or to delete history on purpose."
+  type        = bool
+  default     = true
+}
+
+variable "history_point_in_time_recovery" {
+  description = "Point-in-time recovery (continuous backups, 35 days) on the history table."
+  type        = bool
+  default     = true
+}
+
+variable "rooms_point_in_time_recovery" {
+  description = "Point-in-time recovery on the rooms (membership) table; off by default, since memberships expire within hours and a restore would only bring back gone connections."
   type        = bool
   default     = false
 }

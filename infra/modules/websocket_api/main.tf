@@ -25,22 +25,27 @@ resource "aws_apigatewayv2_stage" "this" {
     data_trace_enabled = false
   }
 
-  access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.access.arn
-    # One JSON object per request; the variables are the ones API Gateway documents for
-    # WebSocket APIs.
-    format = jsonencode({
-      requestId          = "$context.requestId"
-      connectionId       = "$context.connectionId"
-      eventType          = "$context.eventType"
-      routeKey           = "$context.routeKey"
-      status             = "$context.status"
-      requestTime        = "$context.requestTime"
-      sourceIp           = "$context.identity.sourceIp"
-      error              = "$context.error.message"
-      integrationError   = "$context.integrationErrorMessage"
-      integrationLatency = "$context.integrationLatency"
-    })
+  # Only with a CloudWatch role in the region's account settings (var.logging): without one,
+  # AWS refuses the stage and the first apply in a fresh account would stop halfway.
+  dynamic "access_log_settings" {
+    for_each = local.logs_enabled ? [aws_cloudwatch_log_group.access[0].arn] : []
+    content {
+      destination_arn = access_log_settings.value
+      # One JSON object per request; the variables are the ones API Gateway documents for
+      # WebSocket APIs.
+      format = jsonencode({
+        requestId          = "$context.requestId"
+        connectionId       = "$context.connectionId"
+        eventType          = "$context.eventType"
+        routeKey           = "$context.routeKey"
+        status             = "$context.status"
+        requestTime        = "$context.requestTime"
+        sourceIp           = "$context.identity.sourceIp"
+        error              = "$context.error.message"
+        integrationError   = "$context.integrationErrorMessage"
+        integrationLatency = "$context.integrationLatency"
+      })
+    }
   }
 
   tags = var.tags
@@ -50,6 +55,8 @@ resource "aws_apigatewayv2_stage" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "access" {
+  count = local.logs_enabled ? 1 : 0
+
   name              = "/aws/apigateway/${var.name}/${var.stage_name}/access"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.log_kms_key_arn

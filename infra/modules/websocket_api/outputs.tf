@@ -45,8 +45,8 @@ output "disconnect_connections_arn" {
 }
 
 output "access_log_group_name" {
-  description = "CloudWatch log group of the stage's access logs."
-  value       = aws_cloudwatch_log_group.access.name
+  description = "CloudWatch log group of the stage's access logs, or null when logging is off."
+  value       = local.logs_enabled ? aws_cloudwatch_log_group.access[0].name : null
 }
 
 output "route_ids" {
@@ -55,8 +55,8 @@ output "route_ids" {
 }
 
 output "account_cloudwatch_role_arn" {
-  description = "ARN of the account-level API Gateway CloudWatch role, when this module created it (create_account_cloudwatch_role); null otherwise."
-  value       = var.create_account_cloudwatch_role ? aws_iam_role.apigateway_cloudwatch[0].arn : null
+  description = "ARN of the region-wide API Gateway CloudWatch role, when this module manages it (logging = manage_account_role); null otherwise."
+  value       = local.manage_account_role ? aws_iam_role.apigateway_cloudwatch[0].arn : null
 }
 
 output "authorizer_id" {

@@ -102,6 +102,12 @@ variable "logging_level" {
     condition     = contains(["OFF", "ERROR", "INFO"], var.logging_level)
     error_message = "logging_level must be one of: OFF, ERROR, INFO."
   }
+
+  validation {
+    # Execution logs need the account's CloudWatch role just as access logs do.
+    condition     = var.logging_level == "OFF" || var.logging != "off"
+    error_message = "logging_level other than OFF needs the region's CloudWatch role: set logging to account_role_exists or manage_account_role."
+  }
 }
 
 variable "log_retention_days" {
@@ -126,10 +132,22 @@ variable "log_kms_key_arn" {
   }
 }
 
-variable "create_account_cloudwatch_role" {
-  description = "Create the role API Gateway uses to write logs and set it in the region's API Gateway account settings. That setting is one per account and region and serves every API there, so this is opt-in: leave it off when the account already has one."
-  type        = bool
-  default     = false
+variable "logging" {
+  description = <<-EOT
+    Whether the stage writes logs, and where the region's API Gateway CloudWatch role comes from
+    (API Gateway refuses a stage with logs while the account settings of the region name no role):
+    "off" writes none (access or execution; metrics are unaffected) and needs nothing;
+    "account_role_exists" writes access logs with the role already set in the region (by hand or
+    another stack); "manage_account_role" also creates that role and sets it region-wide for
+    every API there, and clears the setting again on destroy.
+  EOT
+  type        = string
+  default     = "off"
+
+  validation {
+    condition     = contains(["off", "account_role_exists", "manage_account_role"], var.logging)
+    error_message = "logging must be one of: off, account_role_exists, manage_account_role."
+  }
 }
 
 variable "callback_domain_name" {

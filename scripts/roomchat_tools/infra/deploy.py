@@ -2,6 +2,7 @@
 
     roomchat plan|deploy|destroy [--backend-config FILE] [--var-file FILE]...
                                  [--auto-approve] [--state FILE] [--migrate-state]
+                                 [--delete-history]
 
 - Refuses (exit 3) when no AWS credentials are configured. The check uses botocore's own
   credential resolution, minus the providers that would make a network call (instance metadata,
@@ -13,22 +14,35 @@
   dynamodb_table or use_lockfile...). Without it, state is local in infra/terraform.tfstate
   (git-ignored, and outside .local/ so `make clean` cannot delete it). The root module itself has
   no backend block, so the same module applies to the emulator with throw-away local state.
-- apply: plans to a file, shows it, asks for "yes" (or --auto-approve), applies that exact plan.
+- apply: plans to a file, shows it, asks for "yes" (or --auto-approve), applies that exact plan;
+  the hosted web client is on (hosting_enabled, web_dir) unless a var file turns it off.
+- destroy: keeps the history table (every message). It is a targeted destroy of every other
+  resource in the state, so the run ends cleanly and state still holds the table; the next
+  apply finds it again. With --delete-history (make destroy CONFIRM_DELETE_HISTORY=yes) it
+  first turns the table's deletion protection off (a targeted apply of that one setting), then
+  destroys everything. `terraform state rm` of the table would be wrong: it orphans a table
+  that the next apply cannot create again (the name exists) and no one destroys any more.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from roomchat_tools.infra import build_lambda, tf
 
 BACKEND_CONFIG_ENV = "ROOMCHAT_TF_BACKEND_CONFIG"
 WORKDIR = tf.LOCAL_DIR / "deploy"
 DEFAULT_LOCAL_STATE = tf.INFRA_DIR / "terraform.tfstate"
+
+HISTORY_TABLE = "module.tables.aws_dynamodb_table.history"
+WEB_DIR = tf.INFRA_DIR.parent / "web"
 
 EXIT_NO_CREDENTIALS = 3
 EXIT_USAGE = 2
@@ -86,6 +100,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--auto-approve", action="store_true", help="apply/destroy without asking")
     parser.add_argument(
+        "--delete-history",
+        action="store_true",
+        help="destroy: delete the history table too (every message); without it history is kept",
+    )
+    parser.add_argument(
         "--migrate-state",
         action="store_true",
         help="copy the state of the previous backend into this one (once, e.g. local -> S3)",
@@ -106,6 +125,44 @@ def _confirm(question: str, auto_approve: bool, ask: Callable[[str], str]) -> bo
         print("Not a terminal: pass --auto-approve to go ahead.", file=sys.stderr)
         return False
     return ask(f"{question} Only 'yes' will be accepted: ").strip() == "yes"
+
+
+def resource_targets(stack: tf.Stack) -> list[str]:
+    """Every managed resource address in the state except the history table."""
+    return sorted(
+        r["address"]
+        for r in stack.resources()
+        if r.get("mode", "managed") == "managed" and not r["address"].startswith(HISTORY_TABLE)
+    )
+
+
+def destroy_keeping_history(
+    stack: tf.Stack, variables: dict[str, Any], var_files: Sequence[Path] = ()
+) -> list[str]:
+    """Destroy everything but the history table; returns the targets destroyed.
+
+    Targets are resources, so what depends on them goes too; nothing depends on the other way
+    round (the table depends on no resource), so the table stays, untouched, in the state.
+    """
+    targets = resource_targets(stack)
+    if targets:
+        stack.destroy(variables, var_files=var_files, targets=targets)
+    return targets
+
+
+def destroy_with_history(
+    stack: tf.Stack, variables: dict[str, Any], var_files: Sequence[Path] = ()
+) -> None:
+    """Turn the history table's deletion protection off, then destroy everything."""
+    with tempfile.TemporaryDirectory() as folder:
+        # Not *.auto.tfvars, which a later apply in the working copy would pick up by itself.
+        override = Path(folder) / "delete-history.tfvars.json"
+        override.write_text(json.dumps({"history_deletion_protection": False}), encoding="utf-8")
+        # Passed last, so it wins over a var file that sets the protection on.
+        files = [*var_files, override]
+        if any(r["address"] == HISTORY_TABLE for r in stack.resources()):
+            stack.apply(variables, var_files=files, targets=[HISTORY_TABLE])
+        stack.destroy(variables, var_files=files)
 
 
 def main(argv: Sequence[str] | None = None, ask: Callable[[str], str] = input) -> int:
@@ -137,7 +194,10 @@ def main(argv: Sequence[str] | None = None, ask: Callable[[str], str] = input) -
 
     zip_path, digest = build_lambda.build()
     print(f"built {zip_path} ({digest})")
-    variables = {"lambda_zip_path": str(zip_path)}
+    variables: dict[str, Any] = {"lambda_zip_path": str(zip_path)}
+    if args.command != "destroy":
+        # The example deployment hosts the web client; a var file may turn it off.
+        variables.update(hosting_enabled=True, web_dir=str(WEB_DIR))
 
     backend_config = args.backend_config.resolve() if args.backend_config else None
     state_path = None if backend_config else (args.state or DEFAULT_LOCAL_STATE).resolve()
@@ -150,11 +210,7 @@ def main(argv: Sequence[str] | None = None, ask: Callable[[str], str] = input) -
             stack.plan(variables, var_files=args.var_file)
             return 0
         if args.command == "destroy":
-            if not _confirm("Destroy every roomchat resource?", args.auto_approve, ask):
-                print("Nothing destroyed.")
-                return 1
-            stack.destroy(variables, var_files=args.var_file)
-            return 0
+            return _destroy(stack, variables, args, ask)
         plan_file = stack.workdir / "deploy.tfplan"
         changed = stack.plan(variables, out=plan_file, var_files=args.var_file)
         if changed:
@@ -167,7 +223,35 @@ def main(argv: Sequence[str] | None = None, ask: Callable[[str], str] = input) -
         print(error, file=sys.stderr)
         return EXIT_TERRAFORM
     print(f"\nWebSocket URL: {outputs['websocket_url']}")
+    if outputs.get("custom_domain_url"):
+        print(f"custom domain: {outputs['custom_domain_url']}")
+    if outputs.get("web_url"):
+        print(f"web client:    {outputs['web_url']}")
+    if outputs.get("dashboard_url"):
+        print(f"dashboard:     {outputs['dashboard_url']}")
     print(f"try it:        make chat URL={outputs['websocket_url']}")
+    return 0
+
+
+def _destroy(
+    stack: tf.Stack, variables: dict[str, Any], args: argparse.Namespace, ask: Callable[[str], str]
+) -> int:
+    if args.delete_history:
+        question = "Destroy every roomchat resource AND the history table (every message)?"
+    else:
+        question = "Destroy every roomchat resource except the history table?"
+    if not _confirm(question, args.auto_approve, ask):
+        print("Nothing destroyed.")
+        return 1
+    if args.delete_history:
+        destroy_with_history(stack, variables, args.var_file)
+        print("Destroyed everything, history included.")
+    else:
+        destroy_keeping_history(stack, variables, args.var_file)
+        print(
+            "Destroyed everything but the history table, which keeps every message.\n"
+            "To delete it too: make destroy CONFIRM_DELETE_HISTORY=yes"
+        )
     return 0
 
 

@@ -501,26 +501,37 @@ class Stack:
         variables: Mapping[str, Any] | None = None,
         plan_file: Path | str | None = None,
         var_files: Sequence[Path | str] = (),
+        targets: Sequence[str] = (),
     ) -> str:
-        """Apply, either a saved plan (no variables allowed then) or with auto-approve."""
+        """Apply, either a saved plan (no variables allowed then) or with auto-approve;
+        ``targets`` limits it to those resource addresses (-target)."""
         tf = self.terraform
         if plan_file is not None:
-            if variables or var_files:
-                raise ValueError("a saved plan carries its variables; pass none")
+            if variables or var_files or targets:
+                raise ValueError("a saved plan carries its variables and targets; pass none")
             # No -var-file: Terraform refuses variables with a saved plan.
             result = tf.apply(str(plan_file), var=None)
         else:
-            result = tf.apply(skip_plan=True, **self._variable_options(variables, var_files))
+            result = tf.apply(
+                skip_plan=True,
+                target=list(targets) or None,
+                **self._variable_options(variables, var_files),
+            )
         return _check(tf, result)
 
     def destroy(
-        self, variables: Mapping[str, Any] | None = None, var_files: Sequence[Path | str] = ()
+        self,
+        variables: Mapping[str, Any] | None = None,
+        var_files: Sequence[Path | str] = (),
+        targets: Sequence[str] = (),
     ) -> str:
+        """Destroy everything, or only ``targets`` (and what depends on them)."""
         tf = self.terraform
         # python-terraform adds -force, which Terraform removed in 0.15: use -auto-approve.
         result = tf.destroy(
             force=IsNotFlagged,
             auto_approve=IsFlagged,
+            target=list(targets) or None,
             **self._variable_options(variables, var_files),
         )
         return _check(tf, result)

@@ -102,6 +102,24 @@ def _is_two_way(apigw: Any, api_id: str, route: dict[str, Any]) -> bool:
     return bool(found.get("Items"))
 
 
+def _invoked_functions(
+    lambda_client: Any, config_cache: dict[str, FunctionSpec]
+) -> dict[str, FunctionSpec]:
+    """The functions the routed ones name by ARN in their environment (e.g. REVIEW_FUNCTION),
+    by name; added to ``config_cache`` too."""
+    invoked: dict[str, FunctionSpec] = {}
+    for spec in list(config_cache.values()):
+        for value in spec.environment.values():
+            if _LAMBDA_ARN.match(value) and value not in config_cache:
+                try:
+                    config_cache[value] = _function_spec(lambda_client, value)
+                except ApiModelError:
+                    log.warning("%s names %s, which the emulator does not know", spec.name, value)
+                    continue
+                invoked[config_cache[value].name] = config_cache[value]
+    return invoked
+
+
 def load_api(
     apigw: Any,
     lambda_client: Any,
@@ -167,17 +185,7 @@ def load_api(
             route_key=key, function=config_cache[arn], two_way=two_way, authorizer=authorizer
         )
 
-    invoked: dict[str, FunctionSpec] = {}
-    for spec in list(config_cache.values()):
-        for value in spec.environment.values():
-            if _LAMBDA_ARN.match(value) and value not in config_cache:
-                try:
-                    config_cache[value] = _function_spec(lambda_client, value)
-                except ApiModelError:
-                    log.warning("%s names %s, which the emulator does not know", spec.name, value)
-                    continue
-                invoked[config_cache[value].name] = config_cache[value]
-
+    invoked = _invoked_functions(lambda_client, config_cache)
     return ApiModel(
         api_id=api_id,
         name=api.get("Name", ""),

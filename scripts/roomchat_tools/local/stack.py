@@ -19,9 +19,14 @@ chat and history clients and the tests read it). Settings come from the environm
   ROOMCHAT_WORKER_IDLE=60       seconds before extra idle workers stop (one per function stays)
   ROOMCHAT_PREWARM=0            1: start one worker per function up front (no cold starts)
   ROOMCHAT_LOCAL_DIR=.local     where state, the zip, logs and stack.json go
-  ROOMCHAT_FAULTS=1             0: no /_devstack/faults (fault injection, see gateway.py)
+  ROOMCHAT_FAULTS=1             0: no /_devstack/faults (fault injection, see faults.py)
+  ROOMCHAT_READ_LAG_MS=         set (even to 0): the functions reach DynamoDB through a proxy
+                                whose eventually consistent and GSI reads lag this many ms
+                                behind writes; /_devstack/dynamodb changes it while running
+                                and injects DynamoDB errors (local/dynamoproxy.py).
+                                Unset: no proxy.
   ROOMCHAT_TF_VARS='{...}'      extra Terraform variables as JSON, e.g. the token authorizer:
-                                '{"auth_enabled": true, "auth_secret": "a-dev-secret-of-16+chars"}'
+                                '{"auth_mode": "jwt", "auth_secret": "a-dev-secret-of-32+chars..."}'
 """
 
 from __future__ import annotations
@@ -96,7 +101,7 @@ def _single_instance(base: Path) -> Iterator[None]:
         yield
 
 
-def _terraform_variables(zip_path: Path) -> dict[str, Any]:
+def _extra_variables() -> dict[str, Any]:
     raw = os.environ.get("ROOMCHAT_TF_VARS", "").strip()
     try:
         extra = json.loads(raw) if raw else {}
@@ -104,25 +109,56 @@ def _terraform_variables(zip_path: Path) -> dict[str, Any]:
         raise StackError(f"ROOMCHAT_TF_VARS is not JSON: {exc}") from None
     if not isinstance(extra, dict):
         raise StackError("ROOMCHAT_TF_VARS must be a JSON object of Terraform variables")
-    return {**extra, "lambda_zip_path": str(zip_path)}
+    return extra
 
 
-def _terraform_apply(emu: Any, zip_path: Path, work: Path, echo: bool) -> dict[str, Any]:
+@contextlib.contextmanager
+def _phase(name: str) -> Iterator[None]:
+    """One progress line per phase of the start, with its time."""
+    log.info("%s ...", name)
+    started = time.monotonic()
+    yield
+    log.info("%s done in %.1f s", name, time.monotonic() - started)
+
+
+def _auth_on() -> bool:
+    """Whether ROOMCHAT_TF_VARS turns the $connect authorizer on (it needs its own zip)."""
+    return _extra_variables().get("auth_mode", "none") != "none"
+
+
+def _terraform_variables(
+    zip_path: Path, authorizer_zip: Path | None = None, emulator_endpoint: str | None = None
+) -> dict[str, Any]:
+    extra = _extra_variables()
+    variables = {**extra, "lambda_zip_path": str(zip_path)}
+    if authorizer_zip is not None:
+        variables["authorizer_zip_path"] = str(authorizer_zip)
+    if extra.get("cognito_user_pool") and emulator_endpoint and "cognito_base_url" not in extra:
+        # The pool's JWKS is served by the emulator (moto: /<pool id>/.well-known/jwks.json).
+        variables["cognito_base_url"] = emulator_endpoint
+    return variables
+
+
+def _terraform_apply(
+    emu: Any, zip_path: Path, work: Path, echo: bool, authorizer_zip: Path | None = None
+) -> dict[str, Any]:
     from roomchat_tools.infra import tf
 
     state = work / "terraform.tfstate"
     # The emulator is new and empty on every run, so yesterday's state describes nothing.
     for stale in (state, work / "terraform.tfstate.backup"):
         stale.unlink(missing_ok=True)
-    stack = tf.Stack(work / "terraform", env=emu.environ(), state_path=state, echo=echo)
+    # Every function waits ~5 s after it is created (the provider's fixed delay); with more
+    # than the default 10 operations at once they all wait together (resources only, no effect
+    # on what is built).
+    env = {**emu.environ(), "TF_CLI_ARGS_apply": "-parallelism=32"}
+    stack = tf.Stack(work / "terraform", env=env, state_path=state, echo=echo)
     try:
-        started = time.monotonic()
-        log.info("terraform init")
-        stack.init()
-        log.info("terraform apply (against the emulator)")
-        stack.apply(_terraform_variables(zip_path))
-        outputs = stack.outputs()
-        log.info("terraform done in %.1f s", time.monotonic() - started)
+        with _phase("init"):
+            stack.init()
+        with _phase("apply"):
+            stack.apply(_terraform_variables(zip_path, authorizer_zip, emu.endpoint))
+            outputs = stack.outputs()
         return outputs
     except tf.TerraformError as exc:
         raise StackError(f"terraform failed:\n{exc}") from None
@@ -162,13 +198,20 @@ async def _serve(
     started: float,
     base: Path,
     lambda_logs: bool,
+    dynamodb: Any = None,
 ) -> None:
     from roomchat_tools.local.gateway import Gateway, GatewaySettings, default_log_sink
 
     settings = GatewaySettings.from_env(web_dir=WEB_DIR)
     sink = default_log_sink if lambda_logs else (lambda fn, line: None)
     gateway = Gateway(
-        api, code, settings, emulator_endpoint=emu.endpoint, region=emu.region, log_sink=sink
+        api,
+        code,
+        settings,
+        emulator_endpoint=emu.endpoint,
+        region=emu.region,
+        log_sink=sink,
+        dynamodb=dynamodb,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -207,6 +250,7 @@ async def _serve(
         "region": emu.region,
         "rooms_table": outputs.get("rooms_table_name"),
         "history_table": outputs.get("history_table_name"),
+        "dynamodb_proxy": dynamodb.url if dynamodb is not None else None,
         "stack_file": str(path),
         "outputs": outputs,
     }
@@ -220,6 +264,24 @@ async def _serve(
             path.unlink()
         await gateway.stop()
         log.info("gateway stopped")
+
+
+def _dynamodb_proxy(emu: Any) -> Any:
+    """The delayed-visibility DynamoDB proxy when ROOMCHAT_READ_LAG_MS is set, else None."""
+    raw = os.environ.get("ROOMCHAT_READ_LAG_MS", "").strip()
+    if not raw:
+        return None
+    from roomchat_tools.local.dynamoproxy import MAX_LAG_MS, DynamoDBProxy
+
+    try:
+        lag = float(raw)
+    except ValueError:
+        lag = -1.0
+    if not 0 <= lag <= MAX_LAG_MS:
+        raise StackError(f"ROOMCHAT_READ_LAG_MS must be a number of ms from 0 to {MAX_LAG_MS}")
+    proxy = DynamoDBProxy(emu.endpoint, emu.region, lag_ms=lag)
+    log.info("DynamoDB proxy on %s, reads lag %s ms", proxy.url, raw)
+    return proxy
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -244,24 +306,36 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
         _ensure_port_free(host, emulator_port, "ROOMCHAT_EMULATOR_PORT")
         zip_path, digest = build_lambda.build(work / "functions.zip")
         log.info("built %s (%s)", zip_path, digest)
-        with emulator.running(port=emulator_port or None, host=host) as emu:
+        zips = [zip_path]
+        authorizer_zip = None
+        if _auth_on():
+            authorizer_zip, digest = build_lambda.build_authorizer(work / "authorizer.zip")
+            log.info("built %s (%s)", authorizer_zip, digest)
+            zips.append(authorizer_zip)
+        with contextlib.ExitStack() as running:
+            with _phase("emulator"):
+                emu = running.enter_context(emulator.running(port=emulator_port or None, host=host))
             log.info("emulator listening on %s", emu.endpoint)
-            outputs = _terraform_apply(emu, zip_path, work, terraform_echo)
-            apigw, lam = emulator_clients(emu.endpoint, emu.region)
-            api = load_api(
-                apigw, lam, api_id=outputs.get("api_id"), stage=outputs.get("stage_name")
-            )
+            outputs = _terraform_apply(emu, zip_path, work, terraform_echo, authorizer_zip)
+            with _phase("gateway (routes and code read back)"):
+                apigw, lam = emulator_clients(emu.endpoint, emu.region)
+                api = load_api(
+                    apigw, lam, api_id=outputs.get("api_id"), stage=outputs.get("stage_name")
+                )
+                code = CodeStore(zips)
             log.info(
                 "API %s stage %s: routes %s",
                 api.api_id,
                 api.stage,
                 ", ".join(sorted(api.routes)),
             )
-            code = CodeStore([zip_path])
+            dynamodb = _dynamodb_proxy(emu)
             try:
-                asyncio.run(_serve(api, code, emu, outputs, started, base, lambda_logs))
+                asyncio.run(_serve(api, code, emu, outputs, started, base, lambda_logs, dynamodb))
             finally:
                 code.cleanup()
+                if dynamodb is not None:
+                    dynamodb.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,42 @@
+# The optional Cognito user pool (cognito_user_pool = true, with auth_mode = "oidc"): users sign
+# in with USER_PASSWORD_AUTH and connect with the ID token, whose aud is the app client's id and
+# whose iss is the pool's URL:
+# https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html
+
+resource "aws_cognito_user_pool" "this" {
+  count = var.cognito_user_pool ? 1 : 0
+
+  name                     = "${var.name_prefix}-users"
+  deletion_protection      = var.table_deletion_protection ? "ACTIVE" : "INACTIVE"
+  auto_verified_attributes = ["email"]
+
+  password_policy {
+    minimum_length    = 12
+    require_lowercase = true
+    require_numbers   = true
+    require_symbols   = false
+    require_uppercase = false
+  }
+
+  tags = local.tags
+}
+
+resource "aws_cognito_user_pool_client" "this" {
+  count = var.cognito_user_pool ? 1 : 0
+
+  name         = "${var.name_prefix}-web"
+  user_pool_id = aws_cognito_user_pool.this[0].id
+  # A browser app cannot keep a client secret.
+  generate_secret     = false
+  explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+  # Within the authorizer's maximum lifetime (auth_max_lifetime_seconds, 1 day by default).
+  id_token_validity      = 60
+  access_token_validity  = 60
+  refresh_token_validity = 30
+  token_validity_units {
+    id_token      = "minutes"
+    access_token  = "minutes"
+    refresh_token = "days"
+  }
+  prevent_user_existence_errors = "ENABLED"
+}

@@ -1,0 +1,49 @@
+variable "name_prefix" {
+  description = "Prefix of the resource names; the bucket is <name_prefix>-web-<account id>."
+  type        = string
+  default     = "roomchat"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,40}$", var.name_prefix))
+    error_message = "name_prefix must be 2-41 lower-case letters, digits or '-', starting with a letter or digit (S3 bucket name rules)."
+  }
+}
+
+variable "web_dir" {
+  description = "Folder of the static web client (the repository's web/); every file but tests/ and README.md is uploaded."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = try(fileexists("${var.web_dir}/index.html"), false)
+    error_message = "web_dir is required: a folder holding index.html."
+  }
+}
+
+variable "websocket_url" {
+  description = "The wss:// URL the page connects to, written to config.json next to it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = can(regex("^wss://[^\\s/]+(/[^\\s]*)?$", var.websocket_url))
+    error_message = "websocket_url is required: a wss:// URL."
+  }
+}
+
+variable "price_class" {
+  description = "CloudFront price class: PriceClass_100 (North America and Europe), PriceClass_200 or PriceClass_All."
+  type        = string
+  default     = "PriceClass_100"
+
+  validation {
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.price_class)
+    error_message = "price_class must be one of: PriceClass_100, PriceClass_200, PriceClass_All."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource of this module."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,260 @@
+# Monitoring, the hosted web client, the custom domain and the tables' data-safety settings,
+# against a mock AWS provider: nothing is created anywhere. CloudFront response headers
+# policies, ACM validation and API Gateway domain names are checked only here (the emulator
+# lacks them; infra/README.md, "What the emulator checks").
+# tests/infra runs this with -var lambda_zip_path=<zip> -var web_dir=<repo>/web.
+
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      id            = "abc123"
+      api_endpoint  = "wss://abc123.execute-api.us-east-1.amazonaws.com"
+      execution_arn = "arn:aws:execute-api:us-east-1:123456789012:abc123"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:mocked" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mocked" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/mocked" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-1:123456789012:roomchat-alarms" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      arn                         = "arn:aws:s3:::roomchat-web-123456789012"
+      bucket_regional_domain_name = "roomchat-web-123456789012.s3.us-east-1.amazonaws.com"
+    }
+  }
+  mock_resource "aws_cloudfront_distribution" {
+    defaults = {
+      arn         = "arn:aws:cloudfront::123456789012:distribution/EDFDVBD6EXAMPLE"
+      domain_name = "d111111abcdef8.cloudfront.net"
+    }
+  }
+  mock_resource "aws_acm_certificate" {
+    defaults = {
+      arn = "arn:aws:acm:us-east-1:123456789012:certificate/mocked"
+      domain_validation_options = [{
+        domain_name           = "chat.example.com"
+        resource_record_name  = "_x1.chat.example.com."
+        resource_record_type  = "CNAME"
+        resource_record_value = "_x2.acm-validations.aws."
+      }]
+    }
+  }
+  mock_resource "aws_acm_certificate_validation" {
+    defaults = { certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/mocked" }
+  }
+  mock_resource "aws_route53_record" {
+    defaults = { fqdn = "_x1.chat.example.com" }
+  }
+}
+
+override_resource {
+  target = module.tables.aws_dynamodb_table.rooms
+  values = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/roomchat-rooms" }
+}
+
+override_resource {
+  target = module.tables.aws_dynamodb_table.history
+  values = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/roomchat-history" }
+}
+
+run "monitoring_is_on_by_default_with_one_alarm_per_signal" {
+  command = apply
+
+  assert {
+    # every function x (errors, throttles) + 3 API + 2 tables x (read, write) + fan-out + history
+    condition     = length(output.alarm_names) == 2 * length(module.functions.function_names) + 3 + 4 + 2
+    error_message = "Unexpected alarm set: ${jsonencode(output.alarm_names)}"
+  }
+  assert {
+    condition     = contains(output.alarm_names, "roomchat-fanout-failures") && contains(output.alarm_names, "roomchat-send_all-errors")
+    error_message = "The fan-out failure or a function error alarm is missing."
+  }
+  assert {
+    condition     = !contains(output.alarm_names, "roomchat-dead-letters")
+    error_message = "No dead-letter alarm without a queue."
+  }
+  assert {
+    condition     = output.alarm_topic_arn != null && output.metrics_namespace == "roomchat"
+    error_message = "The alarm topic or the metrics namespace is missing."
+  }
+  assert {
+    condition     = output.web_url == null && output.custom_domain_url == null
+    error_message = "Hosting and the custom domain are opt-in."
+  }
+  assert {
+    condition     = module.tables.history_table_name == "roomchat-history"
+    error_message = "History table renamed."
+  }
+}
+
+run "a_dead_letter_queue_gets_an_alarm" {
+  command = apply
+
+  variables {
+    dead_letter_queue_arn = "arn:aws:sqs:us-east-1:123456789012:roomchat-fanout-dlq"
+  }
+
+  assert {
+    condition     = contains(output.alarm_names, "roomchat-dead-letters")
+    error_message = "The dead-letter alarm is missing."
+  }
+}
+
+run "monitoring_can_be_turned_off" {
+  command = plan
+
+  variables {
+    monitoring_enabled = false
+  }
+
+  assert {
+    condition     = output.alarm_names == [] && output.alarm_topic_arn == null
+    error_message = "monitoring_enabled = false must create no alarm."
+  }
+}
+
+run "hosting_uploads_the_client_and_its_config" {
+  command = apply
+
+  variables {
+    hosting_enabled = true
+  }
+
+  assert {
+    condition     = output.web_url == "https://d111111abcdef8.cloudfront.net/"
+    error_message = "web_url is not the distribution's HTTPS URL."
+  }
+  assert {
+    condition     = jsondecode(module.hosting[0].config_json) == { websocketUrl = "wss://abc123.execute-api.us-east-1.amazonaws.com/live" }
+    error_message = "config.json does not hold the stack's wss:// URL: ${module.hosting[0].config_json}"
+  }
+  assert {
+    condition = (
+      module.hosting[0].files["index.html"] == "text/html; charset=utf-8" &&
+      module.hosting[0].files["js/app.js"] == "text/javascript; charset=utf-8" &&
+      module.hosting[0].files["style.css"] == "text/css; charset=utf-8" &&
+      module.hosting[0].files["config.json"] == "application/json"
+    )
+    error_message = "Wrong content types: ${jsonencode(module.hosting[0].files)}"
+  }
+  assert {
+    condition     = length([for k in keys(module.hosting[0].files) : k if startswith(k, "tests/") || k == "README.md"]) == 0
+    error_message = "Tests or the README were uploaded."
+  }
+  assert {
+    condition     = startswith(module.hosting[0].content_security_policy, "default-src 'self'; script-src 'self'") && strcontains(module.hosting[0].content_security_policy, "object-src 'none'")
+    error_message = "The CSP header is not the page's own: ${module.hosting[0].content_security_policy}"
+  }
+}
+
+run "custom_domain_serves_the_api_and_keeps_the_callback_url" {
+  command = apply
+
+  variables {
+    hosting_enabled = true
+    domain_name     = "chat.example.com"
+    domain_zone_id  = "Z0123456789ABCDEFGHIJ"
+  }
+
+  assert {
+    condition     = output.custom_domain_url == "wss://chat.example.com"
+    error_message = "custom_domain_url is not wss://<domain_name>."
+  }
+  assert {
+    condition     = jsondecode(module.hosting[0].config_json).websocketUrl == "wss://chat.example.com"
+    error_message = "The hosted page must connect through the custom domain."
+  }
+  assert {
+    # @connections is served on the execute-api endpoint (AWS docs), whatever the domain.
+    condition     = output.callback_url == "https://abc123.execute-api.us-east-1.amazonaws.com/live"
+    error_message = "The functions' callback URL changed with the custom domain: ${output.callback_url}"
+  }
+}
+
+run "history_is_protected_and_backed_up_rooms_are_not" {
+  command = plan
+
+  assert {
+    condition     = module.tables.history_deletion_protection == true && module.tables.history_point_in_time_recovery == true
+    error_message = "History must have deletion protection and PITR by default."
+  }
+  assert {
+    condition     = module.tables.rooms_point_in_time_recovery == false
+    error_message = "Rooms must not pay for PITR by default."
+  }
+}
+
+run "thresholds_must_be_positive" {
+  command = plan
+  variables {
+    alarm_thresholds = { fanout_failures = 0 }
+  }
+  expect_failures = [var.alarm_thresholds]
+}
+
+run "dead_letter_queue_must_be_an_sqs_arn" {
+  command = plan
+  variables {
+    dead_letter_queue_arn = "arn:aws:sns:us-east-1:123456789012:topic"
+  }
+  expect_failures = [var.dead_letter_queue_arn]
+}
+
+run "alarm_email_must_be_an_address" {
+  command = plan
+  variables {
+    alarm_email = "ops"
+  }
+  expect_failures = [var.alarm_email]
+}
+
+run "domain_must_be_a_host_name" {
+  command = plan
+  variables {
+    domain_name = "https://chat.example.com/"
+  }
+  expect_failures = [var.domain_name]
+}
+
+run "zone_id_must_be_a_route53_id" {
+  command = plan
+  variables {
+    domain_name    = "chat.example.com"
+    domain_zone_id = "example.com"
+  }
+  expect_failures = [var.domain_zone_id]
+}
+
+run "price_class_must_be_known" {
+  command = plan
+  variables {
+    hosting_price_class = "PriceClass_Cheap"
+  }
+  expect_failures = [var.hosting_price_class]
+}
+
+run "domain_and_an_external_custom_domain_do_not_mix" {
+  command = plan
+  variables {
+    domain_name        = "chat.example.com"
+    custom_domain_name = "other.example.com"
+  }
+  expect_failures = [var.domain_name]
+}

@@ -1,0 +1,100 @@
+"""Starts the local stack (`python -m roomchat_tools.local`) as a child process, waits until it is
+ready, and stops it as a terminal's Ctrl-C would: the one launcher of the tests (tests/stack.py)
+and the bench (roomchat_tools.bench)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from roomchat_tools.local.proctree import descendants
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+class StackNotReady(RuntimeError):
+    pass
+
+
+@dataclass
+class LaunchedStack:
+    proc: subprocess.Popen[bytes]
+    info: dict[str, Any]  # the stack's stack.json: URLs, emulator endpoint, table names, pid
+    local_dir: Path
+    log_path: Path
+    env: dict[str, str]
+    ready_s: float
+
+
+def launch(
+    local_dir: Path,
+    env: Mapping[str, str],
+    *,
+    args: Sequence[str] = (),
+    timeout_s: float = 300.0,
+    preexec_fn: Callable[[], None] | None = None,
+) -> LaunchedStack:
+    """Start the stack with ``local_dir`` as its ROOMCHAT_LOCAL_DIR and ``env`` over this
+    process's environment; return once its stack.json names the started process. Its output goes
+    to ``local_dir/devstack.log``. Raises StackNotReady (after stopping it) when it exits or is
+    not ready in time."""
+    local_dir.mkdir(parents=True, exist_ok=True)
+    full_env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        **env,
+        "ROOMCHAT_LOCAL_DIR": str(local_dir),
+    }
+    log_path = local_dir / "devstack.log"
+    stack_json = local_dir / "stack.json"
+    started = time.monotonic()
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "roomchat_tools.local", *args],
+            cwd=REPO_ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a terminal's Ctrl-C must not reach it twice
+            preexec_fn=preexec_fn,
+        )
+    while time.monotonic() - started < timeout_s:
+        if proc.poll() is not None:
+            tail = log_path.read_text(errors="replace")[-4000:]
+            raise StackNotReady(f"the stack exited with {proc.returncode}:\n{tail}")
+        with contextlib.suppress(OSError, ValueError):
+            info = json.loads(stack_json.read_text())
+            if info.get("pid") == proc.pid:
+                ready = time.monotonic() - started
+                return LaunchedStack(proc, info, local_dir, log_path, full_env, ready)
+        time.sleep(0.5)
+    stop(proc)
+    tail = log_path.read_text(errors="replace")[-4000:]
+    raise StackNotReady(f"the stack was not ready within {timeout_s:.0f} s:\n{tail}")
+
+
+def stop(proc: subprocess.Popen[bytes], timeout_s: float = 60.0) -> tuple[int | None, set[int]]:
+    """Ctrl-C (SIGINT): the stack stops everything it started. If it has not exited within
+    ``timeout_s``, its whole tree is killed. Returns its exit code (None when it had to be
+    killed) and the processes it had below it, which must all be gone now."""
+    tree = descendants(proc.pid)
+    if proc.poll() is not None:
+        return proc.returncode, tree
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout_s), tree
+    except subprocess.TimeoutExpired:
+        for pid in (proc.pid, *tree):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait(10)
+        return None, tree

@@ -1,0 +1,129 @@
+"""Sign-in with a Cognito user pool on the local stack, end to end: Terraform applies the stack
+with `auth_mode = "oidc"` and `cognito_user_pool = true` against the emulator (moto implements
+user pools, USER_PASSWORD_AUTH and the pool's JWKS), users are created and sign in there, and
+connect with their ID tokens, which the authorizer checks against the pool's JWKS.
+
+This is the suite's one second stack (a second apply, ~15-45 s); the opt-in test_auth_stack.py
+covers `auth_mode = "jwt"` the same way."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+
+import jwt
+import pytest
+
+from tests.e2e.support import Client, handshake_status, run
+from tests.stack import _start_stack
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "Correct-Horse-Battery-9"  # meets any policy
+
+
+@pytest.fixture(scope="module")
+def oidc_stack(tmp_path_factory):
+    tf_vars = json.dumps({"auth_mode": "oidc", "cognito_user_pool": True})
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ROOMCHAT_TF_VARS", tf_vars)
+        stack = _start_stack(tmp_path_factory)
+        running = next(stack)
+    yield running
+    with contextlib.suppress(StopIteration):
+        next(stack)
+
+
+@pytest.fixture(scope="module")
+def sign_in(oidc_stack):
+    """username -> (ID token, sub) of a user created in the emulator's pool."""
+    outputs = oidc_stack.info["outputs"]
+    pool, client_id = outputs["cognito_user_pool_id"], outputs["cognito_client_id"]
+    idp = oidc_stack.client("cognito-idp")
+
+    def user(username: str) -> tuple[str, str]:
+        idp.admin_create_user(
+            UserPoolId=pool, Username=username, TemporaryPassword=PASSWORD + "-tmp"
+        )
+        idp.admin_set_user_password(
+            UserPoolId=pool, Username=username, Password=PASSWORD, Permanent=True
+        )
+        result = idp.initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
+        )["AuthenticationResult"]
+        token = result["IdToken"]
+        return token, jwt.decode(token, options={"verify_signature": False})["sub"]
+
+    return user
+
+
+def test_the_id_token_is_the_pools_with_the_app_client_as_audience(oidc_stack, sign_in):
+    token, _ = sign_in(f"ana-{uuid.uuid4().hex[:6]}")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    outputs = oidc_stack.info["outputs"]
+    assert claims["aud"] == outputs["cognito_client_id"]
+    assert claims["iss"].endswith("/" + outputs["cognito_user_pool_id"])
+
+
+def test_connects_without_or_with_a_forged_token_are_refused(oidc_stack, sign_in):
+    token, _ = sign_in(f"eve-{uuid.uuid4().hex[:6]}")
+    header, payload, _ = token.split(".")
+    assert handshake_status(oidc_stack.url) == 401
+    assert handshake_status(f"{oidc_stack.url}?token=garbage") == 403
+    assert handshake_status(f"{oidc_stack.url}?token={header}.{payload}.AAAA") == 403
+    unsigned = jwt.encode({"sub": "x"}, None, algorithm="none")
+    assert handshake_status(f"{oidc_stack.url}?token={unsigned}") == 403
+
+
+def test_signed_in_users_share_a_private_room_and_a_third_sees_nothing(oidc_stack, sign_in):
+    suffix = uuid.uuid4().hex[:6]
+    (ana_token, _), (bo_token, bo_sub), (cy_token, _) = (
+        sign_in(f"{name}-{suffix}") for name in ("ana", "bo", "cy")
+    )
+    room = f"team-{suffix}"
+
+    async def scenario():
+        ana = await Client.connect(f"{oidc_stack.url}?token={ana_token}")
+        ana_phone = await Client.connect(f"{oidc_stack.url}?token={ana_token}")
+        bo = await Client.connect(f"{oidc_stack.url}?token={bo_token}")
+        cy = await Client.connect(f"{oidc_stack.url}?token={cy_token}")
+        r = {}
+        r["created"] = await ana.request(
+            {"action": "createRoom", "roomId": room, "policy": "private"},
+            {"type": "roomCreated"},
+        )
+        r["ana_joined"] = await ana.request(
+            {"action": "join", "roomId": room}, {"type": "joined", "roomId": room}
+        )
+        await ana_phone.request(
+            {"action": "join", "roomId": room}, {"type": "joined", "roomId": room}
+        )
+        await ana.request(
+            {"action": "sendAll", "roomId": room, "message": "plan"}, {"type": "message"}
+        )
+        r["invited"] = await ana.request(
+            {"action": "invite", "roomId": room, "userId": bo_sub}, {"type": "role"}
+        )
+        r["bo_joined"] = await bo.request(
+            {"action": "join", "roomId": room}, {"type": "joined", "roomId": room}
+        )
+        r["members"] = await bo.request({"action": "members", "roomId": room}, {"type": "members"})
+        r["cy_join"] = await cy.request({"action": "join", "roomId": room}, {"type": "error"})
+        r["cy_history"] = await cy.request({"action": "history", "roomId": room}, {"type": "error"})
+        r["cy_saw"] = await cy.quiet(0.5)
+        for c in (ana, ana_phone, bo, cy):
+            await c.close()
+        return r
+
+    r = run(scenario())
+    assert r["created"]["policy"] == "private"
+    assert r["ana_joined"]["name"].startswith("ana-")  # from cognito:username
+    assert r["invited"]["role"] == "member"
+    assert [m["message"] for m in r["bo_joined"]["recent"]] == ["plan"]
+    assert sorted(r["members"]["members"]) == [f"ana-{suffix}", f"bo-{suffix}"]  # ana once
+    assert r["cy_join"]["code"] == "forbidden"
+    assert r["cy_history"]["code"] == "not_member"
+    assert r["cy_saw"] == []

@@ -1,0 +1,302 @@
+"""functions/roomchat/protocol.py agrees with docs/asyncapi.yaml: what the schemas allow, the
+Lambda code accepts, and the other way round; every bad frame of the unit tests is refused by
+the schemas too; and every server frame protocol.py builds matches its schema.
+
+Where a schema cannot say exactly what the server checks (the document's description lists
+them: UTF-8 bytes of a message, `limit: 5.0`, unassigned or rare format characters in a name),
+the tests state the exception instead of skipping the field.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
+
+from roomchat import errors, protocol
+from roomchat.ports import MEMBER, MODERATOR, Message, Room
+from roomchat.ulid import UlidGenerator
+from roomchat.usecases import iso_ms
+from tests.schema.support import (
+    CLIENT_FRAMES,
+    SERVER_FRAMES,
+    inline,
+    problems,
+    strategy,
+    validator,
+)
+from tests.unit.test_errors import BAD_FRAMES
+
+MAX_BYTES = protocol.MESSAGE_BYTES_DEFAULT
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+_PARSERS = {
+    "join": protocol.parse_join,
+    "leave": protocol.parse_room,
+    "members": protocol.parse_room,
+    "sendAll": lambda frame: protocol.parse_send(frame, MAX_BYTES),
+    "history": protocol.parse_history,
+    "ping": lambda frame: None,  # on_ping reads nothing but the action
+    "createRoom": protocol.parse_create_room,
+    "invite": protocol.parse_user,
+    "uninvite": protocol.parse_user,
+    "promote": protocol.parse_user,
+    "demote": protocol.parse_user,
+}
+# What Python refuses in a name or a userId that the schemas' patterns cannot list (see the
+# document).
+_NAME_GAP_CATEGORIES = {"Cn", "Cf", "Co", "Cs"}
+
+
+def python_verdict(frame: Any) -> str:
+    """'ok', 'too_large' or 'refused': what the Lambda code makes of a client frame."""
+    if not isinstance(frame, dict) or protocol.action_of(frame) not in _PARSERS:
+        return "refused"  # $default answers bad_request or unknown_action
+    try:
+        _PARSERS[frame["action"]](frame)
+    except errors.TooLarge:
+        return "too_large"
+    except errors.BadRequest:
+        return "refused"
+    return "ok"
+
+
+def schema_accepts(frame: Any) -> bool:
+    return validator("ClientFrame").is_valid(frame)
+
+
+def _in_gap(text: object) -> bool:
+    return isinstance(text, str) and any(
+        unicodedata.category(ch) in _NAME_GAP_CATEGORIES for ch in text
+    )
+
+
+def _name_in_gap(frame: dict) -> bool:
+    return _in_gap(frame.get("name")) or _in_gap(frame.get("userId"))
+
+
+def _utf8_size(text: Any) -> int:
+    return len(text.encode("utf-8", "surrogatepass")) if isinstance(text, str) else 0
+
+
+# ---- schema -> Python -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", sorted(CLIENT_FRAMES))
+@SETTINGS
+@given(data=st.data())
+def test_frames_the_schema_allows_are_accepted_by_the_lambda_code(action: str, data) -> None:
+    frame = data.draw(strategy(inline(CLIENT_FRAMES[action])))
+    assume(not _name_in_gap(frame))
+    verdict = python_verdict(frame)
+    if _utf8_size(frame.get("message")) > MAX_BYTES:
+        assert verdict == "too_large"
+    else:
+        assert verdict == "ok", frame
+
+
+# ---- Python -> schema, and both ways on frames near the edge --------------------------------
+
+_room_ids = st.one_of(
+    st.from_regex(r"\A[A-Za-z0-9_.:-]{1,64}\Z"),
+    st.text(max_size=70),
+    st.sampled_from(["lobby\n", "", "r" * 65, "lob by", "conn#A"]),
+    st.integers(),
+    st.none(),
+)
+_names = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=st.sampled_from("ab \t\n\x00\x7f\x85\xa0\u200b\u2028\u3000é🎉"), max_size=36),
+    st.none(),
+    st.integers(),
+)
+_ulids = st.integers(0, 2**47).map(lambda ms: UlidGenerator()(ms))
+_texts = st.one_of(st.text(max_size=40), st.just(""), st.just("\ud800"), st.none(), st.integers())
+_client_msg_ids = st.one_of(
+    st.from_regex(r"\A[A-Za-z0-9_.:-]{1,64}\Z"), st.text(max_size=70), st.none(), st.booleans()
+)
+_limits = st.one_of(
+    st.integers(-5, 120),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=3),
+)
+_befores = st.one_of(_ulids, _ulids.map(lambda u: u + "\n"), st.text(max_size=30), st.none())
+_policies = st.one_of(
+    st.sampled_from([*protocol.POLICIES, "Open", "public", "", " open"]),
+    st.none(),
+    st.integers(),
+    st.text(max_size=10),
+)
+_user_ids = st.one_of(
+    st.text(max_size=140),
+    st.text(
+        alphabet=st.sampled_from("ab|- \t\n\x00\x7f\x85\xa0\u200b\u2028\u3000é🎉"), max_size=12
+    ),
+    st.sampled_from(["", "u" * 128, "u" * 129, "ana sub", " ", "a\nb"]),
+    st.none(),
+    st.integers(),
+)
+
+
+@st.composite
+def near_frames(draw) -> dict[str, Any]:
+    action = draw(st.sampled_from([*CLIENT_FRAMES, "dance", None, 7]))
+    fields = {
+        "roomId": _room_ids,
+        "name": _names,
+        "message": _texts,
+        "clientMsgId": _client_msg_ids,
+        "limit": _limits,
+        "before": _befores,
+        "policy": _policies,
+        "userId": _user_ids,
+    }
+    frame: dict[str, Any] = {} if action is None else {"action": action}
+    for key, values in fields.items():
+        if draw(st.booleans()):
+            frame[key] = draw(values)
+    return frame
+
+
+@SETTINGS
+@given(frame=near_frames())
+@example(frame={"action": "join", "roomId": "lobby\n"})
+@example(frame={"action": "sendAll", "roomId": "r", "message": "\ud800"})
+@example(frame={"action": "history", "roomId": "r", "before": "01HZX3K9Q8V7N6M5K4J3H2G1F0\n"})
+@example(frame={"action": "join", "roomId": "r", "name": " \t ana \n"})
+@example(frame={"action": "join", "roomId": "r", "name": "a\u202fb"})
+@example(frame={"action": "join", "roomId": "r", "name": "ana \u2764\ufe0f"})  # emoji + VS16
+@example(frame={"action": "join", "roomId": "r", "name": "a\u034fb\u3164"})
+@example(frame={"action": "createRoom", "roomId": "r", "policy": None})
+@example(frame={"action": "createRoom", "roomId": "r"})
+@example(frame={"action": "invite", "roomId": "r", "userId": "u" * 129})
+@example(frame={"action": "promote", "roomId": "r", "userId": " "})
+@example(frame={"action": "demote", "roomId": "r", "userId": "a\u3000b"})
+@example(frame={"action": "uninvite", "roomId": "r"})
+def test_the_schema_and_the_lambda_code_agree_on_every_frame(frame: dict[str, Any]) -> None:
+    assume(not _name_in_gap(frame))
+    limit = frame.get("limit")
+    assume(not (isinstance(limit, float) and limit.is_integer()))  # 5.0: see the document
+    verdict = python_verdict(frame)
+    if verdict == "too_large":
+        assert schema_accepts(frame) or _utf8_size(frame.get("message")) > MAX_BYTES
+        return
+    assert schema_accepts(frame) == (verdict == "ok"), (frame, verdict)
+
+
+def test_integral_floats_are_the_one_documented_difference_for_limit() -> None:
+    frame = {"action": "history", "roomId": "r", "limit": 5.0}
+    assert schema_accepts(frame) and python_verdict(frame) == "refused"
+
+
+# ---- the unit tests' bad frames ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("body", "code", "action"), BAD_FRAMES)
+def test_every_bad_frame_of_the_unit_tests_is_refused_by_the_schema(body, code, action) -> None:
+    try:
+        frame = json.loads(body)
+    except ValueError:
+        return  # not JSON at all: no schema can accept it
+    if code in ("bad_request", "unknown_action"):
+        assert not schema_accepts(frame), body
+    else:  # refused for the state of the room (not_member), not for its shape
+        assert schema_accepts(frame), body
+
+
+# ---- frames protocol.py builds -------------------------------------------------------------
+
+_valid_room_ids = st.from_regex(r"\A[A-Za-z0-9_.:-]{1,64}\Z")
+_valid_user_ids = st.text(min_size=1, max_size=128).filter(
+    lambda u: u.isprintable() and not _in_gap(u)
+)
+_valid_names = (
+    st.text(min_size=1, max_size=32)
+    .map(str.strip)
+    .filter(lambda n: 0 < len(n) <= 32 and n.isprintable())
+)
+
+
+@st.composite
+def messages(draw, room_id: str | None = None) -> Message:
+    return Message(
+        room_id=room_id or draw(_valid_room_ids),
+        message_id=draw(_ulids),
+        sent_at=iso_ms(draw(st.integers(0, 253402300799999))),
+        sender=draw(_valid_names),
+        message=draw(st.text(min_size=1, max_size=50)),
+        client_msg_id=draw(st.one_of(st.none(), _valid_room_ids)),
+    )
+
+
+def _check(frame: dict[str, Any]) -> None:
+    assert problems(SERVER_FRAMES[frame["type"]], frame) == []
+    assert validator("ServerFrame").is_valid(frame)
+    assert validator("ServerFrame").is_valid(json.loads(protocol.encode(frame)))
+
+
+@SETTINGS
+@given(room_id=_valid_room_ids, data=st.data())
+def test_frames_built_by_protocol_py_match_their_schemas(room_id: str, data) -> None:
+    recent = data.draw(st.lists(messages(room_id), max_size=3))
+    name = data.draw(_valid_names)
+    _check(protocol.message_frame(data.draw(messages(room_id))))
+    cursor = data.draw(st.one_of(st.none(), _ulids))
+    _check(protocol.joined_frame(room_id, name, data.draw(st.integers(1, 10_000)), recent, cursor))
+    _check(protocol.left_frame(room_id))
+    _check(protocol.presence_frame(data.draw(st.sampled_from(["join", "leave"])), room_id, name))
+    _check(protocol.history_frame(room_id, recent, data.draw(st.one_of(st.none(), _ulids))))
+    _check(protocol.members_frame(room_id, data.draw(st.lists(_valid_names, max_size=5))))
+    many = [f"member{i:04d}-" + "x" * 18 for i in range(4000)]  # ~4,000 x 32-char names
+    trimmed = protocol.members_frame_within(room_id, many)
+    assert trimmed.get("omitted", 0) > 0
+    _check(trimmed)
+    _check(protocol.pong_frame())
+    owner = data.draw(_valid_user_ids)
+    created = iso_ms(data.draw(st.integers(0, 253402300799999)))
+    policy = data.draw(st.sampled_from(protocol.POLICIES))
+    _check(protocol.room_created_frame(Room(room_id, owner, policy, created)))
+    role = data.draw(st.sampled_from([MEMBER, MODERATOR, None]))
+    _check(protocol.role_frame(room_id, data.draw(_valid_user_ids), role))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        errors.BadRequest("'roomId' is required"),
+        errors.UnknownAction("unknown action 'dance'"),
+        errors.NotMember("you are not in room 'r'", room_id="r"),
+        errors.Forbidden("only the owner or a moderator of room 'r' may do that", room_id="r"),
+        errors.Forbidden("sign in to create rooms"),
+        errors.TooLarge("'message' is 40000 bytes", room_id="r"),
+        errors.RateLimited("slow down", room_id="r"),
+        errors.Internal("try again"),
+    ],
+    ids=lambda e: e.code,
+)
+@pytest.mark.parametrize("action", [None, "sendAll"])
+def test_error_frames_match_their_schema(error: errors.ChatError, action: str | None) -> None:
+    _check(protocol.error_frame(error, action))
+    _check(protocol.error_frame(error, action, client_msg_id="c-1"))
+
+
+def test_server_frame_schemas_refuse_what_protocol_py_never_sends() -> None:
+    """The server frame schemas are closed: an extra or a missing property is an error."""
+    assert not validator("ServerFrame").is_valid({"type": "pong", "extra": 1})
+    assert not validator("ServerFrame").is_valid({"type": "left"})
+    assert not validator("ServerFrame").is_valid(
+        {"type": "presence", "event": "wave", "roomId": "r", "name": "a"}
+    )
+    role = {"type": "role", "roomId": "r", "userId": "u", "role": "member"}
+    assert validator("ServerFrame").is_valid(role)
+    assert not validator("ServerFrame").is_valid({**role, "role": "owner"})  # never a role row
+    assert not validator("ServerFrame").is_valid({k: v for k, v in role.items() if k != "role"})

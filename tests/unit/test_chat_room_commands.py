@@ -1,0 +1,75 @@
+"""The terminal client's room commands (/create, /invite, /promote, ...) against the real
+handlers: a loopback WebSocket hands each frame to them as the signed-in user."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from roomchat_tools.chat import Chat, format_frame
+from roomchat_tools.client import Client
+from tests.unit.test_users_and_roles import Users
+
+
+class LoopbackWs:
+    def __init__(self, users: Users, sender, cid: str, sub: str):
+        self.users, self.sender, self.cid, self.sub = users, sender, cid, sub
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+
+    async def send(self, data: str) -> None:
+        reply = self.users.send(self.cid, self.sub, **json.loads(data))
+        for frame in [*self.sender.take(self.cid), *([reply] if reply else [])]:
+            await self.queue.put(json.dumps(frame))
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self) -> str:
+        return await self.queue.get()
+
+
+def _session(users, sender, lines):
+    out: list[str] = []
+
+    async def main():
+        chat = Chat(Client(LoopbackWs(users, sender, "A", "u-ana")), "ana", out.append)
+        receiver = asyncio.create_task(chat.receive())
+        for line in lines:
+            await chat.handle(line)
+        receiver.cancel()
+
+    asyncio.run(main())
+    return out
+
+
+def test_create_invite_promote_and_demote_from_the_terminal(chat, sender):
+    users = Users(chat)
+    out = _session(
+        users,
+        sender,
+        ["/create team private", "/invite u-bo", "/promote u-bo", "/demote u-bo", "/uninvite u-bo"],
+    )
+
+    assert out[0] == "[team] created (private), owner u-ana"
+    assert out[1].startswith("[team] joined as ana")
+    assert out[2:] == [
+        "[team] u-bo is now: member",
+        "[team] u-bo is now: moderator",
+        "[team] u-bo is now: member",
+        "[team] u-bo is now: no role",
+    ]
+
+
+def test_a_refused_room_command_prints_the_reason(chat, sender):
+    users = Users(chat)
+    users.send("O", "u-owner", action="createRoom", roomId="team", policy="private")
+    out = _session(users, sender, ["/join team", "/create team"])
+    assert out == [
+        "! forbidden: room 'team' is invitation-only; ask its owner for an invite",
+        "! forbidden: room 'team' already exists; pick another id",
+    ]
+
+
+def test_role_frames_read_as_sentences():
+    frame = {"type": "role", "roomId": "r", "userId": "u", "role": None}
+    assert format_frame(frame) == ["[r] u is now: no role"]
