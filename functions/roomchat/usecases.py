@@ -272,15 +272,31 @@ class ChatService:
         """Every authorization decision of the moderation actions, in one place.
 
         ``target`` is the message acted on (delete, edit) or the user id (kick, ban,
-        disconnect). Today: the operator may do everything; a member may delete and edit
-        only their own messages (by ``authorId``); moderator powers (deleting others'
-        messages, kick, ban, disconnect) wait for room roles, which plug in here.
+        disconnect). The operator may do everything but edit; nobody edits another's words;
+        anyone deletes their own messages. Deleting another's message, kick, ban and
+        disconnect need the room's owner or a moderator (``_role``: so signed in, in a room
+        with a record), never act on oneself or the room's owner, and a moderator's never on
+        another moderator.
         """
         if caller.operator:
             return action != "edit"  # nobody edits another's words
-        if action in ("delete", "edit"):
-            return isinstance(target, Message) and target.author == caller.identity
-        return False  # kick, ban, disconnect: moderators only (room roles)
+        author = target.author if isinstance(target, Message) else target
+        if action in ("delete", "edit") and author == caller.identity:
+            return True
+        if action == "edit" or author is None or author == caller.identity:
+            return False
+        role = self._role(room_id, caller)
+        if role not in (OWNER, MODERATOR):
+            return False
+        target_role = self._user_role(room_id, author)
+        return target_role != OWNER and not (role == MODERATOR and target_role == MODERATOR)
+
+    def _user_role(self, room_id: str, user_id: str) -> str | None:
+        """The stored role of a user (OWNER from the room record, or their role row)."""
+        room = self.rooms.get_room(room_id)
+        if room is not None and room.owner == user_id:
+            return OWNER
+        return self.rooms.get_role(room_id, user_id)
 
     def _authorize(self, action: str, room_id: str, caller: Caller, target: Message | str) -> None:
         if not self._may(action, room_id, caller, target):
@@ -562,7 +578,7 @@ class ChatService:
         room with a ``deleted`` frame (the caller's acknowledgement). Deleting a tombstone
         again changes nothing and answers it to the caller alone."""
         if not caller.operator:
-            self._require_member(req.room_id, caller)
+            self._require_reader(req.room_id, caller)
         msg = self._message(req.room_id, req.message_id)
         self._authorize("delete", req.room_id, caller, msg)
         if msg.deleted:
@@ -588,7 +604,7 @@ class ChatService:
         """Replace the text of one's own message within the edit window; the room gets an
         ``edited`` frame (the caller's acknowledgement). Its messageId, so its place in the
         room's order, never changes."""
-        member = self._require_member(req.room_id, caller)
+        member, _, _ = self._require_reader(req.room_id, caller)
         msg = self._message(req.room_id, req.message_id)
         self._authorize("edit", req.room_id, caller, msg)
         if msg.deleted:
@@ -610,7 +626,7 @@ class ChatService:
 
     def typing(self, caller: Caller, req: protocol.RoomRequest) -> None:
         """Tell the room's other members that the caller is typing. Stored nowhere."""
-        member = self._require_member(req.room_id, caller)
+        member, _, _ = self._require_reader(req.room_id, caller)
         if self.limiter is not None and not self.limiter.allow(
             caller.connection_id + "#typing", self.clock(), TYPING_PER_SECOND
         ):
@@ -627,7 +643,7 @@ class ChatService:
     def mark_read(self, caller: Caller, req: protocol.MessageRef) -> dict[str, Any]:
         """Record the last message the caller's user has read in the room (never moving back);
         every device of the user sees it in ``joined``."""
-        self._require_member(req.room_id, caller)
+        self._require_reader(req.room_id, caller)
         if self.moderation is None:
             raise Internal("read markers are not configured", room_id=req.room_id)
         self._message(req.room_id, req.message_id)
