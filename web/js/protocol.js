@@ -133,6 +133,8 @@ const ERROR_WORDS = {
   unknown_action: 'The server does not know that request',
   not_member: 'You are not in that room',
   forbidden: 'You may not do that in that room',
+  not_found: 'That message is not there any more',
+  rejected: 'That message was not accepted',
   too_large: 'That message is too long',
   rate_limited: 'You are sending messages too fast',
   internal: 'Something went wrong on the server; please try again',
