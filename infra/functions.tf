@@ -52,7 +52,7 @@ locals {
     send_all = {
       route_key           = "sendAll"
       handler             = "roomchat.handlers.on_send_all"
-      two_way             = true # errors only; the ack is the fanned-out message
+      two_way             = true # errors, and the message itself in the fan-out tier
       rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
       rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"] # UpdateItem: rate-limit counters
@@ -287,6 +287,20 @@ locals {
         : { AUTH_SECRET = var.auth_secret }
       ) : {},
     )
+  }
+}
+
+# The fan-out tier's worker (design.md: "(fan-out queue)" row): not routed; its queue's event
+# source mapping invokes it (infra/fanout.tf). It may run longer than API Gateway's 29 s.
+locals {
+  fanout = {
+    handler             = "roomchat.handlers.on_fanout"
+    rooms               = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem"]
+    rooms_by_connection = ["dynamodb:Query"]
+    history             = []
+    manage_connections  = true
+    memory_size         = 1769
+    timeout             = 60
   }
 }
 

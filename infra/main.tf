@@ -78,6 +78,9 @@ module "functions" {
     LOG_LEVEL                 = var.log_level
     EDIT_WINDOW_SECONDS       = tostring(var.edit_window_seconds)
     METRICS_NAMESPACE         = local.metrics_namespace
+    FANOUT_TIER_THRESHOLD     = tostring(var.fanout_tier_threshold)
+    FANOUT_QUEUE_URL          = aws_sqs_queue.fanout.url
+    FANOUT_CHUNK_SIZE         = tostring(var.fanout_chunk_size)
   }, local.review_hook_environment)
 
   functions = merge(
@@ -90,11 +93,31 @@ module "functions" {
         manage_connections     = fn.manage_connections
         disconnect_connections = try(fn.disconnect_connections, false)
         invoke_function_arns   = try(fn.review, false) && local.review_hook_arn != null ? [local.review_hook_arn] : []
+        # send_all hands big rooms to the fan-out queue.
+        sqs_send_arns = key == "send_all" ? [aws_sqs_queue.fanout.arn] : []
         dynamodb_statements = [
           for statement in [
             { sid = "RoomsTable", actions = fn.rooms, resources = [module.tables.rooms_table_arn] },
             { sid = "RoomsByConnectionIndex", actions = fn.rooms_by_connection, resources = [module.tables.rooms_by_connection_index_arn] },
             { sid = "HistoryTable", actions = fn.history, resources = [module.tables.history_table_arn] },
+          ] : statement if length(statement.actions) > 0
+        ]
+      }
+    },
+    {
+      fanout = {
+        handler            = local.fanout.handler
+        description        = "roomchat fan-out worker of big rooms (SQS)"
+        memory_size        = coalesce(try(var.lambda_limits.fanout.memory_size, null), local.fanout.memory_size)
+        timeout            = local.fanout_timeout
+        manage_connections = local.fanout.manage_connections
+        # It consumes the queue and puts back the recipients it could not reach.
+        sqs_consume_arns = [aws_sqs_queue.fanout.arn]
+        sqs_send_arns    = [aws_sqs_queue.fanout.arn]
+        dynamodb_statements = [
+          for statement in [
+            { sid = "RoomsTable", actions = local.fanout.rooms, resources = [module.tables.rooms_table_arn] },
+            { sid = "RoomsByConnectionIndex", actions = local.fanout.rooms_by_connection, resources = [module.tables.rooms_by_connection_index_arn] },
           ] : statement if length(statement.actions) > 0
         ]
       }
@@ -128,7 +151,7 @@ module "monitoring" {
   api_id                = module.websocket_api.api_id
   stage_name            = module.websocket_api.stage_name
   table_names           = { rooms = module.tables.rooms_table_name, history = module.tables.history_table_name }
-  dead_letter_queue_arn = var.dead_letter_queue_arn
+  dead_letter_queue_arn = local.fanout_dead_letters_arn
   alarm_email           = var.alarm_email
   thresholds            = var.alarm_thresholds
   tags                  = local.tags
@@ -142,7 +165,12 @@ module "hosting" {
   web_dir       = var.web_dir
   websocket_url = var.domain_name != null ? module.domain[0].websocket_url : module.websocket_api.websocket_url
   price_class   = var.hosting_price_class
-  tags          = local.tags
+  auth = var.auth_mode == "none" ? null : {
+    auth_mode         = var.auth_mode
+    cognito_client_id = var.cognito_user_pool ? aws_cognito_user_pool_client.this[0].id : null
+    cognito_region    = var.region
+  }
+  tags = local.tags
 }
 
 module "domain" {

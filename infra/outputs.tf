@@ -59,7 +59,7 @@ output "history_table_arn" {
 }
 
 output "function_names" {
-  description = "Function name by function key (connect, disconnect, join, leave, send_all, history, members, ping, default, and authorize when auth_mode is not none)."
+  description = "Function name by function key (connect, disconnect, join, leave, send_all, history, members, ping, default, create_room, invite, uninvite, promote, demote, fanout, and authorize when auth_mode is not none)."
   value       = module.functions.function_names
 }
 
@@ -146,4 +146,24 @@ output "cognito_user_pool_id" {
 output "cognito_client_id" {
   description = "The app client's id (the ID tokens' aud), or null without cognito_user_pool."
   value       = var.cognito_user_pool ? aws_cognito_user_pool_client.this[0].id : null
+}
+
+output "fanout_queue_url" {
+  description = "URL of the fan-out tier's queue (FANOUT_QUEUE_URL)."
+  value       = aws_sqs_queue.fanout.url
+}
+
+output "fanout_queue_arn" {
+  description = "ARN of the fan-out tier's queue."
+  value       = aws_sqs_queue.fanout.arn
+}
+
+output "fanout_dead_letter_queue_arn" {
+  description = "ARN of the fan-out tier's dead-letter queue (its depth alarms)."
+  value       = aws_sqs_queue.fanout_dead_letters.arn
+}
+
+output "fanout_event_source_mapping_id" {
+  description = "UUID of the event source mapping from the fan-out queue to the fanout function."
+  value       = aws_lambda_event_source_mapping.fanout.uuid
 }

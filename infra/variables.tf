@@ -73,8 +73,8 @@ variable "lambda_limits" {
   default = {}
 
   validation {
-    condition     = alltrue([for key in keys(var.lambda_limits) : contains(["connect", "disconnect", "join", "leave", "send_all", "history", "members", "ping", "default", "create_room", "invite", "uninvite", "promote", "demote", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "authorize"], key)])
-    error_message = "lambda_limits keys must be one of: connect, disconnect, join, leave, send_all, history, members, ping, default, create_room, invite, uninvite, promote, demote, delete, edit, typing, mark_read, kick, disconnect_user, authorize."
+    condition     = alltrue([for key in keys(var.lambda_limits) : contains(["connect", "disconnect", "join", "leave", "send_all", "history", "members", "ping", "default", "create_room", "invite", "uninvite", "promote", "demote", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "authorize", "fanout"], key)])
+    error_message = "lambda_limits keys must be one of: connect, disconnect, join, leave, send_all, history, members, ping, default, create_room, invite, uninvite, promote, demote, delete, edit, typing, mark_read, kick, disconnect_user, authorize, fanout."
   }
 
   validation {
@@ -86,16 +86,17 @@ variable "lambda_limits" {
     error_message = "lambda_limits memory_size must be a whole number of MB from 128 to 10240 (Lambda's range)."
   }
 
-  # Lambda allows up to 900 s, but every function here answers API Gateway, which stops waiting
-  # for an integration after 29 s (the $connect handshake, two-way replies, the authorizer), so a
-  # longer timeout would only let work go on after the client was told it failed.
+  # Lambda allows up to 900 s, but every function but fanout answers API Gateway, which stops
+  # waiting for an integration after 29 s (the $connect handshake, two-way replies, the
+  # authorizer), so a longer timeout would only let work go on after the client was told it
+  # failed. fanout is invoked by its queue's event source mapping, not by API Gateway.
   validation {
     condition = alltrue([
-      for limit in values(var.lambda_limits) : limit.timeout == null || try(
-        limit.timeout >= 1 && limit.timeout <= 29 && floor(limit.timeout) == limit.timeout, false
+      for key, limit in var.lambda_limits : limit.timeout == null || try(
+        limit.timeout >= 1 && limit.timeout <= (key == "fanout" ? 900 : 29) && floor(limit.timeout) == limit.timeout, false
       )
     ])
-    error_message = "lambda_limits timeout must be a whole number of seconds from 1 to 29: API Gateway's integration timeout is 29 s."
+    error_message = "lambda_limits timeout must be a whole number of seconds from 1 to 29 (API Gateway's integration timeout), or to 900 for fanout (invoked by its queue)."
   }
 }
 
@@ -230,6 +231,63 @@ variable "fanout_poster" {
   validation {
     condition     = contains(["signed", "botocore"], var.fanout_poster)
     error_message = "fanout_poster must be one of: signed, botocore."
+  }
+}
+
+# ---- the fan-out tier (docs/design.md, "Big rooms"; infra/README.md, "The fan-out tier")
+
+variable "fanout_tier_threshold" {
+  description = "FANOUT_TIER_THRESHOLD: rooms with more members than this are fanned out through the queue by the fanout function instead of inline by send_all; 0 = never (always inline). The default is from the bench (bench/results/latest.md, tier phase)."
+  type        = number
+  default     = 2000
+
+  validation {
+    condition     = var.fanout_tier_threshold >= 0 && var.fanout_tier_threshold <= 10000000 && floor(var.fanout_tier_threshold) == var.fanout_tier_threshold
+    error_message = "fanout_tier_threshold must be a whole number from 0 (never) to 10000000."
+  }
+}
+
+variable "fanout_chunk_size" {
+  description = "FANOUT_CHUNK_SIZE: recipients per queue message, i.e. per worker chunk (~20 bytes each in the message beside a frame of up to 32 KB; SQS messages are at most 256 KiB)."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.fanout_chunk_size >= 1 && var.fanout_chunk_size <= 5000 && floor(var.fanout_chunk_size) == var.fanout_chunk_size
+    error_message = "fanout_chunk_size must be a whole number from 1 to 5000."
+  }
+}
+
+variable "fanout_batch_size" {
+  description = "Queue messages (chunks) per fanout invocation (the event source mapping's batch size). 1 spreads a big room over the most instances; larger batches save invocations."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.fanout_batch_size >= 1 && var.fanout_batch_size <= 10 && floor(var.fanout_batch_size) == var.fanout_batch_size
+    error_message = "fanout_batch_size must be a whole number from 1 to 10."
+  }
+}
+
+variable "fanout_max_concurrency" {
+  description = "Most fanout instances the event source mapping runs at once (scaling_config.maximum_concurrency, 2-1000). Posts/s = this x one instance's posts/s, which must stay within the share of the account's @connections quota (10,000 requests/s by default) the tier may use: infra/README.md explains the default."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.fanout_max_concurrency >= 2 && var.fanout_max_concurrency <= 1000 && floor(var.fanout_max_concurrency) == var.fanout_max_concurrency
+    error_message = "fanout_max_concurrency must be a whole number from 2 to 1000 (Lambda's range for SQS maximum concurrency)."
+  }
+}
+
+variable "fanout_max_receive_count" {
+  description = "Receives of one queue message before SQS moves it to the dead-letter queue (the redrive policy's maxReceiveCount)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.fanout_max_receive_count >= 1 && var.fanout_max_receive_count <= 1000 && floor(var.fanout_max_receive_count) == var.fanout_max_receive_count
+    error_message = "fanout_max_receive_count must be a whole number from 1 to 1000."
   }
 }
 
@@ -563,17 +621,6 @@ variable "alarm_thresholds" {
   validation {
     condition     = alltrue([for v in values(var.alarm_thresholds) : v > 0])
     error_message = "Every alarm threshold must be a positive number."
-  }
-}
-
-variable "dead_letter_queue_arn" {
-  description = "ARN of an SQS dead-letter queue whose depth should alarm; null (no queue yet) adds no alarm."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.dead_letter_queue_arn == null || can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+(\\.fifo)?$", var.dead_letter_queue_arn))
-    error_message = "dead_letter_queue_arn must be null or an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>)."
   }
 }
 

@@ -6,7 +6,9 @@ import pytest
 
 from roomchat_tools.local import dynamodb_local
 from tests import engines
-from tests.stack import stack  # noqa: F401  (the local stack, shared by every folder)
+
+# The local stacks, shared by every folder: the plain one and the one with Cognito sign-in.
+from tests.stack import cognito_user, oidc_stack, sign_in, stack  # noqa: F401
 
 # DynamoDB Local started as soon as collection shows a test will need it, so the JVM's start-up
 # (3-7 s here) overlaps the tests that run first instead of stalling the first one that needs it.

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from roomchat_tools.local import webpage
+
 ROOT = Path(__file__).resolve().parents[1]
 WEB_DIR = ROOT / "web"
 HOSTING_MAIN = ROOT / "infra" / "modules" / "hosting" / "main.tf"
@@ -35,6 +37,12 @@ def page_csp() -> str:
     return match.group(1)
 
 
+def served_csp(sign_in_url: str | None = None) -> str:
+    """The CSP header the module sends: the page's, its sign-in origins narrowed to the stack's
+    Cognito endpoint (none without one), as roomchat_tools.local.webpage narrows it locally."""
+    return webpage.narrowed_csp(page_csp(), sign_in_url)
+
+
 def hosted_files() -> dict[str, tuple[bytes, str]]:
     """Object key -> (body, content type) of every file of web/ the module uploads: all but
     tests/, README.md and dot files (config.json is added per stack)."""
@@ -49,18 +57,21 @@ def hosted_files() -> dict[str, tuple[bytes, str]]:
     return files
 
 
-def site(websocket_url: str) -> dict[str, tuple[bytes, str]]:
-    """The bucket's content for a stack: the files and config.json."""
-    config = json.dumps({"websocketUrl": websocket_url}).encode()
+def site(websocket_url: str, auth: dict | None = None) -> dict[str, tuple[bytes, str]]:
+    """The bucket's content for a stack: the files and config.json (with `auth` when given)."""
+    config = json.dumps({"websocketUrl": websocket_url, **({"auth": auth} if auth else {})})
+    config = config.encode()
     return {**hosted_files(), "config.json": (config, "application/json")}
 
 
 @contextmanager
-def serving(objects: Mapping[str, tuple[bytes, str]]) -> Iterator[str]:
+def serving(
+    objects: Mapping[str, tuple[bytes, str]], sign_in_url: str | None = None
+) -> Iterator[str]:
     """Serve ``objects`` on a free loopback port like the distribution: `/` is index.html,
     a missing key is 403 (what S3 answers CloudFront through origin access control), and every
     answer carries the security headers. Yields the base URL."""
-    csp = page_csp()
+    csp = served_csp(sign_in_url)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

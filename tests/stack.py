@@ -7,6 +7,7 @@ tests/conftest.py defines the `stack` fixture from here, so every folder shares 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import socket
@@ -79,6 +80,65 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+COGNITO_PASSWORD = "Correct-Horse-Battery-9"  # meets any pool's password policy
+
+
+@pytest.fixture(scope="session")
+def oidc_stack(tmp_path_factory):
+    """A second local stack, applied with `auth_mode = "oidc"` and a Cognito user pool on the
+    emulator: the suite's one auth stack (tests/e2e/test_cognito_stack.py and
+    tests/browser/test_signed_in_client.py share it), started on first use (~25-60 s)."""
+    tf_vars = json.dumps({"auth_mode": "oidc", "cognito_user_pool": True})
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ROOMCHAT_TF_VARS", tf_vars)
+        stack = _start_stack(tmp_path_factory)
+        running = next(stack)
+    yield running
+    with contextlib.suppress(StopIteration):
+        next(stack)
+
+
+@pytest.fixture(scope="session")
+def cognito_user(oidc_stack):
+    """`cognito_user(username)` creates a confirmed user with COGNITO_PASSWORD in the emulator's
+    pool (as an admin would: AdminCreateUser + AdminSetUserPassword)."""
+    pool = oidc_stack.info["outputs"]["cognito_user_pool_id"]
+    idp = oidc_stack.client("cognito-idp")
+
+    def create(username: str) -> str:
+        idp.admin_create_user(
+            UserPoolId=pool, Username=username, TemporaryPassword=COGNITO_PASSWORD + "-tmp"
+        )
+        idp.admin_set_user_password(
+            UserPoolId=pool, Username=username, Password=COGNITO_PASSWORD, Permanent=True
+        )
+        return username
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def sign_in(oidc_stack, cognito_user):
+    """username -> (ID token, sub) of a user created in the emulator's pool and signed in with
+    InitiateAuth USER_PASSWORD_AUTH."""
+    import jwt
+
+    client_id = oidc_stack.info["outputs"]["cognito_client_id"]
+    idp = oidc_stack.client("cognito-idp")
+
+    def user(username: str) -> tuple[str, str]:
+        cognito_user(username)
+        result = idp.initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": COGNITO_PASSWORD},
+        )["AuthenticationResult"]
+        token = result["IdToken"]
+        return token, jwt.decode(token, options={"verify_signature": False})["sub"]
+
+    return user
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from . import logs, protocol
+from . import jobs, logs, protocol
 from .errors import BadRequest, ChatError, Internal
 from .ports import Deadline
 from .settings import Settings
@@ -58,18 +58,21 @@ def _deadline(context: Any) -> Deadline | None:
     return Deadline.of_invocation(remaining) if callable(remaining) else None
 
 
-def _service(event: Json, context: Any = None) -> ChatService:
+def _service(event: Json, context: Any = None, endpoint: str | None = None) -> ChatService:
     c = container()
-    sender = c.sender_for(_callback_url(event, c.settings))
+    endpoint = endpoint or _callback_url(event, c.settings)
     return ChatService(
         c.rooms,
         c.history,
-        sender,
+        c.sender_for(endpoint),
         c.settings,
         limiter=c.limiter,
         moderation=c.moderation,
         reviewer=c.reviewer,
         deadline=_deadline(context),
+        queue=c.queue,
+        endpoint=endpoint,
+        progress=c.progress,
     )
 
 
@@ -263,6 +266,43 @@ def on_disconnect(event: Json, context: Any) -> Json:
     logs.info("disconnected", rooms=rooms, pruned=svc.counts.pruned)
     _presence_metrics(svc)
     return {"statusCode": 200}
+
+
+# ---------------------------------------------------------------------------- the fan-out tier
+
+
+def on_fanout(event: Json, context: Any) -> Json:
+    """The `fanout` worker: SQS records, each one chunk of a big room's recipients (roomchat.jobs).
+
+    Answers with the records that failed (the event source mapping's ReportBatchItemFailures):
+    only those become visible again, the others are deleted.
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+    A record that is not a chunk can never succeed, so it is logged and dropped, not retried.
+    """
+    _bind(event, context, "fanout")
+    failures: list[Json] = []
+    for record in event.get("Records") or []:
+        record_id = record.get("messageId")
+        try:
+            job = jobs.decode(record.get("body") or "")
+        except jobs.BadJob as e:
+            logs.error("fanout_bad_record", sqsMessageId=record_id, detail=str(e)[:300])
+            continue
+        logs.extend(roomId=job.room_id[:64], messageId=job.message_id)
+        try:
+            receives = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
+            _service(event, context, endpoint=job.endpoint).deliver_chunk(
+                job, redelivered=receives > 1
+            )
+        except Exception as e:
+            logs.error(
+                "fanout_chunk_failed",
+                sqsMessageId=record_id,
+                error=type(e).__name__,
+                trace=traceback.format_exc(limit=20),
+            )
+            failures.append({"itemIdentifier": record_id})
+    return {"batchItemFailures": failures}
 
 
 # The $connect authorizer lives in roomchat.authorizer (its own zip, with PyJWT).

@@ -292,3 +292,49 @@ class ConnectionSender(Protocol):
     def disconnect(self, connection_id: str) -> Delivery:
         """Close one connection (the @connections DELETE); GONE when it was already closed."""
         ...
+
+
+@dataclass(frozen=True)
+class FanoutJob:
+    """One chunk of a big room's fan-out, as the queue carries it: the frame to post (as JSON
+    text, exactly what the members receive), where to post it, and to whom.
+
+    ``attempt`` counts the hand-overs of this message's remaining recipients: 0 for the chunk
+    ``sendAll`` queued, n for the n-th re-queue of recipients a worker could not reach."""
+
+    message_id: str
+    room_id: str
+    endpoint: str  # the @connections endpoint (the API's callback URL)
+    frame: str
+    recipients: tuple[str, ...]
+    chunk: int = 0
+    attempt: int = 0
+
+
+class FanoutQueue(Protocol):
+    """The queue between ``sendAll`` and the ``fanout`` workers (SQS on AWS)."""
+
+    def enqueue(self, jobs: list[FanoutJob], delay_s: int = 0) -> list[FanoutJob]:
+        """Queue the jobs; those that could not be queued (after the client's retries)."""
+        ...
+
+
+class FanoutProgress(Protocol):
+    """How far a worker got with one chunk, so a chunk whose worker died is re-posted only to
+    the recipients not yet settled. A chunk is posted in steps of a fixed size; the record is
+    the number of steps done and the recipients of those steps whose posts failed (they are
+    re-queued at the chunk's end, so a redelivery must post to them again)."""
+
+    def load(self, message_id: str, chunk: int, attempt: int) -> tuple[int, set[str]]:
+        """(steps done, unsettled recipients of those steps); (0, set()) when none is recorded."""
+        ...
+
+    def save(
+        self,
+        message_id: str,
+        chunk: int,
+        attempt: int,
+        steps_done: int,
+        unsettled: list[str],
+        expires_at: int,
+    ) -> None: ...

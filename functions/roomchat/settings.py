@@ -50,6 +50,15 @@ class Settings:
     review_function: str | None = None
     review_timeout_ms: int = 200
     review_fallback: str = "allow"  # what a failed or slow review decides: allow | deny
+    # The fan-out tier (docs/design.md, "Big rooms"): rooms with more members than this are
+    # fanned out by the `fanout` workers through FANOUT_QUEUE_URL; 0 = never (always inline).
+    fanout_tier_threshold: int = 0
+    fanout_queue_url: str | None = None
+    # Recipients per queue message (one worker's chunk) and per progress step within it.
+    fanout_chunk_size: int = 1000
+    fanout_step_size: int = 250
+    # Hand-overs of a chunk's unreached recipients before they count as failed.
+    fanout_max_attempts: int = 3
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -103,6 +112,11 @@ class Settings:
             review_function=env.get("REVIEW_FUNCTION", "").strip() or None,
             review_timeout_ms=integer("REVIEW_TIMEOUT_MS", 200, 10, 10_000),
             review_fallback=fallback,
+            fanout_tier_threshold=integer("FANOUT_TIER_THRESHOLD", 0, 0, 10_000_000),
+            fanout_queue_url=env.get("FANOUT_QUEUE_URL", "").strip() or None,
+            fanout_chunk_size=integer("FANOUT_CHUNK_SIZE", 1000, 1, 5000),
+            fanout_step_size=integer("FANOUT_STEP_SIZE", 250, 1, 5000),
+            fanout_max_attempts=integer("FANOUT_MAX_ATTEMPTS", 3, 1, 10),
         )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import logs, protocol
+from . import jobs, logs, protocol
 from .errors import (
     BadRequest,
     ChatError,
@@ -30,6 +30,9 @@ from .ports import (
     ConnectionSender,
     Deadline,
     Delivery,
+    FanoutJob,
+    FanoutProgress,
+    FanoutQueue,
     HistoryRepository,
     Member,
     Message,
@@ -128,6 +131,11 @@ class ChatService:
     # The invocation's remaining time; None (tests, tools) waits for every post.
     deadline: Deadline | None = None
     counts: FanoutCounts = field(default_factory=FanoutCounts)
+    # The fan-out tier: the queue to the `fanout` workers (None: always inline), the @connections
+    # endpoint the workers post to, and the workers' per-chunk progress records.
+    queue: FanoutQueue | None = None
+    endpoint: str = ""
+    progress: FanoutProgress | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -508,9 +516,13 @@ class ChatService:
         recipients = self.rooms.recipient_ids(req.room_id, now // 1000)
         if caller.connection_id not in recipients:
             recipients.append(caller.connection_id)
+        frame = protocol.message_frame(msg)
+        threshold = self.settings.fanout_tier_threshold
+        if self.queue is not None and threshold and len(recipients) > threshold:
+            return self._hand_over(msg, frame, recipients, caller, appended.duplicate, now)
         # A retry re-delivers the stored message with its original messageId: clients drop
         # ids they have already shown, and members the first attempt missed still get it.
-        counts, gone = self._post(protocol.message_frame(msg), recipients)
+        counts, gone = self._post(frame, recipients)
         # From the message's sentAt (its ULID time) to the return of its last post.
         last_post_ms = max(0, self.clock() - now)
         self._prune(gone)
@@ -529,6 +541,143 @@ class ChatService:
             duplicate=appended.duplicate,
         )
         return None
+
+    # ------------------------------------------------------------------ the fan-out tier
+
+    def _hand_over(
+        self,
+        msg: Message,
+        frame: dict[str, Any],
+        recipients: list[str],
+        caller: Caller,
+        duplicate: bool,
+        now: int,
+    ) -> dict[str, Any]:
+        """A big room's message: queue its recipients in chunks for the `fanout` workers and
+        answer the sender at once with the message frame (its acknowledgement). Chunks the
+        queue refused are posted here, inline, so a queue outage delays no one's message
+        more than the inline path would."""
+        assert self.queue is not None
+        text = protocol.encode(frame)
+        others = [cid for cid in recipients if cid != caller.connection_id]
+        chunks = jobs.split(others, self.settings.fanout_chunk_size, len(text.encode("utf-8")))
+        batch = [
+            FanoutJob(msg.message_id, msg.room_id, self.endpoint, text, tuple(ids), chunk=i)
+            for i, ids in enumerate(chunks)
+        ]
+        try:
+            refused = self.queue.enqueue(batch)
+        except Exception as e:
+            logs.error("fanout_enqueue_failed", error=type(e).__name__, detail=str(e)[:300])
+            refused = batch
+        inline = FanoutCounts()
+        gone: list[str] = []
+        if refused:
+            inline, gone = self._post(frame, [c for job in refused for c in job.recipients])
+        handed_over_ms = max(0, self.clock() - now)
+        self._prune(gone)
+        logs.metrics(
+            "sent",
+            {
+                "messagesSent": (0 if duplicate else 1, logs.COUNT),
+                "members": (len(recipients), logs.COUNT),
+                "chunksQueued": (len(batch) - len(refused), logs.COUNT),
+                # The sender's own copy is the route's reply: delivered with the answer.
+                "delivered": (1 + inline.delivered, logs.COUNT),
+                "pruned": (inline.pruned, logs.COUNT),
+                "failed": (inline.failed, logs.COUNT),
+                "timedOut": (inline.timed_out, logs.COUNT),
+                "sendToHandOver": (handed_over_ms, logs.MILLISECONDS),
+            },
+            messageId=msg.message_id,
+            duplicate=duplicate,
+            tier=True,
+            chunksInline=len(refused),
+        )
+        return frame
+
+    def deliver_chunk(self, job: FanoutJob, redelivered: bool = False) -> FanoutCounts:
+        """Post one queued chunk (the `fanout` worker), in steps of ``fanout_step_size``
+        recording its progress after each, so a redelivery of a chunk whose worker died
+        re-posts only what was not settled. Recipients whose posts failed or ran out of time
+        are handed over again as a new, smaller chunk (the original then succeeds), up to
+        ``fanout_max_attempts``; after that they count as failed. Raises when that hand-over
+        itself fails, so the queue redelivers the chunk (and the record skips what is done)."""
+        step = self.settings.fanout_step_size
+        done_steps, unsettled_before = 0, set[str]()
+        if redelivered and self.progress is not None:
+            done_steps, unsettled_before = self.progress.load(
+                job.message_id, job.chunk, job.attempt
+            )
+        recipients = list(dict.fromkeys(job.recipients))
+        skipped = recipients[: done_steps * step]
+        retry = [cid for cid in skipped if cid in unsettled_before]
+        counts = FanoutCounts(members=len(recipients) if job.attempt == 0 else 0)
+        data = job.frame.encode("utf-8")
+        expires_at = self.clock() // 1000 + IDEMPOTENCY_SECONDS
+        gone: list[str] = []
+        index = done_steps
+        for start in range(done_steps * step, len(recipients), step):
+            part = recipients[start : start + step]
+            if self.deadline is not None and (
+                self.deadline.remaining_ms() <= self.deadline.start_margin_ms
+            ):
+                retry += recipients[start:]
+                break
+            outcomes = self.sender.send_many(part, data, deadline=self.deadline)
+            unsettled = [
+                cid for cid, o in outcomes.items() if o in (Delivery.FAILED, Delivery.TIMED_OUT)
+            ]
+            unsettled += [cid for cid in part if cid not in outcomes]
+            step_gone = [cid for cid, o in outcomes.items() if o is Delivery.GONE]
+            counts.delivered += sum(1 for o in outcomes.values() if o is Delivery.DELIVERED)
+            counts.pruned += len(step_gone)
+            gone += step_gone
+            retry += unsettled
+            index += 1
+            if self.progress is not None:
+                self.progress.save(
+                    job.message_id, job.chunk, job.attempt, index, unsettled, expires_at
+                )
+        requeued = 0
+        if retry:
+            failed_now = [cid for cid in retry]
+            if job.attempt + 1 < self.settings.fanout_max_attempts and self.queue is not None:
+                again = FanoutJob(
+                    job.message_id,
+                    job.room_id,
+                    job.endpoint,
+                    job.frame,
+                    tuple(retry),
+                    chunk=job.chunk,
+                    attempt=job.attempt + 1,
+                )
+                # Backoff: 1 s, then 2 s, ... (SQS DelaySeconds, up to 900).
+                if self.queue.enqueue([again], delay_s=min(900, 2**job.attempt)):
+                    raise Internal("the undelivered recipients could not be queued again")
+                requeued = len(retry)
+            else:
+                counts.failed += len(failed_now)
+        self.counts.add(counts)
+        self._prune(gone)
+        logs.metrics(
+            "fanout_chunk",
+            {
+                "members": (counts.members, logs.COUNT),
+                "delivered": (counts.delivered, logs.COUNT),
+                "pruned": (counts.pruned, logs.COUNT),
+                "failed": (counts.failed, logs.COUNT),
+                "timedOut": (counts.timed_out, logs.COUNT),
+                "requeued": (requeued, logs.COUNT),
+                "alreadySettled": (len(skipped) - len(unsettled_before & set(skipped)), logs.COUNT),
+            },
+            messageId=job.message_id,
+            roomId=job.room_id,
+            chunk=job.chunk,
+            attempt=job.attempt,
+            redelivered=redelivered,
+        )
+        return counts
 
     def history_page(self, caller: Caller, req: protocol.HistoryRequest) -> dict[str, Any]:
         self._require_reader(req.room_id, caller)

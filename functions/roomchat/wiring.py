@@ -12,6 +12,8 @@ from typing import Any
 
 from .ports import (
     ConnectionSender,
+    FanoutProgress,
+    FanoutQueue,
     HistoryRepository,
     MessageReviewer,
     ModerationRepository,
@@ -30,6 +32,9 @@ class Container:
     limiter: RateLimiter | None = None
     moderation: ModerationRepository | None = None
     reviewer: MessageReviewer | None = None
+    # The fan-out tier (FANOUT_QUEUE_URL set): the queue to the workers and their progress.
+    queue: FanoutQueue | None = None
+    progress: FanoutProgress | None = None
 
 
 def build_container(settings: Settings) -> Container:
@@ -39,7 +44,13 @@ def build_container(settings: Settings) -> Container:
     from botocore.config import Config
 
     from .adapters.connections import ManagementApiSender, SharedExecutor
-    from .adapters.dynamodb import DynamoHistory, DynamoModeration, DynamoRateLimiter, DynamoRooms
+    from .adapters.dynamodb import (
+        DynamoFanoutProgress,
+        DynamoHistory,
+        DynamoModeration,
+        DynamoRateLimiter,
+        DynamoRooms,
+    )
 
     session = botocore.session.get_session()
     dynamodb = session.create_client(
@@ -108,8 +119,23 @@ def build_container(settings: Settings) -> Container:
             ),
         )
         reviewer = LambdaReviewer(lambda_client, settings.review_function, settings.review_fallback)
+    queue: FanoutQueue | None = None
+    if settings.fanout_queue_url:
+        from .adapters.queue import SqsFanoutQueue
+
+        sqs = session.create_client(
+            "sqs",
+            config=Config(
+                connect_timeout=2,
+                read_timeout=5,
+                retries={"mode": "standard", "total_max_attempts": 3},
+            ),
+        )
+        queue = SqsFanoutQueue(sqs, settings.fanout_queue_url)
 
     return Container(
+        queue=queue,
+        progress=DynamoFanoutProgress(dynamodb, settings.rooms_table),
         settings=settings,
         rooms=DynamoRooms(dynamodb, settings.rooms_table, settings.rooms_by_connection_index),
         history=DynamoHistory(dynamodb, settings.history_table),

@@ -22,6 +22,12 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:mocked" }
   }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:roomchat-fanout"
+      url = "https://sqs.us-east-1.amazonaws.com/123456789012/roomchat-fanout"
+    }
+  }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/mocked" }
   }
@@ -75,8 +81,8 @@ run "every_route_has_its_function" {
   }
 
   assert {
-    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 20
-    error_message = "Functions must be named <name_prefix>-<function key>, one per route."
+    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 21
+    error_message = "Functions must be named <name_prefix>-<function key>, one per route and fanout."
   }
 
   assert {
@@ -146,8 +152,8 @@ run "policies_are_least_privilege" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "PostToConnections"
       ]
-    ])) == toset(["disconnect", "join", "leave", "send_all", "uninvite", "delete", "edit", "typing", "kick", "disconnect_user"])
-    error_message = "Only the fan-out functions may post to @connections."
+    ])) == toset(["disconnect", "join", "leave", "send_all", "uninvite", "delete", "edit", "typing", "kick", "disconnect_user", "fanout"])
+    error_message = "Only the fan-out functions (disconnect, join, leave, send_all, uninvite, the moderation ones, fanout) may post to @connections."
   }
 
   assert {
@@ -211,7 +217,7 @@ run "a_table_key_is_granted_only_to_table_users" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "TableKeyThroughDynamoDB"
       ]
-    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user"])
+    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "fanout"])
     error_message = "Exactly the functions that touch a table need the table key."
   }
 }
@@ -442,6 +448,7 @@ run "each_function_has_its_own_memory_and_timeout" {
       mark_read       = { memory_size = 256, timeout = 10 }
       kick            = { memory_size = 1024, timeout = 29 }
       disconnect_user = { memory_size = 1024, timeout = 29 }
+      fanout          = { memory_size = 1769, timeout = 60 }
     }
     error_message = "The default memory/timeout per function differs from infra/README.md."
   }
@@ -462,5 +469,42 @@ run "limits_override_one_function_only" {
   assert {
     condition     = output.function_limits.ping == { memory_size = 256, timeout = 3 } && output.function_limits.join == { memory_size = 1024, timeout = 29 }
     error_message = "Overrides must change only the functions and attributes they name."
+  }
+}
+
+run "the_fanout_tier_is_wired" {
+  command = apply
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.fanout.function_response_types == toset(["ReportBatchItemFailures"])
+    error_message = "The mapping must report partial batch failures."
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.fanout.scaling_config[0].maximum_concurrency == 8 && aws_lambda_event_source_mapping.fanout.batch_size == 1
+    error_message = "The mapping's concurrency or batch size differs from the defaults."
+  }
+  assert {
+    condition     = aws_sqs_queue.fanout.sqs_managed_sse_enabled && aws_sqs_queue.fanout_dead_letters.sqs_managed_sse_enabled
+    error_message = "Both queues must be encrypted at rest."
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue_redrive_policy.fanout.redrive_policy).maxReceiveCount == 5
+    error_message = "The queue must move a chunk to the dead-letter queue after 5 receives."
+  }
+  assert {
+    condition     = aws_sqs_queue.fanout.visibility_timeout_seconds == 6 * 60
+    error_message = "The visibility timeout must be six times the fanout function's timeout."
+  }
+  assert {
+    condition     = contains([for s in module.functions.policies["send_all"].Statement : s.Sid], "SendToQueues")
+    error_message = "send_all must be allowed to send to the fan-out queue."
+  }
+  assert {
+    condition     = contains([for s in module.functions.policies["fanout"].Statement : s.Sid], "ConsumeQueues") && !contains([for s in module.functions.policies["send_all"].Statement : s.Sid], "ConsumeQueues")
+    error_message = "Only fanout may consume the queue."
+  }
+  assert {
+    condition     = module.functions.function_names["fanout"] == "roomchat-fanout" && !contains(values(output.routes), "fanout")
+    error_message = "fanout is a function without a route."
   }
 }

@@ -24,6 +24,12 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:mocked" }
   }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:roomchat-fanout"
+      url = "https://sqs.us-east-1.amazonaws.com/123456789012/roomchat-fanout"
+    }
+  }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/mocked" }
   }
@@ -78,8 +84,9 @@ run "monitoring_is_on_by_default_with_one_alarm_per_signal" {
   command = apply
 
   assert {
-    # every function x (errors, throttles) + 3 API + 2 tables x (read, write) + fan-out + history
-    condition     = length(output.alarm_names) == 2 * length(module.functions.function_names) + 3 + 4 + 2
+    # every function x (errors, throttles) + 3 API + 2 tables x (read, write) + fan-out failures
+    # + history + the fan-out dead-letter queue
+    condition     = length(output.alarm_names) == 2 * length(module.functions.function_names) + 3 + 4 + 2 + 1
     error_message = "Unexpected alarm set: ${jsonencode(output.alarm_names)}"
   }
   assert {
@@ -87,8 +94,8 @@ run "monitoring_is_on_by_default_with_one_alarm_per_signal" {
     error_message = "The fan-out failure or a function error alarm is missing."
   }
   assert {
-    condition     = !contains(output.alarm_names, "roomchat-dead-letters")
-    error_message = "No dead-letter alarm without a queue."
+    condition     = contains(output.alarm_names, "roomchat-dead-letters")
+    error_message = "The fan-out dead-letter queue must alarm."
   }
   assert {
     condition     = output.alarm_topic_arn != null && output.metrics_namespace == "roomchat"
@@ -104,12 +111,8 @@ run "monitoring_is_on_by_default_with_one_alarm_per_signal" {
   }
 }
 
-run "a_dead_letter_queue_gets_an_alarm" {
+run "the_fanout_dead_letter_queue_gets_an_alarm" {
   command = apply
-
-  variables {
-    dead_letter_queue_arn = "arn:aws:sqs:us-east-1:123456789012:roomchat-fanout-dlq"
-  }
 
   assert {
     condition     = contains(output.alarm_names, "roomchat-dead-letters")
@@ -162,6 +165,35 @@ run "hosting_uploads_the_client_and_its_config" {
     condition     = startswith(module.hosting[0].content_security_policy, "default-src 'self'; script-src 'self'") && strcontains(module.hosting[0].content_security_policy, "object-src 'none'")
     error_message = "The CSP header is not the page's own: ${module.hosting[0].content_security_policy}"
   }
+  assert {
+    condition     = strcontains(module.hosting[0].content_security_policy, "connect-src 'self' ws: wss:;")
+    error_message = "Without a user pool the CSP must allow no sign-in origin: ${module.hosting[0].content_security_policy}"
+  }
+}
+
+run "hosting_tells_the_page_how_to_sign_in" {
+  command = apply
+
+  variables {
+    hosting_enabled     = true
+    auth_mode           = "oidc"
+    cognito_user_pool   = true
+    authorizer_zip_path = var.lambda_zip_path
+  }
+
+  assert {
+    condition = jsondecode(module.hosting[0].config_json).auth == {
+      authMode        = "oidc"
+      cognitoClientId = output.cognito_client_id
+      cognitoEndpoint = "https://cognito-idp.us-east-1.amazonaws.com/"
+    }
+    error_message = "config.json must say how to sign in: ${module.hosting[0].config_json}"
+  }
+  assert {
+    # The page's sign-in origins narrowed to the one regional Cognito endpoint.
+    condition     = strcontains(module.hosting[0].content_security_policy, "connect-src 'self' ws: wss: https://cognito-idp.us-east-1.amazonaws.com;")
+    error_message = "The CSP must allow exactly the stack's Cognito endpoint: ${module.hosting[0].content_security_policy}"
+  }
 }
 
 run "custom_domain_serves_the_api_and_keeps_the_callback_url" {
@@ -207,14 +239,6 @@ run "thresholds_must_be_positive" {
     alarm_thresholds = { fanout_failures = 0 }
   }
   expect_failures = [var.alarm_thresholds]
-}
-
-run "dead_letter_queue_must_be_an_sqs_arn" {
-  command = plan
-  variables {
-    dead_letter_queue_arn = "arn:aws:sns:us-east-1:123456789012:topic"
-  }
-  expect_failures = [var.dead_letter_queue_arn]
 }
 
 run "alarm_email_must_be_an_address" {

@@ -48,7 +48,7 @@ def test_the_hosted_page_is_served_with_its_csp_and_types(browser, hosted) -> No
         response = page.goto(hosted)
         assert response.status == 200
         assert response.headers["content-type"] == "text/html; charset=utf-8"
-        assert response.headers["content-security-policy"] == hosting.page_csp()
+        assert response.headers["content-security-policy"] == hosting.served_csp()
         script = page.request.get(hosted + "js/app.js")
         assert script.headers["content-type"] == "text/javascript; charset=utf-8"
     finally:

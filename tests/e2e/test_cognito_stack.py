@@ -3,61 +3,22 @@ with `auth_mode = "oidc"` and `cognito_user_pool = true` against the emulator (m
 user pools, USER_PASSWORD_AUTH and the pool's JWKS), users are created and sign in there, and
 connect with their ID tokens, which the authorizer checks against the pool's JWKS.
 
-This is the suite's one second stack (a second apply, ~15-45 s); the opt-in test_auth_stack.py
+This is the suite's one second stack (a second apply, ~15-45 s, shared with
+tests/browser/test_signed_in_client.py); the opt-in test_auth_stack.py
 covers `auth_mode = "jwt"` the same way."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import uuid
 
 import jwt
 import pytest
 
 from tests.e2e.support import Client, handshake_status, run
-from tests.stack import _start_stack
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "Correct-Horse-Battery-9"  # meets any policy
-
-
-@pytest.fixture(scope="module")
-def oidc_stack(tmp_path_factory):
-    tf_vars = json.dumps({"auth_mode": "oidc", "cognito_user_pool": True})
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ROOMCHAT_TF_VARS", tf_vars)
-        stack = _start_stack(tmp_path_factory)
-        running = next(stack)
-    yield running
-    with contextlib.suppress(StopIteration):
-        next(stack)
-
-
-@pytest.fixture(scope="module")
-def sign_in(oidc_stack):
-    """username -> (ID token, sub) of a user created in the emulator's pool."""
-    outputs = oidc_stack.info["outputs"]
-    pool, client_id = outputs["cognito_user_pool_id"], outputs["cognito_client_id"]
-    idp = oidc_stack.client("cognito-idp")
-
-    def user(username: str) -> tuple[str, str]:
-        idp.admin_create_user(
-            UserPoolId=pool, Username=username, TemporaryPassword=PASSWORD + "-tmp"
-        )
-        idp.admin_set_user_password(
-            UserPoolId=pool, Username=username, Password=PASSWORD, Permanent=True
-        )
-        result = idp.initiate_auth(
-            ClientId=client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
-        )["AuthenticationResult"]
-        token = result["IdToken"]
-        return token, jwt.decode(token, options={"verify_signature": False})["sub"]
-
-    return user
+# oidc_stack and sign_in: tests/stack.py (session-wide, shared with tests/browser).
 
 
 def test_the_id_token_is_the_pools_with_the_app_client_as_audience(oidc_stack, sign_in):

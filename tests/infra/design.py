@@ -103,6 +103,16 @@ def permissions() -> dict[str, Permissions]:
 
 
 @cache
+def queue_actions() -> dict[str, frozenset[str]]:
+    """ "On the fan-out queue (SQS)": sqs:<Action> names by function name suffix (functions
+    not listed may not touch the queue)."""
+    return {
+        function: frozenset(f"sqs:{a.strip()}" for a in actions.split(","))
+        for function, actions in _table_after("On the fan-out queue")
+    }
+
+
+@cache
 def environment() -> frozenset[str]:
     """The variables of "### Environment" (what every routed function is given)."""
     return frozenset(row[0] for row in _table_after("Environment"))

@@ -24,6 +24,9 @@ DEFAULT_THROTTLING = {"rate": 100.0, "burst": 200}
 ALLOWED_WILDCARD_SUFFIXES = (":log-stream:*", "/POST/@connections/*", "/DELETE/@connections/*")
 # The functions behind routes; the authorizer is opt-in and checked once auth is turned on.
 ROUTED = sorted(route.function for route in design.routes().values())
+# Every function Terraform builds (without the opt-in authorizer): the routed ones and the
+# fan-out tier's worker.
+FUNCTIONS = sorted([*ROUTED, "fanout"])
 AUTH_PARAMETER = "/roomchat/test/auth-secret"
 
 
@@ -131,7 +134,7 @@ def test_each_route_may_invoke_only_its_own_function(live: Applied) -> None:
 
 def test_functions_get_the_design_environment(live: Applied) -> None:
     lam = live.client("lambda")
-    for suffix in ROUTED:
+    for suffix in FUNCTIONS:
         config = lam.get_function_configuration(FunctionName=_function_name(suffix))
         env = config["Environment"]["Variables"]
         assert env["ROOMS_TABLE"] == live.outputs["rooms_table_name"]
@@ -143,7 +146,7 @@ def test_functions_get_the_design_environment(live: Applied) -> None:
 
 def test_functions_run_the_zip_that_was_built(live: Applied) -> None:
     lam = live.client("lambda")
-    for suffix in ROUTED:
+    for suffix in FUNCTIONS:
         config = lam.get_function_configuration(FunctionName=_function_name(suffix))
         assert config["CodeSha256"] == live.zip_sha256
     assert live.outputs["lambda_zip_sha256"] == live.zip_sha256
@@ -151,7 +154,7 @@ def test_functions_run_the_zip_that_was_built(live: Applied) -> None:
 
 def test_each_function_has_its_own_log_group_with_retention(live: Applied) -> None:
     logs = live.client("logs")
-    for suffix in ROUTED:
+    for suffix in FUNCTIONS:
         name = f"/aws/lambda/{_function_name(suffix)}"
         (group,) = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
         assert group["logGroupName"] == name
@@ -180,6 +183,7 @@ DEFAULT_LIMITS = {
     "mark_read": (256, 10),
     "kick": (1024, 29),
     "disconnect_user": (1024, 29),
+    "fanout": (1769, 60),
 }
 
 
@@ -187,7 +191,7 @@ def test_each_function_has_its_own_memory_and_timeout(live: Applied) -> None:
     lam = live.client("lambda")
     deployed = {
         suffix: (config["MemorySize"], config["Timeout"])
-        for suffix in ROUTED
+        for suffix in FUNCTIONS
         for config in [lam.get_function_configuration(FunctionName=_function_name(suffix))]
     }
     assert deployed == DEFAULT_LIMITS
@@ -294,7 +298,7 @@ def _alarms(live: Applied) -> dict[str, dict[str, Any]]:
 def test_every_alarm_exists_and_notifies_the_encrypted_topic(live: Applied) -> None:
     alarms = _alarms(live)
     assert set(alarms) == set(live.outputs["alarm_names"])
-    expected = {f"{NAME_PREFIX}-{f}-{kind}" for f in ROUTED for kind in ("errors", "throttles")}
+    expected = {f"{NAME_PREFIX}-{f}-{kind}" for f in FUNCTIONS for kind in ("errors", "throttles")}
     expected |= {
         f"{NAME_PREFIX}-{t}-{rw}-throttles"
         for t in ("rooms", "history")
@@ -308,15 +312,38 @@ def test_every_alarm_exists_and_notifies_the_encrypted_topic(live: Applied) -> N
             "api-integration-latency",
             "fanout-failures",
             "history-write-failures",
+            "dead-letters",
         )
     }
-    assert set(alarms) == expected  # no dead-letter alarm: no queue was given
+    assert set(alarms) == expected  # the dead-letter alarm watches the fan-out tier's DLQ
+    dead = alarms[f"{NAME_PREFIX}-dead-letters"]
+    assert dead["Dimensions"] == [{"Name": "QueueName", "Value": f"{NAME_PREFIX}-fanout-dlq"}]
+
     topic = live.outputs["alarm_topic_arn"]
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic]
         assert alarm["TreatMissingData"] == "notBreaching"
     attributes = live.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
     assert attributes.get("KmsMasterKeyId", "").startswith("arn:aws:kms:")
+
+
+def test_the_fanout_queue_feeds_the_worker_with_partial_batch_failures(live: Applied) -> None:
+    sqs = live.client("sqs")
+    url = live.outputs["fanout_queue_url"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attrs["SqsManagedSseEnabled"] == "true"
+    redrive = json.loads(attrs["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == live.outputs["fanout_dead_letter_queue_arn"]
+    assert int(redrive["maxReceiveCount"]) == 5
+    lam = live.client("lambda")
+    (mapping,) = lam.list_event_source_mappings(
+        EventSourceArn=live.outputs["fanout_queue_arn"]
+    )["EventSourceMappings"]
+    assert mapping["FunctionArn"] == live.outputs["function_arns"]["fanout"]
+    assert mapping["EventSourceArn"] == live.outputs["fanout_queue_arn"]
+    assert mapping["BatchSize"] == 1
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 8}
 
 
 def test_alarms_watch_the_documented_metrics_and_dimensions(live: Applied) -> None:
@@ -399,7 +426,7 @@ def _role_policy(live: Applied, role_name: str) -> dict[str, Any]:
     return json.loads(document) if isinstance(document, str) else document
 
 
-@pytest.mark.parametrize("function", ROUTED)
+@pytest.mark.parametrize("function", FUNCTIONS)
 def test_role_allows_exactly_what_design_md_lists(live: Applied, function: str) -> None:
     """One role per function; its actions per resource equal the design.md row, on the exact
     table/index ARNs, @connections only where it posts, logs only in its own log group."""
@@ -419,6 +446,7 @@ def test_role_allows_exactly_what_design_md_lists(live: Applied, function: str) 
         if expected.delete_connections
         else set(),
         _own_log_streams(live, function): {"logs:CreateLogStream", "logs:PutLogEvents"},
+        live.outputs["fanout_queue_arn"]: set(design.queue_actions().get(function, ())),
     }
     assert _grants(live, function) == {arn: acts for arn, acts in expected_grants.items() if acts}
 
@@ -455,7 +483,7 @@ def test_outputs_name_what_was_built(live: Applied) -> None:
     assert (
         outputs["callback_url"] == f"https://{api_id}.execute-api.us-east-1.amazonaws.com/{STAGE}"
     )
-    assert outputs["function_names"] == {suffix: _function_name(suffix) for suffix in ROUTED}
+    assert outputs["function_names"] == {suffix: _function_name(suffix) for suffix in FUNCTIONS}
     assert outputs.get("authorizer_function_name") is None  # null outputs are left out
     assert outputs["routes"] == {key: route.function for key, route in design.routes().items()}
     assert outputs["history_table_arn"].endswith(f":table/{outputs['history_table_name']}")
@@ -560,9 +588,9 @@ def test_a_code_change_updates_every_function_from_a_new_object(live: Applied, t
         )
     )
     # the authorizer (when on) has a zip of its own, which did not change
-    assert updated == set(ROUTED)
+    assert updated == set(FUNCTIONS)
     assert "# module.functions.aws_s3_object.code must be replaced" in plan
-    assert re.search(rf"Plan: 1 to add, {len(ROUTED)} to change, 1 to destroy", plan), plan[-500:]
+    assert re.search(rf"Plan: 1 to add, {len(FUNCTIONS)} to change, 1 to destroy", plan), plan[-500:]
 
 
 # ---- the hosted web client: its bucket and files (CloudFront's response headers policy is not

@@ -8,19 +8,27 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import replace
 
+import boto3
 import pytest
 
 from roomchat import handlers
 from roomchat.adapters.dynamodb import (
+    DynamoFanoutProgress,
     DynamoHistory,
     DynamoModeration,
     DynamoRateLimiter,
     DynamoRooms,
 )
+from roomchat.adapters.queue import SqsFanoutQueue
 from roomchat.usecases import ChatService
 from tests.infra import design
 from tests.unit.conftest import ROUTES, Context
+
+SQS_OPERATIONS = {"send_message_batch": "SendMessage", "send_message": "SendMessage"}
+# What the event source mapping does with the fanout function's role; the code never does.
+MAPPING_ACTIONS = frozenset({"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})
 
 OPERATIONS = {
     "get_item": "GetItem",
@@ -55,9 +63,29 @@ class Recorder:
         return call
 
 
+class SqsRecorder:
+    """An SQS client that records (function, "queue", action) for every call."""
+
+    def __init__(self, client, recorder: Recorder):
+        self._client = client
+        self._recorder = recorder
+
+    def __getattr__(self, name):
+        op = getattr(self._client, name)
+
+        def call(**kwargs):
+            action = SQS_OPERATIONS.get(name, name)
+            self._recorder.seen[self._recorder.function].add(("queue", f"sqs:{action}"))
+            return op(**kwargs)
+
+        return call
+
+
 @pytest.fixture
 def observed(chat, dynamodb, settings, sender):
     recorder = Recorder(dynamodb, settings)
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="fanout")["QueueUrl"]
     container = handlers.container()
     container.rooms = DynamoRooms(
         recorder, settings.rooms_table, settings.rooms_by_connection_index
@@ -65,6 +93,9 @@ def observed(chat, dynamodb, settings, sender):
     container.history = DynamoHistory(recorder, settings.history_table)
     container.limiter = DynamoRateLimiter(recorder, settings.history_table, 1000)
     container.moderation = DynamoModeration(recorder, settings.history_table)
+    container.queue = SqsFanoutQueue(SqsRecorder(sqs, recorder), url)
+    container.progress = DynamoFanoutProgress(recorder, settings.rooms_table)
+    chat.queue = (sqs, url)
     posted: dict[str, bool] = defaultdict(bool)
     send_many = sender.send_many
 
@@ -135,6 +166,7 @@ def _exercise_every_path(chat, run, sender):
         sender.gone.add(f"G{ghost}")
         run(function, action)
     _exercise_rooms_and_roles(chat, run)
+    _exercise_the_tier(chat, run, sender)
 
 
 def _exercise_rooms_and_roles(chat, run):
@@ -212,16 +244,50 @@ def _exercise_moderation(chat, run, sender, monkeypatch):
         run(function, action)
 
 
+def _exercise_the_tier(chat, run, sender):
+    """A room above the tier's threshold: send_all queues, fanout posts in steps (progress
+    records), reads them back on a redelivery, re-queues a failing member, prunes a gone one."""
+    container = handlers.container()
+    container.settings = replace(container.settings, fanout_tier_threshold=2, fanout_step_size=1)
+    for cid, name in (("D", "dee"), ("E", "eve"), ("G9", "ghost")):
+        run("join", chat.join, cid, "lobby", name)
+    sender.gone.add("G9")
+    sender.failing.add("E")
+    run("send_all", chat.send, "C", action="sendAll", roomId="lobby", message="to many")
+    sqs, url = chat.queue
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    records = [
+        # Received once before: the worker reads its progress record first.
+        {
+            "messageId": m["MessageId"],
+            "body": m["Body"],
+            "attributes": {"ApproximateReceiveCount": "2"},
+        }
+        for m in messages
+    ]
+    answer = run("fanout", handlers.on_fanout, {"Records": records}, Context())
+    assert answer == {"batchItemFailures": []}
+    sender.failing.discard("E")
+
+
 def _granted(function: str) -> set[tuple[str, str]]:
     perms = design.permissions()[function]
+    queue = design.queue_actions().get(function, frozenset()) - MAPPING_ACTIONS
     return (
         {("rooms", a) for a in perms.rooms}
         | {("rooms_by_connection", a) for a in perms.rooms_by_connection}
         | {("history", a) for a in perms.history}
+        | {("queue", a) for a in queue}
     )
 
 
-FUNCTIONS = sorted(r.function for r in design.routes().values())
+FUNCTIONS = sorted([*(r.function for r in design.routes().values()), "fanout"])
+
+
+def test_only_the_fanout_worker_is_granted_what_the_mapping_does():
+    for function, actions in design.queue_actions().items():
+        assert (actions & MAPPING_ACTIONS == MAPPING_ACTIONS) == (function == "fanout"), function
+        assert actions & MAPPING_ACTIONS in (frozenset(), MAPPING_ACTIONS), function
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

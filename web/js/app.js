@@ -5,6 +5,21 @@ import { ChatClient } from './client.js';
 import { connectionText, formatFullTime, formatTime, nameHue, plural, summarizeMembers } from './format.js';
 import { checkName, discoverWebSocketUrl, roomIdProblem } from './protocol.js';
 import { FAILED, JOINED, JOINING, LEAVING, QUEUED, REJOINING, SENDING } from './room.js';
+import {
+  RoomDirectory,
+  authFromConfig,
+  canSignIn,
+  describePolicy,
+  describeRole,
+  needsToken,
+  roomAction,
+  signInRequest,
+  signInResult,
+  tokenProblem,
+  tokenUser,
+  withToken,
+  withoutToken,
+} from './identity.js';
 
 const SESSION_KEY = 'roomchat.session';
 const NAME_KEY = 'roomchat.name';
@@ -91,6 +106,7 @@ function render() {
   renderAlerts();
   renderRooms();
   renderRoom();
+  renderIdentity();
   saveSession();
 }
 
@@ -406,10 +422,15 @@ function saveSession() {
 ui.connectForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const room = ui.firstRoom.value.trim().replace(/^#/, '');
+  const tokenBad = authProblem();
+  if (tokenBad) {
+    ui.connectProblem.textContent = tokenBad;
+    return;
+  }
   const problem =
     checkName(ui.name.value).problem ||
     (room ? roomIdProblem(room) : null) ||
-    client.connect(ui.wsUrl.value.trim(), ui.name.value, room ? [room] : []);
+    client.connect(connectUrl(ui.wsUrl.value.trim()), ui.name.value, room ? [room] : []);
   ui.connectProblem.textContent = problem ?? '';
   if (problem) return;
   try {
@@ -549,6 +570,197 @@ setInterval(() => {
 
 client.subscribe(scheduleRender);
 
+// ------------------------------------------------------------------------------- signing in, rooms and roles
+// The token lives in memory and in the connection URL (`?token=`), which the tab's session
+// (sessionStorage) keeps so a reload reconnects; Disconnect forgets both. The password is sent
+// once to Cognito and never kept: the field is cleared as soon as the request goes.
+
+const idui = {
+  box: $('auth-box'),
+  signInFields: $('sign-in-fields'),
+  user: $('auth-user'),
+  password: $('auth-password'),
+  signIn: $('sign-in'),
+  token: $('auth-token'),
+  state: $('auth-state'),
+  problem: $('auth-problem'),
+  admin: $('room-admin'),
+  myUserId: $('my-user-id'),
+  createForm: $('create-form'),
+  createRoom: $('create-room'),
+  createPolicy: $('create-policy'),
+  roleForm: $('role-form'),
+  roleUser: $('role-user'),
+  roleAction: $('role-action'),
+  log: $('room-admin-log'),
+  access: $('room-access'),
+};
+const identity = { auth: null, token: null, user: null, directory: new RoomDirectory() };
+window.roomchat.identity = identity;
+
+function setToken(token) {
+  identity.token = token;
+  identity.user = token ? tokenUser(token) : null;
+  identity.directory = new RoomDirectory(identity.user?.userId ?? null);
+  if (identity.user?.name && !ui.name.value.trim()) ui.name.value = identity.user.name.slice(0, 32);
+  renderAuthBox();
+}
+
+/** The token to connect with (signed in, else pasted), or null. */
+function currentToken() {
+  const pasted = idui.token.value.trim();
+  return pasted || identity.token;
+}
+
+function authProblem() {
+  if (!needsToken(identity.auth)) return null;
+  const token = currentToken();
+  const problem = tokenProblem(token);
+  if (!problem && token !== identity.token) setToken(token);
+  return problem;
+}
+
+function connectUrl(wsUrl) {
+  const token = needsToken(identity.auth) ? currentToken() : null;
+  try {
+    return token ? withToken(wsUrl, token) : wsUrl;
+  } catch {
+    return wsUrl; // the client reports the bad URL
+  }
+}
+
+function renderAuthBox() {
+  idui.box.hidden = !needsToken(identity.auth);
+  idui.signInFields.hidden = !canSignIn(identity.auth);
+  const user = identity.user;
+  idui.state.textContent = user?.userId ? `Signed in as ${user.name} (user id ${user.userId}).` : '';
+}
+
+async function signIn() {
+  const request = signInRequest(identity.auth, idui.user.value, idui.password.value);
+  idui.password.value = ''; // never kept, whatever happens next
+  if (request.problem) {
+    idui.problem.textContent = request.problem;
+    return;
+  }
+  idui.problem.textContent = '';
+  idui.state.textContent = 'Signing in…';
+  idui.signIn.disabled = true;
+  let result;
+  try {
+    const response = await fetch(request.url, request.init);
+    result = signInResult(response.status, await response.json().catch(() => null));
+  } catch (error) {
+    result = { problem: `Could not reach the sign-in service (${error.message}).` };
+  } finally {
+    idui.signIn.disabled = false;
+  }
+  if (result.problem) {
+    idui.state.textContent = '';
+    idui.problem.textContent = result.problem;
+    return;
+  }
+  idui.token.value = '';
+  setToken(result.token);
+}
+
+function renderIdentity() {
+  const signedIn = Boolean(identity.user?.userId) && client.status !== 'idle' && client.status !== 'closed';
+  idui.admin.hidden = !signedIn;
+  idui.myUserId.textContent = identity.user?.userId ?? '';
+  const room = client.active ? client.rooms.get(client.active) : null;
+  const info = room ? identity.directory.info(room.id) : null;
+  const access = [];
+  if (signedIn && info) {
+    if (info.policy) access.push(describePolicy(info.policy));
+    if (info.role) access.push(`you: ${describeRole(info.role)}`);
+  }
+  idui.access.textContent = access.join(' · ');
+  idui.access.hidden = access.length === 0;
+  idui.roleForm.hidden = !room;
+  const lines = identity.directory.log;
+  if (idui.log.childElementCount !== lines.length || idui.log.dataset.last !== lines.at(-1)?.text) {
+    idui.log.replaceChildren(
+      ...lines.map((line) => el('li', line.problem ? 'admin-line problem' : 'admin-line', line.text)),
+    );
+    idui.log.dataset.last = lines.at(-1)?.text ?? '';
+  }
+}
+
+function sendRoomAction(action, roomId, arg) {
+  const { frame, problem } = roomAction(action, roomId, arg);
+  if (problem) {
+    identity.directory.note(problem, true);
+  } else if (!client.send(frame)) {
+    identity.directory.note('Not connected: try again once the connection is back.', true);
+  }
+  scheduleRender();
+  return !problem;
+}
+
+// An expired token cannot reconnect (the authorizer refuses it): stop and ask to sign in again
+// instead of retrying for ever.
+client.subscribe(() => {
+  const expiresAt = identity.user?.expiresAt;
+  if (client.status !== 'reconnecting' || !expiresAt || expiresAt > Date.now()) return;
+  client.disconnect();
+  idui.token.value = '';
+  setToken(null);
+  idui.problem.textContent = 'Your sign-in has expired; sign in again.';
+});
+
+client.frameHooks.add((frame) => {
+  if (identity.directory.onFrame(frame)) {
+    // The creator joins the room just created.
+    if (frame.type === 'roomCreated' && !client.rooms.has(frame.roomId)) client.join(frame.roomId);
+    scheduleRender();
+  }
+});
+
+idui.signIn.addEventListener('click', () => signIn());
+idui.password.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter') {
+    event.preventDefault();
+    signIn();
+  }
+});
+idui.token.addEventListener('input', () => {
+  idui.problem.textContent = '';
+});
+ui.disconnect.addEventListener('click', () => {
+  idui.token.value = '';
+  setToken(null);
+});
+
+idui.createForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const roomId = idui.createRoom.value.trim().replace(/^#/, '');
+  if (sendRoomAction('createRoom', roomId, idui.createPolicy.value)) idui.createRoom.value = '';
+});
+
+idui.roleForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (!client.active) return;
+  if (sendRoomAction(idui.roleAction.value, client.active, idui.roleUser.value.trim())) idui.roleUser.value = '';
+});
+
+/** The local gateway's /devstack.json says how to sign in; without it (a hosted page), config.json. */
+async function discoverAuth(fetchConfig) {
+  const devstack = await fetchConfig('devstack.json').catch(() => null);
+  const config = devstack ? devstack : await fetchConfig('config.json').catch(() => null);
+  identity.auth = authFromConfig(config);
+  renderAuthBox();
+}
+
+/** fetchJson that asks for each path once (the URL and the sign-in discovery read the same files). */
+function fetchOnce() {
+  const answers = new Map();
+  return (path) => {
+    if (!answers.has(path)) answers.set(path, fetchJson(path));
+    return answers.get(path);
+  };
+}
+
 // ------------------------------------------------------------------------------- start
 
 async function fetchJson(path) {
@@ -558,9 +770,13 @@ async function fetchJson(path) {
 
 async function start() {
   const session = readSession();
-  const found = await discoverWebSocketUrl(window.location, fetchJson);
+  const fetchConfig = fetchOnce();
+  const found = await discoverWebSocketUrl(window.location, fetchConfig);
+  await discoverAuth(fetchConfig);
   const fromParam = found.source === 'the ?ws= parameter';
-  ui.wsUrl.value = session && !fromParam ? session.url : found.url;
+  ui.wsUrl.value = withoutToken(session && !fromParam ? session.url : found.url);
+  const sessionToken = session ? new URL(session.url, window.location.href).searchParams.get('token') : null;
+  if (sessionToken) setToken(sessionToken);
   ui.wsSource.textContent = `Prefilled from ${found.source}.`;
   let savedName = '';
   try {
@@ -569,7 +785,7 @@ async function start() {
     // no storage
   }
   ui.name.value = session?.name ?? savedName;
-  if (session && (!fromParam || session.url === found.url)) {
+  if (session && (!fromParam || withoutToken(session.url) === withoutToken(found.url))) {
     // A reload: carry on where this tab was.
     client.connect(session.url, session.name, Array.isArray(session.rooms) ? session.rooms : []);
     if (session.active && client.rooms.has(session.active)) client.setActive(session.active);

@@ -91,6 +91,7 @@ export class ChatClient {
     this.sendQueue = []; // {room, entry} waiting for a slot, in order
     this.listeners = new Set();
     this.errorSeq = 0;
+    this.frameHooks = new Set(); // (frame) => void: every server frame, before the client's own handling
   }
 
   // ------------------------------------------------------------------------- observing
@@ -225,7 +226,9 @@ export class ChatClient {
 
   onSocketMessage(data) {
     const frame = parseFrame(data);
-    if (frame !== null) this.handleFrame(frame);
+    if (frame === null) return;
+    for (const hook of this.frameHooks) hook(frame);
+    this.handleFrame(frame);
   }
 
   onSocketClosed(seq, code, reason) {

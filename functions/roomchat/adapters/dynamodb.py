@@ -349,6 +349,63 @@ class DynamoRooms:
             raise _storage_error("DeleteItem rooms", e) from e
 
 
+class DynamoFanoutProgress:
+    """ports.FanoutProgress in the rooms table: one small item per chunk and attempt,
+    ``fanout#<messageId>`` / ``<chunk>#<attempt>`` (room ids cannot contain '#'), holding the
+    steps done and the unsettled recipients of those steps, removed by the table's TTL.
+
+    One UpdateItem per step of a chunk (1 WCU while the item stays under 1 KB, which it does
+    unless posts fail); read only when SQS redelivers a chunk (docs/design.md, "Big rooms")."""
+
+    def __init__(self, client: Any, table: str):
+        self._db = client
+        self._table = table
+
+    @staticmethod
+    def _key(message_id: str, chunk: int, attempt: int) -> dict[str, Any]:
+        return {"roomId": _s(f"fanout#{message_id}"), "connectionId": _s(f"{chunk}#{attempt}")}
+
+    def load(self, message_id: str, chunk: int, attempt: int) -> tuple[int, set[str]]:
+        try:
+            resp = self._db.get_item(
+                TableName=self._table,
+                Key=self._key(message_id, chunk, attempt),
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise _storage_error("GetItem rooms", e) from e
+        item = resp.get("Item") or {}
+        return _int(item, "steps") or 0, set(item.get("unsettled", {}).get("SS", []))
+
+    def save(
+        self,
+        message_id: str,
+        chunk: int,
+        attempt: int,
+        steps_done: int,
+        unsettled: list[str],
+        expires_at: int,
+    ) -> None:
+        expression = "SET #steps = :k, #exp = :e"
+        values: dict[str, Any] = {":k": _n(steps_done), ":e": _n(expires_at)}
+        if unsettled:
+            expression += " ADD #unsettled :u"
+            values[":u"] = {"SS": sorted(set(unsettled))}
+        names = {"#steps": "steps", "#exp": "expiresAt"}
+        if unsettled:
+            names["#unsettled"] = "unsettled"
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(message_id, chunk, attempt),
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise _storage_error("UpdateItem rooms", e) from e
+
+
 def _message(item: dict[str, Any]) -> Message:
     return Message(
         room_id=_str(item, "roomId") or "",

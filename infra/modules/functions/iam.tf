@@ -30,6 +30,22 @@ locals {
           Action   = ["ssm:GetParameter"]
           Resource = sort(fn.parameter_arns)
         }] : [],
+        # SendMessageBatch is authorized as sqs:SendMessage:
+        # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
+        length(fn.sqs_send_arns) > 0 ? [{
+          Sid      = "SendToQueues"
+          Effect   = "Allow"
+          Action   = ["sqs:SendMessage"]
+          Resource = sort(fn.sqs_send_arns)
+        }] : [],
+        # What an SQS event source mapping needs from the function's execution role:
+        # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+        length(fn.sqs_consume_arns) > 0 ? [{
+          Sid      = "ConsumeQueues"
+          Effect   = "Allow"
+          Action   = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+          Resource = sort(fn.sqs_consume_arns)
+        }] : [],
         fn.manage_connections ? [{
           Sid      = "PostToConnections"
           Effect   = "Allow"

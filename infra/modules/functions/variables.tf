@@ -20,6 +20,9 @@ variable "functions" {
     parameter_arns: SSM parameters it may read (ssm:GetParameter);
     disconnect_connections: whether it may DELETE @connections (close a connection);
     invoke_function_arns: Lambda functions it may invoke (the message review hook);
+    sqs_send_arns: queues it may send to (sqs:SendMessage, which SendMessageBatch needs);
+    sqs_consume_arns: queues its event source mapping reads (sqs:ReceiveMessage,
+    DeleteMessage, GetQueueAttributes, which the mapping uses with the function's role);
     environment: its own environment instead of the shared one (null = the shared one);
     memory_size (MB, 128-10240) and timeout (s, 1-900): its own instead of var.memory_size and
     var.timeout (null = those).
@@ -38,6 +41,8 @@ variable "functions" {
     disconnect_connections = optional(bool, false)
     parameter_arns         = optional(list(string), [])
     invoke_function_arns   = optional(list(string), [])
+    sqs_send_arns          = optional(list(string), [])
+    sqs_consume_arns       = optional(list(string), [])
     environment            = optional(map(string))
     memory_size            = optional(number)
     timeout                = optional(number)
@@ -84,6 +89,15 @@ variable "functions" {
       ]
     ]))
     error_message = "invoke_function_arns must be Lambda function ARNs (arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]) without '*'."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for fn in values(var.functions) : [
+        for arn in concat(fn.sqs_send_arns, fn.sqs_consume_arns) : can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+(\\.fifo)?$", arn))
+      ]
+    ]))
+    error_message = "sqs_send_arns and sqs_consume_arns must be SQS queue ARNs (arn:aws:sqs:<region>:<account>:<name>) without '*'."
   }
 
   validation {

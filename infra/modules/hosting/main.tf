@@ -17,8 +17,21 @@ locals {
     txt  = "text/plain; charset=utf-8"
   }
   # The page's own Content-Security-Policy (its <meta> tag), sent as a header too, so the two
-  # cannot drift apart.
-  csp = regex("Content-Security-Policy\"\\s+content=\"([^\"]+)\"", file("${var.web_dir}/index.html"))[0]
+  # cannot drift apart. The meta tag's connect-src allows every place a sign-in service may be
+  # (sign_in_ceiling); the header narrows that to this stack's Cognito endpoint or to nothing,
+  # and a browser enforces both (roomchat_tools/local/webpage.py does the same locally).
+  page_csp         = regex("Content-Security-Policy\"\\s+content=\"([^\"]+)\"", file("${var.web_dir}/index.html"))[0]
+  sign_in_ceiling  = " https://*.amazonaws.com http://127.0.0.1:* http://localhost:*"
+  cognito_endpoint = try(var.auth.cognito_client_id, null) == null ? null : "https://cognito-idp.${var.auth.cognito_region}.amazonaws.com/"
+  csp              = replace(local.page_csp, local.sign_in_ceiling, local.cognito_endpoint == null ? "" : " ${trimsuffix(local.cognito_endpoint, "/")}")
+  # config.json: where to connect and, when the stack needs a token, how to sign in.
+  auth_config = { for key, value in {
+    auth = {
+      authMode        = try(var.auth.auth_mode, null)
+      cognitoClientId = try(var.auth.cognito_client_id, null)
+      cognitoEndpoint = local.cognito_endpoint
+    }
+  } : key => value if try(var.auth.auth_mode, "none") != "none" }
 }
 
 # ---- the bucket: private, versioned, encrypted, reachable only through CloudFront
@@ -128,7 +141,7 @@ resource "aws_s3_object" "file" {
 resource "aws_s3_object" "config" {
   bucket        = aws_s3_bucket.web.id
   key           = "config.json"
-  content       = jsonencode({ websocketUrl = var.websocket_url })
+  content       = jsonencode(merge({ websocketUrl = var.websocket_url }, local.auth_config))
   content_type  = "application/json"
   cache_control = "no-cache"
 

@@ -27,6 +27,6 @@ output "config_json" {
 }
 
 output "content_security_policy" {
-  description = "The Content-Security-Policy header CloudFront adds (the page's own, from web/index.html)."
+  description = "The Content-Security-Policy header CloudFront adds (the page's own, from web/index.html, with connect-src's sign-in origins narrowed to this stack's Cognito endpoint or none)."
   value       = local.csp
 }

@@ -31,6 +31,26 @@ variable "websocket_url" {
   }
 }
 
+variable "auth" {
+  description = "How the page signs in, written to config.json as `auth`: the root module's auth_mode and, with a Cognito user pool, its app client id and region (the page may then reach https://cognito-idp.<region>.amazonaws.com and no other sign-in origin). null: no sign-in."
+  type = object({
+    auth_mode         = string
+    cognito_client_id = optional(string)
+    cognito_region    = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.auth == null || try(contains(["none", "jwt", "oidc"], var.auth.auth_mode), false)
+    error_message = "auth.auth_mode must be one of: none, jwt, oidc."
+  }
+
+  validation {
+    condition     = try(var.auth.cognito_client_id, null) == null || can(regex("^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$", var.auth.cognito_region))
+    error_message = "auth.cognito_region must be an AWS region name when auth.cognito_client_id is set."
+  }
+}
+
 variable "price_class" {
   description = "CloudFront price class: PriceClass_100 (North America and Europe), PriceClass_200 or PriceClass_All."
   type        = string

@@ -53,7 +53,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=32, help="fan-out threads for --posters-only (default 32)"
     )
+    parser.add_argument(
+        "--tier-paper",
+        action="store_true",
+        help="only the fan-out tier's on-paper AWS table (1k/10k/100k members), printed",
+    )
+    parser.add_argument(
+        "--tier-phase",
+        action="store_true",
+        help="only the tier phase: one room of --sizes members (default 1000,5000), inline vs "
+        "the fan-out tier, each on a stack of its own; printed",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="messages per room (tier phase)")
     args = parser.parse_args(argv)
+    if args.tier_phase:
+        from .tier_phase import run_tier_phase, table
+
+        sizes = sorted({int(x) for x in (args.sizes or "1000,5000").split(",")})
+        results = run_tier_phase(sizes, args.rounds, lambda line: print(line, flush=True))
+        print(json.dumps(results))
+        print(table(results))
+        return 0
+    if args.tier_paper:
+        from .tier import paper_table
+
+        print(paper_table())
+        return 0
     if args.render:
         results = json.loads(args.render.read_text())
         results.pop("analysis", None)

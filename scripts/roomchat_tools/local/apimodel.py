@@ -217,6 +217,11 @@ def _authorizer(
     )
 
 
+def function_spec(lambda_client: Any, arn: str) -> FunctionSpec:
+    """The deployed function's spec (a function that no route targets, e.g. a queue's)."""
+    return _function_spec(lambda_client, arn)
+
+
 def _function_spec(lambda_client: Any, arn: str) -> FunctionSpec:
     try:
         config = lambda_client.get_function_configuration(FunctionName=arn)

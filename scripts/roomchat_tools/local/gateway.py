@@ -28,12 +28,19 @@ from typing import Any
 
 from aiohttp import web
 
+from roomchat_tools.local import webpage
 from roomchat_tools.local.apimodel import ApiModel
 from roomchat_tools.local.connections_api import ConnectionsApi, aws_error
 from roomchat_tools.local.dynamoproxy import DynamoDBProxy
 from roomchat_tools.local.faults import FaultPlan, dynamodb_admin, faults_admin
 from roomchat_tools.local.invoke import InvokeApi
-from roomchat_tools.local.runtime import CodeStore, FunctionPool, LogSink, function_environment
+from roomchat_tools.local.runtime import (
+    CodeStore,
+    FunctionPool,
+    FunctionSpec,
+    LogSink,
+    function_environment,
+)
 from roomchat_tools.local.websocket import Connection, WebSocketEndpoint
 
 __all__ = ["Gateway", "GatewaySettings", "GatewayThread", "default_log_sink"]
@@ -95,8 +102,11 @@ class Gateway:
         region: str,
         log_sink: LogSink = default_log_sink,
         dynamodb: DynamoDBProxy | None = None,
+        web_auth: dict[str, Any] | None = None,
     ) -> None:
         self.api = api
+        # How the web client signs in (webpage.web_auth), in /devstack.json; None: no token needed.
+        self.web_auth = web_auth
         # The functions reach DynamoDB through this proxy when given (delayed visibility).
         self.dynamodb = dynamodb
         self.code = code
@@ -179,6 +189,23 @@ class Gateway:
             )
         self._reaper_task = asyncio.get_running_loop().create_task(self._reaper())
 
+    def add_function(self, spec: FunctionSpec, concurrency: int) -> FunctionPool:
+        """A pool for a function no route invokes (an event source mapping's), run like the
+        routed ones: same environment, reaped and stopped with them."""
+        task_root = self.code.task_root(spec)
+        env = function_environment(
+            spec,
+            task_root,
+            region=self.region,
+            emulator_endpoint=self.emulator_endpoint,
+            callback_url=self.callback_url,
+        )
+        if self.dynamodb is not None:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb.url
+        pool = FunctionPool(spec, task_root, env, concurrency, self.log_sink)
+        self.pools[spec.name] = pool
+        return pool
+
     async def _reaper(self) -> None:
         interval = max(0.5, min(10.0, self.settings.worker_idle_s / 2))
         while not self.endpoint.stopping:
@@ -211,6 +238,7 @@ class Gateway:
                 "callbackUrl": self.callback_url,
                 "stage": self.api.stage,
                 "apiId": self.api.api_id,
+                **({"auth": self.web_auth} if self.web_auth else {}),
             }
         )
 
@@ -231,7 +259,24 @@ class Gateway:
             target = target / "index.html"
         if not target.is_relative_to(root) or not target.is_file():
             raise web.HTTPNotFound()
+        if target == root / "index.html":
+            return self._page(target)
         return web.FileResponse(target)
+
+    def _page(self, path: Path) -> web.StreamResponse:
+        """index.html with its CSP as a header too, narrowed to this stack's sign-in origin (a
+        page without a CSP or without the sign-in ceiling is served as it is)."""
+        html = path.read_text()
+        endpoint = (self.web_auth or {}).get("cognitoEndpoint")
+        try:
+            csp = webpage.narrowed_csp(webpage.page_csp(html), endpoint)
+        except ValueError:
+            return web.FileResponse(path)
+        return web.Response(
+            text=html,
+            content_type="text/html",
+            headers={"Content-Security-Policy": csp, "Cache-Control": "no-cache"},
+        )
 
 
 class GatewayThread:

@@ -200,6 +200,8 @@ async def _serve(
     lambda_logs: bool,
     dynamodb: Any = None,
 ) -> None:
+    from roomchat_tools.local import webpage
+    from roomchat_tools.local.eventsources import EventSources
     from roomchat_tools.local.gateway import Gateway, GatewaySettings, default_log_sink
 
     settings = GatewaySettings.from_env(web_dir=WEB_DIR)
@@ -212,6 +214,7 @@ async def _serve(
         region=emu.region,
         log_sink=sink,
         dynamodb=dynamodb,
+        web_auth=webpage.web_auth(outputs, emu.endpoint),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -235,6 +238,9 @@ async def _serve(
             f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
             "choose another port with ROOMCHAT_PORT=<port>"
         ) from None
+    # The queues' event source mappings (the fan-out tier), polled here in moto's stead.
+    sources = EventSources(gateway, *_queue_clients(emu))
+    await sources.start()
     if os.environ.get("ROOMCHAT_PREWARM", "") not in ("", "0"):
         await gateway.prewarm()
     path = stack_file(base)
@@ -262,8 +268,25 @@ async def _serve(
     finally:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+        await sources.stop()
         await gateway.stop()
         log.info("gateway stopped")
+
+
+def _queue_clients(emu: Any) -> tuple[Any, Any]:
+    """lambda and sqs clients for the emulator (its event source mappings and queues)."""
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=emu.region
+    )
+    # Long polls hold a connection each: one per poller and invocation in flight.
+    config = Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=50)
+    return (
+        session.client("lambda", endpoint_url=emu.endpoint, config=config),
+        session.client("sqs", endpoint_url=emu.endpoint, config=config),
+    )
 
 
 def _dynamodb_proxy(emu: Any) -> Any:

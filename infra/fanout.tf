@@ -1,0 +1,67 @@
+# The fan-out tier of big rooms (docs/design.md, "Big rooms"): send_all queues a big room's
+# recipients in chunks; the fanout function consumes them through an event source mapping.
+
+# Encrypted at rest with SQS-managed keys (SSE-SQS): no KMS grant is needed by the producers or
+# the consumer. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-server-side-encryption.html
+locals {
+  fanout_timeout = coalesce(try(var.lambda_limits.fanout.timeout, null), local.fanout.timeout)
+  # The dead-letter queue's ARN built from its name, so it is known at plan time (module
+  # monitoring counts its alarm on it); the queue resource below has exactly this ARN.
+  fanout_dead_letters_arn = format(
+    "arn:%s:sqs:%s:%s:%s-fanout-dlq",
+    data.aws_partition.current.partition,
+    var.region,
+    data.aws_caller_identity.current.account_id,
+    var.name_prefix,
+  )
+}
+
+resource "aws_sqs_queue" "fanout_dead_letters" {
+  name                      = "${var.name_prefix}-fanout-dlq"
+  sqs_managed_sse_enabled   = true
+  message_retention_seconds = 1209600 # 14 days, the maximum: time to look at what failed
+  tags                      = local.tags
+}
+
+resource "aws_sqs_queue" "fanout" {
+  name                    = "${var.name_prefix}-fanout"
+  sqs_managed_sse_enabled = true
+  # A chunk not delivered within an hour is chat history, not news: it may go.
+  message_retention_seconds = 3600
+  # AWS: at least six times the function's timeout, so a batch retried by the mapping
+  # after throttling is not visible again while it is still being worked on.
+  # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+  visibility_timeout_seconds = 6 * local.fanout_timeout
+  tags                       = local.tags
+
+  lifecycle {
+    # aws_sqs_queue_redrive_policy.fanout below owns the redrive policy.
+    ignore_changes = [redrive_policy]
+  }
+}
+
+# Failed records (batchItemFailures) are received again; after maxReceiveCount they move to the
+# dead-letter queue, whose depth alarms (module monitoring). A resource of its own: the emulator
+# returns the policy re-spaced, which the queue's own attribute would show as a change forever.
+resource "aws_sqs_queue_redrive_policy" "fanout" {
+  queue_url = aws_sqs_queue.fanout.id
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.fanout_dead_letters.arn
+    maxReceiveCount     = var.fanout_max_receive_count
+  })
+}
+
+# Only failed records are retried (ReportBatchItemFailures):
+# https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+# maximum_concurrency bounds the instances, hence the posts/s against the account's quota:
+# https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
+resource "aws_lambda_event_source_mapping" "fanout" {
+  event_source_arn        = aws_sqs_queue.fanout.arn
+  function_name           = module.functions.function_arns["fanout"]
+  batch_size              = var.fanout_batch_size
+  function_response_types = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = var.fanout_max_concurrency
+  }
+}
