@@ -639,25 +639,7 @@ class ChatService:
                 self.progress.save(
                     job.message_id, job.chunk, job.attempt, index, unsettled, expires_at
                 )
-        requeued = 0
-        if retry:
-            failed_now = [cid for cid in retry]
-            if job.attempt + 1 < self.settings.fanout_max_attempts and self.queue is not None:
-                again = FanoutJob(
-                    job.message_id,
-                    job.room_id,
-                    job.endpoint,
-                    job.frame,
-                    tuple(retry),
-                    chunk=job.chunk,
-                    attempt=job.attempt + 1,
-                )
-                # Backoff: 1 s, then 2 s, ... (SQS DelaySeconds, up to 900).
-                if self.queue.enqueue([again], delay_s=min(900, 2**job.attempt)):
-                    raise Internal("the undelivered recipients could not be queued again")
-                requeued = len(retry)
-            else:
-                counts.failed += len(failed_now)
+        requeued = self._queue_again(job, retry, counts) if retry else 0
         self.counts.add(counts)
         self._prune(gone)
         logs.metrics(
@@ -678,6 +660,26 @@ class ChatService:
             redelivered=redelivered,
         )
         return counts
+
+    def _queue_again(self, job: FanoutJob, retry: list[str], counts: FanoutCounts) -> int:
+        """Queue a chunk's unreached recipients again (attempt + 1); the number queued, or 0
+        when the attempts are used up (they count as failed). Raises when the queue refuses."""
+        if job.attempt + 1 >= self.settings.fanout_max_attempts or self.queue is None:
+            counts.failed += len(retry)
+            return 0
+        again = FanoutJob(
+            job.message_id,
+            job.room_id,
+            job.endpoint,
+            job.frame,
+            tuple(retry),
+            chunk=job.chunk,
+            attempt=job.attempt + 1,
+        )
+        # Backoff: 1 s, then 2 s, ... (SQS DelaySeconds, up to 900).
+        if self.queue.enqueue([again], delay_s=min(900, 2**job.attempt)):
+            raise Internal("the undelivered recipients could not be queued again")
+        return len(retry)
 
     def history_page(self, caller: Caller, req: protocol.HistoryRequest) -> dict[str, Any]:
         self._require_reader(req.room_id, caller)
