@@ -66,19 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=3, help="messages per room (tier phase)")
     args = parser.parse_args(argv)
-    if args.tier_phase:
-        from .tier_phase import run_tier_phase, table
-
-        sizes = sorted({int(x) for x in (args.sizes or "1000,5000").split(",")})
-        results = run_tier_phase(sizes, args.rounds, lambda line: print(line, flush=True))
-        print(json.dumps(results))
-        print(table(results))
-        return 0
-    if args.tier_paper:
-        from .tier import paper_table
-
-        print(paper_table())
-        return 0
+    if args.tier_phase or args.tier_paper:
+        return _tier_only(args)
     if args.render:
         results = json.loads(args.render.read_text())
         results.pop("analysis", None)
@@ -88,12 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     plan = Plan.tiny() if args.smoke else Plan.full()
     if args.sizes:
-        sizes = sorted({int(x) for x in args.sizes.split(",")})
-        if not sizes or sizes[0] < 1 or sizes[-1] > 1000:
-            parser.error("--sizes must be between 1 and 1000")
-        plan.iterations = {k: plan.iterations.get(k, 10 if k >= 500 else 20) for k in sizes}
-        plan.rtt_iterations = {k: plan.rtt_iterations.get(k, 3 if k >= 500 else 5) for k in sizes}
-        plan.sizes = sizes
+        _use_sizes(plan, args.sizes, parser)
     if args.rtt_ms is not None:
         plan.rtt_ms = args.rtt_ms
     bench = Bench(plan, args.out, args.stack_file, quiet=args.quiet)
@@ -124,6 +108,32 @@ def main(argv: list[str] | None = None) -> int:
     analysis = results.get("analysis") or analyse(results)
     print(console_table(results, analysis))
     print(f"\nreport: {md}\nplot:   {png}\nraw:    {raw}")
+    return 0
+
+
+def _use_sizes(plan: Plan, text: str, parser: argparse.ArgumentParser) -> None:
+    """--sizes: the room sizes to run, with iterations for those the plan does not know."""
+    sizes = sorted({int(x) for x in text.split(",")})
+    if not sizes or sizes[0] < 1 or sizes[-1] > 1000:
+        parser.error("--sizes must be between 1 and 1000")
+    plan.iterations = {k: plan.iterations.get(k, 10 if k >= 500 else 20) for k in sizes}
+    plan.rtt_iterations = {k: plan.rtt_iterations.get(k, 3 if k >= 500 else 5) for k in sizes}
+    plan.sizes = sizes
+
+
+def _tier_only(args: argparse.Namespace) -> int:
+    """--tier-phase (a measured run, printed) or --tier-paper (the on-paper table)."""
+    if args.tier_phase:
+        from .tier_phase import run_tier_phase, table
+
+        sizes = sorted({int(x) for x in (args.sizes or "1000,5000").split(",")})
+        results = run_tier_phase(sizes, args.rounds, lambda line: print(line, flush=True))
+        print(json.dumps(results))
+        print(table(results))
+        return 0
+    from .tier import paper_table
+
+    print(paper_table())
     return 0
 
 
