@@ -33,7 +33,7 @@ locals {
       two_way             = true
       rooms               = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
       rooms_by_connection = ["dynamodb:Query"]
-      history             = ["dynamodb:Query", "dynamodb:UpdateItem"] # UpdateItem: rate-limit counters
+      history             = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"] # GetItem: ban and read marker; Query: recent and unread count; UpdateItem: rate-limit counters
       manage_connections  = true
       memory_size         = 1024
       timeout             = 29
@@ -57,6 +57,7 @@ locals {
       rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"] # UpdateItem: rate-limit counters
       manage_connections  = true
+      review              = true
       memory_size         = 1769
       timeout             = 29
     }
@@ -151,6 +152,76 @@ locals {
       memory_size         = 256
       timeout             = 10
     }
+    # Moderation and the life of a message (issue 13). review = true: may invoke the message
+    # review hook (lambda:InvokeFunction on exactly its ARN) when one is configured.
+    delete = {
+      route_key           = "delete"
+      handler             = "roomchat.handlers.on_delete"
+      two_way             = true # errors and repeats only; the ack is the fanned-out frame
+      rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+      rooms_by_connection = ["dynamodb:Query"]
+      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem"] # UpdateItem: the tombstone and rate-limit counters
+      manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
+    }
+    edit = {
+      route_key           = "edit"
+      handler             = "roomchat.handlers.on_edit"
+      two_way             = true # errors only; the ack is the fanned-out frame
+      rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+      rooms_by_connection = ["dynamodb:Query"]
+      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      manage_connections  = true
+      review              = true
+      memory_size         = 1024
+      timeout             = 29
+    }
+    typing = {
+      route_key           = "typing"
+      handler             = "roomchat.handlers.on_typing"
+      two_way             = true # errors only
+      rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+      rooms_by_connection = ["dynamodb:Query"]
+      history             = ["dynamodb:UpdateItem"] # rate-limit counters
+      manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
+    }
+    mark_read = {
+      route_key           = "markRead"
+      handler             = "roomchat.handlers.on_mark_read"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem"] # UpdateItem: the marker and rate-limit counters
+      manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
+    }
+    kick = {
+      route_key           = "kick"
+      handler             = "roomchat.handlers.on_kick"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+      rooms_by_connection = ["dynamodb:Query"]
+      history             = ["dynamodb:PutItem", "dynamodb:UpdateItem"] # PutItem: the ban
+      manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
+    }
+    disconnect_user = {
+      route_key              = "disconnectUser"
+      handler                = "roomchat.handlers.on_disconnect_user"
+      two_way                = true
+      rooms                  = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+      rooms_by_connection    = ["dynamodb:Query"]
+      history                = ["dynamodb:UpdateItem"] # rate-limit counters
+      manage_connections     = true
+      disconnect_connections = true # the @connections DELETE
+      memory_size            = 1024
+      timeout                = 29
+    }
     default = {
       route_key           = "$default"
       handler             = "roomchat.handlers.on_default"
@@ -236,3 +307,36 @@ locals {
 data "aws_partition" "current" {}
 
 data "aws_caller_identity" "current" {}
+
+# The message review hook (issue 13): a function of the operator's (review_hook_function_arn)
+# or the included word-list sample (create_sample_review_hook), invoked by send_all and edit
+# before a message is stored. Its ARN is built from its name, so no function depends on
+# another's attributes.
+locals {
+  sample_review_hook_arn = format(
+    "arn:%s:lambda:%s:%s:function:%s-review_hook",
+    data.aws_partition.current.partition,
+    var.region,
+    data.aws_caller_identity.current.account_id,
+    var.name_prefix,
+  )
+  review_hook_arn = (var.create_sample_review_hook ? local.sample_review_hook_arn
+  : var.review_hook_function_arn)
+
+  review_hook_environment = local.review_hook_arn == null ? {} : {
+    REVIEW_FUNCTION   = local.review_hook_arn
+    REVIEW_TIMEOUT_MS = tostring(var.review_hook_timeout_ms)
+    REVIEW_FALLBACK   = var.review_hook_fallback
+  }
+
+  sample_review_hook = var.create_sample_review_hook ? {
+    review_hook = {
+      handler     = "roomchat.review_hook.handler"
+      description = "roomchat sample message review hook (word list)"
+      environment = {
+        REVIEW_BLOCKED_WORDS = join(",", var.review_hook_masked_words)
+        REVIEW_DENY_WORDS    = join(",", var.review_hook_denied_words)
+      }
+    }
+  } : {}
+}

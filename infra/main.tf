@@ -61,8 +61,10 @@ module "functions" {
   manage_connections_arn = module.websocket_api.manage_connections_arn
   tags                   = local.tags
 
+  disconnect_connections_arn = module.websocket_api.disconnect_connections_arn
+
   # docs/design.md, "Environment": read once into roomchat.settings.Settings.
-  environment = {
+  environment = merge({
     ROOMS_TABLE               = module.tables.rooms_table_name
     HISTORY_TABLE             = module.tables.history_table_name
     ROOMS_BY_CONNECTION_INDEX = module.tables.rooms_by_connection_index_name
@@ -74,20 +76,23 @@ module "functions" {
     MAX_MESSAGE_BYTES         = tostring(var.max_message_bytes)
     RATE_LIMIT_PER_SECOND     = tostring(var.rate_limit_per_second)
     LOG_LEVEL                 = var.log_level
+    EDIT_WINDOW_SECONDS       = tostring(var.edit_window_seconds)
     METRICS_NAMESPACE         = local.metrics_namespace
     FANOUT_TIER_THRESHOLD     = tostring(var.fanout_tier_threshold)
     FANOUT_QUEUE_URL          = aws_sqs_queue.fanout.url
     FANOUT_CHUNK_SIZE         = tostring(var.fanout_chunk_size)
-  }
+  }, local.review_hook_environment)
 
   functions = merge(
     {
       for key, fn in local.functions : key => {
-        handler            = fn.handler
-        description        = "roomchat ${fn.route_key} route"
-        memory_size        = coalesce(try(var.lambda_limits[key].memory_size, null), fn.memory_size)
-        timeout            = coalesce(try(var.lambda_limits[key].timeout, null), fn.timeout)
-        manage_connections = fn.manage_connections
+        handler                = fn.handler
+        description            = "roomchat ${fn.route_key} route"
+        memory_size            = coalesce(try(var.lambda_limits[key].memory_size, null), fn.memory_size)
+        timeout                = coalesce(try(var.lambda_limits[key].timeout, null), fn.timeout)
+        manage_connections     = fn.manage_connections
+        disconnect_connections = try(fn.disconnect_connections, false)
+        invoke_function_arns   = try(fn.review, false) && local.review_hook_arn != null ? [local.review_hook_arn] : []
         # send_all hands big rooms to the fan-out queue.
         sqs_send_arns = key == "send_all" ? [aws_sqs_queue.fanout.arn] : []
         dynamodb_statements = [
@@ -130,6 +135,7 @@ module "functions" {
         architecture = "x86_64"
       }
     } : {},
+    local.sample_review_hook,
   )
 }
 

@@ -73,8 +73,8 @@ variable "lambda_limits" {
   default = {}
 
   validation {
-    condition     = alltrue([for key in keys(var.lambda_limits) : contains(["connect", "disconnect", "join", "leave", "send_all", "history", "members", "ping", "default", "create_room", "invite", "uninvite", "promote", "demote", "authorize", "fanout"], key)])
-    error_message = "lambda_limits keys must be one of: connect, disconnect, join, leave, send_all, history, members, ping, default, create_room, invite, uninvite, promote, demote, authorize, fanout."
+    condition     = alltrue([for key in keys(var.lambda_limits) : contains(["connect", "disconnect", "join", "leave", "send_all", "history", "members", "ping", "default", "create_room", "invite", "uninvite", "promote", "demote", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "authorize", "fanout"], key)])
+    error_message = "lambda_limits keys must be one of: connect, disconnect, join, leave, send_all, history, members, ping, default, create_room, invite, uninvite, promote, demote, delete, edit, typing, mark_read, kick, disconnect_user, authorize, fanout."
   }
 
   validation {
@@ -505,6 +505,83 @@ variable "tags" {
   description = "Tags added to every resource (Project and ManagedBy are always set)."
   type        = map(string)
   default     = {}
+}
+
+variable "edit_window_seconds" {
+  description = "EDIT_WINDOW_SECONDS: how long after sending its author may edit a message (0 turns editing off)."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.edit_window_seconds >= 0 && var.edit_window_seconds <= 604800 && floor(var.edit_window_seconds) == var.edit_window_seconds
+    error_message = "edit_window_seconds must be a whole number from 0 (no edits) to 604800 (7 days)."
+  }
+}
+
+variable "review_hook_function_arn" {
+  description = "ARN of an existing Lambda function reviewing each message before it is stored (sendAll, edit); null: no review unless create_sample_review_hook. Its contract: README, \"Message review hook\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.review_hook_function_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$", var.review_hook_function_arn))
+    error_message = "review_hook_function_arn must be null or a Lambda function ARN: arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]."
+  }
+}
+
+variable "create_sample_review_hook" {
+  description = "Create the included word-list review hook (<name_prefix>-review_hook, handler roomchat.review_hook.handler) and review messages with it. Not together with review_hook_function_arn."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !(var.create_sample_review_hook && var.review_hook_function_arn != null)
+    error_message = "Set either create_sample_review_hook = true or review_hook_function_arn, not both."
+  }
+}
+
+variable "review_hook_masked_words" {
+  description = "Sample review hook: words masked with '*' (whole words, case-insensitive)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for w in var.review_hook_masked_words : can(regex("^[^,]{1,64}$", w))])
+    error_message = "review_hook_masked_words must be words of 1-64 characters without commas."
+  }
+}
+
+variable "review_hook_denied_words" {
+  description = "Sample review hook: words that make it deny the message (the sender is told which)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for w in var.review_hook_denied_words : can(regex("^[^,]{1,64}$", w))])
+    error_message = "review_hook_denied_words must be words of 1-64 characters without commas."
+  }
+}
+
+variable "review_hook_timeout_ms" {
+  description = "REVIEW_TIMEOUT_MS: how long a message waits for the review hook before review_hook_fallback decides."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.review_hook_timeout_ms >= 10 && var.review_hook_timeout_ms <= 10000 && floor(var.review_hook_timeout_ms) == var.review_hook_timeout_ms
+    error_message = "review_hook_timeout_ms must be a whole number from 10 to 10000."
+  }
+}
+
+variable "review_hook_fallback" {
+  description = "REVIEW_FALLBACK: what a failed or slow review decides: allow or deny."
+  type        = string
+  default     = "allow"
+
+  validation {
+    condition     = contains(["allow", "deny"], var.review_hook_fallback)
+    error_message = "review_hook_fallback must be one of: allow, deny."
+  }
 }
 
 # ---- operations: monitoring, hosted web client, custom domain (infra/README.md, "Operations")

@@ -148,7 +148,7 @@ def stack(tmp_path_factory):
     yield from _start_stack(tmp_path_factory)
 
 
-def _start_stack(tmp_path_factory):
+def _start_stack(tmp_path_factory, extra_env: dict[str, str] | None = None):
     local = tmp_path_factory.mktemp("local")
     # Leftovers of an earlier run that died: they must not stop a new run.
     (local / "devstack").mkdir()
@@ -159,9 +159,11 @@ def _start_stack(tmp_path_factory):
         "ROOMCHAT_PORT": str(port),
         "ROOMCHAT_EMULATOR_PORT": str(emulator_port),
         "ROOMCHAT_IDLE_TIMEOUT": str(STACK_IDLE_TIMEOUT_S),
+        "PYTHONUNBUFFERED": "1",
         # The delayed-visibility DynamoDB proxy, in the path but with no lag until a test sets one
         # (tests/reliability/support.py read_lag).
         "ROOMCHAT_READ_LAG_MS": "0",
+        **(extra_env or {}),
     }
     try:
         launched = launcher.launch(local, env, timeout_s=300)

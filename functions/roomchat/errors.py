@@ -31,9 +31,24 @@ class NotMember(ChatError):
 
 
 class Forbidden(ChatError):
-    """The caller's role in the room does not allow the action (or there is no sign-in)."""
+    """The caller's role in the room does not allow the action (or there is no sign-in).
+
+    Moderation raises it too: not the author, not a moderator, banned from the room.
+    """
 
     code = "forbidden"
+    status = 403
+
+
+class NotFound(ChatError):
+    code = "not_found"
+    status = 404
+
+
+class Rejected(ChatError):
+    """The message review hook refused the message; its reason is the text."""
+
+    code = "rejected"
     status = 403
 
 

@@ -67,6 +67,8 @@ def _service(event: Json, context: Any = None, endpoint: str | None = None) -> C
         c.sender_for(endpoint),
         c.settings,
         limiter=c.limiter,
+        moderation=c.moderation,
+        reviewer=c.reviewer,
         deadline=_deadline(context),
         queue=c.queue,
         endpoint=endpoint,
@@ -194,6 +196,26 @@ on_invite = _message_route("invite", lambda s, c, f: s.invite(c, protocol.parse_
 on_uninvite = _message_route("uninvite", lambda s, c, f: s.uninvite(c, protocol.parse_user(f)))
 on_promote = _message_route("promote", lambda s, c, f: s.promote(c, protocol.parse_user(f)))
 on_demote = _message_route("demote", lambda s, c, f: s.demote(c, protocol.parse_user(f)))
+
+
+def _edit(svc: ChatService, caller: Caller, frame: Json) -> Json | None:
+    return svc.edit(caller, protocol.parse_edit(frame, svc.settings.max_message_bytes))
+
+
+def _typing(svc: ChatService, caller: Caller, frame: Json) -> None:
+    svc.typing(caller, protocol.parse_room(frame))
+
+
+on_delete = _message_route("delete", lambda s, c, f: s.delete(c, protocol.parse_message_ref(f)))
+on_edit = _message_route("edit", _edit)
+on_typing = _message_route("typing", _typing)
+on_mark_read = _message_route(
+    "markRead", lambda s, c, f: s.mark_read(c, protocol.parse_message_ref(f))
+)
+on_kick = _message_route("kick", lambda s, c, f: s.kick(c, protocol.parse_kick(f)))
+on_disconnect_user = _message_route(
+    "disconnectUser", lambda s, c, f: s.disconnect_user(c, protocol.parse_user(f))
+)
 
 
 def on_ping(event: Json, context: Any) -> Json:

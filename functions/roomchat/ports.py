@@ -22,6 +22,12 @@ class Member:
     # The signed-in user (the token's sub) the connection belongs to; None without auth.
     user_id: str | None = None
 
+    @property
+    def identity(self) -> str:
+        """The member's stable identity: the user id when signed in, else the connection id.
+        Kick and ban act on it, so every device of a user is covered."""
+        return self.user_id or self.connection_id
+
 
 # A room's policy: who may join and who may post.
 OPEN, PRIVATE, ANNOUNCE = "open", "private", "announce"
@@ -59,6 +65,31 @@ class Message:
     message: str
     client_msg_id: str | None = None
     connection_id: str | None = None
+    # Who wrote it, stably: the user id when authenticated, else the sending connection id.
+    # "Own message" checks compare it (older items without it fall back to connection_id).
+    author_id: str | None = None
+    edited_at: str | None = None
+    # A tombstone: the text is gone, who deleted it and when are kept.
+    deleted_by: str | None = None
+    deleted_at: str | None = None
+
+    @property
+    def author(self) -> str | None:
+        return self.author_id or self.connection_id
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+@dataclass(frozen=True)
+class Ban:
+    """A user barred from one room until ``until`` (epoch seconds), or for good (None)."""
+
+    room_id: str
+    user_id: str
+    until: int | None
+    by: str
 
 
 @dataclass(frozen=True)
@@ -180,6 +211,19 @@ class HistoryRepository(Protocol):
         """Whether the room has any message stored."""
         ...
 
+    def get(self, room_id: str, message_id: str) -> Message | None:
+        """One message (or tombstone) of the room, read strongly consistently."""
+        ...
+
+    def tombstone(self, room_id: str, message_id: str, by: str, at: str) -> Message | None:
+        """Remove the message's text for good, keeping who deleted it and when; a message
+        already deleted keeps its first tombstone. None when there is no such message."""
+        ...
+
+    def edit(self, room_id: str, message_id: str, text: str, at: str) -> Message | None:
+        """Replace the text and set ``edited_at``; None when the message is gone or deleted."""
+        ...
+
     def page(
         self, room_id: str, limit: int, before: str | None, budget: ByteBudget | None = None
     ) -> Page:
@@ -189,8 +233,51 @@ class HistoryRepository(Protocol):
 
 
 class RateLimiter(Protocol):
-    def allow(self, connection_id: str, now_ms: int) -> bool:
-        """Count one message for this connection; False when it is over its limit this second."""
+    def allow(self, connection_id: str, now_ms: int, limit: int | None = None) -> bool:
+        """Count one message for this key (a connection id, or one with a suffix for a separate
+        budget such as typing); False when it is over ``limit`` (default: the configured
+        one) this second."""
+        ...
+
+
+class ModerationRepository(Protocol):
+    """Bans and read markers: small per-room records beside the history."""
+
+    def put_ban(self, ban: Ban) -> None: ...
+
+    def get_ban(self, room_id: str, user_id: str, now_s: int) -> Ban | None:
+        """The ban in force (strongly consistent), None when there is none or it has ended."""
+        ...
+
+    def mark_read(self, room_id: str, reader_id: str, message_id: str) -> str:
+        """Move the reader's marker forward to ``message_id`` (never back); the marker now."""
+        ...
+
+    def last_read(self, room_id: str, reader_id: str) -> str | None: ...
+
+    def count_after(self, room_id: str, message_id: str | None, cap: int) -> int:
+        """How many messages of the room are newer than ``message_id`` (all when None),
+        counting at most ``cap`` (a strongly consistent Query with Select=COUNT)."""
+        ...
+
+
+class ReviewVerdict(enum.Enum):
+    ALLOW = "allow"
+    DENY = "deny"
+    REPLACE = "replace"
+
+
+@dataclass(frozen=True)
+class Review:
+    verdict: ReviewVerdict
+    reason: str | None = None  # shown to the sender when denied
+    text: str | None = None  # the replacement text when REPLACE
+
+
+class MessageReviewer(Protocol):
+    def review(self, room_id: str, author_id: str, sender: str, text: str) -> Review:
+        """The hook's verdict on a message about to be stored; never raises (failures and
+        slowness become the configured fallback)."""
         ...
 
 
@@ -200,6 +287,10 @@ class ConnectionSender(Protocol):
     ) -> Mapping[str, Delivery]:
         """Post one frame to many connections; never raises for a single connection's failure.
         Posts not started (or not finished) within ``deadline`` are ``TIMED_OUT``."""
+        ...
+
+    def disconnect(self, connection_id: str) -> Delivery:
+        """Close one connection (the @connections DELETE); GONE when it was already closed."""
         ...
 
 

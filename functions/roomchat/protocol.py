@@ -49,9 +49,19 @@ ACTIONS = (
     "uninvite",
     "promote",
     "demote",
+    "delete",
+    "edit",
+    "typing",
+    "markRead",
+    "kick",
+    "disconnectUser",
 )
 POLICIES = ("open", "private", "announce")
 USER_ID_MAX = 128  # a token's sub
+# Ten years: longer bans are "forever".
+BAN_SECONDS_MAX = 10 * 365 * 86400
+# joined.unread counts up to this many messages after the reader's marker, then says "more".
+UNREAD_CAP = 100
 
 
 # ---------------------------------------------------------------------------- requests
@@ -92,10 +102,34 @@ class CreateRoomRequest:
 
 @dataclass(frozen=True)
 class UserRequest:
-    """invite, uninvite, promote, demote: a room and the user (a token's sub) it is about."""
+    """invite, uninvite, promote, demote, disconnectUser: a room and the user (a token's sub,
+    or a connection id without sign-in) it is about."""
 
     room_id: str
     user_id: str
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """delete and markRead: one message of a room."""
+
+    room_id: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    room_id: str
+    message_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class KickRequest:
+    room_id: str
+    user_id: str
+    ban_seconds: int | None  # None: no ban
+    forever: bool  # a ban with no end
 
 
 def parse_body(body: str | bytes | None) -> dict[str, Any]:
@@ -227,6 +261,37 @@ def parse_user(frame: dict[str, Any]) -> UserRequest:
     return UserRequest(check_room_id(frame.get("roomId")), check_user_id(frame.get("userId")))
 
 
+def _message_id(value: object) -> str:
+    if value is None:
+        raise BadRequest("'messageId' is required")
+    if not is_ulid(value):
+        raise BadRequest("'messageId' must be the messageId of a message in the room")
+    return value  # type: ignore[return-value]
+
+
+def parse_message_ref(frame: dict[str, Any]) -> MessageRef:
+    return MessageRef(check_room_id(frame.get("roomId")), _message_id(frame.get("messageId")))
+
+
+def parse_edit(frame: dict[str, Any], max_bytes: int) -> EditRequest:
+    room_id = check_room_id(frame.get("roomId"))
+    message_id = _message_id(frame.get("messageId"))
+    return EditRequest(room_id, message_id, check_message(frame.get("message"), max_bytes))
+
+
+def parse_kick(frame: dict[str, Any]) -> KickRequest:
+    room_id = check_room_id(frame.get("roomId"))
+    user_id = check_user_id(frame.get("userId"))
+    ban = frame.get("ban")
+    if ban is None or ban is False:
+        return KickRequest(room_id, user_id, None, False)
+    if ban == "forever" or ban is True:
+        return KickRequest(room_id, user_id, None, True)
+    if isinstance(ban, int) and not isinstance(ban, bool) and 1 <= ban <= BAN_SECONDS_MAX:
+        return KickRequest(room_id, user_id, ban, False)
+    raise BadRequest(f"'ban' must be a number of seconds from 1 to {BAN_SECONDS_MAX} or 'forever'")
+
+
 def classify_default(body: str | bytes | None) -> ChatError:
     """Why a frame reached ``$default``: not JSON, no action, or an action we don't serve."""
     try:
@@ -245,23 +310,88 @@ def classify_default(body: str | bytes | None) -> ChatError:
 
 
 def message_frame(msg: Any) -> dict[str, Any]:
-    """The frame every member of the room receives (the sender's ack too)."""
-    return {
+    """The frame every member of the room receives (the sender's ack too). A deleted message
+    (a tombstone) has ``message: null`` and says who deleted it and when; an edited one has
+    ``editedAt``. ``authorId`` lets a client tell its own messages (compare ``joined.you``)."""
+    frame = {
         "type": "message",
         "roomId": msg.room_id,
         "messageId": msg.message_id,
         "sentAt": msg.sent_at,
         "sender": msg.sender,
-        "message": msg.message,
+        "message": None if msg.deleted else msg.message,
         "clientMsgId": msg.client_msg_id,
+        "authorId": msg.author,
+    }
+    if msg.edited_at and not msg.deleted:
+        frame["editedAt"] = msg.edited_at
+    if msg.deleted:
+        frame["deletedBy"] = msg.deleted_by
+        frame["deletedAt"] = msg.deleted_at
+    return frame
+
+
+def deleted_frame(room_id: str, message_id: str, by: str, at: str) -> dict[str, Any]:
+    return {
+        "type": "deleted",
+        "roomId": room_id,
+        "messageId": message_id,
+        "deletedBy": by,
+        "deletedAt": at,
     }
 
 
+def edited_frame(msg: Any) -> dict[str, Any]:
+    return {
+        "type": "edited",
+        "roomId": msg.room_id,
+        "messageId": msg.message_id,
+        "message": msg.message,
+        "editedAt": msg.edited_at,
+    }
+
+
+def typing_frame(room_id: str, name: str, user_id: str) -> dict[str, Any]:
+    return {"type": "typing", "roomId": room_id, "name": name, "userId": user_id}
+
+
+def read_frame(room_id: str, last_read: str) -> dict[str, Any]:
+    return {"type": "read", "roomId": room_id, "lastRead": last_read}
+
+
+def kicked_frame(
+    room_id: str, user_id: str, names: list[str], until: int | None, banned: bool
+) -> dict[str, Any]:
+    """To the room (the kicked user's connections included) and the moderator. ``bannedUntil``
+    is epoch seconds, null with ``banned`` true for a ban with no end."""
+    return {
+        "type": "kicked",
+        "roomId": room_id,
+        "userId": user_id,
+        "names": names,
+        "banned": banned,
+        "bannedUntil": until,
+    }
+
+
+def disconnected_frame(user_id: str, connections: int) -> dict[str, Any]:
+    return {"type": "disconnected", "userId": user_id, "connections": connections}
+
+
 def joined_frame(
-    room_id: str, name: str, members: int, recent: list[Any], next_cursor: str | None
+    room_id: str,
+    name: str,
+    members: int,
+    recent: list[Any],
+    next_cursor: str | None,
+    you: str = "",
+    last_read: str | None = None,
+    unread: int = 0,
 ) -> dict[str, Any]:
     """``next`` is the ``before`` cursor for the history older than ``recent`` (null when
-    ``recent`` reaches the start of the room)."""
+    ``recent`` reaches the start of the room). ``you`` is the caller's authorId; ``lastRead``
+    its read marker (null when none) and ``unread`` the messages after it, counted up to
+    UNREAD_CAP (``unreadCapped`` true: "100+")."""
     return {
         "type": "joined",
         "roomId": room_id,
@@ -269,6 +399,10 @@ def joined_frame(
         "members": members,
         "recent": [message_frame(m) for m in recent],
         "next": next_cursor,
+        "you": you,
+        "lastRead": last_read,
+        "unread": min(unread, UNREAD_CAP),
+        "unreadCapped": unread > UNREAD_CAP,
     }
 
 
@@ -371,7 +505,18 @@ def joined_budget(
     room_id: str, name: str, members: int, budget: int = REPLY_BYTES_BUDGET
 ) -> ByteBudget:
     """The bytes ``joined.recent`` may use for the joined frame to stay within ``budget``."""
-    envelope = frame_bytes(joined_frame(room_id, name, members, [], _CURSOR_PLACEHOLDER))
+    envelope = frame_bytes(
+        joined_frame(
+            room_id,
+            name,
+            members,
+            [],
+            _CURSOR_PLACEHOLDER,
+            "u" * 128,
+            _CURSOR_PLACEHOLDER,
+            UNREAD_CAP,
+        )
+    )
     return ByteBudget(budget - envelope, _message_entry_bytes)
 
 

@@ -14,6 +14,9 @@ CONNECTION_MAX_SECONDS = 2 * 60 * 60
 TTL_MARGIN_SECONDS = 5 * 60
 # Retries of one clientMsgId happen within a connection's life, so marks need not outlive it.
 IDEMPOTENCY_SECONDS = CONNECTION_MAX_SECONDS + TTL_MARGIN_SECONDS
+# `typing` frames one connection may send per second, on a budget apart from sendAll's, so a
+# typing indicator never costs a message its slot.
+TYPING_PER_SECOND = 2
 
 
 POSTERS = ("signed", "botocore")
@@ -40,6 +43,13 @@ class Settings:
     max_message_bytes: int = MESSAGE_BYTES_DEFAULT
     rate_limit_per_second: int = 10
     log_level: str = "INFO"
+    # How long after sending its author may edit a message (0: editing is off).
+    edit_window_seconds: int = 900
+    # The message review hook: a Lambda function name or ARN, invoked before a message is
+    # stored; None: no review.
+    review_function: str | None = None
+    review_timeout_ms: int = 200
+    review_fallback: str = "allow"  # what a failed or slow review decides: allow | deny
     # The fan-out tier (docs/design.md, "Big rooms"): rooms with more members than this are
     # fanned out by the `fanout` workers through FANOUT_QUEUE_URL; 0 = never (always inline).
     fanout_tier_threshold: int = 0
@@ -75,6 +85,9 @@ class Settings:
         level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        fallback = env.get("REVIEW_FALLBACK", "allow").strip().lower() or "allow"
+        if fallback not in ("allow", "deny"):
+            raise SettingsError(f"REVIEW_FALLBACK must be allow or deny, got {fallback!r}")
         poster = env.get("FANOUT_POSTER", "").strip().lower() or "signed"
         if poster not in POSTERS:
             raise SettingsError(f"FANOUT_POSTER must be signed or botocore, got {poster!r}")
@@ -95,6 +108,10 @@ class Settings:
             ),
             rate_limit_per_second=integer("RATE_LIMIT_PER_SECOND", 10, 0, 10_000),
             log_level=level,
+            edit_window_seconds=integer("EDIT_WINDOW_SECONDS", 900, 0, 7 * 86400),
+            review_function=env.get("REVIEW_FUNCTION", "").strip() or None,
+            review_timeout_ms=integer("REVIEW_TIMEOUT_MS", 200, 10, 10_000),
+            review_fallback=fallback,
             fanout_tier_threshold=integer("FANOUT_TIER_THRESHOLD", 0, 0, 10_000_000),
             fanout_queue_url=env.get("FANOUT_QUEUE_URL", "").strip() or None,
             fanout_chunk_size=integer("FANOUT_CHUNK_SIZE", 1000, 1, 5000),

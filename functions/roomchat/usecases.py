@@ -9,13 +9,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import jobs, logs, protocol
-from .errors import BadRequest, ConnectionGone, Forbidden, Internal, NotMember, RateLimited
+from .errors import (
+    BadRequest,
+    ChatError,
+    ConnectionGone,
+    Forbidden,
+    Internal,
+    NotFound,
+    NotMember,
+    RateLimited,
+    Rejected,
+)
 from .ports import (
     ANNOUNCE,
     MEMBER,
     MODERATOR,
     OWNER,
     PRIVATE,
+    Ban,
     ConnectionSender,
     Deadline,
     Delivery,
@@ -25,12 +36,21 @@ from .ports import (
     HistoryRepository,
     Member,
     Message,
+    MessageReviewer,
+    ModerationRepository,
     RateLimiter,
+    ReviewVerdict,
     Room,
     RoomsRepository,
 )
-from .settings import CONNECTION_MAX_SECONDS, IDEMPOTENCY_SECONDS, TTL_MARGIN_SECONDS, Settings
-from .ulid import new_ulid, successor
+from .settings import (
+    CONNECTION_MAX_SECONDS,
+    IDEMPOTENCY_SECONDS,
+    TTL_MARGIN_SECONDS,
+    TYPING_PER_SECOND,
+    Settings,
+)
+from .ulid import new_ulid, successor, timestamp_ms
 
 
 def now_ms() -> int:
@@ -70,6 +90,17 @@ class Caller:
     user_id: str | None = None
     # Private rooms the token grants (its `rooms` claim): the user is a member of each.
     grants: frozenset[str] = frozenset()
+    # The operator (a command run with the deployment's own credentials, never a WebSocket
+    # client): may moderate any room.
+    operator: bool = False
+
+    @property
+    def identity(self) -> str:
+        """Who this is, stably: the user id when authenticated, else the connection id."""
+        return self.user_id or self.connection_id
+
+
+OPERATOR = Caller(connection_id="", operator=True)
 
 
 def not_member(room_id: str) -> NotMember:
@@ -93,6 +124,8 @@ class ChatService:
     sender: ConnectionSender
     settings: Settings
     limiter: RateLimiter | None = None
+    moderation: ModerationRepository | None = None
+    reviewer: MessageReviewer | None = None
     clock: Callable[[], int] = now_ms
     new_id: Callable[[int], str] = new_ulid
     # The invocation's remaining time; None (tests, tools) waits for every post.
@@ -243,6 +276,68 @@ class ChatService:
                 room_id=room_id,
             )
 
+    def _may(self, action: str, room_id: str, caller: Caller, target: Message | str) -> bool:
+        """Every authorization decision of the moderation actions, in one place.
+
+        ``target`` is the message acted on (delete, edit) or the user id (kick, ban,
+        disconnect). The operator may do everything but edit; nobody edits another's words;
+        anyone deletes their own messages. Deleting another's message, kick, ban and
+        disconnect need the room's owner or a moderator (``_role``: so signed in, in a room
+        with a record), never act on oneself or the room's owner, and a moderator's never on
+        another moderator.
+        """
+        if caller.operator:
+            return action != "edit"  # nobody edits another's words
+        author = target.author if isinstance(target, Message) else target
+        if action in ("delete", "edit") and author == caller.identity:
+            return True
+        if action == "edit" or author is None or author == caller.identity:
+            return False
+        role = self._role(room_id, caller)
+        if role not in (OWNER, MODERATOR):
+            return False
+        target_role = self._user_role(room_id, author)
+        return target_role != OWNER and not (role == MODERATOR and target_role == MODERATOR)
+
+    def _user_role(self, room_id: str, user_id: str) -> str | None:
+        """The stored role of a user (OWNER from the room record, or their role row)."""
+        room = self.rooms.get_room(room_id)
+        if room is not None and room.owner == user_id:
+            return OWNER
+        return self.rooms.get_role(room_id, user_id)
+
+    def _authorize(self, action: str, room_id: str, caller: Caller, target: Message | str) -> None:
+        if not self._may(action, room_id, caller, target):
+            raise Forbidden(f"you may not {action} this in room {room_id!r}", room_id=room_id)
+
+    def _message(self, room_id: str, message_id: str) -> Message:
+        msg = self.history.get(room_id, message_id)
+        if msg is None:
+            raise NotFound(f"no message {message_id} in room {room_id!r}", room_id=room_id)
+        return msg
+
+    def _reviewed(self, caller: Caller, room_id: str, sender: str, text: str) -> str:
+        """The text to store, as the review hook decides; ``Rejected`` with its reason."""
+        if self.reviewer is None:
+            return text
+        review = self.reviewer.review(room_id, caller.identity, sender, text)
+        logs.info("reviewed", verdict=review.verdict.value)
+        if review.verdict is ReviewVerdict.DENY:
+            raise Rejected(review.reason or "the message was not accepted", room_id=room_id)
+        if review.verdict is ReviewVerdict.REPLACE and review.text is not None:
+            try:
+                return protocol.check_message(review.text, self.settings.max_message_bytes)
+            except ChatError:
+                logs.warning("review_replacement_invalid")
+                raise Rejected("the message was not accepted", room_id=room_id) from None
+        return text
+
+    def _unread(self, room_id: str, caller: Caller) -> tuple[str | None, int]:
+        if self.moderation is None:
+            return None, 0
+        last = self.moderation.last_read(room_id, caller.identity)
+        return last, self.moderation.count_after(room_id, last, protocol.UNREAD_CAP + 1)
+
     # ------------------------------------------------------------------ actions
 
     def connect(self, caller: Caller, name: str | None) -> None:
@@ -264,6 +359,7 @@ class ChatService:
                 f"room {req.room_id!r} is invitation-only; ask its owner for an invite",
                 room_id=req.room_id,
             )
+        self._check_ban(caller, req.room_id, now)
         self._check_rate(caller, req.room_id, "the room was not joined")
         existing = self.rooms.get_member(req.room_id, caller.connection_id, now // 1000)
         expires_at = self._membership_expiry(caller, now)
@@ -286,9 +382,21 @@ class ChatService:
             raise
         member_ids, count, first = self._joined_view(caller, req.room_id, now // 1000)
         recent, older = self._recent(req.room_id, name, count)
+        last_read, unread = self._unread(req.room_id, caller)
         if first and (existing is None or existing.name != name):
             self._announce_join(caller, req.room_id, name, existing, member_ids)
-        return protocol.joined_frame(req.room_id, name, count, recent, older)
+        return protocol.joined_frame(
+            req.room_id, name, count, recent, older, caller.identity, last_read, unread
+        )
+
+    def _check_ban(self, caller: Caller, room_id: str, now: int) -> None:
+        """Refuse a join of a banned user (any of their connections)."""
+        if self.moderation is None:
+            return
+        ban = self.moderation.get_ban(room_id, caller.identity, now // 1000)
+        if ban is not None:
+            until = "for good" if ban.until is None else f"until {iso_ms(ban.until * 1000)}"
+            raise Forbidden(f"you are banned from room {room_id!r} {until}", room_id=room_id)
 
     def _joined_view(self, caller: Caller, room_id: str, now_s: int) -> tuple[list[str], int, bool]:
         """After a join: the room's connection ids, its member count, and whether this is the
@@ -373,14 +481,17 @@ class ChatService:
                     logs.info("retry_answered", messageId=stored.message_id)
                     return protocol.message_frame(stored)
             raise
+        # Before anything is stored: the review hook may refuse or rewrite the text.
+        text = self._reviewed(caller, req.room_id, member.name, req.message)
         draft = Message(
             room_id=req.room_id,
             message_id=self.new_id(now),
             sent_at=iso_ms(now),
             sender=member.name,  # from the membership record, never from the request
-            message=req.message,
+            message=text,
             client_msg_id=req.client_msg_id,
             connection_id=caller.connection_id,
+            author_id=caller.identity,
         )
         retention = self.settings.history_retention_days
         try:
@@ -605,6 +716,149 @@ class ChatService:
             ]
             self._broadcast(protocol.presence_frame("leave", m.room_id, m.name), others)
         return len(removed)
+
+    # ------------------------------------------------------------------ the life of a message
+
+    def _room_recipients(self, room_id: str, caller: Caller) -> list[str]:
+        recipients = self.rooms.recipient_ids(room_id, self.clock() // 1000)
+        if caller.connection_id and caller.connection_id not in recipients:
+            recipients.append(caller.connection_id)
+        return recipients
+
+    def delete(self, caller: Caller, req: protocol.MessageRef) -> dict[str, Any] | None:
+        """Turn a message into a tombstone (its text removed, who and when kept) and tell the
+        room with a ``deleted`` frame (the caller's acknowledgement). Deleting a tombstone
+        again changes nothing and answers it to the caller alone."""
+        if not caller.operator:
+            self._require_reader(req.room_id, caller)
+        msg = self._message(req.room_id, req.message_id)
+        self._authorize("delete", req.room_id, caller, msg)
+        if msg.deleted:
+            return protocol.deleted_frame(
+                req.room_id, msg.message_id, msg.deleted_by or "", msg.deleted_at or ""
+            )
+        if not caller.operator:
+            self._check_rate(caller, req.room_id, "the message was not deleted")
+        by = "operator" if caller.operator else caller.identity
+        tomb = self.history.tombstone(req.room_id, req.message_id, by, iso_ms(self.clock()))
+        if tomb is None:
+            raise NotFound(
+                f"no message {req.message_id} in room {req.room_id!r}", room_id=req.room_id
+            )
+        frame = protocol.deleted_frame(
+            req.room_id, tomb.message_id, tomb.deleted_by or by, tomb.deleted_at or ""
+        )
+        self._broadcast(frame, self._room_recipients(req.room_id, caller))
+        logs.info("deleted", messageId=req.message_id)
+        return frame if caller.operator else None
+
+    def edit(self, caller: Caller, req: protocol.EditRequest) -> dict[str, Any] | None:
+        """Replace the text of one's own message within the edit window; the room gets an
+        ``edited`` frame (the caller's acknowledgement). Its messageId, so its place in the
+        room's order, never changes."""
+        member, _, _ = self._require_reader(req.room_id, caller)
+        msg = self._message(req.room_id, req.message_id)
+        self._authorize("edit", req.room_id, caller, msg)
+        if msg.deleted:
+            raise NotFound("that message was deleted", room_id=req.room_id)
+        now = self.clock()
+        window = self.settings.edit_window_seconds
+        if now - timestamp_ms(msg.message_id) > window * 1000:
+            raise Forbidden(
+                f"messages can be edited for {window} seconds after sending", room_id=req.room_id
+            )
+        self._check_rate(caller, req.room_id, "the message was not edited")
+        text = self._reviewed(caller, req.room_id, member.name, req.message)
+        edited = self.history.edit(req.room_id, req.message_id, text, iso_ms(now))
+        if edited is None:
+            raise NotFound("that message was deleted", room_id=req.room_id)
+        self._broadcast(protocol.edited_frame(edited), self._room_recipients(req.room_id, caller))
+        logs.info("edited", messageId=req.message_id)
+        return None
+
+    def typing(self, caller: Caller, req: protocol.RoomRequest) -> None:
+        """Tell the room's other members that the caller is typing. Stored nowhere."""
+        member, _, _ = self._require_reader(req.room_id, caller)
+        if self.limiter is not None and not self.limiter.allow(
+            caller.connection_id + "#typing", self.clock(), TYPING_PER_SECOND
+        ):
+            raise RateLimited(
+                f"more than {TYPING_PER_SECOND} typing frames a second", room_id=req.room_id
+            )
+        others = [
+            cid
+            for cid in self.rooms.recipient_ids(req.room_id, self.clock() // 1000)
+            if cid != caller.connection_id
+        ]
+        self._broadcast(protocol.typing_frame(req.room_id, member.name, caller.identity), others)
+
+    def mark_read(self, caller: Caller, req: protocol.MessageRef) -> dict[str, Any]:
+        """Record the last message the caller's user has read in the room (never moving back);
+        every device of the user sees it in ``joined``."""
+        self._require_reader(req.room_id, caller)
+        if self.moderation is None:
+            raise Internal("read markers are not configured", room_id=req.room_id)
+        self._message(req.room_id, req.message_id)
+        self._check_rate(caller, req.room_id, "the marker was not moved")
+        marker = self.moderation.mark_read(req.room_id, caller.identity, req.message_id)
+        return protocol.read_frame(req.room_id, marker)
+
+    # ------------------------------------------------------------------ moderation
+
+    def kick(self, caller: Caller, req: protocol.KickRequest) -> dict[str, Any]:
+        """Remove every membership of a user in a room, optionally banning them (for a time or
+        for good) so that no connection of theirs can join again; the room is told."""
+        self._authorize(
+            "kick" if req.ban_seconds is None and not req.forever else "ban",
+            req.room_id,
+            caller,
+            req.user_id,
+        )
+        if not caller.operator:
+            self._require_member(req.room_id, caller)
+            self._check_rate(caller, req.room_id, "nobody was kicked")
+        now_s = self.clock() // 1000
+        banned = req.forever or req.ban_seconds is not None
+        until = now_s + req.ban_seconds if req.ban_seconds is not None else None
+        if banned:
+            if self.moderation is None:
+                raise Internal("bans are not configured", room_id=req.room_id)
+            by = "operator" if caller.operator else caller.identity
+            # The ban first: a join racing with the kick is refused once it is in place.
+            self.moderation.put_ban(Ban(req.room_id, req.user_id, until, by))
+        targets = [
+            m for m in self.rooms.list_members(req.room_id, now_s) if m.identity == req.user_id
+        ]
+        for m in targets:
+            self.rooms.detach_room(m.connection_id, req.room_id)
+            self.rooms.delete_member(req.room_id, m.connection_id)
+        names = sorted({m.name for m in targets})
+        frame = protocol.kicked_frame(req.room_id, req.user_id, names, until, banned)
+        recipients = self.rooms.recipient_ids(req.room_id, now_s) + [
+            m.connection_id for m in targets
+        ]
+        self._broadcast(frame, recipients)
+        logs.info("kicked", target=req.user_id, connections=len(targets), banned=banned)
+        return frame
+
+    def disconnect_user(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        """Close every connection of a user that is a member of the room (the @connections
+        DELETE); API Gateway then runs $disconnect for each, which leaves their rooms."""
+        self._authorize("disconnect", req.room_id, caller, req.user_id)
+        if not caller.operator:
+            self._require_member(req.room_id, caller)
+            self._check_rate(caller, req.room_id, "nobody was disconnected")
+        now_s = self.clock() // 1000
+        targets = [
+            m for m in self.rooms.list_members(req.room_id, now_s) if m.identity == req.user_id
+        ]
+        gone = []
+        for m in targets:
+            if self.sender.disconnect(m.connection_id) is Delivery.GONE:
+                gone.append(m.connection_id)
+        self._prune(gone)  # already closed: clean up as a 410 on a post would
+        logs.info("disconnected_user", target=req.user_id, connections=len(targets))
+        return protocol.disconnected_frame(req.user_id, len(targets))
 
     # ------------------------------------------------------------------ rooms and roles
 

@@ -15,6 +15,8 @@ from .ports import (
     FanoutProgress,
     FanoutQueue,
     HistoryRepository,
+    MessageReviewer,
+    ModerationRepository,
     RateLimiter,
     RoomsRepository,
 )
@@ -28,6 +30,8 @@ class Container:
     history: HistoryRepository
     sender_for: Callable[[str], ConnectionSender]
     limiter: RateLimiter | None = None
+    moderation: ModerationRepository | None = None
+    reviewer: MessageReviewer | None = None
     # The fan-out tier (FANOUT_QUEUE_URL set): the queue to the workers and their progress.
     queue: FanoutQueue | None = None
     progress: FanoutProgress | None = None
@@ -43,6 +47,7 @@ def build_container(settings: Settings) -> Container:
     from .adapters.dynamodb import (
         DynamoFanoutProgress,
         DynamoHistory,
+        DynamoModeration,
         DynamoRateLimiter,
         DynamoRooms,
     )
@@ -99,6 +104,21 @@ def build_container(settings: Settings) -> Container:
                     senders[endpoint] = sender
         return sender
 
+    reviewer: MessageReviewer | None = None
+    if settings.review_function:
+        from .adapters.review import LambdaReviewer
+
+        budget = settings.review_timeout_ms / 1000
+        lambda_client = session.create_client(
+            "lambda",
+            config=Config(
+                connect_timeout=budget,
+                read_timeout=budget,
+                # No retry: a second attempt would double the budget; the fallback decides.
+                retries={"mode": "standard", "total_max_attempts": 1},
+            ),
+        )
+        reviewer = LambdaReviewer(lambda_client, settings.review_function, settings.review_fallback)
     queue: FanoutQueue | None = None
     if settings.fanout_queue_url:
         from .adapters.queue import SqsFanoutQueue
@@ -121,6 +141,8 @@ def build_container(settings: Settings) -> Container:
         history=DynamoHistory(dynamodb, settings.history_table),
         sender_for=sender_for,
         limiter=DynamoRateLimiter(dynamodb, settings.history_table, settings.rate_limit_per_second),
+        moderation=DynamoModeration(dynamodb, settings.history_table),
+        reviewer=reviewer,
     )
 
 

@@ -56,32 +56,38 @@ run "every_route_has_its_function" {
 
   assert {
     condition = output.routes == {
-      "$connect"    = "connect"
-      "$disconnect" = "disconnect"
-      "$default"    = "default"
-      join          = "join"
-      leave         = "leave"
-      sendAll       = "send_all"
-      history       = "history"
-      members       = "members"
-      ping          = "ping"
-      createRoom    = "create_room"
-      invite        = "invite"
-      uninvite      = "uninvite"
-      promote       = "promote"
-      demote        = "demote"
+      "$connect"     = "connect"
+      "$disconnect"  = "disconnect"
+      "$default"     = "default"
+      join           = "join"
+      leave          = "leave"
+      sendAll        = "send_all"
+      history        = "history"
+      members        = "members"
+      ping           = "ping"
+      createRoom     = "create_room"
+      invite         = "invite"
+      uninvite       = "uninvite"
+      promote        = "promote"
+      demote         = "demote"
+      delete         = "delete"
+      edit           = "edit"
+      typing         = "typing"
+      markRead       = "mark_read"
+      kick           = "kick"
+      disconnectUser = "disconnect_user"
     }
     error_message = "The route table differs from docs/design.md."
   }
 
   assert {
-    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 15
+    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 21
     error_message = "Functions must be named <name_prefix>-<function key>, one per route and fanout."
   }
 
   assert {
-    condition     = length(module.websocket_api.route_ids) == 14
-    error_message = "Expected fourteen routes."
+    condition     = length(module.websocket_api.route_ids) == 20
+    error_message = "Expected twenty routes."
   }
 }
 
@@ -120,11 +126,11 @@ run "policies_are_least_privilege" {
       for policy in values(module.functions.policies) : [
         for statement in policy.Statement : [
           for resource in statement.Resource :
-          resource != "*" && (!strcontains(resource, "*") || endswith(resource, ":log-stream:*") || endswith(resource, "/POST/@connections/*"))
+          resource != "*" && (!strcontains(resource, "*") || endswith(resource, ":log-stream:*") || endswith(resource, "/POST/@connections/*") || endswith(resource, "/DELETE/@connections/*"))
         ]
       ]
     ]))
-    error_message = "A policy has a wildcard resource other than <own log group>:log-stream:* or .../POST/@connections/*."
+    error_message = "A policy has a wildcard resource other than <own log group>:log-stream:*, .../POST/@connections/* or .../DELETE/@connections/*."
   }
 
   assert {
@@ -146,8 +152,33 @@ run "policies_are_least_privilege" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "PostToConnections"
       ]
-    ])) == toset(["disconnect", "join", "leave", "send_all", "uninvite", "fanout"])
-    error_message = "Only the fan-out functions (disconnect, join, leave, send_all, uninvite, fanout) may post to @connections."
+    ])) == toset(["disconnect", "join", "leave", "send_all", "uninvite", "delete", "edit", "typing", "kick", "disconnect_user", "fanout"])
+    error_message = "Only the fan-out functions (disconnect, join, leave, send_all, uninvite, the moderation ones, fanout) may post to @connections."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for key, policy in module.functions.policies : [
+        for statement in policy.Statement : key if statement.Sid == "CloseConnections"
+      ]
+    ])) == toset(["disconnect_user"])
+    error_message = "Only disconnect_user may DELETE @connections."
+  }
+
+  assert {
+    condition = one([
+      for statement in module.functions.policies["disconnect_user"].Statement : statement.Resource if statement.Sid == "CloseConnections"
+    ]) == ["arn:aws:execute-api:us-east-1:123456789012:abc123/live/DELETE/@connections/*"]
+    error_message = "Closing connections must be limited to <execution_arn>/<stage>/DELETE/@connections/*."
+  }
+
+  assert {
+    condition = length(flatten([
+      for policy in values(module.functions.policies) : [
+        for statement in policy.Statement : statement if statement.Sid == "InvokeReviewHook"
+      ]
+    ])) == 0
+    error_message = "Without a review hook no function may invoke anything."
   }
 
   assert {
@@ -186,7 +217,7 @@ run "a_table_key_is_granted_only_to_table_users" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "TableKeyThroughDynamoDB"
       ]
-    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "fanout"])
+    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "fanout"])
     error_message = "Exactly the functions that touch a table need the table key."
   }
 }
@@ -271,7 +302,7 @@ run "authorizer_reads_only_its_parameter" {
   }
 
   assert {
-    condition     = length(output.routes) == 14
+    condition     = length(output.routes) == 20
     error_message = "The authorizer is not a route."
   }
 
@@ -337,6 +368,57 @@ run "authorizer_with_an_inline_secret" {
   }
 }
 
+run "review_hook_is_invoked_by_send_all_and_edit_only_on_its_arn" {
+  command = apply
+
+  variables {
+    review_hook_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:my-hook"
+  }
+
+  assert {
+    condition = {
+      for key, policy in module.functions.policies : key => flatten([
+        for statement in policy.Statement : statement.Resource if statement.Sid == "InvokeReviewHook"
+      ]) if anytrue([for statement in policy.Statement : statement.Sid == "InvokeReviewHook"])
+      } == {
+      send_all = ["arn:aws:lambda:us-east-1:123456789012:function:my-hook"]
+      edit     = ["arn:aws:lambda:us-east-1:123456789012:function:my-hook"]
+    }
+    error_message = "Only send_all and edit may invoke the hook, and only its exact ARN."
+  }
+
+  assert {
+    condition     = !contains(keys(output.function_names), "review_hook")
+    error_message = "An existing hook is not created again."
+  }
+}
+
+run "sample_review_hook_is_created_and_named_by_its_arn" {
+  command = apply
+
+  variables {
+    create_sample_review_hook = true
+    review_hook_masked_words  = ["heck"]
+  }
+
+  assert {
+    condition     = output.function_names["review_hook"] == "roomchat-review_hook"
+    error_message = "The sample hook is <name_prefix>-review_hook."
+  }
+
+  assert {
+    condition = one([
+      for statement in module.functions.policies["send_all"].Statement : statement.Resource if statement.Sid == "InvokeReviewHook"
+    ]) == tolist(["arn:aws:lambda:us-east-1:123456789012:function:roomchat-review_hook"])
+    error_message = "send_all may invoke exactly the sample hook."
+  }
+
+  assert {
+    condition     = [for statement in module.functions.policies["review_hook"].Statement : statement.Sid] == ["OwnLogGroup"]
+    error_message = "The sample hook may only write its own logs."
+  }
+}
+
 run "each_function_has_its_own_memory_and_timeout" {
   command = apply
 
@@ -359,7 +441,14 @@ run "each_function_has_its_own_memory_and_timeout" {
       uninvite    = { memory_size = 256, timeout = 10 }
       promote     = { memory_size = 256, timeout = 10 }
       demote      = { memory_size = 256, timeout = 10 }
-      fanout      = { memory_size = 1769, timeout = 60 }
+      # issue 13's moderation: those that tell the room fan out like join
+      delete          = { memory_size = 1024, timeout = 29 }
+      edit            = { memory_size = 1024, timeout = 29 }
+      typing          = { memory_size = 1024, timeout = 29 }
+      mark_read       = { memory_size = 256, timeout = 10 }
+      kick            = { memory_size = 1024, timeout = 29 }
+      disconnect_user = { memory_size = 1024, timeout = 29 }
+      fanout          = { memory_size = 1769, timeout = 60 }
     }
     error_message = "The default memory/timeout per function differs from infra/README.md."
   }

@@ -243,3 +243,28 @@ run "execution_logs_need_the_region_role" {
   }
   expect_failures = [var.stage_logging_level]
 }
+
+run "review_hook_takes_one_source_only" {
+  command = plan
+  variables {
+    create_sample_review_hook = true
+    review_hook_function_arn  = "arn:aws:lambda:us-east-1:123456789012:function:my-hook"
+  }
+  expect_failures = [var.create_sample_review_hook]
+}
+
+run "review_hook_must_be_a_function_arn" {
+  command = plan
+  variables {
+    review_hook_function_arn = "my-hook"
+  }
+  expect_failures = [var.review_hook_function_arn]
+}
+
+run "review_fallback_must_be_known" {
+  command = plan
+  variables {
+    review_hook_fallback = "maybe"
+  }
+  expect_failures = [var.review_hook_fallback]
+}

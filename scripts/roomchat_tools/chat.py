@@ -7,6 +7,8 @@ Interactive: plain lines go to the current room; commands:
   /leave [room]    leave a room (default: the current one)
   /history [n]     the last n messages of the current room (default 20)
   /who             members of the current room
+  /edit [id] text  edit your last message in the current room (or the one with that messageId)
+  /delete [id]     delete your last message in the current room (or the one with that messageId)
   /create <room> [open|private|announce]   create a room you own (signed in), then join it
   /invite <user>   /uninvite <user>   /promote <user>   /demote <user>   (a user id: token sub)
   /quit            disconnect (Ctrl-D too)
@@ -35,7 +37,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -81,7 +83,12 @@ def format_message(message: dict[str, Any], room: str | None = None) -> str:
     """One line per message: control characters and escape sequences in the text or the sender
     are shown escaped (scripts/roomchat_tools/terminal.py), so no message can fake another line."""
     room = printable(message.get("roomId") or room or "?")
-    text = printable(message.get("message", ""))
+    if message.get("message") is None and message.get("deletedAt"):
+        text = "(deleted)"
+    else:
+        text = printable(message.get("message", ""))
+        if message.get("editedAt"):
+            text += " (edited)"
     sender = printable(message.get("sender", "?"))
     return f"[{room}] {clock(message.get('sentAt'))} {sender}: {text}"
 
@@ -89,6 +96,9 @@ def format_message(message: dict[str, Any], room: str | None = None) -> str:
 def _joined(frame: dict[str, Any], room: str) -> list[str]:
     count = frame.get("members")
     members = f"{count} member{'' if count == 1 else 's'}"
+    unread = frame.get("unread") or 0
+    if isinstance(unread, int) and unread:
+        members += f", {unread}{'+' if frame.get('unreadCapped') else ''} unread"
     lines = [f"[{room}] joined as {printable(frame.get('name'))} ({members})"]
     return lines + [format_message(m, room) for m in frame.get("recent") or []]
 
@@ -122,6 +132,24 @@ def _role(frame: dict[str, Any], room: str) -> list[str]:
     return [f"[{room}] {printable(frame.get('userId'))} is now: {role}"]
 
 
+def _edited(frame: dict[str, Any], room: str) -> list[str]:
+    text = printable(frame.get("message", ""))
+    return [f"[{room}] * message {printable(frame.get('messageId'))} edited: {text}"]
+
+
+def _kicked(frame: dict[str, Any], room: str) -> list[str]:
+    ban = " and banned" if frame.get("banned") else ""
+    names = ", ".join(printable(n) for n in frame.get("names") or []) or printable(
+        frame.get("userId")
+    )
+    return [f"[{room}] * {names} removed by a moderator{ban}"]
+
+
+def _disconnected(frame: dict[str, Any], room: str) -> list[str]:
+    user, count = printable(frame.get("userId")), printable(frame.get("connections"))
+    return [f"* {user}: {count} connection(s) closed"]
+
+
 # How each kind of server frame reads; every server-given text goes through printable().
 FORMATS: dict[str, Callable[[dict[str, Any], str], list[str]]] = {
     "message": lambda frame, room: [format_message(frame)],
@@ -132,6 +160,14 @@ FORMATS: dict[str, Callable[[dict[str, Any], str], list[str]]] = {
     "history": _history,
     "roomCreated": _room_created,
     "role": _role,
+    "deleted": lambda frame, room: [
+        f"[{room}] * message {printable(frame.get('messageId'))} was deleted"
+    ],
+    "edited": _edited,
+    "kicked": _kicked,
+    "disconnected": _disconnected,
+    "read": lambda frame, room: [f"[{room}] read up to {printable(frame.get('lastRead'))}"],
+    "typing": lambda frame, room: [],
     "pong": lambda frame, room: [],
     "error": lambda frame, room: [
         f"! {printable(frame.get('code'))}: {printable(frame.get('message'))}"
@@ -162,11 +198,44 @@ class Chat:
         self.out = out
         self.rooms: list[str] = []
         self.current: str | None = None
+        self.you: dict[str, str] = {}  # room -> our authorId there (joined.you)
+        self.own: dict[str, list[str]] = {}  # room -> our messageIds, oldest first
+        # Commands on one of our messages (the last by default): /delete [id], /edit [id] text.
+        self.message_commands: dict[str, Callable[[str], Awaitable[None]]] = {
+            "/delete": self.delete,
+            "/edit": self.edit,
+        }
         client.listen(self.show)
 
     def show(self, frame: Frame) -> None:
         for line in format_frame(frame):
             self.out(line)
+        self._remember(frame)
+
+    def _remember(self, frame: Any) -> None:
+        """Keep the ids of our own messages, so /edit and /delete can default to the last."""
+        if not isinstance(frame, dict):
+            return
+        room = frame.get("roomId")
+        kind = frame.get("type")
+        if kind == "joined" and room:
+            self.you[room] = frame.get("you") or ""
+            for m in frame.get("recent") or []:
+                self._remember(m)
+        elif kind == "message" and room and frame.get("authorId") == self.you.get(room):
+            ids = self.own.setdefault(room, [])
+            if frame.get("message") is not None and frame.get("messageId") not in ids:
+                ids.append(frame["messageId"])
+        elif kind == "deleted" and frame.get("messageId") in self.own.get(room, []):
+            self.own[room].remove(frame["messageId"])
+
+    def _target(self, rest: str) -> tuple[str | None, str]:
+        """(messageId, the rest of the line): the id given first, else our last message."""
+        first, _, tail = rest.partition(" ")
+        if len(first) == 26 and first.isalnum() and first.upper() == first:
+            return first, tail.strip()
+        ids = self.own.get(self.current or "", [])
+        return (ids[-1] if ids else None), rest
 
     # ----- receiving ---------------------------------------------------------------------------
     async def receive(self) -> None:
@@ -267,6 +336,36 @@ class Chat:
         room = self.current
         await self.request({"action": action, "roomId": room, "userId": user}, "role")
 
+    async def delete(self, rest: str) -> None:
+        if not self.current:
+            self.out("! join a room first: /join <room>")
+            return
+        message_id, _ = self._target(rest)
+        if message_id is None:
+            self.out("! no message of yours to delete here")
+            return
+        frame = {"action": "delete", "roomId": self.current, "messageId": message_id}
+        await self.request(frame, "deleted")
+
+    async def edit(self, rest: str) -> None:
+        if not self.current:
+            self.out("! join a room first: /join <room>")
+            return
+        message_id, text = self._target(rest)
+        if message_id is None or not text:
+            self.out("! usage: /edit [messageId] <new text> (your last message by default)")
+            return
+        frame = {"action": "edit", "roomId": self.current, "messageId": message_id, "message": text}
+        await self.request(frame, "edited")
+
+    async def history_command(self, rest: str) -> None:
+        try:
+            limit = int(rest) if rest else 20
+        except ValueError:
+            self.out("! usage: /history [n]")
+        else:
+            await self.history(limit)
+
     async def handle(self, line: str) -> bool:
         """Run one input line; False means quit."""
         line = line.rstrip("\r\n")
@@ -286,14 +385,11 @@ class Chat:
         elif command == "/leave":
             await self.leave(rest or None)
         elif command == "/history":
-            try:
-                limit = int(rest) if rest else 20
-            except ValueError:
-                self.out("! usage: /history [n]")
-            else:
-                await self.history(limit)
+            await self.history_command(rest)
         elif command in ("/who", "/members"):
             await self.who()
+        elif command in self.message_commands:
+            await self.message_commands[command](rest)
         elif command == "/create" and rest:
             room, _, policy = rest.partition(" ")
             await self.create(room, policy.strip() or "open")
@@ -304,7 +400,8 @@ class Chat:
         else:
             self.out(
                 "! commands: /join <room>, /leave [room], /history [n], /who, /create <room> "
-                "[policy], /invite|/uninvite|/promote|/demote <user>, /quit"
+                "[policy], /invite|/uninvite|/promote|/demote <user>, /edit [id] <text>, "
+                "/delete [id], /quit"
             )
         return True
 

@@ -28,6 +28,10 @@ COMMANDS: dict[str, Command] = {
     ),
     "chat": Command("terminal chat client (the local stack unless --url)", "roomchat_tools.chat"),
     "history": Command("a room's history, from the history table", "roomchat_tools.history"),
+    "moderate": Command(
+        "operator: kick/ban, disconnect a user, delete a message",
+        "roomchat_tools.moderate",
+    ),
     "token": Command(
         "print a signed connect token (token authorizer)", "roomchat_tools.connect_token"
     ),

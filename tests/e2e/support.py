@@ -137,6 +137,12 @@ def on_sleep(event, context):
     return _frame(event, context, started=started, ended=time.time())
 
 
+def on_slow_review(event, context):
+    """A message review hook that takes SLEEP_S seconds to allow (the timeout fallback)."""
+    time.sleep(float(os.environ.get("SLEEP_S", "1")))
+    return {"verdict": "allow"}
+
+
 def on_bad_import(event, context):
     import aiohttp  # in this machine's site-packages, not in the zip nor in Lambda's runtime
 

@@ -25,6 +25,7 @@ class Permissions:
     rooms_by_connection: frozenset[str]  # ... on the byConnection index
     history: frozenset[str]  # ... on the history table
     post_to_connections: bool
+    delete_connections: bool  # may close connections (the @connections DELETE)
     connections_note: str  # the whole @connections cell (the authorizer's SSM note is there)
 
 
@@ -91,7 +92,12 @@ def permissions() -> dict[str, Permissions]:
     found = {}
     for function, rooms, index, history, connections in _table_after("What each function calls"):
         found[function] = Permissions(
-            _actions(rooms), _actions(index), _actions(history), connections == "POST", connections
+            _actions(rooms),
+            _actions(index),
+            _actions(history),
+            "POST" in connections.split(", "),
+            "DELETE" in connections.split(", "),
+            connections,
         )
     return found
 

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.infra, needs_terraform]
 NAME_PREFIX = "roomchat"
 STAGE = "live"
 DEFAULT_THROTTLING = {"rate": 100.0, "burst": 200}
-ALLOWED_WILDCARD_SUFFIXES = (":log-stream:*", "/POST/@connections/*")
+ALLOWED_WILDCARD_SUFFIXES = (":log-stream:*", "/POST/@connections/*", "/DELETE/@connections/*")
 # The functions behind routes; the authorizer is opt-in and checked once auth is turned on.
 ROUTED = sorted(route.function for route in design.routes().values())
 # Every function Terraform builds (without the opt-in authorizer): the routed ones and the
@@ -177,6 +177,12 @@ DEFAULT_LIMITS = {
     "uninvite": (256, 10),
     "promote": (256, 10),
     "demote": (256, 10),
+    "delete": (1024, 29),
+    "edit": (1024, 29),
+    "typing": (1024, 29),
+    "mark_read": (256, 10),
+    "kick": (1024, 29),
+    "disconnect_user": (1024, 29),
     "fanout": (1769, 60),
 }
 
@@ -435,6 +441,9 @@ def test_role_allows_exactly_what_design_md_lists(live: Applied, function: str) 
         history_arn: set(expected.history),
         connections_arn: {"execute-api:ManageConnections"}
         if expected.post_to_connections
+        else set(),
+        connections_arn.replace("/POST/", "/DELETE/"): {"execute-api:ManageConnections"}
+        if expected.delete_connections
         else set(),
         _own_log_streams(live, function): {"logs:CreateLogStream", "logs:PutLogEvents"},
         live.outputs["fanout_queue_arn"]: set(design.queue_actions().get(function, ())),

@@ -37,6 +37,12 @@ SERVER_FRAMES = {
     "pong": "PongFrame",
     "roomCreated": "RoomCreatedFrame",
     "role": "RoleFrame",
+    "deleted": "DeletedFrame",
+    "edited": "EditedFrame",
+    "typing": "TypingFrame",
+    "read": "ReadFrame",
+    "kicked": "KickedFrame",
+    "disconnected": "DisconnectedFrame",
     "error": "ErrorFrame",
 }
 # Client frame `action` -> its schema.
@@ -52,6 +58,12 @@ CLIENT_FRAMES = {
     "uninvite": "UninviteRequest",
     "promote": "PromoteRequest",
     "demote": "DemoteRequest",
+    "delete": "DeleteRequest",
+    "edit": "EditRequest",
+    "typing": "TypingRequest",
+    "markRead": "MarkReadRequest",
+    "kick": "KickRequest",
+    "disconnectUser": "DisconnectUserRequest",
 }
 
 
@@ -145,6 +157,8 @@ def _values(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.one_of([_values({**schema, "type": one}) for one in kind])
     if kind == "null":
         return st.none()
+    if kind == "boolean":
+        return st.booleans()
     if kind == "integer":
         return st.integers(schema.get("minimum"), schema.get("maximum"))
     if kind == "string":

@@ -109,8 +109,17 @@ def test_every_action_is_an_operation_the_server_receives_with_its_replies() -> 
         for op in operations.values()
         if op["action"] == "send"
     }
-    # left is also posted to an uninvited user's connections in a private room
-    assert sent == {"MessageFrame", "PresenceFrame", "LeftFrame"}
+    # left is also posted to an uninvited user's connections in a private room; deleted, edited
+    # and kicked are each the acknowledgement of their action too
+    assert sent == {
+        "MessageFrame",
+        "PresenceFrame",
+        "LeftFrame",
+        "DeletedFrame",
+        "EditedFrame",
+        "TypingFrame",
+        "KickedFrame",
+    }
     replies = {
         resolve(ref["$ref"])["payload"]["$ref"].rsplit("/", 1)[1]
         for op in received.values()
@@ -122,7 +131,17 @@ def test_every_action_is_an_operation_the_server_receives_with_its_replies() -> 
 def test_joined_carries_the_cursor_for_older_history() -> None:
     """The agreed field: joined.next is the `before` cursor for older messages, or null."""
     joined = validator("JoinedFrame")
-    base = {"type": "joined", "roomId": "r", "name": "ana", "members": 1, "recent": []}
+    base = {
+        "type": "joined",
+        "roomId": "r",
+        "name": "ana",
+        "members": 1,
+        "recent": [],
+        "you": "ana-sub",
+        "lastRead": None,
+        "unread": 0,
+        "unreadCapped": False,
+    }
     assert joined.is_valid({**base, "next": None})
     assert joined.is_valid({**base, "next": "01HZX3K9Q8V7N6M5K4J3H2G1F0"})
     assert not joined.is_valid({**base, "next": "not a cursor"})

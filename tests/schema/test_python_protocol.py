@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -49,6 +50,12 @@ _PARSERS = {
     "uninvite": protocol.parse_user,
     "promote": protocol.parse_user,
     "demote": protocol.parse_user,
+    "delete": protocol.parse_message_ref,
+    "edit": lambda frame: protocol.parse_edit(frame, MAX_BYTES),
+    "typing": protocol.parse_room,
+    "markRead": protocol.parse_message_ref,
+    "kick": protocol.parse_kick,
+    "disconnectUser": protocol.parse_user,
 }
 # What Python refuses in a name or a userId that the schemas' patterns cannot list (see the
 # document).
@@ -235,6 +242,7 @@ def messages(draw, room_id: str | None = None) -> Message:
         sender=draw(_valid_names),
         message=draw(st.text(min_size=1, max_size=50)),
         client_msg_id=draw(st.one_of(st.none(), _valid_room_ids)),
+        author_id=draw(st.one_of(st.none(), _valid_room_ids)),
     )
 
 
@@ -251,7 +259,24 @@ def test_frames_built_by_protocol_py_match_their_schemas(room_id: str, data) -> 
     name = data.draw(_valid_names)
     _check(protocol.message_frame(data.draw(messages(room_id))))
     cursor = data.draw(st.one_of(st.none(), _ulids))
-    _check(protocol.joined_frame(room_id, name, data.draw(st.integers(1, 10_000)), recent, cursor))
+    members = data.draw(st.integers(1, 10_000))
+    you = data.draw(_valid_room_ids)
+    last_read = data.draw(st.one_of(st.none(), _ulids))
+    unread = data.draw(st.integers(0, 500))
+    _check(protocol.joined_frame(room_id, name, members, recent, cursor, you, last_read, unread))
+    # issue 13's frames: the life of a message and moderation
+    msg = data.draw(messages(room_id))
+    at = iso_ms(data.draw(st.integers(0, 253402300799999)))
+    _check(protocol.deleted_frame(room_id, msg.message_id, you, at))
+    _check(protocol.message_frame(replace(msg, deleted_by=you, deleted_at=at)))
+    _check(protocol.edited_frame(replace(msg, edited_at=at)))
+    _check(protocol.message_frame(replace(msg, edited_at=at)))
+    _check(protocol.typing_frame(room_id, name, you))
+    _check(protocol.read_frame(room_id, msg.message_id))
+    until = data.draw(st.one_of(st.none(), st.integers(0, 2**40)))
+    names = data.draw(st.lists(_valid_names, max_size=3))
+    _check(protocol.kicked_frame(room_id, you, names, until, data.draw(st.booleans())))
+    _check(protocol.disconnected_frame(you, data.draw(st.integers(0, 100))))
     _check(protocol.left_frame(room_id))
     _check(protocol.presence_frame(data.draw(st.sampled_from(["join", "leave"])), room_id, name))
     _check(protocol.history_frame(room_id, recent, data.draw(st.one_of(st.none(), _ulids))))

@@ -16,7 +16,12 @@ import pytest
 from moto import mock_aws
 
 from roomchat import handlers
-from roomchat.adapters.dynamodb import DynamoHistory, DynamoRateLimiter, DynamoRooms
+from roomchat.adapters.dynamodb import (
+    DynamoHistory,
+    DynamoModeration,
+    DynamoRateLimiter,
+    DynamoRooms,
+)
 from roomchat.ports import Delivery
 from roomchat.settings import Settings
 from roomchat.wiring import Container
@@ -30,6 +35,12 @@ ROUTES = {
     "history": handlers.on_history,
     "members": handlers.on_members,
     "ping": handlers.on_ping,
+    "delete": handlers.on_delete,
+    "edit": handlers.on_edit,
+    "typing": handlers.on_typing,
+    "markRead": handlers.on_mark_read,
+    "kick": handlers.on_kick,
+    "disconnectUser": handlers.on_disconnect_user,
     "createRoom": handlers.on_create_room,
     "invite": handlers.on_invite,
     "uninvite": handlers.on_uninvite,
@@ -46,6 +57,14 @@ class FakeSender:
     gone: set[str] = field(default_factory=set)
     failing: set[str] = field(default_factory=set)
     attempts: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+
+    def disconnect(self, connection_id: str) -> Delivery:
+        """The @connections DELETE: recorded; a gone connection answers 410."""
+        if connection_id in self.gone:
+            return Delivery.GONE
+        self.closed.append(connection_id)
+        return Delivery.DELIVERED
 
     def send_many(
         self, connection_ids: Iterable[str], data: bytes, deadline: Any = None
@@ -84,6 +103,8 @@ class Harness:
         self.settings = settings
         self.sender = sender
         self.connected_at = time.time_ns() // 1_000_000
+        # connectionId -> the user id (`sub`) its token named, as the authorizer passes it on.
+        self.users: dict[str, str] = {}
 
     def event(self, cid: str, route: str, body: str | None = None, **extra: Any) -> dict[str, Any]:
         event = {
@@ -101,6 +122,8 @@ class Harness:
             },
             "isBase64Encoded": False,
         }
+        if cid in self.users:
+            event["requestContext"]["authorizer"] = {"sub": self.users[cid]}
         if body is not None:
             event["body"] = body
         event.update(extra)
@@ -214,6 +237,7 @@ def chat(dynamodb, settings, sender):
         history=DynamoHistory(dynamodb, settings.history_table),
         sender_for=lambda endpoint: sender,
         limiter=DynamoRateLimiter(dynamodb, settings.history_table, settings.rate_limit_per_second),
+        moderation=DynamoModeration(dynamodb, settings.history_table),
     )
     handlers.use_container(container)
     yield Harness(dynamodb, settings, sender)

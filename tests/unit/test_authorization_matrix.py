@@ -14,6 +14,12 @@ rows exist but name a user the anonymous caller cannot be).
 
 Answers: o = accepted, F = error `forbidden`, N = error `not_member` (the answer a room that does
 not exist gives, so a private room's stranger learns nothing).
+
+Moderation (issue 13) acts on user u-target-member (an invited member, not joined) and on a
+message of theirs stored in the room: delete and edit of that message (not the caller's own),
+typing, markRead, kick, ban (kick with a ban) and disconnectUser. Targets the rules protect
+(the owner, a moderator against a moderator, oneself) have their own tests in
+tests/unit/test_moderation_roles.py.
 """
 
 from __future__ import annotations
@@ -28,9 +34,15 @@ import pytest
 from moto import mock_aws
 
 from roomchat import handlers
-from roomchat.adapters.dynamodb import DynamoHistory, DynamoRateLimiter, DynamoRooms
-from roomchat.ports import MEMBER, MODERATOR, Member, Room
+from roomchat.adapters.dynamodb import (
+    DynamoHistory,
+    DynamoModeration,
+    DynamoRateLimiter,
+    DynamoRooms,
+)
+from roomchat.ports import MEMBER, MODERATOR, Member, Message, Room
 from roomchat.settings import Settings
+from roomchat.ulid import new_ulid
 from roomchat.wiring import Container
 from tests.tables import HISTORY_TABLE, ROOMS_BY_CONNECTION_INDEX, ROOMS_TABLE
 from tests.unit.conftest import ROUTES, Context, FakeSender
@@ -49,7 +61,16 @@ ACTIONS = (
     "uninvite",
     "promote",
     "demote",
+    "delete",
+    "edit",
+    "typing",
+    "markRead",
+    "kick",
+    "ban",
+    "disconnectUser",
 )
+# The route each action of the table calls (ban is kick with a ban).
+ROUTE = {"ban": "kick"}
 
 # EXPECTED[mode][action][policy]: the answers for the roles in ROLES' order.
 EXPECTED = {
@@ -65,6 +86,20 @@ EXPECTED = {
         "uninvite": {"none": "FFFFF", "open": "ooFFF", "private": "ooFFF", "announce": "ooFFF"},
         "promote": {"none": "FFFFF", "open": "oFFFF", "private": "oFFFF", "announce": "oFFFF"},
         "demote": {"none": "FFFFF", "open": "oFFFF", "private": "oFFFF", "announce": "oFFFF"},
+        # Another's message: its owner and moderators (a room with a record); readers only.
+        "delete": {"none": "FFFNN", "open": "ooFNN", "private": "ooFNN", "announce": "ooFNN"},
+        "edit": {"none": "FFFNN", "open": "FFFNN", "private": "FFFNN", "announce": "FFFNN"},
+        "typing": {"none": "oooNN", "open": "oooNN", "private": "oooNN", "announce": "oooNN"},
+        "markRead": {"none": "oooNN", "open": "oooNN", "private": "oooNN", "announce": "oooNN"},
+        # One refusal whatever the reason (as may_not_manage): tells nothing about the room.
+        "kick": {"none": "FFFFF", "open": "ooFFF", "private": "ooFFF", "announce": "ooFFF"},
+        "ban": {"none": "FFFFF", "open": "ooFFF", "private": "ooFFF", "announce": "ooFFF"},
+        "disconnectUser": {
+            "none": "FFFFF",
+            "open": "ooFFF",
+            "private": "ooFFF",
+            "announce": "ooFFF",
+        },
     },
     "none": {
         "join": {"none": "ooooo", "open": "ooooo", "private": "FFFFF", "announce": "ooooo"},
@@ -77,6 +112,19 @@ EXPECTED = {
         "uninvite": {"none": "FFFFF", "open": "FFFFF", "private": "FFFFF", "announce": "FFFFF"},
         "promote": {"none": "FFFFF", "open": "FFFFF", "private": "FFFFF", "announce": "FFFFF"},
         "demote": {"none": "FFFFF", "open": "FFFFF", "private": "FFFFF", "announce": "FFFFF"},
+        # Without sign-in nobody is owner or moderator: own messages only (tests/unit).
+        "delete": {"none": "FFFNN", "open": "FFFNN", "private": "NNNNN", "announce": "FFFNN"},
+        "edit": {"none": "FFFNN", "open": "FFFNN", "private": "NNNNN", "announce": "FFFNN"},
+        "typing": {"none": "oooNN", "open": "oooNN", "private": "NNNNN", "announce": "oooNN"},
+        "markRead": {"none": "oooNN", "open": "oooNN", "private": "NNNNN", "announce": "oooNN"},
+        "kick": {"none": "FFFFF", "open": "FFFFF", "private": "FFFFF", "announce": "FFFFF"},
+        "ban": {"none": "FFFFF", "open": "FFFFF", "private": "FFFFF", "announce": "FFFFF"},
+        "disconnectUser": {
+            "none": "FFFFF",
+            "open": "FFFFF",
+            "private": "FFFFF",
+            "announce": "FFFFF",
+        },
     },
 }
 CODES = {"F": "forbidden", "N": "not_member"}
@@ -85,7 +133,7 @@ CALLER, TARGET, OWNER = "u-caller", "u-target", "u-owner"
 
 
 def test_the_table_covers_every_cell():
-    assert len(CELLS) == 400
+    assert len(CELLS) == 680
     for mode, action, policy, _ in CELLS:
         assert len(EXPECTED[mode][action][policy]) == len(ROLES)
 
@@ -104,21 +152,33 @@ def world():
             rate_limit_per_second=100_000,
         )
         rooms = DynamoRooms(db, "rooms", ROOMS_BY_CONNECTION_INDEX)
+        history = DynamoHistory(db, "history")
         sender = FakeSender()
         handlers.use_container(
             Container(
                 settings=settings,
                 rooms=rooms,
-                history=DynamoHistory(db, "history"),
+                history=history,
                 sender_for=lambda endpoint: sender,
                 limiter=DynamoRateLimiter(db, "history", 100_000),
+                moderation=DynamoModeration(db, "history"),
             )
         )
-        yield rooms
+        yield rooms, history
         handlers.use_container(None)
 
 
-def _set_up(rooms: DynamoRooms, room: str, policy: str, role: str, mode: str, cid: str) -> None:
+def _set_up(
+    world: tuple[DynamoRooms, DynamoHistory],
+    room: str,
+    policy: str,
+    role: str,
+    mode: str,
+    cid: str,
+    with_message: bool,
+) -> str:
+    """The cell's room; the messageId of a message of u-target-member's in it."""
+    rooms, history = world
     owner = CALLER if role == "owner" else OWNER
     if policy != "none":
         rooms.create_room(Room(room, owner, policy, "2026-01-01T00:00:00.000Z"))
@@ -135,23 +195,52 @@ def _set_up(rooms: DynamoRooms, room: str, policy: str, role: str, mode: str, ci
         user = CALLER if mode == "jwt" else None
         rooms.put_member(Member(room, cid, "caller", "2026-01-01T00:00:00.000Z", expires, user))
         rooms.attach_room(cid, room, expires)
+    now = int(time.time() * 1000)
+    if not with_message:
+        return new_ulid(now)  # no such message (createRoom refuses a room with messages)
+    message = Message(
+        room_id=room,
+        message_id=new_ulid(now),
+        sent_at="2026-01-01T00:00:00.000Z",
+        sender="target",
+        message="their words",
+        connection_id="c-target",
+        author_id=TARGET + "-member",
+    )
+    history.append(message, expires_at=None, idem_expires_at=now // 1000 + 60)
+    return message.message_id
 
 
-def _frame(action: str, room: str) -> dict:
-    frame = {"action": action, "roomId": room}
+def _frame(action: str, room: str, message_id: str) -> dict:
+    frame = {"action": ROUTE.get(action, action), "roomId": room}
     if action == "sendAll":
         frame["message"] = "hello"
     if action == "join":
         frame["name"] = "caller"
     if action == "createRoom":
         frame["policy"] = "private"
-    target = {"invite": "-new", "uninvite": "-member", "promote": "-member", "demote": "-moderator"}
+    if action in ("delete", "edit", "markRead"):
+        frame["messageId"] = message_id
+    if action == "edit":
+        frame["message"] = "not theirs"
+    if action == "ban":
+        frame["ban"] = "forever"
+    target = {
+        "invite": "-new",
+        "uninvite": "-member",
+        "promote": "-member",
+        "demote": "-moderator",
+        "kick": "-member",
+        "ban": "-member",
+        "disconnectUser": "-member",
+    }
     if action in target:
         frame["userId"] = TARGET + target[action]
     return frame
 
 
 def _invoke(action: str, frame: dict, cid: str, mode: str) -> dict | None:
+    action = ROUTE.get(action, action)
     rc = {
         "routeKey": action,
         "eventType": "MESSAGE",
@@ -172,10 +261,11 @@ def _invoke(action: str, frame: dict, cid: str, mode: str) -> dict | None:
 def test_cell(world, mode, action, policy, role):
     room = f"m-{uuid.uuid4().hex[:12]}"
     cid = f"c-{uuid.uuid4().hex[:12]}"
-    _set_up(world, room, policy, role, mode, cid)
+    with_message = action in ("delete", "edit", "markRead")
+    message_id = _set_up(world, room, policy, role, mode, cid, with_message)
     expected = EXPECTED[mode][action][policy][ROLES.index(role)]
 
-    reply = _invoke(action, _frame(action, room), cid, mode)
+    reply = _invoke(action, _frame(action, room, message_id), cid, mode)
 
     if expected == "o":
         assert reply is None or reply.get("type") != "error", reply
@@ -185,6 +275,6 @@ def test_cell(world, mode, action, policy, role):
         if expected == "N":
             # Word for word what a room that does not exist answers.
             other = f"x-{uuid.uuid4().hex[:12]}"
-            ghost = _invoke(action, _frame(action, other), cid, mode)
+            ghost = _invoke(action, _frame(action, other, message_id), cid, mode)
             assert {**reply, "roomId": other, "message": ghost["message"]} == ghost
             assert reply["message"] == ghost["message"].replace(other, room)

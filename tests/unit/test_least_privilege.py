@@ -17,10 +17,12 @@ from roomchat import handlers
 from roomchat.adapters.dynamodb import (
     DynamoFanoutProgress,
     DynamoHistory,
+    DynamoModeration,
     DynamoRateLimiter,
     DynamoRooms,
 )
 from roomchat.adapters.queue import SqsFanoutQueue
+from roomchat.usecases import ChatService
 from tests.infra import design
 from tests.unit.conftest import ROUTES, Context
 
@@ -90,6 +92,7 @@ def observed(chat, dynamodb, settings, sender):
     )
     container.history = DynamoHistory(recorder, settings.history_table)
     container.limiter = DynamoRateLimiter(recorder, settings.history_table, 1000)
+    container.moderation = DynamoModeration(recorder, settings.history_table)
     container.queue = SqsFanoutQueue(SqsRecorder(sqs, recorder), url)
     container.progress = DynamoFanoutProgress(recorder, settings.rooms_table)
     chat.queue = (sqs, url)
@@ -101,6 +104,15 @@ def observed(chat, dynamodb, settings, sender):
         return send_many(ids, data, deadline)
 
     sender.send_many = recording_send_many
+    closed: dict[str, bool] = defaultdict(bool)
+    disconnect = sender.disconnect
+
+    def recording_disconnect(cid):
+        closed[recorder.function] = True
+        return disconnect(cid)
+
+    sender.disconnect = recording_disconnect
+    recorder.closed = closed
 
     def run(function, call, /, *args, **kwargs):
         recorder.function = function
@@ -190,6 +202,48 @@ def _exercise_rooms_and_roles(chat, run):
     user("uninvite", "X", "u-x", action="uninvite", roomId="team", userId="u-o")  # refused
 
 
+def _exercise_moderation(chat, run, sender, monkeypatch):
+    """Issue 13's actions through their paths; kick and disconnectUser with a moderator
+    stand-in (room roles do not exist yet: every WebSocket caller is refused today)."""
+    for cid, name in (("P", "pia"), ("Q", "quin"), ("R", "rae")):
+        run("join", chat.join, cid, "mod", name)
+    run("send_all", chat.send, "P", action="sendAll", roomId="mod", message="one")
+    run("send_all", chat.send, "P", action="sendAll", roomId="mod", message="two")
+    first, second = (i["messageId"]["S"] for i in chat.history_items("mod"))
+    run("mark_read", chat.send, "Q", action="markRead", roomId="mod", messageId=second)
+    run("mark_read", chat.send, "Q", action="markRead", roomId="mod", messageId=first)  # no move
+    run("join", chat.join, "Q", "mod", "quin")  # lastRead and the unread count
+    run("edit", chat.send, "P", action="edit", roomId="mod", messageId=first, message="uno")
+    run("delete", chat.send, "P", action="delete", roomId="mod", messageId=first)
+    run("delete", chat.send, "P", action="delete", roomId="mod", messageId=first)  # a repeat
+    run("typing", chat.send, "P", action="typing", roomId="mod")
+    monkeypatch.setattr(ChatService, "_may", lambda self, action, room, caller, target: True)
+    run("kick", chat.send, "P", action="kick", roomId="mod", userId="R", ban=60)
+    run("join", chat.send, "R", action="join", roomId="mod", name="rae")  # banned
+    run("disconnect_user", chat.send, "P", action="disconnectUser", roomId="mod", userId="Q")
+    # Each fan-out meets a ghost and prunes it; disconnectUser meets one already gone (410).
+    for n, (function, action) in enumerate(
+        [
+            (
+                "edit",
+                lambda: chat.send(
+                    "P", action="edit", roomId="mod", messageId=second, message="dos"
+                ),
+            ),
+            ("delete", lambda: chat.send("P", action="delete", roomId="mod", messageId=second)),
+            ("typing", lambda: chat.send("P", action="typing", roomId="mod")),
+            ("kick", lambda: chat.send("P", action="kick", roomId="mod", userId="nobody")),
+            (
+                "disconnect_user",
+                lambda: chat.send("P", action="disconnectUser", roomId="mod", userId="H4"),
+            ),
+        ]
+    ):
+        run("join", chat.join, f"H{n}", "mod", "ghost")
+        sender.gone.add(f"H{n}")
+        run(function, action)
+
+
 def _exercise_the_tier(chat, run, sender):
     """A room above the tier's threshold: send_all queues, fanout posts in steps (progress
     records), reads them back on a redelivery, re-queues a failing member, prunes a gone one."""
@@ -237,13 +291,15 @@ def test_only_the_fanout_worker_is_granted_what_the_mapping_does():
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_each_function_calls_exactly_what_its_role_grants(observed, sender, function):
+def test_each_function_calls_exactly_what_its_role_grants(observed, sender, function, monkeypatch):
     chat, run, recorder, posted = observed
 
     _exercise_every_path(chat, run, sender)
+    _exercise_moderation(chat, run, sender, monkeypatch)
 
     assert recorder.seen[function] == _granted(function)
     assert posted[function] == design.permissions()[function].post_to_connections
+    assert recorder.closed[function] == design.permissions()[function].delete_connections
 
 
 def test_no_function_ever_scans(observed, sender):

@@ -38,6 +38,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     connection: int  # which TCP connection carried it (0, 1, ...)
+    method: str = "POST"
 
 
 @dataclass
@@ -83,7 +84,9 @@ def _handler(endpoint: Endpoint):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             cid = self.path.rsplit("/", 1)[-1]
             with endpoint.lock:
-                endpoint.received.append(Received(self.path, dict(self.headers), body, self.number))
+                endpoint.received.append(
+                    Received(self.path, dict(self.headers), body, self.number, self.command)
+                )
                 endpoint.in_flight += 1
                 endpoint.max_in_flight = max(endpoint.max_in_flight, endpoint.in_flight)
                 script = endpoint.scripts.get(cid) or []
@@ -111,6 +114,8 @@ def _handler(endpoint: Endpoint):
             finally:
                 with endpoint.lock:
                     endpoint.in_flight -= 1
+
+        do_DELETE = do_POST  # the @connections DELETE (close a connection)
 
         def log_message(self, *args):
             pass
@@ -436,3 +441,21 @@ def test_posts_not_started_or_not_answered_before_the_deadline_are_timed_out(end
     assert delivered | timed_out == set(ids) and delivered and "s1" in timed_out
     assert len(endpoint.received) < len(ids)  # some posts were never started
     assert took < 1.5 - 0.3 + 0.2  # returned by the wait margin (plus scheduling slack)
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [(200, Delivery.DELIVERED), (410, Delivery.GONE), (500, Delivery.FAILED)],
+)
+def test_disconnect_is_one_signed_delete_of_the_connection(endpoint, status, outcome):
+    cid = "L0SM9cOFvHcCIhw"
+    endpoint.scripts[cid] = [status]
+    sender, waits = sender_for(endpoint.url)
+
+    assert sender.disconnect(cid) is outcome
+
+    (received,) = endpoint.received
+    assert received.method == "DELETE" and received.path == "/live/@connections/L0SM9cOFvHcCIhw"
+    assert received.headers["Authorization"].startswith("AWS4-HMAC-SHA256 ")
+    assert received.headers["X-Amz-Security-Token"] == "session-token"
+    assert waits == []

@@ -21,6 +21,7 @@ SUBCOMMANDS = [
     "run",
     "chat",
     "history",
+    "moderate",
     "export",
     "token",
     "plan",

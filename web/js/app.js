@@ -179,7 +179,7 @@ function renderRooms() {
     tab.classList.toggle('pending', room.status !== JOINED);
     tab.querySelector('.room-state').textContent = roomStateText(room);
     const badge = tab.querySelector('.badge');
-    badge.textContent = room.unread > 99 ? '99+' : String(room.unread);
+    badge.textContent = room.unread > 99 || room.unreadCapped ? '99+' : String(room.unread);
     badge.hidden = room.unread === 0;
     badge.setAttribute('aria-label', plural(room.unread, 'unread message'));
     const expected = previous ? previous.nextSibling : ui.roomList.firstChild;
@@ -208,6 +208,8 @@ function renderRoom() {
   const state = roomStateText(room);
   if (state) meta.push(state);
   if (room.catchingUp) meta.push('catching up…');
+  const typing = room.typingNames(Date.now());
+  if (typing.length > 0) meta.push(`${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`);
   ui.roomMeta.textContent = meta.join(' · ');
   ui.roomProblem.textContent = room.problem ?? '';
   ui.roomProblem.hidden = !room.problem;
@@ -239,6 +241,12 @@ function continues(entry, before) {
 
 function entrySignature(entry, cont) {
   if (entry.kind === 'pending') return `${entry.pending.status}|${entry.pending.problem ?? ''}|${client.isOpen}`;
+  if (entry.kind === 'message') {
+    const { msg } = entry;
+    const own = client.rooms.get(msg.roomId)?.isOwn(msg) ? 'own' : '';
+    const state = `${msg.deletedAt ?? ''}|${msg.editedAt ?? ''}|${own}`;
+    return cont ? `message|cont|${state}` : `message|${state}`;
+  }
   return cont ? `${entry.kind}|cont` : entry.kind;
 }
 
@@ -266,7 +274,21 @@ function renderEntry(entry, room, cont) {
       time.title = formatFullTime(msg.sentAt);
     }
     head.append(sender, time);
-    li.append(head, el('div', 'msg-body', msg.message));
+    if (msg.editedAt && !msg.deletedAt) head.append(el('span', 'edited', '(edited)'));
+    if (room.isOwn(msg)) {
+      for (const [action, label] of [['edit', 'Edit'], ['delete', 'Delete']]) {
+        const button = el('button', 'link msg-action', label);
+        button.type = 'button';
+        button.dataset.action = action;
+        head.append(button);
+      }
+    }
+    if (msg.deletedAt) {
+      li.classList.add('deleted');
+      li.append(head, el('div', 'msg-body msg-deleted', 'This message was deleted.'));
+    } else {
+      li.append(head, el('div', 'msg-body', msg.message));
+    }
     return li;
   }
   const p = entry.pending;
@@ -453,11 +475,24 @@ ui.membersClose.addEventListener('click', () => {
   scheduleRender();
 });
 
+// The message being edited in the composer ({roomId, messageId}), or null when composing anew.
+let editing = null;
+
+function stopEditing() {
+  editing = null;
+  ui.composer.classList.remove('editing');
+  ui.composerProblem.textContent = '';
+}
+
 function sendFromComposer() {
   if (!client.active) return;
   const text = ui.message.value;
   if (text.trim() === '') return;
-  const problem = client.sendMessage(client.active, text);
+  const problem =
+    editing && editing.roomId === client.active
+      ? client.editMessage(editing.roomId, editing.messageId, text)
+      : client.sendMessage(client.active, text);
+  if (!problem) stopEditing();
   ui.composerProblem.textContent = problem ?? '';
   if (problem) return;
   ui.message.value = '';
@@ -482,12 +517,38 @@ function autoGrow() {
   ui.message.style.height = `${Math.min(ui.message.scrollHeight, 160)}px`;
 }
 ui.message.addEventListener('input', () => {
-  ui.composerProblem.textContent = '';
+  if (!editing) ui.composerProblem.textContent = '';
   autoGrow();
+  if (client.active && ui.message.value !== '') client.typing(client.active);
+});
+
+ui.message.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && editing) {
+    stopEditing();
+    ui.message.value = '';
+    autoGrow();
+  }
 });
 
 ui.timeline.addEventListener('click', (event) => {
   const button = event.target.closest('button[data-action]');
+  const sent = button?.closest('[data-message-id]');
+  if (button && sent && client.active) {
+    const messageId = sent.dataset.messageId;
+    if (button.dataset.action === 'delete') {
+      ui.composerProblem.textContent = client.deleteMessage(client.active, messageId) ?? '';
+    } else if (button.dataset.action === 'edit') {
+      const msg = client.rooms.get(client.active)?.messages.get(messageId);
+      if (!msg) return;
+      editing = { roomId: client.active, messageId };
+      ui.composer.classList.add('editing');
+      ui.message.value = msg.message;
+      ui.composerProblem.textContent = 'Editing your message: Enter saves, Esc cancels.';
+      autoGrow();
+      ui.message.focus();
+    }
+    return;
+  }
   const item = button?.closest('[data-client-msg-id]');
   if (!button || !item || !client.active) return;
   if (button.dataset.action === 'retry') client.retry(client.active, item.dataset.clientMsgId);

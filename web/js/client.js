@@ -36,6 +36,12 @@ export const CLOSED = 'closed'; // the user disconnected
 const WS_OPEN = 1;
 const MAX_GAP_PAGES = 100;
 const MAX_ERRORS = 20;
+// A typing frame at most every 3 s while typing (the server allows 2 a second); others show it
+// for 4 s after the last one.
+const TYPING_EVERY_MS = 3000;
+const TYPING_SHOWN_MS = 4000;
+// Messages arriving in the room being read move the read marker at most every 5 s.
+const READ_EVERY_MS = 5000;
 
 const defaultTimers = {
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
@@ -367,19 +373,106 @@ export class ChatClient {
     this.active = roomId;
     if (room.unread !== 0) {
       room.unread = 0;
+      room.unreadCapped = false;
       room.touch();
     }
+    this.sendReadMarker(room);
     if (room.status === JOINED) this.send(frames.members(roomId));
     this.emit({ rooms: true, room: roomId });
   }
 
   markRead(roomId) {
     const room = this.rooms.get(roomId);
+    if (room) this.sendReadMarker(room);
     if (room && room.unread !== 0) {
       room.unread = 0;
+      room.unreadCapped = false;
       room.touch();
       this.emit({ room: roomId });
     }
+  }
+
+  /** Moves the server's read marker to the newest message shown (every device sees it). */
+  sendReadMarker(room, force = true) {
+    const newest = room.newestId();
+    if (room.status !== JOINED || newest === null) return;
+    if (room.lastRead !== null && room.lastRead >= newest) return;
+    if (room.markerSent === newest) return;
+    const now = this.now();
+    if (!force && room.markerSentAt && now - room.markerSentAt < READ_EVERY_MS) return;
+    room.markerSent = newest;
+    room.markerSentAt = now;
+    this.send(frames.markRead(room.id, newest));
+  }
+
+  // ------------------------------------------------------------------------- the life of a message
+
+  deleteMessage(roomId, messageId) {
+    const room = this.rooms.get(roomId);
+    if (!room || room.status !== JOINED) return 'Not connected to this room right now.';
+    return this.send(frames.delete(roomId, messageId)) ? null : 'Not connected right now.';
+  }
+
+  /** Sends an edit of one of our messages; returns a sentence about bad input, or null. */
+  editMessage(roomId, messageId, text) {
+    const room = this.rooms.get(roomId);
+    if (!room || room.status !== JOINED) return 'Not connected to this room right now.';
+    const problem = messageProblem(roomId, text);
+    if (problem) return problem;
+    return this.send(frames.edit(roomId, messageId, text)) ? null : 'Not connected right now.';
+  }
+
+  /** Tells the room we are typing, at most once every TYPING_EVERY_MS. */
+  typing(roomId) {
+    const room = this.rooms.get(roomId);
+    if (!room || room.status !== JOINED) return;
+    const now = this.now();
+    if (room.typingSentAt && now - room.typingSentAt < TYPING_EVERY_MS) return;
+    room.typingSentAt = now;
+    this.send(frames.typing(roomId));
+  }
+
+  onChanged(frame) {
+    const room = this.rooms.get(frame.roomId);
+    if (!room) return;
+    const changed = frame.type === 'deleted' ? room.applyDeleted(frame) : room.applyEdited(frame);
+    if (changed) this.emit({ room: room.id });
+  }
+
+  onTyping(frame) {
+    const room = this.rooms.get(frame.roomId);
+    if (!room || typeof frame.name !== 'string') return;
+    room.setTyping(frame.name, this.now() + TYPING_SHOWN_MS);
+    this.emit({ room: room.id });
+    // Emit again once it has expired, so the view drops it.
+    this.timers.setTimeout(() => {
+      room.touch();
+      this.emit({ room: room.id });
+    }, TYPING_SHOWN_MS + 50);
+  }
+
+  /** A moderator removed someone: us (the room goes; no quiet re-join) or another member. */
+  onKicked(frame) {
+    const room = this.rooms.get(frame.roomId);
+    if (!room) return;
+    const names = Array.isArray(frame.names) ? frame.names.filter((n) => typeof n === 'string') : [];
+    if (room.you !== null && frame.userId === room.you) {
+      this.removeRoom(room.id);
+      const ban = frame.banned ? (frame.bannedUntil ? ' and banned for a while' : ' and banned') : '';
+      this.pushError(`You were removed from #${room.id}${ban}.`);
+      this.emit({ rooms: true });
+      return;
+    }
+    for (const name of names) {
+      room.memberLeft(name);
+      room.addNotice(`${name} was removed${frame.banned ? ' and banned' : ''}`, this.now());
+    }
+    this.emit({ room: room.id });
+  }
+
+  onRead(frame) {
+    const room = this.rooms.get(frame.roomId);
+    if (room && typeof frame.lastRead === 'string') room.lastRead = frame.lastRead;
   }
 
   refreshMembers(roomId) {
@@ -681,6 +774,15 @@ export class ChatClient {
         return this.onMembers(frame);
       case 'presence':
         return this.onPresence(frame);
+      case 'deleted':
+      case 'edited':
+        return this.onChanged(frame);
+      case 'typing':
+        return this.onTyping(frame);
+      case 'read':
+        return this.onRead(frame);
+      case 'kicked':
+        return this.onKicked(frame);
       case 'pong':
         if (this.timer.pong !== null) this.timers.clearTimeout(this.timer.pong);
         this.timer.pong = null;
@@ -710,6 +812,8 @@ export class ChatClient {
     room.problem = null;
     if (typeof frame.name === 'string') room.name = frame.name;
     if (typeof frame.members === 'number') room.memberCount = frame.members;
+    if (typeof frame.you === 'string') room.you = frame.you;
+    if (typeof frame.lastRead === 'string') room.lastRead = frame.lastRead;
     const fresh = room.addMessages(recent);
     this.attempt = 0; // a connection that gets this far is a good one
     // A server that sends `next` says whether older history exists (null: `recent` reaches the
@@ -724,7 +828,14 @@ export class ChatClient {
       const ids = recent.map((m) => m?.messageId).filter((id) => typeof id === 'string').sort();
       room.olderCursor = next === undefined ? (ids[0] ?? null) : next;
       room.olderExhausted = next === undefined ? ids.length === 0 : next === null;
+      // What this user had not read before (from the server's read marker).
       this.send(frames.members(room.id));
+      if (room.id !== this.active && typeof frame.unread === 'number') {
+        room.unread = frame.unread;
+        room.unreadCapped = frame.unreadCapped === true;
+      } else {
+        this.sendReadMarker(room);
+      }
       this.flushPending(room);
     }
     room.touch();
@@ -740,12 +851,14 @@ export class ChatClient {
   onMessage(frame) {
     const room = this.rooms.get(frame.roomId);
     if (!room) return;
+    if (typeof frame.sender === 'string') room.typing.delete(frame.sender);
     const { added, own } = room.addMessage(frame);
     if (own) {
       this.clearSendTimer(frame.clientMsgId);
       this.settleOutbox(room); // acknowledged: the next message of the outbox goes
     }
     if (added && !own) this.countUnread(room, 1);
+    if (added && room.id === this.active) this.sendReadMarker(room, false);
     if (added || own) this.emit({ room: room.id, rooms: true });
   }
 
@@ -784,6 +897,11 @@ export class ChatClient {
   onError(frame) {
     const text = describeError(frame);
     const room = typeof frame.roomId === 'string' ? this.rooms.get(frame.roomId) : undefined;
+    if ((frame.action === 'typing' || frame.action === 'markRead') && frame.code !== 'not_member') {
+      // Best effort, nothing the reader can act on: a marker refused is sent again later.
+      if (room && frame.action === 'markRead') room.markerSent = null;
+      return;
+    }
     const notMember = frame.code === 'not_member';
     switch (frame.action) {
       case 'join':

@@ -81,6 +81,10 @@ export const frames = {
   uninvite: (roomId, userId) => ({ action: 'uninvite', roomId, userId }),
   promote: (roomId, userId) => ({ action: 'promote', roomId, userId }),
   demote: (roomId, userId) => ({ action: 'demote', roomId, userId }),
+  delete: (roomId, messageId) => ({ action: 'delete', roomId, messageId }),
+  edit: (roomId, messageId, message) => ({ action: 'edit', roomId, messageId, message }),
+  typing: (roomId) => ({ action: 'typing', roomId }),
+  markRead: (roomId, messageId) => ({ action: 'markRead', roomId, messageId }),
 };
 
 export function encode(frame) {
@@ -129,6 +133,8 @@ const ERROR_WORDS = {
   unknown_action: 'The server does not know that request',
   not_member: 'You are not in that room',
   forbidden: 'You may not do that in that room',
+  not_found: 'That message is not there any more',
+  rejected: 'That message was not accepted',
   too_large: 'That message is too long',
   rate_limited: 'You are sending messages too fast',
   internal: 'Something went wrong on the server; please try again',

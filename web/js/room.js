@@ -15,19 +15,26 @@ export const FAILED = 'failed';
 
 let noticeSeq = 0;
 
-/** A message frame reduced to the fields we show, or null when it is not a usable message. */
+/**
+ * A message frame reduced to the fields we show, or null when it is not a usable message. A
+ * deleted message (a tombstone: `message` null, `deletedAt` set) keeps its place with no text.
+ */
 export function cleanMessage(frame, roomId) {
   if (!frame || typeof frame !== 'object') return null;
   const { messageId, sentAt, sender, message, clientMsgId } = frame;
   if (typeof messageId !== 'string' || messageId === '') return null;
-  if (typeof message !== 'string') return null;
+  const deletedAt = typeof frame.deletedAt === 'string' ? frame.deletedAt : null;
+  if (typeof message !== 'string' && deletedAt === null) return null;
   return {
     roomId,
     messageId,
     sentAt: typeof sentAt === 'string' ? sentAt : null,
     sender: typeof sender === 'string' ? sender : '?',
-    message,
+    message: deletedAt === null ? message : '',
     clientMsgId: typeof clientMsgId === 'string' ? clientMsgId : null,
+    authorId: typeof frame.authorId === 'string' ? frame.authorId : null,
+    editedAt: typeof frame.editedAt === 'string' ? frame.editedAt : null,
+    deletedAt,
   };
 }
 
@@ -52,6 +59,49 @@ export class Room {
     this.inFlight = null; // clientMsgId of the outbox's message in flight (one at a time)
     this.retryTimer = null; // the outbox waits to send that message again
     this.version = 0; // bumped on every change, so a view can skip unchanged rooms
+    this.you = null; // our authorId in this room (`joined.you`): our messages carry it
+    this.unreadCapped = false; // the server counted past its cap: show "100+"
+    this.lastRead = null; // our read marker, as the server last confirmed it
+    this.typing = new Map(); // name -> until (ms): who is typing now
+  }
+
+  /** Our own message, which we may edit or delete. */
+  isOwn(msg) {
+    return this.you !== null && msg.authorId === this.you && msg.deletedAt === null;
+  }
+
+  /** A `deleted` frame: the message keeps its place, its text is gone. */
+  applyDeleted(frame) {
+    const msg = this.messages.get(frame.messageId);
+    if (!msg || msg.deletedAt !== null) return false;
+    const deletedAt = typeof frame.deletedAt === 'string' ? frame.deletedAt : 'deleted';
+    this.messages.set(msg.messageId, { ...msg, message: '', deletedAt });
+    this.touch();
+    return true;
+  }
+
+  /** An `edited` frame: the new text, in the same place. */
+  applyEdited(frame) {
+    const msg = this.messages.get(frame.messageId);
+    if (!msg || msg.deletedAt !== null || typeof frame.message !== 'string') return false;
+    const editedAt = typeof frame.editedAt === 'string' ? frame.editedAt : msg.editedAt;
+    this.messages.set(msg.messageId, { ...msg, message: frame.message, editedAt });
+    this.touch();
+    return true;
+  }
+
+  /** Someone is typing; true when it changes what is shown. */
+  setTyping(name, until) {
+    const shown = this.typing.has(name);
+    this.typing.set(name, until);
+    if (!shown) this.touch();
+    return !shown;
+  }
+
+  /** Names typing at `now` (expired ones are dropped). */
+  typingNames(now) {
+    for (const [name, until] of this.typing) if (until <= now) this.typing.delete(name);
+    return [...this.typing.keys()];
   }
 
   touch() {
@@ -84,7 +134,15 @@ export class Room {
       own = true;
       this.touch();
     }
-    if (this.messages.has(msg.messageId)) return { added: false, own };
+    const known = this.messages.get(msg.messageId);
+    if (known) {
+      // A page read after a delete or an edit knows better than what we showed.
+      if ((msg.deletedAt && !known.deletedAt) || (msg.editedAt && msg.editedAt !== known.editedAt)) {
+        this.messages.set(msg.messageId, msg);
+        this.touch();
+      }
+      return { added: false, own };
+    }
     this.messages.set(msg.messageId, msg);
     this.touch();
     return { added: true, own };

@@ -50,7 +50,11 @@ describe('connecting and joining', () => {
       { action: 'join', roomId: 'dev', name: 'ana' },
     ]);
     ws.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 3, recent: [msg(1), msg(2)] });
-    assert.deepEqual(ws.take(), [{ action: 'members', roomId: 'lobby' }]);
+    assert.deepEqual(ws.take(), [
+      { action: 'members', roomId: 'lobby' },
+      // the room shown: what it shows is read, on every device of the user
+      { action: 'markRead', roomId: 'lobby', messageId: id(2) },
+    ]);
     const lobby = client.rooms.get('lobby');
     assert.equal(lobby.status, JOINED);
     assert.equal(lobby.memberCount, 3);
@@ -148,7 +152,8 @@ describe('messages', () => {
     assert.equal(room.pending.get('c1').status, SENDING);
     assert.equal(room.pending.get('c2').status, QUEUED);
     ws.receive(msg(101, { sender: 'ana', message: 'm1', clientMsgId: 'c1' }));
-    assert.deepEqual(ws.take().map((f) => f.message), ['m2']);
+    // (the active room's read marker moves too: a markRead frame, not a message)
+    assert.deepEqual(ws.take().filter((f) => f.action === 'sendAll').map((f) => f.message), ['m2']);
   });
 
   test('20 messages typed at once are sent, echoed and shown in the order typed', () => {
@@ -509,5 +514,103 @@ describe('keepalive', () => {
     clock.advance(500);
     FakeWebSocket.last().open();
     assert.equal(client.status, OPEN);
+  });
+});
+
+describe('the life of a message, typing and read markers', () => {
+  test('a joined room not shown takes its unread count from the server', () => {
+    const { client } = setup();
+    client.connect(URL, 'ana', ['lobby', 'dev']);
+    client.setActive('lobby');
+    const ws = FakeWebSocket.last();
+    ws.open();
+    ws.take();
+    ws.receive({ type: 'joined', roomId: 'dev', name: 'ana', members: 2, recent: [msg(1, { roomId: 'dev' })], you: 'A', lastRead: null, unread: 100, unreadCapped: true });
+    const dev = client.rooms.get('dev');
+    assert.equal(dev.unread, 100);
+    assert.equal(dev.unreadCapped, true);
+    client.setActive('dev');
+    assert.equal(dev.unread, 0);
+    assert.deepEqual(ws.take().filter((f) => f.action === 'markRead'), [{ action: 'markRead', roomId: 'dev', messageId: id(1) }]);
+  });
+
+  test('deleted and edited frames change a shown message in place', () => {
+    const { client, ws } = connected(['lobby'], { lobby: [msg(1), msg(2)] });
+    ws.receive({ type: 'edited', roomId: 'lobby', messageId: id(1), message: 'new', editedAt: '2024-01-01T00:00:00.000Z' });
+    ws.receive({ type: 'deleted', roomId: 'lobby', messageId: id(2), deletedBy: 'B', deletedAt: '2024-01-01T00:00:01.000Z' });
+    const lobby = client.rooms.get('lobby');
+    assert.equal(lobby.messages.get(id(1)).message, 'new');
+    assert.equal(lobby.messages.get(id(1)).editedAt, '2024-01-01T00:00:00.000Z');
+    assert.equal(lobby.messages.get(id(2)).message, '');
+    assert.ok(lobby.messages.get(id(2)).deletedAt);
+    assert.deepEqual([...lobby.messages.keys()], [id(1), id(2)], 'same place');
+  });
+
+  test('own messages are those carrying joined.you as authorId; tombstones are nobody\'s', () => {
+    const { client } = setup();
+    client.connect(URL, 'ana', ['lobby']);
+    const sock = FakeWebSocket.last();
+    sock.open();
+    sock.take();
+    sock.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 1, you: 'A', recent: [
+      { ...msg(1), authorId: 'A' }, { ...msg(2), authorId: 'B' },
+      { ...msg(3), authorId: 'A', message: null, deletedAt: '2024-01-01T00:00:00.000Z', deletedBy: 'A' },
+    ] });
+    const lobby = client.rooms.get('lobby');
+    assert.equal(lobby.isOwn(lobby.messages.get(id(1))), true);
+    assert.equal(lobby.isOwn(lobby.messages.get(id(2))), false);
+    assert.equal(lobby.isOwn(lobby.messages.get(id(3))), false);
+  });
+
+  test('typing is sent at most every 3 s and shown for 4 s', () => {
+    const { client, ws, clock } = connected(['lobby']);
+    client.typing('lobby');
+    client.typing('lobby');
+    assert.deepEqual(ws.take(), [{ action: 'typing', roomId: 'lobby' }]);
+    clock.advance(3000);
+    client.typing('lobby');
+    assert.deepEqual(ws.take(), [{ action: 'typing', roomId: 'lobby' }]);
+    ws.receive({ type: 'typing', roomId: 'lobby', name: 'bob', userId: 'B' });
+    const lobby = client.rooms.get('lobby');
+    assert.deepEqual(lobby.typingNames(clock.now()), ['bob']);
+    clock.advance(4100);
+    assert.deepEqual(lobby.typingNames(clock.now()), []);
+  });
+
+  test('edit and delete send their frames; a bad edit is refused before sending', () => {
+    const { client, ws } = connected(['lobby'], { lobby: [msg(1)] });
+    assert.equal(client.editMessage('lobby', id(1), 'fixed'), null);
+    assert.equal(client.deleteMessage('lobby', id(1)), null);
+    assert.notEqual(client.editMessage('lobby', id(1), ''), null);
+    assert.deepEqual(ws.take(), [
+      { action: 'edit', roomId: 'lobby', messageId: id(1), message: 'fixed' },
+      { action: 'delete', roomId: 'lobby', messageId: id(1) },
+    ]);
+  });
+
+  test('a kick of ours removes the room instead of re-joining; one of another member is a notice', () => {
+    const { client } = setup();
+    client.connect(URL, 'ana', ['lobby', 'dev']);
+    const ws = FakeWebSocket.last();
+    ws.open();
+    ws.take();
+    for (const roomId of ['lobby', 'dev']) {
+      ws.receive({ type: 'joined', roomId, name: 'ana', members: 2, recent: [], you: 'A' });
+    }
+    ws.take();
+    ws.receive({ type: 'kicked', roomId: 'dev', userId: 'M', names: ['mal'], banned: false, bannedUntil: null });
+    assert.ok(client.rooms.get('dev').notices.some((n) => n.text === 'mal was removed'));
+    ws.receive({ type: 'kicked', roomId: 'lobby', userId: 'A', names: ['ana'], banned: true, bannedUntil: null });
+    assert.equal(client.rooms.has('lobby'), false);
+    assert.deepEqual(ws.take(), [], 'no quiet re-join');
+    assert.match(client.errors.at(-1).text, /removed from #lobby and banned/);
+  });
+
+  test('a refused typing or read-marker frame is not shown as an error', () => {
+    const { client, ws } = connected(['lobby'], { lobby: [msg(1)] });
+    ws.receive({ type: 'error', code: 'rate_limited', message: 'slow down', action: 'typing', roomId: 'lobby' });
+    ws.receive({ type: 'error', code: 'rate_limited', message: 'slow down', action: 'markRead', roomId: 'lobby' });
+    assert.deepEqual(client.errors, []);
+    assert.equal(client.rooms.get('lobby').markerSent, null, 'sent again later');
   });
 });

@@ -49,6 +49,20 @@ class ManagementApiSender:
                 logs.warning("post_failed", target=connection_id, error=code)
             return outcome
 
+    def disconnect(self, connection_id: str) -> Delivery:
+        """DeleteConnection: API Gateway closes the socket (and runs $disconnect).
+        https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
+        """
+        try:
+            self._client.delete_connection(ConnectionId=connection_id)
+            return Delivery.DELIVERED
+        except (ClientError, BotoCoreError) as e:
+            outcome = classify(e)
+            if outcome is Delivery.FAILED:
+                code = e.response["Error"]["Code"] if isinstance(e, ClientError) else repr(e)
+                logs.warning("disconnect_failed", target=connection_id, error=code)
+            return outcome
+
     def _post_in_time(self, connection_id: str, data: bytes, deadline: Deadline | None) -> Delivery:
         if deadline is not None and deadline.remaining_ms() < deadline.start_margin_ms:
             return Delivery.TIMED_OUT

@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import logs
 from ..errors import ConnectionGone, StorageError
-from ..ports import Appended, ConnectionRecord, Member, Message, Page, Room
+from ..ports import Appended, Ban, ConnectionRecord, Member, Message, Page, Room
 from ..protocol import ByteBudget
 
 CONDITIONAL_FAILED = "ConditionalCheckFailedException"
@@ -415,7 +415,20 @@ def _message(item: dict[str, Any]) -> Message:
         message=_str(item, "message") or "",
         client_msg_id=_str(item, "clientMsgId"),
         connection_id=_str(item, "connectionId"),
+        author_id=_str(item, "authorId"),
+        edited_at=_str(item, "editedAt"),
+        deleted_by=_str(item, "deletedBy"),
+        deleted_at=_str(item, "deletedAt"),
     )
+
+
+MESSAGE_NAMES = {
+    "#m": "message",
+    "#mid": "messageId",
+    "#db": "deletedBy",
+    "#da": "deletedAt",
+    "#ea": "editedAt",
+}
 
 
 class DynamoHistory:
@@ -446,6 +459,8 @@ class DynamoHistory:
             item["clientMsgId"] = _s(message.client_msg_id)
         if message.connection_id:
             item["connectionId"] = _s(message.connection_id)
+        if message.author_id:
+            item["authorId"] = _s(message.author_id)
         if expires_at:
             item["expiresAt"] = _n(expires_at)
         try:
@@ -504,6 +519,53 @@ class DynamoHistory:
             message=message.message,
             client_msg_id=message.client_msg_id,
             connection_id=message.connection_id,
+            author_id=message.author_id,
+        )
+
+    def get(self, room_id: str, message_id: str) -> Message | None:
+        return self._get(room_id, message_id)
+
+    def _update_message(
+        self, room_id: str, message_id: str, update: str, condition: str, values: dict[str, Any]
+    ) -> Message | None:
+        used = update + condition
+        try:
+            resp = self._db.update_item(
+                TableName=self._table,
+                Key={"roomId": _s(room_id), "messageId": _s(message_id)},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={k: v for k, v in MESSAGE_NAMES.items() if k in used},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] == CONDITIONAL_FAILED:
+                return None
+            raise _storage_error("UpdateItem history", e) from e
+        except BotoCoreError as e:
+            raise _storage_error("UpdateItem history", e) from e
+        return _message(resp["Attributes"])
+
+    def tombstone(self, room_id: str, message_id: str, by: str, at: str) -> Message | None:
+        # REMOVE takes the text out of the item itself, so no later read (a page, recent, a
+        # backup taken after this) has it. A tombstone is never re-stamped: the first wins.
+        done = self._update_message(
+            room_id,
+            message_id,
+            "REMOVE #m SET #db = :by, #da = :at",
+            "attribute_exists(#mid) AND attribute_not_exists(#da)",
+            {":by": _s(by), ":at": _s(at)},
+        )
+        return done if done is not None else self._get(room_id, message_id)
+
+    def edit(self, room_id: str, message_id: str, text: str, at: str) -> Message | None:
+        return self._update_message(
+            room_id,
+            message_id,
+            "SET #m = :t, #ea = :at",
+            "attribute_exists(#mid) AND attribute_not_exists(#da)",
+            {":t": _s(text), ":at": _s(at)},
         )
 
     def _get(self, room_id: str, message_id: str) -> Message | None:
@@ -619,7 +681,7 @@ class DynamoRateLimiter:
         self._table = table
         self._per_second = per_second
 
-    def allow(self, connection_id: str, now_ms: int) -> bool:
+    def allow(self, connection_id: str, now_ms: int, limit: int | None = None) -> bool:
         second = now_ms // 1000
         try:
             self._db.update_item(
@@ -630,7 +692,7 @@ class DynamoRateLimiter:
                 ExpressionAttributeValues={
                     ":one": _n(1),
                     ":exp": _n(second + 60),
-                    ":limit": _n(self._per_second),
+                    ":limit": _n(limit if limit is not None else self._per_second),
                 },
             )
             return True
@@ -640,3 +702,109 @@ class DynamoRateLimiter:
             raise _storage_error("UpdateItem history", e) from e
         except BotoCoreError as e:
             raise _storage_error("UpdateItem history", e) from e
+
+
+class DynamoModeration:
+    """Bans and read markers, in partitions of the history table no room can name ('#' is not
+    allowed in room ids):
+    - ``ban#<roomId>`` / ``<userId>``: ``until`` (epoch seconds; absent: for good), ``by``, and
+      ``expiresAt`` (TTL) a day after ``until``;
+    - ``read#<roomId>`` / ``<readerId>``: ``lastRead`` (a messageId), only ever moved forward.
+    """
+
+    def __init__(self, client: Any, table: str):
+        self._db = client
+        self._table = table
+
+    def put_ban(self, ban: Ban) -> None:
+        item = {
+            "roomId": _s("ban#" + ban.room_id),
+            "messageId": _s(ban.user_id),
+            "by": _s(ban.by),
+        }
+        if ban.until is not None:
+            item["until"] = _n(ban.until)
+            item["expiresAt"] = _n(ban.until + 86400)
+        try:
+            self._db.put_item(TableName=self._table, Item=item)
+        except (ClientError, BotoCoreError) as e:
+            raise _storage_error("PutItem history", e) from e
+
+    def get_ban(self, room_id: str, user_id: str, now_s: int) -> Ban | None:
+        try:
+            resp = self._db.get_item(
+                TableName=self._table,
+                Key={"roomId": _s("ban#" + room_id), "messageId": _s(user_id)},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise _storage_error("GetItem history", e) from e
+        item = resp.get("Item")
+        if not item:
+            return None
+        until = _int(item, "until")
+        if until is not None and until <= now_s:
+            return None
+        return Ban(room_id, user_id, until, _str(item, "by") or "")
+
+    def _marker_key(self, room_id: str, reader_id: str) -> dict[str, Any]:
+        return {"roomId": _s("read#" + room_id), "messageId": _s(reader_id)}
+
+    def mark_read(self, room_id: str, reader_id: str, message_id: str) -> str:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._marker_key(room_id, reader_id),
+                UpdateExpression="SET lastRead = :m",
+                # Two devices marking at once: the later message wins, never the later write.
+                ConditionExpression="attribute_not_exists(lastRead) OR lastRead < :m",
+                ExpressionAttributeValues={":m": _s(message_id)},
+            )
+            return message_id
+        except ClientError as e:
+            if e.response["Error"]["Code"] != CONDITIONAL_FAILED:
+                raise _storage_error("UpdateItem history", e) from e
+        except BotoCoreError as e:
+            raise _storage_error("UpdateItem history", e) from e
+        return self.last_read(room_id, reader_id) or message_id
+
+    def last_read(self, room_id: str, reader_id: str) -> str | None:
+        try:
+            resp = self._db.get_item(
+                TableName=self._table, Key=self._marker_key(room_id, reader_id), ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise _storage_error("GetItem history", e) from e
+        return _str(resp.get("Item") or {}, "lastRead")
+
+    def count_after(self, room_id: str, message_id: str | None, cap: int) -> int:
+        """Select=COUNT returns no items but costs the same read units as reading them (items
+        read, rounded up to 4 KB, 1 unit per 4 KB strongly consistent); ``Limit`` bounds the
+        items read, so the cost is at most ``cap`` messages' worth, whatever the backlog.
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Other.html
+        """
+        values = {":r": _s(room_id)}
+        condition = "roomId = :r"
+        if message_id:
+            condition += " AND messageId > :m"
+            values[":m"] = _s(message_id)
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "Select": "COUNT",
+            "ConsistentRead": True,
+        }
+        count = 0
+        while count < cap:
+            kwargs["Limit"] = cap - count
+            try:
+                resp = self._db.query(**kwargs)
+            except (ClientError, BotoCoreError) as e:
+                raise _storage_error("Query history", e) from e
+            count += resp.get("Count", 0)
+            last = resp.get("LastEvaluatedKey")
+            if not last:
+                break
+            kwargs["ExclusiveStartKey"] = last
+        return min(count, cap)

@@ -213,23 +213,42 @@ class SignedHttpSender:
         logs.warning("post_failed", target=connection_id, error=error, attempts=attempt)
         return Delivery.FAILED
 
+    def disconnect(self, connection_id: str) -> Delivery:
+        """Close one connection: the signed DELETE of @connections/<id> (API Gateway then runs
+        $disconnect); GONE when it was closed already (410). One attempt: a moderator may ask
+        again.
+        https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
+        """
+        path = f"{self._base_path}/@connections/{self._quote(connection_id)}"
+        try:
+            status, error = self._exchange(path, b"", "DELETE")
+        except (OSError, http.client.HTTPException, BotoCoreError) as e:
+            logs.warning("disconnect_failed", target=connection_id, error=type(e).__name__)
+            return Delivery.FAILED
+        if 200 <= status < 300:
+            return Delivery.DELIVERED
+        if status == 410:
+            return Delivery.GONE
+        logs.warning("disconnect_failed", target=connection_id, error=error or f"HTTP {status}")
+        return Delivery.FAILED
+
     # ----- one HTTP exchange on this thread's connection ---------------------------------------
-    def _exchange(self, path: str, data: bytes) -> tuple[int, str]:
+    def _exchange(self, path: str, data: bytes, method: str = "POST") -> tuple[int, str]:
         conn = getattr(self._local, "conn", None)
         reused = conn is not None
         if conn is None:
             conn = self._local.conn = self._open()
-        headers = self._signed_headers(path, data)
+        headers = self._signed_headers(path, data, method)
         try:
             try:
-                conn.request("POST", path, body=data, headers=headers)
+                conn.request(method, path, body=data, headers=headers)
                 response = conn.getresponse()
             except _STALE:
                 if not reused:
                     raise
                 conn.close()
                 conn = self._local.conn = self._open()
-                conn.request("POST", path, body=data, headers=headers)
+                conn.request(method, path, body=data, headers=headers)
                 response = conn.getresponse()
             response.read()  # the whole answer, so the connection can carry the next post
         except BaseException:
@@ -273,9 +292,9 @@ class SignedHttpSender:
                     self._ssl_context = ssl.create_default_context(cafile=cafile)
         return self._ssl_context
 
-    def _signed_headers(self, path: str, data: bytes) -> dict[str, str]:
+    def _signed_headers(self, path: str, data: bytes, method: str = "POST") -> dict[str, str]:
         request = self._request_cls(
-            method="POST", url=self._origin + path, data=data, headers={"Host": self._host}
+            method=method, url=self._origin + path, data=data, headers={"Host": self._host}
         )
         credentials = self._frozen_credentials()
         self._auth_cls(credentials, "execute-api", self._region).add_auth(request)

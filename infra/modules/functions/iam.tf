@@ -52,6 +52,19 @@ locals {
           Action   = ["execute-api:ManageConnections"]
           Resource = [var.manage_connections_arn]
         }] : [],
+        fn.disconnect_connections ? [{
+          Sid      = "CloseConnections"
+          Effect   = "Allow"
+          Action   = ["execute-api:ManageConnections"]
+          Resource = [var.disconnect_connections_arn]
+        }] : [],
+        # The message review hook: exactly the one function named, synchronously.
+        length(fn.invoke_function_arns) > 0 ? [{
+          Sid      = "InvokeReviewHook"
+          Effect   = "Allow"
+          Action   = ["lambda:InvokeFunction"]
+          Resource = sort(fn.invoke_function_arns)
+        }] : [],
         var.dynamodb_kms_key_arn != null && length(fn.dynamodb_statements) > 0 ? [{
           Sid      = "TableKeyThroughDynamoDB"
           Effect   = "Allow"
@@ -103,6 +116,10 @@ resource "aws_iam_role_policy" "this" {
     precondition {
       condition     = !each.value.manage_connections || var.manage_connections_arn != null
       error_message = "Function ${each.key} fans out (manage_connections) but manage_connections_arn is null."
+    }
+    precondition {
+      condition     = !each.value.disconnect_connections || var.disconnect_connections_arn != null
+      error_message = "Function ${each.key} closes connections (disconnect_connections) but disconnect_connections_arn is null."
     }
   }
 }

@@ -5,9 +5,9 @@ variable "name_prefix" {
 
   validation {
     # 64 characters is the limit for both Lambda function and IAM role names; the longest key
-    # ("disconnect") plus the dash needs 11 of them.
-    condition     = can(regex("^[A-Za-z0-9_-]{1,53}$", var.name_prefix))
-    error_message = "name_prefix must be 1-53 characters of letters, digits, '_' or '-'."
+    # ("disconnect_user") plus the dash needs 16 of them.
+    condition     = can(regex("^[A-Za-z0-9_-]{1,48}$", var.name_prefix))
+    error_message = "name_prefix must be 1-48 characters of letters, digits, '_' or '-'."
   }
 }
 
@@ -18,6 +18,8 @@ variable "functions" {
     dynamodb_statements: what the function may call, each {sid, actions, resources} with exact
     table/index ARNs; manage_connections: whether it may POST to @connections;
     parameter_arns: SSM parameters it may read (ssm:GetParameter);
+    disconnect_connections: whether it may DELETE @connections (close a connection);
+    invoke_function_arns: Lambda functions it may invoke (the message review hook);
     sqs_send_arns: queues it may send to (sqs:SendMessage, which SendMessageBatch needs);
     sqs_consume_arns: queues its event source mapping reads (sqs:ReceiveMessage,
     DeleteMessage, GetQueueAttributes, which the mapping uses with the function's role);
@@ -35,15 +37,17 @@ variable "functions" {
       actions   = list(string)
       resources = list(string)
     })), [])
-    manage_connections = optional(bool, false)
-    parameter_arns     = optional(list(string), [])
-    sqs_send_arns      = optional(list(string), [])
-    sqs_consume_arns   = optional(list(string), [])
-    environment        = optional(map(string))
-    memory_size        = optional(number)
-    timeout            = optional(number)
-    zip_path           = optional(string)
-    architecture       = optional(string)
+    manage_connections     = optional(bool, false)
+    disconnect_connections = optional(bool, false)
+    parameter_arns         = optional(list(string), [])
+    invoke_function_arns   = optional(list(string), [])
+    sqs_send_arns          = optional(list(string), [])
+    sqs_consume_arns       = optional(list(string), [])
+    environment            = optional(map(string))
+    memory_size            = optional(number)
+    timeout                = optional(number)
+    zip_path               = optional(string)
+    architecture           = optional(string)
   }))
   default = {}
 
@@ -76,6 +80,15 @@ variable "functions" {
       ]
     ]))
     error_message = "parameter_arns must be SSM parameter ARNs (arn:aws:ssm:<region>:<account>:parameter/<name>) without '*'."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for fn in values(var.functions) : [
+        for arn in fn.invoke_function_arns : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$", arn))
+      ]
+    ]))
+    error_message = "invoke_function_arns must be Lambda function ARNs (arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]) without '*'."
   }
 
   validation {
@@ -237,6 +250,17 @@ variable "manage_connections_arn" {
   validation {
     condition     = var.manage_connections_arn == null || can(regex("^arn:aws[a-z-]*:execute-api:[^*]+/POST/@connections/\\*$", var.manage_connections_arn))
     error_message = "manage_connections_arn must be null or arn:aws:execute-api:<region>:<account>:<api id>/<stage>/POST/@connections/*."
+  }
+}
+
+variable "disconnect_connections_arn" {
+  description = "execute-api ARN the functions that close connections may DELETE: <execution_arn>/<stage>/DELETE/@connections/*. Required when any function has disconnect_connections."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.disconnect_connections_arn == null || can(regex("^arn:aws[a-z-]*:execute-api:[^*]+/DELETE/@connections/\\*$", var.disconnect_connections_arn))
+    error_message = "disconnect_connections_arn must be null or arn:aws:execute-api:<region>:<account>:<api id>/<stage>/DELETE/@connections/*."
   }
 }
 

@@ -39,6 +39,11 @@ output "manage_connections_arn" {
   value       = "${aws_apigatewayv2_api.this.execution_arn}/${var.stage_name}/POST/@connections/*"
 }
 
+output "disconnect_connections_arn" {
+  description = "The only execute-api resource the functions that close connections may call: <execution_arn>/<stage>/DELETE/@connections/*."
+  value       = "${aws_apigatewayv2_api.this.execution_arn}/${var.stage_name}/DELETE/@connections/*"
+}
+
 output "access_log_group_name" {
   description = "CloudWatch log group of the stage's access logs, or null when logging is off."
   value       = local.logs_enabled ? aws_cloudwatch_log_group.access[0].name : null

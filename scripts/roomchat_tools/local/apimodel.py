@@ -18,6 +18,7 @@ from roomchat_tools.local.runtime import FunctionSpec
 
 log = logging.getLogger("devstack.api")
 
+_LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$")
 _FUNCTION_ARN_IN_URI = re.compile(r"/functions/(?P<arn>arn:[^/]+)/invocations$")
 
 
@@ -50,10 +51,14 @@ class ApiModel:
     stage: str
     route_selection_expression: str
     routes: dict[str, Route] = field(default_factory=dict)
+    # Functions the routed ones invoke through the Lambda API (an environment variable names
+    # them by ARN, e.g. REVIEW_FUNCTION): the gateway runs them too, behind its Invoke API.
+    invoked: dict[str, FunctionSpec] = field(default_factory=dict)
 
     @property
     def functions(self) -> dict[str, FunctionSpec]:
-        found = {r.function.name: r.function for r in self.routes.values()}
+        found = dict(self.invoked)
+        found.update({r.function.name: r.function for r in self.routes.values()})
         for route in self.routes.values():
             if route.authorizer is not None:
                 found[route.authorizer.function.name] = route.authorizer.function
@@ -95,6 +100,24 @@ def _is_two_way(apigw: Any, api_id: str, route: dict[str, Any]) -> bool:
     except ClientError:
         return True
     return bool(found.get("Items"))
+
+
+def _invoked_functions(
+    lambda_client: Any, config_cache: dict[str, FunctionSpec]
+) -> dict[str, FunctionSpec]:
+    """The functions the routed ones name by ARN in their environment (e.g. REVIEW_FUNCTION),
+    by name; added to ``config_cache`` too."""
+    invoked: dict[str, FunctionSpec] = {}
+    for spec in list(config_cache.values()):
+        for value in spec.environment.values():
+            if _LAMBDA_ARN.match(value) and value not in config_cache:
+                try:
+                    config_cache[value] = _function_spec(lambda_client, value)
+                except ApiModelError:
+                    log.warning("%s names %s, which the emulator does not know", spec.name, value)
+                    continue
+                invoked[config_cache[value].name] = config_cache[value]
+    return invoked
 
 
 def load_api(
@@ -162,12 +185,14 @@ def load_api(
             route_key=key, function=config_cache[arn], two_way=two_way, authorizer=authorizer
         )
 
+    invoked = _invoked_functions(lambda_client, config_cache)
     return ApiModel(
         api_id=api_id,
         name=api.get("Name", ""),
         stage=stage,
         route_selection_expression=api.get("RouteSelectionExpression", "$request.body.action"),
         routes=routes,
+        invoked=invoked,
     )
 
 

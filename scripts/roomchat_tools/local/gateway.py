@@ -33,6 +33,7 @@ from roomchat_tools.local.apimodel import ApiModel
 from roomchat_tools.local.connections_api import ConnectionsApi, aws_error
 from roomchat_tools.local.dynamoproxy import DynamoDBProxy
 from roomchat_tools.local.faults import FaultPlan, dynamodb_admin, faults_admin
+from roomchat_tools.local.invoke import InvokeApi
 from roomchat_tools.local.runtime import (
     CodeStore,
     FunctionPool,
@@ -159,6 +160,8 @@ class Gateway:
             app.router.add_route("*", "/_devstack/faults", faults_admin(self.faults))
         if self.dynamodb is not None:
             app.router.add_route("*", "/_devstack/dynamodb", dynamodb_admin(self.dynamodb))
+        # The Lambda Invoke API for functions that call other functions (AWS_ENDPOINT_URL_LAMBDA).
+        InvokeApi(lambda: self.pools).add_routes(app)
         app.router.add_route("*", "/{tail:.*}", self._static)
         return app
 
@@ -177,6 +180,7 @@ class Gateway:
                 region=self.region,
                 emulator_endpoint=self.emulator_endpoint,
                 callback_url=self.callback_url,
+                lambda_url=self.http_url,
             )
             if self.dynamodb is not None:
                 env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb.url

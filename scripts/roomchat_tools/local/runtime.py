@@ -367,6 +367,7 @@ def function_environment(
     region: str,
     emulator_endpoint: str,
     callback_url: str,
+    lambda_url: str | None = None,
 ) -> dict[str, str]:
     """The process environment Lambda would give the function, pointed at the local stack."""
     env = {
@@ -407,4 +408,8 @@ def function_environment(
             "CALLBACK_URL": callback_url,
         }
     )
+    if lambda_url:
+        # Lambda Invoke (the review hook) reaches the deployed code in this stack's workers,
+        # not moto's Docker-based Invoke.
+        env["AWS_ENDPOINT_URL_LAMBDA"] = lambda_url
     return env

@@ -1,0 +1,79 @@
+"""Issue 13 on issue 12's roles, on the local stack with sign-in (auth_mode jwt): a moderator
+kicks and bans a member, who is refused on re-join; a member may not kick; the owner deletes a
+member's message. Real WebSocket clients with tokens from `roomchat token`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.support import AUTH_SECRET, Client, run
+from tests.stack import _start_stack
+
+pytestmark = pytest.mark.e2e
+
+ROOMCHAT = Path(sys.executable).with_name("roomchat")
+
+
+@pytest.fixture(scope="module")
+def jwt_stack(tmp_path_factory):
+    tf_vars = {"auth_mode": "jwt", "auth_secret": AUTH_SECRET}
+    yield from _start_stack(tmp_path_factory, {"ROOMCHAT_TF_VARS": json.dumps(tf_vars)})
+
+
+def _token(sub: str, name: str) -> str:
+    result = subprocess.run(
+        [str(ROOMCHAT), "token", "--sub", sub, "--name", name],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "ROOMCHAT_AUTH_SECRET": AUTH_SECRET},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_moderator_kicks_and_bans_a_member_who_may_not_kick_back(jwt_stack):
+    tokens = {who: _token(f"u-{who}", who) for who in ("owner", "mod", "ana")}
+
+    async def scenario():
+        owner, mod, ana = [
+            await Client.connect(f"{jwt_stack.url}?token={tokens[who]}")
+            for who in ("owner", "mod", "ana")
+        ]
+        created = await owner.call(
+            {"action": "createRoom", "roomId": "club", "policy": "open"}, "roomCreated"
+        )
+        promoted = await owner.call(
+            {"action": "promote", "roomId": "club", "userId": "u-mod"}, "role"
+        )
+        for c in (owner, mod, ana):
+            await c.call({"action": "join", "roomId": "club"}, "joined")
+        await ana.send({"action": "sendAll", "roomId": "club", "message": "spam"})
+        said = await ana.expect({"type": "message", "message": "spam"})
+        deleted = await owner.call(
+            {"action": "delete", "roomId": "club", "messageId": said["messageId"]}, "deleted"
+        )
+        refused = await ana.call({"action": "kick", "roomId": "club", "userId": "u-mod"}, "kicked")
+        kicked = await mod.call(
+            {"action": "kick", "roomId": "club", "userId": "u-ana", "ban": "forever"}, "kicked"
+        )
+        told = await ana.expect({"type": "kicked"})
+        again = await ana.call({"action": "join", "roomId": "club"}, "joined")
+        members = await owner.call({"action": "members", "roomId": "club"}, "members")
+        for c in (owner, mod, ana):
+            await c.close()
+        return created, promoted, deleted, refused, kicked, told, again, members
+
+    created, promoted, deleted, refused, kicked, told, again, members = run(scenario())
+    assert created["owner"] == "u-owner" and promoted["role"] == "moderator"
+    assert deleted["deletedBy"] == "u-owner"
+    assert refused["type"] == "error" and refused["code"] == "forbidden"
+    assert kicked["type"] == "kicked" and kicked["banned"] and kicked["names"] == ["ana"]
+    assert told == kicked
+    assert again["code"] == "forbidden" and "banned" in again["message"]
+    assert sorted(members["members"]) == ["mod", "owner"]
