@@ -14,8 +14,12 @@ from tests.unit.conftest import ROUTES, Context
 FRAME_TYPES = {
     *("joined", "left", "message", "history", "members", "pong", "error"),
     *("roomCreated", "role"),
+    *("deleted", "edited", "typing", "read", "kicked", "disconnected", "presence"),
 }
-ERROR_CODES = {"bad_request", "unknown_action", "not_member", "forbidden", "too_large", "internal"}
+ERROR_CODES = {
+    *("bad_request", "unknown_action", "not_member", "forbidden", "too_large", "internal"),
+    "rate_limited",
+}
 HANDLERS = [*ROUTES.values(), handlers.on_default]
 FUZZ = settings(
     max_examples=300,
