@@ -31,13 +31,8 @@ from typing import IO, Any
 from roomchat.adapters.dynamodb import DynamoHistory
 from roomchat.ports import Message
 from roomchat.protocol import ROOM_ID_RE
-from roomchat_tools.history import (
-    HistoryError,
-    deployed_target,
-    dynamodb_client,
-    local_target,
-    message_record,
-)
+from roomchat_tools import target as where
+from roomchat_tools.history import message_record
 
 PAGE = 100  # the largest page the history action serves
 
@@ -95,28 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--room", help="the room to export, e.g. lobby")
     which.add_argument("--all", action="store_true", help="every room (Scans the table once)")
     parser.add_argument("--out", type=Path, default=None, help="file to write (default: stdout)")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--deployed", action="store_true", help="the stack `make deploy` created")
-    where.add_argument("--table", default="", help="history table name (with --endpoint-url...)")
-    parser.add_argument("--endpoint-url", default="", help="with --table: DynamoDB endpoint")
-    parser.add_argument("--region", default="", help="with --table: AWS region")
-    parser.add_argument("--tf-workdir", type=Path, default=None, help=argparse.SUPPRESS)
+    where.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.room is not None and not ROOM_ID_RE.fullmatch(args.room):
         parser.error("--room must be 1-64 characters of letters, digits, '_', '.', ':' or '-'")
     try:
-        if args.table:
-            target = {
-                "table": args.table,
-                "endpoint_url": args.endpoint_url or None,
-                "region": args.region or None,
-                "local": False,
-            }
-        elif args.deployed:
-            target = deployed_target(args.tf_workdir)
-        else:
-            target = local_target()
-        db = dynamodb_client(target)
+        target = where.from_args(args)
+        db = where.dynamodb_client(target)
         room_ids = rooms(db, target["table"]) if args.all else [args.room]
         out = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
         try:
@@ -127,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if args.out:
                 out.close()
-    except HistoryError as exc:
+    except where.TargetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # botocore's errors: no credentials, no table, no network

@@ -249,24 +249,25 @@ def test_a_failed_history_write_is_counted(room, capsys):
     assert record["level"] == "ERROR"
 
 
-def _alarm_metric(resource: str) -> tuple[str, str]:
-    """(metric_name, statistic) of one alarm in the monitoring module's alarms.tf."""
+def _stack_alarm_metric(key: str) -> tuple[str, str]:
+    """(metric_name, namespace) of one alarm on the functions' own metrics in the monitoring
+    module's alarms.tf: its entry in local.stack_alarms, and the namespace that group is given
+    where the groups are merged into the one alarm resource."""
     text = MONITORING_TF.read_text()
-    match = re.search(
-        rf'resource "aws_cloudwatch_metric_alarm" "{resource}" {{(.*?)\n}}', text, re.S
-    )
-    assert match, f"no alarm {resource} in {MONITORING_TF}"
-    body = match.group(1)
-    name = re.search(r'metric_name\s*=\s*"([^"]+)"', body)
-    namespace = re.search(r"namespace\s*=\s*([^\n]+)", body)
-    assert name and namespace, body
+    stack = re.search(r"\n  stack_alarms = {\n(.*?)\n  }\n", text, re.S)
+    assert stack, f"no local.stack_alarms in {MONITORING_TF}"
+    entry = re.search(rf"\n    {re.escape(key)} = {{\n(.*?)\n    }}", "\n" + stack.group(1), re.S)
+    assert entry, f"no alarm {key} in local.stack_alarms"
+    name = re.search(r'metric\s*=\s*"([^"]+)"', entry.group(1))
+    namespace = re.search(r"local\.stack_alarms : .*?namespace = ([^,}]+)", text)
+    assert name and namespace, entry.group(1)
     return name.group(1), namespace.group(1).strip()
 
 
 def test_the_fanout_failure_alarm_watches_a_metric_on_send_all_emits(room, capsys):
     """The alarm's metric name and namespace (the stack's EMF namespace, no dimension) are what
     a real on_send_all invocation writes when a member's post fails."""
-    metric_name, namespace = _alarm_metric("fanout_failures")
+    metric_name, namespace = _stack_alarm_metric("fanout-failures")
     assert namespace == "var.metrics_namespace"
     capsys.readouterr()
     room.sender.failing.add("B")

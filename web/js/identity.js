@@ -1,17 +1,14 @@
 // Signing in and managing rooms, as pure functions (no DOM, no sockets, no fetch), so
 // `node --test web/tests/` covers all of it: where the page learns how the stack authenticates,
 // the Cognito InitiateAuth request it sends, reading the answer, the ID token's claims, the
-// `?token=` connect URL, and the room-management frames (createRoom, invite, uninvite, promote,
-// demote) with the server's checks and the words the page uses for policies and roles.
+// `?token=` connect URL, the room-management actions (createRoom, invite, uninvite, promote,
+// demote: protocol.js's frames and checks) and the words the page uses for policies and roles.
 
-import { roomIdProblem } from './protocol.js';
+import { frames, policyProblem, roomIdProblem, userIdProblem } from './protocol.js';
 
 export const AUTH_NONE = 'none';
-export const POLICIES = ['open', 'private', 'announce'];
 export const ROLES = ['owner', 'moderator', 'member'];
 export const ROLE_ACTIONS = ['invite', 'uninvite', 'promote', 'demote'];
-// functions/roomchat/protocol.py: a user id is a token's `sub`, at most 128 characters.
-export const USER_ID_MAX = 128;
 
 // ----------------------------------------------------------------------------- configuration
 
@@ -180,41 +177,19 @@ export function withoutToken(wsUrl) {
 // ----------------------------------------------------------------------------- rooms and roles
 
 /**
- * Why a user id cannot be sent, or null: 1-128 printable characters (Python's str.isprintable,
- * as the server checks it; not trimmed). Same rule as protocol.js's userIdProblem on main.
+ * {frame} for a room-management action, or {problem} for bad input (nothing is sent): the
+ * frames and checks of protocol.js.
  */
-export function userIdProblem(userId) {
-  if (typeof userId !== 'string' || userId.length === 0) {
-    return 'Enter the user id (the other person can copy theirs from the side bar).';
-  }
-  if ([...userId].length > USER_ID_MAX) return `User ids are at most ${USER_ID_MAX} characters.`;
-  if (/[\p{C}\p{Z}]/u.test(userId.replace(/ /g, ''))) return 'User ids may only contain printable characters.';
-  return null;
-}
-
-export function policyProblem(policy) {
-  return POLICIES.includes(policy) ? null : `The policy must be one of: ${POLICIES.join(', ')}.`;
-}
-
-export const roomFrames = {
-  createRoom: (roomId, policy) => ({ action: 'createRoom', roomId, policy }),
-  invite: (roomId, userId) => ({ action: 'invite', roomId, userId }),
-  uninvite: (roomId, userId) => ({ action: 'uninvite', roomId, userId }),
-  promote: (roomId, userId) => ({ action: 'promote', roomId, userId }),
-  demote: (roomId, userId) => ({ action: 'demote', roomId, userId }),
-};
-
-/** {frame} for a room-management action, or {problem} for bad input (nothing is sent). */
 export function roomAction(action, roomId, arg) {
   const roomBad = roomIdProblem(roomId);
   if (roomBad) return { problem: roomBad };
   if (action === 'createRoom') {
     const bad = policyProblem(arg);
-    return bad ? { problem: bad } : { frame: roomFrames.createRoom(roomId, arg) };
+    return bad ? { problem: bad } : { frame: frames.createRoom(roomId, arg) };
   }
   if (!ROLE_ACTIONS.includes(action)) return { problem: `Unknown room action: ${action}.` };
   const bad = userIdProblem(arg);
-  return bad ? { problem: bad } : { frame: roomFrames[action](roomId, arg) };
+  return bad ? { problem: bad } : { frame: frames[action](roomId, arg) };
 }
 
 const POLICY_WORDS = {

@@ -48,7 +48,9 @@ export function checkName(raw) {
 
 /** An error sentence for a bad user id (a token's `sub`: 1-128 printable characters), or null. */
 export function userIdProblem(userId) {
-  if (typeof userId !== 'string' || userId.length === 0) return "Enter the user's id.";
+  if (typeof userId !== 'string' || userId.length === 0) {
+    return 'Enter the user id (the other person can copy theirs from the side bar).';
+  }
   if ([...userId].length > USER_ID_MAX) {
     return `User ids are at most ${USER_ID_MAX} characters.`;
   }
@@ -61,7 +63,7 @@ export function userIdProblem(userId) {
 
 /** An error sentence for a room policy that is not one of POLICIES, or null. */
 export function policyProblem(policy) {
-  if (!POLICIES.includes(policy)) return `A room's policy is one of: ${POLICIES.join(', ')}.`;
+  if (!POLICIES.includes(policy)) return `The policy must be one of: ${POLICIES.join(', ')}.`;
   return null;
 }
 

@@ -16,10 +16,10 @@ import {
   tokenClaims,
   tokenProblem,
   tokenUser,
-  userIdProblem,
   withToken,
   withoutToken,
 } from '../js/identity.js';
+import { frames, policyProblem, userIdProblem } from '../js/protocol.js';
 import { FakeWebSocket } from './fakes.js';
 
 const b64url = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
@@ -139,7 +139,17 @@ describe('room actions', () => {
     assert.deepEqual(roomAction('invite', 'team', 'a b').frame.userId, 'a b'); // printable, as the server says
     assert.match(roomAction('invite', 'team', 'x'.repeat(129)).problem, /at most 128/);
     assert.match(roomAction('kick', 'team', 'u').problem, /Unknown/);
-    assert.equal(userIdProblem('u-1'), null);
+  });
+
+  test("check and build with protocol.js's rules and frames", () => {
+    for (const bad of ['', 'a\tb', 'x'.repeat(129), null]) {
+      assert.equal(roomAction('invite', 'team', bad).problem, userIdProblem(bad));
+    }
+    for (const bad of ['secret', '', null]) {
+      assert.equal(roomAction('createRoom', 'team', bad).problem, policyProblem(bad));
+    }
+    assert.deepEqual(roomAction('createRoom', 'team', 'announce').frame, frames.createRoom('team', 'announce'));
+    assert.deepEqual(roomAction('demote', 'team', 'u-bo').frame, frames.demote('team', 'u-bo'));
   });
 
   test('forbidden is said in words for the action', () => {

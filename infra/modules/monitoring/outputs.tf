@@ -5,21 +5,7 @@ output "alarm_topic_arn" {
 
 output "alarm_names" {
   description = "Name of every alarm this module created."
-  value = concat(
-    [for a in aws_cloudwatch_metric_alarm.function_errors : a.alarm_name],
-    [for a in aws_cloudwatch_metric_alarm.function_throttles : a.alarm_name],
-    [
-      aws_cloudwatch_metric_alarm.api_integration_errors.alarm_name,
-      aws_cloudwatch_metric_alarm.api_execution_errors.alarm_name,
-      aws_cloudwatch_metric_alarm.api_integration_latency.alarm_name,
-    ],
-    [for a in aws_cloudwatch_metric_alarm.table_throttles : a.alarm_name],
-    [
-      aws_cloudwatch_metric_alarm.fanout_failures.alarm_name,
-      aws_cloudwatch_metric_alarm.history_write_failures.alarm_name,
-    ],
-    [for a in aws_cloudwatch_metric_alarm.dead_letters : a.alarm_name],
-  )
+  value       = flatten([for group in local.alarm_groups : [for key in keys(group) : aws_cloudwatch_metric_alarm.this[key].alarm_name]])
 }
 
 output "dashboard_name" {
