@@ -276,7 +276,7 @@ class OursPhases:
 
     def history_write_cost(self, ddb: Any, info: dict[str, Any]) -> None:
         """What each sendAll writes (for the record: the baseline writes nothing)."""
-        room = f"bench-{self.run_id}-all-{max(self.plan.sizes)}"
+        room = f"bench-{self.run_id}-all-{max(self.plan.sizes or [0])}"
         page = ddb.query(
             TableName=info["history_table"],
             KeyConditionExpression="roomId = :r",

@@ -122,7 +122,7 @@ class Bench(ReferencePhases, OursPhases, SweepPhases, TierPhases):
 
         now = now_ms()
         message = Message(
-            room_id=f"bench-{self.run_id}-all-{max(self.plan.sizes)}",
+            room_id=f"bench-{self.run_id}-all-{max(self.plan.sizes or [0])}",
             message_id=new_ulid(now),
             sent_at=iso_ms(now),
             sender=self.member_name(0),

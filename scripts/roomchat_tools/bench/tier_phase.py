@@ -119,8 +119,11 @@ class TierPhases:
                     {"roomId": i["roomId"], "connectionId": i["connectionId"]} for i in items
                 )
                 for variant, threshold in MODES:
-                    await self.set_env(helper, {"FANOUT_TIER_THRESHOLD": threshold})
+                    reply = await self.set_env(helper, {"FANOUT_TIER_THRESHOLD": threshold})
                     series = await self._ours_tier_series(tracker, room, members, variant)
+                    await helper.send({})  # no change: the fanout invocations so far
+                    invocations = (await helper.read())["tier_invocations"]
+                    series.notes["fanout_invocations"] = invocations - reply["tier_invocations"]
                     self.record_tier(series)
                 ids = [c.connection_id or "" for c in members]
                 iterations, _ = self.tier_rounds(size)
@@ -184,6 +187,9 @@ def tier_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "missing": sum((by.get((v, size)) or {}).get("missing", 0) for v in p50),
                 "extra": sum((by.get((v, size)) or {}).get("extra", 0) for v in p50),
                 "broadcasts": (by.get((TIER, size)) or {}).get("broadcasts", 0),
+                "fanout_invocations": {
+                    v: (by.get((v, size)) or {}).get("fanout_invocations") for v in (INLINE, TIER)
+                },
             }
         )
     return rows
@@ -270,33 +276,25 @@ measures this machine's one gateway process, not AWS's scale-out, which the tabl
 models."""
 
 
-def markdown_section(results: dict[str, Any]) -> list[str]:
-    """The report's tier section: the four variants side by side and the on-paper AWS table."""
-    from .tier import TierModel, paper_table
-
-    tier = results.get("tier") or {}
-    rows = tier_rows(results)
-    out = ["", "## 3b. Big rooms: inline vs the fan-out tier vs the sample vs the limit", ""]
-    if not rows:
-        return [*out, "Not measured in this run (`--tier-sizes 0`)."]
-    queue = tier.get("queue") or {}
+def _setup(results: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    queue = (results.get("tier") or {}).get("queue") or {}
     iterations = results["plan"].get("tier_iterations") or {}
     rounds = ", ".join(
         f"{iterations.get(str(r['members']), iterations.get(r['members']))} at {r['members']:,}"
         for r in rows
     )
-    out.append(
-        TIER_NOTES.format(
-            chunk=queue.get("chunk_size") or 0,
-            function_memory=queue.get("memory_mb") or "-",
-            batch=queue.get("batch_size") or "-",
-            concurrency=queue.get("max_concurrency") or "-",
-            rounds=rounds,
-        )
+    return TIER_NOTES.format(
+        chunk=queue.get("chunk_size") or 0,
+        function_memory=queue.get("memory_mb") or "-",
+        batch=queue.get("batch_size") or "-",
+        concurrency=queue.get("max_concurrency") or "-",
+        rounds=rounds,
     )
-    out += ["", table(rows), ""]
+
+
+def _reading(rows: list[dict[str, Any]]) -> list[str]:
     largest = rows[-1]
-    out.append(
+    out = [
         f"At {largest['members']:,} members the tier takes **{_x(largest['tier_over_limit'])}** "
         f"the limit's time (target: at most {TIER_TARGET}x), inline "
         f"{_x(largest['inline_over_limit'])}; the sample design takes "
@@ -305,27 +303,50 @@ def markdown_section(results: dict[str, Any]) -> list[str]:
         "worker processes on the same two cores as everything else, so it shows the path "
         "(queue, poller, chunked posts) and what overlapping the chunks buys here, not AWS's "
         "scale-out; the on-paper table below models that."
-    )
-    connects = tier.get("connect_s") or {}
-    if connects:
-        pairs = sorted((int(k), v) for k, v in connects.items())
-        rate = max(pairs)[0] / max(pairs)[1]
+    ]
+    counted = [
+        f"{r['fanout_invocations'][TIER]} for {r['broadcasts'] + 1} messages at {r['members']:,}"
+        for r in rows
+        if r["fanout_invocations"][TIER] is not None
+    ]
+    if counted:
+        inline_calls = sum(r["fanout_invocations"][INLINE] or 0 for r in rows)
         out += [
             "",
-            MACHINE_NOTES.format(
-                connects=", ".join(f"{n:,} in {s:.0f} s" for n, s in pairs),
-                concurrency=results["settings"].get("lambda_concurrency"),
-                largest=largest["members"],
-                nofile=tier.get("nofile") or 0,
-                cpus=results["machine"].get("cpu_count"),
-                ten_k_connect=10_000 / rate,
-                ten_k_minutes=sum((results.get("phases_s") or {}).values()) / 60
-                + 2 * 10_000 / rate / 60,
-            ),
+            "`fanout` invocations during the tier rows (warm-up included): "
+            + ", ".join(counted)
+            + f"; during the inline rows: {inline_calls}.",
         ]
+    return out
+
+
+def _machine(results: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    tier = results.get("tier") or {}
+    connects = tier.get("connect_s") or {}
+    if not connects:
+        return []
+    pairs = sorted((int(k), v) for k, v in connects.items())
+    rate = max(pairs)[0] / max(pairs)[1]
+    return [
+        "",
+        MACHINE_NOTES.format(
+            connects=", ".join(f"{n:,} in {s:.0f} s" for n, s in pairs),
+            concurrency=results["settings"].get("lambda_concurrency"),
+            largest=rows[-1]["members"],
+            nofile=tier.get("nofile") or 0,
+            cpus=results["machine"].get("cpu_count"),
+            ten_k_connect=10_000 / rate,
+            ten_k_minutes=sum(results.get("phases_s", {}).values()) / 60 + 2 * 10_000 / rate / 60,
+        ),
+    ]
+
+
+def _paper(results: dict[str, Any]) -> list[str]:
+    from .tier import TierModel, paper_table
+
     cpu = (results.get("posters") or {}).get("signed_us_per_post")
     model = TierModel(cpu_us_per_post=cpu) if cpu else TierModel()
-    out += [
+    return [
         "",
         "**On AWS, on paper, with the tier** (`roomchat_tools/bench/tier.py`, prices and quotas "
         f"cited there; CPU per post {model.cpu_us_per_post:,.0f} µs as measured in this run's "
@@ -333,4 +354,13 @@ def markdown_section(results: dict[str, Any]) -> list[str]:
         "",
         paper_table(model),
     ]
-    return out
+
+
+def markdown_section(results: dict[str, Any]) -> list[str]:
+    """The report's tier section: the four variants side by side and the on-paper AWS table."""
+    rows = tier_rows(results)
+    out = ["", "## 3b. Big rooms: inline vs the fan-out tier vs the sample vs the limit", ""]
+    if not rows:
+        return [*out, "Not measured in this run (`--tier-sizes 0`).", *_paper(results)]
+    out += [_setup(results, rows), "", table(rows), "", *_reading(rows)]
+    return out + _machine(results, rows) + _paper(results)
