@@ -118,6 +118,12 @@ class TierPhases:
                 written.extend(
                     {"roomId": i["roomId"], "connectionId": i["connectionId"]} for i in items
                 )
+                from roomchat.adapters.dynamodb import DynamoRooms
+
+                rooms = DynamoRooms(ddb, table, "byConnection")
+                self.tier_results().setdefault("emulator_read_s", {})[str(size)] = self.time_read(
+                    lambda r=rooms, room=room: r.recipient_ids(room, 0)  # what sendAll reads
+                )
                 for variant, threshold in MODES:
                     reply = await self.set_env(helper, {"FANOUT_TIER_THRESHOLD": threshold})
                     series = await self._ours_tier_series(tracker, room, members, variant)
@@ -292,8 +298,9 @@ def _setup(results: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     )
 
 
-def _reading(rows: list[dict[str, Any]]) -> list[str]:
+def _reading(results: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
     largest = rows[-1]
+    reads = (results.get("tier") or {}).get("emulator_read_s") or {}
     out = [
         f"At {largest['members']:,} members the tier takes **{_x(largest['tier_over_limit'])}** "
         f"the limit's time (target: at most {TIER_TARGET}x), inline "
@@ -304,6 +311,18 @@ def _reading(rows: list[dict[str, Any]]) -> list[str]:
         "(queue, poller, chunked posts) and what overlapping the chunks buys here, not AWS's "
         "scale-out; the on-paper table below models that."
     ]
+    if reads:
+        out += [
+            "",
+            "Both of ours read the room first, in `sendAll`, as on AWS; the emulator's Query of "
+            "it (strongly consistent, projected; median of 3, outside the timed runs): "
+            + ", ".join(
+                f"{int(k):,}: {v * 1000:,.0f} ms"
+                for k, v in sorted(reads.items(), key=lambda kv: int(kv[0]))
+            )
+            + ". The limit reads nothing. DynamoDB pages the same read in 1 MB pages "
+            '(`python -m bench.room_read`: docs/design.md, "Reading a big room").',
+        ]
     counted = [
         f"{r['fanout_invocations'][TIER]} for {r['broadcasts'] + 1} messages at {r['members']:,}"
         for r in rows
@@ -362,5 +381,5 @@ def markdown_section(results: dict[str, Any]) -> list[str]:
     out = ["", "## 3b. Big rooms: inline vs the fan-out tier vs the sample vs the limit", ""]
     if not rows:
         return [*out, "Not measured in this run (`--tier-sizes 0`).", *_paper(results)]
-    out += [_setup(results, rows), "", table(rows), "", *_reading(rows)]
+    out += [_setup(results, rows), "", table(rows), "", *_reading(results, rows)]
     return out + _machine(results, rows) + _paper(results)
