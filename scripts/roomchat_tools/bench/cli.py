@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="the AWS-like post round trip added in the second mode (default 10; 0: loopback only)",
     )
-    parser.add_argument("--deadline", type=float, default=900, help="seconds before giving up")
+    parser.add_argument("--deadline", type=float, default=1800, help="seconds before giving up")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument(
         "--render", type=Path, metavar="JSON", help="only rewrite the reports from a raw file"
