@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+from types import SimpleNamespace
 from typing import Any
 
 COPIED_ATTRIBUTES = ["VisibilityTimeout", "RedrivePolicy", "MessageRetentionPeriod"]
@@ -24,12 +25,8 @@ class OwnFanoutQueue:
     def __init__(self, gateway: Any, endpoint: str, region: str) -> None:
         from roomchat_tools.local.stack import _queue_clients
 
-        class Emu:  # what _queue_clients reads
-            pass
-
-        emu = Emu()
-        emu.endpoint, emu.region = endpoint, region  # type: ignore[attr-defined]
-        self._lambda, self._sqs = _queue_clients(emu)
+        # The clients the stack's own event sources use (it reads .endpoint and .region).
+        self._lambda, self._sqs = _queue_clients(SimpleNamespace(endpoint=endpoint, region=region))
         self._gateway = gateway
         self._region = region
         self.queue_url = ""
