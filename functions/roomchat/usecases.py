@@ -222,28 +222,75 @@ class ChatService:
         self._prune(gone)
         return counts
 
-    def _prune(self, gone: list[str]) -> None:
+    def _prune(self, gone: list[str], queued: bool = False) -> None:
         """Close the connections API Gateway says are gone (410) as $disconnect would, telling
         their rooms they left. Connections found gone while telling are pruned the same way:
-        each at most once, so this ends."""
+        each at most once, so this ends. With ``queued`` (the callers allowed to send to the
+        fan-out queue: `sendAll` and the `fanout` worker), a leave in a room above the tier's
+        threshold goes through the queue in chunks like any big-room frame, not inline."""
         seen = set(gone)
         pending = list(gone)
         while pending:
-            left: list[Member] = []
+            left: dict[str, list[Member]] = {}
             # Close the whole batch first, so no announcement is posted to another stale member.
             for cid in pending:
                 removed = self._close(cid, None)
                 logs.info("pruned", stale_connection=cid, rooms=len(removed))
-                left += removed
+                for m in removed:
+                    if not self._others_of(m.room_id, m.user_id, m.connection_id):
+                        left.setdefault(m.room_id, []).append(m)  # else: still there elsewhere
             pending = []
             now_s = self.clock() // 1000
-            for m in left:
-                if self._others_of(m.room_id, m.user_id, m.connection_id):
-                    continue  # the user is still there on another connection
-                frame = protocol.presence_frame("leave", m.room_id, m.name)
-                _, more = self._post(frame, self.rooms.recipient_ids(m.room_id, now_s))
-                pending += [cid for cid in more if cid not in seen]
-                seen.update(more)
+            for room_id, members in left.items():
+                # One read of the room for all of its members pruned in this pass.
+                recipients = self.rooms.recipient_ids(room_id, now_s)
+                for m in members:
+                    frame = protocol.presence_frame("leave", room_id, m.name)
+                    more = self._announce(room_id, frame, recipients, queued)
+                    recipients = [cid for cid in recipients if cid not in more]
+                    pending += [cid for cid in more if cid not in seen]
+                    seen.update(more)
+
+    def _announce(
+        self, room_id: str, frame: dict[str, Any], recipients: list[str], queued: bool
+    ) -> list[str]:
+        """Post a room frame that is no chat message (a pruned member's leave) to its
+        recipients: through the fan-out queue when ``queued`` and the room is above the tier's
+        threshold (what the queue refuses is posted here), else inline. The ids found gone."""
+        threshold = self.settings.fanout_tier_threshold
+        if queued and self.queue is not None and threshold and len(recipients) > threshold:
+            text = protocol.encode(frame)
+            job_id = f"presence-{self.new_id(self.clock())}"
+            queued_chunks, refused = self._enqueue(job_id, room_id, text, recipients)
+            logs.info(
+                "presence_queued",
+                roomId=room_id[:64],
+                jobId=job_id,
+                members=len(recipients),
+                chunksQueued=queued_chunks,
+                refused=len(refused),
+            )
+            recipients = refused
+        _, gone = self._post(frame, recipients)
+        return gone
+
+    def _enqueue(
+        self, job_id: str, room_id: str, text: str, recipients: list[str]
+    ) -> tuple[int, list[str]]:
+        """Queue a frame for ``recipients`` in chunks for the `fanout` workers: the number of
+        chunks queued and the recipients of those the queue refused (to be posted inline)."""
+        assert self.queue is not None
+        chunks = jobs.split(recipients, self.settings.fanout_chunk_size, len(text.encode("utf-8")))
+        batch = [
+            FanoutJob(job_id, room_id, self.endpoint, text, tuple(ids), chunk=i)
+            for i, ids in enumerate(chunks)
+        ]
+        try:
+            refused = self.queue.enqueue(batch)
+        except Exception as e:
+            logs.error("fanout_enqueue_failed", error=type(e).__name__, detail=str(e)[:300])
+            refused = batch
+        return len(batch) - len(refused), [c for job in refused for c in job.recipients]
 
     def _close(self, connection_id: str, connected_at_ms: int | None) -> list[Member]:
         """Close a connection and delete every membership it had; the memberships deleted.
@@ -525,7 +572,7 @@ class ChatService:
         counts, gone = self._post(frame, recipients)
         # From the message's sentAt (its ULID time) to the return of its last post.
         last_post_ms = max(0, self.clock() - now)
-        self._prune(gone)
+        self._prune(gone, queued=True)
         logs.metrics(
             "sent",
             {
@@ -557,31 +604,21 @@ class ChatService:
         answer the sender at once with the message frame (its acknowledgement). Chunks the
         queue refused are posted here, inline, so a queue outage delays no one's message
         more than the inline path would."""
-        assert self.queue is not None
         text = protocol.encode(frame)
         others = [cid for cid in recipients if cid != caller.connection_id]
-        chunks = jobs.split(others, self.settings.fanout_chunk_size, len(text.encode("utf-8")))
-        batch = [
-            FanoutJob(msg.message_id, msg.room_id, self.endpoint, text, tuple(ids), chunk=i)
-            for i, ids in enumerate(chunks)
-        ]
-        try:
-            refused = self.queue.enqueue(batch)
-        except Exception as e:
-            logs.error("fanout_enqueue_failed", error=type(e).__name__, detail=str(e)[:300])
-            refused = batch
+        queued, refused = self._enqueue(msg.message_id, msg.room_id, text, others)
         inline = FanoutCounts()
         gone: list[str] = []
         if refused:
-            inline, gone = self._post(frame, [c for job in refused for c in job.recipients])
+            inline, gone = self._post(frame, refused)
         handed_over_ms = max(0, self.clock() - now)
-        self._prune(gone)
+        self._prune(gone, queued=True)
         logs.metrics(
             "sent",
             {
                 "messagesSent": (0 if duplicate else 1, logs.COUNT),
                 "members": (len(recipients), logs.COUNT),
-                "chunksQueued": (len(batch) - len(refused), logs.COUNT),
+                "chunksQueued": (queued, logs.COUNT),
                 # The sender's own copy is the route's reply: delivered with the answer.
                 "delivered": (1 + inline.delivered, logs.COUNT),
                 "pruned": (inline.pruned, logs.COUNT),
@@ -592,7 +629,7 @@ class ChatService:
             messageId=msg.message_id,
             duplicate=duplicate,
             tier=True,
-            chunksInline=len(refused),
+            recipientsInline=len(refused),
         )
         return frame
 
@@ -641,7 +678,7 @@ class ChatService:
                 )
         requeued = self._requeue(job, retry, counts) if retry else 0
         self.counts.add(counts)
-        self._prune(gone)
+        self._prune(gone, queued=True)
         logs.metrics(
             "fanout_chunk",
             {

@@ -113,3 +113,22 @@ def test_cpu_per_post_is_measured_for_both_posters(smoke):
     for kind in ("botocore", "signed"):
         assert len(posters["rounds_us"][kind]) == results["plan"]["cpu_rounds"]
     assert "CPU per post: botocore client" in stdout
+
+
+def test_the_tier_phase_puts_inline_tier_sample_and_limit_side_by_side(smoke):
+    out, results, stdout = smoke
+    (size,) = results["plan"]["tier_sizes"]
+    series = {s["variant"]: s for s in results["tier"]["series"] if s["members"] == size}
+    assert set(series) == {
+        "ours inline",
+        "ours through the tier",
+        "baseline: Scan + every post at once (AWS sample)",
+        "limit: management API only",
+    }
+    for row in series.values():
+        assert row["broadcasts"] >= 1 and (row["missing"], row["extra"]) == (0, 0), row
+    # The tier rows really went through the queue and the fanout function; the inline ones not.
+    assert series["ours through the tier"]["fanout_invocations"] >= 2
+    assert series["ours inline"]["fanout_invocations"] == 0
+    assert "## 3b. Big rooms" in (out / "latest.md").read_text()
+    assert f"tier phase {size:>6,} members" in stdout

@@ -141,3 +141,7 @@ def test_a_gone_member_of_a_big_room_is_pruned_by_the_worker(tier_stack, faults)
             assert leaves_of(f, room) == [names[5]], i
     chunks = _chunks(tier_stack, echo["messageId"])
     assert sum(c["pruned"] for c in chunks) == 1
+    # 6 members are left, above the threshold: the leave itself went through the queue.
+    queued = [r for r in function_records(tier_stack, "presence_queued") if r["roomId"] == room]
+    assert len(queued) == 1 and queued[0]["members"] == 6, queued
+    assert queued[0]["chunksQueued"] == 2 and queued[0]["refused"] == 0

@@ -241,9 +241,78 @@ def test_a_gone_member_of_a_big_room_is_pruned_by_the_worker(tier):
     chat.send(ids[0], action="sendAll", roomId=ROOM, message="x")
     work(client, url)
     assert (ROOM, ids[5]) not in chat.memberships()
-    # The others were told it left (a presence frame, inline from the worker).
-    frames = chat.sender.take(ids[1])
-    assert [f["type"] for f in frames] == ["message", "presence"]
+    # The others are told it left through the queue, like any frame to a big room: the worker
+    # posted nothing but the message chunks itself.
+    assert [f["type"] for f in chat.sender.take(ids[1])] == ["message"]
+    jobs_queued = [jobs.decode(r["body"]) for r in peek(client, url)]
+    assert {j.message_id.split("-")[0] for j in jobs_queued} == {"presence"}
+    assert sorted(c for j in jobs_queued for c in j.recipients) == sorted(
+        c for c in ids if c != ids[5]
+    )
+    work(client, url)
+    leave = {"type": "presence", "event": "leave", "roomId": ROOM, "name": f"user{ids[5]}"}
+    for cid in ids:
+        if cid != ids[5]:
+            frames = [f for f in chat.sender.take(cid) if f["type"] == "presence"]
+            assert frames == [leave], cid  # exactly once
+    assert receive(client, url) == []
+
+
+def test_members_gone_together_cost_one_read_of_the_room_and_one_queued_leave_each(
+    tier, monkeypatch
+):
+    chat, client, url = tier
+    ids = members(chat, 10)
+    gone = (ids[2], ids[3])  # both in the first chunk (ids 1-4)
+    chat.sender.gone.update(gone)
+    chat.send(ids[0], action="sendAll", roomId=ROOM, message="x")
+    rooms = handlers.container().rooms
+    reads: list[str] = []
+    real = rooms.recipient_ids
+
+    def counting(room_id, now_s):
+        reads.append(room_id)
+        return real(room_id, now_s)
+
+    monkeypatch.setattr(rooms, "recipient_ids", counting)
+    work(client, url)
+    assert reads == [ROOM]  # one read of the room for both leaves
+    leaves = [jobs.decode(r["body"]) for r in peek(client, url)]
+    assert sorted(json.loads(j.frame)["name"] for j in leaves if j.chunk == 0) == sorted(
+        f"user{c}" for c in gone
+    )
+    work(client, url)
+    for cid in ids:
+        if cid not in gone:
+            names = [f["name"] for f in chat.sender.take(cid) if f["type"] == "presence"]
+            assert sorted(names) == sorted(f"user{c}" for c in gone), cid
+
+
+def test_a_leave_in_a_room_at_the_threshold_stays_inline(tier):
+    chat, client, url = tier
+    ids = members(chat, 7)
+    gone = (ids[2], ids[3])  # both in the first chunk: 5 are left, the threshold
+    chat.sender.gone.update(gone)
+    chat.send(ids[0], action="sendAll", roomId=ROOM, message="x")
+    work(client, url)
+    assert receive(client, url) == []  # nothing queued: told inline, as in a small room
+    for cid in ids:
+        if cid not in gone:
+            names = [f["name"] for f in chat.sender.take(cid) if f["type"] == "presence"]
+            assert sorted(names) == sorted(f"user{c}" for c in gone), cid
+
+
+def test_a_leave_the_queue_refuses_is_posted_by_the_worker(tier):
+    chat, client, url = tier
+    ids = members(chat, 8)
+    chat.sender.gone.add(ids[5])
+    chat.send(ids[0], action="sendAll", roomId=ROOM, message="x")
+    records = receive(client, url)
+    client.delete_queue(QueueUrl=url)
+    handlers.on_fanout({"Records": records}, Context())
+    for cid in ids:
+        if cid not in (ids[0], ids[5]):
+            assert [f["type"] for f in chat.sender.take(cid)] == ["message", "presence"], cid
 
 
 def test_the_worker_stops_before_its_deadline_and_requeues_the_rest(tier):

@@ -14,6 +14,7 @@ from .costmodel import (
     scan_rcu,
 )
 from .plan import BARE, BASELINE, LIMIT, OURS, OURS_ROOM
+from .tier_phase import tier_targets
 
 
 def _row(
@@ -170,6 +171,7 @@ def analyse(results: dict[str, Any]) -> dict[str, Any]:
             "met": (posters.get("signed_over_botocore") or 99) <= 1 / 3,
         }
     )
+    targets.extend(tier_targets(results))
     rtt = results["sweeps"].get("rtt", {})
     rtt_rows = rtt.get("rows", [])
     serial = next((r for r in rtt_rows if r["workers"] == 1), None)

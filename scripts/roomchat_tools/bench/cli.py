@@ -24,7 +24,7 @@ from .servers import serve_role
 def _plan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Plan:
     """The run's plan: full or smoke, with --sizes and --rtt-ms applied."""
     plan = Plan.tiny() if args.smoke else Plan.full()
-    if args.sizes:
+    if args.sizes and not args.tier_phase:
         sizes = sorted({int(x) for x in args.sizes.split(",")})
         if not sizes or sizes[0] < 1 or sizes[-1] > 1000:
             parser.error("--sizes must be between 1 and 1000")
@@ -33,23 +33,38 @@ def _plan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Plan:
         plan.sizes = sizes
     if args.rtt_ms is not None:
         plan.rtt_ms = args.rtt_ms
+    _tier_sizes(plan, args.tier_sizes or (args.sizes if args.tier_phase else None), parser)
     return plan
 
 
-def _tier_only(args: argparse.Namespace) -> int:
-    """`--tier-phase` (inline vs the fan-out tier on real stacks) or `--tier-paper` (the on-paper
-    AWS table), printed."""
-    if args.tier_phase:
-        from .tier_phase import run_tier_phase, table
+def _tier_sizes(plan: Plan, given: str | None, parser: argparse.ArgumentParser) -> None:
+    """--tier-sizes (or --sizes with --tier-phase) applied to the plan."""
+    if not given:
+        return
+    wanted = sorted({int(x) for x in given.split(",")} - {0})
+    if wanted and (wanted[0] < 2 or wanted[-1] > 10_000):
+        parser.error("tier sizes must be between 2 and 10000 (0: no tier phase)")
+    plan.tier_iterations = {k: plan.tier_iterations.get(k, 3) for k in wanted}
+    plan.tier_sizes = wanted
 
-        sizes = sorted({int(x) for x in (args.sizes or "1000,5000").split(",")})
-        results = run_tier_phase(sizes, args.rounds, lambda line: print(line, flush=True))
-        print(json.dumps(results))
-        print(table(results))
-        return 0
+
+def _tier_paper() -> int:
+    """`--tier-paper`: the on-paper AWS table, printed."""
     from .tier import paper_table
 
     print(paper_table())
+    return 0
+
+
+def _tier_phase(bench: Bench, deadline_s: float) -> int:
+    """`--tier-phase`: the tier phase alone (make bench runs it too), printed, not written to
+    bench/results."""
+    from .tier_phase import console_lines, markdown_section
+
+    results = bench.run_tier_only(deadline_s)
+    print(json.dumps(results.get("tier"), default=str))
+    print("\n".join(markdown_section(results)))
+    print("\n".join(console_lines(results)))
     return 0
 
 
@@ -72,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="the AWS-like post round trip added in the second mode (default 10; 0: loopback only)",
     )
-    parser.add_argument("--deadline", type=float, default=900, help="seconds before giving up")
+    parser.add_argument("--deadline", type=float, default=1800, help="seconds before giving up")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument(
         "--render", type=Path, metavar="JSON", help="only rewrite the reports from a raw file"
@@ -93,13 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tier-phase",
         action="store_true",
-        help="only the tier phase: one room of --sizes members (default 1000,5000), inline vs "
-        "the fan-out tier, each on a stack of its own; printed",
+        help="only the tier phase: rooms of --sizes members (default 1000,5000): inline vs the "
+        "fan-out tier vs the sample's design vs the limit; printed",
     )
-    parser.add_argument("--rounds", type=int, default=3, help="messages per room (tier phase)")
+    parser.add_argument(
+        "--tier-sizes",
+        help="room sizes of the tier phase (default 1000,5000; at most 10000; 0: none)",
+    )
     args = parser.parse_args(argv)
-    if args.tier_phase or args.tier_paper:
-        return _tier_only(args)
+    if args.tier_paper:
+        return _tier_paper()
     if args.render:
         results = json.loads(args.render.read_text())
         results.pop("analysis", None)
@@ -114,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.posters_only:
             print(json.dumps(bench.run_posters_only(args.workers), indent=1))
             return 0
+        if args.tier_phase:
+            return _tier_phase(bench, args.deadline)
         results = bench.run(args.deadline)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

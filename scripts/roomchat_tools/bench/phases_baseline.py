@@ -184,6 +184,15 @@ class ReferencePhases:
                     )
                     self.record(series)
                 await self.set_delay(helper, 0)
+            if self.plan.tier_sizes:
+                await self.baseline_tier(
+                    fleet,
+                    tracker,
+                    lambda i: f"{gateway['websocket_url']}?room=r{i % rooms}",
+                    self.member_name,
+                    ddb,
+                    deployed["table"],
+                )
         finally:
             await fleet.close()
             # Let the $disconnects drain before ours is measured; then stop its gateway.

@@ -191,7 +191,7 @@ class OursPhases:
         tracker = Tracker()
         fleet = Fleet(session, tracker, "ours")
         written: list[dict[str, Any]] = []
-        helper = self.gateway_helper(info, info["api_id"], self.ours_zip)
+        helper = self.gateway_helper(info, info["api_id"], self.ours_zip, tier=True)
         gateway = await helper.start()
         poster = self.poster(info, self.fanout_workers, callback_url=gateway["callback_url"])
         await poster.start()
@@ -236,10 +236,13 @@ class OursPhases:
                 if spread:
                     room = f"bench-{self.run_id}-{size}-r0"
                     self.ours_cost(ddb, table, room, size, "ours_one_of_10")
-            self.history_write_cost(ddb, info)
             await poster.stop()
-            await self.loopback_sweep(info, tracker, fleet, gateway["callback_url"])
-            await self.rtt_sweep(info)
+            if self.plan.sizes:  # not with --tier-phase alone
+                self.history_write_cost(ddb, info)
+                await self.loopback_sweep(info, tracker, fleet, gateway["callback_url"])
+                await self.rtt_sweep(info)
+            if self.plan.tier_sizes:
+                await self.ours_tier(info, helper, gateway, fleet, tracker, written)
         finally:
             await poster.stop()
             if self.stack.owned:
@@ -273,7 +276,7 @@ class OursPhases:
 
     def history_write_cost(self, ddb: Any, info: dict[str, Any]) -> None:
         """What each sendAll writes (for the record: the baseline writes nothing)."""
-        room = f"bench-{self.run_id}-all-{max(self.plan.sizes)}"
+        room = f"bench-{self.run_id}-all-{max(self.plan.sizes or [0])}"
         page = ddb.query(
             TableName=info["history_table"],
             KeyConditionExpression="roomId = :r",

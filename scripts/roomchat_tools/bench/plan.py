@@ -41,6 +41,9 @@ class Plan:
     cpu_rounds: int = 5  # measured rounds per poster, interleaved
     delivery_timeout_s: float = 60.0
     smoke: bool = False
+    # The tier phase (tier_phase.py): rooms of these sizes, inline vs tier vs sample vs limit.
+    tier_sizes: list[int] = field(default_factory=list)
+    tier_iterations: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def full(cls) -> Plan:
@@ -48,6 +51,8 @@ class Plan:
             sizes=[10, 100, 1000],
             iterations={10: 30, 100: 20, 1000: 10},
             rtt_iterations={10: 10, 100: 5, 1000: 3},
+            tier_sizes=[1000, 5000],
+            tier_iterations={1000: 5, 5000: 3},
         )
 
     @classmethod
@@ -67,6 +72,8 @@ class Plan:
             cpu_rounds=2,
             delivery_timeout_s=30.0,
             smoke=True,
+            tier_sizes=[20],
+            tier_iterations={20: 1},
         )
 
 

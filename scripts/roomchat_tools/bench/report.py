@@ -22,6 +22,8 @@ from .prose import (
     _design_values,
     _tuning_values,
 )
+from .tier_phase import console_lines as tier_console_lines
+from .tier_phase import markdown_section as tier_section
 
 
 def _ms(value: float | None) -> str:
@@ -75,6 +77,7 @@ def console_table(results: dict[str, Any], analysis: dict[str, Any]) -> str:
             f"poster {posters['signed_us_per_post']:,.0f} µs "
             f"({posters['signed_over_botocore']:.2f}x)"
         )
+    lines.extend(tier_console_lines(results))
     for target in analysis["targets"]:
         lines.append(f"[{'met' if target['met'] else 'MISSED'}] {target['target']}")
     return "\n".join(lines)
@@ -337,6 +340,7 @@ def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name:
             f"Signed ÷ botocore: **{posters['signed_over_botocore']:.2f}x** (target: at most "
             "1/3). The deployed functions use the signed poster (`FANOUT_POSTER` unset)."
         )
+    out.extend(tier_section(results))
     add("")
     add("## 4. DynamoDB read cost per message")
     add("")
@@ -474,8 +478,11 @@ def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name:
     add("")
     add("## Reproduce")
     add("")
+    total_min = sum(results.get("phases_s", {}).values()) / 60
     add(
-        "`make bench` (about 5 minutes: a minute of it is `terraform apply` against the emulator). "
+        f"`make bench` (this run: {total_min:.0f} minutes in all, by phase below; a minute of it "
+        "is `terraform apply` against the emulator, and the tier phase's rooms of 5,000 take "
+        "most of the rest). "
         "`python -m roomchat_tools.bench --help` for the options; `--stack-file .local/stack.json` "
         "measures a running `make run` stack instead of starting one. Raw numbers, every "
         "broadcast included: `latest.json` beside this file."

@@ -26,6 +26,7 @@ from .phases_sweeps import SweepPhases
 from .plan import Plan, Series, token
 from .processes import POSTER, REPO_ROOT, SERVE, Helper, lambda_like_env, task_python
 from .stack import Stack
+from .tier_phase import TierPhases
 
 
 def _now_iso() -> str:
@@ -78,7 +79,7 @@ def raise_open_files_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
-class Bench(ReferencePhases, OursPhases, SweepPhases):
+class Bench(ReferencePhases, OursPhases, SweepPhases, TierPhases):
     def __init__(self, plan: Plan, out: Path, stack_file: Path | None, quiet: bool = False):
         self.plan = plan
         self.out = out
@@ -121,7 +122,7 @@ class Bench(ReferencePhases, OursPhases, SweepPhases):
 
         now = now_ms()
         message = Message(
-            room_id=f"bench-{self.run_id}-all-{max(self.plan.sizes)}",
+            room_id=f"bench-{self.run_id}-all-{max(self.plan.sizes or [0])}",
             message_id=new_ulid(now),
             sent_at=iso_ms(now),
             sender=self.member_name(0),
@@ -159,7 +160,20 @@ class Bench(ReferencePhases, OursPhases, SweepPhases):
         self.results["machine"]["loadavg_end"] = list(os.getloadavg())
         return self.results
 
-    async def phases(self, info: dict[str, Any]) -> None:
+    def run_tier_only(self, deadline_s: float) -> dict[str, Any]:
+        """The tier phase alone (``--tier-phase``), with what its report needs: the stack, the
+        sample's and ours' tier series, and the poster phase (CPU per post for the paper table)."""
+        raise_open_files_limit()
+        self.plan.sizes = []
+        self.extract_packages()
+        t = time.monotonic()
+        info = self.stack.start()
+        self.results["phases_s"]["stack_start"] = time.monotonic() - t
+        self.load_spec(info)
+        asyncio.run(asyncio.wait_for(self.phases(info, tier_only=True), deadline_s))
+        return self.results
+
+    async def phases(self, info: dict[str, Any], tier_only: bool = False) -> None:
         import aiohttp
 
         phases = self.results["phases_s"]
@@ -172,6 +186,8 @@ class Bench(ReferencePhases, OursPhases, SweepPhases):
                 ("ours", lambda: self.ours_phase(session, info)),
                 ("posters", lambda: self.poster_cpu(self.fanout_workers)),
             ):
+                if tier_only and name == "bare":
+                    continue
                 t = time.monotonic()
                 await phase()
                 phases[name] = time.monotonic() - t
@@ -212,17 +228,26 @@ class Bench(ReferencePhases, OursPhases, SweepPhases):
         )
 
     # ----- 2. the baseline ----------------------------------------------------------------------
-    def gateway_helper(self, info: dict[str, Any], api_id: str, zip_path: Path) -> Helper:
+    def gateway_helper(
+        self, info: dict[str, Any], api_id: str, zip_path: Path, tier: bool = False
+    ) -> Helper:
+        """A gateway process for one API; with ``tier``, inline fan-out to start with
+        (FANOUT_TIER_THRESHOLD=0, switched by the tier phase) and the fan-out tier run in it
+        on a queue of its own (ownqueue.py)."""
         concurrency = self.results["settings"]["lambda_concurrency"]
         argv = [*SERVE, "gateway", "--emulator"]
         argv += [info["emulator_endpoint"], "--region", info["region"], "--api-id", api_id]
         argv += ["--zip", str(zip_path), "--concurrency", str(concurrency)]
+        if tier:
+            argv += ["--own-fanout-queue", "--env", "FANOUT_TIER_THRESHOLD=0"]
         return Helper(f"gateway for {api_id}", argv)
 
     def rounds(self, size: int, delay_ms: float) -> tuple[int, int]:
         """(iterations, warm-up) for a size, fewer with the slow AWS-like round trip."""
         if delay_ms:
             return self.plan.rtt_iterations[size], 1
+        if size not in self.plan.iterations:  # a size of the tier phase only
+            return self.tier_rounds(size)
         return self.plan.iterations[size], self.plan.warmup
 
     async def set_delay(self, gateway: Helper, delay_ms: float) -> None:

@@ -26,6 +26,14 @@ def serve_role(argv: list[str]) -> int:
     parser.add_argument("--zip")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--delay-ms", type=float, default=10.0)
+    parser.add_argument(
+        "--env", action="append", default=[], help="KEY=VALUE set in every function's environment"
+    )
+    parser.add_argument(
+        "--own-fanout-queue",
+        action="store_true",
+        help="run the fan-out tier here, on a copy of the stack's queue (bench/ownqueue.py)",
+    )
     args = parser.parse_args(argv)
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the bench decides when we stop
@@ -90,7 +98,22 @@ async def _serve_gateway(args: argparse.Namespace) -> int:
         log_sink=lambda fn, line: None,
     )
     await gateway.start()
-    _answer({"websocket_url": gateway.websocket_url, "callback_url": gateway.callback_url})
+    overrides = dict(item.split("=", 1) for item in args.env)
+    for pool in gateway.pools.values():
+        pool.set_env(overrides)
+    tier = None
+    if args.own_fanout_queue:
+        from .ownqueue import OwnFanoutQueue
+
+        tier = OwnFanoutQueue(gateway, args.emulator, args.region)
+        tier_info = await tier.start()
+    _answer(
+        {
+            "websocket_url": gateway.websocket_url,
+            "callback_url": gateway.callback_url,
+            **({"tier": tier_info} if tier else {}),
+        }
+    )
     loop = asyncio.get_running_loop()
     commands = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(commands), sys.stdin)
@@ -99,8 +122,19 @@ async def _serve_gateway(args: argparse.Namespace) -> int:
             command = json.loads(line)
             if "post_delay_ms" in command:
                 gateway.post_delay_s = float(command["post_delay_ms"]) / 1000
-            _answer({"ok": True, "post_delay_ms": gateway.post_delay_s * 1000})
+            if "env" in command:  # a function configuration update, e.g. the tier threshold
+                for pool in gateway.pools.values():
+                    pool.set_env(command["env"])
+            _answer(
+                {
+                    "ok": True,
+                    "post_delay_ms": gateway.post_delay_s * 1000,
+                    "tier_invocations": tier.invocations() if tier else 0,
+                }
+            )
     finally:
+        if tier is not None:
+            await tier.stop()
         # Stopping closes every connection; $disconnects cut short by it are expected.
         for name in ("devstack", "asyncio"):
             logging.getLogger(name).setLevel(logging.ERROR)

@@ -50,6 +50,9 @@ class TierModel:
     )
     frame_bytes: int = 300  # a typical message frame
     query_page_ms: float = 15.0  # one 1 MB Query page
+    # sendAll's CPU to parse and filter the Query's answer, per member (at one vCPU): 1,242 ms
+    # for 100,000 members measured by `python -m bench.room_read` (docs/design.md).
+    parse_us_per_member: float = 12.4
     sqs_call_ms: float = 15.0  # one SendMessageBatch
     pickup_ms: float = 100.0  # the mapping's poller receiving a new message (long polling)
     invoke_ms: float = 20.0  # one warm invocation's overhead
@@ -66,10 +69,12 @@ class TierModel:
 
 
 def _read(model: TierModel, members: int) -> tuple[float, float]:
-    """(strongly consistent RCU, seconds) of the Query of one room's membership."""
+    """(strongly consistent RCU, seconds) of the Query of one room's membership: its pages one
+    after another, and the client's parsing of every item."""
     size = members * model.member_item_bytes
     pages = max(1, math.ceil(size / (1024 * 1024)))
-    return math.ceil(size / 4096), pages * model.query_page_ms / 1000
+    parse_s = members * model.parse_us_per_member / 1e6
+    return math.ceil(size / 4096), pages * model.query_page_ms / 1000 + parse_s
 
 
 def inline(model: TierModel, members: int) -> dict[str, float]:

@@ -48,17 +48,21 @@ class SqsMapping:
 
 
 def read_sqs_mappings(
-    lambda_client: Any, sqs_client: Any, *, disable: bool = True
+    lambda_client: Any, sqs_client: Any, *, disable: bool = True, include_disabled: bool = False
 ) -> list[SqsMapping]:
-    """Every enabled SQS mapping in the emulator; with ``disable``, each is then disabled in the
-    emulator so moto does not try to run it too."""
+    """Every enabled SQS mapping in the emulator (with ``include_disabled``, the ones a running
+    stack has already taken over too); with ``disable``, each is then disabled in the emulator so
+    moto does not try to run it too."""
+    states: tuple[Any, ...] = (None, "Enabled", True)
+    if include_disabled:
+        states += ("Disabled", False)
     found: list[SqsMapping] = []
     marker = None
     while True:
         page = lambda_client.list_event_source_mappings(**({"Marker": marker} if marker else {}))
         for m in page.get("EventSourceMappings", []):
             arn = m.get("EventSourceArn", "")
-            if arn.split(":")[2:3] != ["sqs"] or m.get("State") not in (None, "Enabled", True):
+            if arn.split(":")[2:3] != ["sqs"] or m.get("State") not in states:
                 continue
             _, _, _, _region, account, name = arn.split(":", 5)
             url = sqs_client.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)[

@@ -259,6 +259,14 @@ class FunctionPool:
         self.cold_starts += 1
         return worker
 
+    def set_env(self, updates: dict[str, str]) -> None:
+        """Change environment variables, as a function configuration update does on Lambda:
+        idle environments are retired, so the next invocations start with the new values
+        (invocations running now finish with the old ones)."""
+        self.env = {**self.env, **updates}
+        for worker in list(self._idle):
+            self._retire(worker)
+
     async def prewarm(self) -> None:
         """Start one environment ahead of the first invocation (no cold start then)."""
         if not self._idle and not self._closed:
