@@ -79,7 +79,7 @@ module "functions" {
     EDIT_WINDOW_SECONDS       = tostring(var.edit_window_seconds)
     METRICS_NAMESPACE         = local.metrics_namespace
     FANOUT_TIER_THRESHOLD     = tostring(var.fanout_tier_threshold)
-    FANOUT_QUEUE_URL          = aws_sqs_queue.fanout.url
+    FANOUT_QUEUE_NAME         = local.fanout_queue_name
     FANOUT_CHUNK_SIZE         = tostring(var.fanout_chunk_size)
   }, local.review_hook_environment)
 
@@ -94,7 +94,7 @@ module "functions" {
         disconnect_connections = try(fn.disconnect_connections, false)
         invoke_function_arns   = try(fn.review, false) && local.review_hook_arn != null ? [local.review_hook_arn] : []
         # send_all hands big rooms to the fan-out queue.
-        sqs_send_arns = key == "send_all" ? [aws_sqs_queue.fanout.arn] : []
+        sqs_send_arns = key == "send_all" ? [local.fanout_queue_arn] : []
         dynamodb_statements = [
           for statement in [
             { sid = "RoomsTable", actions = fn.rooms, resources = [module.tables.rooms_table_arn] },
@@ -112,8 +112,8 @@ module "functions" {
         timeout            = local.fanout_timeout
         manage_connections = local.fanout.manage_connections
         # It consumes the queue and puts back the recipients it could not reach.
-        sqs_consume_arns = [aws_sqs_queue.fanout.arn]
-        sqs_send_arns    = [aws_sqs_queue.fanout.arn]
+        sqs_consume_arns = [local.fanout_queue_arn]
+        sqs_send_arns    = [local.fanout_queue_arn]
         dynamodb_statements = [
           for statement in [
             { sid = "RoomsTable", actions = local.fanout.rooms, resources = [module.tables.rooms_table_arn] },
