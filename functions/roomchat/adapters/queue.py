@@ -11,7 +11,7 @@ the functions need not wait for it) and its URL is looked up with GetQueueUrl on
 kept for the container's life. SQS asks callers to use the URL it returns rather than build one:
 https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html
 A failed lookup (e.g. the queue not created yet while a deployment is under way) refuses that
-batch like a failed send, and the next enqueue looks again.
+batch like a failed send (send_all then posts it inline) and the next enqueue looks again.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -518,6 +518,27 @@ class Stack:
                 **self._variable_options(variables, var_files),
             )
         return _check(tf, result)
+
+    def apply_json_command(
+        self, variables: Mapping[str, Any] | None = None, var_files: Sequence[Path | str] = ()
+    ) -> tuple[list[str], Callable[[], None]]:
+        """The argv of `terraform apply -auto-approve -json` (Terraform's machine-readable UI, one
+        JSON message per line: https://developer.hashicorp.com/terraform/internals/machine-readable-ui)
+        for the caller to run in ``self.workdir`` with ``self.env``, and a function that removes
+        the temporary variable file once it has finished."""
+        tf = self.terraform
+        options = tf._generate_default_options(
+            {
+                "input": False,
+                "no_color": IsFlagged,
+                "auto-approve": True,
+                "json": IsFlagged,
+                **self._variable_options(variables, var_files),
+            }
+        )
+        argv = tf.generate_cmd_string("apply", **options)
+        tf.last_argv = argv
+        return argv, tf.temp_var_files.clean_up
 
     def destroy(
         self,

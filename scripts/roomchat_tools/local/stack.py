@@ -139,10 +139,13 @@ def _terraform_variables(
     return variables
 
 
-def _terraform_apply(
+def _start_apply(
     emu: Any, zip_path: Path, work: Path, echo: bool, authorizer_zip: Path | None = None
-) -> dict[str, Any]:
+) -> tuple[Any, Any]:
+    """`terraform init`, then `terraform apply -json` started in the background
+    (local/applystream.py): returns the tf.Stack and the running BackgroundApply."""
     from roomchat_tools.infra import tf
+    from roomchat_tools.local.applystream import BackgroundApply
 
     state = work / "terraform.tfstate"
     # The emulator is new and empty on every run, so yesterday's state describes nothing.
@@ -156,12 +159,43 @@ def _terraform_apply(
     try:
         with _phase("init"):
             stack.init()
-        with _phase("apply"):
-            stack.apply(_terraform_variables(zip_path, authorizer_zip, emu.endpoint))
-            outputs = stack.outputs()
-        return outputs
     except tf.TerraformError as exc:
         raise StackError(f"terraform failed:\n{exc}") from None
+    variables = _terraform_variables(zip_path, authorizer_zip, emu.endpoint)
+    argv, cleanup = stack.apply_json_command(variables)
+    apply = BackgroundApply(
+        argv, stack.workdir, stack.env, echo=echo, cleanup=cleanup, record=work / "apply.jsonl"
+    )
+    return stack, apply
+
+
+def _wait_for_chat_path(apply: Any) -> None:
+    """Until every resource the chat needs is applied (applystream.DEFERRED may still run)."""
+    with _phase("apply (the chat's resources)"):
+        if not apply.wait_ready():
+            raise StackError(f"terraform apply failed:\n{apply.failure()}")
+    pending = apply.progress.planned - apply.progress.applied
+    if pending:
+        alarms = {a for a in pending if a.startswith("module.monitoring")}
+        named = sorted(pending - alarms) + (
+            [f"{len(alarms)} of module.monitoring"] if alarms else []
+        )
+        log.info("still applying in the background: %s", ", ".join(named))
+
+
+def _early_outputs(apply: Any) -> dict[str, Any]:
+    """What the gateway needs before Terraform's outputs exist (they come at the apply's end):
+    the ids the apply reported for the resources, as `terraform output` would name them."""
+    ids = apply.progress.ids
+    auth_mode = _extra_variables().get("auth_mode", "none")
+    return {
+        "api_id": ids.get("module.websocket_api.aws_apigatewayv2_api.this"),
+        "stage_name": ids.get("module.websocket_api.aws_apigatewayv2_stage.this"),
+        "rooms_table_name": ids.get("module.tables.aws_dynamodb_table.rooms"),
+        "history_table_name": ids.get("module.tables.aws_dynamodb_table.history"),
+        "auth_mode": auth_mode,
+        "cognito_client_id": ids.get("aws_cognito_user_pool_client.this[0]"),
+    }
 
 
 def _write_stack_file(path: Path, info: dict[str, Any]) -> None:
@@ -194,12 +228,14 @@ async def _serve(
     api: Any,
     code: Any,
     emu: Any,
-    outputs: dict[str, Any],
+    applying: tuple[Any, Any],
     started: float,
     base: Path,
     lambda_logs: bool,
     dynamodb: Any = None,
 ) -> None:
+    tfstack, apply = applying
+    outputs = _early_outputs(apply)
     from roomchat_tools.local import webpage
     from roomchat_tools.local.eventsources import EventSources
     from roomchat_tools.local.gateway import Gateway, GatewaySettings, default_log_sink
@@ -258,19 +294,64 @@ async def _serve(
         "history_table": outputs.get("history_table_name"),
         "dynamodb_proxy": dynamodb.url if dynamodb is not None else None,
         "stack_file": str(path),
-        "outputs": outputs,
+        # False until the whole apply is done (the fan-out tier, alarms); then Terraform's
+        # outputs are here too (tests that need the tier wait for it: launcher.wait_applied).
+        "applied": False,
+        "outputs": {},
     }
+    follow = loop.create_task(_follow_apply(tfstack, apply, sources, (path, info), started, stop))
     try:
         _write_stack_file(path, info)
         print(_banner(info, time.monotonic() - started, (WEB_DIR / "index.html").is_file()))
         sys.stdout.flush()
         await stop.wait()
     finally:
+        follow.cancel()
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         await sources.stop()
         await gateway.stop()
         log.info("gateway stopped")
+    failure = None if not follow.done() or follow.cancelled() else follow.result()
+    if failure:
+        raise StackError(f"terraform apply failed in the background, stack stopped:\n{failure}")
+
+
+async def _follow_apply(
+    tfstack: Any,
+    apply: Any,
+    sources: Any,
+    state: tuple[Path, dict[str, Any]],
+    started: float,
+    stop: asyncio.Event,
+) -> str | None:
+    """The rest of the apply, behind the running chat: the event source mappings are polled as
+    soon as they exist, and when the apply is done stack.json gets ``applied`` and the outputs.
+    A failed apply stops the stack; returns what failed (None when all went well)."""
+    polled_mappings = False
+    while not apply.finished.is_set():
+        if not polled_mappings and apply.applied_any("aws_lambda_event_source_mapping."):
+            polled_mappings = True
+            await sources.add_new()
+        await asyncio.sleep(0.2)
+    if not apply.succeeded:
+        failure = str(apply.failure())
+        log.error("TERRAFORM APPLY FAILED in the background; stopping the stack:\n%s", failure)
+        stop.set()
+        return failure
+    outputs = apply.progress.outputs
+    if outputs is None or apply.progress.sensitive_outputs:  # not all in the stream
+        outputs = await asyncio.to_thread(tfstack.outputs)
+    await sources.add_new()
+    path, info = state
+    info.update(applied=True, outputs=outputs)
+    _write_stack_file(path, info)
+    log.info(
+        "fan-out tier and alarms ready after %.1f s (whole apply %.1f s)",
+        time.monotonic() - started,
+        apply.finished_s,
+    )
+    return None
 
 
 def _queue_clients(emu: Any) -> tuple[Any, Any]:
@@ -339,12 +420,15 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
             with _phase("emulator"):
                 emu = running.enter_context(emulator.running(port=emulator_port or None, host=host))
             log.info("emulator listening on %s", emu.endpoint)
-            outputs = _terraform_apply(emu, zip_path, work, terraform_echo, authorizer_zip)
+            tfstack, apply = _start_apply(emu, zip_path, work, terraform_echo, authorizer_zip)
+            # Ctrl-C or an error from here on: terraform is stopped cleanly first.
+            running.callback(apply.stop)
+            _wait_for_chat_path(apply)
             with _phase("gateway (routes and code read back)"):
+                # As API Gateway would: the routes, integrations and functions as deployed.
                 apigw, lam = emulator_clients(emu.endpoint, emu.region)
-                api = load_api(
-                    apigw, lam, api_id=outputs.get("api_id"), stage=outputs.get("stage_name")
-                )
+                outputs = _early_outputs(apply)
+                api = load_api(apigw, lam, api_id=outputs["api_id"], stage=outputs["stage_name"])
                 code = CodeStore(zips)
             log.info(
                 "API %s stage %s: routes %s",
@@ -354,7 +438,9 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
             )
             dynamodb = _dynamodb_proxy(emu)
             try:
-                asyncio.run(_serve(api, code, emu, outputs, started, base, lambda_logs, dynamodb))
+                asyncio.run(
+                    _serve(api, code, emu, (tfstack, apply), started, base, lambda_logs, dynamodb)
+                )
             finally:
                 code.cleanup()
                 if dynamodb is not None:
