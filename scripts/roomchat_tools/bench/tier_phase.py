@@ -94,7 +94,7 @@ async def measure(mode: str, size: int, rounds: int, log: Callable[[str], None])
         timeout_s=300,
         preexec_fn=lambda: die_with_parent(signal.SIGTERM),
     )
-    info = stack.info
+    info = launcher.wait_applied(stack)  # the tier's queue and mapping come after the chat's path
     prefix = f"t{uuid.uuid4().hex[:6]}-"
     result: dict[str, Any] = {"mode": mode, "members": size, "last_s": [], "missing": 0}
     try:

@@ -69,37 +69,42 @@ class ApplyProgress:
     sensitive_outputs: bool = False
 
     def feed(self, message: Mapping[str, Any]) -> None:
-        kind = message.get("type")
-        if kind == "planned_change":
-            change = message.get("change") or {}
-            if change.get("action") not in (None, "noop", "read"):
-                self.planned.add(change["resource"]["addr"])
-        elif kind == "change_summary":
-            operation = (message.get("changes") or {}).get("operation")
-            if operation == "plan":
-                self.plan_known = True
-            elif operation in ("apply", "destroy"):
-                self.ended = True
-        elif kind == "apply_complete":
-            hook = message.get("hook") or {}
-            address = hook["resource"]["addr"]
-            self.applied.add(address)
-            if hook.get("id_value") is not None:
-                self.ids[address] = str(hook["id_value"])
-        elif kind == "outputs":
-            items = (message.get("outputs") or {}).items()
-            self.outputs = {name: item.get("value") for name, item in items}
-            self.sensitive_outputs = any(item.get("sensitive") for _, item in items)
-        elif kind == "apply_errored":
-            self.errors.append(str(message.get("@message", "")))
-        elif kind == "diagnostic":
-            diagnostic = message.get("diagnostic") or {}
-            if diagnostic.get("severity") == "error":
-                detail = diagnostic.get("detail") or ""
-                where = diagnostic.get("address") or ""
-                self.errors.append(
-                    " ".join(p for p in (diagnostic.get("summary", ""), where, detail) if p)
-                )
+        handler = getattr(self, f"_on_{message.get('type')}", None)
+        if handler is not None:
+            handler(message)
+
+    def _on_planned_change(self, message: Mapping[str, Any]) -> None:
+        change = message.get("change") or {}
+        if change.get("action") not in (None, "noop", "read"):
+            self.planned.add(change["resource"]["addr"])
+
+    def _on_change_summary(self, message: Mapping[str, Any]) -> None:
+        operation = (message.get("changes") or {}).get("operation")
+        if operation == "plan":
+            self.plan_known = True
+        elif operation in ("apply", "destroy"):
+            self.ended = True
+
+    def _on_apply_complete(self, message: Mapping[str, Any]) -> None:
+        hook = message.get("hook") or {}
+        address = hook["resource"]["addr"]
+        self.applied.add(address)
+        if hook.get("id_value") is not None:
+            self.ids[address] = str(hook["id_value"])
+
+    def _on_outputs(self, message: Mapping[str, Any]) -> None:
+        items = (message.get("outputs") or {}).items()
+        self.outputs = {name: item.get("value") for name, item in items}
+        self.sensitive_outputs = any(item.get("sensitive") for _, item in items)
+
+    def _on_apply_errored(self, message: Mapping[str, Any]) -> None:
+        self.errors.append(str(message.get("@message", "")))
+
+    def _on_diagnostic(self, message: Mapping[str, Any]) -> None:
+        diagnostic = message.get("diagnostic") or {}
+        if diagnostic.get("severity") == "error":
+            parts = (diagnostic.get("summary"), diagnostic.get("address"), diagnostic.get("detail"))
+            self.errors.append(" ".join(str(p) for p in parts if p))
 
     @property
     def waiting_for(self) -> set[str]:
