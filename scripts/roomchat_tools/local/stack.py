@@ -158,7 +158,9 @@ def _start_apply(
     stack = tf.Stack(work / "terraform", env=env, state_path=state, echo=echo)
     try:
         with _phase("init"):
-            stack.init()
+            # The working copy persists between runs: init only when what it depends on changed.
+            if not stack.init(reuse=True):
+                log.info("terraform init: nothing changed since the last run, reused")
     except tf.TerraformError as exc:
         raise StackError(f"terraform failed:\n{exc}") from None
     variables = _terraform_variables(zip_path, authorizer_zip, emu.endpoint)
