@@ -151,10 +151,12 @@ def _start_apply(
     # The emulator is new and empty on every run, so yesterday's state describes nothing.
     for stale in (state, work / "terraform.tfstate.backup"):
         stale.unlink(missing_ok=True)
-    # Every function waits ~5 s after it is created (the provider's fixed delay); with more
-    # than the default 10 operations at once they all wait together (resources only, no effect
-    # on what is built).
-    env = {**emu.environ(), "TF_CLI_ARGS_apply": "-parallelism=32"}
+    # Most of an apply is the provider's fixed waits (each function ~6 s, each queue ~25 s, the
+    # KMS key ~13 s), which hold one of Terraform's operation slots (default 10) each: with 32,
+    # the 21 roles queued behind the waiting queues, alarms and log groups and the functions
+    # started ~3 s late. Enough for every resource of one wave at once (resources only, no
+    # effect on what is built).
+    env = {**emu.environ(), "TF_CLI_ARGS_apply": "-parallelism=256"}
     stack = tf.Stack(work / "terraform", env=env, state_path=state, echo=echo)
     try:
         with _phase("init"):
