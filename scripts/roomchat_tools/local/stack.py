@@ -1,14 +1,20 @@
 """`make run`: the whole chat on this machine, in one process tree that Ctrl-C stops.
 
 1. a moto server on loopback (emulator.py, a thread of this process);
-2. the deployment zip (../infra/build_lambda.py) and `terraform init` + `apply` of infra/ against
-   the emulator (../infra/tf.py), with fresh local state under .local/devstack/ on every run, since
-   the emulator starts empty every run;
-3. the local gateway (gateway.py), built from what Terraform deployed: routes, integrations,
-   route responses and functions read back from the emulator, code checked against CodeSha256.
+2. the deployment zip (../infra/build_lambda.py) and `terraform init` (only when the module
+   changed since the last run) + `apply -json` of infra/ against the emulator (../infra/tf.py),
+   with fresh local state under .local/devstack/ on every run, since the emulator starts empty
+   every run;
+3. as soon as the apply has created what the chat needs (applystream.py: all but the fan-out
+   tier's queues and mapping and the alarms, which cost the provider ~40 s of fixed waits), the
+   local gateway (gateway.py), built from what Terraform deployed: routes, integrations, route
+   responses and functions read back from the emulator, code checked against CodeSha256. The
+   rest of the apply finishes behind it; its event source mapping is polled when it appears, a
+   failure stops the stack (exit 1), Ctrl-C stops terraform first.
 
 While it runs, `.local/stack.json` says where everything is (roomchat_tools.stackfile: the
-chat and history clients and the tests read it). Settings come from the environment:
+chat and history clients and the tests read it); `applied` turns true, with Terraform's outputs,
+once the whole apply is done. Settings come from the environment:
 
   ROOMCHAT_PORT=8080            gateway port (WebSocket, @connections and web client)
   ROOMCHAT_EMULATOR_PORT=5000   moto server port (0: any free port)
