@@ -259,3 +259,41 @@ def test_the_stack_follows_the_background_apply(tmp_path, mode):
     else:
         assert stopped and "InvalidParameterValue" in failure
         assert not path.exists()
+
+
+def test_a_saved_plans_stream_is_ready_at_the_same_point():
+    """Applying a saved plan prints the planned changes but no plan change_summary: the first
+    change being applied completes the list instead (data source reads do not)."""
+    messages = recorded()
+    index, _ = ready_at(messages)
+    without_summary = [m for m in messages if m["type"] != "change_summary"]
+    saved_index, progress = ready_at(without_summary)
+    assert without_summary[saved_index] is messages[index]
+    assert not progress.ended
+
+
+class FakeStack:
+    def __init__(self, fingerprint="f1"):
+        self.fingerprint = fingerprint
+
+    def init_fingerprint(self):
+        return self.fingerprint
+
+
+def test_a_saved_plan_is_named_by_everything_it_was_made_from(tmp_path, monkeypatch):
+    monkeypatch.delenv("ROOMCHAT_PLAN_CACHE", raising=False)
+    zip_path = tmp_path / "functions.zip"
+    zip_path.write_bytes(b"code 1")
+    variables = {"lambda_zip_path": str(zip_path)}
+    first = devstack._plan_path(FakeStack(), variables, tmp_path, "us-east-1")
+    assert first == devstack._plan_path(FakeStack(), dict(variables), tmp_path, "us-east-1")
+    others = [
+        devstack._plan_path(FakeStack("f2"), variables, tmp_path, "us-east-1"),  # module
+        devstack._plan_path(FakeStack(), {**variables, "x": 1}, tmp_path, "us-east-1"),
+        devstack._plan_path(FakeStack(), variables, tmp_path, "eu-west-1"),
+    ]
+    zip_path.write_bytes(b"code 2")  # same path, new code
+    others.append(devstack._plan_path(FakeStack(), variables, tmp_path, "us-east-1"))
+    assert first not in others and len(set(others)) == len(others)
+    monkeypatch.setenv("ROOMCHAT_PLAN_CACHE", "0")
+    assert devstack._plan_path(FakeStack(), variables, tmp_path, "us-east-1") is None

@@ -523,12 +523,18 @@ class Stack:
         variables: Mapping[str, Any] | None = None,
         out: Path | str | None = None,
         var_files: Sequence[Path | str] = (),
+        state: Path | str | None = None,
     ) -> bool:
-        """`terraform plan -detailed-exitcode`; True when there are changes."""
+        """`terraform plan -detailed-exitcode`; True when there are changes. ``state`` plans
+        against that local state file instead of the backend's (`-state`, local backend only,
+        without taking the backend's lock: the backend's state is not touched)."""
         tf = self.terraform
         options = self._variable_options(variables, var_files)
         if out is not None:
             options["out"] = str(out)
+        if state is not None:
+            options["state"] = str(state)
+            options["lock"] = False
         code, stdout, stderr = tf.plan(detailed_exitcode=IsFlagged, **options)
         if code not in (0, 2):
             raise TerraformError(tf.last_argv, code, f"{stdout}\n{stderr}")
@@ -559,21 +565,27 @@ class Stack:
         return _check(tf, result)
 
     def apply_json_command(
-        self, variables: Mapping[str, Any] | None = None, var_files: Sequence[Path | str] = ()
+        self,
+        variables: Mapping[str, Any] | None = None,
+        var_files: Sequence[Path | str] = (),
+        plan_file: Path | str | None = None,
     ) -> tuple[list[str], Callable[[], None]]:
         """The argv of `terraform apply -auto-approve -json` (Terraform's machine-readable UI, one
         JSON message per line: https://developer.hashicorp.com/terraform/internals/machine-readable-ui)
-        for the caller to run in ``self.workdir`` with ``self.env``, and a function that removes
-        the temporary variable file once it has finished."""
+        or, with ``plan_file``, of `terraform apply -json <plan>` (no variables then), for the
+        caller to run in ``self.workdir`` with ``self.env``, and a function that removes the
+        temporary variable file once it has finished."""
         tf = self.terraform
+        common: dict[str, Any] = {"input": False, "no_color": IsFlagged, "json": IsFlagged}
+        if plan_file is not None:
+            if variables or var_files:
+                raise ValueError("a saved plan carries its variables; pass none")
+            options = tf._generate_default_options({**common, "var": None})
+            argv = tf.generate_cmd_string("apply", str(plan_file), **options)
+            tf.last_argv = argv
+            return argv, tf.temp_var_files.clean_up
         options = tf._generate_default_options(
-            {
-                "input": False,
-                "no_color": IsFlagged,
-                "auto-approve": True,
-                "json": IsFlagged,
-                **self._variable_options(variables, var_files),
-            }
+            {**common, "auto-approve": True, **self._variable_options(variables, var_files)}
         )
         argv = tf.generate_cmd_string("apply", **options)
         tf.last_argv = argv

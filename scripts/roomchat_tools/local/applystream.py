@@ -61,7 +61,7 @@ class ApplyProgress:
     applied: set[str] = field(default_factory=set)
     ids: dict[str, str] = field(default_factory=dict)  # address -> id of applied resources
     errors: list[str] = field(default_factory=list)
-    plan_known: bool = False  # the plan's change_summary has come: `planned` is complete
+    plan_known: bool = False  # `planned` is complete (the plan's change_summary, or a change begun)
     ended: bool = False  # the apply's change_summary has come
     # The root module's outputs (the `outputs` message at the end), complete unless one is
     # sensitive: the stream does not carry those values.
@@ -84,6 +84,12 @@ class ApplyProgress:
             self.plan_known = True
         elif operation in ("apply", "destroy"):
             self.ended = True
+
+    def _on_apply_start(self, message: Mapping[str, Any]) -> None:
+        # Applying a saved plan prints the planned changes but no plan change_summary: the
+        # first change being applied (not a data source read) says the list is complete.
+        if (message.get("hook") or {}).get("action") not in (None, "read"):
+            self.plan_known = True
 
     def _on_apply_complete(self, message: Mapping[str, Any]) -> None:
         hook = message.get("hook") or {}
@@ -207,6 +213,13 @@ class BackgroundApply:
                 self.ready.set()
         if self._echo and (text := echo_line(message)):
             print(text, flush=True)
+
+    def created_anything(self) -> bool:
+        """Whether any resource was created (data sources read do not count)."""
+        with self._lock:
+            return any(
+                ".data." not in a and not a.startswith("data.") for a in self.progress.applied
+            )
 
     def applied_any(self, prefix: str) -> bool:
         """Whether a resource whose address starts with ``prefix`` is applied."""

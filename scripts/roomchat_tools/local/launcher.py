@@ -52,6 +52,9 @@ def launch(
     full_env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
+        # Its stacks are new each time (tests, bench): no plan to reuse, and saving one would
+        # take CPU from what they measure (local/stack.py, _plan_path).
+        "ROOMCHAT_PLAN_CACHE": "0",
         **env,
         "ROOMCHAT_LOCAL_DIR": str(local_dir),
     }

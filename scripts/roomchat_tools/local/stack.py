@@ -40,7 +40,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -48,7 +50,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -145,18 +147,80 @@ def _terraform_variables(
     return variables
 
 
-def _start_apply(
+@dataclasses.dataclass
+class _Deploy:
+    """The apply of infra/ for this start: started in the background, from the plan an earlier
+    start saved for exactly these inputs when there is one."""
+
+    stack: Any  # tf.Stack, echoing terraform's output when asked
+    quiet: Any  # the same working copy without echo (outputs, saving the plan)
+    variables: dict[str, Any]
+    work: Path
+    echo: bool
+    plan: Path | None  # the saved plan for these inputs (None: ROOMCHAT_PLAN_CACHE=0)
+    apply: Any = None
+    from_plan: bool = False
+
+    def start(self, use_plan: bool = True) -> None:
+        from roomchat_tools.local.applystream import BackgroundApply
+
+        for stale in (self.work / "terraform.tfstate", self.work / "terraform.tfstate.backup"):
+            stale.unlink(missing_ok=True)  # the emulator is new and empty on every start
+        self.from_plan = use_plan and self.plan is not None and self.plan.is_file()
+        if self.from_plan:
+            log.info("applying the plan saved by an earlier start (same module, code, variables)")
+            argv, cleanup = self.stack.apply_json_command(plan_file=self.plan)
+        else:
+            argv, cleanup = self.stack.apply_json_command(self.variables)
+        self.apply = BackgroundApply(
+            argv,
+            self.stack.workdir,
+            self.stack.env,
+            echo=self.echo,
+            cleanup=cleanup,
+            record=self.work / "apply.jsonl",
+        )
+
+    def save_plan(self) -> None:
+        """Plan against an empty state (the next start's emulator is empty too) and keep it for
+        the next start with the same inputs: applying a saved plan skips planning, ~4-10 s of
+        the start. Run once the whole apply is done, so it takes nothing from the start."""
+        if self.plan is None or self.from_plan:
+            return
+        started = time.monotonic()
+        empty, tmp = self.plan.with_suffix(".empty-state"), self.plan.with_suffix(".tmp")
+        empty.unlink(missing_ok=True)
+        self.quiet.plan(self.variables, out=tmp, state=empty)
+        for old in self.plan.parent.glob("*.tfplan"):
+            old.unlink()
+        tmp.replace(self.plan)
+        log.info("plan saved for the next start in %.1f s", time.monotonic() - started)
+
+
+def _plan_path(stack: Any, variables: dict[str, Any], work: Path, region: str) -> Path | None:
+    """Where the plan for exactly these inputs is kept: named by a hash of the working copy
+    (Stack.init_fingerprint: module, lock file, CLI config, terraform), the variables, the
+    content of the zips they name, and the emulator's region and account. None when
+    ROOMCHAT_PLAN_CACHE=0 (the tests: every stack of theirs is new)."""
+    if os.environ.get("ROOMCHAT_PLAN_CACHE", "1").strip() == "0":
+        return None
+    digest = hashlib.sha256(b"roomchat plan v1\0")
+    digest.update(stack.init_fingerprint().encode())
+    digest.update(json.dumps(variables, sort_keys=True).encode())
+    for value in sorted(str(v) for v in variables.values()):
+        if value.endswith(".zip") and Path(value).is_file():
+            digest.update(hashlib.sha256(Path(value).read_bytes()).digest())
+    digest.update(f"{region}:{os.environ.get('MOTO_ACCOUNT_ID', '')}".encode())
+    return work / "plan" / f"{digest.hexdigest()[:32]}.tfplan"
+
+
+def _prepare_apply(
     emu: Any, zip_path: Path, work: Path, echo: bool, authorizer_zip: Path | None = None
-) -> tuple[Any, Any]:
-    """`terraform init`, then `terraform apply -json` started in the background
-    (local/applystream.py): returns the tf.Stack and the running BackgroundApply."""
+) -> _Deploy:
+    """`terraform init` (when needed) and what the apply needs; `start()` starts it."""
     from roomchat_tools.infra import tf
-    from roomchat_tools.local.applystream import BackgroundApply
 
     state = work / "terraform.tfstate"
-    # The emulator is new and empty on every run, so yesterday's state describes nothing.
-    for stale in (state, work / "terraform.tfstate.backup"):
-        stale.unlink(missing_ok=True)
     # Most of an apply is the provider's fixed waits (each function ~6 s, each queue ~25 s, the
     # KMS key ~13 s), which hold one of Terraform's operation slots (default 10) each: with 32,
     # the 21 roles queued behind the waiting queues, alarms and log groups and the functions
@@ -171,19 +235,30 @@ def _start_apply(
                 log.info("terraform init: nothing changed since the last run, reused")
     except tf.TerraformError as exc:
         raise StackError(f"terraform failed:\n{exc}") from None
+    quiet = tf.Stack(work / "terraform", env=env, state_path=state, echo=False)
     variables = _terraform_variables(zip_path, authorizer_zip, emu.endpoint)
-    argv, cleanup = stack.apply_json_command(variables)
-    apply = BackgroundApply(
-        argv, stack.workdir, stack.env, echo=echo, cleanup=cleanup, record=work / "apply.jsonl"
-    )
-    return stack, apply
+    plan = _plan_path(stack, variables, work, emu.region)
+    if plan is not None:
+        plan.parent.mkdir(exist_ok=True)
+    return _Deploy(stack, quiet, variables, work, echo, plan)
 
 
-def _wait_for_chat_path(apply: Any) -> None:
+def _wait_for_chat_path(deploy: _Deploy) -> None:
     """Until every resource the chat needs is applied (applystream.DEFERRED may still run)."""
     with _phase("apply (the chat's resources)"):
-        if not apply.wait_ready():
-            raise StackError(f"terraform apply failed:\n{apply.failure()}")
+        ready = deploy.apply.wait_ready()
+        if not ready and deploy.from_plan:
+            # A saved plan that does not apply (e.g. Terraform finds it stale) is dropped, and
+            # the apply planned afresh, as long as it created nothing yet.
+            log.warning("the saved plan did not apply:\n%s", deploy.apply.failure())
+            deploy.plan.unlink(missing_ok=True)
+            if not deploy.apply.created_anything():
+                deploy.apply.stop()
+                deploy.start(use_plan=False)
+                ready = deploy.apply.wait_ready()
+        if not ready:
+            raise StackError(f"terraform apply failed:\n{deploy.apply.failure()}")
+    apply = deploy.apply
     pending = apply.progress.planned - apply.progress.applied
     if pending:
         alarms = {a for a in pending if a.startswith("module.monitoring")}
@@ -238,13 +313,14 @@ async def _serve(
     api: Any,
     code: Any,
     emu: Any,
-    applying: tuple[Any, Any],
+    applying: Any,
     started: float,
     base: Path,
     lambda_logs: bool,
     dynamodb: Any = None,
 ) -> None:
-    tfstack, apply = applying
+    deploy: _Deploy = applying
+    tfstack, apply = deploy.quiet, deploy.apply
     outputs = _early_outputs(apply)
     from roomchat_tools.local import webpage
     from roomchat_tools.local.eventsources import EventSources
@@ -309,7 +385,9 @@ async def _serve(
         "applied": False,
         "outputs": {},
     }
-    follow = loop.create_task(_follow_apply(tfstack, apply, sources, (path, info), started, stop))
+    follow = loop.create_task(
+        _follow_apply(tfstack, apply, sources, (path, info), started, stop, deploy.save_plan)
+    )
     try:
         _write_stack_file(path, info)
         print(_banner(info, time.monotonic() - started, (WEB_DIR / "index.html").is_file()))
@@ -334,6 +412,7 @@ async def _follow_apply(
     state: tuple[Path, dict[str, Any]],
     started: float,
     stop: asyncio.Event,
+    save_plan: Callable[[], None] | None = None,
 ) -> str | None:
     """The rest of the apply, behind the running chat: the event source mappings are polled as
     soon as they exist, and when the apply is done stack.json gets ``applied`` and the outputs.
@@ -361,6 +440,11 @@ async def _follow_apply(
         time.monotonic() - started,
         apply.finished_s,
     )
+    if save_plan is not None:
+        try:
+            await asyncio.to_thread(save_plan)
+        except Exception as exc:  # the next start plans afresh; this one is fine
+            log.warning("could not save the plan for the next start: %s", exc)
     return None
 
 
@@ -430,14 +514,15 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
             with _phase("emulator"):
                 emu = running.enter_context(emulator.running(port=emulator_port or None, host=host))
             log.info("emulator listening on %s", emu.endpoint)
-            tfstack, apply = _start_apply(emu, zip_path, work, terraform_echo, authorizer_zip)
+            deploy = _prepare_apply(emu, zip_path, work, terraform_echo, authorizer_zip)
+            deploy.start()
             # Ctrl-C or an error from here on: terraform is stopped cleanly first.
-            running.callback(apply.stop)
-            _wait_for_chat_path(apply)
+            running.callback(lambda: deploy.apply.stop())
+            _wait_for_chat_path(deploy)
             with _phase("gateway (routes and code read back)"):
                 # As API Gateway would: the routes, integrations and functions as deployed.
                 apigw, lam = emulator_clients(emu.endpoint, emu.region)
-                outputs = _early_outputs(apply)
+                outputs = _early_outputs(deploy.apply)
                 api = load_api(apigw, lam, api_id=outputs["api_id"], stage=outputs["stage_name"])
                 code = CodeStore(zips)
             log.info(
@@ -448,9 +533,7 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
             )
             dynamodb = _dynamodb_proxy(emu)
             try:
-                asyncio.run(
-                    _serve(api, code, emu, (tfstack, apply), started, base, lambda_logs, dynamodb)
-                )
+                asyncio.run(_serve(api, code, emu, deploy, started, base, lambda_logs, dynamodb))
             finally:
                 code.cleanup()
                 if dynamodb is not None:
