@@ -31,6 +31,10 @@ once the whole apply is done. Settings come from the environment:
                                 behind writes; /_devstack/dynamodb changes it while running
                                 and injects DynamoDB errors (local/dynamoproxy.py).
                                 Unset: no proxy.
+  ROOMCHAT_PLAN_CACHE=1         0: always plan; 1: once the whole apply is done, save the plan
+                                (against an empty state) in .local/devstack/plan/, and apply it
+                                on the next start with the same module, code and variables
+                                (skips planning: ~1-5 s). launcher.py's stacks set 0.
   ROOMCHAT_TF_VARS='{...}'      extra Terraform variables as JSON, e.g. the token authorizer:
                                 '{"auth_mode": "jwt", "auth_secret": "a-dev-secret-of-32+chars..."}'
 """
