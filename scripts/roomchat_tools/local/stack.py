@@ -225,6 +225,10 @@ def _prepare_apply(
     from roomchat_tools.infra import tf
 
     state = work / "terraform.tfstate"
+    # The emulator is new and empty on every run, so yesterday's state describes nothing (and
+    # init reads it).
+    for stale in (state, work / "terraform.tfstate.backup"):
+        stale.unlink(missing_ok=True)
     # Most of an apply is the provider's fixed waits (each function ~6 s, each queue ~25 s, the
     # KMS key ~13 s), which hold one of Terraform's operation slots (default 10) each: with 32,
     # the 21 roles queued behind the waiting queues, alarms and log groups and the functions
