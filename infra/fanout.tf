@@ -5,26 +5,41 @@
 # the consumer. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-server-side-encryption.html
 locals {
   fanout_timeout = coalesce(try(var.lambda_limits.fanout.timeout, null), local.fanout.timeout)
-  # The dead-letter queue's ARN built from its name, so it is known at plan time (module
-  # monitoring counts its alarm on it); the queue resource below has exactly this ARN.
-  fanout_dead_letters_arn = format(
-    "arn:%s:sqs:%s:%s:%s-fanout-dlq",
+  # The queues' names and ARNs built from their parts (arn:<partition>:sqs:<region>:<account>:
+  # <name>, https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html#amazonsqs-resources-for-iam-policies),
+  # so they are known at plan time and nothing on the chat's path waits for the queues: creating
+  # one takes the provider ~25 s of attribute-propagation checks, then the redrive policy as long
+  # again. The functions get the queue's name (FANOUT_QUEUE_NAME) and look its URL up once with
+  # GetQueueUrl, as SQS asks ("don't build the queue URL from its components"):
+  # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html
+  # The queue resources below have exactly these names and ARNs (tests/infra checks it).
+  fanout_queue_name        = "${var.name_prefix}-fanout"
+  fanout_dead_letters_name = "${var.name_prefix}-fanout-dlq"
+  fanout_queue_arn = format(
+    "arn:%s:sqs:%s:%s:%s",
     data.aws_partition.current.partition,
     var.region,
     data.aws_caller_identity.current.account_id,
-    var.name_prefix,
+    local.fanout_queue_name,
+  )
+  fanout_dead_letters_arn = format(
+    "arn:%s:sqs:%s:%s:%s",
+    data.aws_partition.current.partition,
+    var.region,
+    data.aws_caller_identity.current.account_id,
+    local.fanout_dead_letters_name,
   )
 }
 
 resource "aws_sqs_queue" "fanout_dead_letters" {
-  name                      = "${var.name_prefix}-fanout-dlq"
+  name                      = local.fanout_dead_letters_name
   sqs_managed_sse_enabled   = true
   message_retention_seconds = 1209600 # 14 days, the maximum: time to look at what failed
   tags                      = local.tags
 }
 
 resource "aws_sqs_queue" "fanout" {
-  name                    = "${var.name_prefix}-fanout"
+  name                    = local.fanout_queue_name
   sqs_managed_sse_enabled = true
   # A chunk not delivered within an hour is chat history, not news: it may go.
   message_retention_seconds = 3600

@@ -31,19 +31,48 @@ module "websocket_api" {
   callback_domain_name     = var.custom_domain_name
   tags                     = local.tags
 
+  # Names and invoke ARNs known at plan time (local.invoke_arns), so the integrations and routes
+  # are created while the functions are (~6 s of the provider's waits); only the permissions
+  # wait for the functions they name.
   routes = {
     for key, fn in local.functions : fn.route_key => {
-      function_name = module.functions.function_names[key]
-      invoke_arn    = module.functions.invoke_arns[key]
+      function_name = local.function_names[key]
+      invoke_arn    = local.invoke_arns[key]
       two_way       = fn.two_way
     }
   }
+  permission_function_names = merge(
+    { for key, fn in local.functions : fn.route_key => module.functions.function_names[key] },
+    local.auth_enabled ? { authorizer = module.functions.function_names["authorize"] } : {},
+  )
 
   connect_authorizer = local.auth_enabled ? {
-    function_name    = module.functions.function_names["authorize"]
-    invoke_arn       = module.functions.invoke_arns["authorize"]
+    function_name    = local.function_names["authorize"]
+    invoke_arn       = local.invoke_arns["authorize"]
     identity_sources = local.authorizer.identity_sources
   } : null
+}
+
+# A function's ARN and the URI API Gateway invokes it by, built from its name (as the functions
+# module names it: <name_prefix>-<key>): arn:<partition>:lambda:<region>:<account>:function:<name>
+# and arn:<partition>:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-integration-requests.html).
+# tests/infra checks that they equal the created functions' arn and invoke_arn.
+locals {
+  function_names = {
+    for key in concat(keys(local.functions), ["authorize"]) : key => "${var.name_prefix}-${key}"
+  }
+  invoke_arns = {
+    for key, name in local.function_names : key => format(
+      "arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/arn:%s:lambda:%s:%s:function:%s/invocations",
+      data.aws_partition.current.partition,
+      var.region,
+      data.aws_partition.current.partition,
+      var.region,
+      data.aws_caller_identity.current.account_id,
+      name,
+    )
+  }
 }
 
 module "functions" {
@@ -79,7 +108,7 @@ module "functions" {
     EDIT_WINDOW_SECONDS       = tostring(var.edit_window_seconds)
     METRICS_NAMESPACE         = local.metrics_namespace
     FANOUT_TIER_THRESHOLD     = tostring(var.fanout_tier_threshold)
-    FANOUT_QUEUE_URL          = aws_sqs_queue.fanout.url
+    FANOUT_QUEUE_NAME         = local.fanout_queue_name
     FANOUT_CHUNK_SIZE         = tostring(var.fanout_chunk_size)
   }, local.review_hook_environment)
 
@@ -94,7 +123,7 @@ module "functions" {
         disconnect_connections = try(fn.disconnect_connections, false)
         invoke_function_arns   = try(fn.review, false) && local.review_hook_arn != null ? [local.review_hook_arn] : []
         # send_all hands big rooms to the fan-out queue.
-        sqs_send_arns = key == "send_all" ? [aws_sqs_queue.fanout.arn] : []
+        sqs_send_arns = key == "send_all" ? [local.fanout_queue_arn] : []
         dynamodb_statements = [
           for statement in [
             { sid = "RoomsTable", actions = fn.rooms, resources = [module.tables.rooms_table_arn] },
@@ -112,8 +141,8 @@ module "functions" {
         timeout            = local.fanout_timeout
         manage_connections = local.fanout.manage_connections
         # It consumes the queue and puts back the recipients it could not reach.
-        sqs_consume_arns = [aws_sqs_queue.fanout.arn]
-        sqs_send_arns    = [aws_sqs_queue.fanout.arn]
+        sqs_consume_arns = [local.fanout_queue_arn]
+        sqs_send_arns    = [local.fanout_queue_arn]
         dynamodb_statements = [
           for statement in [
             { sid = "RoomsTable", actions = local.fanout.rooms, resources = [module.tables.rooms_table_arn] },

@@ -149,7 +149,7 @@ output "cognito_client_id" {
 }
 
 output "fanout_queue_url" {
-  description = "URL of the fan-out tier's queue (FANOUT_QUEUE_URL)."
+  description = "URL of the fan-out tier's queue (the functions get its name, FANOUT_QUEUE_NAME, and look the URL up)."
   value       = aws_sqs_queue.fanout.url
 }
 

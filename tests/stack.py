@@ -36,6 +36,8 @@ class RunningStack:
     log_path: Path
     env: dict
     ready_s: float = 0.0
+    # stack.json as it was when the stack became ready (``info`` is updated by applied()).
+    launch_info: dict = dataclasses.field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -58,6 +60,19 @@ class RunningStack:
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
+
+    def applied(self, timeout_s: float = 180.0) -> dict:
+        """stack.json once the stack's whole apply is done: the fan-out tier's queues and event
+        source mapping, the alarms, and Terraform's outputs (``info["outputs"]``). The stack is
+        ready to chat before that; tests that need any of these wait here."""
+        launched = launcher.LaunchedStack(
+            self.proc, self.info, self.local_dir, self.log_path, self.env, self.ready_s
+        )
+        try:
+            self.info = launcher.wait_applied(launched, timeout_s)
+        except launcher.StackNotReady as e:
+            pytest.fail(str(e))
+        return self.info
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -95,6 +110,7 @@ def oidc_stack(tmp_path_factory):
         env.setenv("ROOMCHAT_TF_VARS", tf_vars)
         stack = _start_stack(tmp_path_factory)
         running = next(stack)
+    running.applied()  # its tests read the pool and client ids from the outputs
     yield running
     with contextlib.suppress(StopIteration):
         next(stack)
@@ -176,6 +192,7 @@ def _start_stack(tmp_path_factory, extra_env: dict[str, str] | None = None):
         launched.log_path,
         launched.env,
         launched.ready_s,
+        dict(launched.info),
     )
     yield running
 

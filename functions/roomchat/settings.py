@@ -51,9 +51,10 @@ class Settings:
     review_timeout_ms: int = 200
     review_fallback: str = "allow"  # what a failed or slow review decides: allow | deny
     # The fan-out tier (docs/design.md, "Big rooms"): rooms with more members than this are
-    # fanned out by the `fanout` workers through FANOUT_QUEUE_URL; 0 = never (always inline).
+    # fanned out by the `fanout` workers through the queue FANOUT_QUEUE_NAME (its URL is looked
+    # up once, on first use); 0 = never (always inline).
     fanout_tier_threshold: int = 0
-    fanout_queue_url: str | None = None
+    fanout_queue_name: str | None = None
     # Recipients per queue message (one worker's chunk) and per progress step within it.
     fanout_chunk_size: int = 1000
     fanout_step_size: int = 250
@@ -113,7 +114,7 @@ class Settings:
             review_timeout_ms=integer("REVIEW_TIMEOUT_MS", 200, 10, 10_000),
             review_fallback=fallback,
             fanout_tier_threshold=integer("FANOUT_TIER_THRESHOLD", 0, 0, 10_000_000),
-            fanout_queue_url=env.get("FANOUT_QUEUE_URL", "").strip() or None,
+            fanout_queue_name=env.get("FANOUT_QUEUE_NAME", "").strip() or None,
             fanout_chunk_size=integer("FANOUT_CHUNK_SIZE", 1000, 1, 5000),
             fanout_step_size=integer("FANOUT_STEP_SIZE", 250, 1, 5000),
             fanout_max_attempts=integer("FANOUT_MAX_ATTEMPTS", 3, 1, 10),

@@ -32,7 +32,7 @@ class Container:
     limiter: RateLimiter | None = None
     moderation: ModerationRepository | None = None
     reviewer: MessageReviewer | None = None
-    # The fan-out tier (FANOUT_QUEUE_URL set): the queue to the workers and their progress.
+    # The fan-out tier (FANOUT_QUEUE_NAME set): the queue to the workers and their progress.
     queue: FanoutQueue | None = None
     progress: FanoutProgress | None = None
 
@@ -120,7 +120,7 @@ def build_container(settings: Settings) -> Container:
         )
         reviewer = LambdaReviewer(lambda_client, settings.review_function, settings.review_fallback)
     queue: FanoutQueue | None = None
-    if settings.fanout_queue_url:
+    if settings.fanout_queue_name:
         from .adapters.queue import SqsFanoutQueue
 
         sqs = session.create_client(
@@ -131,7 +131,7 @@ def build_container(settings: Settings) -> Container:
                 retries={"mode": "standard", "total_max_attempts": 3},
             ),
         )
-        queue = SqsFanoutQueue(sqs, settings.fanout_queue_url)
+        queue = SqsFanoutQueue(sqs, settings.fanout_queue_name)
 
     return Container(
         queue=queue,

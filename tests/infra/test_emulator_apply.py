@@ -339,7 +339,14 @@ def test_the_fanout_queue_feeds_the_worker_with_partial_batch_failures(live: App
     redrive = json.loads(attrs["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == live.outputs["fanout_dead_letter_queue_arn"]
     assert int(redrive["maxReceiveCount"]) == 5
+    assert attrs["QueueArn"] == live.outputs["fanout_queue_arn"]
     lam = live.client("lambda")
+    # The functions know the queue by name (not waiting for it, infra/README.md "Fast start"):
+    # the name they get is the queue's, and its ARN is the one their roles name.
+    for function in ("send_all", "fanout"):
+        env = lam.get_function_configuration(FunctionName=_function_name(function))["Environment"]
+        name = env["Variables"]["FANOUT_QUEUE_NAME"]
+        assert sqs.get_queue_url(QueueName=name)["QueueUrl"] == url
     (mapping,) = lam.list_event_source_mappings(
         EventSourceArn=live.outputs["fanout_queue_arn"]
     )["EventSourceMappings"]

@@ -362,3 +362,18 @@ def test_targets_become_target_flags_for_apply_and_destroy(
     assert not any(a.startswith("-target") for a in destroy_all["args"])
     with pytest.raises(ValueError):
         stack.apply(plan_file=tmp_path / "p.tfplan", targets=targets)
+
+
+def test_init_is_reused_until_the_working_copy_changes(tmp_path: Path, fake_terraform: Path) -> None:
+    """The local stack's `init(reuse=True)`: a second start with nothing changed skips init;
+    a changed module file (or a plain init) runs it again."""
+    module = _module(tmp_path)
+    stack = tf.Stack(tmp_path / "w", module_dir=module, config_dir=tmp_path / "c")
+    assert stack.init(reuse=True) is True
+    assert stack.init(reuse=True) is False
+    assert len(_calls(fake_terraform)) == 1
+    (module / "modules" / "m" / "main.tf").write_text("# changed\n")
+    assert stack.init(reuse=True) is True
+    assert stack.init(reuse=True) is False
+    assert stack.init() is True  # without reuse: always
+    assert [c["args"][0] for c in _calls(fake_terraform)] == ["init"] * 3

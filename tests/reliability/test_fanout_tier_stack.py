@@ -8,6 +8,7 @@ sender's messages may reach a member in another order), which they do not expect
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 
@@ -20,6 +21,7 @@ from tests.reliability.support import (
     connect_and_join,
     drain,
     function_records,
+    keepalive,
     leaves_of,
     members,
     messages_of,
@@ -35,7 +37,8 @@ THRESHOLD, CHUNK = 5, 3
 
 
 @pytest.fixture(scope="module")
-def tier_stack(tmp_path_factory):
+def started_tier_stack(tmp_path_factory):
+    """The stack as soon as it is ready to chat: its fan-out tier may still be being applied."""
     tf_vars = json.dumps({"fanout_tier_threshold": THRESHOLD, "fanout_chunk_size": CHUNK})
     with pytest.MonkeyPatch.context() as env:
         env.setenv("ROOMCHAT_TF_VARS", tf_vars)
@@ -44,6 +47,13 @@ def tier_stack(tmp_path_factory):
     yield running
     with contextlib.suppress(StopIteration):
         next(stack)  # stops it and checks nothing is left behind
+
+
+@pytest.fixture(scope="module")
+def tier_stack(started_tier_stack):
+    """The same stack once its whole apply is done (queues, redrive policy, mapping)."""
+    started_tier_stack.applied()
+    return started_tier_stack
 
 
 @pytest.fixture
@@ -64,6 +74,42 @@ async def _everyone_gets_it_once(clients, room, message_id, settle=4.0):
     got = [[m["messageId"] for m in messages_of(f, room)] for f in frames]
     assert got == [[message_id]] * len(clients), got
     return frames
+
+
+def test_a_big_room_message_sent_before_the_tier_exists_reaches_everyone_once(
+    started_tier_stack,
+):
+    """The stack is ready to chat while the fan-out tier is still being applied (the provider
+    waits ~25 s per queue): a big room's message sent then is acknowledged at once, its chunks
+    queued (or posted inline if the queue does not exist yet), and every member gets it exactly
+    once when the tier's event source mapping is polled; the rest of the apply then succeeds."""
+    stack = started_tier_stack
+    assert stack.launch_info["applied"] is False, "ready only once the whole apply was done"
+    room = unique("early")
+    names = [unique("m") for _ in range(8)]
+    state = stack.local_dir / "stack.json"
+
+    async def scenario():
+        clients = await connect_and_join(stack.url, room, names)
+        await drain(clients)
+        echo = await say(clients[0], room, "before the tier")
+        applied_when_sent = json.loads(state.read_text())["applied"]
+        async with keepalive(clients):
+            await asyncio.to_thread(stack.applied)
+            frames = await drain(clients[1:], 6.0)
+        record = await sent_record(stack, echo["messageId"])
+        for c in clients:
+            await c.ws.close()
+        return echo, applied_when_sent, frames, record
+
+    echo, applied_when_sent, frames, record = run(scenario())
+    got = [[m["messageId"] for m in messages_of(f, room)] for f in frames]
+    assert got == [[echo["messageId"]]] * 7, got
+    assert record["tier"] is True
+    assert record["chunksQueued"] + record["chunksInline"] == 3
+    # Not a test that cannot fail: had the whole apply been done, this would say so.
+    assert applied_when_sent is False, "the message was sent after the apply was done"
+    assert stack.info["outputs"]["fanout_event_source_mapping_id"]
 
 
 def test_a_big_room_is_delivered_through_the_queue_to_every_member_once(tier_stack):

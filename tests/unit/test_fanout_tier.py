@@ -45,7 +45,7 @@ def tier(dynamodb, settings, sender, sqs):
         history=DynamoHistory(dynamodb, settings.history_table),
         sender_for=lambda endpoint: sender,
         limiter=DynamoRateLimiter(dynamodb, settings.history_table, settings.rate_limit_per_second),
-        queue=SqsFanoutQueue(client, url),
+        queue=SqsFanoutQueue(client, "fanout"),
         progress=DynamoFanoutProgress(dynamodb, settings.rooms_table),
     )
     handlers.use_container(container)
@@ -367,3 +367,37 @@ def test_chunks_fit_the_sqs_message_limit_beside_a_large_frame():
 def test_metrics_logged(capsys):
     logs.metrics("x", {"a": (1, logs.COUNT)})
     assert "_aws" in capsys.readouterr().out
+
+
+class CountingSqs:
+    """An SQS client that counts GetQueueUrl calls."""
+
+    def __init__(self, client):
+        self._client = client
+        self.lookups = 0
+
+    def get_queue_url(self, **kwargs):
+        self.lookups += 1
+        return self._client.get_queue_url(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_the_queue_is_found_by_name_once_and_may_appear_after_the_function(dynamodb):
+    """The functions know the queue by name (FANOUT_QUEUE_NAME), so they may run before it
+    exists (a deployment under way): an enqueue then refuses its jobs (nothing is lost silently:
+    the caller gets them back) and the next one, once the queue exists, finds it; the URL is
+    looked up once and kept."""
+    client = CountingSqs(boto3.client("sqs", region_name="us-east-1"))
+    queue = SqsFanoutQueue(client, "later")
+    job = FanoutJob("m1", ROOM, "https://cb", '{"type":"message"}', ("c1", "c2"))
+    assert queue.enqueue([job]) == [job]
+    url = client.create_queue(QueueName="later")["QueueUrl"]
+    assert queue.enqueue([job]) == []
+    assert queue.enqueue([job]) == []
+    assert client.lookups == 1 + 2 + 1  # three tries of the refused batch, then one lookup
+    bodies = [
+        m["Body"] for m in client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    ]
+    assert [jobs.decode(b) for b in bodies] == [job, job]

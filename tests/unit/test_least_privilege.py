@@ -26,7 +26,11 @@ from roomchat.usecases import ChatService
 from tests.infra import design
 from tests.unit.conftest import ROUTES, Context
 
-SQS_OPERATIONS = {"send_message_batch": "SendMessage", "send_message": "SendMessage"}
+SQS_OPERATIONS = {
+    "send_message_batch": "SendMessage",
+    "send_message": "SendMessage",
+    "get_queue_url": "GetQueueUrl",
+}
 # What the event source mapping does with the fanout function's role; the code never does.
 MAPPING_ACTIONS = frozenset({"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})
 
@@ -93,7 +97,7 @@ def observed(chat, dynamodb, settings, sender):
     container.history = DynamoHistory(recorder, settings.history_table)
     container.limiter = DynamoRateLimiter(recorder, settings.history_table, 1000)
     container.moderation = DynamoModeration(recorder, settings.history_table)
-    container.queue = SqsFanoutQueue(SqsRecorder(sqs, recorder), url)
+    container.queue = SqsFanoutQueue(SqsRecorder(sqs, recorder), "fanout")
     container.progress = DynamoFanoutProgress(recorder, settings.rooms_table)
     chat.queue = (sqs, url)
     posted: dict[str, bool] = defaultdict(bool)
@@ -116,6 +120,8 @@ def observed(chat, dynamodb, settings, sender):
 
     def run(function, call, /, *args, **kwargs):
         recorder.function = function
+        # Each function has its own containers, so each looks the queue's URL up itself.
+        container.queue = SqsFanoutQueue(SqsRecorder(sqs, recorder), "fanout")
         return call(*args, **kwargs)
 
     return chat, run, recorder, posted

@@ -5,6 +5,13 @@ Quotas: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGui
 (10 entries per batch; 256 KiB per message and per batch payload). SendMessageBatch answers
 per entry; entries listed under Failed were not queued:
 https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
+
+The queue is known by its name (FANOUT_QUEUE_NAME: Terraform knows it before the queue exists, so
+the functions need not wait for it) and its URL is looked up with GetQueueUrl on first use, then
+kept for the container's life. SQS asks callers to use the URL it returns rather than build one:
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html
+A failed lookup (e.g. the queue not created yet while a deployment is under way) refuses that
+batch like a failed send (send_all then posts it inline) and the next enqueue looks again.
 """
 
 from __future__ import annotations
@@ -22,9 +29,15 @@ ENTRY_RETRIES = 2
 
 
 class SqsFanoutQueue:
-    def __init__(self, client: Any, queue_url: str):
+    def __init__(self, client: Any, queue_name: str):
         self._sqs = client
-        self._url = queue_url
+        self._name = queue_name
+        self._url: str | None = None
+
+    def _queue_url(self) -> str:
+        if self._url is None:
+            self._url = str(self._sqs.get_queue_url(QueueName=self._name)["QueueUrl"])
+        return self._url
 
     def _batches(self, bodies: list[tuple[FanoutJob, str]]) -> list[list[tuple[FanoutJob, str]]]:
         batches: list[list[tuple[FanoutJob, str]]] = []
@@ -53,7 +66,7 @@ class SqsFanoutQueue:
                     for i, (_, body) in enumerate(group)
                 ]
                 try:
-                    resp = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
+                    resp = self._sqs.send_message_batch(QueueUrl=self._queue_url(), Entries=entries)
                 except (ClientError, BotoCoreError) as e:
                     logs.warning("enqueue_failed", error=type(e).__name__, detail=str(e)[:200])
                     refused += group

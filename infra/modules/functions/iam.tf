@@ -32,10 +32,12 @@ locals {
         }] : [],
         # SendMessageBatch is authorized as sqs:SendMessage:
         # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
+        # A sender knows its queue by name and looks the URL up once (sqs:GetQueueUrl, on the
+        # queue's ARN): https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueUrl.html
         length(fn.sqs_send_arns) > 0 ? [{
           Sid      = "SendToQueues"
           Effect   = "Allow"
-          Action   = ["sqs:SendMessage"]
+          Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
           Resource = sort(fn.sqs_send_arns)
         }] : [],
         # What an SQS event source mapping needs from the function's execution role:

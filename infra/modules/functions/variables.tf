@@ -20,7 +20,8 @@ variable "functions" {
     parameter_arns: SSM parameters it may read (ssm:GetParameter);
     disconnect_connections: whether it may DELETE @connections (close a connection);
     invoke_function_arns: Lambda functions it may invoke (the message review hook);
-    sqs_send_arns: queues it may send to (sqs:SendMessage, which SendMessageBatch needs);
+    sqs_send_arns: queues it may send to (sqs:SendMessage, which SendMessageBatch needs, and
+    sqs:GetQueueUrl: it knows the queue by name);
     sqs_consume_arns: queues its event source mapping reads (sqs:ReceiveMessage,
     DeleteMessage, GetQueueAttributes, which the mapping uses with the function's role);
     environment: its own environment instead of the shared one (null = the shared one);

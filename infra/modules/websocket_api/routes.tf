@@ -35,7 +35,7 @@ resource "aws_lambda_permission" "this" {
 
   statement_id  = "AllowApiGatewayRoute"
   action        = "lambda:InvokeFunction"
-  function_name = each.value.function_name
+  function_name = try(var.permission_function_names[each.key], each.value.function_name)
   principal     = "apigateway.amazonaws.com"
   # Only this API, this stage and this route may invoke the function.
   source_arn = "${aws_apigatewayv2_api.this.execution_arn}/${var.stage_name}/${each.key}"
@@ -56,7 +56,7 @@ resource "aws_lambda_permission" "authorizer" {
 
   statement_id  = "AllowApiGatewayAuthorizer"
   action        = "lambda:InvokeFunction"
-  function_name = var.connect_authorizer.function_name
+  function_name = try(var.permission_function_names["authorizer"], var.connect_authorizer.function_name)
   principal     = "apigateway.amazonaws.com"
   # Only this API's authorizer may invoke it.
   source_arn = "${aws_apigatewayv2_api.this.execution_arn}/authorizers/${aws_apigatewayv2_authorizer.connect[0].id}"

@@ -65,6 +65,18 @@ variable "connect_authorizer" {
   }
 }
 
+variable "permission_function_names" {
+  description = <<-EOT
+    Function name by route key (and "authorizer" for connect_authorizer's) for the Lambda
+    permissions only, taken from the created functions (the functions module's function_names),
+    so each permission waits for its function (AddPermission needs it) while the integrations and
+    routes, built from var.routes' names and invoke ARNs known at plan time, need not wait for
+    the functions. null: the names in var.routes and var.connect_authorizer.
+  EOT
+  type        = map(string)
+  default     = null
+}
+
 variable "throttling_rate_limit" {
   description = "Steady-state requests per second allowed on every route of the stage (API Gateway's account limit is 10000)."
   type        = number

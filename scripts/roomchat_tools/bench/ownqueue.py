@@ -5,7 +5,7 @@ gateway's @connections, where the bench's members are not connected). So a bench
 should run the tier gets a copy of that queue (same visibility timeout and dead-letter queue),
 the `fanout` function as Terraform deployed it, run in its own workers with the mapping's batch
 size, concurrency and partial batch responses (roomchat_tools.local.eventsources, the code
-`make run` polls with), and `FANOUT_QUEUE_URL` pointing at the copy in every function's
+`make run` polls with), and `FANOUT_QUEUE_NAME` naming the copy in every function's
 environment. Only the queue's name differs from what `make run` serves.
 """
 
@@ -53,7 +53,7 @@ class OwnFanoutQueue:
         spec = await asyncio.to_thread(function_spec, self._lambda, mapping.function_arn)
         pool = self._gateway.add_function(spec, own.max_concurrency)
         for each in self._gateway.pools.values():
-            each.set_env({"FANOUT_QUEUE_URL": self.queue_url})
+            each.set_env({"FANOUT_QUEUE_NAME": name})
 
         async def invoke(event: dict[str, Any]) -> tuple[bool, Any]:
             result = await pool.invoke(event)

@@ -50,6 +50,8 @@ class Stack:
             timeout_s=timeout_s,
             preexec_fn=lambda: die_with_parent(signal.SIGTERM),  # graceful, if we are killed
         )
+        # Measure the whole stack, fan-out tier included, not one still being applied.
+        launcher.wait_applied(stack)
         self.proc, self.info, self.started_s = stack.proc, stack.info, stack.ready_s
         return self.info
 

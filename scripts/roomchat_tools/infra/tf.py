@@ -26,13 +26,14 @@ python-terraform 0.10.1 predates Terraform 1.x; this wrapper works around it (se
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,8 @@ _COPY_IGNORE = (
     "*.tfplan",
     GENERATED_BACKEND_FILE,
 )
+# In .terraform/: what the last successful init saw (Stack.init_fingerprint).
+INIT_FINGERPRINT_FILE = ".terraform/roomchat-init.sha256"
 # Marks a folder as a working copy, so sync() never empties a folder it did not make.
 WORKDIR_MARKER = ".roomchat-tf-workdir"
 _KEPT_IN_WORKDIR = {".terraform", "terraform.tfstate", "terraform.tfstate.backup", WORKDIR_MARKER}
@@ -455,8 +458,36 @@ class Stack:
 
     # -- commands ---------------------------------------------------------------------------
 
-    def init(self, *, readonly_lock: bool = True, migrate_state: bool = False) -> None:
-        """Copy the module and run `terraform init`.
+    def init_fingerprint(self) -> str:
+        """What `terraform init` depends on here: every file of the working copy (module calls,
+        lock file, backend block), the CLI config (provider installation) and the terraform
+        binary. Unchanged, the `.terraform/` an earlier init made is still right for it."""
+        digest = hashlib.sha256()
+        for root, dirs, files in os.walk(self.workdir):
+            dirs[:] = sorted(d for d in dirs if d != ".terraform")
+            for name in sorted(files):
+                path = Path(root) / name
+                if name in _KEPT_IN_WORKDIR or name.startswith("terraform.tfstate"):
+                    continue
+                digest.update(str(path.relative_to(self.workdir)).encode() + b"\0")
+                digest.update(path.read_bytes() + b"\0")
+        config = self.env.get("TF_CLI_CONFIG_FILE")
+        if config and Path(config).is_file():
+            digest.update(Path(config).read_bytes())
+        binary = Path(terraform_bin(self.env))
+        digest.update(f"{binary}:{binary.stat().st_size}:{binary.stat().st_mtime_ns}".encode())
+        if self.backend_config is not None:
+            digest.update(self.backend_config.read_bytes())
+        return digest.hexdigest()
+
+    def init(
+        self, *, readonly_lock: bool = True, migrate_state: bool = False, reuse: bool = False
+    ) -> bool:
+        """Copy the module and run `terraform init`; returns whether it ran.
+
+        With ``reuse``, init is skipped when the working copy, CLI config and terraform are
+        what the last successful init here saw (init_fingerprint): the local stack runs on
+        every start, and init (hashing the ~700 MB provider against the lock file) is ~2 s.
 
         The lock file is the committed one; `readonly_lock` makes init fail rather than change
         it when the module asks for other provider versions. By default the backend is
@@ -464,6 +495,11 @@ class Stack:
         previously initialised backend into the new one (e.g. local -> S3, once).
         """
         self.sync()
+        marker = self.workdir / INIT_FINGERPRINT_FILE
+        fingerprint = self.init_fingerprint()
+        if reuse and not migrate_state and marker.is_file() and marker.read_text() == fingerprint:
+            return False
+        marker.unlink(missing_ok=True)
         tf = self.terraform
         result = tf.init(
             backend_config=str(self.backend_config) if self.backend_config else None,
@@ -475,6 +511,9 @@ class Stack:
             lockfile="readonly" if readonly_lock else None,
         )
         _check(tf, result)
+        marker.parent.mkdir(exist_ok=True)
+        marker.write_text(fingerprint)
+        return True
 
     def validate(self) -> str:
         return self.run("validate", no_color=IsFlagged)
@@ -484,12 +523,18 @@ class Stack:
         variables: Mapping[str, Any] | None = None,
         out: Path | str | None = None,
         var_files: Sequence[Path | str] = (),
+        state: Path | str | None = None,
     ) -> bool:
-        """`terraform plan -detailed-exitcode`; True when there are changes."""
+        """`terraform plan -detailed-exitcode`; True when there are changes. ``state`` plans
+        against that local state file instead of the backend's (`-state`, local backend only,
+        without taking the backend's lock: the backend's state is not touched)."""
         tf = self.terraform
         options = self._variable_options(variables, var_files)
         if out is not None:
             options["out"] = str(out)
+        if state is not None:
+            options["state"] = str(state)
+            options["lock"] = False
         code, stdout, stderr = tf.plan(detailed_exitcode=IsFlagged, **options)
         if code not in (0, 2):
             raise TerraformError(tf.last_argv, code, f"{stdout}\n{stderr}")
@@ -518,6 +563,33 @@ class Stack:
                 **self._variable_options(variables, var_files),
             )
         return _check(tf, result)
+
+    def apply_json_command(
+        self,
+        variables: Mapping[str, Any] | None = None,
+        var_files: Sequence[Path | str] = (),
+        plan_file: Path | str | None = None,
+    ) -> tuple[list[str], Callable[[], None]]:
+        """The argv of `terraform apply -auto-approve -json` (Terraform's machine-readable UI, one
+        JSON message per line: https://developer.hashicorp.com/terraform/internals/machine-readable-ui)
+        or, with ``plan_file``, of `terraform apply -json <plan>` (no variables then), for the
+        caller to run in ``self.workdir`` with ``self.env``, and a function that removes the
+        temporary variable file once it has finished."""
+        tf = self.terraform
+        common: dict[str, Any] = {"input": False, "no_color": IsFlagged, "json": IsFlagged}
+        if plan_file is not None:
+            if variables or var_files:
+                raise ValueError("a saved plan carries its variables; pass none")
+            options = tf._generate_default_options({**common, "var": None})
+            argv = tf.generate_cmd_string("apply", str(plan_file), **options)
+            tf.last_argv = argv
+            return argv, tf.temp_var_files.clean_up
+        options = tf._generate_default_options(
+            {**common, "auto-approve": True, **self._variable_options(variables, var_files)}
+        )
+        argv = tf.generate_cmd_string("apply", **options)
+        tf.last_argv = argv
+        return argv, tf.temp_var_files.clean_up
 
     def destroy(
         self,

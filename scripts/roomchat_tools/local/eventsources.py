@@ -220,12 +220,21 @@ class EventSources:
         self._sqs = sqs_client
         self.pollers: list[SqsPoller] = []
         self._runs: list[asyncio.Task[None]] = []
+        self._known: set[str] = set()
 
     async def start(self) -> None:
+        await self.add_new()
+
+    async def add_new(self) -> int:
+        """Poll every mapping not polled yet: the local stack calls this again when its
+        background apply creates one (as Lambda starts polling a mapping created later).
+        Returns how many were added."""
         from roomchat_tools.local.apimodel import function_spec
 
         mappings = await asyncio.to_thread(read_sqs_mappings, self._lambda, self._sqs)
+        mappings = [m for m in mappings if m.uuid not in self._known]
         for mapping in mappings:
+            self._known.add(mapping.uuid)
             spec = await asyncio.to_thread(function_spec, self._lambda, mapping.function_arn)
             pool = self._gateway.add_function(spec, mapping.max_concurrency)
 
@@ -245,6 +254,7 @@ class EventSources:
                 mapping.batch_size,
                 mapping.max_concurrency,
             )
+        return len(mappings)
 
     async def stop(self) -> None:
         for poller in self.pollers:

@@ -44,13 +44,17 @@ def launch(
     preexec_fn: Callable[[], None] | None = None,
 ) -> LaunchedStack:
     """Start the stack with ``local_dir`` as its ROOMCHAT_LOCAL_DIR and ``env`` over this
-    process's environment; return once its stack.json names the started process. Its output goes
+    process's environment; return once its stack.json names the started process (ready to chat;
+    its fan-out tier may still be being applied: see wait_applied). Its output goes
     to ``local_dir/devstack.log``. Raises StackNotReady (after stopping it) when it exits or is
     not ready in time."""
     local_dir.mkdir(parents=True, exist_ok=True)
     full_env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
+        # Its stacks are new each time (tests, bench): no plan to reuse, and saving one would
+        # take CPU from what they measure (local/stack.py, _plan_path).
+        "ROOMCHAT_PLAN_CACHE": "0",
         **env,
         "ROOMCHAT_LOCAL_DIR": str(local_dir),
     }
@@ -80,6 +84,27 @@ def launch(
     stop(proc)
     tail = log_path.read_text(errors="replace")[-4000:]
     raise StackNotReady(f"the stack was not ready within {timeout_s:.0f} s:\n{tail}")
+
+
+def wait_applied(stack: LaunchedStack, timeout_s: float = 180.0) -> dict[str, Any]:
+    """Wait until the stack's whole apply is done (stack.json's ``applied``: the fan-out tier's
+    queues and event source mapping, the alarms, Terraform's outputs), which the stack finishes
+    after it is ready to chat; returns (and keeps in ``stack.info``) the updated stack.json.
+    Raises StackNotReady when the stack exits first or it takes longer than ``timeout_s``."""
+    stack_json = stack.local_dir / "stack.json"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if stack.proc.poll() is not None:
+            tail = stack.log_path.read_text(errors="replace")[-4000:]
+            raise StackNotReady(f"the stack exited with {stack.proc.returncode}:\n{tail}")
+        with contextlib.suppress(OSError, ValueError):
+            info = json.loads(stack_json.read_text())
+            if info.get("pid") == stack.proc.pid and info.get("applied"):
+                stack.info = info
+                return info
+        time.sleep(0.5)
+    tail = stack.log_path.read_text(errors="replace")[-4000:]
+    raise StackNotReady(f"the stack's apply was not done within {timeout_s:.0f} s:\n{tail}")
 
 
 def stop(proc: subprocess.Popen[bytes], timeout_s: float = 60.0) -> tuple[int | None, set[int]]:

@@ -1,14 +1,20 @@
 """`make run`: the whole chat on this machine, in one process tree that Ctrl-C stops.
 
 1. a moto server on loopback (emulator.py, a thread of this process);
-2. the deployment zip (../infra/build_lambda.py) and `terraform init` + `apply` of infra/ against
-   the emulator (../infra/tf.py), with fresh local state under .local/devstack/ on every run, since
-   the emulator starts empty every run;
-3. the local gateway (gateway.py), built from what Terraform deployed: routes, integrations,
-   route responses and functions read back from the emulator, code checked against CodeSha256.
+2. the deployment zip (../infra/build_lambda.py) and `terraform init` (only when the module
+   changed since the last run) + `apply -json` of infra/ against the emulator (../infra/tf.py),
+   with fresh local state under .local/devstack/ on every run, since the emulator starts empty
+   every run;
+3. as soon as the apply has created what the chat needs (applystream.py: all but the fan-out
+   tier's queues and mapping and the alarms, which cost the provider ~40 s of fixed waits), the
+   local gateway (gateway.py), built from what Terraform deployed: routes, integrations, route
+   responses and functions read back from the emulator, code checked against CodeSha256. The
+   rest of the apply finishes behind it; its event source mapping is polled when it appears, a
+   failure stops the stack (exit 1), Ctrl-C stops terraform first.
 
 While it runs, `.local/stack.json` says where everything is (roomchat_tools.stackfile: the
-chat and history clients and the tests read it). Settings come from the environment:
+chat and history clients and the tests read it); `applied` turns true, with Terraform's outputs,
+once the whole apply is done. Settings come from the environment:
 
   ROOMCHAT_PORT=8080            gateway port (WebSocket, @connections and web client)
   ROOMCHAT_EMULATOR_PORT=5000   moto server port (0: any free port)
@@ -25,6 +31,10 @@ chat and history clients and the tests read it). Settings come from the environm
                                 behind writes; /_devstack/dynamodb changes it while running
                                 and injects DynamoDB errors (local/dynamoproxy.py).
                                 Unset: no proxy.
+  ROOMCHAT_PLAN_CACHE=1         0: always plan; 1: once the whole apply is done, save the plan
+                                (against an empty state) in .local/devstack/plan/, and apply it
+                                on the next start with the same module, code and variables
+                                (skips planning: ~1-5 s). launcher.py's stacks set 0.
   ROOMCHAT_TF_VARS='{...}'      extra Terraform variables as JSON, e.g. the token authorizer:
                                 '{"auth_mode": "jwt", "auth_secret": "a-dev-secret-of-32+chars..."}'
 """
@@ -34,7 +44,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -42,7 +54,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,29 +151,144 @@ def _terraform_variables(
     return variables
 
 
-def _terraform_apply(
+@dataclasses.dataclass
+class _Deploy:
+    """The apply of infra/ for this start: started in the background, from the plan an earlier
+    start saved for exactly these inputs when there is one."""
+
+    stack: Any  # tf.Stack, echoing terraform's output when asked
+    quiet: Any  # the same working copy without echo (outputs, saving the plan)
+    variables: dict[str, Any]
+    work: Path
+    echo: bool
+    plan: Path | None  # the saved plan for these inputs (None: ROOMCHAT_PLAN_CACHE=0)
+    apply: Any = None
+    from_plan: bool = False
+
+    def start(self, use_plan: bool = True) -> None:
+        from roomchat_tools.local.applystream import BackgroundApply
+
+        for stale in (self.work / "terraform.tfstate", self.work / "terraform.tfstate.backup"):
+            stale.unlink(missing_ok=True)  # the emulator is new and empty on every start
+        self.from_plan = use_plan and self.plan is not None and self.plan.is_file()
+        if self.from_plan:
+            log.info("applying the plan saved by an earlier start (same module, code, variables)")
+            argv, cleanup = self.stack.apply_json_command(plan_file=self.plan)
+        else:
+            argv, cleanup = self.stack.apply_json_command(self.variables)
+        self.apply = BackgroundApply(
+            argv,
+            self.stack.workdir,
+            self.stack.env,
+            echo=self.echo,
+            cleanup=cleanup,
+            record=self.work / "apply.jsonl",
+        )
+
+    def save_plan(self) -> None:
+        """Plan against an empty state (the next start's emulator is empty too) and keep it for
+        the next start with the same inputs: applying a saved plan skips planning, ~4-10 s of
+        the start. Run once the whole apply is done, so it takes nothing from the start."""
+        if self.plan is None or self.from_plan:
+            return
+        started = time.monotonic()
+        empty, tmp = self.plan.with_suffix(".empty-state"), self.plan.with_suffix(".tmp")
+        empty.unlink(missing_ok=True)
+        self.quiet.plan(self.variables, out=tmp, state=empty)
+        for old in self.plan.parent.glob("*.tfplan"):
+            old.unlink()
+        tmp.replace(self.plan)
+        log.info("plan saved for the next start in %.1f s", time.monotonic() - started)
+
+
+def _plan_path(stack: Any, variables: dict[str, Any], work: Path, region: str) -> Path | None:
+    """Where the plan for exactly these inputs is kept: named by a hash of the working copy
+    (Stack.init_fingerprint: module, lock file, CLI config, terraform), the variables, the
+    content of the zips they name, and the emulator's region and account. None when
+    ROOMCHAT_PLAN_CACHE=0 (the tests: every stack of theirs is new)."""
+    if os.environ.get("ROOMCHAT_PLAN_CACHE", "1").strip() == "0":
+        return None
+    digest = hashlib.sha256(b"roomchat plan v1\0")
+    digest.update(stack.init_fingerprint().encode())
+    digest.update(json.dumps(variables, sort_keys=True).encode())
+    for value in sorted(str(v) for v in variables.values()):
+        if value.endswith(".zip") and Path(value).is_file():
+            digest.update(hashlib.sha256(Path(value).read_bytes()).digest())
+    digest.update(f"{region}:{os.environ.get('MOTO_ACCOUNT_ID', '')}".encode())
+    return work / "plan" / f"{digest.hexdigest()[:32]}.tfplan"
+
+
+def _prepare_apply(
     emu: Any, zip_path: Path, work: Path, echo: bool, authorizer_zip: Path | None = None
-) -> dict[str, Any]:
+) -> _Deploy:
+    """`terraform init` (when needed) and what the apply needs; `start()` starts it."""
     from roomchat_tools.infra import tf
 
     state = work / "terraform.tfstate"
-    # The emulator is new and empty on every run, so yesterday's state describes nothing.
+    # The emulator is new and empty on every run, so yesterday's state describes nothing (and
+    # init reads it).
     for stale in (state, work / "terraform.tfstate.backup"):
         stale.unlink(missing_ok=True)
-    # Every function waits ~5 s after it is created (the provider's fixed delay); with more
-    # than the default 10 operations at once they all wait together (resources only, no effect
-    # on what is built).
-    env = {**emu.environ(), "TF_CLI_ARGS_apply": "-parallelism=32"}
+    # Most of an apply is the provider's fixed waits (each function ~6 s, each queue ~25 s, the
+    # KMS key ~13 s), which hold one of Terraform's operation slots (default 10) each: with 32,
+    # the 21 roles queued behind the waiting queues, alarms and log groups and the functions
+    # started ~3 s late. Enough for every resource of one wave at once (resources only, no
+    # effect on what is built).
+    env = {**emu.environ(), "TF_CLI_ARGS_apply": "-parallelism=256"}
     stack = tf.Stack(work / "terraform", env=env, state_path=state, echo=echo)
     try:
         with _phase("init"):
-            stack.init()
-        with _phase("apply"):
-            stack.apply(_terraform_variables(zip_path, authorizer_zip, emu.endpoint))
-            outputs = stack.outputs()
-        return outputs
+            # The working copy persists between runs: init only when what it depends on changed.
+            if not stack.init(reuse=True):
+                log.info("terraform init: nothing changed since the last run, reused")
     except tf.TerraformError as exc:
         raise StackError(f"terraform failed:\n{exc}") from None
+    quiet = tf.Stack(work / "terraform", env=env, state_path=state, echo=False)
+    variables = _terraform_variables(zip_path, authorizer_zip, emu.endpoint)
+    plan = _plan_path(stack, variables, work, emu.region)
+    if plan is not None:
+        plan.parent.mkdir(exist_ok=True)
+    return _Deploy(stack, quiet, variables, work, echo, plan)
+
+
+def _wait_for_chat_path(deploy: _Deploy) -> None:
+    """Until every resource the chat needs is applied (applystream.DEFERRED may still run)."""
+    with _phase("apply (the chat's resources)"):
+        ready = deploy.apply.wait_ready()
+        if not ready and deploy.from_plan:
+            # A saved plan that does not apply (e.g. Terraform finds it stale) is dropped, and
+            # the apply planned afresh, as long as it created nothing yet.
+            log.warning("the saved plan did not apply:\n%s", deploy.apply.failure())
+            deploy.plan.unlink(missing_ok=True)
+            if not deploy.apply.created_anything():
+                deploy.apply.stop()
+                deploy.start(use_plan=False)
+                ready = deploy.apply.wait_ready()
+        if not ready:
+            raise StackError(f"terraform apply failed:\n{deploy.apply.failure()}")
+    apply = deploy.apply
+    pending = apply.progress.planned - apply.progress.applied
+    if pending:
+        alarms = {a for a in pending if a.startswith("module.monitoring")}
+        named = sorted(pending - alarms) + (
+            [f"{len(alarms)} of module.monitoring"] if alarms else []
+        )
+        log.info("still applying in the background: %s", ", ".join(named))
+
+
+def _early_outputs(apply: Any) -> dict[str, Any]:
+    """What the gateway needs before Terraform's outputs exist (they come at the apply's end):
+    the ids the apply reported for the resources, as `terraform output` would name them."""
+    ids = apply.progress.ids
+    auth_mode = _extra_variables().get("auth_mode", "none")
+    return {
+        "api_id": ids.get("module.websocket_api.aws_apigatewayv2_api.this"),
+        "stage_name": ids.get("module.websocket_api.aws_apigatewayv2_stage.this"),
+        "rooms_table_name": ids.get("module.tables.aws_dynamodb_table.rooms"),
+        "history_table_name": ids.get("module.tables.aws_dynamodb_table.history"),
+        "auth_mode": auth_mode,
+        "cognito_client_id": ids.get("aws_cognito_user_pool_client.this[0]"),
+    }
 
 
 def _write_stack_file(path: Path, info: dict[str, Any]) -> None:
@@ -194,12 +321,15 @@ async def _serve(
     api: Any,
     code: Any,
     emu: Any,
-    outputs: dict[str, Any],
+    applying: Any,
     started: float,
     base: Path,
     lambda_logs: bool,
     dynamodb: Any = None,
 ) -> None:
+    deploy: _Deploy = applying
+    tfstack, apply = deploy.quiet, deploy.apply
+    outputs = _early_outputs(apply)
     from roomchat_tools.local import webpage
     from roomchat_tools.local.eventsources import EventSources
     from roomchat_tools.local.gateway import Gateway, GatewaySettings, default_log_sink
@@ -258,19 +388,72 @@ async def _serve(
         "history_table": outputs.get("history_table_name"),
         "dynamodb_proxy": dynamodb.url if dynamodb is not None else None,
         "stack_file": str(path),
-        "outputs": outputs,
+        # False until the whole apply is done (the fan-out tier, alarms); then Terraform's
+        # outputs are here too (tests that need the tier wait for it: launcher.wait_applied).
+        "applied": False,
+        "outputs": {},
     }
+    follow = loop.create_task(
+        _follow_apply(tfstack, apply, sources, (path, info), started, stop, deploy.save_plan)
+    )
     try:
         _write_stack_file(path, info)
         print(_banner(info, time.monotonic() - started, (WEB_DIR / "index.html").is_file()))
         sys.stdout.flush()
         await stop.wait()
     finally:
+        follow.cancel()
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         await sources.stop()
         await gateway.stop()
         log.info("gateway stopped")
+    failure = None if not follow.done() or follow.cancelled() else follow.result()
+    if failure:
+        raise StackError(f"terraform apply failed in the background, stack stopped:\n{failure}")
+
+
+async def _follow_apply(
+    tfstack: Any,
+    apply: Any,
+    sources: Any,
+    state: tuple[Path, dict[str, Any]],
+    started: float,
+    stop: asyncio.Event,
+    save_plan: Callable[[], None] | None = None,
+) -> str | None:
+    """The rest of the apply, behind the running chat: the event source mappings are polled as
+    soon as they exist, and when the apply is done stack.json gets ``applied`` and the outputs.
+    A failed apply stops the stack; returns what failed (None when all went well)."""
+    polled_mappings = False
+    while not apply.finished.is_set():
+        if not polled_mappings and apply.applied_any("aws_lambda_event_source_mapping."):
+            polled_mappings = True
+            await sources.add_new()
+        await asyncio.sleep(0.2)
+    if not apply.succeeded:
+        failure = str(apply.failure())
+        log.error("TERRAFORM APPLY FAILED in the background; stopping the stack:\n%s", failure)
+        stop.set()
+        return failure
+    outputs = apply.progress.outputs
+    if outputs is None or apply.progress.sensitive_outputs:  # not all in the stream
+        outputs = await asyncio.to_thread(tfstack.outputs)
+    await sources.add_new()
+    path, info = state
+    info.update(applied=True, outputs=outputs)
+    _write_stack_file(path, info)
+    log.info(
+        "fan-out tier and alarms ready after %.1f s (whole apply %.1f s)",
+        time.monotonic() - started,
+        apply.finished_s,
+    )
+    if save_plan is not None:
+        try:
+            await asyncio.to_thread(save_plan)
+        except Exception as exc:  # the next start plans afresh; this one is fine
+            log.warning("could not save the plan for the next start: %s", exc)
+    return None
 
 
 def _queue_clients(emu: Any) -> tuple[Any, Any]:
@@ -339,12 +522,16 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
             with _phase("emulator"):
                 emu = running.enter_context(emulator.running(port=emulator_port or None, host=host))
             log.info("emulator listening on %s", emu.endpoint)
-            outputs = _terraform_apply(emu, zip_path, work, terraform_echo, authorizer_zip)
+            deploy = _prepare_apply(emu, zip_path, work, terraform_echo, authorizer_zip)
+            deploy.start()
+            # Ctrl-C or an error from here on: terraform is stopped cleanly first.
+            running.callback(lambda: deploy.apply.stop())
+            _wait_for_chat_path(deploy)
             with _phase("gateway (routes and code read back)"):
+                # As API Gateway would: the routes, integrations and functions as deployed.
                 apigw, lam = emulator_clients(emu.endpoint, emu.region)
-                api = load_api(
-                    apigw, lam, api_id=outputs.get("api_id"), stage=outputs.get("stage_name")
-                )
+                outputs = _early_outputs(deploy.apply)
+                api = load_api(apigw, lam, api_id=outputs["api_id"], stage=outputs["stage_name"])
                 code = CodeStore(zips)
             log.info(
                 "API %s stage %s: routes %s",
@@ -354,7 +541,7 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
             )
             dynamodb = _dynamodb_proxy(emu)
             try:
-                asyncio.run(_serve(api, code, emu, outputs, started, base, lambda_logs, dynamodb))
+                asyncio.run(_serve(api, code, emu, deploy, started, base, lambda_logs, dynamodb))
             finally:
                 code.cleanup()
                 if dynamodb is not None:
