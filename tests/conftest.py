@@ -10,6 +10,9 @@ from tests import engines
 # The local stacks, shared by every folder: the plain one and the one with Cognito sign-in.
 from tests.stack import cognito_user, oidc_stack, sign_in, stack  # noqa: F401
 
+# Tests sharing a stack run on one pytest-xdist worker (`make test` runs two).
+from tests.xdist_groups import pytest_collection_modifyitems  # noqa: F401
+
 # DynamoDB Local started as soon as collection shows a test will need it, so the JVM's start-up
 # (3-7 s here) overlaps the tests that run first instead of stalling the first one that needs it.
 _early: list[dynamodb_local.Launched] = []
@@ -58,57 +61,3 @@ def aws_credentials(monkeypatch):
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-# ---- running in parallel (pytest-xdist, `make test` passes -n and --dist loadgroup) ---------
-# Module-, package- and session-scoped fixtures are built once per worker process. Those that
-# start a stack or apply Terraform are worth building once, so every test that uses one (even
-# indirectly) is put in that fixture's group, and a group runs on one worker; groups that share
-# such a fixture are merged. The cheap shared fixtures below may be built once per worker.
-CHEAP_SHARED_FIXTURES = frozenset(
-    {
-        *("dynamodb_local_server", "emulator", "aws", "aws_emulator", "moto_server"),
-        *("test_zip", "real_zip", "authorizer_zip", "lambda_zip", "web_dir", "tf_config_dir"),
-        *("playwright_sync", "browser", "artifacts", "offline_stack", "tmp_path_factory"),
-        *("worker_id", "testrun_uid"),
-    }
-)
-
-
-def _shared_fixtures(item: pytest.Item) -> set[str]:
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return set()
-    return {
-        name
-        for name, defs in info.name2fixturedefs.items()
-        if defs and defs[-1].scope != "function" and name not in CHEAP_SHARED_FIXTURES
-    }
-
-
-def _groups(items: list[pytest.Item]) -> dict[str, str]:
-    """nodeid -> group name: the connected components of tests and the costly fixtures they
-    share (union-find over fixture names)."""
-    parent: dict[str, str] = {}
-
-    def find(name: str) -> str:
-        while parent.setdefault(name, name) != name:
-            parent[name] = parent[parent[name]]
-            name = parent[name]
-        return name
-
-    uses = {item.nodeid: sorted(_shared_fixtures(item)) for item in items}
-    for names in uses.values():
-        for other in names[1:]:
-            parent[find(other)] = find(names[0])
-    return {nodeid: find(names[0]) for nodeid, names in uses.items() if names}
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    groups = _groups(items)
-    for item in items:
-        if item.nodeid in groups:
-            item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
