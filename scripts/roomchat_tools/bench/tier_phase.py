@@ -25,6 +25,7 @@ import resource
 from typing import Any
 
 from roomchat_tools.client import send_all_frame, with_query
+from roomchat_tools.stackfile import dynamodb_endpoint
 
 from .fleet import Client, Fleet, Tracker, broadcast_series, pace
 from .plan import BASELINE, Series
@@ -95,7 +96,7 @@ class TierPhases:
     ) -> None:
         from .stack import aws_client
 
-        ddb = aws_client("dynamodb", info["emulator_endpoint"], info["region"])
+        ddb = aws_client("dynamodb", dynamodb_endpoint(info), info["region"])
         table = info["rooms_table"]
         self.tier_results()["queue"] = gateway.get("tier") or {}
         self.tier_results()["nofile"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
