@@ -92,9 +92,9 @@ same run, is in the table below."""
 
 
 COST_NOTES = """\
-moto answers `ReturnConsumedCapacity` with figures DynamoDB would not bill (last column), so the \
-cost is computed from the items the run really wrote and read, the way the *Amazon DynamoDB \
-Developer Guide* describes it:
+The engine's own `ReturnConsumedCapacity` figures (last column; moto's are not what DynamoDB \
+would bill) are shown for comparison only: the cost is computed from the items the run really \
+wrote and read, the way the *Amazon DynamoDB Developer Guide* describes it:
 
 - item size (*"DynamoDB item sizes and formats"*): the sum over attributes of the attribute \
 name's UTF-8 bytes plus the value's bytes: strings their UTF-8 length, numbers about 1 byte per \

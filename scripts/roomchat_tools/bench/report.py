@@ -8,7 +8,7 @@ from typing import Any
 
 from .analysis import _row, analyse
 from .costmodel import ACCOUNT_RPS, COLD_TARGET_MS, INTEGRATION_TIMEOUT_S, LAMBDA_TIMEOUT_S
-from .plan import BASELINE, LIMIT, OURS, VARIANTS
+from .plan import BASELINE, LIMIT, OURS, VARIANTS, dynamodb_engine, engine_sentence
 from .plot import plot
 from .prose import (
     COLD_NOTES,
@@ -155,6 +155,7 @@ def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name:
     iterations = ", ".join(f"{counts.get(k, counts.get(str(k)))} at {k:,}" for k in sizes)
     out: list[str] = []
     add = out.append
+    engine = dynamodb_engine(results)
     add("# roomchat benchmark: fan-out, DynamoDB read cost, cold start")
     add("")
     dirty = f", plus {m['uncommitted_files']} uncommitted files" if m["uncommitted_files"] else ""
@@ -167,6 +168,8 @@ def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name:
         f"{m['loadavg_start'][0]:.2f} at the start and {m.get('loadavg_end', [0])[0]:.2f} at the "
         "end: everything below shares these cores (clients, gateway, Lambda workers, emulator)."
     )
+    add("")
+    add(engine_sentence(results))
     add("")
     add(
         f"Settings: `FANOUT_WORKERS={s.get('fanout_workers')}` (read back from the deployed "
@@ -253,9 +256,15 @@ def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name:
             reads.append(f"{size:,}: Query {query}, Scan {scan}")
     if reads:
         add(
-            "The emulator's own read times, measured outside the timed runs (moto, not "
-            "DynamoDB: its Query of one partition is slower than its Scan of a whole table of "
-            "the same size, the opposite of DynamoDB, and ours pays it on every message): "
+            (
+                "The emulator's own read times, measured outside the timed runs (moto, not "
+                "DynamoDB: its Query of one partition is slower than its Scan of a whole table "
+                "of the same size, the opposite of DynamoDB, and ours pays it on every message): "
+                if engine == "moto"
+                else f"{engine}'s own read times, measured outside the timed runs (the same "
+                "engine for both designs; ours pays its Query on every message, the baseline "
+                "its Scan): "
+            )
             + "; ".join(reads)
             + "."
         )
@@ -348,7 +357,7 @@ def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name:
     add("")
     add(
         "| connections | ours: room of all (GetItem + Query) | ours: one of 10 rooms | "
-        "baseline: Scan of all | moto's own figure (ours / baseline) |"
+        f"baseline: Scan of all | {engine}'s own figure (ours / baseline) |"
     )
     add("|---:|---:|---:|---:|---|")
     cost = results["cost"]

@@ -213,6 +213,7 @@ class Bench(ReferencePhases, OursPhases, SweepPhases, TierPhases):
                 "frame_bytes": len(self.frame(1).encode()),
                 "message_chars": len(self.text(1)),
                 "stack": "attached" if self.stack.stack_file else "started by the bench",
+                "dynamodb_engine": info.get("dynamodb_engine") or "moto",
                 "stack_ready_s": round(self.stack.started_s, 1),
             }
         )
