@@ -126,7 +126,7 @@ class ReferencePhases:
     # ----- 2. the baseline ----------------------------------------------------------------------
     async def baseline_phase(self, session: Any, info: dict[str, Any]) -> None:
         rooms = self.plan.baseline_rooms
-        self.log("baseline: the sample design deployed in the same emulator, its own API")
+        self.log("baseline: the sample design deployed in the same stack (its own API and table)")
         deployed = deploy_baseline(info, self.base_zip, self.run_id)
         ddb = aws_client("dynamodb", dynamodb_endpoint(info), info["region"])
         helper = self.gateway_helper(info, deployed["api_id"], self.base_zip)

@@ -147,6 +147,19 @@ def reading_the_targets(results: dict[str, Any], analysis: dict[str, Any]) -> st
     return " ".join(parts)
 
 
+def _reads_intro(engine: str) -> str:
+    if engine == "moto":
+        return (
+            "The emulator's own read times, measured outside the timed runs (moto, not "
+            "DynamoDB: its Query of one partition is slower than its Scan of a whole table "
+            "of the same size, the opposite of DynamoDB, and ours pays it on every message): "
+        )
+    return (
+        f"{engine}'s own read times, measured outside the timed runs (the same engine for both "
+        "designs; ours pays its Query on every message, the baseline its Scan): "
+    )
+
+
 def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name: str) -> str:
     m, s, plan = results["machine"], results["settings"], results["plan"]
     sizes = sorted({row["members"] for row in results["fanout"] if row["variant"] == OURS})
@@ -255,19 +268,7 @@ def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name:
             query, scan = _ms(ours["emulator_read_s"]), _ms(base["emulator_read_s"])
             reads.append(f"{size:,}: Query {query}, Scan {scan}")
     if reads:
-        add(
-            (
-                "The emulator's own read times, measured outside the timed runs (moto, not "
-                "DynamoDB: its Query of one partition is slower than its Scan of a whole table "
-                "of the same size, the opposite of DynamoDB, and ours pays it on every message): "
-                if engine == "moto"
-                else f"{engine}'s own read times, measured outside the timed runs (the same "
-                "engine for both designs; ours pays its Query on every message, the baseline "
-                "its Scan): "
-            )
-            + "; ".join(reads)
-            + "."
-        )
+        add(_reads_intro(engine) + "; ".join(reads) + ".")
         add("")
     add(
         f'**What "same members" means.** For the {largest:,}-member case there are '
