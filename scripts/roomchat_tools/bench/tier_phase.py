@@ -363,7 +363,7 @@ def _without_the_read(reads: dict[str, float], largest: dict[str, Any], engine: 
         aws_like = largest["members"] * 12.4e-6 + 0.015  # parse + one page, as in tier.py
         derived = (largest["tier_s"] - read + aws_like) / largest["limit_s"]
         text += (
-            " Derived, not measured: with that read at DynamoDB's cost instead of the "
+            " Derived, not measured: with that read at DynamoDB's cost instead of "
             f"{engine}'s ({aws_like * 1000:,.0f} ms instead of {read * 1000:,.0f} ms), the tier "
             f"at {largest['members']:,} would take {derived:.2f}x the limit. The target above "
             "is judged on the measured time."
