@@ -303,12 +303,17 @@ def _setup(results: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     )
 
 
+def _verdict(row: dict[str, Any]) -> str:
+    over = (row.get("tier_over_limit") or 0) - TIER_TARGET
+    return f": missed by {over:.2f}x" if over > 0 else ": met"
+
+
 def _reading(results: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
     largest = rows[-1]
     reads = (results.get("tier") or {}).get("emulator_read_s") or {}
     out = [
         f"At {largest['members']:,} members the tier takes **{_x(largest['tier_over_limit'])}** "
-        f"the limit's time (target: at most {TIER_TARGET}x), inline "
+        f"the limit's time (target: at most {TIER_TARGET}x{_verdict(largest)}), inline "
         f"{_x(largest['inline_over_limit'])}; the sample design takes "
         f"{_x(largest['baseline_over_tier'])} the tier's time and "
         f"{_x(largest['baseline_over_inline'])} inline's. Locally the tier's chunks run in "
