@@ -142,7 +142,7 @@ destroy: $(STAMP) ## terraform destroy on real AWS, keeping the history table (C
 export: $(STAMP) ## history as JSON lines: make export ROOM=lobby (or ALL=1) [OUT=file] [DEPLOYED=1]
 	$(ROOMCHAT) export $(if $(ALL),--all,--room '$(ROOM)') $(if $(OUT),--out '$(OUT)') $(if $(DEPLOYED),--deployed)
 
-bench: $(STAMP) ## fan-out speed (rooms up to 1,000; big rooms of 1,000 and 5,000 inline vs the tier), read cost, cold start vs the sample design (~10 min)
+bench: $(STAMP) $(DYNAMODB_LOCAL_STAMP) ## fan-out speed (rooms up to 1,000; big rooms of 1,000 and 5,000 inline vs the tier), read cost, cold start vs the sample design, tables on DynamoDB Local (~10 min)
 	$(ROOMCHAT) bench
 
 clean: ## remove virtualenvs, build output and local state

@@ -18,6 +18,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from roomchat_tools import stackfile
 from roomchat_tools.local import emulator as emulator_mod
 from roomchat_tools.local import launcher
 
@@ -46,7 +47,11 @@ class RunningStack:
     def client(self, service: str):
         return boto3.client(
             service,
-            endpoint_url=self.info["emulator_endpoint"],
+            endpoint_url=(
+                stackfile.dynamodb_endpoint(self.info)
+                if service == "dynamodb"
+                else self.info["emulator_endpoint"]
+            ),
             region_name=self.info["region"],
             aws_access_key_id="testing",
             aws_secret_access_key="testing",

@@ -47,7 +47,7 @@ def _target(args: argparse.Namespace) -> dict[str, Any]:
         "rooms_table": info["rooms_table"],
         "history_table": info["history_table"],
         "callback_url": info["callback_url"],
-        "endpoint_url": info["emulator_endpoint"],
+        "endpoint_url": stackfile.dynamodb_endpoint(info),
         "region": info.get("region", "us-east-1"),
         "local": True,
     }

@@ -45,6 +45,13 @@ def read(file: Path | None = None) -> dict[str, Any]:
     return info
 
 
+def dynamodb_endpoint(info: dict[str, Any]) -> str:
+    """Where the stack's tables are: DynamoDB Local with ``ROOMCHAT_DYNAMODB=local``
+    (local/dataplane.py), else the emulator. Read them with access key id ``testing`` (DynamoDB
+    Local keeps a database per key id and region)."""
+    return str(info.get("dynamodb_endpoint") or info["emulator_endpoint"])
+
+
 def running(file: Path | None = None) -> dict[str, Any]:
     """`read()`, refusing a file left behind by a stack whose process is gone."""
     info = read(file)

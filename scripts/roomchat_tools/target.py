@@ -63,7 +63,8 @@ def local_target() -> dict[str, Any]:
         ) from None
     return {
         "table": info["history_table"],
-        "endpoint_url": endpoint,
+        # The functions' data plane: the emulator, or DynamoDB Local (ROOMCHAT_DYNAMODB=local).
+        "endpoint_url": stackfile.dynamodb_endpoint(info),
         "region": info.get("region", "us-east-1"),
         "local": True,
     }

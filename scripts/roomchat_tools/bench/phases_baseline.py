@@ -13,6 +13,8 @@ import time
 import zipfile
 from typing import Any
 
+from roomchat_tools.stackfile import dynamodb_endpoint
+
 from .costmodel import item_size, scan_rcu
 from .fleet import Client, Fleet, Tracker, broadcast_series, pace
 from .plan import BASELINE, Series
@@ -124,9 +126,9 @@ class ReferencePhases:
     # ----- 2. the baseline ----------------------------------------------------------------------
     async def baseline_phase(self, session: Any, info: dict[str, Any]) -> None:
         rooms = self.plan.baseline_rooms
-        self.log("baseline: the sample design deployed in the same emulator, its own API")
+        self.log("baseline: the sample design deployed in the same stack (its own API and table)")
         deployed = deploy_baseline(info, self.base_zip, self.run_id)
-        ddb = aws_client("dynamodb", info["emulator_endpoint"], info["region"])
+        ddb = aws_client("dynamodb", dynamodb_endpoint(info), info["region"])
         helper = self.gateway_helper(info, deployed["api_id"], self.base_zip)
         gateway = await helper.start()
         tracker = Tracker()

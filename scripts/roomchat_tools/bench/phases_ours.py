@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from roomchat_tools.client import send_all_frame, with_query
+from roomchat_tools.stackfile import dynamodb_endpoint
 
 from .costmodel import item_size, ours_rcu
 from .fleet import Client, Fleet, Tracker, broadcast_series, pace
@@ -186,7 +187,7 @@ class OursPhases:
         return series
 
     async def ours_phase(self, session: Any, info: dict[str, Any]) -> None:
-        ddb = aws_client("dynamodb", info["emulator_endpoint"], info["region"])
+        ddb = aws_client("dynamodb", dynamodb_endpoint(info), info["region"])
         table = info["rooms_table"]
         tracker = Tracker()
         fleet = Fleet(session, tracker, "ours")

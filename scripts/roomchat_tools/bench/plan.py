@@ -125,3 +125,31 @@ BASELINE = "baseline: Scan + every post at once (AWS sample)"
 LIMIT = "limit: management API only"
 BARE = "bare websocket broadcast"
 VARIANTS = (OURS, OURS_ROOM, BASELINE, LIMIT, BARE)
+
+
+ENGINE_NAMES = {"dynamodb-local": "DynamoDB Local", "moto": "moto"}
+
+
+def dynamodb_engine(results: dict[str, Any]) -> str:
+    """Which engine served DynamoDB in a run (the stack's ROOMCHAT_DYNAMODB), for the reports;
+    runs before the setting existed were on moto."""
+    engine = (results.get("settings") or {}).get("dynamodb_engine") or "moto"
+    return ENGINE_NAMES.get(engine, engine)
+
+
+def engine_sentence(results: dict[str, Any]) -> str:
+    """The reports' line on which engine served DynamoDB."""
+    engine = dynamodb_engine(results)
+    if engine == "moto":
+        return (
+            "DynamoDB: **moto** (the emulator) served every table of every phase, ours and the "
+            "sample design's alike; its reads of large partitions are far slower than DynamoDB's."
+        )
+    return (
+        f"DynamoDB: **{engine}** (AWS's own, in memory) served every table of every phase, ours "
+        "and the sample design's alike, so both designs read from the same engine (a fair "
+        "comparison). Terraform still applies to moto, which also runs Lambda's and API "
+        "Gateway's definitions and SQS; the stack recreates the tables Terraform made in "
+        "DynamoDB Local and points the functions there (`ROOMCHAT_DYNAMODB=local`, "
+        "local/dataplane.py)."
+    )

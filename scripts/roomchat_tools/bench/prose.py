@@ -36,15 +36,15 @@ def _tuning_values(results: dict[str, Any], analysis: dict[str, Any]) -> dict[st
 
 FANOUT_NOTES = """\
 Each API is served by a gateway process of its own, started by the bench: \
-`roomchat_tools.local.gateway.Gateway`, the code `make run` serves with, reading the API back from \
-the \
-emulator (ours as Terraform applied it, the baseline's as the bench created it) and running the \
-deployed zip in worker processes; the emulator stays in the stack's process, so neither API \
-shares a process with it. The clients (aiohttp) all live in the bench's process. Two post \
-round trips: **loopback** as it is (a post is answered in well under a millisecond, so only CPU \
-counts), and **+{rtt:.0f} ms**: the gateway waits that long before handling each @connections \
-POST, the round trip a post from a Lambda function to API Gateway takes on AWS (the member gets \
-the frame, and the poster its answer, that much later). The bare broadcast makes no posts."""
+`roomchat_tools.local.gateway.Gateway`, the code `make run` serves with, reading the API back \
+from the emulator (ours as Terraform applied it, the baseline's as the bench created it) and \
+running the deployed zip in worker processes; the emulator stays in the stack's process, so \
+neither API shares a process with it. Both APIs' tables are on {tables}. The clients (aiohttp) \
+all live in the bench's process. Two post round trips: **loopback** as it is (a post is answered \
+in well under a millisecond, so only CPU counts), and **+{rtt:.0f} ms**: the gateway waits that \
+long before handling each @connections POST, the round trip a post from a Lambda function to API \
+Gateway takes on AWS (the member gets the frame, and the poster its answer, that much later). The \
+bare broadcast makes no posts."""
 
 
 TUNING_NOTES = """\
@@ -92,9 +92,9 @@ same run, is in the table below."""
 
 
 COST_NOTES = """\
-moto answers `ReturnConsumedCapacity` with figures DynamoDB would not bill (last column), so the \
-cost is computed from the items the run really wrote and read, the way the *Amazon DynamoDB \
-Developer Guide* describes it:
+The engine's own `ReturnConsumedCapacity` figures (last column; moto's are not what DynamoDB \
+would bill) are shown for comparison only: the cost is computed from the items the run really \
+wrote and read, the way the *Amazon DynamoDB Developer Guide* describes it:
 
 - item size (*"DynamoDB item sizes and formats"*): the sum over attributes of the attribute \
 name's UTF-8 bytes plus the value's bytes: strings their UTF-8 length, numbers about 1 byte per \

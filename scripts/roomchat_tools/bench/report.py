@@ -8,7 +8,7 @@ from typing import Any
 
 from .analysis import _row, analyse
 from .costmodel import ACCOUNT_RPS, COLD_TARGET_MS, INTEGRATION_TIMEOUT_S, LAMBDA_TIMEOUT_S
-from .plan import BASELINE, LIMIT, OURS, VARIANTS
+from .plan import BASELINE, LIMIT, OURS, VARIANTS, dynamodb_engine, engine_sentence
 from .plot import plot
 from .prose import (
     COLD_NOTES,
@@ -116,15 +116,15 @@ def reading_the_targets(results: dict[str, Any], analysis: dict[str, Any]) -> st
         f"is the CPU per post, {per_post}, and what each reads. Ours takes "
         f"{_ms(ours0['p50_s'])} for {largest:,} members "
         f"against {_ms(limit0['p50_s'])} for the posts alone, and the baseline "
-        f"{_ms(base0['p50_s'])}. Ours also pays the emulator's slow Query of a large partition "
-        "(below), which DynamoDB answers in milliseconds."
+        f"{_ms(base0['p50_s'])}. {_query_note(dynamodb_engine(results))}"
     ]
     smallest = min(sizes)
     ours_s, limit_s = _row(results, OURS, smallest), _row(results, LIMIT, smallest)
     if smallest != largest and ours_s and limit_s and ours_s["p50_s"] and limit_s["p50_s"]:
         parts.append(
             f"In small rooms a message's fixed work dominates (an invocation, then five "
-            f"DynamoDB calls of a few milliseconds each in the emulator: membership, rate "
+            f"DynamoDB calls of a few milliseconds each in {dynamodb_engine(results)}: "
+            "membership, rate "
             f"limit, idempotency mark, history, room): ours ÷ limit is "
             f"{ours_s['p50_s'] / limit_s['p50_s']:.1f}x at {smallest:,} members "
             f"({_ms(ours_s['p50_s'])} against {_ms(limit_s['p50_s'])}), and the baseline, "
@@ -147,6 +147,28 @@ def reading_the_targets(results: dict[str, Any], analysis: dict[str, Any]) -> st
     return " ".join(parts)
 
 
+def _query_note(engine: str) -> str:
+    if engine == "moto":
+        return (
+            "Ours also pays the emulator's slow Query of a large partition (below), which "
+            "DynamoDB answers in milliseconds."
+        )
+    return f"Ours also pays {engine}'s Query of the room on every message (below)."
+
+
+def _reads_intro(engine: str) -> str:
+    if engine == "moto":
+        return (
+            "The emulator's own read times, measured outside the timed runs (moto, not "
+            "DynamoDB: its Query of one partition is slower than its Scan of a whole table "
+            "of the same size, the opposite of DynamoDB, and ours pays it on every message): "
+        )
+    return (
+        f"{engine}'s own read times, measured outside the timed runs (the same engine for both "
+        "designs; ours pays its Query on every message, the baseline its Scan): "
+    )
+
+
 def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name: str) -> str:
     m, s, plan = results["machine"], results["settings"], results["plan"]
     sizes = sorted({row["members"] for row in results["fanout"] if row["variant"] == OURS})
@@ -155,6 +177,7 @@ def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name:
     iterations = ", ".join(f"{counts.get(k, counts.get(str(k)))} at {k:,}" for k in sizes)
     out: list[str] = []
     add = out.append
+    engine = dynamodb_engine(results)
     add("# roomchat benchmark: fan-out, DynamoDB read cost, cold start")
     add("")
     dirty = f", plus {m['uncommitted_files']} uncommitted files" if m["uncommitted_files"] else ""
@@ -167,6 +190,8 @@ def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name:
         f"{m['loadavg_start'][0]:.2f} at the start and {m.get('loadavg_end', [0])[0]:.2f} at the "
         "end: everything below shares these cores (clients, gateway, Lambda workers, emulator)."
     )
+    add("")
+    add(engine_sentence(results))
     add("")
     add(
         f"Settings: `FANOUT_WORKERS={s.get('fanout_workers')}` (read back from the deployed "
@@ -204,7 +229,7 @@ def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name:
     add("")
     add("## 1-3. Fan-out: from `sendAll` to the last member")
     add("")
-    add(FANOUT_NOTES.format(rtt=plan["rtt_ms"]))
+    add(FANOUT_NOTES.format(rtt=plan["rtt_ms"], tables=engine))
     delays = sorted({row.get("post_delay_ms", 0.0) for row in results["fanout"]})
     for delay in delays:
         add("")
@@ -252,13 +277,7 @@ def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name:
             query, scan = _ms(ours["emulator_read_s"]), _ms(base["emulator_read_s"])
             reads.append(f"{size:,}: Query {query}, Scan {scan}")
     if reads:
-        add(
-            "The emulator's own read times, measured outside the timed runs (moto, not "
-            "DynamoDB: its Query of one partition is slower than its Scan of a whole table of "
-            "the same size, the opposite of DynamoDB, and ours pays it on every message): "
-            + "; ".join(reads)
-            + "."
-        )
+        add(_reads_intro(engine) + "; ".join(reads) + ".")
         add("")
     add(
         f'**What "same members" means.** For the {largest:,}-member case there are '
@@ -348,7 +367,7 @@ def markdown_report(results: dict[str, Any], analysis: dict[str, Any], png_name:
     add("")
     add(
         "| connections | ours: room of all (GetItem + Query) | ours: one of 10 rooms | "
-        "baseline: Scan of all | moto's own figure (ours / baseline) |"
+        f"baseline: Scan of all | {engine}'s own figure (ours / baseline) |"
     )
     add("|---:|---:|---:|---:|---|")
     cost = results["cost"]

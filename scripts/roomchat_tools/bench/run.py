@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..stackfile import dynamodb_endpoint
 from .phases_baseline import ReferencePhases
 from .phases_ours import OursPhases
 from .phases_sweeps import SweepPhases
@@ -212,6 +213,7 @@ class Bench(ReferencePhases, OursPhases, SweepPhases, TierPhases):
                 "frame_bytes": len(self.frame(1).encode()),
                 "message_chars": len(self.text(1)),
                 "stack": "attached" if self.stack.stack_file else "started by the bench",
+                "dynamodb_engine": info.get("dynamodb_engine") or "moto",
                 "stack_ready_s": round(self.stack.started_s, 1),
             }
         )
@@ -237,6 +239,7 @@ class Bench(ReferencePhases, OursPhases, SweepPhases, TierPhases):
         concurrency = self.results["settings"]["lambda_concurrency"]
         argv = [*SERVE, "gateway", "--emulator"]
         argv += [info["emulator_endpoint"], "--region", info["region"], "--api-id", api_id]
+        argv += ["--dynamodb", dynamodb_endpoint(info)]
         argv += ["--zip", str(zip_path), "--concurrency", str(concurrency)]
         if tier:
             argv += ["--own-fanout-queue", "--env", "FANOUT_TIER_THRESHOLD=0"]
@@ -318,4 +321,5 @@ class Bench(ReferencePhases, OursPhases, SweepPhases, TierPhases):
             emulator_endpoint=info["emulator_endpoint"],
             callback_url=callback_url or info["callback_url"],
         )
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint(info)
         return env

@@ -22,6 +22,7 @@ def serve_role(argv: list[str]) -> int:
     parser.add_argument("role", choices=["gateway", "bare", "sink"])
     parser.add_argument("--emulator")
     parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--dynamodb", default="", help="the functions' DynamoDB endpoint")
     parser.add_argument("--api-id")
     parser.add_argument("--zip")
     parser.add_argument("--concurrency", type=int, default=2)
@@ -96,6 +97,7 @@ async def _serve_gateway(args: argparse.Namespace) -> int:
         emulator_endpoint=args.emulator,
         region=args.region,
         log_sink=lambda fn, line: None,
+        dynamodb_endpoint=args.dynamodb or None,
     )
     await gateway.start()
     overrides = dict(item.split("=", 1) for item in args.env)

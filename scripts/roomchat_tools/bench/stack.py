@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..local import launcher
+from ..stackfile import dynamodb_endpoint
 from .processes import BASELINE_DIR, REPO_ROOT, die_with_parent
 
 
@@ -45,7 +46,14 @@ class Stack:
         self.log("local stack: emulator + terraform apply of infra/ + gateway (about a minute)")
         stack = launcher.launch(
             local,
-            {"ROOMCHAT_PORT": "0", "ROOMCHAT_EMULATOR_PORT": "0", "ROOMCHAT_IDLE_TIMEOUT": "3600"},
+            {
+                "ROOMCHAT_PORT": "0",
+                "ROOMCHAT_EMULATOR_PORT": "0",
+                "ROOMCHAT_IDLE_TIMEOUT": "3600",
+                # Every phase (ours and the sample design) on DynamoDB Local, the faster engine
+                # with DynamoDB's semantics (local/dataplane.py); ROOMCHAT_DYNAMODB=moto overrides.
+                "ROOMCHAT_DYNAMODB": os.environ.get("ROOMCHAT_DYNAMODB") or "local",
+            },
             args=["--quiet"],
             timeout_s=timeout_s,
             preexec_fn=lambda: die_with_parent(signal.SIGTERM),  # graceful, if we are killed
@@ -98,7 +106,7 @@ BASELINE_ROUTES = {
 def deploy_baseline(info: dict[str, Any], zip_path: Path, suffix: str) -> dict[str, Any]:
     """The sample design in the stack's emulator: a table, its functions and its own API."""
     endpoint, region = info["emulator_endpoint"], info["region"]
-    ddb = aws_client("dynamodb", endpoint, region)
+    ddb = aws_client("dynamodb", dynamodb_endpoint(info), region)  # where ours has its tables
     iam = aws_client("iam", endpoint, region)
     lam = aws_client("lambda", endpoint, region)
     apigw = aws_client("apigatewayv2", endpoint, region)
@@ -159,6 +167,8 @@ def remove_baseline(info: dict[str, Any], deployed: dict[str, Any]) -> None:
         with contextlib.suppress(Exception):
             lam.delete_function(FunctionName=function_name)
     with contextlib.suppress(Exception):
-        aws_client("dynamodb", endpoint, region).delete_table(TableName=deployed["table"])
+        aws_client("dynamodb", dynamodb_endpoint(info), region).delete_table(
+            TableName=deployed["table"]
+        )
     with contextlib.suppress(Exception):
         aws_client("iam", endpoint, region).delete_role(RoleName=deployed["role"])

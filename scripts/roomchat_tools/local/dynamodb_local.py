@@ -142,6 +142,11 @@ class Launched:
             self.process.wait()
 
 
+def wait_ready(launched: Launched, timeout: float = 60.0) -> None:
+    """Until ``launched`` answers; raises Unavailable if it exits or stays silent."""
+    _wait_until_ready(launched.server, launched.process, timeout)
+
+
 def launch(jvm_options: Sequence[str] = QUICK_START) -> Launched:
     """Start DynamoDB Local (in memory, on a free loopback port) without waiting for it.
 

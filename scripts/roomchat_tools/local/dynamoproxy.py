@@ -36,8 +36,10 @@ access key, so this works there too unless it runs with ``-sharedDb``.
     proxy.fail("PutItem", 2)  # the next two PutItem calls are throttled
     proxy.close()
 
-The local stack starts one when ``ROOMCHAT_READ_LAG_MS`` is set, and its gateway serves
-``/_devstack/dynamodb`` (GET, or POST ``{"lagMs": N}``) to change the lag while it runs.
+With ``ROOMCHAT_DYNAMODB=local`` its upstream is the stack's DynamoDB Local instead of the
+emulator (local/dataplane.py). The local stack starts one when ``ROOMCHAT_READ_LAG_MS`` is set,
+and its gateway serves ``/_devstack/dynamodb`` (GET, or POST ``{"lagMs": N}``) to change the lag
+while it runs.
 """
 
 from __future__ import annotations

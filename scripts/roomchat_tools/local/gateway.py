@@ -102,6 +102,7 @@ class Gateway:
         region: str,
         log_sink: LogSink = default_log_sink,
         dynamodb: DynamoDBProxy | None = None,
+        dynamodb_endpoint: str | None = None,
         web_auth: dict[str, Any] | None = None,
     ) -> None:
         self.api = api
@@ -109,6 +110,8 @@ class Gateway:
         self.web_auth = web_auth
         # The functions reach DynamoDB through this proxy when given (delayed visibility).
         self.dynamodb = dynamodb
+        # Else this DynamoDB endpoint when given (DynamoDB Local, local/dataplane.py).
+        self.dynamodb_endpoint = dynamodb.url if dynamodb is not None else dynamodb_endpoint
         self.code = code
         self.settings = settings
         self.emulator_endpoint = emulator_endpoint
@@ -182,8 +185,8 @@ class Gateway:
                 callback_url=self.callback_url,
                 lambda_url=self.http_url,
             )
-            if self.dynamodb is not None:
-                env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb.url
+            if self.dynamodb_endpoint:
+                env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint
             self.pools[spec.name] = FunctionPool(
                 spec, task_root, env, self.settings.concurrency, self.log_sink
             )
@@ -200,8 +203,8 @@ class Gateway:
             emulator_endpoint=self.emulator_endpoint,
             callback_url=self.callback_url,
         )
-        if self.dynamodb is not None:
-            env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb.url
+        if self.dynamodb_endpoint:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint
         pool = FunctionPool(spec, task_root, env, concurrency, self.log_sink)
         self.pools[spec.name] = pool
         return pool

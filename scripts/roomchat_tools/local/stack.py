@@ -35,6 +35,11 @@ once the whole apply is done. Settings come from the environment:
                                 (against an empty state) in .local/devstack/plan/, and apply it
                                 on the next start with the same module, code and variables
                                 (skips planning: ~1-5 s). launcher.py's stacks set 0.
+  ROOMCHAT_DYNAMODB=moto        local: the functions' tables live in AWS's DynamoDB Local
+                                (`make dynamodb-local`), a copy of the tables Terraform made
+                                in the emulator (local/dataplane.py); with ROOMCHAT_READ_LAG_MS
+                                the proxy sits in front of it. stack.json's dynamodb_endpoint
+                                says where the data is.
   ROOMCHAT_TF_VARS='{...}'      extra Terraform variables as JSON, e.g. the token authorizer:
                                 '{"auth_mode": "jwt", "auth_secret": "a-dev-secret-of-32+chars..."}'
 """
@@ -306,7 +311,8 @@ def _banner(info: dict[str, Any], ready_s: float, has_web: bool) -> str:
             f"  WebSocket    {info['websocket_url']}",
             f"  web client   {web}",
             f"  @connections {info['callback_url']}/@connections/{{connectionId}}",
-            f"  emulator     {info['emulator_endpoint']} (moto; tables "
+            f"  emulator     {info['emulator_endpoint']} (moto)",
+            f"  DynamoDB     {info['dynamodb_endpoint']} ({info['dynamodb_engine']}; tables "
             f"{info['rooms_table']}, {info['history_table']})",
             "  chat         make chat ROOM=lobby NAME=ana   (finds this stack by its state file)",
             "  history      make history ROOM=lobby   (or roomchat history --room lobby --json)",
@@ -325,6 +331,7 @@ async def _serve(
     started: float,
     base: Path,
     lambda_logs: bool,
+    data: Any,
     dynamodb: Any = None,
 ) -> None:
     deploy: _Deploy = applying
@@ -344,6 +351,7 @@ async def _serve(
         region=emu.region,
         log_sink=sink,
         dynamodb=dynamodb,
+        dynamodb_endpoint=data.endpoint,
         web_auth=webpage.web_auth(outputs, emu.endpoint),
     )
     stop = asyncio.Event()
@@ -386,6 +394,8 @@ async def _serve(
         "region": emu.region,
         "rooms_table": outputs.get("rooms_table_name"),
         "history_table": outputs.get("history_table_name"),
+        "dynamodb_engine": data.engine,
+        "dynamodb_endpoint": data.endpoint,
         "dynamodb_proxy": dynamodb.url if dynamodb is not None else None,
         "stack_file": str(path),
         # False until the whole apply is done (the fan-out tier, alarms); then Terraform's
@@ -472,8 +482,9 @@ def _queue_clients(emu: Any) -> tuple[Any, Any]:
     )
 
 
-def _dynamodb_proxy(emu: Any) -> Any:
-    """The delayed-visibility DynamoDB proxy when ROOMCHAT_READ_LAG_MS is set, else None."""
+def _dynamodb_proxy(emu: Any, upstream: str) -> Any:
+    """The delayed-visibility DynamoDB proxy (in front of ``upstream``, the data plane) when
+    ROOMCHAT_READ_LAG_MS is set, else None."""
     raw = os.environ.get("ROOMCHAT_READ_LAG_MS", "").strip()
     if not raw:
         return None
@@ -485,7 +496,7 @@ def _dynamodb_proxy(emu: Any) -> Any:
         lag = -1.0
     if not 0 <= lag <= MAX_LAG_MS:
         raise StackError(f"ROOMCHAT_READ_LAG_MS must be a number of ms from 0 to {MAX_LAG_MS}")
-    proxy = DynamoDBProxy(emu.endpoint, emu.region, lag_ms=lag)
+    proxy = DynamoDBProxy(upstream, emu.region, lag_ms=lag)
     log.info("DynamoDB proxy on %s, reads lag %s ms", proxy.url, raw)
     return proxy
 
@@ -496,7 +507,7 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
     from roomchat_tools.infra import build_lambda
-    from roomchat_tools.local import emulator
+    from roomchat_tools.local import dataplane, emulator
     from roomchat_tools.local.apimodel import emulator_clients, load_api
     from roomchat_tools.local.runtime import CodeStore
 
@@ -507,6 +518,10 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
     base = local_dir()
     work = base / "devstack"
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = dataplane.engine_from_env()
+    except dataplane.DataPlaneError as exc:
+        raise StackError(str(exc)) from None
     with _single_instance(base):
         _ensure_port_free(host, port, "ROOMCHAT_PORT")
         _ensure_port_free(host, emulator_port, "ROOMCHAT_EMULATOR_PORT")
@@ -522,11 +537,24 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
             with _phase("emulator"):
                 emu = running.enter_context(emulator.running(port=emulator_port or None, host=host))
             log.info("emulator listening on %s", emu.endpoint)
+            try:  # DynamoDB Local's JVM starts while Terraform applies
+                launched = dataplane.launch(engine)
+            except dataplane.DataPlaneError as exc:
+                raise StackError(str(exc)) from None
+            if launched is not None:
+                running.callback(launched.stop)
             deploy = _prepare_apply(emu, zip_path, work, terraform_echo, authorizer_zip)
             deploy.start()
             # Ctrl-C or an error from here on: terraform is stopped cleanly first.
             running.callback(lambda: deploy.apply.stop())
             _wait_for_chat_path(deploy)
+            with _phase(f"DynamoDB data plane ({engine})"):
+                try:
+                    data = dataplane.ready(engine, emu.endpoint, emu.region, launched)
+                except dataplane.DataPlaneError as exc:
+                    raise StackError(str(exc)) from None
+            if data.tables:
+                log.info("DynamoDB Local on %s: %s", data.endpoint, ", ".join(data.tables))
             with _phase("gateway (routes and code read back)"):
                 # As API Gateway would: the routes, integrations and functions as deployed.
                 apigw, lam = emulator_clients(emu.endpoint, emu.region)
@@ -539,9 +567,11 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool) -> None:
                 api.stage,
                 ", ".join(sorted(api.routes)),
             )
-            dynamodb = _dynamodb_proxy(emu)
+            dynamodb = _dynamodb_proxy(emu, data.endpoint)
             try:
-                asyncio.run(_serve(api, code, emu, deploy, started, base, lambda_logs, dynamodb))
+                asyncio.run(
+                    _serve(api, code, emu, deploy, started, base, lambda_logs, data, dynamodb)
+                )
             finally:
                 code.cleanup()
                 if dynamodb is not None:
