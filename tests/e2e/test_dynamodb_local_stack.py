@@ -17,6 +17,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from roomchat_tools.local import dynamodb_local
 from tests.e2e.conftest import REPO_ROOT
 from tests.e2e.support import Client, run
 from tests.stack import _start_stack
@@ -35,7 +36,12 @@ def _listening(endpoint: str) -> bool:
 
 @pytest.fixture(scope="module")
 def ddb_local_stack(tmp_path_factory):
-    """A stack of its own on DynamoDB Local; on exit, its DynamoDB Local must be stopped too."""
+    """A stack of its own on DynamoDB Local; on exit, its DynamoDB Local must be stopped too.
+    Skipped with the reason where DynamoDB Local is not installed, as the adapters' tests are."""
+    try:
+        dynamodb_local.find_jar()
+    except dynamodb_local.Unavailable as error:
+        pytest.skip(f"DynamoDB Local unavailable: {error}")
     stack = _start_stack(tmp_path_factory, {"ROOMCHAT_DYNAMODB": "local"})
     running = next(stack)
     yield running

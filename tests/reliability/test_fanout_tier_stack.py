@@ -106,7 +106,8 @@ def test_a_big_room_message_sent_before_the_tier_exists_reaches_everyone_once(
     got = [[m["messageId"] for m in messages_of(f, room)] for f in frames]
     assert got == [[echo["messageId"]]] * 7, got
     assert record["tier"] is True
-    assert record["chunksQueued"] + record["chunksInline"] == 3
+    # All three chunks queued, or (the queue not there yet) all seven recipients posted inline.
+    assert (record["chunksQueued"], record["recipientsInline"]) in {(3, 0), (0, 7)}, record
     # Not a test that cannot fail: had the whole apply been done, this would say so.
     assert applied_when_sent is False, "the message was sent after the apply was done"
     assert stack.info["outputs"]["fanout_event_source_mapping_id"]

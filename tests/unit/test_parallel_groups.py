@@ -14,8 +14,9 @@ import pytest
 pytest.importorskip("xdist")
 
 REPO = Path(__file__).resolve().parents[2]
+PARALLEL = ["-n", "2", "--dist", "loadgroup"]  # as `make test` runs the suite
 
-SHARED = '''
+SHARED = """
 import os
 import pytest
 
@@ -34,19 +35,20 @@ def test_uses_it(costly, i):
 
 def test_needs_nothing():
     pass
-'''
+"""
 
-FREE = '''
+FREE = """
 import pytest
 
 
 @pytest.mark.parametrize("i", range(40))
 def test_free(i):
     pass
-'''
+"""
 
 
 def test_a_costly_module_fixture_is_built_once_across_two_workers(tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "conftest.py").write_text(
         "from tests.xdist_groups import pytest_collection_modifyitems  # noqa: F401\n"
     )
@@ -56,8 +58,7 @@ def test_a_costly_module_fixture_is_built_once_across_two_workers(tmp_path: Path
     env = {**os.environ, "SETUP_LOG": str(log), "PYTHONPATH": str(REPO)}
     env.pop("PYTEST_ADDOPTS", None)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-        + ["-n", "2", "--dist", "loadgroup", "--rootdir", str(tmp_path), str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PARALLEL, str(tmp_path)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
