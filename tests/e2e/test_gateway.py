@@ -282,9 +282,9 @@ def test_workers_stay_warm_between_invocations(gateway):
 def test_one_function_runs_concurrent_invocations_in_separate_workers(gateway):
     async def scenario():
         client = await Client.connect(gateway.websocket_url)
-        # Long enough for the third worker's cold start on a loaded 2-core machine.
+        # Long enough for the third worker's cold start on a loaded machine, within the 2 s timeout.
         for _ in range(3):
-            await client.send({"action": "sleep", "seconds": 2.5})
+            await client.send({"action": "sleep", "seconds": 1.8})
         replies = [await client.expect({"type": "echo"}, timeout=20) for _ in range(3)]
         await client.close()
         return replies

@@ -490,6 +490,9 @@ export class ChatClient {
     const problem = messageProblem(roomId, text, clientMsgId);
     if (problem) return problem;
     room.addPending(clientMsgId, text, this.now());
+    // The others stop showing us as typing when this message reaches them, so the next
+    // keystroke says so again at once rather than up to TYPING_EVERY_MS later.
+    room.typingSentAt = null;
     this.pumpOutbox(room);
     this.emit({ room: roomId });
     return null;

@@ -577,6 +577,15 @@ describe('the life of a message, typing and read markers', () => {
     assert.deepEqual(lobby.typingNames(clock.now()), []);
   });
 
+  test('typing again right after sending a message is announced at once', () => {
+    const { client, ws } = connected(['lobby']);
+    client.typing('lobby');
+    assert.equal(client.sendMessage('lobby', 'hi'), null);
+    ws.take();
+    client.typing('lobby');
+    assert.deepEqual(ws.take(), [{ action: 'typing', roomId: 'lobby' }]);
+  });
+
   test('edit and delete send their frames; a bad edit is refused before sending', () => {
     const { client, ws } = connected(['lobby'], { lobby: [msg(1)] });
     assert.equal(client.editMessage('lobby', id(1), 'fixed'), null);
