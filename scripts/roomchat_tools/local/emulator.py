@@ -128,6 +128,9 @@ def running(port: int | None = None, host: str = HOST, timeout: float = 15.0) ->
     if port:
         # moto's server thread dies silently when the bind fails, and start() then waits for ever.
         with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
+            # As the server binds (werkzeug sets SO_REUSEADDR): connections of the run just
+            # stopped, in TIME_WAIT on this port, must not stop the next `make run`.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((host, port))
             except OSError as error:
