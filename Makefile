@@ -12,6 +12,8 @@ ROOMCHAT := $(VENV)/bin/roomchat
 # checkov pins packages that clash with the test tools, so it lives in a venv of its own.
 TOOLS_VENV ?= .venv-tools
 STAMP := $(VENV)/.installed
+UV := $(VENV)/bin/uv
+LOCK_VENV ?= .venv-lock
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 # tests/schema's node tools (the AsyncAPI parser, ajv), from its package-lock.json, git-ignored.
 NODE_DIR := tests/schema
@@ -33,25 +35,37 @@ LIMIT ?= 20
 BEFORE ?=
 LOAD ?= 200x20x20
 
-.PHONY: help venv hooks browser dynamodb-local test test-unit test-infra test-browser test-schema lint fmt build run chat token history export plan deploy destroy bench soak clean
+.PHONY: help venv lock hooks browser dynamodb-local test test-unit test-infra test-browser test-schema lint fmt build run chat token history export plan deploy destroy bench soak clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo "The targets call $(ROOMCHAT) (after make venv): $(ROOMCHAT) --help lists its commands."
 
-$(STAMP): pyproject.toml
+# Every environment is installed from its lock (requirements/*.txt: exact versions, hashes),
+# never from ranges: pip bootstraps uv from requirements/uv.txt, uv installs the rest. A lock
+# that pyproject.toml no longer matches stops here with what to run (scripts/roomchat_tools/lockfiles.py).
+$(STAMP): pyproject.toml requirements/dev.txt requirements/uv.txt
+	@$(PYTHON) scripts/roomchat_tools/lockfiles.py check dev uv
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/uv.txt
+	$(UV) pip sync --quiet --python $(PY) --require-hashes requirements/dev.txt
+	$(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation -e .
 	@touch $@
 
-$(TOOLS_STAMP):
+$(TOOLS_STAMP): $(STAMP) requirements/checkov.txt
+	@$(PYTHON) scripts/roomchat_tools/lockfiles.py check checkov
 	$(PYTHON) -m venv $(TOOLS_VENV)
-	$(TOOLS_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(TOOLS_VENV)/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+	$(UV) pip sync --quiet --python $(TOOLS_VENV)/bin/python --require-hashes requirements/checkov.txt
 	@touch $@
 
-venv: $(STAMP) ## create .venv and install what the project needs
+venv: $(STAMP) ## create .venv and install what the project needs (the locked versions)
+
+# LOCK_ARGS: --upgrade (everything) or --upgrade-package NAME (one); nothing keeps every pin.
+# Its own small venv: `make venv` refuses to install from a stale lock, and this must run then.
+lock: ## regenerate requirements/*.txt from pyproject.toml (uv, hashes): make lock [LOCK_ARGS='--upgrade-package moto']
+	@[ -x $(LOCK_VENV)/bin/uv ] || { $(PYTHON) -m venv $(LOCK_VENV) && \
+		$(LOCK_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements/uv.txt; }
+	UV=$(LOCK_VENV)/bin/uv $(PYTHON) scripts/roomchat_tools/lockfiles.py compile $(LOCK_ARGS)
 
 hooks: $(STAMP) $(TOOLS_STAMP) ## install the pre-commit hooks (.pre-commit-config.yaml) into .git/hooks
 	$(VENV)/bin/pre-commit install
@@ -146,4 +160,4 @@ bench: $(STAMP) $(DYNAMODB_LOCAL_STAMP) ## fan-out speed (rooms up to 1,000; big
 	$(ROOMCHAT) bench
 
 clean: ## remove virtualenvs, build output and local state
-	rm -rf $(VENV) $(TOOLS_VENV) $(NODE_DIR)/node_modules build .local .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS_VENV) $(LOCK_VENV) $(NODE_DIR)/node_modules build .local .pytest_cache .ruff_cache .hypothesis
