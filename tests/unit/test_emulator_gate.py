@@ -71,3 +71,13 @@ def test_a_gate_that_cannot_close_in_time_lets_requests_through_again():
     first.join(5)
     _call(app, "b").join(5)
     assert seen[-1] == "end b"
+
+
+def test_the_list_of_moto_modules_is_made_once():
+    """moto's server looks every request's service up in it (emulator._cache_module_list)."""
+    from moto import backends
+
+    with emulator_mod.running():
+        listed = backends.list_of_moto_modules()
+        assert {"awslambda", "dynamodb", "sqs", "apigatewayv2"} <= set(listed)
+        assert backends.list_of_moto_modules() is listed
