@@ -132,8 +132,8 @@ fmt: $(STAMP) ## format Python and Terraform
 build: $(STAMP) ## build the Lambda zip deterministically (build/functions.zip)
 	$(ROOMCHAT) build
 
-run: $(STAMP) ## the whole chat on this machine: emulator + terraform apply + local gateway
-	$(ROOMCHAT) run
+run: $(STAMP) ## the chat on this machine (emulator, terraform, gateway), warm: only changes applied; FRESH=1 from empty
+	$(ROOMCHAT) run $(if $(filter 1 yes true,$(FRESH)),--fresh)
 
 chat: $(STAMP) ## terminal chat client: make chat ROOM=lobby NAME=ana [URL=ws://...] [TOKEN=...]
 	$(ROOMCHAT) chat --room '$(ROOM)' --name '$(NAME)' $(if $(URL),--url '$(URL)') $(if $(TOKEN),--token '$(TOKEN)')
