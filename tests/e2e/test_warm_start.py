@@ -19,9 +19,9 @@ import pytest
 
 from roomchat_tools.client import Client as PlainClient
 from roomchat_tools.infra import build_lambda
+from roomchat_tools.local import dynamodb_local, launcher, snapshot
 from roomchat_tools.local import emulator as emulator_mod
-from roomchat_tools.local import launcher, snapshot
-from tests.e2e.support import Client, run
+from tests.e2e.support import run
 from tests.reliability.support import (
     connect_and_join,
     drain,
@@ -59,8 +59,15 @@ class Baseline:
         (self.work / "apply.jsonl").unlink(missing_ok=True)
 
 
-def _launch(local: Path, source: Path, *args: str, tf_vars: dict | None = None) -> RunningStack:
+def _launch(
+    local: Path,
+    source: Path,
+    *args: str,
+    tf_vars: dict | None = None,
+    env: dict[str, str] | None = None,
+) -> RunningStack:
     env = {
+        **(env or {}),
         "ROOMCHAT_WARM": "1",
         "ROOMCHAT_FUNCTIONS_SRC": str(source),
         "ROOMCHAT_TF_VARS": json.dumps(tf_vars or TF_VARS),
@@ -238,20 +245,37 @@ def test_edited_function_code_updates_only_the_functions_and_runs(baseline):
     assert baseline.message_id in [m["messageId"] for m in history["messages"]]
 
 
-def test_a_changed_variable_updates_only_what_depends_on_it(baseline):
+def _dynamodb_local() -> dict[str, str]:
+    """ROOMCHAT_DYNAMODB=local where DynamoDB Local is installed (`make test` installs it)."""
+    try:
+        dynamodb_local.find_jar()
+    except dynamodb_local.Unavailable:
+        return {}
+    return {"ROOMCHAT_DYNAMODB": "local"}
+
+
+def test_a_changed_variable_updates_only_what_uses_it(baseline):
+    """Also on DynamoDB Local where it is installed: the restored emulator's tables are copied
+    into it as on a fresh start (their data stays in the emulator's snapshot), and the chat
+    works on it at once."""
     baseline.restore()
     tf_vars = {**TF_VARS, "lambda_limits": {"ping": {"timeout": 7}}}
-    stack = _launch(baseline.local, baseline.source, tf_vars=tf_vars)
+    engine = _dynamodb_local()
+    stack = _launch(baseline.local, baseline.source, tf_vars=tf_vars, env=engine)
     try:
         config = stack.client("lambda").get_function_configuration(FunctionName="roomchat-ping")
+        room = unique("after")
 
         async def scenario():
-            client = await Client.connect(stack.url)
-            pong = await client.ping()
-            await client.close()
-            return pong
+            (eve,) = await connect_and_join(stack.url, room, ["eve"])
+            pong = await eve.ping()
+            echo = await say(eve, room, "after a variable changed")
+            history = await eve.history(room)
+            await eve.close()
+            return pong, echo, history
 
-        pong = run(scenario())
+        pong, echo, history = run(scenario())
+        info = stack.launch_info
     finally:
         log = _stop(stack)
     assert "applying the difference" in log
@@ -259,6 +283,10 @@ def test_a_changed_variable_updates_only_what_depends_on_it(baseline):
         'module.functions.aws_lambda_function.this["ping"]': "update"
     }
     assert config["Timeout"] == 7 and pong == {"type": "pong"}
+    assert [m["messageId"] for m in history["messages"]] == [echo["messageId"]]
+    if engine:
+        assert info["dynamodb_engine"] == "dynamodb-local"
+        assert info["dynamodb_endpoint"] != info["emulator_endpoint"]
 
 
 def test_fresh_starts_from_empty(baseline):
