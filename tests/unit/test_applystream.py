@@ -256,7 +256,7 @@ def test_the_stack_follows_the_background_apply(tmp_path, mode):
         written = json.loads(path.read_text())
         assert written["applied"] is True
         assert written["outputs"]["fanout_queue_url"].endswith("/roomchat-fanout")
-        assert sources.added == 2  # when the mapping was applied, and at the end
+        assert sources.added == 3  # at once, when the mapping was applied, and at the end
     else:
         assert stopped and "InvalidParameterValue" in failure
         assert not path.exists()
@@ -299,6 +299,6 @@ def test_a_warm_start_with_nothing_to_apply_is_followed_without_terraform(tmp_pa
     failure = asyncio.run(
         devstack._follow_apply(deploy, sources, (path, info), time.monotonic(), asyncio.Event())
     )
-    assert failure is None and sources.added == 1
+    assert failure is None and sources.added == 2  # at once (the restored one), at the end
     written = json.loads(path.read_text())
     assert written["applied"] is True and written["outputs"] == {"fanout_queue_url": "http://q"}

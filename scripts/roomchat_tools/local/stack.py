@@ -406,41 +406,35 @@ def _after_restore(emu: Any, state: dict[str, Any]) -> tuple[int, int]:
     Terraform made them (the stack that took the snapshot had disabled them in moto's view to
     poll them itself, local/eventsources.py), and no membership or connection record of the
     connections that were open then (none survives a restart: the rooms would list ghosts until
-    a post to them is answered 410). Returns (mappings, items cleared)."""
-    from roomchat_tools.local import snapshot
-    from roomchat_tools.local.apimodel import emulator_clients
-
-    _, lam = emulator_clients(emu.endpoint, emu.region)
-    mappings = snapshot.resources_of_type(state, "aws_lambda_event_source_mapping")
-    for mapping in mappings:
-        lam.update_event_source_mapping(
-            UUID=mapping["uuid"], Enabled=bool(mapping.get("enabled", True))
-        )
-    rooms = snapshot.state_resources(state).get(ROOMS_TABLE, {}).get("name")
-    return len(mappings), _clear_connections(emu, rooms) if rooms else 0
-
-
-def _clear_connections(emu: Any, table: str) -> int:
-    """Delete every item of the rooms table ``table`` that lives with a connection (its
-    memberships, profile and record: roomchat.adapters.dynamodb.lives_with_a_connection)."""
-    import boto3
+    a post to them is answered 410). Done on moto's backends in this process, through the
+    methods its own request handlers call (an API call each would make clients and load models
+    the start does not otherwise need). Returns (mappings, items cleared)."""
+    from moto.awslambda.models import lambda_backends
+    from moto.dynamodb.models import dynamodb_backends
 
     from roomchat.adapters.dynamodb import lives_with_a_connection
+    from roomchat_tools.local import snapshot
 
-    db = boto3.client("dynamodb", **emu.client_kwargs())
-    keys = [
+    functions = lambda_backends[emu.account][emu.region]
+    mappings = snapshot.resources_of_type(state, "aws_lambda_event_source_mapping")
+    for mapping in mappings:
+        enabled = bool(mapping.get("enabled", True))
+        if functions.update_event_source_mapping(mapping["uuid"], {"Enabled": enabled}) is None:
+            raise snapshot.Unusable(f"the event source mapping {mapping['uuid']} is missing")
+    rooms = snapshot.state_resources(state).get(ROOMS_TABLE, {}).get("name")
+    if not rooms:
+        return len(mappings), 0
+    table = dynamodb_backends[emu.account][emu.region].get_table(rooms)
+    stale = [
         item
-        for page in db.get_paginator("scan").paginate(
-            TableName=table, ProjectionExpression="roomId, connectionId"
+        for item in table.all_items()
+        if lives_with_a_connection(
+            {"roomId": item.hash_key.to_json(), "connectionId": item.range_key.to_json()}
         )
-        for item in page["Items"]
-        if lives_with_a_connection(item)
     ]
-    for start in range(0, len(keys), 25):
-        requests = {table: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]}
-        while requests:
-            requests = db.batch_write_item(RequestItems=requests).get("UnprocessedItems") or {}
-    return len(keys)
+    for item in stale:
+        table.delete_item(item.hash_key, item.range_key)
+    return len(mappings), len(stale)
 
 
 def _prepare_apply(
@@ -618,9 +612,9 @@ async def _serve(
             f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
             "choose another port with ROOMCHAT_PORT=<port>"
         ) from None
-    # The queues' event source mappings (the fan-out tier), polled here in moto's stead.
-    sources = EventSources(gateway, *_queue_clients(emu))
-    await sources.start()
+    # The queues' event source mappings (the fan-out tier), polled here in moto's stead, from
+    # right after the banner (_follow_apply).
+    sources = EventSources(gateway, *_queue_clients(emu, _session(emu.region)))
     if os.environ.get("ROOMCHAT_PREWARM", "") not in ("", "0"):
         await gateway.prewarm()
     path = stack_file(base)
@@ -677,10 +671,12 @@ async def _follow_apply(
     stop: asyncio.Event,
 ) -> str | None:
     """The rest of the apply, behind the running chat: the event source mappings are polled as
-    soon as they exist, and when the apply is done stack.json gets ``applied`` and the outputs,
-    and a snapshot is saved for the next start. A failed apply stops the stack; returns what
-    failed (None when all went well)."""
+    soon as they exist (those a warm start restored at once), and when the apply is done
+    stack.json gets ``applied`` and the outputs, and a snapshot is saved for the next start. A
+    failed apply stops the stack; returns what failed (None when all went well)."""
     apply = deploy.apply
+    # The mappings there are already (a warm start's: the fan-out tier works at once).
+    await sources.add_new()
     polled_mappings = False
     while not apply.finished.is_set():
         if not polled_mappings and apply.applied_any("aws_lambda_event_source_mapping."):
@@ -716,12 +712,30 @@ async def _follow_apply(
     return None
 
 
-def _queue_clients(emu: Any) -> tuple[Any, Any]:
+def _session(region: str) -> Any:
+    """The boto3 session of the stack's own clients: a session loads the models of the services
+    it makes clients of, and botocore's endpoint data, once (a session per client loaded them
+    again each time: ~0.5 s of a warm start's CPU)."""
+    session = _SESSIONS.get(region)
+    if session is None:
+        import boto3
+
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+        )
+        _SESSIONS[region] = session
+    return session
+
+
+_SESSIONS: dict[str, Any] = {}
+
+
+def _queue_clients(emu: Any, session: Any = None) -> tuple[Any, Any]:
     """lambda and sqs clients for the emulator (its event source mappings and queues)."""
     import boto3
     from botocore.config import Config
 
-    session = boto3.session.Session(
+    session = session or boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=emu.region
     )
     # Long polls hold a connection each: one per poller and invocation in flight.
@@ -811,7 +825,7 @@ def run_stack(*, terraform_echo: bool, lambda_logs: bool, fresh: bool = False) -
                 log.info("DynamoDB Local on %s: %s", data.endpoint, ", ".join(data.tables))
             with _phase("gateway (routes and code read back)"):
                 # As API Gateway would: the routes, integrations and functions as deployed.
-                apigw, lam = emulator_clients(emu.endpoint, emu.region)
+                apigw, lam = emulator_clients(emu.endpoint, emu.region, _session(emu.region))
                 outputs = _early_outputs(deploy)
                 api = load_api(apigw, lam, api_id=outputs["api_id"], stage=outputs["stage_name"])
                 code = CodeStore(zips)
