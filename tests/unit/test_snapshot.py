@@ -184,6 +184,9 @@ def test_no_snapshot_is_unusable_too(tmp_path):
 def test_a_write_that_fails_leaves_the_last_snapshot_whole(tmp_path, monkeypatch):
     path = tmp_path / "emulator.snapshot"
     _write(path, fingerprint="old")
+    (tmp_path / ".emulator.snapshot.999999.tmp").write_bytes(b"half")  # a run killed writing
+    _write(path, fingerprint="old")
+    assert [p.name for p in tmp_path.iterdir()] == ["emulator.snapshot"]
 
     def full_disk(fd: int) -> None:
         raise OSError(28, "No space left on device")

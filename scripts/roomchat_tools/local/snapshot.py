@@ -260,6 +260,8 @@ def write(
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):  # a run killed while writing
+        stale.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as out:
