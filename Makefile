@@ -47,12 +47,12 @@ help: ## list the targets
 # Every environment is installed from its lock (requirements/*.txt: exact versions, hashes),
 # never from ranges: pip bootstraps uv from requirements/uv.txt, uv installs the rest. A lock
 # that pyproject.toml no longer matches stops here with what to run (scripts/roomchat_tools/lockfiles.py).
-$(STAMP): pyproject.toml requirements/dev.txt requirements/uv.txt
+$(STAMP): pyproject.toml clients/python/pyproject.toml requirements/dev.txt requirements/uv.txt
 	@$(PYTHON) scripts/roomchat_tools/lockfiles.py check dev uv
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/uv.txt
 	$(UV) pip sync --quiet --python $(PY) --require-hashes requirements/dev.txt
-	$(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation -e .
+	$(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation -e . -e clients/python
 	@touch $@
 
 $(TOOLS_STAMP): $(STAMP) requirements/checkov.txt

@@ -68,8 +68,18 @@ def python_wheel(dest: Path) -> Path:
     """A wheel of clients/python, built by pip with the locked setuptools (no build isolation, so
     nothing unlocked is fetched)."""
     _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(dest), str(PY_SDK)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(dest),
+            str(PY_SDK),
+        ],
         REPO_ROOT,
     )
     (wheel,) = dest.glob("roomchat_client-*.whl")

@@ -112,7 +112,7 @@ def test_chat_sends_twenty_lines_typed_at_once_in_the_order_typed(stack):
 
 
 def test_chat_outbox_retries_internal_and_rate_limited_with_the_same_client_msg_id():
-    from roomchat_tools.client import Outbox
+    from roomchat_client import Outbox
 
     class FakeClient:
         """Answers each sendAll from a script; records what was sent."""
