@@ -38,10 +38,10 @@ LIMIT ?= 20
 BEFORE ?=
 LOAD ?= 200x20x20
 
-.PHONY: help venv lock hooks browser dynamodb-local test test-unit test-infra test-browser test-schema lint fmt build run chat token history export plan deploy destroy bench soak clean
+.PHONY: help venv lock hooks browser dynamodb-local sdk-types test test-unit test-infra test-browser test-schema lint fmt build run chat token history export plan deploy destroy bench soak clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 	@echo "The targets call $(ROOMCHAT) (after make venv): $(ROOMCHAT) --help lists its commands."
 
 # Every environment is installed from its lock (requirements/*.txt: exact versions, hashes),
@@ -142,14 +142,18 @@ fmt: $(STAMP) ## format Python and Terraform
 build: $(STAMP) ## build the Lambda zip deterministically (build/functions.zip)
 	$(ROOMCHAT) build
 
-run: $(STAMP) ## the whole chat on this machine: emulator + terraform apply + local gateway
-	$(ROOMCHAT) run
+run: $(STAMP) ## the whole chat on this machine: emulator + terraform apply + local gateway [QUIET=1: no function logs]
+	$(ROOMCHAT) run $(if $(QUIET),--quiet)
 
+# Not echoed: the line would show the token (it goes in the environment, not in `ps` either).
 chat: $(STAMP) ## terminal chat client: make chat ROOM=lobby NAME=ana [URL=ws://...] [TOKEN=...]
-	$(ROOMCHAT) chat --room '$(ROOM)' --name '$(NAME)' $(if $(URL),--url '$(URL)') $(if $(TOKEN),--token '$(TOKEN)')
+	@$(if $(TOKEN),ROOMCHAT_TOKEN='$(TOKEN)') $(ROOMCHAT) chat --room '$(ROOM)' --name '$(NAME)' $(if $(URL),--url '$(URL)')
 
-token: $(STAMP) ## development JWT for auth_mode=jwt: make token NAME=ana [SUB=user-ana] (key from env ROOMCHAT_AUTH_SECRET)
-	$(ROOMCHAT) token --sub '$(or $(SUB),user-$(NAME))' --name '$(NAME)'
+# Prints the token alone, so TOKEN=$$(make token NAME=ana) works: nothing echoed, and whatever
+# `make venv` has to say goes to stderr.
+token: ## development JWT for auth_mode=jwt: make token NAME=ana [SUB=user-ana] (key from env ROOMCHAT_AUTH_SECRET)
+	@$(MAKE) --no-print-directory -s venv >&2
+	@$(ROOMCHAT) token --sub '$(or $(SUB),user-$(NAME))' --name '$(NAME)'
 
 history: $(STAMP) ## a room's history: make history ROOM=lobby [LIMIT=20] [BEFORE=<messageId>]
 	$(ROOMCHAT) history --room '$(ROOM)' --limit '$(LIMIT)' $(if $(BEFORE),--before '$(BEFORE)')
@@ -166,7 +170,10 @@ destroy: $(STAMP) ## terraform destroy on real AWS, keeping the history table (C
 export: $(STAMP) ## history as JSON lines: make export ROOM=lobby (or ALL=1) [OUT=file] [DEPLOYED=1]
 	$(ROOMCHAT) export $(if $(ALL),--all,--room '$(ROOM)') $(if $(OUT),--out '$(OUT)') $(if $(DEPLOYED),--deployed)
 
-bench: $(STAMP) $(DYNAMODB_LOCAL_STAMP) ## fan-out speed (rooms up to 1,000; big rooms of 1,000 and 5,000 inline vs the tier), read cost, cold start vs the sample design, tables on DynamoDB Local (~10 min)
+sdk-types: $(STAMP) ## regenerate the SDKs' protocol types from docs/asyncapi.yaml (clients/js/types, clients/python)
+	$(ROOMCHAT) sdk-types
+
+bench: $(STAMP) $(DYNAMODB_LOCAL_STAMP) ## fan-out speed (rooms up to 1,000; big rooms of 1,000 and 5,000 inline vs the tier), read cost, cold start vs the sample design, tables on DynamoDB Local (~5 min)
 	$(ROOMCHAT) bench
 
 clean: ## remove virtualenvs, build output and local state

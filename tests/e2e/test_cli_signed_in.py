@@ -1,0 +1,83 @@
+"""The terminal client signed in (auth_mode jwt): it says who you are, shows user ids in /who,
+turns a member's display name into their id for /invite (or says what to type instead), and
+leaves a room it was uninvited from."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from tests.e2e.support import Client, run, token_for
+from tests.e2e.test_cli import CHAT, _run
+
+pytestmark = pytest.mark.e2e
+
+
+def _room(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def test_signed_in_chat_says_who_you_are_and_invites_by_display_name(jwt_stack):
+    lobby, team = _room("lobby"), _room("team")
+
+    async def scenario():
+        cat = await Client.connect(f"{jwt_stack.url}?token={token_for('cat')}")
+        dora = await Client.connect(f"{jwt_stack.url}?token={token_for('dora')}")
+        await cat.join(lobby)
+        await dora.join(lobby)
+        await cat.say(lobby, "hi, I am cat")  # dora never writes: her id is not seen
+        script = f"/create {team} private\n/invite cat\n/invite dora\n/invite Cat\n/who\n"
+        script += f"/join {lobby}\n/who\n"
+        result = await asyncio.to_thread(
+            _run,
+            [*CHAT, "--room", lobby, "--url", jwt_stack.url, "--token", token_for("ana")],
+            jwt_stack.env,
+            script,
+        )
+        joined = await cat.call({"action": "join", "roomId": team}, "joined")
+        for client in (cat, dora):
+            await client.close()
+        return result, joined
+
+    result, joined = run(scenario())
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert out.splitlines()[0].endswith("with a token for ana (user id user-ana)")
+    assert "you are ana, user id user-ana (others invite you with: /invite user-ana)" in out
+    assert "(cat is user id user-cat)" in out
+    assert f"[{team}] user-cat is now: member" in out
+    assert "! dora is a display name, and their user id is not known here yet" in out
+    assert "! no user 'Cat' seen here: did you mean cat (user-cat)?" in out
+    assert f"[{team}] members (1): ana (user-ana)" in out
+    assert "cat (user-cat)" in out.split(f"[{lobby}] members (3): ")[1].splitlines()[0]
+    assert joined["type"] == "joined"  # the invitation reached the right user
+
+
+def test_signed_in_chat_leaves_a_room_it_was_uninvited_from(jwt_stack):
+    club = _room("club")
+
+    async def scenario():
+        ana = await Client.connect(f"{jwt_stack.url}?token={token_for('ana')}")
+        await ana.call({"action": "createRoom", "roomId": club, "policy": "private"}, "roomCreated")
+        await ana.join(club)
+        await ana.call({"action": "invite", "roomId": club, "userId": "user-cat"}, "role")
+        chat = asyncio.create_task(
+            asyncio.to_thread(
+                _run,
+                [*CHAT, "--room", club, "--url", jwt_stack.url, "--token", token_for("cat")]
+                + ["--wait", "4"],
+                jwt_stack.env,
+                "/who\n",
+            )
+        )
+        await ana.expect({"type": "presence", "event": "join", "roomId": club, "name": "cat"}, 30)
+        await ana.call({"action": "uninvite", "roomId": club, "userId": "user-cat"}, "role")
+        result = await chat
+        await ana.close()
+        return result
+
+    result = run(scenario())
+    assert result.returncode == 0, result.stderr
+    assert f"[{club}] you are no longer in {club} (removed from its members)" in result.stdout
