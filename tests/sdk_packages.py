@@ -57,6 +57,16 @@ def js_project(dest: Path, tarball: Path) -> Path:
     return dest
 
 
+def js_example_app(dest: Path) -> Path:
+    """A new project with the packed JavaScript SDK installed and its examples copied in."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    project = js_project(dest / "app", npm_pack(dest)["path"])
+    for example in (JS_SDK / "examples").iterdir():
+        shutil.copy(example, project / example.name)
+    return project
+
+
 def node_websocket_flags() -> list[str]:
     """Node 20 and 21 have a WebSocket only behind a flag; 22 has it by default."""
     version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout

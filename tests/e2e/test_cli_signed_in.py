@@ -63,14 +63,9 @@ def test_signed_in_chat_leaves_a_room_it_was_uninvited_from(jwt_stack):
         await ana.call({"action": "createRoom", "roomId": club, "policy": "private"}, "roomCreated")
         await ana.join(club)
         await ana.call({"action": "invite", "roomId": club, "userId": "user-cat"}, "role")
+        argv = [*CHAT, "--room", club, "--url", jwt_stack.url, "--token", token_for("cat")]
         chat = asyncio.create_task(
-            asyncio.to_thread(
-                _run,
-                [*CHAT, "--room", club, "--url", jwt_stack.url, "--token", token_for("cat")]
-                + ["--wait", "4"],
-                jwt_stack.env,
-                "/who\n",
-            )
+            asyncio.to_thread(_run, [*argv, "--wait", "15"], jwt_stack.env, "/who\n")
         )
         await ana.expect({"type": "presence", "event": "join", "roomId": club, "name": "cat"}, 30)
         await ana.call({"action": "uninvite", "roomId": club, "userId": "user-cat"}, "role")

@@ -52,9 +52,8 @@ def test_every_relative_link_reaches_a_file_and_its_heading(page: Path) -> None:
     for target in _links(page):
         path, _, anchor = target.partition("#")
         found = (page.parent / path).resolve() if path else page
-        if not found.exists():
-            broken.append(target)
-        elif anchor and found.suffix == ".md" and anchor not in _anchors(found):
+        missing_heading = anchor and found.suffix == ".md" and anchor not in _anchors(found)
+        if not found.exists() or missing_heading:
             broken.append(target)
     assert broken == [], f"{page.relative_to(ROOT)} links to what is not there: {broken}"
 

@@ -1,10 +1,10 @@
 // Signing in and managing rooms, as pure functions (no DOM, no sockets, no fetch), so
 // `node --test web/tests/` covers all of it: where the page learns how the stack authenticates,
-// the Cognito InitiateAuth request it sends, reading the answer, the ID token's claims, the
-// `?token=` connect URL, the room-management actions (createRoom, invite, uninvite, promote,
-// demote: protocol.js's frames and checks) and the words the page uses for policies and roles.
+// the Cognito InitiateAuth request it sends, reading the answer, the ID token's claims (the
+// SDK's token.js) and the words the page uses for policies, roles and refused room actions (the
+// actions themselves are the SDK's: client.createRoom, client.invite, ...).
 
-import { frames, policyProblem, roomIdProblem, tokenClaims, userIdProblem } from '../sdk/index.js';
+import { tokenClaims } from '../sdk/index.js';
 
 export { tokenClaims, tokenProblem, tokenUser, withToken, withoutToken } from '../sdk/index.js';
 
@@ -112,22 +112,6 @@ export function signInResult(status, body) {
 }
 
 // ----------------------------------------------------------------------------- rooms and roles
-
-/**
- * {frame} for a room-management action, or {problem} for bad input (nothing is sent): the
- * frames and checks of protocol.js.
- */
-export function roomAction(action, roomId, arg) {
-  const roomBad = roomIdProblem(roomId);
-  if (roomBad) return { problem: roomBad };
-  if (action === 'createRoom') {
-    const bad = policyProblem(arg);
-    return bad ? { problem: bad } : { frame: frames.createRoom(roomId, arg) };
-  }
-  if (!ROLE_ACTIONS.includes(action)) return { problem: `Unknown room action: ${action}.` };
-  const bad = userIdProblem(arg);
-  return bad ? { problem: bad } : { frame: frames[action](roomId, arg) };
-}
 
 const POLICY_WORDS = {
   open: 'open: anyone may join',

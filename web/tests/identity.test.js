@@ -9,11 +9,9 @@ import {
   describeForbidden,
   describePolicy,
   needsToken,
-  roomAction,
   signInRequest,
   signInResult,
 } from '../js/identity.js';
-import { frames, policyProblem, userIdProblem } from '../sdk/index.js';
 
 const b64url = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
 const jwt = (claims) => `${b64url({ alg: 'RS256', kid: 'k1' })}.${b64url(claims)}.c2lnbmF0dXJl`;
@@ -88,36 +86,6 @@ describe('the InitiateAuth request', () => {
 });
 
 describe('room actions', () => {
-  test('build the frames the server reads', () => {
-    assert.deepEqual(roomAction('createRoom', 'team', 'private'), {
-      frame: { action: 'createRoom', roomId: 'team', policy: 'private' },
-    });
-    for (const action of ['invite', 'uninvite', 'promote', 'demote']) {
-      assert.deepEqual(roomAction(action, 'team', 'u-bo'), { frame: { action, roomId: 'team', userId: 'u-bo' } });
-    }
-  });
-
-  test('refuse bad input with a sentence', () => {
-    assert.match(roomAction('createRoom', 'team', 'secret').problem, /open, private, announce/);
-    assert.match(roomAction('createRoom', 'bad room', 'open').problem, /Room names/);
-    assert.match(roomAction('invite', 'team', '').problem, /user id/);
-    assert.match(roomAction('invite', 'team', 'a\tb').problem, /printable/);
-    assert.deepEqual(roomAction('invite', 'team', 'a b').frame.userId, 'a b'); // printable, as the server says
-    assert.match(roomAction('invite', 'team', 'x'.repeat(129)).problem, /at most 128/);
-    assert.match(roomAction('kick', 'team', 'u').problem, /Unknown/);
-  });
-
-  test("check and build with protocol.js's rules and frames", () => {
-    for (const bad of ['', 'a\tb', 'x'.repeat(129), null]) {
-      assert.equal(roomAction('invite', 'team', bad).problem, userIdProblem(bad));
-    }
-    for (const bad of ['secret', '', null]) {
-      assert.equal(roomAction('createRoom', 'team', bad).problem, policyProblem(bad));
-    }
-    assert.deepEqual(roomAction('createRoom', 'team', 'announce').frame, frames.createRoom('team', 'announce'));
-    assert.deepEqual(roomAction('demote', 'team', 'u-bo').frame, frames.demote('team', 'u-bo'));
-  });
-
   test('forbidden is said in words for the action', () => {
     const frame = { type: 'error', code: 'forbidden', action: 'promote', roomId: 'team', message: 'nope' };
     assert.equal(describeForbidden(frame), 'Only the room owner may promote or demote (#team): nope.');
