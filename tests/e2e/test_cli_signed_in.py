@@ -28,15 +28,16 @@ def test_signed_in_chat_says_who_you_are_and_invites_by_display_name(jwt_stack):
         await cat.join(lobby)
         await dora.join(lobby)
         await cat.say(lobby, "hi, I am cat")  # dora never writes: her id is not seen
+        pings = [c.keepalive(2) for c in (cat, dora)]  # the test stacks idle out after 10 s
         script = f"/create {team} private\n/invite cat\n/invite dora\n/invite Cat\n/who\n"
         script += f"/join {lobby}\n/who\n"
+        argv = [*CHAT, "--room", lobby, "--url", jwt_stack.url, "--token", token_for("ana")]
         result = await asyncio.to_thread(
-            _run,
-            [*CHAT, "--room", lobby, "--url", jwt_stack.url, "--token", token_for("ana")],
-            jwt_stack.env,
-            script,
+            _run, [*argv, "--ping-interval", "2"], jwt_stack.env, script
         )
         joined = await cat.call({"action": "join", "roomId": team}, "joined")
+        for ping in pings:
+            ping.cancel()
         for client in (cat, dora):
             await client.close()
         return result, joined
@@ -65,11 +66,15 @@ def test_signed_in_chat_leaves_a_room_it_was_uninvited_from(jwt_stack):
         await ana.call({"action": "invite", "roomId": club, "userId": "user-cat"}, "role")
         argv = [*CHAT, "--room", club, "--url", jwt_stack.url, "--token", token_for("cat")]
         chat = asyncio.create_task(
-            asyncio.to_thread(_run, [*argv, "--wait", "15"], jwt_stack.env, "/who\n")
+            asyncio.to_thread(
+                _run, [*argv, "--wait", "8", "--ping-interval", "2"], jwt_stack.env, "/who\n"
+            )
         )
+        ping = ana.keepalive(2)  # the test stacks idle out after 10 s
         await ana.expect({"type": "presence", "event": "join", "roomId": club, "name": "cat"}, 30)
         await ana.call({"action": "uninvite", "roomId": club, "userId": "user-cat"}, "role")
         result = await chat
+        ping.cancel()
         await ana.close()
         return result
 
