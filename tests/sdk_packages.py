@@ -76,22 +76,12 @@ def node_websocket_flags() -> list[str]:
 
 def python_wheel(dest: Path) -> Path:
     """A wheel of clients/python, built by pip with the locked setuptools (no build isolation, so
-    nothing unlocked is fetched)."""
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(dest),
-            str(PY_SDK),
-        ],
-        REPO_ROOT,
-    )
+    nothing unlocked is fetched), from a copy: setuptools builds in the source tree, and two test
+    workers may build at once."""
+    source = dest / "roomchat-client-src"
+    shutil.copytree(PY_SDK, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    quiet = ["--no-deps", "--no-build-isolation", "-q"]
+    _run([sys.executable, "-m", "pip", "wheel", *quiet, "-w", str(dest), str(source)], REPO_ROOT)
     (wheel,) = dest.glob("roomchat_client-*.whl")
     return wheel
 

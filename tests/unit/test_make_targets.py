@@ -52,3 +52,10 @@ def test_make_help_puts_every_description_in_one_column() -> None:
     assert len(rows) > 20
     starts = {re.match(r"  make \S+\s+", row).end() for row in rows}
     assert len(starts) == 1, rows
+
+
+def test_make_run_offers_quiet_logs() -> None:
+    quiet = _make("-n", "run", "QUIET=1")
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout.strip().endswith("roomchat run --quiet")
+    assert _make("-n", "run").stdout.strip().endswith("roomchat run")
