@@ -32,15 +32,18 @@ from roomchat_client.protocol import (
 )
 
 
-class Refused(Exception):
+class Refused(websockets.InvalidStatus):
     """The server refused the handshake: ``status`` (401: no token, 403: token refused, ...)
-    and ``reason``, in words."""
+    and ``reason``, in words; still the ``websockets.InvalidStatus`` it was (``response``)."""
 
-    def __init__(self, url: str, status: int) -> None:
+    def __init__(self, url: str, response: Any) -> None:
+        super().__init__(response)
         self.url = url
-        self.status = status
-        self.reason = describe_refusal(status)
-        super().__init__(f"{url} refused the connection with HTTP {status}: {self.reason}")
+        self.status: int = response.status_code
+        self.reason = describe_refusal(self.status)
+
+    def __str__(self) -> str:
+        return f"{self.url} refused the connection with HTTP {self.status}: {self.reason}"
 
 
 class Connection:
@@ -88,7 +91,7 @@ class Connection:
         try:
             ws = await websockets.connect(full_url, **kwargs)
         except websockets.InvalidStatus as exc:
-            raise Refused(url, exc.response.status_code) from exc
+            raise Refused(url, exc.response) from exc
         return cls(ws, check=check, buffer=buffer, reply_timeout=reply_timeout)
 
     # ----- receiving ---------------------------------------------------------------------------
