@@ -116,3 +116,45 @@ def test_words_for_statuses_close_codes_and_the_back_off() -> None:
     delays = [backoff_delay(a, random=lambda: 0.0) for a in range(8)]
     assert delays == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0]
     assert backoff_delay(10, random=lambda: 1.0) == 30.0
+
+
+def test_a_message_stored_before_a_drop_is_not_sent_again_on_the_next_connection() -> None:
+    """A clientMsgId is idempotent per connection only: re-sent on a new connection it would be
+    stored twice, so the gap fill decides."""
+
+    class Dropping(Server):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sends: list[dict[str, Any]] = []
+
+        async def handle(self, ws: ServerConnection) -> None:
+            original = ws.recv
+
+            async def recv(*args: Any, **kwargs: Any) -> Any:
+                raw = await original(*args, **kwargs)
+                frame = json.loads(raw)
+                if frame["action"] == "sendAll":  # stored, then the server goes before answering
+                    self.sends.append(frame)
+                    stored = {**_msg(3), "message": frame["message"]}
+                    self.stored.append({**stored, "clientMsgId": frame["clientMsgId"]})
+                    await ws.close(1001, "Going away")
+                return raw
+
+            ws.recv = recv  # type: ignore[method-assign]
+            await super().handle(ws)
+
+    async def scenario() -> tuple[Any, Dropping]:
+        server = Dropping()
+        async with serve(server.handle, "127.0.0.1", 0) as running:
+            port = running.sockets[0].getsockname()[1]
+            session = Session(
+                f"ws://127.0.0.1:{port}/live", name="bot", rooms=["lobby"], backoff=(0.05, 0.2)
+            )
+            await session.start()
+            stored = await asyncio.wait_for(session.say("lobby", "once only"), 10)
+            await session.close()
+        return stored, server
+
+    stored, server = asyncio.run(scenario())
+    assert stored["message"] == "once only" and stored["messageId"] == _msg(3)["messageId"]
+    assert len(server.sends) == 1

@@ -55,6 +55,8 @@ class Session:
         self.last_close: str | None = None
         self._listeners: list[Callable[[Frame], None]] = []
         self._seen: dict[str, str] = {}  # room -> the newest messageId passed on
+        self._saying: set[str] = set()  # clientMsgIds of says not answered yet
+        self._stored: dict[str, Frame] = {}  # of those, the ones the gap fill found stored
         self._connected = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
@@ -108,12 +110,25 @@ class Session:
         """Send through the room's outbox; after a drop, again on the next connection with the
         same clientMsgId unless the gap shows it was stored."""
         client_msg_id = new_client_msg_id()
+        self._saying.add(client_msg_id)
+        try:
+            return await self._say(room, text, client_msg_id)
+        finally:
+            self._saying.discard(client_msg_id)
+            self._stored.pop(client_msg_id, None)
+
+    async def _say(self, room: str, text: str, client_msg_id: str) -> Frame:
         while True:
             client = await self.connected()
+            if client_msg_id in self._stored:  # stored before the drop: the gap brought it
+                return self._stored[client_msg_id]
             try:
                 return await client.outbox(room).submit(text, client_msg_id)
             except websockets.ConnectionClosed:
-                await asyncio.sleep(0)  # the next connection, then the same message again
+                # A clientMsgId is idempotent per connection only: on the next one, the gap
+                # fill says whether it was stored before it is sent again.
+                while self.client is client and not self._closing:
+                    await asyncio.sleep(0.05)
 
     # ----- the connection ----------------------------------------------------------------------
     async def _open(self) -> None:
@@ -186,4 +201,6 @@ class Session:
             missed = list(page.get("messages") or []) + missed
             before, pages = page.get("next"), pages + 1
         for message in sorted(missed, key=lambda m: str(m.get("messageId", ""))):
+            if message.get("clientMsgId") in self._saying:
+                self._stored[str(message["clientMsgId"])] = {**message, "type": "message"}
             self._pass_on({"type": "message", **message, "roomId": room})
