@@ -15,7 +15,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -81,7 +81,7 @@ class Connection:
         buffer: bool = True,
         reply_timeout: float = 10.0,
         **kwargs: Any,
-    ) -> Any:
+    ) -> Self:
         """Open a connection (``token`` and ``name`` go in the query string, as the API takes
         them); other keyword arguments go to ``websockets.connect``. A refused handshake raises
         ``Refused`` (which says what 401 and 403 mean)."""
