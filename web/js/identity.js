@@ -4,13 +4,13 @@
 // SDK's token.js) and the words the page uses for policies, roles and refused room actions (the
 // actions themselves are the SDK's: client.createRoom, client.invite, ...).
 
-import { tokenClaims } from '../sdk/index.js';
+import { ROLE_ACTIONS, tokenClaims } from '../sdk/index.js';
 
 export { tokenClaims, tokenProblem, tokenUser, withToken, withoutToken } from '../sdk/index.js';
 
 export const AUTH_NONE = 'none';
 export const ROLES = ['owner', 'moderator', 'member'];
-export const ROLE_ACTIONS = ['invite', 'uninvite', 'promote', 'demote'];
+export { ROLE_ACTIONS };
 
 // ----------------------------------------------------------------------------- configuration
 

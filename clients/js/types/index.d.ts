@@ -221,6 +221,7 @@ export declare const MAX_FRAME_BYTES: number;
 export declare const IDLE_LIMIT_MS: number;
 export declare const CONNECTION_LIMIT_MS: number;
 export declare const ACTIONS: ReadonlyArray<Action>;
+export declare const ROLE_ACTIONS: ReadonlyArray<'invite' | 'uninvite' | 'promote' | 'demote'>;
 export declare const frames: { [A in Action]: (...args: never[]) => ClientFrames[A] } & {
   join(roomId: string, name?: string | null): ClientFrames['join'];
   leave(roomId: string): ClientFrames['leave'];

@@ -4,7 +4,7 @@
 import { describeError, frames, policyProblem, roomIdProblem, userIdProblem } from '../protocol.js';
 import { JOINED, JOINING, LEAVING, REJOINING, Room } from '../room.js';
 
-const ROLE_ACTIONS = ['invite', 'uninvite', 'promote', 'demote'];
+export const ROLE_ACTIONS = ['invite', 'uninvite', 'promote', 'demote'];
 
 /** Sends a role action about `userId` in a room; a sentence about bad input, or null. */
 function roleAction(client, action, roomId, userId) {
@@ -204,4 +204,3 @@ export const rooms = {
   },
 };
 
-export { ROLE_ACTIONS };
