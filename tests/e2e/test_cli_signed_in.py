@@ -5,6 +5,7 @@ leaves a room it was uninvited from."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 import pytest
@@ -58,26 +59,40 @@ def test_signed_in_chat_says_who_you_are_and_invites_by_display_name(jwt_stack):
 
 def test_signed_in_chat_leaves_a_room_it_was_uninvited_from(jwt_stack):
     club = _room("club")
+    gone = f"[{club}] you are no longer in {club} (removed from its members)"
 
     async def scenario():
         ana = await Client.connect(f"{jwt_stack.url}?token={token_for('ana')}")
+        ping = ana.keepalive(2)  # the test stacks idle out after 10 s
         await ana.call({"action": "createRoom", "roomId": club, "policy": "private"}, "roomCreated")
         await ana.join(club)
         await ana.call({"action": "invite", "roomId": club, "userId": "user-cat"}, "role")
         argv = [*CHAT, "--room", club, "--url", jwt_stack.url, "--token", token_for("cat")]
-        chat = asyncio.create_task(
-            asyncio.to_thread(
-                _run, [*argv, "--wait", "8", "--ping-interval", "2"], jwt_stack.env, "/who\n"
-            )
+        # stdin stays open (the client keeps listening) until the notice is read
+        cat = await asyncio.create_subprocess_exec(
+            *argv,
+            "--ping-interval",
+            "2",
+            env=jwt_stack.env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
-        ping = ana.keepalive(2)  # the test stacks idle out after 10 s
-        await ana.expect({"type": "presence", "event": "join", "roomId": club, "name": "cat"}, 30)
+        await ana.expect({"type": "presence", "event": "join", "roomId": club, "name": "cat"}, 60)
         await ana.call({"action": "uninvite", "roomId": club, "userId": "user-cat"}, "role")
-        result = await chat
+        seen = []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(60):
+                while gone not in seen and (line := await cat.stdout.readline()):
+                    seen.append(line.decode().rstrip("\n"))
+        cat.stdin.write(b"/who\n")
+        cat.stdin.close()
+        rest, err = await asyncio.wait_for(cat.communicate(), 60)
         ping.cancel()
         await ana.close()
-        return result
+        return cat.returncode, seen, rest.decode(), err.decode()
 
-    result = run(scenario())
-    assert result.returncode == 0, result.stderr
-    assert f"[{club}] you are no longer in {club} (removed from its members)" in result.stdout
+    code, seen, rest, err = run(scenario())
+    assert code == 0, err
+    assert gone in seen, seen
+    assert "! join a room first: /join <room>" in rest  # out of its only room
