@@ -67,10 +67,22 @@ locals {
       two_way             = true
       rooms               = ["dynamodb:GetItem"]
       rooms_by_connection = []
-      history             = ["dynamodb:Query"]
+      history             = ["dynamodb:Query", "dynamodb:GetItem"] # GetItem: with `after`, the messages changed since
       manage_connections  = false
       memory_size         = 256
       timeout             = 10
+    }
+    # Resume (issue 23): `join` for several rooms at once, each with its `after`.
+    resume = {
+      route_key           = "resume"
+      handler             = "roomchat.handlers.on_resume"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+      rooms_by_connection = ["dynamodb:Query"]
+      history             = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"] # as join's
+      manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
     }
     members = {
       route_key           = "members"
@@ -160,7 +172,7 @@ locals {
       two_way             = true # errors and repeats only; the ack is the fanned-out frame
       rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
       rooms_by_connection = ["dynamodb:Query"]
-      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem"] # UpdateItem: the tombstone and rate-limit counters
+      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"] # UpdateItem: the tombstone and rate-limit counters; PutItem: the change log
       manage_connections  = true
       memory_size         = 1024
       timeout             = 29
@@ -171,7 +183,7 @@ locals {
       two_way             = true # errors only; the ack is the fanned-out frame
       rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
       rooms_by_connection = ["dynamodb:Query"]
-      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"] # PutItem: the change log
       manage_connections  = true
       review              = true
       memory_size         = 1024

@@ -73,6 +73,7 @@ def _service(event: Json, context: Any = None, endpoint: str | None = None) -> C
         queue=c.queue,
         endpoint=endpoint,
         progress=c.progress,
+        changes=c.changes,
     )
 
 
@@ -188,6 +189,7 @@ on_join = _message_route("join", lambda s, c, f: s.join(c, protocol.parse_join(f
 on_leave = _message_route("leave", lambda s, c, f: s.leave(c, protocol.parse_room(f)))
 on_send_all = _message_route("sendAll", _send)
 on_history = _message_route("history", lambda s, c, f: s.history_page(c, protocol.parse_history(f)))
+on_resume = _message_route("resume", lambda s, c, f: s.resume(c, protocol.parse_resume(f)))
 on_members = _message_route("members", lambda s, c, f: s.members(c, protocol.parse_room(f)))
 on_create_room = _message_route(
     "createRoom", lambda s, c, f: s.create_room(c, protocol.parse_create_room(f))

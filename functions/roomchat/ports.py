@@ -231,6 +231,25 @@ class HistoryRepository(Protocol):
         read strongly consistently; ``next_cursor`` whenever older messages exist."""
         ...
 
+    def page_after(self, room_id: str, after: str, limit: int) -> tuple[list[Message], bool]:
+        """Up to ``limit`` messages newer than ``after``, oldest first, read strongly
+        consistently, and whether newer ones follow."""
+        ...
+
+
+class ChangeLog(Protocol):
+    """Which messages of a room were edited or deleted when (no text): what a resume needs
+    to bring the messages a client already has up to date."""
+
+    def record(self, room_id: str, change_id: str, message_id: str, expires_at: int | None) -> None:
+        """Note a change of ``message_id`` made now (``change_id`` a ULID of this moment)."""
+        ...
+
+    def since(self, room_id: str, after: str, limit: int) -> tuple[list[tuple[str, str]], bool]:
+        """Up to ``limit`` (change id, message id) pairs with change ids after ``after``, oldest
+        first (strongly consistent), and whether more follow."""
+        ...
+
 
 class RateLimiter(Protocol):
     def allow(self, connection_id: str, now_ms: int, limit: int | None = None) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .ports import (
+    ChangeLog,
     ConnectionSender,
     FanoutProgress,
     FanoutQueue,
@@ -35,6 +36,7 @@ class Container:
     # The fan-out tier (FANOUT_QUEUE_NAME set): the queue to the workers and their progress.
     queue: FanoutQueue | None = None
     progress: FanoutProgress | None = None
+    changes: ChangeLog | None = None
 
 
 def build_container(settings: Settings) -> Container:
@@ -45,6 +47,7 @@ def build_container(settings: Settings) -> Container:
 
     from .adapters.connections import ManagementApiSender, SharedExecutor
     from .adapters.dynamodb import (
+        DynamoChanges,
         DynamoFanoutProgress,
         DynamoHistory,
         DynamoModeration,
@@ -143,6 +146,7 @@ def build_container(settings: Settings) -> Container:
         limiter=DynamoRateLimiter(dynamodb, settings.history_table, settings.rate_limit_per_second),
         moderation=DynamoModeration(dynamodb, settings.history_table),
         reviewer=reviewer,
+        changes=DynamoChanges(dynamodb, settings.history_table),
     )
 
 

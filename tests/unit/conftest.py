@@ -17,6 +17,7 @@ from moto import mock_aws
 
 from roomchat import handlers
 from roomchat.adapters.dynamodb import (
+    DynamoChanges,
     DynamoHistory,
     DynamoModeration,
     DynamoRateLimiter,
@@ -46,6 +47,7 @@ ROUTES = {
     "uninvite": handlers.on_uninvite,
     "promote": handlers.on_promote,
     "demote": handlers.on_demote,
+    "resume": handlers.on_resume,
 }
 
 
@@ -238,6 +240,7 @@ def chat(dynamodb, settings, sender):
         sender_for=lambda endpoint: sender,
         limiter=DynamoRateLimiter(dynamodb, settings.history_table, settings.rate_limit_per_second),
         moderation=DynamoModeration(dynamodb, settings.history_table),
+        changes=DynamoChanges(dynamodb, settings.history_table),
     )
     handlers.use_container(container)
     yield Harness(dynamodb, settings, sender)

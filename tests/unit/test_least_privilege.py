@@ -15,6 +15,7 @@ import pytest
 
 from roomchat import handlers
 from roomchat.adapters.dynamodb import (
+    DynamoChanges,
     DynamoFanoutProgress,
     DynamoHistory,
     DynamoModeration,
@@ -97,6 +98,7 @@ def observed(chat, dynamodb, settings, sender):
     container.history = DynamoHistory(recorder, settings.history_table)
     container.limiter = DynamoRateLimiter(recorder, settings.history_table, 1000)
     container.moderation = DynamoModeration(recorder, settings.history_table)
+    container.changes = DynamoChanges(recorder, settings.history_table)
     container.queue = SqsFanoutQueue(SqsRecorder(sqs, recorder), "fanout")
     container.progress = DynamoFanoutProgress(recorder, settings.rooms_table)
     chat.queue = (sqs, url)
@@ -153,6 +155,7 @@ def _exercise_every_path(chat, run, sender):
         run("leave", chat.send, "C", action="leave", roomId="nowhere")
     container.limiter = generous
     run("history", chat.send, "A", action="history", roomId="lobby")
+    _exercise_resume(chat, run, sender)
     run("members", chat.send, "A", action="members", roomId="lobby")
     run("ping", chat.send, "A", action="ping")
     run("default", chat.raw, "A", "not json")
@@ -173,6 +176,22 @@ def _exercise_every_path(chat, run, sender):
         run(function, action)
     _exercise_rooms_and_roles(chat, run)
     _exercise_the_tier(chat, run, sender)
+
+
+def _exercise_resume(chat, run, sender):
+    """Resume: a join and a resume with `after` (its presence meets a ghost and prunes it), and
+    a history page after a point with an older message changed since (read for `updated`)."""
+    first = chat.history_items("lobby")[0]["messageId"]["S"]
+    run("send_all", chat.send, "A", action="sendAll", roomId="lobby", message="to edit")
+    edited = chat.history_items("lobby")[-1]["messageId"]["S"]
+    run("edit", chat.send, "A", action="edit", roomId="lobby", messageId=edited, message="e")
+    run("join", chat.send, "R1", action="join", roomId="lobby", name="rey", after=first)
+    run("join", chat.join, "GR", "lobby", "ghost")
+    sender.gone.add("GR")
+    rooms = [{"roomId": "lobby", "after": first}, {"roomId": "side"}]
+    run("resume", chat.send, "R2", action="resume", name="rue", rooms=rooms)
+    run("resume", chat.send, "R2", action="resume", rooms=[{"roomId": "lobby"}])  # no name
+    run("history", chat.send, "R2", action="history", roomId="lobby", after=edited)
 
 
 def _exercise_rooms_and_roles(chat, run):

@@ -12,6 +12,7 @@ Each capability's requests (``parse_*``) and frames are in its own module, as in
     rooms        createRoom, invite, uninvite, promote, demote
     moderation   kick (and ban), disconnectUser
     budget       fitting history, joined.recent and members into one reply
+    resume       join/resume/history with ``after``: the replay after a reconnect
 """
 
 from .budget import ByteBudget, history_budget, joined_budget, members_frame_within
@@ -44,6 +45,7 @@ from .common import (
 from .membership import (
     JoinRequest,
     RoomRequest,
+    check_after,
     joined_frame,
     left_frame,
     members_frame,
@@ -74,6 +76,19 @@ from .moderation import (
     kicked_frame,
     parse_kick,
 )
+from .resume import (
+    RESUME_PAGE_MAX,
+    RESUME_ROOMS_MAX,
+    RESUME_UPDATED_MAX,
+    ResumeRequest,
+    history_after_budget,
+    history_after_frame,
+    joined_after_budget,
+    parse_resume,
+    resume_fields,
+    resumed_budget,
+    resumed_frame,
+)
 from .rooms import (
     POLICIES,
     CreateRoomRequest,
@@ -96,6 +111,9 @@ __all__ = [
     "NAME_MAX",
     "POLICIES",
     "REPLY_BYTES_BUDGET",
+    "RESUME_PAGE_MAX",
+    "RESUME_ROOMS_MAX",
+    "RESUME_UPDATED_MAX",
     "ROOM_ID_RE",
     "UNREAD_CAP",
     "USER_ID_MAX",
@@ -106,10 +124,12 @@ __all__ = [
     "JoinRequest",
     "KickRequest",
     "MessageRef",
+    "ResumeRequest",
     "RoomRequest",
     "SendRequest",
     "UserRequest",
     "action_of",
+    "check_after",
     "check_message",
     "check_name",
     "check_room_id",
@@ -121,8 +141,11 @@ __all__ = [
     "encode",
     "error_frame",
     "frame_bytes",
+    "history_after_budget",
+    "history_after_frame",
     "history_budget",
     "history_frame",
+    "joined_after_budget",
     "joined_budget",
     "joined_frame",
     "json_bytes",
@@ -138,12 +161,16 @@ __all__ = [
     "parse_join",
     "parse_kick",
     "parse_message_ref",
+    "parse_resume",
     "parse_room",
     "parse_send",
     "parse_user",
     "pong_frame",
     "presence_frame",
     "read_frame",
+    "resume_fields",
+    "resumed_budget",
+    "resumed_frame",
     "role_frame",
     "room_created_frame",
     "typing_frame",

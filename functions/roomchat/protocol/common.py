@@ -48,6 +48,7 @@ ACTIONS = (
     "markRead",
     "kick",
     "disconnectUser",
+    "resume",
 )
 USER_ID_MAX = 128  # a token's sub
 # joined.unread counts up to this many messages after the reader's marker, then says "more".

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import BadRequest
+from ..ulid import is_ulid
 from .common import UNREAD_CAP, check_name, check_room_id
 from .messages import message_frame
 
@@ -13,6 +15,9 @@ from .messages import message_frame
 class JoinRequest:
     room_id: str
     name: str | None
+    # Resume (protocol/resume.py): the newest messageId the client has; the reply replays
+    # what came after it instead of the latest page.
+    after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -22,10 +27,20 @@ class RoomRequest:
     room_id: str
 
 
+def check_after(value: object) -> str | None:
+    if value is None:
+        return None
+    if not is_ulid(value):
+        raise BadRequest("'after' must be a messageId (the newest message the client has)")
+    return value  # type: ignore[return-value]
+
+
 def parse_join(frame: dict[str, Any]) -> JoinRequest:
     room_id = check_room_id(frame.get("roomId"))
     name = frame.get("name")
-    return JoinRequest(room_id, None if name is None else check_name(name))
+    return JoinRequest(
+        room_id, None if name is None else check_name(name), check_after(frame.get("after"))
+    )
 
 
 def parse_room(frame: dict[str, Any]) -> RoomRequest:

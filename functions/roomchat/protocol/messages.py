@@ -28,6 +28,8 @@ class HistoryRequest:
     room_id: str
     limit: int
     before: str | None
+    # A resume's continuation: the page of messages after this one (oldest first) instead.
+    after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,13 @@ def parse_send(frame: dict[str, Any], max_bytes: int) -> SendRequest:
 
 def parse_history(frame: dict[str, Any]) -> HistoryRequest:
     room_id = check_room_id(frame.get("roomId"))
-    return HistoryRequest(room_id, _limit(frame.get("limit")), _before(frame.get("before")))
+    before = _before(frame.get("before"))
+    after = frame.get("after")
+    if after is not None and not is_ulid(after):
+        raise BadRequest("'after' must be the 'next' of a resumed page (a messageId)")
+    if before is not None and after is not None:
+        raise BadRequest("send 'before' (older pages) or 'after' (newer pages), not both")
+    return HistoryRequest(room_id, _limit(frame.get("limit")), before, after)
 
 
 def parse_message_ref(frame: dict[str, Any]) -> MessageRef:

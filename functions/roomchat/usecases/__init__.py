@@ -6,6 +6,7 @@ One module per capability, each a function per command taking ``Deps`` (the port
     moderation   kick (and ban), disconnectUser
     rooms        createRoom, invite, uninvite, promote, demote
     fanout       the fan-out tier: hand a big room's message over, deliver a queued chunk
+    resume       join/resume/history with ``after``: the replay after a reconnect
 and the pieces they share:
     policy       who may do what: roles, membership checks, ``may``, rate limits
     broadcast    posting frames to connections (inline or queued) and pruning gone ones

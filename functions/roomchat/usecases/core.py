@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..ports import (
+    ChangeLog,
     ConnectionSender,
     Deadline,
     FanoutProgress,
@@ -103,6 +104,13 @@ class Deps:
     queue: FanoutQueue | None = None
     endpoint: str = ""
     progress: FanoutProgress | None = None
+    # Which messages were edited or deleted when, for resumes (None: resumes see no changes).
+    changes: ChangeLog | None = None
 
     def now_s(self) -> int:
         return self.clock() // 1000
+
+    def expires_at(self) -> int | None:
+        """The TTL of what is stored now with a message: its retention, None for ever."""
+        days = self.settings.history_retention_days
+        return self.now_s() + days * 86400 if days else None

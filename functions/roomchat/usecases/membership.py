@@ -20,7 +20,11 @@ def connect(deps: Deps, caller: Caller, name: str | None) -> None:
         deps.rooms.save_connection_name(caller.connection_id, name, expires_at)
 
 
-def join(deps: Deps, caller: Caller, req: protocol.JoinRequest) -> dict[str, Any]:
+def join(
+    deps: Deps, caller: Caller, req: protocol.JoinRequest, budget: int = protocol.REPLY_BYTES_BUDGET
+) -> dict[str, Any]:
+    """Join a room: the latest messages, or with ``after`` everything since (usecases.resume),
+    within ``budget`` bytes of reply."""
     now = deps.clock()
     name = caller.token_name or req.name or deps.rooms.connection_name(caller.connection_id)
     if name is None:
@@ -54,13 +58,15 @@ def join(deps: Deps, caller: Caller, req: protocol.JoinRequest) -> dict[str, Any
         deps.rooms.delete_member(req.room_id, caller.connection_id)
         raise
     member_ids, count, first = _joined_view(deps, caller, req.room_id, now // 1000)
-    recent, older = _recent(deps, req.room_id, name, count)
+    recent, older, resumed = _recent(deps, req, name, count, budget)
     last_read, unread = _unread(deps, req.room_id, caller)
     if first and (existing is None or existing.name != name):
         _announce_join(deps, caller, req.room_id, name, existing, member_ids)
-    return protocol.joined_frame(
+    frame = protocol.joined_frame(
         req.room_id, name, count, recent, older, caller.identity, last_read, unread
     )
+    frame.update(resumed)
+    return frame
 
 
 def _check_ban(deps: Deps, caller: Caller, room_id: str, now: int) -> None:
@@ -110,16 +116,29 @@ def _announce_join(
     broadcast(deps, protocol.presence_frame("join", room_id, name), others)
 
 
-def _recent(deps: Deps, room_id: str, name: str, members: int) -> tuple[list[Message], str | None]:
+def _recent(
+    deps: Deps, req: protocol.JoinRequest, name: str, members: int, budget: int
+) -> tuple[list[Message], str | None, dict[str, Any]]:
     """The last messages for ``joined``, as many as RECENT_ON_JOIN and the reply's byte
-    budget allow, and the cursor for older history (None at the start of the room)."""
-    budget = protocol.joined_budget(room_id, name, members)
+    budget allow, and the cursor for older history (None at the start of the room); with
+    ``after``, what came since instead (and the resume fields), unless it is past retention."""
+    room_id, resumed = req.room_id, {}
+    if req.after is not None:
+        from . import resume
+
+        replayed = resume.for_join(deps, room_id, name, members, req.after, budget)
+        if replayed is not None:
+            return replayed
+        resumed = protocol.resume_fields([], False, None)
+        within = protocol.joined_after_budget(room_id, name, members, budget)
+    else:
+        within = protocol.joined_budget(room_id, name, members, budget)
     if not deps.settings.recent_on_join:
         # No recent messages sent: the cursor, if the room has any, takes in the newest.
-        newest = deps.history.page(room_id, 1, None, budget).messages
-        return [], successor(newest[-1].message_id) if newest else None
-    page = deps.history.page(room_id, deps.settings.recent_on_join, None, budget)
-    return page.messages, page.next_cursor
+        newest = deps.history.page(room_id, 1, None, within).messages
+        return [], successor(newest[-1].message_id) if newest else None, resumed
+    page = deps.history.page(room_id, deps.settings.recent_on_join, None, within)
+    return page.messages, page.next_cursor, resumed
 
 
 def _unread(deps: Deps, room_id: str, caller: Caller) -> tuple[str | None, int]:

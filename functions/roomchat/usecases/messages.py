@@ -9,7 +9,7 @@ from ..errors import ChatError, Forbidden, Internal, NotFound, RateLimited, Reje
 from ..ports import ANNOUNCE, MODERATOR, OWNER, Message, ReviewVerdict
 from ..settings import IDEMPOTENCY_SECONDS
 from ..ulid import timestamp_ms
-from . import fanout, policy
+from . import fanout, policy, resume
 from .broadcast import above_threshold, broadcast, others_in, post, prune
 from .core import Caller, Deps, iso_ms
 
@@ -131,6 +131,8 @@ def _room_recipients(deps: Deps, room_id: str, caller: Caller) -> list[str]:
 
 
 def history_page(deps: Deps, caller: Caller, req: protocol.HistoryRequest) -> dict[str, Any]:
+    if req.after is not None:
+        return resume.history_after(deps, caller, req)
     policy.require_reader(deps, req.room_id, caller)
     budget = protocol.history_budget(req.room_id)
     page = deps.history.page(req.room_id, req.limit, req.before, budget)
@@ -152,6 +154,7 @@ def delete(deps: Deps, caller: Caller, req: protocol.MessageRef) -> dict[str, An
     if not caller.operator:
         policy.check_rate(deps, caller, req.room_id, "the message was not deleted")
     by = "operator" if caller.operator else caller.identity
+    resume.record_change(deps, req.room_id, req.message_id)
     tomb = deps.history.tombstone(req.room_id, req.message_id, by, iso_ms(deps.clock()))
     if tomb is None:
         raise NotFound(f"no message {req.message_id} in room {req.room_id!r}", room_id=req.room_id)
@@ -180,6 +183,7 @@ def edit(deps: Deps, caller: Caller, req: protocol.EditRequest) -> dict[str, Any
         )
     policy.check_rate(deps, caller, req.room_id, "the message was not edited")
     text = _reviewed(deps, caller, req.room_id, member.name, req.message)
+    resume.record_change(deps, req.room_id, req.message_id)
     edited = deps.history.edit(req.room_id, req.message_id, text, iso_ms(now))
     if edited is None:
         raise NotFound("that message was deleted", room_id=req.room_id)

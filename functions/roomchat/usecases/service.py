@@ -13,7 +13,7 @@ class ChatService(Deps):
     """The ports (``Deps``) plus one method per command, each a call of that command's
     function in its capability's module, with nothing else: no rule, check or I/O lives
     here. What an action does is in ``membership``, ``messages``, ``moderation``, ``rooms``
-    or ``fanout``; who may do it in ``policy``; how a room is told in ``broadcast``.
+    ``fanout`` or ``resume``; who may do it in ``policy``; how a room is told in ``broadcast``.
 
     A new command is a function in its module and one method here. Each method imports its
     module when first called, so a function loads only the capability it serves.
@@ -77,6 +77,11 @@ class ChatService(Deps):
         from . import messages
 
         return messages.mark_read(self, caller, req)
+
+    def resume(self, caller: Caller, req: protocol.ResumeRequest) -> dict[str, Any]:
+        from . import resume
+
+        return resume.resume(self, caller, req)
 
     # ------------------------------------------------------------------ the fan-out tier
 

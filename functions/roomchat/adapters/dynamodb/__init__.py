@@ -3,6 +3,7 @@
     roles        DynamoRoomAccess: room records and roles, the part of DynamoRooms in acl#
     progress     DynamoFanoutProgress: the fan-out workers' per-chunk records (rooms table)
     history      DynamoHistory: messages and clientMsgId claims (history table)
+    changes      DynamoChanges: which messages were edited or deleted when (history table)
     moderation   DynamoModeration: bans and read markers (history table)
     limiter      DynamoRateLimiter: the per-connection counters (history table)
     base         what they share: item codecs, and ``Table``'s requests (a failed condition a
@@ -10,6 +11,7 @@
 Only this package knows the tables' layout (docs/design.md, "Tables").
 """
 
+from .changes import DynamoChanges
 from .history import DynamoHistory
 from .limiter import DynamoRateLimiter
 from .moderation import DynamoModeration
@@ -18,6 +20,7 @@ from .roles import DynamoRoomAccess
 from .rooms import DynamoRooms, lives_with_a_connection
 
 __all__ = [
+    "DynamoChanges",
     "DynamoFanoutProgress",
     "DynamoHistory",
     "DynamoModeration",

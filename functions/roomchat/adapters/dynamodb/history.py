@@ -231,3 +231,23 @@ class DynamoHistory(Table):
             kwargs["ExclusiveStartKey"] = last
         taken.reverse()
         return Page(messages=taken, next_cursor=oldest_seen if more else None)
+
+    def page_after(self, room_id: str, after: str, limit: int) -> tuple[list[Message], bool]:
+        """Messages newer than ``after``, oldest first: a forward Query read on across 1 MB
+        pages until one more than ``limit`` is seen (that one says more follow)."""
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "roomId = :r AND messageId > :a",
+            "ExpressionAttributeValues": {":r": _s(room_id), ":a": _s(after)},
+            "ScanIndexForward": True,
+            "ConsistentRead": True,
+        }
+        found: list[Message] = []
+        while len(found) <= limit:
+            kwargs["Limit"] = limit + 1 - len(found)
+            resp = self._request("Query", **kwargs)
+            found += [_message(item) for item in resp.get("Items", [])]
+            last = resp.get("LastEvaluatedKey")
+            if not last:
+                break
+            kwargs["ExclusiveStartKey"] = last
+        return found[:limit], len(found) > limit
