@@ -43,6 +43,7 @@ SERVER_FRAMES = {
     "read": "ReadFrame",
     "kicked": "KickedFrame",
     "disconnected": "DisconnectedFrame",
+    "resumed": "ResumedFrame",
     "error": "ErrorFrame",
 }
 # Client frame `action` -> its schema.
@@ -58,6 +59,7 @@ CLIENT_FRAMES = {
     "uninvite": "UninviteRequest",
     "promote": "PromoteRequest",
     "demote": "DemoteRequest",
+    "resume": "ResumeRequest",
     "delete": "DeleteRequest",
     "edit": "EditRequest",
     "typing": "TypingRequest",

@@ -69,11 +69,22 @@ export function policyProblem(policy) {
 // ----------------------------------------------------------------------------- frames
 
 export const frames = {
-  join: (roomId, name) => (name ? { action: 'join', roomId, name } : { action: 'join', roomId }),
+  // `after` (resume): the newest messageId we have; the reply replays everything after it.
+  join: (roomId, name, after = null) => ({
+    action: 'join',
+    roomId,
+    ...(name ? { name } : {}),
+    ...(after ? { after } : {}),
+  }),
   leave: (roomId) => ({ action: 'leave', roomId }),
   sendAll: (roomId, message, clientMsgId) => ({ action: 'sendAll', roomId, message, clientMsgId }),
-  history: (roomId, { limit = HISTORY_PAGE, before = null } = {}) =>
-    before ? { action: 'history', roomId, limit, before } : { action: 'history', roomId, limit },
+  // `before`: the older page; `after` (a resume's continuation): the newer page. Not both.
+  history: (roomId, { limit = HISTORY_PAGE, before = null, after = null } = {}) => ({
+    action: 'history',
+    roomId,
+    limit,
+    ...(before ? { before } : after ? { after } : {}),
+  }),
   members: (roomId) => ({ action: 'members', roomId }),
   ping: () => ({ action: 'ping' }),
   // Rooms and roles (signed in): check roomIdProblem, policyProblem and userIdProblem first.
@@ -90,6 +101,12 @@ export const frames = {
   kick: (roomId, userId, ban = null) =>
     ban === null || ban === undefined ? { action: 'kick', roomId, userId } : { action: 'kick', roomId, userId, ban },
   disconnectUser: (roomId, userId) => ({ action: 'disconnectUser', roomId, userId }),
+  // Up to 10 rooms at once, each {roomId, after?}: one `resumed` reply, one rate-limit slot per room.
+  resume: (rooms, name = null) => ({
+    action: 'resume',
+    ...(name ? { name } : {}),
+    rooms: rooms.map(({ roomId, after = null }) => (after ? { roomId, after } : { roomId })),
+  }),
 };
 
 /** Every action a client may send (the keys of `frames`). */

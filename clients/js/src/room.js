@@ -148,6 +148,16 @@ export class Room {
     return { added: true, own };
   }
 
+  /**
+   * A resume's `updated`: older messages edited or deleted while we were away, as they are now.
+   * Only those we show are changed (the others we never had).
+   */
+  applyUpdated(list) {
+    for (const frame of Array.isArray(list) ? list : []) {
+      if (typeof frame?.messageId === 'string' && this.messages.has(frame.messageId)) this.addMessage(frame);
+    }
+  }
+
   /** Adds a list (recent, a history page); returns how many were new and not our own. */
   addMessages(list) {
     let fresh = 0;

@@ -76,8 +76,13 @@ describe('every action of the protocol', () => {
   test('has a frame builder, and moderation sends kick and disconnectUser', () => {
     assert.deepEqual([...ACTIONS].sort(), [
       'createRoom', 'delete', 'demote', 'disconnectUser', 'edit', 'history', 'invite', 'join', 'kick',
-      'leave', 'markRead', 'members', 'ping', 'promote', 'sendAll', 'typing', 'uninvite',
+      'leave', 'markRead', 'members', 'ping', 'promote', 'resume', 'sendAll', 'typing', 'uninvite',
     ]);
+    assert.deepEqual(frames.resume([{ roomId: 'lobby', after: 'x1' }, { roomId: 'dev' }], 'ana'), {
+      action: 'resume', name: 'ana', rooms: [{ roomId: 'lobby', after: 'x1' }, { roomId: 'dev' }],
+    });
+    assert.deepEqual(frames.history('lobby', { after: 'x1' }), { action: 'history', roomId: 'lobby', limit: 50, after: 'x1' });
+    assert.deepEqual(frames.join('lobby', null, 'x1'), { action: 'join', roomId: 'lobby', after: 'x1' });
     assert.deepEqual(frames.kick('lobby', 'u1'), { action: 'kick', roomId: 'lobby', userId: 'u1' });
     assert.deepEqual(frames.kick('lobby', 'u1', 60), { action: 'kick', roomId: 'lobby', userId: 'u1', ban: 60 });
     const { client, ws } = open();

@@ -381,7 +381,59 @@ describe('reconnecting', () => {
     assert.equal(client.status, RECONNECTING);
   });
 
-  test('re-joins, fills the gap from history without duplicates, then resends what was not stored', () => {
+  test('re-joins from the newest message it has (after): the replay, its continuation and the edits and deletes since, each message once', () => {
+    const { client, clock, ws } = connected(['lobby'], { lobby: [msg(1), msg(2), msg(3)] });
+    client.sendMessage('lobby', 'typed before the drop'); // c1: sent, never echoed
+    ws.take();
+    ws.serverClose(1006, '');
+    clock.advance(500);
+    const ws2 = FakeWebSocket.last();
+    ws2.open();
+    assert.deepEqual(ws2.take(), [{ action: 'join', roomId: 'lobby', name: 'ana', after: id(3) }]);
+    ws2.receive({
+      type: 'joined', roomId: 'lobby', name: 'ana', members: 2, recent: [msg(4), msg(5)], next: id(4),
+      updated: [{ ...msg(1), message: null, deletedBy: 'bob', deletedAt: '2026-01-01T12:01:00.000Z' },
+        { ...msg(2), message: 'm2, edited', editedAt: '2026-01-01T12:01:01.000Z' }, msg(99)],
+      recovered: true, resumeNext: id(5),
+    });
+    assert.deepEqual(ws2.take(), [
+      { action: 'members', roomId: 'lobby' },
+      { action: 'history', roomId: 'lobby', limit: 100, after: id(5) },
+    ]);
+    const room = client.rooms.get('lobby');
+    assert.equal(room.catchingUp, true);
+    assert.equal(room.messages.get(id(1)).deletedAt, '2026-01-01T12:01:00.000Z');
+    assert.equal(room.messages.get(id(2)).message, 'm2, edited');
+    assert.equal(room.messages.has(id(99)), false, 'an update of a message we never had is not shown');
+    ws2.receive(msg(7)); // live, while the continuation is read: shown once
+    ws2.receive({ type: 'history', roomId: 'lobby', messages: [msg(6)], next: id(6), updated: [], recovered: true });
+    assert.deepEqual(ws2.take(), [{ action: 'history', roomId: 'lobby', limit: 100, after: id(6) }]);
+    ws2.receive({ type: 'history', roomId: 'lobby', messages: [msg(7), msg(8, { sender: 'ana', message: 'typed before the drop', clientMsgId: 'c1' })], next: null, updated: [], recovered: true });
+    // c1 was stored before the drop: found in the replay, not sent again
+    assert.deepEqual(ws2.take(), []);
+    assert.equal(room.pending.size, 0);
+    assert.equal(room.catchingUp, false);
+    assert.deepEqual([...room.messages.keys()].sort(), [1, 2, 3, 4, 5, 6, 7, 8].map(id));
+  });
+
+  test('a resume point past the history kept: a notice, no paging back, what waits is sent', () => {
+    const { client, clock, ws } = connected(['lobby'], { lobby: [msg(1)] });
+    ws.serverClose(1006, '');
+    client.sendMessage('lobby', 'typed while away');
+    clock.advance(500);
+    const ws2 = FakeWebSocket.last();
+    ws2.open();
+    assert.deepEqual(ws2.take(), [{ action: 'join', roomId: 'lobby', name: 'ana', after: id(1) }]);
+    ws2.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 1, recent: [msg(50)], next: id(50), updated: [], recovered: false, resumeNext: null });
+    assert.deepEqual(ws2.take(), [
+      { action: 'members', roomId: 'lobby' },
+      { action: 'sendAll', roomId: 'lobby', message: 'typed while away', clientMsgId: 'c1' },
+    ]);
+    const room = client.rooms.get('lobby');
+    assert.ok(room.notices.some((n) => /older than the history kept/.test(n.text)));
+  });
+
+  test('re-joins a server without resume: fills the gap from history without duplicates, then resends what was not stored', () => {
     const { client, clock, ws } = connected(['lobby'], { lobby: [msg(1), msg(2)] });
     client.sendMessage('lobby', 'lost on the way'); // c1: sent, never echoed
     ws.take();
@@ -391,8 +443,8 @@ describe('reconnecting', () => {
     clock.advance(500);
     const ws2 = FakeWebSocket.last();
     ws2.open();
-    assert.deepEqual(ws2.take(), [{ action: 'join', roomId: 'lobby', name: 'ana' }]);
-    // 5 messages arrived while away; `recent` holds the last 2 of them.
+    assert.deepEqual(ws2.take(), [{ action: 'join', roomId: 'lobby', name: 'ana', after: id(2) }]);
+    // 5 messages arrived while away; `recent` holds the last 2 of them (no `recovered`).
     ws2.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 2, recent: [msg(6), msg(7)] });
     assert.deepEqual(ws2.take(), [
       { action: 'members', roomId: 'lobby' },
@@ -471,7 +523,7 @@ describe('reconnecting', () => {
     client.sendMessage('lobby', 'hi');
     ws.take();
     ws.receive({ type: 'error', code: 'not_member', message: 'join it first', action: 'sendAll', roomId: 'lobby', clientMsgId: 'c1' });
-    assert.deepEqual(ws.take(), [{ action: 'join', roomId: 'lobby', name: 'ana' }]);
+    assert.deepEqual(ws.take(), [{ action: 'join', roomId: 'lobby', name: 'ana', after: id(1) }]);
     assert.equal(client.errors.length, 0, 'handled without bothering the user');
     ws.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 1, recent: [msg(1)] });
     assert.deepEqual(ws.take().filter((f) => f.action === 'sendAll').map((f) => f.clientMsgId), ['c1']);

@@ -223,10 +223,10 @@ export declare const CONNECTION_LIMIT_MS: number;
 export declare const ACTIONS: ReadonlyArray<Action>;
 export declare const ROLE_ACTIONS: ReadonlyArray<'invite' | 'uninvite' | 'promote' | 'demote'>;
 export declare const frames: { [A in Action]: (...args: never[]) => ClientFrames[A] } & {
-  join(roomId: string, name?: string | null): ClientFrames['join'];
+  join(roomId: string, name?: string | null, after?: string | null): ClientFrames['join'];
   leave(roomId: string): ClientFrames['leave'];
   sendAll(roomId: string, message: string, clientMsgId: string): ClientFrames['sendAll'];
-  history(roomId: string, params?: { limit?: number; before?: string | null }): ClientFrames['history'];
+  history(roomId: string, params?: { limit?: number; before?: string | null; after?: string | null }): ClientFrames['history'];
   members(roomId: string): ClientFrames['members'];
   ping(): ClientFrames['ping'];
   createRoom(roomId: string, policy?: Policy): ClientFrames['createRoom'];
@@ -238,6 +238,7 @@ export declare const frames: { [A in Action]: (...args: never[]) => ClientFrames
   edit(roomId: string, messageId: string, message: string): ClientFrames['edit'];
   typing(roomId: string): ClientFrames['typing'];
   markRead(roomId: string, messageId: string): ClientFrames['markRead'];
+  resume(rooms: ReadonlyArray<{ roomId: string; after?: string | null }>, name?: string | null): ClientFrames['resume'];
   kick(roomId: string, userId: string, ban?: number | 'forever' | null): ClientFrames['kick'];
   disconnectUser(roomId: string, userId: string): ClientFrames['disconnectUser'];
 };

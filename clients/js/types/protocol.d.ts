@@ -35,6 +35,20 @@ export interface JoinRequest {
   roomId: RoomId;
   /** The display name in this room; absent or null keeps ?name= or the current one. */
   name?: Name | null;
+  /** Resume: the newest messageId the client has. `joined.recent` then holds every message after it (oldest first, within the reply budget), and `joined` says `updated`, `recovered` and `resumeNext`. */
+  after?: MessageId | null;
+}
+
+export interface ResumeRequest {
+  action: "resume";
+  /** The display name in each room; absent or null keeps ?name= or the current one. */
+  name?: Name | null;
+  /** Each room once. */
+  rooms: Array<{
+  roomId: RoomId;
+  /** As join's `after`; absent or null joins with the newest messages. */
+  after?: MessageId | null;
+}>;
 }
 
 export interface LeaveRequest {
@@ -56,6 +70,8 @@ export interface HistoryRequest {
   limit?: number | null;
   /** The `next` of the previous page (or of joined); absent or null starts at the newest. */
   before?: MessageId | null;
+  /** Instead of `before`: the page of messages newer than this (a resume's continuation: joined.resumeNext, or the `next` of the previous such page), oldest first. */
+  after?: MessageId | null;
 }
 
 export interface MembersRequest {
@@ -187,6 +203,18 @@ export interface JoinedFrame {
   unread: number;
   /** True when there are more than 100 (show "100+"). */
   unreadCapped: boolean;
+  /** Only with `after`: older messages edited or deleted since `after`, as they are now, for the client to apply to those it shows. */
+  updated?: Array<MessageFrame>;
+  /** Only with `after`: true when `recent` holds what came after it; false when `after` is older than the history kept (`recent` is then the newest messages, as without it). */
+  recovered?: boolean;
+  /** Only with `after`: the `after` of the rest (history with after), or null when `recent` reaches the present. */
+  resumeNext?: MessageId | null;
+}
+
+export interface ResumedFrame {
+  type: "resumed";
+  /** One joined or error frame per room of the request, in its order. */
+  rooms: Array<JoinedFrame | ErrorFrame>;
 }
 
 export interface LeftFrame {
@@ -206,7 +234,12 @@ export interface HistoryFrame {
   roomId: RoomId;
   /** Oldest first; at most `limit`, and fewer when more would take the frame past the 96 KiB reply budget (then `next` continues). */
   messages: Array<MessageFrame>;
-  next: Cursor;
+  /** The cursor of the next page in the request's direction: with `before`, the `before` of the older page (null at the start of the room); with `after`, the `after` of the newer page (null once the page reaches the present). */
+  next: MessageId | null;
+  /** Only with `after`, as joined's. */
+  updated?: Array<MessageFrame>;
+  /** Only with `after`, as joined's (false: the newest page instead). */
+  recovered?: boolean;
 }
 
 export interface MembersFrame {
@@ -303,7 +336,7 @@ export interface ErrorFrame {
 }
 
 /** Every frame a client may send, by its `action`. */
-export type ClientFrame = JoinRequest | LeaveRequest | SendAllRequest | HistoryRequest | MembersRequest | PingRequest | CreateRoomRequest | InviteRequest | UninviteRequest | PromoteRequest | DemoteRequest | DeleteRequest | EditRequest | TypingRequest | MarkReadRequest | KickRequest | DisconnectUserRequest;
+export type ClientFrame = JoinRequest | LeaveRequest | SendAllRequest | HistoryRequest | MembersRequest | PingRequest | CreateRoomRequest | InviteRequest | UninviteRequest | PromoteRequest | DemoteRequest | DeleteRequest | EditRequest | TypingRequest | MarkReadRequest | KickRequest | DisconnectUserRequest | ResumeRequest;
 export interface ClientFrames {
   "join": JoinRequest;
   "leave": LeaveRequest;
@@ -322,11 +355,12 @@ export interface ClientFrames {
   "markRead": MarkReadRequest;
   "kick": KickRequest;
   "disconnectUser": DisconnectUserRequest;
+  "resume": ResumeRequest;
 }
 export type Action = keyof ClientFrames;
 
 /** Every frame the server sends, by its `type`. */
-export type ServerFrame = JoinedFrame | LeftFrame | PresenceFrame | MessageFrame | HistoryFrame | MembersFrame | PongFrame | RoomCreatedFrame | RoleFrame | ErrorFrame | DeletedFrame | EditedFrame | TypingFrame | ReadFrame | KickedFrame | DisconnectedFrame;
+export type ServerFrame = JoinedFrame | LeftFrame | PresenceFrame | MessageFrame | HistoryFrame | MembersFrame | PongFrame | RoomCreatedFrame | RoleFrame | ErrorFrame | DeletedFrame | EditedFrame | TypingFrame | ReadFrame | KickedFrame | DisconnectedFrame | ResumedFrame;
 export interface ServerFrames {
   "joined": JoinedFrame;
   "left": LeftFrame;
@@ -344,5 +378,6 @@ export interface ServerFrames {
   "read": ReadFrame;
   "kicked": KickedFrame;
   "disconnected": DisconnectedFrame;
+  "resumed": ResumedFrame;
 }
 export type FrameType = keyof ServerFrames;

@@ -158,3 +158,94 @@ def test_a_message_stored_before_a_drop_is_not_sent_again_on_the_next_connection
     stored, server = asyncio.run(scenario())
     assert stored["message"] == "once only" and stored["messageId"] == _msg(3)["messageId"]
     assert len(server.sends) == 1
+
+
+class ResumingServer(Server):
+    """A server with resume: ``join`` with ``after`` replays two messages after it at most
+    (``resumeNext`` continues), ``history`` with ``after`` pages of two; ``changed`` messages are
+    in ``updated``. Each join answers only after a live message sent right after the membership
+    (as a real room's traffic can arrive before ``joined``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []
+        self.live_on_join: dict[str, Any] | None = None
+
+    def _after(self, after: str) -> tuple[list[dict[str, Any]], str | None]:
+        newer = [m for m in self.stored if m["messageId"] > after]
+        page = newer[:2]
+        return page, page[-1]["messageId"] if len(newer) > 2 else None
+
+    async def handle(self, ws: ServerConnection) -> None:
+        self.connections.append(ws)
+        async for raw in ws:
+            frame = json.loads(raw)
+            self.requests.append(frame)
+            after = frame.get("after")
+            if frame["action"] == "join" and after:
+                if self.live_on_join is not None:
+                    self.stored.append(self.live_on_join)
+                    await ws.send(json.dumps(self.live_on_join))
+                page, more = self._after(after)
+                joined = {"type": "joined", "roomId": "lobby", "name": "bot", "members": 1}
+                extra = {"updated": self.changed, "recovered": True, "resumeNext": more}
+                await ws.send(json.dumps({**joined, "recent": page, "next": None, **extra}))
+            elif frame["action"] == "history" and after:
+                page, more = self._after(after)
+                reply = {"type": "history", "roomId": "lobby", "messages": page, "next": more}
+                await ws.send(json.dumps({**reply, "updated": [], "recovered": True}))
+            elif frame["action"] == "join":
+                recent = self.stored[-2:]
+                joined = {"type": "joined", "roomId": "lobby", "name": "bot", "members": 1}
+                await ws.send(json.dumps({**joined, "recent": recent, "next": None}))
+
+
+def test_a_session_resumes_after_its_newest_message_each_missed_message_once_then_the_changes() -> (
+    None
+):
+    async def scenario() -> tuple[list[str], ResumingServer]:
+        server = ResumingServer()
+        seen: list[str] = []
+
+        def record(f: dict[str, Any]) -> None:
+            if f.get("type") == "message":
+                seen.append(f["message"])
+            elif f.get("type") in ("edited", "deleted"):
+                seen.append(f"{f['type']} {f['messageId'][-1]}: {f.get('message')}")
+
+        async with serve(server.handle, "127.0.0.1", 0) as running:
+            port = running.sockets[0].getsockname()[1]
+            session = Session(
+                f"ws://127.0.0.1:{port}/live", name="bot", rooms=["lobby"], backoff=(0.05, 0.2)
+            )
+            session.listen(record)
+            await session.start()
+            server.stored.append(_msg(3))
+            await server.connections[0].send(json.dumps(_msg(3)))  # live
+            await asyncio.wait_for(_until(lambda: len(seen) == 1), 10)
+            await server.connections[0].close(1001, "Going away")
+            server.stored += [_msg(4), _msg(5), _msg(6), _msg(7)]  # while it is away
+            server.changed = [
+                {**_msg(1), "message": "m1, edited", "editedAt": "2026-01-01T00:01:00.000Z"},
+                {
+                    **_msg(2),
+                    "message": None,
+                    "deletedBy": "bob",
+                    "deletedAt": "2026-01-01T00:02:00Z",
+                },
+            ]
+            server.live_on_join = _msg(8)
+            await asyncio.wait_for(_until(lambda: len(seen) >= 8), 10)
+            await asyncio.sleep(0.1)  # nothing more arrives
+            await session.close()
+        return seen, server
+
+    seen, server = asyncio.run(scenario())
+    # m8 arrived live before `joined` and is in the replay too: held, passed on once, in order
+    assert seen == ["m3", "m4", "m5", "m6", "m7", "m8", "edited 1: m1, edited", "deleted 2: None"]
+    joins = [r for r in server.requests if r["action"] == "join"]
+    assert joins[0].get("after") is None and joins[1]["after"] == _msg(3)["messageId"]
+    pages = [r for r in server.requests if r["action"] == "history"]
+    assert [p["after"] for p in pages] == [_msg(n)["messageId"] for n in (5, 7)]
+    assert all("before" not in p for p in pages)

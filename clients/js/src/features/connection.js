@@ -1,7 +1,8 @@
 // The connection: connect with a URL (a token goes in its `?token=`), keepalive pings, and
 // reconnecting with exponential back-off and jitter after any close the user did not ask for
 // (idle timeout, the 2 h limit, a dropped network, a DELETE on @connections). On each new socket
-// every room is joined again (rooms.js) and its gap filled (history.js).
+// every room is joined again from the newest message it has (rooms.js: `join` with `after`) and
+// the rest of what it missed fetched (history.js).
 
 import { backoffDelay, checkName, describeClose, frames, roomIdProblem, webSocketUrlProblem } from '../protocol.js';
 import { JOINING, LEAVING, REJOINING, Room } from '../room.js';
@@ -118,7 +119,7 @@ export const connection = {
       for (const room of this.rooms.values()) {
         if (room.status === LEAVING) continue;
         room.status = room.everJoined ? REJOINING : JOINING;
-        this.sendFrame(frames.join(room.id, this.name));
+        this.sendFrame(this.joinFrame(room));
       }
       this.emit({ status: true, rooms: true });
     },

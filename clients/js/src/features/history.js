@@ -1,6 +1,8 @@
 // History: "load older" paging (`before` = the previous page's `next`) and, after a reconnect,
-// filling the gap: paging back from the oldest `recent` message until a message we already had,
-// so nothing sent while we were away is missing. One history request in flight per room.
+// catching up: the re-join's `after` replays what came after our newest message, and `history`
+// with `after` pages forward from its `resumeNext` until `next` is null (an older server without
+// resume: paging back from the oldest `recent` until a message we had). One history request in
+// flight per room.
 
 import { GAP_PAGE, HISTORY_PAGE, frames } from '../protocol.js';
 import { JOINED } from '../room.js';
@@ -109,6 +111,52 @@ export const history = {
         );
       };
       step(typeof next === 'string' ? next : oldest(recent));
+    },
+
+    /**
+     * After a resumed re-join whose replay did not fit the reply: page forward from `after` (the
+     * `resumeNext`, then each page's `next`) until the present. Then send what waits.
+     */
+    catchUp(room, after) {
+      const done = () => {
+        room.catchingUp = false;
+        room.touch();
+        this.flushPending(room);
+      };
+      if (after === null) {
+        done();
+        return;
+      }
+      room.catchingUp = true;
+      let pages = 0;
+      const step = (cursor) => {
+        pages += 1;
+        this.requestHistory(
+          room,
+          { after: cursor, limit: GAP_PAGE },
+          (page) => {
+            this.countUnread(room, room.addMessages(page.messages));
+            room.applyUpdated(page.updated);
+            const next = page.recovered !== false && typeof page.next === 'string' ? page.next : null;
+            if (next !== null && pages >= MAX_GAP_PAGES) room.addNotice('More was said while you were away than one catch-up fetches; some messages are not shown.', this.now());
+            if (next === null || pages >= MAX_GAP_PAGES) done();
+            else step(next);
+            this.emit({ room: room.id });
+          },
+          (text) => {
+            room.problem = text;
+            done();
+          },
+        );
+      };
+      step(after);
+    },
+
+    /** The re-join's `after` is older than the history the server keeps: what is missing is gone. */
+    lostHistory(room) {
+      room.addNotice('Some messages from while you were away are older than the history kept.', this.now());
+      room.catchingUp = false;
+      this.flushPending(room);
     },
 
     countUnread(room, fresh) {

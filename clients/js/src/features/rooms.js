@@ -77,14 +77,22 @@ export const rooms = {
       room.problem = null;
       room.status = room.everJoined ? REJOINING : JOINING;
       room.touch();
-      this.sendFrame(frames.join(roomId, this.name));
+      this.sendFrame(this.joinFrame(room));
       this.emit({ room: roomId });
     },
 
     rejoinQuietly(room) {
       room.status = REJOINING;
       room.touch();
-      this.sendFrame(frames.join(room.id, this.name));
+      this.sendFrame(this.joinFrame(room));
+    },
+
+    /**
+     * The `join` of a room: a room joined before asks for what came after the newest message we
+     * have (resume), or before it if one of ours may be stored unseen (Room.gapAnchor).
+     */
+    joinFrame(room) {
+      return frames.join(room.id, this.name, room.everJoined ? room.gapAnchor() : null);
     },
 
     removeRoom(roomId) {
@@ -165,9 +173,15 @@ export const rooms = {
       const next = frame.next === null || typeof frame.next === 'string' ? frame.next : undefined;
       if (rejoin) {
         this.countUnread(room, fresh);
+        room.applyUpdated(frame.updated);
         room.addNotice('Reconnected.', this.now());
         this.sendFrame(frames.members(room.id));
-        this.fillGap(room, anchor, recent, next);
+        // `recovered` (a join with `after`): true, `recent` is what came after our newest and
+        // `resumeNext` the rest; false, our newest is older than the history kept. Absent (an
+        // older server): page back from `recent` to what we had.
+        if (frame.recovered === true) this.catchUp(room, typeof frame.resumeNext === 'string' ? frame.resumeNext : null);
+        else if (frame.recovered === false) this.lostHistory(room);
+        else this.fillGap(room, anchor, recent, next);
       } else {
         const ids = recent.map((m) => m?.messageId).filter((id) => typeof id === 'string').sort();
         room.olderCursor = next === undefined ? (ids[0] ?? null) : next;

@@ -29,9 +29,22 @@ class _Actions:
 
 
 class Rooms(_Actions):
-    async def join(self, room: str, name: str | None = None, timeout: float | None = None) -> Frame:
-        """``joined`` (with ``recent``, ``you``: your authorId), or the error frame."""
-        return await self.call(p.join(room, name), "joined", timeout)
+    async def join(
+        self,
+        room: str,
+        name: str | None = None,
+        timeout: float | None = None,
+        after: str | None = None,
+    ) -> Frame:
+        """``joined`` (with ``recent``, ``you``: your authorId), or the error frame. With
+        ``after`` (resume), ``recent`` is every message after it and ``joined`` adds
+        ``updated``, ``recovered`` and ``resumeNext`` (docs/protocol.md)."""
+        return await self.call(p.join(room, name, after), "joined", timeout)
+
+    async def resume(self, rooms: list[tuple[str, str | None]], name: str | None = None) -> Frame:
+        """Join up to 10 rooms at once, each from its ``after``: ``resumed`` (a ``joined`` or
+        ``error`` frame per room), or the error frame."""
+        return await self.call(p.resume(rooms, name), "resumed")
 
     async def leave(self, room: str, timeout: float | None = None) -> Frame:
         return await self.call(p.leave(room), "left", timeout)
@@ -91,9 +104,11 @@ class History(_Actions):
         limit: int | None = None,
         before: str | None = None,
         timeout: float | None = None,
+        after: str | None = None,
     ) -> Frame:
-        """One ``history`` page (oldest to newest, ``next``: the cursor of the older page)."""
-        return await self.call(p.history(room, limit, before), "history", timeout)
+        """One ``history`` page (oldest to newest, ``next``: the cursor of the older page; with
+        ``after``, of the newer page, and ``updated``, ``recovered`` as in a resumed join)."""
+        return await self.call(p.history(room, limit, before, after), "history", timeout)
 
     async def history_pages(
         self, room: str, limit: int | None = None, before: str | None = None

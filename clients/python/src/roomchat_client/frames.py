@@ -24,6 +24,13 @@ class JoinRequest(TypedDict):
     action: Literal["join"]
     roomId: RoomId
     name: NotRequired[Name | None]
+    after: NotRequired[MessageId | None]
+
+
+class ResumeRequest(TypedDict):
+    action: Literal["resume"]
+    name: NotRequired[Name | None]
+    rooms: list[dict[str, Any]]
 
 
 class LeaveRequest(TypedDict):
@@ -43,6 +50,7 @@ class HistoryRequest(TypedDict):
     roomId: RoomId
     limit: NotRequired[int | None]
     before: NotRequired[MessageId | None]
+    after: NotRequired[MessageId | None]
 
 
 class MembersRequest(TypedDict):
@@ -164,6 +172,14 @@ class JoinedFrame(TypedDict):
     lastRead: MessageId | None
     unread: int
     unreadCapped: bool
+    updated: NotRequired[list[MessageFrame]]
+    recovered: NotRequired[bool]
+    resumeNext: NotRequired[MessageId | None]
+
+
+class ResumedFrame(TypedDict):
+    type: Literal["resumed"]
+    rooms: list[JoinedFrame | ErrorFrame]
 
 
 class LeftFrame(TypedDict):
@@ -182,7 +198,9 @@ class HistoryFrame(TypedDict):
     type: Literal["history"]
     roomId: RoomId
     messages: list[MessageFrame]
-    next: Cursor
+    next: MessageId | None
+    updated: NotRequired[list[MessageFrame]]
+    recovered: NotRequired[bool]
 
 
 class MembersFrame(TypedDict):
@@ -292,6 +310,7 @@ ClientFrame: TypeAlias = (
     | MarkReadRequest
     | KickRequest
     | DisconnectUserRequest
+    | ResumeRequest
 )
 ServerFrame: TypeAlias = (
     JoinedFrame
@@ -310,6 +329,7 @@ ServerFrame: TypeAlias = (
     | ReadFrame
     | KickedFrame
     | DisconnectedFrame
+    | ResumedFrame
 )
 
 #: action -> the frame a client sends for it
@@ -331,6 +351,7 @@ CLIENT_FRAMES: dict[str, type[Any]] = {
     "markRead": MarkReadRequest,
     "kick": KickRequest,
     "disconnectUser": DisconnectUserRequest,
+    "resume": ResumeRequest,
 }
 #: frame type -> the frame the server sends
 SERVER_FRAMES: dict[str, type[Any]] = {
@@ -350,4 +371,5 @@ SERVER_FRAMES: dict[str, type[Any]] = {
     "read": ReadFrame,
     "kicked": KickedFrame,
     "disconnected": DisconnectedFrame,
+    "resumed": ResumedFrame,
 }

@@ -28,10 +28,14 @@ CONNECTION_LIMIT_S = 7200.0  # and any connection this old (code 1001)
 # ---- frames --------------------------------------------------------------------------------------
 
 
-def join(room: str, name: str | None = None) -> f.JoinRequest:
+def join(room: str, name: str | None = None, after: str | None = None) -> f.JoinRequest:
+    """``after`` (resume): the newest messageId the client has; ``joined.recent`` is then
+    every message after it."""
     frame: f.JoinRequest = {"action": "join", "roomId": room}
     if name:
         frame["name"] = name
+    if after:
+        frame["after"] = after
     return frame
 
 
@@ -43,12 +47,28 @@ def send_all(room: str, message: str, client_msg_id: str) -> f.SendAllRequest:
     return {"action": "sendAll", "roomId": room, "message": message, "clientMsgId": client_msg_id}
 
 
-def history(room: str, limit: int | None = None, before: str | None = None) -> f.HistoryRequest:
+def history(
+    room: str, limit: int | None = None, before: str | None = None, after: str | None = None
+) -> f.HistoryRequest:
+    """``before``: the older page; ``after`` (a resume's continuation): the newer one."""
     frame: f.HistoryRequest = {"action": "history", "roomId": room}
     if limit is not None:
         frame["limit"] = limit
     if before is not None:
         frame["before"] = before
+    if after is not None:
+        frame["after"] = after
+    return frame
+
+
+def resume(rooms: list[tuple[str, str | None]], name: str | None = None) -> f.ResumeRequest:
+    """Up to 10 rooms at once, each (roomId, after or None): one ``resumed`` reply."""
+    entries: list[dict[str, Any]] = [
+        {"roomId": room, "after": after} if after else {"roomId": room} for room, after in rooms
+    ]
+    frame: f.ResumeRequest = {"action": "resume", "rooms": entries}
+    if name:
+        frame["name"] = name
     return frame
 
 

@@ -1,11 +1,14 @@
 """``Session``: a ``Client`` that reconnects, for programs that stay up (bots, services).
 
 After any close it did not ask for (the server restarted, the 10-minute idle or 2-hour limit, a
-dropped network), it waits ``backoff_delay(attempt)`` (exponential, with jitter), connects again,
-joins its rooms again and fills the gap: it pages ``history`` back from the oldest message of
-``joined.recent`` until a message it has already passed on, and gives the listeners every
-message they missed, oldest first, once. Messages it is asked to ``say`` while away wait for the
-connection; one sent but never answered is looked for in the gap before it is sent again.
+dropped network), it waits ``backoff_delay(attempt)`` (exponential, with jitter), connects again
+and resumes each room: ``join`` with ``after`` (the newest message it passed on, or older while
+one of its says is unanswered) replays what came after it, ``history`` with ``after`` pages on
+from ``resumeNext`` to the present, and the listeners get every message they missed, oldest
+first, once, then an ``edited`` or ``deleted`` frame for each older message changed meanwhile.
+A server without resume is paged back from ``joined.recent`` instead. Messages it is asked to
+``say`` while away wait for the connection; one sent but never answered is looked for in the
+replay before it is sent again.
 
     async with Session(url, name="bot", rooms=["lobby"]) as session:
         session.listen(lambda frame: print(frame))
@@ -30,6 +33,7 @@ from roomchat_client.protocol import Frame, backoff_delay, new_client_msg_id
 
 PING_INTERVAL_S = 240.0  # the API closes connections idle for 10 minutes
 MAX_GAP_PAGES = 100
+PASSED_KEPT = 1000  # messageIds remembered per room to drop repeats (older ones: by the floor)
 
 
 class Session:
@@ -55,7 +59,15 @@ class Session:
         self.last_close: str | None = None
         self._listeners: list[Callable[[Frame], None]] = []
         self._seen: dict[str, str] = {}  # room -> the newest messageId passed on
-        self._saying: set[str] = set()  # clientMsgIds of says not answered yet
+        # room -> the messageIds passed on lately (live delivery is not in messageId order), and
+        # the floor at or below which every one counts as passed on (the ids pruned from it).
+        self._passed: dict[str, set[str]] = {}
+        self._floor: dict[str, str] = {}
+        # room -> its live frames held while its resume is read, passed on after the replay
+        self._holding: dict[str, list[Frame]] = {}
+        # clientMsgIds of says not answered yet -> (room, the newest messageId passed on when
+        # sent): a resume starts no later than that, so a say stored unseen is found.
+        self._saying: dict[str, tuple[str, str | None]] = {}
         self._stored: dict[str, Frame] = {}  # of those, the ones the gap fill found stored
         self._connected = asyncio.Event()
         self._closing = False
@@ -110,11 +122,11 @@ class Session:
         """Send through the room's outbox; after a drop, again on the next connection with the
         same clientMsgId unless the gap shows it was stored."""
         client_msg_id = new_client_msg_id()
-        self._saying.add(client_msg_id)
+        self._saying[client_msg_id] = (room, self._seen.get(room))
         try:
             return await self._say(room, text, client_msg_id)
         finally:
-            self._saying.discard(client_msg_id)
+            self._saying.pop(client_msg_id, None)
             self._stored.pop(client_msg_id, None)
 
     async def _say(self, room: str, text: str, client_msg_id: str) -> Frame:
@@ -135,13 +147,19 @@ class Session:
         client: Client = await self._connect(
             self.url, token=self.token, name=self.name, buffer=False
         )
-        client.listen(self._pass_on)
+        self._holding = {room: [] for room in self.rooms if room in self._seen}
+        client.listen(self._on_frame)
         self.client = client
         self.connections += 1
-        for room in self.rooms:
-            joined = await client.join(room, self.name)
-            if isinstance(joined, dict) and joined.get("type") == "joined":
-                await self._fill_gap(client, room, joined)
+        try:
+            for room in self.rooms:
+                joined = await client.join(room, self.name, after=self._resume_point(room))
+                if isinstance(joined, dict) and joined.get("type") == "joined":
+                    await self._fill_gap(client, room, joined, rejoin=room in self._holding)
+                self._release(room)
+        finally:
+            for room in list(self._holding):
+                self._release(room)
         self.attempt = 0
         self._connected.set()
 
@@ -171,25 +189,94 @@ class Session:
         return delay
 
     # ----- frames ------------------------------------------------------------------------------
+    def _on_frame(self, frame: Frame) -> None:
+        room = frame.get("roomId") if isinstance(frame, dict) else None
+        if room in self._holding and frame.get("type") in ("message", "edited", "deleted"):
+            self._holding[room].append(frame)  # after the replay, so listeners get it in order
+            return
+        self._pass_on(frame)
+
+    def _release(self, room: str) -> None:
+        for frame in self._holding.pop(room, []):
+            self._pass_on(frame)
+
     def _pass_on(self, frame: Frame) -> None:
         if isinstance(frame, dict) and frame.get("type") == "message":
             room, message_id = frame.get("roomId"), frame.get("messageId")
             if isinstance(room, str) and isinstance(message_id, str):
-                if message_id <= self._seen.get(room, ""):
-                    return  # passed on already (a gap page, or a retry's echo)
-                self._seen[room] = message_id
+                passed = self._passed.setdefault(room, set())
+                if message_id in passed or message_id <= self._floor.get(room, ""):
+                    return  # passed on already (a replay, a gap page, or a retry's echo)
+                passed.add(message_id)
+                if len(passed) > PASSED_KEPT * 2:
+                    kept = sorted(passed)
+                    self._floor[room] = kept[-PASSED_KEPT - 1]
+                    self._passed[room] = set(kept[-PASSED_KEPT:])
+                self._seen[room] = max(message_id, self._seen.get(room, ""))
         for listener in list(self._listeners):
             listener(frame)
 
-    async def _fill_gap(self, client: Client, room: str, joined: dict[str, Any]) -> None:
-        """Messages stored while we were away: ``recent`` and older pages back to the newest one
-        already passed on, given to the listeners oldest first."""
+    def _resume_point(self, room: str) -> str | None:
+        """The ``after`` of a re-join: the newest message passed on, or older while a say sent
+        before it is unanswered (it may be stored without our knowing). None the first time."""
+        seen = self._seen.get(room)
+        if seen is None:
+            return None
+        for say_room, then in self._saying.values():
+            if say_room == room:
+                if then is None:
+                    return None  # sent before anything was seen: the room from its start
+                seen = min(seen, then)
+        return seen or None
+
+    async def _fill_gap(
+        self, client: Client, room: str, joined: dict[str, Any], rejoin: bool
+    ) -> None:
+        """Messages stored while we were away, given to the listeners oldest first, then the
+        older ones changed meanwhile: a resume's replay and its continuation pages, or (a server
+        without resume) ``recent`` and older pages back to the newest one already passed on."""
         seen = self._seen.get(room)
         missed = list(joined.get("recent") or [])
-        if seen is None:  # the first join: `recent` is history, not news
+        if not rejoin or seen is None:  # the first join: `recent` is history, not news
             ids = [str(m.get("messageId", "")) for m in missed]
-            self._seen[room] = max(ids, default="")
+            self._seen[room] = max([*ids, self._seen.get(room, "")])
+            self._floor[room] = max(ids, default="")  # not news, never passed on later
             return
+        updated = list(joined.get("updated") or [])
+        if joined.get("recovered") is True:
+            missed, more = await self._replay_rest(client, room, joined.get("resumeNext"))
+            missed = list(joined.get("recent") or []) + missed
+            updated += more
+        elif joined.get("recovered") is None:
+            missed = await self._page_back(client, room, seen, joined)
+        # recovered False: `after` is past retention; `recent` is the newest page, the rest is gone
+        for message in sorted(missed, key=lambda m: str(m.get("messageId", ""))):
+            if message.get("clientMsgId") in self._saying:
+                self._stored[str(message["clientMsgId"])] = {**message, "type": "message"}
+            self._pass_on({"type": "message", **message, "roomId": room})
+        for message in updated:
+            self._pass_on(_change_frame(room, message))
+
+    async def _replay_rest(
+        self, client: Client, room: str, after: object
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """A resume's continuation: ``history`` with ``after`` until ``next`` is null."""
+        missed: list[dict[str, Any]] = []
+        updated: list[dict[str, Any]] = []
+        pages = 0
+        while isinstance(after, str) and pages < MAX_GAP_PAGES:
+            page = await client.history(room, 100, after=after)
+            if page.get("type") != "history" or page.get("recovered") is False:
+                break
+            missed += list(page.get("messages") or [])
+            updated += list(page.get("updated") or [])
+            after, pages = page.get("next"), pages + 1
+        return missed, updated
+
+    async def _page_back(
+        self, client: Client, room: str, seen: str, joined: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        missed = list(joined.get("recent") or [])
         before = joined.get("next")
         pages = 0
         while before and pages < MAX_GAP_PAGES:
@@ -200,7 +287,23 @@ class Session:
                 break
             missed = list(page.get("messages") or []) + missed
             before, pages = page.get("next"), pages + 1
-        for message in sorted(missed, key=lambda m: str(m.get("messageId", ""))):
-            if message.get("clientMsgId") in self._saying:
-                self._stored[str(message["clientMsgId"])] = {**message, "type": "message"}
-            self._pass_on({"type": "message", **message, "roomId": room})
+        return missed
+
+
+def _change_frame(room: str, message: dict[str, Any]) -> Frame:
+    """A resume's ``updated`` entry as the live frame that would have told of it."""
+    if message.get("deletedAt"):
+        return {
+            "type": "deleted",
+            "roomId": room,
+            "messageId": message.get("messageId"),
+            "deletedBy": message.get("deletedBy"),
+            "deletedAt": message.get("deletedAt"),
+        }
+    return {
+        "type": "edited",
+        "roomId": room,
+        "messageId": message.get("messageId"),
+        "message": message.get("message"),
+        "editedAt": message.get("editedAt"),
+    }
