@@ -367,8 +367,9 @@ variable "auth_jwks_url" {
   default     = null
 
   validation {
-    condition     = var.auth_jwks_url == null || can(regex("^https?://", var.auth_jwks_url))
-    error_message = "auth_jwks_url must be null or an http(s) URL."
+    # Keys fetched in clear could be anyone's: https only (http only to a loopback host, the local stack).
+    condition     = var.auth_jwks_url == null || can(regex("^(https://[^/\\s]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?)(/\\S*)?$", var.auth_jwks_url))
+    error_message = "auth_jwks_url must be null or an https:// URL (http:// only to 127.0.0.1, localhost or [::1])."
   }
 }
 
@@ -400,14 +401,26 @@ variable "cognito_user_pool" {
   default     = false
 }
 
+variable "cognito_self_sign_up" {
+  description = "Let anyone create an account in the user pool with the public app client (Cognito SignUp). false (the default): only an administrator creates users (AdminCreateUser). Needs cognito_user_pool = true."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.cognito_self_sign_up || var.cognito_user_pool
+    error_message = "cognito_self_sign_up = true needs cognito_user_pool = true (allowed values: false, or true with a user pool)."
+  }
+}
+
 variable "cognito_base_url" {
   description = "Where the user pool's JWKS is served: null is the public endpoint https://cognito-idp.<region>.amazonaws.com; the local stack sets the emulator's URL. Tokens' `iss` stays the public form either way."
   type        = string
   default     = null
 
   validation {
-    condition     = var.cognito_base_url == null || can(regex("^https?://[^/]+$", var.cognito_base_url))
-    error_message = "cognito_base_url must be null or a scheme and host without a path, e.g. http://127.0.0.1:5000."
+    # The authorizer fetches the pool's keys from here: https only (http only to a loopback host, the local stack).
+    condition     = var.cognito_base_url == null || can(regex("^(https://[^/\\s]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?)$", var.cognito_base_url))
+    error_message = "cognito_base_url must be null or https://<host> without a path (http:// only to 127.0.0.1, localhost or [::1], e.g. http://127.0.0.1:5000)."
   }
 }
 

@@ -127,6 +127,25 @@ AUTH_SECRET_CACHE_SECONDS = 300
 
 
 AUTH_MODES = ("jwt", "oidc")
+# Hosts a plain http:// JWKS may be on: the local stack's emulator, never the network.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def secure_url(url: str) -> bool:
+    """https://, or http:// to a loopback host: the keys that decide who may connect must not
+    cross a network in clear (anyone on the path could serve their own)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK_HOSTS)
+
+
 # A token may live at most this long (exp - iat) unless AUTH_MAX_LIFETIME_SECONDS says otherwise.
 AUTH_MAX_LIFETIME_DEFAULT = 24 * 3600
 
@@ -169,8 +188,13 @@ class AuthSettings:
         common = {"mode": mode, "issuer": issuer, "audience": audience, "max_lifetime_s": lifetime}
         if mode == "oidc":
             url = env.get("AUTH_JWKS_URL", "").strip()
-            if not url.startswith(("https://", "http://")):
+            if not url:
                 raise SettingsError("set AUTH_JWKS_URL (the issuer's JWKS) in oidc mode")
+            if not secure_url(url):
+                raise SettingsError(
+                    "AUTH_JWKS_URL must be an https:// URL (http:// only on a loopback host, "
+                    f"for the local stack), got {url[:100]!r}"
+                )
             return cls(**common, jwks_url=url)  # type: ignore[arg-type]
         secret = env.get("AUTH_SECRET", "")
         parameter = env.get("AUTH_SECRET_PARAMETER", "").strip()

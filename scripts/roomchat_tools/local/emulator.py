@@ -125,6 +125,10 @@ def running(port: int | None = None, host: str = HOST, timeout: float = 15.0) ->
     # Imported here so that importing this module stays cheap for callers that only need env().
     from moto.server import ThreadedMotoServer
 
+    from roomchat_tools.local import moto_rules
+
+    moto_rules.apply()  # what AWS enforces and moto does not (Cognito sign-up)
+
     if port:
         # moto's server thread dies silently when the bind fails, and start() then waits for ever.
         with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
