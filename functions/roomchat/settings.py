@@ -49,7 +49,9 @@ class Settings:
     # stored; None: no review.
     review_function: str | None = None
     review_timeout_ms: int = 200
-    review_fallback: str = "allow"  # what a failed or slow review decides: allow | deny
+    # What a failed or slow review decides: allow | deny. Deny unless configured: a hook that
+    # is cold (after idle or a scale-out) or down must not let messages through unreviewed.
+    review_fallback: str = "deny"
     # The fan-out tier (docs/design.md, "Big rooms"): rooms with more members than this are
     # fanned out by the `fanout` workers through the queue FANOUT_QUEUE_NAME (its URL is looked
     # up once, on first use); 0 = never (always inline).
@@ -86,7 +88,7 @@ class Settings:
         level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
-        fallback = env.get("REVIEW_FALLBACK", "allow").strip().lower() or "allow"
+        fallback = env.get("REVIEW_FALLBACK", "deny").strip().lower() or "deny"
         if fallback not in ("allow", "deny"):
             raise SettingsError(f"REVIEW_FALLBACK must be allow or deny, got {fallback!r}")
         poster = env.get("FANOUT_POSTER", "").strip().lower() or "signed"

@@ -254,7 +254,12 @@ def _exercise_the_tier(chat, run, sender):
     """A room above the tier's threshold: send_all queues, fanout posts in steps (progress
     records), reads them back on a redelivery, re-queues a failing member, prunes a gone one."""
     container = handlers.container()
-    container.settings = replace(container.settings, fanout_tier_threshold=2, fanout_step_size=1)
+    container.settings = replace(
+        container.settings,
+        fanout_tier_threshold=2,
+        fanout_step_size=1,
+        callback_url="https://abc123.execute-api.us-east-1.amazonaws.com/test",
+    )
     for cid, name in (("D", "dee"), ("E", "eve"), ("G9", "ghost")):
         run("join", chat.join, cid, "lobby", name)
     sender.gone.add("G9")
