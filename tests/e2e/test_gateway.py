@@ -927,3 +927,78 @@ def test_functions_reach_dynamodb_through_the_proxy_the_endpoint_controls(
     assert refused == [400, 400, 400, 400]
     assert cleared[1]["lagMs"] == 0 and cleared[1]["calls"] == {}
     assert proxy.plan.get("PutItem", []) == []
+
+
+# ----- only this machine's own pages drive the gateway from a browser (origin_guard.py) ----------
+
+
+def _handshake(url: str, **headers: str) -> int:
+    """The status of a WebSocket handshake with these headers: 101 when accepted."""
+
+    async def attempt():
+        try:
+            async with websockets.connect(url, additional_headers=headers, open_timeout=5):
+                return 101
+        except websockets.InvalidStatus as e:
+            return e.response.status_code
+
+    return run(attempt())
+
+
+def test_a_websocket_from_another_site_is_refused_and_the_own_page_is_accepted(gateway):
+    """Browsers send Origin on every handshake and apply no CORS to WebSockets: without the
+    check any page the developer visits could chat on the local stack. Pages of this machine
+    (any loopback origin) are accepted."""
+    own = f"http://127.0.0.1:{gateway.port}"
+    assert _handshake(gateway.websocket_url, Origin="https://evil.example") == 403
+    assert _handshake(gateway.websocket_url, Origin="http://127.0.0.1.evil.example") == 403
+    assert _handshake(gateway.websocket_url, Origin="null") == 403  # a sandboxed frame
+    assert _handshake(gateway.websocket_url, Origin=own) == 101
+    assert _handshake(gateway.websocket_url, Origin=f"http://localhost:{gateway.port}") == 101
+    # web/ served by hand on another local port (web/README.md) is a page of this machine
+    assert _handshake(gateway.websocket_url, Origin="http://127.0.0.1:8000") == 101
+    assert _handshake(gateway.websocket_url) == 101  # not a browser: no Origin
+
+
+def test_a_rebound_host_name_is_refused(gateway):
+    """DNS rebinding: evil.example resolving to 127.0.0.1 makes the attacker's page same-origin
+    with the gateway, so the Host header is what tells them apart."""
+    import http.client
+
+    host = f"evil.example:{gateway.port}"
+    conn = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=5)
+    conn.putrequest("GET", "/" + gateway.api.stage, skip_host=True)
+    for name, value in {
+        "Host": host,
+        "Origin": f"http://{host}",
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+    }.items():
+        conn.putheader(name, value)
+    conn.endheaders()
+    assert conn.getresponse().status == 403
+    conn.close()
+    request = urllib.request.Request(gateway.http_url + "/devstack.json", headers={"Host": host})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 403
+
+
+def test_fault_rules_cannot_be_posted_cross_site(faults):
+    """A cross-site page may send a simple POST (text/plain, no preflight): it is refused by its
+    Origin, and a POST that is not application/json is refused whatever its origin."""
+    rule = json.dumps({"connectionId": "abc", "status": 410}).encode()
+    for headers, status in (
+        ({"Content-Type": "text/plain", "Origin": "https://evil.example"}, 403),
+        ({"Content-Type": "application/json", "Origin": "https://evil.example"}, 403),
+        ({"Content-Type": "text/plain"}, 415),
+    ):
+        request = urllib.request.Request(
+            faults.http_url + "/_devstack/faults", method="POST", data=rule, headers=headers
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == status
+    assert _faults(faults, "GET") == (200, {"faults": [], "calls": {}})

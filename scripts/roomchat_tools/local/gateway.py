@@ -34,6 +34,7 @@ from roomchat_tools.local.connections_api import ConnectionsApi, aws_error
 from roomchat_tools.local.dynamoproxy import DynamoDBProxy
 from roomchat_tools.local.faults import FaultPlan, dynamodb_admin, faults_admin
 from roomchat_tools.local.invoke import InvokeApi
+from roomchat_tools.local.origin_guard import OriginGuard
 from roomchat_tools.local.runtime import (
     CodeStore,
     FunctionPool,
@@ -152,7 +153,11 @@ class Gateway:
 
     # ----- lifecycle --------------------------------------------------------------------------
     def build_app(self) -> web.Application:
-        app = web.Application(client_max_size=self.settings.max_post_bytes * 2)
+        # Only this machine's own pages may drive the gateway from a browser (origin_guard.py).
+        guard = OriginGuard(self.settings.host, lambda: self.port)
+        app = web.Application(
+            client_max_size=self.settings.max_post_bytes * 2, middlewares=[guard.middleware]
+        )
         stage = self.api.stage
         app.router.add_get(f"/{stage}", self.endpoint.handle)
         app.router.add_route(
@@ -263,16 +268,17 @@ class Gateway:
         if not target.is_relative_to(root) or not target.is_file():
             raise web.HTTPNotFound()
         if target == root / "index.html":
-            return self._page(target)
+            return self._page(target, request.host)
         return web.FileResponse(target)
 
-    def _page(self, path: Path) -> web.StreamResponse:
-        """index.html with its CSP as a header too, narrowed to this stack's sign-in origin (a
-        page without a CSP or without the sign-in ceiling is served as it is)."""
+    def _page(self, path: Path, host: str) -> web.StreamResponse:
+        """index.html with its CSP as a header too, narrowed to this stack's sign-in origin and
+        to this gateway's WebSocket, by the name the page was asked for (a page without a CSP
+        or without the ceilings is served as it is)."""
         html = path.read_text()
         endpoint = (self.web_auth or {}).get("cognitoEndpoint")
         try:
-            csp = webpage.narrowed_csp(webpage.page_csp(html), endpoint)
+            csp = webpage.narrowed_csp(webpage.page_csp(html), endpoint, f"ws://{host}")
         except ValueError:
             return web.FileResponse(path)
         return web.Response(
