@@ -435,6 +435,17 @@ variable "auth_secret_parameter_name" {
   }
 }
 
+variable "auth_secret_kms_key_arn" {
+  description = "jwt mode: the customer managed KMS key that encrypts the auth_secret_parameter_name SecureString, so the authorizer may decrypt it (kms:Decrypt through SSM, for that parameter only); null: the parameter uses the AWS managed key aws/ssm, which needs no grant."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auth_secret_kms_key_arn == null || (var.auth_secret_parameter_name != null && can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.auth_secret_kms_key_arn)))
+    error_message = "auth_secret_kms_key_arn must be null or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), and needs auth_secret_parameter_name."
+  }
+}
+
 variable "auth_secret" {
   description = "jwt mode: the verification key(s) themselves (AUTH_SECRET, same format as the parameter). They end up in the Terraform state and the function's configuration: use auth_secret_parameter_name outside development."
   type        = string
@@ -587,9 +598,9 @@ variable "review_hook_timeout_ms" {
 }
 
 variable "review_hook_fallback" {
-  description = "REVIEW_FALLBACK: what a failed or slow review decides: allow or deny."
+  description = "REVIEW_FALLBACK: what a failed or slow review decides when a hook is configured: deny (the default: the sender is told to try again, nothing is stored unreviewed) or allow (the message is stored and delivered unreviewed, e.g. while the hook is cold after idle)."
   type        = string
-  default     = "allow"
+  default     = "deny"
 
   validation {
     condition     = contains(["allow", "deny"], var.review_hook_fallback)
@@ -662,6 +673,33 @@ variable "hosting_price_class" {
   validation {
     condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.hosting_price_class)
     error_message = "hosting_price_class must be one of: PriceClass_100, PriceClass_200, PriceClass_All."
+  }
+}
+
+variable "hosting_domain_name" {
+  description = "Host name of the hosted web client (module hosting), e.g. www.chat.example.com, served with hosting_certificate_arn and TLS 1.2+; point it at the distribution yourself (CNAME or alias). null: the *.cloudfront.net name, on which CloudFront allows TLSv1."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.hosting_domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.hosting_domain_name))
+    error_message = "hosting_domain_name must be null or a lower-case host name such as www.chat.example.com."
+  }
+
+  validation {
+    condition     = (var.hosting_domain_name == null) == (var.hosting_certificate_arn == null)
+    error_message = "Set hosting_domain_name and hosting_certificate_arn together (or neither)."
+  }
+}
+
+variable "hosting_certificate_arn" {
+  description = "ACM certificate (in us-east-1, where CloudFront reads them) for hosting_domain_name; null with it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.hosting_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$", var.hosting_certificate_arn))
+    error_message = "hosting_certificate_arn must be null or an ACM certificate ARN in us-east-1 (arn:aws:acm:us-east-1:<account>:certificate/<id>)."
   }
 }
 
