@@ -103,6 +103,10 @@ def test_handler_gets_lambda_context_and_function_environment(gateway, emulator)
     assert env["CALLBACK_URL"] == gateway.callback_url
     assert env["AWS_ENDPOINT_URL"] == emulator.endpoint
     assert env["AWS_ACCESS_KEY_ID"] == "testing"
+    # its role's session (the gateway knows the function's @connections requests by it), and
+    # no trace of the IAM check's own settings
+    assert env["AWS_SESSION_TOKEN"].startswith("local-session-gw-test-echo-")
+    assert not any(k.startswith("_ROOMCHAT") for k in env)
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == "gw-test-echo"
     assert env["_HANDLER"] == "gw_handlers.on_echo"
 
@@ -305,6 +309,50 @@ def test_many_connections_are_served_concurrently(gateway):
     replies = run(scenario())
     ids = {r["event"]["requestContext"]["connectionId"] for r in replies}
     assert len(ids) == 20
+
+
+# ----- IAM: each function's calls are checked against its role (iam_check.py) --------------------
+
+
+def test_a_call_its_role_does_not_grant_fails_with_access_denied_as_on_aws(gateway, aws):
+    """The "denied" route's role grants PutItem on another table only, and no @connections: its
+    DynamoDB write is refused in the worker (the resource does not match) and its post by the
+    gateway, each with AWS's error, and neither reaches the emulator or the connection."""
+
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        connection_id = await _connection_id(client)
+        reply = await client.request({"action": "denied"}, {"type": "tried"})
+        posted = await client.quiet(0.5)
+        await client.close()
+        return connection_id, reply, posted
+
+    connection_id, reply, posted = run(scenario())
+    assert reply["put_item"] == "AccessDeniedException"
+    assert reply["put_item_message"] == (
+        "User: arn:aws:sts::123456789012:assumed-role/gw-test-narrow/gw-test-denied is not "
+        "authorized to perform: dynamodb:PutItem on resource: "
+        f"arn:aws:dynamodb:us-east-1:123456789012:table/{EVENTS_TABLE} because no "
+        "identity-based policy allows the dynamodb:PutItem action"
+    )
+    assert reply["post"] == "AccessDeniedException"
+    assert "execute-api:ManageConnections" in reply["post_message"]
+    assert posted == []
+    item = aws["dynamodb"].get_item(
+        TableName=EVENTS_TABLE,
+        Key={"connectionId": {"S": connection_id}, "eventType": {"S": "MESSAGE"}},
+    )
+    assert "Item" not in item
+
+
+def test_unsigned_management_requests_are_refused_as_api_gateway_does(gateway):
+    request = urllib.request.Request(
+        gateway.callback_url + "/@connections/abc", method="POST", data=b"hi"
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=5)
+    assert info.value.code == 403
+    assert info.value.headers["x-amzn-ErrorType"] == "ForbiddenException"
 
 
 # ----- @connections management API ----------------------------------------------------------------
