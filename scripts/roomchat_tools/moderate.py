@@ -5,7 +5,7 @@
     roomchat moderate delete --room lobby --message <messageId>
 
 Runs the same use-cases as the Lambda functions (`roomchat.usecases.ChatService` with the
-`OPERATOR` caller, which `ChatService._may` allows what room moderators will be allowed), with
+`OPERATOR` caller, which `usecases.policy.may` allows what room moderators will be allowed), with
 the operator's own credentials, against:
 - by default the running local stack (`make run`), from `.local/stack.json`;
 - or `--rooms-table`, `--history-table`, `--callback-url` (the API's @connections endpoint,

@@ -22,7 +22,7 @@ from roomchat.adapters.dynamodb import (
     DynamoRooms,
 )
 from roomchat.adapters.queue import SqsFanoutQueue
-from roomchat.usecases import ChatService
+from roomchat.usecases import policy
 from tests.infra import design
 from tests.unit.conftest import ROUTES, Context
 
@@ -223,7 +223,7 @@ def _exercise_moderation(chat, run, sender, monkeypatch):
     run("delete", chat.send, "P", action="delete", roomId="mod", messageId=first)
     run("delete", chat.send, "P", action="delete", roomId="mod", messageId=first)  # a repeat
     run("typing", chat.send, "P", action="typing", roomId="mod")
-    monkeypatch.setattr(ChatService, "_may", lambda self, action, room, caller, target: True)
+    monkeypatch.setattr(policy, "may", lambda deps, action, room, caller, target: True)
     run("kick", chat.send, "P", action="kick", roomId="mod", userId="R", ban=60)
     run("join", chat.send, "R", action="join", roomId="mod", name="rae")  # banned
     run("disconnect_user", chat.send, "P", action="disconnectUser", roomId="mod", userId="Q")

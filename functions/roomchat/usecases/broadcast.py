@@ -1,0 +1,150 @@
+"""Broadcasting: posting a frame to connections, inline or through the fan-out queue, and
+pruning the connections API Gateway says are gone (410), as $disconnect would close them.
+Every capability that tells a room something posts through here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .. import jobs, logs, protocol
+from ..ports import Delivery, FanoutJob, Member
+from .core import Deps, FanoutCounts, connection_expiry
+
+
+def post(
+    deps: Deps, frame: dict[str, Any], recipients: Iterable[str]
+) -> tuple[FanoutCounts, list[str]]:
+    """Post one frame to the given connections; the counts and the ids that are gone."""
+    ids = list(dict.fromkeys(recipients))
+    counts = FanoutCounts(members=len(ids))
+    if not ids:
+        return counts, []
+    data = protocol.encode(frame).encode("utf-8")
+    outcomes = deps.sender.send_many(ids, data, deadline=deps.deadline)
+    gone = [cid for cid, outcome in outcomes.items() if outcome is Delivery.GONE]
+    counts.delivered = sum(1 for o in outcomes.values() if o is Delivery.DELIVERED)
+    counts.failed = sum(1 for o in outcomes.values() if o is Delivery.FAILED)
+    counts.timed_out = sum(1 for o in outcomes.values() if o is Delivery.TIMED_OUT)
+    counts.pruned = len(gone)
+    deps.counts.add(counts)
+    return counts, gone
+
+
+def broadcast(deps: Deps, frame: dict[str, Any], recipients: Iterable[str]) -> FanoutCounts:
+    """Post one frame to the given connections; prune and announce those that are gone."""
+    counts, gone = post(deps, frame, recipients)
+    prune(deps, gone)
+    return counts
+
+
+def others_in(deps: Deps, room_id: str, connection_id: str) -> list[str]:
+    """The room's live connections but this one."""
+    return [cid for cid in deps.rooms.recipient_ids(room_id, deps.now_s()) if cid != connection_id]
+
+
+def others_of(deps: Deps, room_id: str, user_id: str | None, connection_id: str) -> bool:
+    """Whether the user has another live connection in the room (presence is per user)."""
+    if user_id is None:
+        return False
+    now_s = deps.now_s()
+    return any(
+        m.user_id == user_id and m.connection_id != connection_id
+        for m in deps.rooms.list_members(room_id, now_s)
+    )
+
+
+def close(deps: Deps, connection_id: str, connected_at_ms: int | None) -> list[Member]:
+    """Close a connection and delete every membership it had; the memberships deleted.
+
+    Its rooms are those its record lists (strongly consistent: a join that completed is
+    there, and one still running finds the record closed and undoes itself) and, for
+    memberships written before records existed, those the connectionId index shows."""
+    record = deps.rooms.close_connection(
+        connection_id, connection_expiry(connected_at_ms, deps.clock())
+    )
+    room_ids = set(record.rooms) | {m.room_id for m in deps.rooms.memberships_of(connection_id)}
+    removed = []
+    for room_id in sorted(room_ids):
+        member = deps.rooms.delete_member(room_id, connection_id)
+        if member is not None:
+            removed.append(member)
+    return removed
+
+
+def prune(deps: Deps, gone: list[str], queued: bool = False) -> None:
+    """Close the connections API Gateway says are gone (410) as $disconnect would, telling
+    their rooms they left. Connections found gone while telling are pruned the same way:
+    each at most once, so this ends. With ``queued`` (the callers allowed to send to the
+    fan-out queue: `sendAll` and the `fanout` worker), a leave in a room above the tier's
+    threshold goes through the queue in chunks like any big-room frame, not inline."""
+    seen = set(gone)
+    pending = list(gone)
+    while pending:
+        left: dict[str, list[Member]] = {}
+        # Close the whole batch first, so no announcement is posted to another stale member.
+        for cid in pending:
+            removed = close(deps, cid, None)
+            logs.info("pruned", stale_connection=cid, rooms=len(removed))
+            for m in removed:
+                if not others_of(deps, m.room_id, m.user_id, m.connection_id):
+                    left.setdefault(m.room_id, []).append(m)  # else: still there elsewhere
+        pending = []
+        now_s = deps.now_s()
+        for room_id, members in left.items():
+            # One read of the room for all of its members pruned in this pass.
+            recipients = deps.rooms.recipient_ids(room_id, now_s)
+            for m in members:
+                frame = protocol.presence_frame("leave", room_id, m.name)
+                more = announce(deps, room_id, frame, recipients, queued)
+                recipients = [cid for cid in recipients if cid not in more]
+                pending += [cid for cid in more if cid not in seen]
+                seen.update(more)
+
+
+def above_threshold(deps: Deps, recipients: list[str]) -> bool:
+    """Whether a room of these recipients goes through the fan-out tier (when it can)."""
+    threshold = deps.settings.fanout_tier_threshold
+    return deps.queue is not None and bool(threshold) and len(recipients) > threshold
+
+
+def announce(
+    deps: Deps, room_id: str, frame: dict[str, Any], recipients: list[str], queued: bool
+) -> list[str]:
+    """Post a room frame that is no chat message (a pruned member's leave) to its
+    recipients: through the fan-out queue when ``queued`` and the room is above the tier's
+    threshold (what the queue refuses is posted here), else inline. The ids found gone."""
+    if queued and above_threshold(deps, recipients):
+        text = protocol.encode(frame)
+        job_id = f"presence-{deps.new_id(deps.clock())}"
+        queued_chunks, refused = enqueue(deps, job_id, room_id, text, recipients)
+        logs.info(
+            "presence_queued",
+            roomId=room_id[:64],
+            jobId=job_id,
+            members=len(recipients),
+            chunksQueued=queued_chunks,
+            refused=len(refused),
+        )
+        recipients = refused
+    _, gone = post(deps, frame, recipients)
+    return gone
+
+
+def enqueue(
+    deps: Deps, job_id: str, room_id: str, text: str, recipients: list[str]
+) -> tuple[int, list[str]]:
+    """Queue a frame for ``recipients`` in chunks for the `fanout` workers: the number of
+    chunks queued and the recipients of those the queue refused (to be posted inline)."""
+    assert deps.queue is not None
+    chunks = jobs.split(recipients, deps.settings.fanout_chunk_size, len(text.encode("utf-8")))
+    batch = [
+        FanoutJob(job_id, room_id, deps.endpoint, text, tuple(ids), chunk=i)
+        for i, ids in enumerate(chunks)
+    ]
+    try:
+        refused = deps.queue.enqueue(batch)
+    except Exception as e:
+        logs.error("fanout_enqueue_failed", error=type(e).__name__, detail=str(e)[:300])
+        refused = batch
+    return len(batch) - len(refused), [c for job in refused for c in job.recipients]

@@ -1,0 +1,172 @@
+"""Membership: connect (the default name), join, leave, disconnect and members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import protocol
+from ..errors import BadRequest, ConnectionGone, Forbidden
+from ..ports import Member, Message
+from ..ulid import successor
+from . import policy
+from .broadcast import broadcast, close, others_in, others_of
+from .core import Caller, Deps, connection_expiry, iso_ms
+
+
+def connect(deps: Deps, caller: Caller, name: str | None) -> None:
+    name = caller.token_name or name
+    if name is not None:
+        expires_at = connection_expiry(caller.connected_at_ms, deps.clock())
+        deps.rooms.save_connection_name(caller.connection_id, name, expires_at)
+
+
+def join(deps: Deps, caller: Caller, req: protocol.JoinRequest) -> dict[str, Any]:
+    now = deps.clock()
+    name = caller.token_name or req.name or deps.rooms.connection_name(caller.connection_id)
+    if name is None:
+        raise BadRequest("'name' is required (or connect with ?name=)", room_id=req.room_id)
+    if policy.role(deps, req.room_id, caller) is None:
+        # Joining cannot look like joining a room that does not exist (that succeeds), so
+        # this refusal tells that the id is taken (as createRoom would), nothing more.
+        raise Forbidden(
+            f"room {req.room_id!r} is invitation-only; ask its owner for an invite",
+            room_id=req.room_id,
+        )
+    _check_ban(deps, caller, req.room_id, now)
+    policy.check_rate(deps, caller, req.room_id, "the room was not joined")
+    existing = deps.rooms.get_member(req.room_id, caller.connection_id, now // 1000)
+    expires_at = connection_expiry(caller.connected_at_ms, now)
+    member = Member(
+        room_id=req.room_id,
+        connection_id=caller.connection_id,
+        name=name,
+        joined_at=existing.joined_at if existing else iso_ms(now),
+        expires_at=expires_at,
+        user_id=caller.user_id,
+    )
+    # The membership first, then the connection's record of it: a $disconnect running
+    # meanwhile either sees the room in the record and deletes the membership, or has
+    # closed the record first, and then this join undoes itself (no ghost member).
+    deps.rooms.put_member(member)
+    try:
+        deps.rooms.attach_room(caller.connection_id, req.room_id, expires_at)
+    except ConnectionGone:
+        deps.rooms.delete_member(req.room_id, caller.connection_id)
+        raise
+    member_ids, count, first = _joined_view(deps, caller, req.room_id, now // 1000)
+    recent, older = _recent(deps, req.room_id, name, count)
+    last_read, unread = _unread(deps, req.room_id, caller)
+    if first and (existing is None or existing.name != name):
+        _announce_join(deps, caller, req.room_id, name, existing, member_ids)
+    return protocol.joined_frame(
+        req.room_id, name, count, recent, older, caller.identity, last_read, unread
+    )
+
+
+def _check_ban(deps: Deps, caller: Caller, room_id: str, now: int) -> None:
+    """Refuse a join of a banned user (any of their connections)."""
+    if deps.moderation is None:
+        return
+    ban = deps.moderation.get_ban(room_id, caller.identity, now // 1000)
+    if ban is not None:
+        until = "for good" if ban.until is None else f"until {iso_ms(ban.until * 1000)}"
+        raise Forbidden(f"you are banned from room {room_id!r} {until}", room_id=room_id)
+
+
+def _joined_view(
+    deps: Deps, caller: Caller, room_id: str, now_s: int
+) -> tuple[list[str], int, bool]:
+    """After a join: the room's connection ids, its member count, and whether this is the
+    caller's first connection in it (signed in: one member per user, whatever their number
+    of connections; anonymous: one per connection)."""
+    if caller.user_id is None:
+        member_ids = deps.rooms.recipient_ids(room_id, now_s)
+        if caller.connection_id not in member_ids:
+            member_ids.append(caller.connection_id)
+        return member_ids, len(member_ids), True
+    members = deps.rooms.list_members(room_id, now_s)
+    member_ids = [m.connection_id for m in members]
+    if caller.connection_id not in member_ids:
+        member_ids.append(caller.connection_id)
+    users = {m.user_id or m.connection_id for m in members} | {caller.user_id}
+    first = not any(
+        m.user_id == caller.user_id and m.connection_id != caller.connection_id for m in members
+    )
+    return member_ids, len(users), first
+
+
+def _announce_join(
+    deps: Deps,
+    caller: Caller,
+    room_id: str,
+    name: str,
+    existing: Member | None,
+    member_ids: list[str],
+) -> None:
+    others = [cid for cid in member_ids if cid != caller.connection_id]
+    if existing is not None:
+        # A re-join under a new name: the old name leaves, so member lists stay right.
+        broadcast(deps, protocol.presence_frame("leave", room_id, existing.name), others)
+    broadcast(deps, protocol.presence_frame("join", room_id, name), others)
+
+
+def _recent(deps: Deps, room_id: str, name: str, members: int) -> tuple[list[Message], str | None]:
+    """The last messages for ``joined``, as many as RECENT_ON_JOIN and the reply's byte
+    budget allow, and the cursor for older history (None at the start of the room)."""
+    budget = protocol.joined_budget(room_id, name, members)
+    if not deps.settings.recent_on_join:
+        # No recent messages sent: the cursor, if the room has any, takes in the newest.
+        newest = deps.history.page(room_id, 1, None, budget).messages
+        return [], successor(newest[-1].message_id) if newest else None
+    page = deps.history.page(room_id, deps.settings.recent_on_join, None, budget)
+    return page.messages, page.next_cursor
+
+
+def _unread(deps: Deps, room_id: str, caller: Caller) -> tuple[str | None, int]:
+    """The caller's read marker in the room and how many messages follow it (capped)."""
+    if deps.moderation is None:
+        return None, 0
+    last = deps.moderation.last_read(room_id, caller.identity)
+    return last, deps.moderation.count_after(room_id, last, protocol.UNREAD_CAP + 1)
+
+
+def leave(deps: Deps, caller: Caller, req: protocol.RoomRequest) -> dict[str, Any]:
+    member = policy.require_member(deps, req.room_id, caller)
+    policy.check_rate(deps, caller, req.room_id, "the room was not left")
+    # The record first: a join of the same room running concurrently then ends with the
+    # room in the record whenever its membership survives (see join).
+    deps.rooms.detach_room(caller.connection_id, req.room_id)
+    deps.rooms.delete_member(req.room_id, caller.connection_id)
+    others = others_in(deps, req.room_id, caller.connection_id)
+    if not others_of(deps, req.room_id, caller.user_id, caller.connection_id):
+        broadcast(deps, protocol.presence_frame("leave", req.room_id, member.name), others)
+    return protocol.left_frame(req.room_id)
+
+
+def disconnect(deps: Deps, caller: Caller) -> int:
+    """Leave every room the connection was in, telling each room's remaining members."""
+    removed = close(deps, caller.connection_id, caller.connected_at_ms)
+    now_s = deps.now_s()
+    for m in removed:
+        if others_of(deps, m.room_id, m.user_id, caller.connection_id):
+            continue  # the user is still there on another connection
+        others = [
+            cid for cid in deps.rooms.recipient_ids(m.room_id, now_s) if cid != caller.connection_id
+        ]
+        broadcast(deps, protocol.presence_frame("leave", m.room_id, m.name), others)
+    return len(removed)
+
+
+def members(deps: Deps, caller: Caller, req: protocol.RoomRequest) -> dict[str, Any]:
+    policy.require_reader(deps, req.room_id, caller)
+    found = deps.rooms.list_members(req.room_id, deps.now_s())
+    found.sort(key=lambda m: (m.joined_at, m.connection_id))
+    # A signed-in user is listed once, however many connections they have.
+    seen: set[str] = set()
+    names = []
+    for m in found:
+        key = m.user_id or "#" + m.connection_id
+        if key not in seen:
+            seen.add(key)
+            names.append(m.name)
+    return protocol.members_frame_within(req.room_id, names)

@@ -1,0 +1,145 @@
+"""Who may do what: every role, membership, authorization and rate decision of the use-cases.
+
+The capability modules ask here and never decide themselves, so a rule changes in one place:
+- ``role``/``role_in``: the caller's role in a room (OWNER, MODERATOR, MEMBER or None);
+- ``require_member``/``require_reader``: the membership an action of members needs;
+- ``may``/``authorize``: the moderation decisions (delete, edit, kick, ban, disconnect);
+- ``check_rate``/``check_typing_rate``: the per-connection budgets, checked before any write.
+"""
+
+from __future__ import annotations
+
+from ..errors import Forbidden, NotMember, RateLimited
+from ..ports import MEMBER, MODERATOR, OWNER, PRIVATE, Member, Message, Room
+from ..settings import TYPING_PER_SECOND
+from .core import Caller, Deps
+
+
+def not_member(room_id: str) -> NotMember:
+    """The one answer for a room the caller is not in: the same whether the room is private,
+    open or does not exist, so it tells nothing about a private room."""
+    return NotMember(f"you are not a member of room {room_id!r}; join it first", room_id=room_id)
+
+
+def may_not_manage(room_id: str) -> Forbidden:
+    """The one refusal of createRoom's siblings, whatever the reason (no record, not a
+    member of a private room, or too low a role), so it tells nothing about a private room."""
+    return Forbidden(
+        f"only the owner or a moderator of room {room_id!r} may do that", room_id=room_id
+    )
+
+
+# ---------------------------------------------------------------------------- roles
+
+
+def role_in(deps: Deps, room: Room | None, caller: Caller) -> str | None:
+    """The caller's role in a room: OWNER, MODERATOR, MEMBER or None (may not join).
+
+    A room without a record is open to all (MEMBER). In an open or announce room everyone
+    is at least a MEMBER; in a private room only the owner, moderators, invited users and
+    users whose token grants the room. Without sign-in (no user id) nobody is owner or
+    moderator, and nobody is a member of a private room."""
+    if room is None:
+        return MEMBER
+    everyone = None if room.policy == PRIVATE else MEMBER
+    user = caller.user_id
+    if user is None:
+        return everyone
+    if room.owner == user:
+        return OWNER
+    role = deps.rooms.get_role(room.room_id, user)
+    if role == MODERATOR:
+        return MODERATOR
+    if role == MEMBER or room.room_id in caller.grants:
+        return MEMBER
+    return everyone
+
+
+def role(deps: Deps, room_id: str, caller: Caller) -> str | None:
+    """The caller's role in ``room_id`` (OWNER, MODERATOR, MEMBER, or None for a private
+    room they may not enter): what other use-cases (moderation) check permissions by."""
+    return role_in(deps, deps.rooms.get_room(room_id), caller)
+
+
+def user_role(deps: Deps, room_id: str, user_id: str) -> str | None:
+    """The stored role of a user (OWNER from the room record, or their role row)."""
+    room = deps.rooms.get_room(room_id)
+    if room is not None and room.owner == user_id:
+        return OWNER
+    return deps.rooms.get_role(room_id, user_id)
+
+
+# ---------------------------------------------------------------------------- membership
+
+
+def require_member(deps: Deps, room_id: str, caller: Caller) -> Member:
+    member = deps.rooms.get_member(room_id, caller.connection_id, deps.now_s())
+    if member is None:
+        raise not_member(room_id)
+    return member
+
+
+def require_reader(deps: Deps, room_id: str, caller: Caller) -> tuple[Member, Room | None, str]:
+    """The caller's membership, the room and their role, for actions of members only.
+    A private room's member who lost their role gets the not-a-member answer."""
+    member = require_member(deps, room_id, caller)
+    room = deps.rooms.get_room(room_id)
+    found = role_in(deps, room, caller)
+    if found is None:
+        raise not_member(room_id)
+    return member, room, found
+
+
+# ---------------------------------------------------------------------------- moderation
+
+
+def may(deps: Deps, action: str, room_id: str, caller: Caller, target: Message | str) -> bool:
+    """Every authorization decision of the moderation actions, in one place.
+
+    ``target`` is the message acted on (delete, edit) or the user id (kick, ban,
+    disconnect). The operator may do everything but edit; nobody edits another's words;
+    anyone deletes their own messages. Deleting another's message, kick, ban and
+    disconnect need the room's owner or a moderator (``role``: so signed in, in a room
+    with a record), never act on oneself or the room's owner, and a moderator's never on
+    another moderator.
+    """
+    if caller.operator:
+        return action != "edit"  # nobody edits another's words
+    author = target.author if isinstance(target, Message) else target
+    if action in ("delete", "edit") and author == caller.identity:
+        return True
+    if action == "edit" or author is None or author == caller.identity:
+        return False
+    actor = role(deps, room_id, caller)
+    if actor not in (OWNER, MODERATOR):
+        return False
+    target_role = user_role(deps, room_id, author)
+    return target_role != OWNER and not (actor == MODERATOR and target_role == MODERATOR)
+
+
+def authorize(deps: Deps, action: str, room_id: str, caller: Caller, target: Message | str) -> None:
+    """``Forbidden`` unless ``may`` allows it."""
+    if not may(deps, action, room_id, caller, target):
+        raise Forbidden(f"you may not {action} this in room {room_id!r}", room_id=room_id)
+
+
+# ---------------------------------------------------------------------------- rates
+
+
+def check_rate(deps: Deps, caller: Caller, room_id: str, what: str) -> None:
+    """Count one request of this connection against its per-second limit (sendAll, join,
+    leave and the other writing actions share it); over it, ``RateLimited`` before anything
+    is written. ``what`` tells the caller what did not happen."""
+    per_second = deps.settings.rate_limit_per_second
+    if not (deps.limiter and per_second):
+        return
+    if not deps.limiter.allow(caller.connection_id, deps.clock()):
+        raise RateLimited(f"more than {per_second} requests a second; {what}", room_id=room_id)
+
+
+def check_typing_rate(deps: Deps, caller: Caller, room_id: str) -> None:
+    """Typing frames have their own budget (TYPING_PER_SECOND), apart from ``check_rate``'s."""
+    if deps.limiter is not None and not deps.limiter.allow(
+        caller.connection_id + "#typing", deps.clock(), TYPING_PER_SECOND
+    ):
+        raise RateLimited(f"more than {TYPING_PER_SECOND} typing frames a second", room_id=room_id)

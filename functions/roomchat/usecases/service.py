@@ -1,0 +1,125 @@
+"""``ChatService``: the one object the handlers and the tools call, a router and no more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import protocol
+from ..ports import FanoutJob
+from .core import Caller, Deps, FanoutCounts
+
+
+class ChatService(Deps):
+    """The ports (``Deps``) plus one method per command, each a call of that command's
+    function in its capability's module, with nothing else: no rule, check or I/O lives
+    here. What an action does is in ``membership``, ``messages``, ``moderation``, ``rooms``
+    or ``fanout``; who may do it in ``policy``; how a room is told in ``broadcast``.
+
+    A new command is a function in its module and one method here. Each method imports its
+    module when first called, so a function loads only the capability it serves.
+    """
+
+    # ------------------------------------------------------------------ membership
+
+    def connect(self, caller: Caller, name: str | None) -> None:
+        from . import membership
+
+        membership.connect(self, caller, name)
+
+    def join(self, caller: Caller, req: protocol.JoinRequest) -> dict[str, Any]:
+        from . import membership
+
+        return membership.join(self, caller, req)
+
+    def leave(self, caller: Caller, req: protocol.RoomRequest) -> dict[str, Any]:
+        from . import membership
+
+        return membership.leave(self, caller, req)
+
+    def disconnect(self, caller: Caller) -> int:
+        from . import membership
+
+        return membership.disconnect(self, caller)
+
+    def members(self, caller: Caller, req: protocol.RoomRequest) -> dict[str, Any]:
+        from . import membership
+
+        return membership.members(self, caller, req)
+
+    # ------------------------------------------------------------------ messages
+
+    def send(self, caller: Caller, req: protocol.SendRequest) -> dict[str, Any] | None:
+        from . import messages
+
+        return messages.send(self, caller, req)
+
+    def history_page(self, caller: Caller, req: protocol.HistoryRequest) -> dict[str, Any]:
+        from . import messages
+
+        return messages.history_page(self, caller, req)
+
+    def delete(self, caller: Caller, req: protocol.MessageRef) -> dict[str, Any] | None:
+        from . import messages
+
+        return messages.delete(self, caller, req)
+
+    def edit(self, caller: Caller, req: protocol.EditRequest) -> dict[str, Any] | None:
+        from . import messages
+
+        return messages.edit(self, caller, req)
+
+    def typing(self, caller: Caller, req: protocol.RoomRequest) -> None:
+        from . import messages
+
+        messages.typing(self, caller, req)
+
+    def mark_read(self, caller: Caller, req: protocol.MessageRef) -> dict[str, Any]:
+        from . import messages
+
+        return messages.mark_read(self, caller, req)
+
+    # ------------------------------------------------------------------ the fan-out tier
+
+    def deliver_chunk(self, job: FanoutJob, redelivered: bool = False) -> FanoutCounts:
+        from . import fanout
+
+        return fanout.deliver_chunk(self, job, redelivered)
+
+    # ------------------------------------------------------------------ moderation
+
+    def kick(self, caller: Caller, req: protocol.KickRequest) -> dict[str, Any]:
+        from . import moderation
+
+        return moderation.kick(self, caller, req)
+
+    def disconnect_user(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        from . import moderation
+
+        return moderation.disconnect_user(self, caller, req)
+
+    # ------------------------------------------------------------------ rooms and roles
+
+    def create_room(self, caller: Caller, req: protocol.CreateRoomRequest) -> dict[str, Any]:
+        from . import rooms
+
+        return rooms.create_room(self, caller, req)
+
+    def invite(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        from . import rooms
+
+        return rooms.invite(self, caller, req)
+
+    def uninvite(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        from . import rooms
+
+        return rooms.uninvite(self, caller, req)
+
+    def promote(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        from . import rooms
+
+        return rooms.promote(self, caller, req)
+
+    def demote(self, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
+        from . import rooms
+
+        return rooms.demote(self, caller, req)
