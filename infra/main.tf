@@ -110,6 +110,7 @@ module "functions" {
     FANOUT_TIER_THRESHOLD     = tostring(var.fanout_tier_threshold)
     FANOUT_QUEUE_NAME         = local.fanout_queue_name
     FANOUT_CHUNK_SIZE         = tostring(var.fanout_chunk_size)
+    GRANTED_ROOM_PREFIX       = var.granted_room_prefix
   }, local.review_hook_environment)
 
   functions = merge(

@@ -339,6 +339,17 @@ variable "auth_mode" {
   }
 }
 
+variable "granted_room_prefix" {
+  description = "GRANTED_ROOM_PREFIX: room ids starting with this are the operator's, granted by tokens' `rooms` claims: nobody may createRoom them, and without a record they are private to the users whose token grants them. Grant rooms under it so nobody can own them before their people arrive. \"\" turns the namespace off (a claim then grants only rooms created with createRoom)."
+  type        = string
+  default     = "org:"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.:-]{0,32}$", var.granted_room_prefix))
+    error_message = "granted_room_prefix must be \"\" or up to 32 room-id characters (letters, digits, '_', '.', ':', '-'), e.g. org:."
+  }
+}
+
 variable "auth_issuer" {
   description = "AUTH_ISSUER: the `iss` every token must carry. null: roomchat-dev in jwt mode (what `roomchat token` issues), the user pool's issuer with cognito_user_pool."
   type        = string

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,6 +18,9 @@ IDEMPOTENCY_SECONDS = CONNECTION_MAX_SECONDS + TTL_MARGIN_SECONDS
 # `typing` frames one connection may send per second, on a budget apart from sendAll's, so a
 # typing indicator never costs a message its slot.
 TYPING_PER_SECOND = 2
+# The namespace of operator-granted rooms unless GRANTED_ROOM_PREFIX says otherwise.
+GRANTED_ROOM_PREFIX_DEFAULT = "org:"
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9_.:-]{0,32}$")
 
 
 POSTERS = ("signed", "botocore")
@@ -62,6 +66,10 @@ class Settings:
     fanout_step_size: int = 250
     # Hand-overs of a chunk's unreached recipients before they count as failed.
     fanout_max_attempts: int = 3
+    # Room ids starting with this are the operator's, granted by tokens' `rooms` claims: no
+    # createRoom takes them, and without a record they are private to the users granted them.
+    # "": no such namespace (a claim then grants only rooms created with createRoom).
+    granted_room_prefix: str = GRANTED_ROOM_PREFIX_DEFAULT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -120,7 +128,19 @@ class Settings:
             fanout_chunk_size=integer("FANOUT_CHUNK_SIZE", 1000, 1, 5000),
             fanout_step_size=integer("FANOUT_STEP_SIZE", 250, 1, 5000),
             fanout_max_attempts=integer("FANOUT_MAX_ATTEMPTS", 3, 1, 10),
+            granted_room_prefix=_granted_room_prefix(env),
         )
+
+
+def _granted_room_prefix(env: Mapping[str, str]) -> str:
+    raw = env.get("GRANTED_ROOM_PREFIX")
+    prefix = GRANTED_ROOM_PREFIX_DEFAULT if raw is None else raw.strip()
+    if not _PREFIX_RE.match(prefix):
+        raise SettingsError(
+            "GRANTED_ROOM_PREFIX must be empty or up to 32 room-id characters "
+            f"([A-Za-z0-9_.:-]), got {prefix[:40]!r}"
+        )
+    return prefix
 
 
 # How long the authorizer trusts a secret read from SSM before reading it again, so a rotated
