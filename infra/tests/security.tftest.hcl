@@ -244,3 +244,20 @@ run "a_hosting_name_needs_its_certificate" {
   }
   expect_failures = [var.hosting_domain_name]
 }
+
+run "granted_rooms_live_under_the_operators_prefix" {
+  command = apply
+
+  assert {
+    condition     = module.functions.configurations["create_room"].environment["GRANTED_ROOM_PREFIX"] == "org:"
+    error_message = "Room ids under org: are the operator's by default (nobody may take them with createRoom)."
+  }
+}
+
+run "granted_room_prefix_must_be_room_id_characters" {
+  command = plan
+  variables {
+    granted_room_prefix = "org rooms/"
+  }
+  expect_failures = [var.granted_room_prefix]
+}
