@@ -14,7 +14,7 @@ locals {
   # that first send, so it must outlast them or the chunk expires on the way, unseen. An hour at
   # least (a chunk not delivered by then is chat history, not news), one timeout to spare, at
   # most SQS's 14 days (the precondition on the queue).
-  # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+  # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html
   fanout_retention_seconds = max(3600, (var.fanout_max_receive_count + 1) * local.fanout_visibility_timeout)
   # The queues' names and ARNs built from their parts (arn:<partition>:sqs:<region>:<account>:
   # <name>, https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html#amazonsqs-resources-for-iam-policies),
