@@ -210,7 +210,9 @@ class JwksKeys:
       ``refetch_s``: a flood of unknown kids costs one fetch per interval, never one per connect,
       and is refused without waiting on the issuer in between.
     - A failed fetch keeps the keys in hand: an issuer outage or a bad answer never signs out
-      the users whose keys are known (PyJWKClient's own cache forgets them on a failed fetch).
+      the users whose keys are known.
+    - A key the issuer withdrew goes with the next key set (PyJWKClient's per-kid cache kept it
+      for the life of the process, and it fetched again on every unknown kid).
 
     Fetching is PyJWKClient's (``fetch_data``: urllib, bounded by ``timeout_s``), parsing PyJWT's
     ``PyJWKSet``. The authorizer runs one event at a time per process, so there is no lock.
@@ -234,7 +236,6 @@ class JwksKeys:
         self._fetched_at: float | None = None  # the last fetch that gave a key set
         self._next_fetch_at = float("-inf")  # no fetch before this (unknown kids, failures)
         self._failure: Exception | None = None  # why the last fetch failed, if it did
-        self.fetches = 0
 
     def key_for(self, token: str) -> Any:
         kid = _header(token).get("kid")
@@ -253,7 +254,6 @@ class JwksKeys:
         raise InvalidToken(f"no signing key for kid {kid[:40]!r}")
 
     def _fetch(self, now: float) -> None:
-        self.fetches += 1
         try:
             data = self._client.fetch_data()
             if not isinstance(data, dict):

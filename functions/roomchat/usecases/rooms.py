@@ -76,8 +76,7 @@ def uninvite(deps: Deps, caller: Caller, req: protocol.UserRequest) -> dict[str,
         )
     deps.rooms.delete_role(req.room_id, req.user_id)
     if room.policy == PRIVATE:
-        now_s = deps.now_s()
-        members = deps.rooms.list_members(req.room_id, now_s)
+        members = deps.rooms.list_members(req.room_id, deps.now_s())
         take_out(deps, req.room_id, [m for m in members if m.user_id == req.user_id])
     return protocol.role_frame(req.room_id, req.user_id, None)
 

@@ -326,12 +326,10 @@ class RoleGuards:
     and allowed, as an administrator's would be."""
 
     def __init__(self, emulator_endpoint: str, region: str, log: Callable[[str], None]) -> None:
-        import tempfile
-
         self.emulator_endpoint = emulator_endpoint
         self.region = region
         self.log = log
-        self.folder = tempfile.mkdtemp(prefix="roomchat-iam-")
+        self.folder: str | None = None  # made on the first configure()
         self.by_token: dict[str, Policy] = {}
         self._iam: Any = None
 
@@ -352,8 +350,11 @@ class RoleGuards:
         """Give ``env`` (a function's environment) its role's policy and session token."""
         import os
         import secrets
+        import tempfile
 
         doc = role_document(self._client(), role_arn, function)
+        if self.folder is None:
+            self.folder = tempfile.mkdtemp(prefix="roomchat-iam-")
         path = os.path.join(self.folder, f"{function}.json")
         with open(path, "w", encoding="utf-8") as f:
             json.dump(doc, f)
@@ -385,4 +386,6 @@ class RoleGuards:
     def cleanup(self) -> None:
         import shutil
 
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
