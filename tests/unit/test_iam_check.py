@@ -203,7 +203,8 @@ def test_the_role_is_read_back_from_iam_inline_and_attached():
             ),
         )["Policy"]["Arn"]
         iam.attach_role_policy(RoleName="r", PolicyArn=managed)
-        doc = iam_check.role_document(iam, role, "fn")
+        statements = iam_check.account_roles(iam)[role]
+    doc = {"role": role, "session": "fn", "statements": statements}
     actions = [s.actions for s in Policy.from_document(doc).statements]
     assert actions == [("dynamodb:GetItem",), ("sqs:SendMessage",)]
     assert Policy.from_document(doc).denial("sqs:SendMessage", ["arn:aws:sqs:x:1:q"]) is None

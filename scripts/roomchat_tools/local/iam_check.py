@@ -18,7 +18,7 @@ itself, in two places, with one evaluator (``Policy``):
   caller is known by the session token of its signature (``AWS_SESSION_TOKEN``, one per
   function, as Lambda gives each function its role's session).
 
-The roles are the ones Terraform created in the emulator (``role_document``: inline and attached
+The roles are the ones Terraform created in the emulator (``account_roles``: inline and attached
 policies read back with IAM's API). Evaluation follows AWS's logic for identity-based policies
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html): an
 explicit Deny wins, else some Allow must match the action and every resource of the call;
@@ -273,30 +273,41 @@ def install_from_environment(environ: dict[str, str]) -> bool:
 # ----------------------------------------------------------------------------- in the gateway
 
 
-def role_document(iam: Any, role_arn: str, session: str) -> dict[str, Any]:
-    """The role's statements, inline and attached, as the emulator holds them."""
-    name = role_arn.rsplit("/", 1)[-1]
-    statements: list[Any] = []
-    for policy_name in _all(iam.list_role_policies, "PolicyNames", RoleName=name):
-        doc = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
-        statements += _statements(doc)
-    for attached in _all(iam.list_attached_role_policies, "AttachedPolicies", RoleName=name):
-        arn = attached["PolicyArn"]
-        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-        doc = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-        statements += _statements(doc)
-    return {"role": role_arn, "session": session, "statements": statements}
-
-
-def _all(method: Callable[..., Any], key: str, **kwargs: Any) -> list[Any]:
-    found: list[Any] = []
+def account_roles(iam: Any) -> dict[str, list[Any]]:
+    """Every role of the account and its statements, inline and attached, as the emulator holds
+    them: one paginated GetAccountAuthorizationDetails (22 roles in ~0.1 s, where three calls
+    per role took ~1 s of the gateway's start)."""
+    roles: list[Any] = []
+    managed: dict[str, Any] = {}
     marker = None
     while True:
-        page = method(**kwargs, **({"Marker": marker} if marker else {}))
-        found += page.get(key, [])
+        page = iam.get_account_authorization_details(
+            Filter=["Role", "LocalManagedPolicy"], **({"Marker": marker} if marker else {})
+        )
+        roles += page.get("RoleDetailList", [])
+        for policy in page.get("Policies", []):
+            for version in policy.get("PolicyVersionList", []):
+                if version.get("IsDefaultVersion"):
+                    managed[policy["Arn"]] = version["Document"]
         marker = page.get("Marker") if page.get("IsTruncated") else None
         if not marker:
-            return found
+            break
+    found: dict[str, list[Any]] = {}
+    for role in roles:
+        statements: list[Any] = []
+        for inline in role.get("RolePolicyList", []):
+            statements += _statements(inline["PolicyDocument"])
+        for attached in role.get("AttachedManagedPolicies", []):
+            arn = attached["PolicyArn"]
+            statements += _statements(managed.get(arn) or _aws_managed(iam, arn))
+        found[role["Arn"]] = statements
+    return found
+
+
+def _aws_managed(iam: Any, arn: str) -> Any:
+    """An AWS managed policy's document (the account listing holds the account's own only)."""
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
 
 
 def _statements(doc: Any) -> list[Any]:
@@ -332,6 +343,7 @@ class RoleGuards:
         self.folder: str | None = None  # made on the first configure()
         self.by_token: dict[str, Policy] = {}
         self._iam: Any = None
+        self._roles: dict[str, list[Any]] = {}  # role ARN -> statements (account_roles)
 
     def _client(self) -> Any:
         if self._iam is None:
@@ -352,7 +364,9 @@ class RoleGuards:
         import secrets
         import tempfile
 
-        doc = role_document(self._client(), role_arn, function)
+        if role_arn not in self._roles:  # first use, or a role made since: read them all
+            self._roles = account_roles(self._client())
+        doc = {"role": role_arn, "session": function, "statements": self._roles.get(role_arn, [])}
         if self.folder is None:
             self.folder = tempfile.mkdtemp(prefix="roomchat-iam-")
         path = os.path.join(self.folder, f"{function}.json")
