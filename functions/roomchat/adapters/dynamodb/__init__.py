@@ -15,7 +15,7 @@ from .limiter import DynamoRateLimiter
 from .moderation import DynamoModeration
 from .progress import DynamoFanoutProgress
 from .roles import DynamoRoomAccess
-from .rooms import DynamoRooms
+from .rooms import DynamoRooms, lives_with_a_connection
 
 __all__ = [
     "DynamoFanoutProgress",
@@ -24,4 +24,5 @@ __all__ = [
     "DynamoRateLimiter",
     "DynamoRoomAccess",
     "DynamoRooms",
+    "lives_with_a_connection",
 ]
