@@ -166,8 +166,9 @@ run "hosting_uploads_the_client_and_its_config" {
     error_message = "The CSP header is not the page's own: ${module.hosting[0].content_security_policy}"
   }
   assert {
-    condition     = strcontains(module.hosting[0].content_security_policy, "connect-src 'self' ws: wss:;")
-    error_message = "Without a user pool the CSP must allow no sign-in origin: ${module.hosting[0].content_security_policy}"
+    # The stack's own API and nothing else: a link's ?ws= cannot take the token elsewhere.
+    condition     = strcontains(module.hosting[0].content_security_policy, "connect-src 'self' wss://abc123.execute-api.us-east-1.amazonaws.com;")
+    error_message = "Without a user pool the CSP must allow the stack's API and no sign-in origin: ${module.hosting[0].content_security_policy}"
   }
 }
 
@@ -191,8 +192,8 @@ run "hosting_tells_the_page_how_to_sign_in" {
   }
   assert {
     # The page's sign-in origins narrowed to the one regional Cognito endpoint.
-    condition     = strcontains(module.hosting[0].content_security_policy, "connect-src 'self' ws: wss: https://cognito-idp.us-east-1.amazonaws.com;")
-    error_message = "The CSP must allow exactly the stack's Cognito endpoint: ${module.hosting[0].content_security_policy}"
+    condition     = strcontains(module.hosting[0].content_security_policy, "connect-src 'self' wss://abc123.execute-api.us-east-1.amazonaws.com https://cognito-idp.us-east-1.amazonaws.com;")
+    error_message = "The CSP must allow exactly the stack's API and Cognito endpoint: ${module.hosting[0].content_security_policy}"
   }
 }
 
