@@ -95,14 +95,6 @@ run "self_sign_up_when_asked" {
   }
 }
 
-run "self_sign_up_needs_a_pool" {
-  command = plan
-  variables {
-    cognito_self_sign_up = true
-  }
-  expect_failures = [var.cognito_self_sign_up]
-}
-
 run "a_configured_review_hook_fails_closed" {
   command = apply
 
@@ -173,40 +165,6 @@ run "the_authorizer_decrypts_its_parameter_under_a_customer_managed_key" {
   }
 }
 
-run "a_parameter_key_needs_the_parameter" {
-  command = plan
-  variables {
-    auth_mode               = "jwt"
-    auth_secret             = "a-dev-secret-of-32+chars-0123456789"
-    auth_secret_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    authorizer_zip_path     = var.lambda_zip_path
-  }
-  expect_failures = [var.auth_secret_kms_key_arn]
-}
-
-run "jwks_over_plain_http_is_refused" {
-  command = plan
-  variables {
-    auth_mode           = "oidc"
-    auth_issuer         = "https://issuer.example"
-    auth_audience       = "roomchat"
-    auth_jwks_url       = "http://issuer.example/.well-known/jwks.json"
-    authorizer_zip_path = var.lambda_zip_path
-  }
-  expect_failures = [var.auth_jwks_url]
-}
-
-run "cognito_keys_over_plain_http_only_from_this_machine" {
-  command = plan
-  variables {
-    auth_mode           = "oidc"
-    cognito_user_pool   = true
-    cognito_base_url    = "http://cognito.internal.example"
-    authorizer_zip_path = var.lambda_zip_path
-  }
-  expect_failures = [var.cognito_base_url]
-}
-
 run "the_default_certificate_is_said_to_allow_tlsv1" {
   command = apply
 
@@ -236,15 +194,6 @@ run "tls_1_2_with_a_certificate_of_ones_own" {
   }
 }
 
-run "a_hosting_name_needs_its_certificate" {
-  command = plan
-  variables {
-    hosting_enabled     = true
-    hosting_domain_name = "www.chat.example.com"
-  }
-  expect_failures = [var.hosting_domain_name]
-}
-
 run "granted_rooms_live_under_the_operators_prefix" {
   command = apply
 
@@ -252,12 +201,4 @@ run "granted_rooms_live_under_the_operators_prefix" {
     condition     = module.functions.configurations["create_room"].environment["GRANTED_ROOM_PREFIX"] == "org:"
     error_message = "Room ids under org: are the operator's by default (nobody may take them with createRoom)."
   }
-}
-
-run "granted_room_prefix_must_be_room_id_characters" {
-  command = plan
-  variables {
-    granted_room_prefix = "org rooms/"
-  }
-  expect_failures = [var.granted_room_prefix]
 }
