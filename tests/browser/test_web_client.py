@@ -3,6 +3,10 @@ the same Lambda code, the gateway serving the page and the WebSocket on one port
 
 from __future__ import annotations
 
+import contextlib
+import json
+import threading
+
 import pytest
 
 from tests.browser.support import PHONE, STACK_IDLE_TIMEOUT_S, room_name
@@ -20,12 +24,13 @@ def test_page_prefills_the_local_stack_websocket_url(people, chat_stack):
     assert "local stack" in ana.page.text_content("#ws-source")
 
 
-def test_ws_parameter_overrides_the_websocket_url(people):
+def test_ws_parameter_naming_another_server_is_ignored_and_said_so(people, chat_stack):
+    """The page is configured (the local stack's devstack.json): a link cannot point it at
+    another server, where a signed-in user's token would go."""
     (ana,) = people(1)
     ana.open("?ws=wss%3A%2F%2Fabc123.execute-api.eu-west-1.amazonaws.com%2Fprod")
-    assert (
-        ana.page.input_value("#ws-url") == "wss://abc123.execute-api.eu-west-1.amazonaws.com/prod"
-    )
+    assert ana.page.input_value("#ws-url") == chat_stack.info["websocket_url"]
+    assert "Ignored: the ?ws= parameter names wss://abc123" in ana.page.text_content("#ws-source")
 
 
 def test_two_people_chat_in_one_room_while_a_third_in_another_room_sees_nothing(people, artifacts):
@@ -237,7 +242,23 @@ def test_a_deleted_connection_reconnects_and_rejoins_by_itself(people, chat_stac
     assert "bob left" not in ana.notices()
 
 
-def test_messages_sent_while_away_are_filled_in_without_duplicates(people, chat_stack, wire, seed):
+def _keep_alive(wire, request) -> None:
+    """A wire client that only listens, pinged every 3 s until the test ends: the stack's 10 s
+    idle timeout (from the last client frame) would close it on a slow machine."""
+    stop = threading.Event()
+
+    def ping() -> None:
+        while not stop.wait(3):
+            with contextlib.suppress(Exception):
+                wire.ws.send(json.dumps({"action": "ping"}))
+
+    threading.Thread(target=ping, daemon=True).start()
+    request.addfinalizer(stop.set)
+
+
+def test_messages_sent_while_away_are_filled_in_without_duplicates(
+    people, chat_stack, wire, seed, request
+):
     room = room_name("gap")
     bob = wire("bob")
     bob.join(room)
@@ -245,9 +266,14 @@ def test_messages_sent_while_away_are_filled_in_without_duplicates(people, chat_
     (ana,) = people(1)
     ana.open().connect("ana", room)
     ana.wait_for_message("one")
+    _keep_alive(bob, request)
     (connection_id,) = _connection_ids(chat_stack, room, "ana")
     # a long back-off, so the gap is there for sure; the user ends it with "Retry now"
     ana.page.evaluate("() => { window.roomchat.client.backoff = {baseMs: 120000, capMs: 120000}; }")
+    ana.page.evaluate(
+        "() => { window.joinedFrames = []; window.roomchat.client.frameHooks.add("
+        "(f) => f.type === 'joined' && window.joinedFrames.push(f)); }"
+    )
 
     # when: dropped, and more than one `recent` worth (20) is said while ana is away
     chat_stack.management().delete_connection(ConnectionId=connection_id)
@@ -263,6 +289,10 @@ def test_messages_sent_while_away_are_filled_in_without_duplicates(people, chat_
     ana.wait_for_message("typed while away", timeout=20_000)
     texts = [t for _, t in ana.messages()]
     assert texts == ["one", *(f"missed {i:02d}" for i in range(30)), "typed while away"]
+    # resumed (join with `after`): the re-join's reply held what was missed, oldest first
+    (rejoined,) = ana.page.evaluate("() => window.joinedFrames")
+    assert rejoined["recovered"] is True and rejoined["resumeNext"] is None
+    assert [m["message"] for m in rejoined["recent"]][:2] == ["missed 00", "missed 01"]
     assert len(set(ana.message_ids())) == len(texts)
     echo = bob.until(lambda f: f.get("type") == "message" and f.get("sender") == "ana")
     assert echo["message"] == "typed while away"

@@ -173,6 +173,7 @@ DEFAULT_LIMITS = {
     "leave": (1024, 29),
     "send_all": (1769, 29),
     "history": (256, 10),
+    "resume": (1024, 29),
     "members": (256, 10),
     "ping": (256, 10),
     "default": (256, 10),

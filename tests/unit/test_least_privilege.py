@@ -1,11 +1,14 @@
-"""Least privilege, from the code's side: each function's DynamoDB calls and @connections posts,
-recorded while the handlers run through every path (pruning, retries, rate limits), must be
-exactly the permissions docs/design.md grants it. A call not granted would fail on AWS with
-AccessDenied; a grant never used is privilege to remove. tests/infra checks that the deployed
-roles equal the same table."""
+"""Least privilege, from the code's side: each function's DynamoDB, SQS and Lambda calls and
+@connections posts, recorded while the handlers run through every path (pruning after a 410 in
+every function that posts, re-queueing, the review hook, rate limits), must be exactly the
+permissions docs/design.md grants it. A call not granted would fail on AWS with AccessDenied;
+a grant never used is privilege to remove. tests/infra checks that the deployed roles equal the
+same table, and the local stack refuses any call its role does not grant
+(roomchat_tools/local/iam_check.py)."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections import defaultdict
 from dataclasses import replace
@@ -23,6 +26,8 @@ from roomchat.adapters.dynamodb import (
     DynamoRooms,
 )
 from roomchat.adapters.queue import SqsFanoutQueue
+from roomchat.adapters.review import LambdaReviewer
+from roomchat.ports import Delivery
 from roomchat.usecases import policy
 from tests.infra import design
 from tests.unit.conftest import ROUTES, Context
@@ -68,6 +73,21 @@ class Recorder:
         return call
 
 
+HOOK_ARN = "arn:aws:lambda:us-east-1:123456789012:function:roomchat-review_hook"
+
+
+class LambdaRecorder:
+    """The review hook's Lambda client: records (function, "review_hook", action) and allows."""
+
+    def __init__(self, recorder: Recorder):
+        self._recorder = recorder
+
+    def invoke(self, **kwargs):
+        assert kwargs["FunctionName"] == HOOK_ARN
+        self._recorder.seen[self._recorder.function].add(("review_hook", "lambda:InvokeFunction"))
+        return {"StatusCode": 200, "Payload": io.BytesIO(b'{"verdict": "allow"}')}
+
+
 class SqsRecorder:
     """An SQS client that records (function, "queue", action) for every call."""
 
@@ -101,13 +121,19 @@ def observed(chat, dynamodb, settings, sender):
     container.changes = DynamoChanges(recorder, settings.history_table)
     container.queue = SqsFanoutQueue(SqsRecorder(sqs, recorder), "fanout")
     container.progress = DynamoFanoutProgress(recorder, settings.rooms_table)
+    container.reviewer = LambdaReviewer(LambdaRecorder(recorder), HOOK_ARN, "deny")
     chat.queue = (sqs, url)
     posted: dict[str, bool] = defaultdict(bool)
+    # Functions that met a gone connection (410), so their pruning path ran under their grants.
+    recorder.met_gone = defaultdict(bool)
     send_many = sender.send_many
 
     def recording_send_many(ids, data, deadline=None):
         posted[recorder.function] = True
-        return send_many(ids, data, deadline)
+        outcomes = send_many(ids, data, deadline)
+        if Delivery.GONE in outcomes.values():
+            recorder.met_gone[recorder.function] = True
+        return outcomes
 
     sender.send_many = recording_send_many
     closed: dict[str, bool] = defaultdict(bool)
@@ -115,7 +141,10 @@ def observed(chat, dynamodb, settings, sender):
 
     def recording_disconnect(cid):
         closed[recorder.function] = True
-        return disconnect(cid)
+        outcome = disconnect(cid)
+        if outcome is Delivery.GONE:
+            recorder.met_gone[recorder.function] = True
+        return outcome
 
     sender.disconnect = recording_disconnect
     recorder.closed = closed
@@ -174,7 +203,7 @@ def _exercise_every_path(chat, run, sender):
         run("join", chat.join, f"G{ghost}", "side", "ghost")
         sender.gone.add(f"G{ghost}")
         run(function, action)
-    _exercise_rooms_and_roles(chat, run)
+    _exercise_rooms_and_roles(chat, run, sender)
     _exercise_the_tier(chat, run, sender)
 
 
@@ -194,7 +223,7 @@ def _exercise_resume(chat, run, sender):
     run("history", chat.send, "R2", action="history", roomId="lobby", after=edited)
 
 
-def _exercise_rooms_and_roles(chat, run):
+def _exercise_rooms_and_roles(chat, run, sender):
     """The room actions, signed in, through their accepted and refused paths."""
 
     def user(function, cid, sub, **frame):
@@ -223,6 +252,9 @@ def _exercise_rooms_and_roles(chat, run):
     user("demote", "O", "u-o", action="demote", roomId="team", userId="u-b")
     user("demote", "O", "u-o", action="demote", roomId="team", userId="u-x")  # not a moderator
     user("leave", "B2", "u-b", action="leave", roomId="team")  # B still in: no presence
+    # B's connection vanished without $disconnect: uninvite's `left` meets a 410 and prunes it
+    # (the byConnection index Query its role lacked).
+    sender.gone.add("B")
     user("uninvite", "O", "u-o", action="uninvite", roomId="team", userId="u-b")
     user("uninvite", "X", "u-x", action="uninvite", roomId="team", userId="u-o")  # refused
 
@@ -273,7 +305,12 @@ def _exercise_the_tier(chat, run, sender):
     """A room above the tier's threshold: send_all queues, fanout posts in steps (progress
     records), reads them back on a redelivery, re-queues a failing member, prunes a gone one."""
     container = handlers.container()
-    container.settings = replace(container.settings, fanout_tier_threshold=2, fanout_step_size=1)
+    container.settings = replace(
+        container.settings,
+        fanout_tier_threshold=2,
+        fanout_step_size=1,
+        callback_url="https://abc123.execute-api.us-east-1.amazonaws.com/test",
+    )
     for cid, name in (("D", "dee"), ("E", "eve"), ("G9", "ghost")):
         run("join", chat.join, cid, "lobby", name)
     sender.gone.add("G9")
@@ -298,11 +335,13 @@ def _exercise_the_tier(chat, run, sender):
 def _granted(function: str) -> set[tuple[str, str]]:
     perms = design.permissions()[function]
     queue = design.queue_actions().get(function, frozenset()) - MAPPING_ACTIONS
+    review = {("review_hook", "lambda:InvokeFunction")}
     return (
         {("rooms", a) for a in perms.rooms}
         | {("rooms_by_connection", a) for a in perms.rooms_by_connection}
         | {("history", a) for a in perms.history}
         | {("queue", a) for a in queue}
+        | (review if function in design.review_functions() else set())
     )
 
 
@@ -315,16 +354,36 @@ def test_only_the_fanout_worker_is_granted_what_the_mapping_does():
         assert actions & MAPPING_ACTIONS in (frozenset(), MAPPING_ACTIONS), function
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_each_function_calls_exactly_what_its_role_grants(observed, sender, function, monkeypatch):
+def test_each_function_calls_exactly_what_its_role_grants(observed, sender, monkeypatch):
+    """One walk of every path, then every function's calls against its grants: what it made
+    and was not granted (AccessDenied on AWS), and what it was granted and never made. Every
+    function that posts or closes connections met a 410 on the way, so its pruning ran too."""
     chat, run, recorder, posted = observed
 
     _exercise_every_path(chat, run, sender)
     _exercise_moderation(chat, run, sender, monkeypatch)
 
-    assert recorder.seen[function] == _granted(function)
-    assert posted[function] == design.permissions()[function].post_to_connections
-    assert recorder.closed[function] == design.permissions()[function].delete_connections
+    wrong = {}
+    for function in FUNCTIONS:
+        perms = design.permissions()[function]
+        made, granted = recorder.seen[function], _granted(function)
+        found = {
+            "not granted": sorted(made - granted),
+            "never used": sorted(granted - made),
+            "posts": posted[function],
+            "closes": recorder.closed[function],
+            "met a 410": recorder.met_gone[function],
+        }
+        expected = {
+            "not granted": [],
+            "never used": [],
+            "posts": perms.post_to_connections,
+            "closes": perms.delete_connections,
+            "met a 410": perms.post_to_connections or perms.delete_connections,
+        }
+        if found != expected:
+            wrong[function] = {k: v for k, v in found.items() if v != expected[k]}
+    assert wrong == {}
 
 
 def test_no_function_ever_scans(observed, sender):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 
 from roomchat import protocol
-from roomchat.adapters.dynamodb import DynamoHistory, DynamoRateLimiter, DynamoRooms
+from roomchat.adapters.dynamodb import DynamoChanges, DynamoHistory, DynamoRateLimiter, DynamoRooms
 from roomchat.errors import ConnectionGone
 from roomchat.usecases import Caller, ChatService
 from tests.unit.conftest import FakeSender
@@ -140,3 +140,19 @@ def test_leave_then_disconnect_tells_the_room_only_once(service):
 
     assert svc.disconnect(Caller("X")) == 0
     assert sender.take("W") == []
+
+
+def test_a_resume_reads_what_was_written_just_before_it(lagging):
+    """A resume's two forward Queries (messages and the change log after ``after``) are strongly
+    consistent: a message stored, or a change recorded, just before them is in the replay."""
+    from tests.unit.test_repositories import _msg
+
+    history, changes = DynamoHistory(lagging, "history"), DynamoChanges(lagging, "history")
+    first = history.append(_msg(text="before"), None, 0).message
+    lagging.lag()
+    second = history.append(_msg(text="just now"), None, 0).message
+    changes.record("lobby", second.message_id, first.message_id, None)
+    assert lagging.hidden  # an eventually consistent read would miss both
+    assert history.page_after("lobby", first.message_id, 10) == ([second], False)
+    assert changes.since("lobby", "0", 10) == ([(second.message_id, first.message_id)], False)
+    assert lagging.stale_reads == 0
