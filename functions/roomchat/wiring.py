@@ -10,6 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .conversation_ports import (
+    MentionsRepository,
+    PinsRepository,
+    ReactionsRepository,
+    ThreadsRepository,
+)
 from .ports import (
     ConnectionSender,
     FanoutProgress,
@@ -35,6 +41,11 @@ class Container:
     # The fan-out tier (FANOUT_QUEUE_NAME set): the queue to the workers and their progress.
     queue: FanoutQueue | None = None
     progress: FanoutProgress | None = None
+    # Conversations (threads, reactions, mentions, pins): cheap objects over the same client.
+    threads: ThreadsRepository | None = None
+    reactions: ReactionsRepository | None = None
+    mentions: MentionsRepository | None = None
+    pins: PinsRepository | None = None
 
 
 def build_container(settings: Settings) -> Container:
@@ -47,9 +58,13 @@ def build_container(settings: Settings) -> Container:
     from .adapters.dynamodb import (
         DynamoFanoutProgress,
         DynamoHistory,
+        DynamoMentions,
         DynamoModeration,
+        DynamoPins,
         DynamoRateLimiter,
+        DynamoReactions,
         DynamoRooms,
+        DynamoThreads,
     )
 
     session = botocore.session.get_session()
@@ -143,6 +158,10 @@ def build_container(settings: Settings) -> Container:
         limiter=DynamoRateLimiter(dynamodb, settings.history_table, settings.rate_limit_per_second),
         moderation=DynamoModeration(dynamodb, settings.history_table),
         reviewer=reviewer,
+        threads=DynamoThreads(dynamodb, settings.history_table),
+        reactions=DynamoReactions(dynamodb, settings.history_table),
+        mentions=DynamoMentions(dynamodb, settings.history_table),
+        pins=DynamoPins(dynamodb, settings.rooms_table),
     )
 
 

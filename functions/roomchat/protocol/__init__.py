@@ -11,13 +11,25 @@ Each capability's requests (``parse_*``) and frames are in its own module, as in
     messages     sendAll, history, delete, edit, typing, markRead
     rooms        createRoom, invite, uninvite, promote, demote
     moderation   kick (and ban), disconnectUser
-    budget       fitting history, joined.recent and members into one reply
+    threads      thread, follow, threads (replies are sendAll with replyTo)
+    reactions    react (the emoji set and the summary)
+    mentions     mentions, and resolving @names in a message
+    pins         pin
+    budget       fitting history, joined.recent, members, threads and mentions into one reply
 """
 
-from .budget import ByteBudget, history_budget, joined_budget, members_frame_within
+from .budget import (
+    ByteBudget,
+    history_budget,
+    joined_budget,
+    members_frame_within,
+    mentions_budget,
+    thread_budget,
+)
 from .common import (
     ACTIONS,
     CLIENT_MSG_ID_RE,
+    EXCERPT_CHARS,
     FRAME_BYTES_MAX,
     HISTORY_LIMIT_DEFAULT,
     HISTORY_LIMIT_MAX,
@@ -29,6 +41,7 @@ from .common import (
     UNREAD_CAP,
     USER_ID_MAX,
     action_of,
+    check_flag,
     check_message,
     check_name,
     check_room_id,
@@ -36,6 +49,7 @@ from .common import (
     classify_default,
     encode,
     error_frame,
+    excerpt,
     frame_bytes,
     json_bytes,
     parse_body,
@@ -51,11 +65,20 @@ from .membership import (
     parse_room,
     presence_frame,
 )
+from .mentions import (
+    MENTIONS_MAX,
+    MentionsRequest,
+    mentions_frame,
+    parse_mentions,
+)
+from .mentions import resolve as resolve_mentions
 from .messages import (
     EditRequest,
     HistoryRequest,
     MessageRef,
     SendRequest,
+    check_message_id,
+    check_reply_to,
     deleted_frame,
     edited_frame,
     history_frame,
@@ -74,6 +97,16 @@ from .moderation import (
     kicked_frame,
     parse_kick,
 )
+from .pins import PINS_MAX, PinRequest, parse_pin, pin_entry, pinned_frame
+from .reactions import (
+    REACTION_KINDS_MAX,
+    REACTION_USERS_LISTED,
+    REACTIONS,
+    ReactRequest,
+    check_emoji,
+    parse_react,
+    reaction_frame,
+)
 from .rooms import (
     POLICIES,
     CreateRoomRequest,
@@ -83,35 +116,65 @@ from .rooms import (
     role_frame,
     room_created_frame,
 )
+from .threads import (
+    THREAD_UNREAD_CAP,
+    FollowRequest,
+    ThreadRequest,
+    ThreadsRequest,
+    followed_entry,
+    following_frame,
+    parse_follow,
+    parse_thread,
+    parse_threads,
+    thread_frame,
+    threads_frame,
+)
 
 __all__ = [
     "ACTIONS",
     "BAN_SECONDS_MAX",
     "CLIENT_MSG_ID_RE",
+    "EXCERPT_CHARS",
     "FRAME_BYTES_MAX",
     "HISTORY_LIMIT_DEFAULT",
     "HISTORY_LIMIT_MAX",
+    "MENTIONS_MAX",
     "MESSAGE_BYTES_DEFAULT",
     "MESSAGE_JSON_BYTES_MAX",
     "NAME_MAX",
+    "PINS_MAX",
     "POLICIES",
+    "REACTIONS",
+    "REACTION_KINDS_MAX",
+    "REACTION_USERS_LISTED",
     "REPLY_BYTES_BUDGET",
     "ROOM_ID_RE",
+    "THREAD_UNREAD_CAP",
     "UNREAD_CAP",
     "USER_ID_MAX",
     "ByteBudget",
     "CreateRoomRequest",
     "EditRequest",
+    "FollowRequest",
     "HistoryRequest",
     "JoinRequest",
     "KickRequest",
+    "MentionsRequest",
     "MessageRef",
+    "PinRequest",
+    "ReactRequest",
     "RoomRequest",
     "SendRequest",
+    "ThreadRequest",
+    "ThreadsRequest",
     "UserRequest",
     "action_of",
+    "check_emoji",
+    "check_flag",
     "check_message",
+    "check_message_id",
     "check_name",
+    "check_reply_to",
     "check_room_id",
     "check_user_id",
     "classify_default",
@@ -120,6 +183,9 @@ __all__ = [
     "edited_frame",
     "encode",
     "error_frame",
+    "excerpt",
+    "followed_entry",
+    "following_frame",
     "frame_bytes",
     "history_budget",
     "history_frame",
@@ -130,21 +196,36 @@ __all__ = [
     "left_frame",
     "members_frame",
     "members_frame_within",
+    "mentions_budget",
+    "mentions_frame",
     "message_frame",
     "parse_body",
     "parse_create_room",
     "parse_edit",
+    "parse_follow",
     "parse_history",
     "parse_join",
     "parse_kick",
+    "parse_mentions",
     "parse_message_ref",
+    "parse_pin",
+    "parse_react",
     "parse_room",
     "parse_send",
+    "parse_thread",
+    "parse_threads",
     "parse_user",
+    "pin_entry",
+    "pinned_frame",
     "pong_frame",
     "presence_frame",
+    "reaction_frame",
     "read_frame",
+    "resolve_mentions",
     "role_frame",
     "room_created_frame",
+    "thread_budget",
+    "thread_frame",
+    "threads_frame",
     "typing_frame",
 ]

@@ -8,6 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ..conversation_ports import (
+    MentionsRepository,
+    PinsRepository,
+    ReactionsRepository,
+    ThreadsRepository,
+)
 from ..ports import (
     ConnectionSender,
     Deadline,
@@ -103,6 +109,16 @@ class Deps:
     queue: FanoutQueue | None = None
     endpoint: str = ""
     progress: FanoutProgress | None = None
+    # The conversation capabilities' stores (None: that capability answers `internal`).
+    threads: ThreadsRepository | None = None
+    reactions: ReactionsRepository | None = None
+    mentions: MentionsRepository | None = None
+    pins: PinsRepository | None = None
 
     def now_s(self) -> int:
         return self.clock() // 1000
+
+    def expires_at(self) -> int | None:
+        """The TTL of what is stored now with a message: its retention, None for ever."""
+        days = self.settings.history_retention_days
+        return self.now_s() + days * 86400 if days else None

@@ -8,7 +8,7 @@ from .. import protocol
 from ..errors import BadRequest, ConnectionGone, Forbidden
 from ..ports import Member, Message
 from ..ulid import successor
-from . import policy
+from . import pins, policy
 from .broadcast import broadcast, close, others_in, others_of
 from .core import Caller, Deps, connection_expiry, iso_ms
 
@@ -25,7 +25,8 @@ def join(deps: Deps, caller: Caller, req: protocol.JoinRequest) -> dict[str, Any
     name = caller.token_name or req.name or deps.rooms.connection_name(caller.connection_id)
     if name is None:
         raise BadRequest("'name' is required (or connect with ?name=)", room_id=req.room_id)
-    if policy.role(deps, req.room_id, caller) is None:
+    room = deps.rooms.get_room(req.room_id)
+    if policy.role_in(deps, room, caller) is None:
         # Joining cannot look like joining a room that does not exist (that succeeds), so
         # this refusal tells that the id is taken (as createRoom would), nothing more.
         raise Forbidden(
@@ -54,12 +55,15 @@ def join(deps: Deps, caller: Caller, req: protocol.JoinRequest) -> dict[str, Any
         deps.rooms.delete_member(req.room_id, caller.connection_id)
         raise
     member_ids, count, first = _joined_view(deps, caller, req.room_id, now // 1000)
-    recent, older = _recent(deps, req.room_id, name, count)
+    pinned = pins.entries(deps, room)
+    recent, older = _recent(
+        deps, req.room_id, protocol.joined_budget(req.room_id, name, count, pins=pinned)
+    )
     last_read, unread = _unread(deps, req.room_id, caller)
     if first and (existing is None or existing.name != name):
         _announce_join(deps, caller, req.room_id, name, existing, member_ids)
     return protocol.joined_frame(
-        req.room_id, name, count, recent, older, caller.identity, last_read, unread
+        req.room_id, name, count, recent, older, caller.identity, last_read, unread, pinned
     )
 
 
@@ -110,10 +114,11 @@ def _announce_join(
     broadcast(deps, protocol.presence_frame("join", room_id, name), others)
 
 
-def _recent(deps: Deps, room_id: str, name: str, members: int) -> tuple[list[Message], str | None]:
+def _recent(
+    deps: Deps, room_id: str, budget: protocol.ByteBudget
+) -> tuple[list[Message], str | None]:
     """The last messages for ``joined``, as many as RECENT_ON_JOIN and the reply's byte
     budget allow, and the cursor for older history (None at the start of the room)."""
-    budget = protocol.joined_budget(room_id, name, members)
     if not deps.settings.recent_on_join:
         # No recent messages sent: the cursor, if the room has any, takes in the newest.
         newest = deps.history.page(room_id, 1, None, budget).messages
