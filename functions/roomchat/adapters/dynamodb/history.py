@@ -4,6 +4,7 @@ idempotency claims of clientMsgId retries in ``<roomId>#idem`` partitions."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ... import logs
@@ -129,13 +130,14 @@ class DynamoHistory(Table):
     ) -> Message | None:
         """One conditional update of a message; a reply shown in the room too gets the same
         update on its room copy, so both always read the same."""
-        used = update + condition
-        request = {
+        used = set(re.findall(r"#\w+", f"{update} {condition}"))
+        request: dict[str, Any] = {
             "UpdateExpression": update,
             "ConditionExpression": condition,
             "ExpressionAttributeNames": {k: v for k, v in MESSAGE_NAMES.items() if k in used},
-            "ExpressionAttributeValues": values,
         }
+        if values:  # DynamoDB refuses an empty map
+            request["ExpressionAttributeValues"] = values
         resp = self._write("UpdateItem", Key=key, ReturnValues="ALL_NEW", **request)
         if resp is None:
             return None

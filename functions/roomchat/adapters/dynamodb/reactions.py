@@ -7,6 +7,7 @@ they stay exact whatever runs at the same time."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ...conversation_ports import Reacted
@@ -55,7 +56,8 @@ class DynamoReactions(Table):
     ) -> Reacted | None:
         """One change of the summary (and the same on a reply's room copy); None when its
         condition failed."""
-        names = {k: v for k, v in _names(emoji).items() if k in update + condition}
+        used = set(re.findall(r"#\w+", f"{update} {condition}"))
+        names = {k: v for k, v in _names(emoji).items() if k in used}
         resp = self._write(
             "UpdateItem",
             Key=key_of(message),
@@ -70,7 +72,8 @@ class DynamoReactions(Table):
         attributes = resp["Attributes"]
         room_key = room_copy_key(message)
         if room_key is not None:
-            mirror_names = {k: v for k, v in _names(emoji).items() if k in update or k == "#mid"}
+            in_update = set(re.findall(r"#\w+", update))
+            mirror_names = {k: v for k, v in _names(emoji).items() if k in in_update | {"#mid"}}
             self._write(
                 "UpdateItem",
                 Key=room_key,
