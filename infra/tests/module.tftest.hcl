@@ -76,18 +76,24 @@ run "every_route_has_its_function" {
       markRead       = "mark_read"
       kick           = "kick"
       disconnectUser = "disconnect_user"
+      thread         = "thread"
+      threads        = "threads"
+      follow         = "follow"
+      react          = "react"
+      mentions       = "mentions"
+      pin            = "pin"
     }
     error_message = "The route table differs from docs/design.md."
   }
 
   assert {
-    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 21
+    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 27
     error_message = "Functions must be named <name_prefix>-<function key>, one per route and fanout."
   }
 
   assert {
-    condition     = length(module.websocket_api.route_ids) == 20
-    error_message = "Expected twenty routes."
+    condition     = length(module.websocket_api.route_ids) == 26
+    error_message = "Expected twenty-six routes."
   }
 }
 
@@ -152,8 +158,8 @@ run "policies_are_least_privilege" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "PostToConnections"
       ]
-    ])) == toset(["disconnect", "join", "leave", "send_all", "uninvite", "delete", "edit", "typing", "kick", "disconnect_user", "fanout"])
-    error_message = "Only the fan-out functions (disconnect, join, leave, send_all, uninvite, the moderation ones, fanout) may post to @connections."
+    ])) == toset(["disconnect", "join", "leave", "send_all", "uninvite", "delete", "edit", "typing", "kick", "disconnect_user", "react", "pin", "fanout"])
+    error_message = "Only the fan-out functions (disconnect, join, leave, send_all, uninvite, the moderation ones, react, pin, fanout) may post to @connections."
   }
 
   assert {
@@ -217,7 +223,7 @@ run "a_table_key_is_granted_only_to_table_users" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "TableKeyThroughDynamoDB"
       ]
-    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "fanout"])
+    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "thread", "threads", "follow", "react", "mentions", "pin", "fanout"])
     error_message = "Exactly the functions that touch a table need the table key."
   }
 }
@@ -302,7 +308,7 @@ run "authorizer_reads_only_its_parameter" {
   }
 
   assert {
-    condition     = length(output.routes) == 20
+    condition     = length(output.routes) == 26
     error_message = "The authorizer is not a route."
   }
 
@@ -448,7 +454,14 @@ run "each_function_has_its_own_memory_and_timeout" {
       mark_read       = { memory_size = 256, timeout = 10 }
       kick            = { memory_size = 1024, timeout = 29 }
       disconnect_user = { memory_size = 1024, timeout = 29 }
-      fanout          = { memory_size = 1769, timeout = 60 }
+      # issue 22's conversations: react and pin tell the room; the rest read or write a little
+      thread   = { memory_size = 256, timeout = 10 }
+      threads  = { memory_size = 256, timeout = 10 }
+      follow   = { memory_size = 256, timeout = 10 }
+      react    = { memory_size = 1024, timeout = 29 }
+      mentions = { memory_size = 256, timeout = 10 }
+      pin      = { memory_size = 1024, timeout = 29 }
+      fanout   = { memory_size = 1769, timeout = 60 }
     }
     error_message = "The default memory/timeout per function differs from infra/README.md."
   }

@@ -43,6 +43,12 @@ SERVER_FRAMES = {
     "read": "ReadFrame",
     "kicked": "KickedFrame",
     "disconnected": "DisconnectedFrame",
+    "thread": "ThreadFrame",
+    "following": "FollowingFrame",
+    "threads": "ThreadsFrame",
+    "reaction": "ReactionFrame",
+    "mentions": "MentionsFrame",
+    "pinned": "PinnedFrame",
     "error": "ErrorFrame",
 }
 # Client frame `action` -> its schema.
@@ -64,6 +70,12 @@ CLIENT_FRAMES = {
     "markRead": "MarkReadRequest",
     "kick": "KickRequest",
     "disconnectUser": "DisconnectUserRequest",
+    "thread": "ThreadRequest",
+    "threads": "ThreadsRequest",
+    "follow": "FollowRequest",
+    "react": "ReactRequest",
+    "mentions": "MentionsRequest",
+    "pin": "PinRequest",
 }
 
 

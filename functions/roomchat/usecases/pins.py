@@ -30,12 +30,13 @@ def pin(deps: Deps, caller: Caller, req: protocol.PinRequest) -> dict[str, Any] 
     """Pin (``remove``: unpin) a message; nothing to reply when it changed something (the
     ``pinned`` frame the room gets is the acknowledgement), a repeat is answered to the caller
     alone."""
-    policy.require_reader(deps, req.room_id, caller)
     if deps.pins is None:
         raise Internal("pins are not configured", room_id=req.room_id)
-    msg = located_message(deps, req.room_id, req.message_id, req.reply_to)
-    if not policy.may(deps, "pin", req.room_id, caller, msg):
+    # One refusal for everyone else, whatever the room (as kick's): it tells nothing about it.
+    if not policy.may(deps, "pin", req.room_id, caller, req.message_id):
         raise policy.may_not_manage(req.room_id)
+    policy.require_reader(deps, req.room_id, caller)
+    msg = located_message(deps, req.room_id, req.message_id, req.reply_to)
     policy.check_budget(deps, caller, req.room_id, "pin", "nothing was changed")
     if req.remove:
         removed = deps.pins.unpin(req.room_id, req.message_id)
