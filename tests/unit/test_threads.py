@@ -250,3 +250,15 @@ def test_thread_actions_are_for_readers_of_the_room(chat):
     ):
         answer = chat.send("Z", roomId="lobby", **frame)
         assert answer["code"] == "not_member", frame
+
+
+def test_reading_a_replys_room_copy_moves_the_rooms_marker_not_the_threads(chat):
+    _room(chat)
+    parent = _say(chat, "A", "p")["messageId"]
+    copy = _say(chat, "B", "r", replyTo=parent, alsoToRoom=True)["messageId"]
+
+    in_room = chat.send("A", action="markRead", roomId="lobby", messageId=copy)
+    in_thread = chat.send("A", action="thread", roomId="lobby", messageId=parent)
+
+    assert in_room == {"type": "read", "roomId": "lobby", "lastRead": copy}
+    assert in_thread["lastRead"] is None and in_thread["unread"] == 1

@@ -11,7 +11,7 @@ from ..ports import ANNOUNCE, MODERATOR, OWNER, Appended, Message, ReviewVerdict
 from ..settings import IDEMPOTENCY_SECONDS
 from ..ulid import timestamp_ms
 from . import fanout, mentions, policy, threads
-from .broadcast import above_threshold, broadcast, others_in, post, prune
+from .broadcast import above_threshold, broadcast, others_in, post, prune, room_recipients
 from .core import Caller, Deps, iso_ms
 
 
@@ -62,12 +62,7 @@ def send(deps: Deps, caller: Caller, req: protocol.SendRequest) -> dict[str, Any
         msg, members = mentions.attach(deps, caller, role, msg)
         if parent is not None:
             thread = threads.on_reply(deps, caller, parent, msg)
-    if members is not None:
-        recipients = [m.connection_id for m in members]
-    else:
-        recipients = deps.rooms.recipient_ids(req.room_id, now // 1000)
-    if caller.connection_id not in recipients:
-        recipients.append(caller.connection_id)
+    recipients = room_recipients(deps, req.room_id, caller, members)
     frame = protocol.message_frame(msg)
     if thread is not None:
         frame["thread"] = {"replyCount": thread.reply_count, "lastReplyAt": thread.last_reply_at}
@@ -145,14 +140,6 @@ def located_message(
     return msg
 
 
-def room_recipients(deps: Deps, room_id: str, caller: Caller) -> list[str]:
-    """The room's live connections, the caller's own included (its acknowledgement)."""
-    recipients = deps.rooms.recipient_ids(room_id, deps.now_s())
-    if caller.connection_id and caller.connection_id not in recipients:
-        recipients.append(caller.connection_id)
-    return recipients
-
-
 def history_page(deps: Deps, caller: Caller, req: protocol.HistoryRequest) -> dict[str, Any]:
     policy.require_reader(deps, req.room_id, caller)
     budget = protocol.history_budget(req.room_id)
@@ -212,14 +199,9 @@ def edit(deps: Deps, caller: Caller, req: protocol.EditRequest) -> dict[str, Any
         raise NotFound("that message was deleted", room_id=req.room_id)
     # Whom it mentions follows the new text (a new name is a new mention).
     edited, members = mentions.attach(deps, caller, role, edited)
-    frame = protocol.edited_frame(edited)
-    if members is not None:
-        recipients = [m.connection_id for m in members]
-        if caller.connection_id not in recipients:
-            recipients.append(caller.connection_id)
-    else:
-        recipients = room_recipients(deps, req.room_id, caller)
-    broadcast(deps, frame, recipients)
+    broadcast(
+        deps, protocol.edited_frame(edited), room_recipients(deps, req.room_id, caller, members)
+    )
     logs.info("edited", messageId=req.message_id)
     return None
 
@@ -240,7 +222,7 @@ def mark_read(deps: Deps, caller: Caller, req: protocol.MessageRef) -> dict[str,
         raise Internal("read markers are not configured", room_id=req.room_id)
     msg = located_message(deps, req.room_id, req.message_id, req.reply_to)
     policy.check_budget(deps, caller, req.room_id, "markRead", "the marker was not moved")
-    if msg.reply_to is not None:
+    if req.reply_to is not None:  # a reply's room copy, found without it, marks the room
         return threads.mark_read(deps, caller, msg)
     marker = deps.moderation.mark_read(req.room_id, caller.identity, req.message_id)
     return protocol.read_frame(req.room_id, marker)

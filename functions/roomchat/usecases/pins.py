@@ -10,9 +10,9 @@ from .. import logs, protocol
 from ..errors import BadRequest, Internal, NotFound
 from ..ports import Pin, Room
 from . import policy
-from .broadcast import broadcast
+from .broadcast import broadcast, room_recipients
 from .core import Caller, Deps, iso_ms
-from .messages import located_message, room_recipients
+from .messages import located_message
 
 
 def entries(deps: Deps, room: Room | None) -> list[dict[str, Any]]:

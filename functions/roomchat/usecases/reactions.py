@@ -9,9 +9,9 @@ from typing import Any
 from .. import logs, protocol
 from ..errors import BadRequest, Internal, NotFound
 from . import policy
-from .broadcast import broadcast
+from .broadcast import broadcast, room_recipients
 from .core import Caller, Deps
-from .messages import located_message, room_recipients
+from .messages import located_message
 
 
 def react(deps: Deps, caller: Caller, req: protocol.ReactRequest) -> dict[str, Any] | None:
