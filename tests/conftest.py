@@ -7,8 +7,8 @@ import pytest
 from roomchat_tools.local import dynamodb_local
 from tests import engines
 
-# The local stacks, shared by every folder: the plain one and the one with Cognito sign-in.
-from tests.stack import cognito_user, oidc_stack, sign_in, stack  # noqa: F401
+# The local stacks, shared by every folder: the plain one, and those with sign-in (Cognito, JWT).
+from tests.stack import cognito_user, jwt_stack, oidc_stack, sign_in, stack  # noqa: F401
 
 # Tests sharing a stack run on one pytest-xdist worker (`make test` runs two).
 from tests.xdist_groups import pytest_collection_modifyitems  # noqa: F401

@@ -8,6 +8,7 @@ S3; tests/browser serves them next to a config.json and connects the page to the
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator, Mapping
@@ -48,7 +49,13 @@ def hosted_files() -> dict[str, tuple[bytes, str]]:
     tests/, README.md and dot files (config.json is added per stack)."""
     types = content_types()
     files = {}
-    for path in sorted(WEB_DIR.rglob("*")):
+    # Terraform's fileset() follows symlinks (web/sdk -> clients/js/src), so this walk does too.
+    paths = [
+        Path(folder, name)
+        for folder, _, names in os.walk(WEB_DIR, followlinks=True)
+        for name in names
+    ]
+    for path in sorted(paths):
         key = path.relative_to(WEB_DIR).as_posix()
         if path.is_dir() or key.startswith("tests/") or key == "README.md" or path.name[0] == ".":
             continue

@@ -163,6 +163,17 @@ def sign_in(oidc_stack, cognito_user):
 
 
 @pytest.fixture(scope="session")
+def jwt_stack(tmp_path_factory):
+    """A local stack with `auth_mode = "jwt"` (tokens from `roomchat token` or
+    tests/e2e/support.py's token_for, signed with AUTH_SECRET): the moderation-with-roles tests
+    and the signed-in terminal client share it, started on first use."""
+    from tests.e2e.support import AUTH_SECRET
+
+    tf_vars = {"auth_mode": "jwt", "auth_secret": AUTH_SECRET}
+    yield from _start_stack(tmp_path_factory, {"ROOMCHAT_TF_VARS": json.dumps(tf_vars)})
+
+
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     """`python -m roomchat_tools.local` (`roomchat run`) on free ports, with a short idle timeout;
     stopped with SIGINT at the end, which must leave no process and no listening port behind."""

@@ -6,11 +6,12 @@ Interactive: plain lines go to the current room; commands:
   /join <room>     join a room and make it the current one
   /leave [room]    leave a room (default: the current one)
   /history [n]     the last n messages of the current room (default 20)
-  /who             members of the current room
+  /who             members of the current room (signed in: with their user ids, where known)
   /edit [id] text  edit your last message in the current room (or the one with that messageId)
   /delete [id]     delete your last message in the current room (or the one with that messageId)
   /create <room> [open|private|announce]   create a room you own (signed in), then join it
-  /invite <user>   /uninvite <user>   /promote <user>   /demote <user>   (a user id: token sub)
+  /invite <user>   /uninvite <user>   /promote <user>   /demote <user>
+                   a user id (a token's sub), or the display name of someone seen here
   /quit            disconnect (Ctrl-D too)
 
 Messages go through an outbox per room: one in flight at a time, the next sent when the previous
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import difflib
 import getpass
 import json
 import os
@@ -42,24 +44,20 @@ from datetime import datetime
 from typing import Any
 
 import websockets
-from websockets.asyncio.client import ClientConnection
 
+from roomchat_client import RETRYABLE, Client, Frame, Refused
+from roomchat_client.protocol import ROLE_ACTIONS, token_user
 from roomchat_tools import stackfile
-from roomchat_tools.client import RETRYABLE, Client, Frame
-from roomchat_tools.terminal import printable
+from roomchat_tools.terminal import message_text, printable
 
 DEFAULT_URL = "ws://127.0.0.1:8080/live"
 PING_INTERVAL_S = 240.0  # the API closes connections idle for 10 minutes
 REPLY_TIMEOUT_S = 15.0
 SEND_ATTEMPTS = 4  # tries of one message (same clientMsgId) before it is reported as not sent
-
-CLOSE_REASONS = {
-    1000: "closed normally",
-    1001: "closed by the server (idle for 10 minutes, or the 2-hour limit)",
-    1006: "connection lost",
-    1009: "closed by the server: frame too large (32 KB at most)",
-    1011: "closed by the server after an internal error",
-}
+COMMANDS = (
+    "/join <room>, /leave [room], /history [n], /who, /create <room> [policy], "
+    "/invite|/uninvite|/promote|/demote <user>, /edit [id] <text>, /delete [id], /quit"
+)
 
 
 def default_url() -> str:
@@ -83,14 +81,8 @@ def format_message(message: dict[str, Any], room: str | None = None) -> str:
     """One line per message: control characters and escape sequences in the text or the sender
     are shown escaped (scripts/roomchat_tools/terminal.py), so no message can fake another line."""
     room = printable(message.get("roomId") or room or "?")
-    if message.get("message") is None and message.get("deletedAt"):
-        text = "(deleted)"
-    else:
-        text = printable(message.get("message", ""))
-        if message.get("editedAt"):
-            text += " (edited)"
     sender = printable(message.get("sender", "?"))
-    return f"[{room}] {clock(message.get('sentAt'))} {sender}: {text}"
+    return f"[{room}] {clock(message.get('sentAt'))} {sender}: {message_text(message)}"
 
 
 def _joined(frame: dict[str, Any], room: str) -> list[str]:
@@ -188,18 +180,28 @@ def format_frame(frame: Any) -> list[str]:
 
 
 class Chat:
-    """One connection (the protocol client, roomchat_tools/client.py): prints what arrives, sends
-    commands, waits for their replies."""
+    """One connection (the Python SDK's ``Client``, clients/python): prints what arrives, sends
+    commands, waits for their replies. Signed in, it learns who is who (display name -> user id)
+    from the frames it sees, so role commands take a name and /who shows ids."""
 
-    def __init__(self, client: Client, name: str, out: Callable[[str], None]) -> None:
+    def __init__(
+        self, client: Client, name: str, out: Callable[[str], None], signed_in: bool = False
+    ) -> None:
         self.client = client
         self.ws = client.ws
         self.name = name
         self.out = out
+        self.signed_in = signed_in
         self.rooms: list[str] = []
         self.current: str | None = None
         self.you: dict[str, str] = {}  # room -> our authorId there (joined.you)
         self.own: dict[str, list[str]] = {}  # room -> our messageIds, oldest first
+        self.ids: dict[str, str] = {}  # display name -> user id, from the frames seen
+        self.members: dict[str, list[str]] = {}  # room -> names, from members and presence
+        self.texts: dict[str, tuple[str, str]] = {}  # messageId -> (sender, text) seen
+        self.leaving: set[str] = set()  # rooms we asked to leave
+        self.introduced = False
+        self.hide_members = 0  # members replies asked for by the client itself, not shown
         # Commands on one of our messages (the last by default): /delete [id], /edit [id] text.
         self.message_commands: dict[str, Callable[[str], Awaitable[None]]] = {
             "/delete": self.delete,
@@ -208,26 +210,121 @@ class Chat:
         client.listen(self.show)
 
     def show(self, frame: Frame) -> None:
-        for line in format_frame(frame):
+        if isinstance(frame, dict) and frame.get("type") == "members" and self.hide_members:
+            self.hide_members -= 1
+            self._remember(frame)
+            return
+        for line in self.describe(frame):
             self.out(line)
         self._remember(frame)
 
-    def _remember(self, frame: Any) -> None:
-        """Keep the ids of our own messages, so /edit and /delete can default to the last."""
+    def describe(self, frame: Frame) -> list[str]:
+        """format_frame, with what this session knows: who is who, the texts of messages."""
         if not isinstance(frame, dict):
-            return
-        room = frame.get("roomId")
+            return format_frame(frame)
+        room = printable(frame.get("roomId", "?"))
         kind = frame.get("type")
-        if kind == "joined" and room:
-            self.you[room] = frame.get("you") or ""
-            for m in frame.get("recent") or []:
-                self._remember(m)
-        elif kind == "message" and room and frame.get("authorId") == self.you.get(room):
-            ids = self.own.setdefault(room, [])
-            if frame.get("message") is not None and frame.get("messageId") not in ids:
-                ids.append(frame["messageId"])
-        elif kind == "deleted" and frame.get("messageId") in self.own.get(room, []):
+        if kind == "members" and self.signed_in:
+            names = [self._with_id(n) for n in frame.get("members") or []]
+            return [f"[{room}] members ({len(names)}): {', '.join(names)}"]
+        if kind in ("edited", "deleted"):
+            return [f"[{room}] * {self._changed(frame)}"]
+        if kind == "left" and frame.get("roomId") not in self.leaving:
+            return [f"[{room}] you are no longer in {room} (removed from its members)"]
+        lines = format_frame(frame)
+        if kind == "joined" and self.signed_in and not self.introduced:
+            self.introduced = True
+            you = printable(frame.get("you"))
+            lines.append(
+                f"you are {printable(frame.get('name'))}, user id {you} "
+                f"(others invite you with: /invite {you})"
+            )
+        return lines
+
+    def _with_id(self, name: str) -> str:
+        user = self.ids.get(name)
+        return f"{printable(name)} ({printable(user) if user else 'id not seen yet'})"
+
+    def _changed(self, frame: dict[str, Any]) -> str:
+        """An edit or delete, named by the message's sender and text (the chat lines show no
+        ids; /edit and /delete act on your last message by default)."""
+        seen = self.texts.get(str(frame.get("messageId")))
+        what = f'{printable(seen[0])}\'s message "{_short(seen[1])}"' if seen else "a message"
+        if frame.get("type") == "deleted":
+            return f"{what} was deleted"
+        return f"{what} was edited: {printable(frame.get('message', ''))}"
+
+    def _remember(self, frame: Any) -> None:
+        """Keep the ids of our own messages (so /edit and /delete default to the last), who is
+        who, the rooms' members and the texts of messages."""
+        if isinstance(frame, dict) and isinstance(frame.get("type"), str):
+            remember = getattr(self, f"_remember_{frame['type']}", None)
+            if remember is not None:
+                remember(frame, frame.get("roomId") or "")
+
+    def _remember_joined(self, frame: dict[str, Any], room: str) -> None:
+        self.you[room] = frame.get("you") or ""
+        self._learn(frame.get("name"), frame.get("you"))
+        for m in frame.get("recent") or []:
+            self._remember_message(m, room)
+
+    def _remember_history(self, frame: dict[str, Any], room: str) -> None:
+        for m in frame.get("messages") or []:
+            self._remember_message(m, room)
+
+    def _remember_message(self, frame: dict[str, Any], room: str) -> None:
+        self._learn(frame.get("sender"), frame.get("authorId"))
+        if frame.get("message") is None:
+            return
+        self.texts[frame["messageId"]] = (frame.get("sender", "?"), frame["message"])
+        ids = self.own.setdefault(room, [])
+        if frame.get("authorId") == self.you.get(room) and frame["messageId"] not in ids:
+            ids.append(frame["messageId"])
+
+    def _remember_edited(self, frame: dict[str, Any], room: str) -> None:
+        if frame.get("messageId") in self.texts:
+            sender, _ = self.texts[frame["messageId"]]
+            self.texts[frame["messageId"]] = (sender, str(frame.get("message", "")))
+
+    def _remember_deleted(self, frame: dict[str, Any], room: str) -> None:
+        if frame.get("messageId") in self.own.get(room, []):
             self.own[room].remove(frame["messageId"])
+
+    def _remember_typing(self, frame: dict[str, Any], room: str) -> None:
+        self._learn(frame.get("name"), frame.get("userId"))
+
+    def _remember_kicked(self, frame: dict[str, Any], room: str) -> None:
+        for name in frame.get("names") or []:
+            self._learn(name, frame.get("userId"))
+
+    def _remember_members(self, frame: dict[str, Any], room: str) -> None:
+        self.members[room] = list(frame.get("members") or [])
+
+    def _remember_presence(self, frame: dict[str, Any], room: str) -> None:
+        names = self.members.get(room)
+        if names is None:
+            return
+        if frame.get("event") == "join":
+            names.append(frame.get("name", ""))
+        elif frame.get("name") in names:
+            names.remove(frame["name"])
+
+    def _remember_left(self, frame: dict[str, Any], room: str) -> None:
+        self._left(room)
+
+    def _learn(self, name: Any, user_id: Any) -> None:
+        if self.signed_in and isinstance(name, str) and isinstance(user_id, str) and user_id:
+            self.ids[name] = user_id
+
+    def _left(self, room: str) -> None:
+        """Out of a room: asked for, or removed (uninvited from a private room)."""
+        self.leaving.discard(room)
+        if room in self.rooms:
+            self.rooms.remove(room)
+        if self.current == room:
+            self.current = self.rooms[-1] if self.rooms else None
+            if self.current:
+                self.out(f"(now talking in {self.current})")
 
     def _target(self, rest: str) -> tuple[str | None, str]:
         """(messageId, the rest of the line): the id given first, else our last message."""
@@ -250,6 +347,11 @@ class Chat:
             self.out(f"! no reply to {frame.get('action')} within {REPLY_TIMEOUT_S:.0f} s")
             return None
 
+    def _in_room(self) -> str | None:
+        if not self.current:
+            self.out("! join a room first: /join <room>")
+        return self.current
+
     # ----- commands ----------------------------------------------------------------------------
     async def join(self, room: str) -> None:
         reply = await self.request({"action": "join", "roomId": room, "name": self.name}, "joined")
@@ -263,21 +365,14 @@ class Chat:
         if not room:
             self.out("! not in a room")
             return
-        reply = await self.request({"action": "leave", "roomId": room}, "left")
-        if isinstance(reply, dict) and reply.get("type") == "left":
-            if room in self.rooms:
-                self.rooms.remove(room)
-            if self.current == room:
-                self.current = self.rooms[-1] if self.rooms else None
-                if self.current:
-                    self.out(f"(now talking in {self.current})")
+        self.leaving.add(room)
+        await self.request({"action": "leave", "roomId": room}, "left")
 
     async def say(self, text: str) -> None:
         """Queue a message in the current room's outbox; it does not wait for the answer."""
-        if not self.current:
-            self.out("! join a room first: /join <room>")
+        room = self._in_room()
+        if room is None:
             return
-        room = self.current
         outbox = self.client.outbox(
             room, timeout=REPLY_TIMEOUT_S, attempts=SEND_ATTEMPTS, backoff_s=0.5
         )
@@ -306,18 +401,14 @@ class Chat:
             outbox.close()
 
     async def history(self, limit: int) -> None:
-        if not self.current:
-            self.out("! join a room first: /join <room>")
-            return
-        room = self.current
-        await self.request({"action": "history", "roomId": room, "limit": limit}, "history")
+        room = self._in_room()
+        if room is not None:
+            await self.request({"action": "history", "roomId": room, "limit": limit}, "history")
 
     async def who(self) -> None:
-        if not self.current:
-            self.out("! join a room first: /join <room>")
-            return
-        room = self.current
-        await self.request({"action": "members", "roomId": room}, "members")
+        room = self._in_room()
+        if room is not None:
+            await self.request({"action": "members", "roomId": room}, "members")
 
     async def ping(self) -> None:
         await self.client.send({"action": "ping"})
@@ -330,15 +421,53 @@ class Chat:
             await self.join(room)
 
     async def set_role(self, action: str, user: str) -> None:
-        if not self.current:
-            self.out("! join a room first: /join <room>")
+        room = self._in_room()
+        if room is None:
             return
-        room = self.current
-        await self.request({"action": action, "roomId": room, "userId": user}, "role")
+        user_id = await self.resolve_user(user)
+        if user_id is not None:
+            await self.request({"action": action, "roomId": room, "userId": user_id}, "role")
+
+    async def resolve_user(self, user: str) -> str | None:
+        """The user id a role command means: a display name seen here becomes its id; a name
+        whose id is not known, or a near miss, is refused with what to type instead (the server
+        takes any string as an id, so inviting a name would invite nobody)."""
+        if user in self.ids:
+            user_id = self.ids[user]
+            if user_id != user:
+                self.out(f"({printable(user)} is user id {printable(user_id)})")
+            return user_id
+        if user in self.ids.values():
+            return user
+        names = await self._member_names()
+        if user in names:
+            self.out(
+                f"! {printable(user)} is a display name, and their user id is not known here "
+                f"yet: ask them for it (their chat shows 'user id …'), or wait until they write"
+            )
+            return None
+        known = {*self.ids, *self.ids.values(), *names}
+        close = difflib.get_close_matches(user, known, n=3, cutoff=0.6) + [
+            k for k in known if k.lower() == user.lower()
+        ]
+        if close:
+            hints = ", ".join(dict.fromkeys(self._with_id(c) for c in close))
+            self.out(f"! no user {printable(user)!r} seen here: did you mean {hints}?")
+            return None
+        return user  # an id of someone not seen in these rooms: the server decides
+
+    async def _member_names(self) -> set[str]:
+        """Every name in the rooms we are in (asked for quietly where not known yet)."""
+        for room in self.rooms:
+            if room not in self.members:
+                self.hide_members += 1
+                reply = await self.request({"action": "members", "roomId": room}, "members")
+                if not (isinstance(reply, dict) and reply.get("type") == "members"):
+                    self.hide_members = max(0, self.hide_members - 1)
+        return {name for names in self.members.values() for name in names}
 
     async def delete(self, rest: str) -> None:
-        if not self.current:
-            self.out("! join a room first: /join <room>")
+        if self._in_room() is None:
             return
         message_id, _ = self._target(rest)
         if message_id is None:
@@ -348,8 +477,7 @@ class Chat:
         await self.request(frame, "deleted")
 
     async def edit(self, rest: str) -> None:
-        if not self.current:
-            self.out("! join a room first: /join <room>")
+        if self._in_room() is None:
             return
         message_id, text = self._target(rest)
         if message_id is None or not text:
@@ -393,17 +521,20 @@ class Chat:
         elif command == "/create" and rest:
             room, _, policy = rest.partition(" ")
             await self.create(room, policy.strip() or "open")
-        elif command in ("/invite", "/uninvite", "/promote", "/demote") and rest:
+        elif command[1:] in ROLE_ACTIONS and rest:
             await self.set_role(command[1:], rest)
         elif command == "/help":
             self.out(__doc__.split("\n\n")[2] if __doc__ else "")
+        elif command in ("/join", "/create", *(f"/{a}" for a in ROLE_ACTIONS)):
+            self.out(f"! {command} needs an argument; commands: {COMMANDS}")
         else:
-            self.out(
-                "! commands: /join <room>, /leave [room], /history [n], /who, /create <room> "
-                "[policy], /invite|/uninvite|/promote|/demote <user>, /edit [id] <text>, "
-                "/delete [id], /quit"
-            )
+            self.out(f"! unknown command {printable(command)}; commands: {COMMANDS}")
         return True
+
+
+def _short(text: str, limit: int = 30) -> str:
+    text = printable(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
@@ -415,13 +546,6 @@ def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | Non
         loop.call_soon_threadsafe(queue.put_nowait, None)
 
     threading.Thread(target=reader, daemon=True).start()
-
-
-def _close_message(ws: ClientConnection) -> str:
-    code = ws.close_code
-    reason = ws.close_reason or ""
-    text = CLOSE_REASONS.get(code or 1006, "closed")
-    return f"disconnected: {text} (code {code}{', ' + reason if reason else ''})"
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -437,10 +561,8 @@ async def run(args: argparse.Namespace) -> int:
             reply_timeout=REPLY_TIMEOUT_S,
             max_size=None,
         )
-    except websockets.InvalidStatus as exc:
-        status = exc.response.status_code
-        hint = " (a token is required: --token or ROOMCHAT_TOKEN)" if status in (401, 403) else ""
-        print(f"error: {url} refused the connection with HTTP {status}{hint}", file=sys.stderr)
+    except Refused as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except (OSError, TimeoutError, websockets.InvalidHandshake) as exc:
         print(
@@ -449,14 +571,14 @@ async def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    chat = Chat(client, name, out)
+    chat = Chat(client, name, out, signed_in=bool(args.token))
     ws = client.ws
     receiver = asyncio.create_task(chat.receive())
     interactive = sys.stdin.isatty() and not args.send
     keepalive = client.keepalive(args.ping_interval)
     closed_by_us = False
     try:
-        out(f"connected to {url} as {name}")
+        out(_connected_line(url, name, args.token))
         await chat.join(args.room)
         if args.send:
             for line in args.send:
@@ -498,8 +620,17 @@ async def run(args: argparse.Namespace) -> int:
             await asyncio.wait_for(receiver, 5)
     if closed_by_us:
         return 0
-    print(_close_message(ws), file=sys.stderr)
+    print(f"disconnected: {client.close_reason()}", file=sys.stderr)
     return 1
+
+
+def _connected_line(url: str, name: str, token: str | None) -> str:
+    """Signed in, the server names you from the token, not from --name: say so."""
+    if not token:
+        return f"connected to {url} as {name}"
+    user_id, token_name = token_user(token)
+    who = f"{printable(token_name)} (user id {printable(user_id)})" if user_id else "its user"
+    return f"connected to {url} with a token for {who}"
 
 
 def _print_flush(line: str) -> None:

@@ -47,6 +47,9 @@ COMMANDS: dict[str, Command] = {
     "build": Command(
         "build the Lambda zip (build/functions.zip)", "roomchat_tools.infra.build_lambda"
     ),
+    "sdk-types": Command(
+        "the SDKs' protocol types from docs/asyncapi.yaml", "roomchat_tools.sdk_types"
+    ),
     "lint-infra": Command(
         "terraform fmt/validate and checkov on infra/", "roomchat_tools.infra.lint_infra"
     ),

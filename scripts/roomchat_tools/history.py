@@ -19,24 +19,22 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from roomchat_client.protocol import room_id_problem
 from roomchat_tools import target as where
-from roomchat_tools.terminal import printable
+from roomchat_tools.terminal import message_text, printable
 
 if TYPE_CHECKING:
     from roomchat.ports import Message
 
 
 def message_record(message: Message) -> dict[str, Any]:
-    """A stored message as JSON: the fields of the protocol's ``message`` frame."""
-    record: dict[str, Any] = {
-        "roomId": message.room_id,
-        "messageId": message.message_id,
-        "sentAt": message.sent_at,
-        "sender": message.sender,
-        "message": message.message,
-    }
-    if message.client_msg_id:
-        record["clientMsgId"] = message.client_msg_id
+    """A stored message as JSON: the protocol's ``message`` frame without its ``type`` (so a
+    tombstone has ``"message": null`` with ``deletedBy`` and ``deletedAt``, an edit
+    ``editedAt``), as the functions build it."""
+    from roomchat.protocol import message_frame
+
+    record = message_frame(message)
+    del record["type"]
     return record
 
 
@@ -67,7 +65,7 @@ def render_table(room: str, messages: list[dict[str, Any]], cursor: str | None) 
         (
             printable(_local_time(str(m.get("sentAt", "")))),
             printable(m.get("sender", "")),
-            printable(m.get("message", "")),
+            message_text(m),
         )
         for m in messages
     ]
@@ -100,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.limit <= 100:
         parser.error("--limit must be between 1 and 100")
+    problem = room_id_problem(args.room)
+    if problem:
+        parser.error(f"--room: {problem}")
     try:
         messages, cursor = query(where.from_args(args), args.room, args.limit, args.before or None)
     except where.TargetError as exc:

@@ -29,3 +29,12 @@ def _escape(match: re.Match[str]) -> str:
 def printable(text: object) -> str:
     """``text`` as one terminal-safe line: control and bidi characters shown as escapes."""
     return _UNSAFE.sub(_escape, str(text))
+
+
+def message_text(message: dict[str, object]) -> str:
+    """A message frame's text as the terminal clients show it: a tombstone (``message`` null,
+    ``deletedAt`` set) as ``(deleted)``, an edited one with ``(edited)``, escaped."""
+    if message.get("message") is None:
+        return "(deleted)"
+    text = printable(message.get("message", ""))
+    return f"{text} (edited)" if message.get("editedAt") else text

@@ -89,7 +89,7 @@ def error_answer(chat: ChatPage, frame: dict) -> dict:
               }
             };
             client.frameHooks.add(hook);
-            if (!client.send(frame)) reject(new Error('not connected'));
+            if (!client.sendFrame(frame)) reject(new Error('not connected'));
             setTimeout(() => reject(new Error('no answer')), 10000);
         })""",
         frame,

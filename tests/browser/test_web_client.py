@@ -177,7 +177,8 @@ def test_a_server_error_is_shown_in_words(people):
 
     # when: a request the server refuses (the page itself never sends one)
     ana.page.evaluate(
-        "room => window.roomchat.client.send({action: 'history', roomId: room, limit: 500})", room
+        "room => window.roomchat.client.sendFrame({action: 'history', roomId: room, limit: 500})",
+        room,
     )
 
     # then

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 import websockets
 
-from roomchat_tools.client import Client as ProtocolClient
-from roomchat_tools.client import Outbox
+from roomchat_client import Client as ProtocolClient
+from roomchat_client import Outbox
 from tests.schema.support import check_server_frame
 
 __all__ = ["Client", "Outbox", "handshake_status", "run", "token_for"]
 
 
 class Client(ProtocolClient):
-    """The project's protocol client (roomchat_tools.client) that checks every frame it receives
+    """The Python SDK's client (clients/python: roomchat_client) that checks every frame it receives
     against docs/asyncapi.yaml (``check_server_frame``): a frame that does not match fails the
     test's next wait. Unmatched frames stay buffered for ``expect``/``quiet``; ``outbox(room)``
     sends messages the way the project's clients do (``Outbox``)."""

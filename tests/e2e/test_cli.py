@@ -112,7 +112,7 @@ def test_chat_sends_twenty_lines_typed_at_once_in_the_order_typed(stack):
 
 
 def test_chat_outbox_retries_internal_and_rate_limited_with_the_same_client_msg_id():
-    from roomchat_tools.client import Outbox
+    from roomchat_client import Outbox
 
     class FakeClient:
         """Answers each sendAll from a script; records what was sent."""
@@ -426,3 +426,116 @@ def test_chat_explains_a_refused_handshake(auth_gateway, tmp_path):
     )
     assert result.returncode == 1
     assert "HTTP 401" in result.stderr and "--token" in result.stderr
+
+
+# ----- what a newcomer reads (issue 26) -----------------------------------------------------------
+
+
+def test_chat_names_a_refused_token_as_refused_not_missing(auth_gateway, tmp_path):
+    from tests.e2e.support import token_for
+
+    forged = token_for("ana", secret="not-the-stack-secret-0123-0123456789")
+    result = _run(
+        [*CHAT, "--room", "lobby", "--url", auth_gateway.websocket_url, "--token", forged],
+        {"PATH": "/usr/bin:/bin", "ROOMCHAT_LOCAL_DIR": str(tmp_path)},
+        "",
+    )
+    assert result.returncode == 1
+    assert "HTTP 403" in result.stderr and "the token was refused" in result.stderr
+    assert "no token was given" not in result.stderr
+
+
+def test_chat_says_the_server_went_away_when_it_stops_under_a_connected_client():
+    """A server that stops closes its connections with 1001 (the local gateway does, and so does
+    this stand-in's shutdown): not the idle or 2-hour limit, which a client that pings every
+    4 minutes and connected seconds ago cannot have reached."""
+
+    async def handler(ws):
+        async for raw in ws:
+            frame = json.loads(raw)
+            if frame["action"] == "join":
+                joined = {"type": "joined", "roomId": "lobby", "name": "ivy", "members": 1}
+                await ws.send(json.dumps({**joined, "recent": []}))
+
+    async def scenario():
+        server = await websockets.serve(handler, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        proc = await asyncio.create_subprocess_exec(
+            *CHAT,
+            "--room",
+            "lobby",
+            "--name",
+            "ivy",
+            "--url",
+            f"ws://127.0.0.1:{port}/live",
+            "--wait",
+            "30",
+            "--send",
+            "/help",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        await proc.stdout.readuntil(b"joined as ivy")
+        server.close()  # closes every connection with 1001 Going away, as a stopping gateway
+        await server.wait_closed()
+        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
+        return proc.returncode, stderr.decode()
+
+    code, stderr = run(scenario())
+    assert code == 1
+    assert "disconnected: the server went away (stopped or restarted) (code 1001" in stderr
+    assert "idle" not in stderr
+
+
+def test_chat_says_a_command_it_does_not_know_is_unknown(stack):
+    result = _run(
+        [*CHAT, "--room", _room("cmd"), "--name", "kim", "--url", stack.url, "--wait", "0"],
+        stack.env,
+        "/foo\n/invite\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "! unknown command /foo; commands: /join <room>" in result.stdout
+    assert "! /invite needs an argument" in result.stdout
+
+
+def test_chat_edit_and_delete_notices_name_the_message_by_its_text(stack):
+    room = _room("edits")
+    result = _run(
+        [*CHAT, "--room", room, "--name", "lee", "--url", stack.url, "--wait", "0.5"],
+        stack.env,
+        "first words\n/edit better words\n/delete\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert f'[{room}] * lee\'s message "first words" was edited: better words' in result.stdout
+    assert f'[{room}] * lee\'s message "better words" was deleted' in result.stdout
+    assert not re.search(r"message [0-9A-Z]{26}", result.stdout)  # no raw ids
+
+
+def test_history_shows_tombstones_and_edits_as_the_chat_does_and_null_in_json(stack):
+    room = _room("tomb")
+
+    async def scenario():
+        ana = await _joined_client(stack.url, room, "ana")
+        gone = await ana.say(room, "regret this")
+        kept = await ana.say(room, "first draft")
+        await ana.call(
+            {"action": "delete", "roomId": room, "messageId": gone["messageId"]}, "deleted"
+        )
+        await ana.edit(room, kept["messageId"], "final")
+        await ana.close()
+
+    run(scenario())
+    data = json.loads(_run([*HISTORY, "--room", room, "--json"], stack.env).stdout)
+    deleted, edited = data["messages"]
+    assert deleted["message"] is None and deleted["deletedBy"] and deleted["deletedAt"]
+    assert edited["message"] == "final" and edited["editedAt"]
+    table = _run([*HISTORY, "--room", room], stack.env).stdout
+    rows = [line for line in table.splitlines() if "  ana  " in line]
+    assert [row.rsplit("  ", 1)[1] for row in rows] == ["(deleted)", "final (edited)"]
+
+
+def test_history_refuses_a_room_id_the_server_would_refuse(stack):
+    result = _run([*HISTORY, "--room", "bad room!"], stack.env)
+    assert result.returncode == 2
+    assert "--room: 'bad room!' is not a room id" in result.stderr
+    assert "no messages" not in result.stdout

@@ -4,7 +4,6 @@ member's message. Real WebSocket clients with tokens from `roomchat token`."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,17 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.support import AUTH_SECRET, Client, run
-from tests.stack import _start_stack
 
 pytestmark = pytest.mark.e2e
 
 ROOMCHAT = Path(sys.executable).with_name("roomchat")
-
-
-@pytest.fixture(scope="module")
-def jwt_stack(tmp_path_factory):
-    tf_vars = {"auth_mode": "jwt", "auth_secret": AUTH_SECRET}
-    yield from _start_stack(tmp_path_factory, {"ROOMCHAT_TF_VARS": json.dumps(tf_vars)})
 
 
 def _token(sub: str, name: str) -> str:

@@ -227,6 +227,18 @@ def test_a_saved_plan_is_applied_without_variables(tmp_path: Path, fake_terrafor
         stack.apply({"a": "b"}, plan_file=tmp_path / "p.tfplan")
 
 
+def test_a_warm_start_applies_without_refreshing(tmp_path: Path) -> None:
+    """The local stack's warm start diffs a restored state against the config without reading
+    every resource back first (-refresh=false); by default an apply refreshes."""
+    stack = tf.Stack(tmp_path / "w", module_dir=_module(tmp_path), config_dir=tmp_path / "c")
+    argv, cleanup = stack.apply_json_command({"a": "b"}, refresh=False)
+    assert "-refresh=false" in argv and "-json" in argv and "-auto-approve=true" in argv
+    cleanup()
+    argv, cleanup = stack.apply_json_command({"a": "b"})
+    assert not any(arg.startswith("-refresh") for arg in argv)
+    cleanup()
+
+
 def test_user_var_files_come_after_the_generated_one(tmp_path: Path, fake_terraform: Path) -> None:
     stack = tf.Stack(tmp_path / "w", module_dir=_module(tmp_path), config_dir=tmp_path / "c")
     (tmp_path / "prod.tfvars").write_text('stage_name = "prod"\n')

@@ -22,7 +22,7 @@ from typing import Any
 
 import websockets
 
-from roomchat_tools.client import Client
+from roomchat_client import Client
 
 SHAPE_RE = re.compile(r"^(\d+)x(\d+)x(\d+)$")
 

@@ -1,5 +1,5 @@
 """docs/asyncapi.yaml is a valid AsyncAPI 3 document, its examples match their schemas, and
-README.md's protocol table names the same actions and frames."""
+docs/protocol.md's protocol table (and README's brief one) names the same actions and frames."""
 
 from __future__ import annotations
 
@@ -150,23 +150,34 @@ def test_joined_carries_the_cursor_for_older_history() -> None:
     assert not joined.is_valid({**base, "next": "not a cursor"})
 
 
-# ---- README's protocol table ------------------------------------------------------------------
+# ---- the protocol table (docs/protocol.md) and README's brief one --------------------------------
 
 
-def _readme_protocol_rows() -> dict[str, list[str]]:
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+def _protocol_rows(page: str = "docs/protocol.md") -> dict[str, list[str]]:
+    text = (REPO_ROOT / page).read_text(encoding="utf-8")
     rows = {}
-    for line in readme.splitlines():
+    for line in text.splitlines():
         match = re.match(r"^\| `([$\w]+)` \|(.*)\|\s*$", line)
         if match:
             rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
     return rows
 
 
+_readme_protocol_rows = _protocol_rows  # the full table moved from README.md to docs/protocol.md
+
+
 def test_readme_table_names_the_same_actions() -> None:
     routes = set(_readme_protocol_rows())
     assert routes - {"$connect", "$disconnect", "$default"} == set(CLIENT_FRAMES)
     assert {"$connect", "$disconnect", "$default"} <= routes
+
+
+def test_readme_brief_table_names_every_action_and_its_answer() -> None:
+    rows = _protocol_rows("README.md")
+    assert set(rows) == set(CLIENT_FRAMES)
+    answers = {row[1] for row in rows.values()}
+    for frame_type in set(SERVER_FRAMES) - {"error", "presence"}:
+        assert any(f"`{frame_type}`" in a for a in answers), f"README never names {frame_type}"
 
 
 def test_readme_table_names_the_same_server_frames_and_their_fields() -> None:

@@ -1,5 +1,6 @@
-"""web/js/protocol.js agrees with docs/asyncapi.yaml: cases generated here run through the web
-client's own functions and through ajv (a JSON Schema validator) in node, and both must agree.
+"""The JavaScript SDK's protocol.js (clients/js/src/protocol.js, the web page's too) agrees with
+docs/asyncapi.yaml: cases generated here run through its own functions and through ajv (a JSON
+Schema validator) in node, and both must agree.
 
 - roomIdProblem and the clientMsgId pattern accept exactly what the schemas accept;
 - checkName and userIdProblem accept exactly the names and user ids the schemas accept (outside
@@ -22,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.schema.support import SERVER_FRAMES, document, inline, strategy
+from tests.schema.support import CLIENT_FRAMES, SERVER_FRAMES, document, inline, strategy
 
 HERE = Path(__file__).resolve().parent
 GAP = {"Cn", "Cf", "Co", "Cs"}  # what neither pattern can list (see the document)
@@ -31,7 +32,7 @@ GAP = {"Cn", "Cf", "Co", "Cs"}  # what neither pattern can list (see the documen
 def _run(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not installed (Node 20+ runs web/js/protocol.js)")
+        pytest.skip("node is not installed (Node 20+ runs clients/js/src/protocol.js)")
     if not (HERE / "node_modules" / "ajv").is_dir():
         pytest.skip("tests/schema/node_modules is missing: `make test` installs it with npm")
     result = subprocess.run(
@@ -144,12 +145,20 @@ def test_frames_the_client_builds_are_valid_client_frames() -> None:
         ),
         *(
             {"kind": "build", "action": action, "args": ["team", "ana-sub-42"]}
-            for action in ("invite", "uninvite", "promote", "demote")
+            for action in ("invite", "uninvite", "promote", "demote", "kick", "disconnectUser")
         ),
+        {"kind": "build", "action": "kick", "args": ["team", "ana-sub-42", 3600]},
+        {"kind": "build", "action": "kick", "args": ["team", "ana-sub-42", "forever"]},
+        {"kind": "build", "action": "delete", "args": ["lobby", ulid]},
+        {"kind": "build", "action": "edit", "args": ["lobby", ulid, "new text"]},
+        {"kind": "build", "action": "typing", "args": ["lobby"]},
+        {"kind": "build", "action": "markRead", "args": ["lobby", ulid]},
         *({"kind": "newClientMsgId"} for _ in range(20)),
     ]
     results = _run(cases)
     assert [r for r in results if not r["schema"]] == []
+    built = {c["action"] for c in cases if c["kind"] == "build"}
+    assert built == set(CLIENT_FRAMES), "a frame builder of the SDK is not checked"
 
 
 def test_what_the_client_lets_a_user_send_is_a_valid_send_all() -> None:

@@ -1,9 +1,9 @@
-// web/js/protocol.js against docs/asyncapi.yaml's schemas, case by case, with ajv (draft-07).
+// The JavaScript SDK's protocol.js (clients/js/src, which the web page uses) against docs/asyncapi.yaml's schemas, case by case, with ajv (draft-07).
 // stdin: {"document": <the AsyncAPI document as JSON>, "cases": [{"kind": ..., ...}, ...]}
 // stdout: one result per case, in order: {"client": <web verdict>, "schema": <schema verdict>, ...}
 import fs from 'node:fs';
 import Ajv from 'ajv';
-import * as protocol from '../../web/js/protocol.js';
+import * as protocol from '../../clients/js/src/protocol.js';
 
 const { document, cases } = JSON.parse(fs.readFileSync(0, 'utf8'));
 const ajv = new Ajv({ strict: false, allErrors: false, unicodeRegExp: true });

@@ -19,6 +19,7 @@ from roomchat_tools.local.applystream import (
     DEFERRED,
     ApplyProgress,
     BackgroundApply,
+    CompletedApply,
     deferred,
     echo_line,
 )
@@ -242,11 +243,11 @@ def test_the_stack_follows_the_background_apply(tmp_path, mode):
     info = {"pid": 1, "applied": False, "outputs": {}}
     sources = FakeSources()
 
+    deploy = devstack._Deploy(None, NoTerraform(), {}, tmp_path, False, None, apply=apply)
+
     async def follow():
         stop = asyncio.Event()
-        result = await devstack._follow_apply(
-            NoTerraform(), apply, sources, (path, info), time.monotonic(), stop
-        )
+        result = await devstack._follow_apply(deploy, sources, (path, info), time.monotonic(), stop)
         return result, stop.is_set()
 
     failure, stopped = asyncio.run(follow())
@@ -255,7 +256,7 @@ def test_the_stack_follows_the_background_apply(tmp_path, mode):
         written = json.loads(path.read_text())
         assert written["applied"] is True
         assert written["outputs"]["fanout_queue_url"].endswith("/roomchat-fanout")
-        assert sources.added == 2  # when the mapping was applied, and at the end
+        assert sources.added == 3  # at once, when the mapping was applied, and at the end
     else:
         assert stopped and "InvalidParameterValue" in failure
         assert not path.exists()
@@ -272,28 +273,32 @@ def test_a_saved_plans_stream_is_ready_at_the_same_point():
     assert not progress.ended
 
 
-class FakeStack:
-    def __init__(self, fingerprint="f1"):
-        self.fingerprint = fingerprint
+def test_nothing_to_apply_reads_as_an_apply_already_done():
+    """A warm start whose inputs are the snapshot's: the stack reads the restored state's ids
+    and outputs as it would read them from an apply's stream."""
+    ids = {
+        "module.websocket_api.aws_apigatewayv2_api.this": "abc123",
+        "aws_lambda_event_source_mapping.fanout": "uuid-1",
+    }
+    apply = CompletedApply(ids, {"api_id": "abc123"})
+    assert apply.wait_ready() and apply.finished.is_set() and apply.succeeded
+    assert apply.progress.chat_ready and apply.progress.ended and not apply.progress.planned
+    assert apply.progress.id_of("module.websocket_api.aws_apigatewayv2_api.this") == "abc123"
+    assert apply.applied_any("aws_lambda_event_source_mapping.")
+    assert not apply.created_anything()
+    assert apply.progress.outputs == {"api_id": "abc123"}
+    assert not apply.progress.sensitive_outputs
+    apply.stop()  # nothing runs: a no-op
 
-    def init_fingerprint(self):
-        return self.fingerprint
 
-
-def test_a_saved_plan_is_named_by_everything_it_was_made_from(tmp_path, monkeypatch):
-    monkeypatch.delenv("ROOMCHAT_PLAN_CACHE", raising=False)
-    zip_path = tmp_path / "functions.zip"
-    zip_path.write_bytes(b"code 1")
-    variables = {"lambda_zip_path": str(zip_path)}
-    first = devstack._plan_path(FakeStack(), variables, tmp_path, "us-east-1")
-    assert first == devstack._plan_path(FakeStack(), dict(variables), tmp_path, "us-east-1")
-    others = [
-        devstack._plan_path(FakeStack("f2"), variables, tmp_path, "us-east-1"),  # module
-        devstack._plan_path(FakeStack(), {**variables, "x": 1}, tmp_path, "us-east-1"),
-        devstack._plan_path(FakeStack(), variables, tmp_path, "eu-west-1"),
-    ]
-    zip_path.write_bytes(b"code 2")  # same path, new code
-    others.append(devstack._plan_path(FakeStack(), variables, tmp_path, "us-east-1"))
-    assert first not in others and len(set(others)) == len(others)
-    monkeypatch.setenv("ROOMCHAT_PLAN_CACHE", "0")
-    assert devstack._plan_path(FakeStack(), variables, tmp_path, "us-east-1") is None
+def test_a_warm_start_with_nothing_to_apply_is_followed_without_terraform(tmp_path):
+    apply = CompletedApply({"aws_sqs_queue.fanout": "q"}, {"fanout_queue_url": "http://q"})
+    deploy = devstack._Deploy(None, NoTerraform(), {}, tmp_path, False, None, apply=apply)
+    deploy.mode = "unchanged"
+    path, info, sources = tmp_path / "stack.json", {"pid": 1, "applied": False}, FakeSources()
+    failure = asyncio.run(
+        devstack._follow_apply(deploy, sources, (path, info), time.monotonic(), asyncio.Event())
+    )
+    assert failure is None and sources.added == 2  # at once (the restored one), at the end
+    written = json.loads(path.read_text())
+    assert written["applied"] is True and written["outputs"] == {"fanout_queue_url": "http://q"}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+from roomchat_client import Client
 from roomchat_tools.chat import Chat, format_frame
-from roomchat_tools.client import Client
 from tests.unit.test_users_and_roles import Users
 
 

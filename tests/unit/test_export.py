@@ -56,6 +56,7 @@ def test_a_room_exports_every_message_oldest_first_across_pages(dynamodb, tmp_pa
         "sender": "ana",
         "message": "message 0 żółw",
         "clientMsgId": "c0",
+        "authorId": "A",  # the protocol's message frame, as the history action sends it
     }
 
 
@@ -126,4 +127,5 @@ def test_the_history_command_pages_through_the_history_adapter(dynamodb, capsys)
         "sender": "ana",
         "message": "message 0 żółw",
         "clientMsgId": "c0",
+        "authorId": "A",  # the protocol's message frame, as the history action sends it
     }

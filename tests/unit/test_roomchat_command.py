@@ -24,6 +24,7 @@ SUBCOMMANDS = [
     "moderate",
     "export",
     "token",
+    "sdk-types",
     "plan",
     "deploy",
     "destroy",

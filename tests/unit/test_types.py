@@ -22,3 +22,16 @@ def test_functions_pass_mypy_strict():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success: no issues found" in result.stdout
+
+
+def test_the_python_sdk_passes_mypy_strict():
+    """clients/python ships `py.typed`: its users' type checkers read its annotations."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "clients/python/src/roomchat_client"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout

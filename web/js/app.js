@@ -1,18 +1,17 @@
 // The page: turns ChatClient state into DOM and user input into ChatClient calls. Every string
 // that came from the network or the user is inserted with textContent, never as HTML.
 
-import { ChatClient } from './client.js';
+import { ChatClient, FAILED, JOINED, JOINING, LEAVING, QUEUED, REJOINING, checkName, roomIdProblem } from '../sdk/index.js';
 import { connectionText, formatFullTime, formatTime, nameHue, plural, summarizeMembers } from './format.js';
-import { checkName, discoverWebSocketUrl, roomIdProblem } from './protocol.js';
-import { FAILED, JOINED, JOINING, LEAVING, QUEUED, REJOINING, SENDING } from './room.js';
+import { discoverWebSocketUrl } from './protocol.js';
 import {
+  ROLE_ACTIONS,
   RoomDirectory,
   authFromConfig,
   canSignIn,
   describePolicy,
   describeRole,
   needsToken,
-  roomAction,
   signInRequest,
   signInResult,
   tokenProblem,
@@ -687,13 +686,13 @@ function renderIdentity() {
   }
 }
 
+/** createRoom or a role action through the SDK, which checks the input and sends the frame. */
 function sendRoomAction(action, roomId, arg) {
-  const { frame, problem } = roomAction(action, roomId, arg);
-  if (problem) {
-    identity.directory.note(problem, true);
-  } else if (!client.send(frame)) {
-    identity.directory.note('Not connected: try again once the connection is back.', true);
-  }
+  let problem;
+  if (action === 'createRoom') problem = client.createRoom(roomId, arg);
+  else if (ROLE_ACTIONS.includes(action)) problem = client[action](roomId, arg);
+  else problem = `Unknown room action: ${action}.`;
+  if (problem) identity.directory.note(problem, true);
   scheduleRender();
   return !problem;
 }

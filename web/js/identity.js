@@ -1,14 +1,16 @@
 // Signing in and managing rooms, as pure functions (no DOM, no sockets, no fetch), so
 // `node --test web/tests/` covers all of it: where the page learns how the stack authenticates,
-// the Cognito InitiateAuth request it sends, reading the answer, the ID token's claims, the
-// `?token=` connect URL, the room-management actions (createRoom, invite, uninvite, promote,
-// demote: protocol.js's frames and checks) and the words the page uses for policies and roles.
+// the Cognito InitiateAuth request it sends, reading the answer, the ID token's claims (the
+// SDK's token.js) and the words the page uses for policies, roles and refused room actions (the
+// actions themselves are the SDK's: client.createRoom, client.invite, ...).
 
-import { frames, policyProblem, roomIdProblem, userIdProblem } from './protocol.js';
+import { ROLE_ACTIONS, tokenClaims } from '../sdk/index.js';
+
+export { tokenClaims, tokenProblem, tokenUser, withToken, withoutToken } from '../sdk/index.js';
 
 export const AUTH_NONE = 'none';
 export const ROLES = ['owner', 'moderator', 'member'];
-export const ROLE_ACTIONS = ['invite', 'uninvite', 'promote', 'demote'];
+export { ROLE_ACTIONS };
 
 // ----------------------------------------------------------------------------- configuration
 
@@ -109,88 +111,7 @@ export function signInResult(status, body) {
   return { problem: `Sign-in failed (${type || `HTTP ${status}`})${detail ? `: ${detail}` : '.'}` };
 }
 
-// ----------------------------------------------------------------------------- tokens
-
-function base64UrlDecode(part) {
-  const b64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
-  const binary = atob(b64);
-  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  return new TextDecoder().decode(bytes);
-}
-
-/**
- * A JWT's claims, read without checking the signature (the server's authorizer checks it; the
- * page only wants the user's id and name to show), or null for anything not shaped like one.
- */
-export function tokenClaims(token) {
-  if (typeof token !== 'string') return null;
-  const parts = token.trim().split('.');
-  if (parts.length !== 3 || !parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p) || p === parts[2])) return null;
-  try {
-    const claims = JSON.parse(base64UrlDecode(parts[1]));
-    return claims && typeof claims === 'object' && !Array.isArray(claims) ? claims : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Why a pasted token cannot be used (not a JWT, expired), or null. */
-export function tokenProblem(token, nowMs = Date.now()) {
-  if (typeof token !== 'string' || token.trim() === '') return 'Paste a token, or sign in.';
-  const claims = tokenClaims(token);
-  if (claims === null) return 'That is not a token (expected three dot-separated parts, a JWT).';
-  if (typeof claims.sub !== 'string' || claims.sub === '') return 'That token names no user (no "sub").';
-  if (typeof claims.exp === 'number' && claims.exp * 1000 <= nowMs) return 'That token has expired; sign in again.';
-  return null;
-}
-
-/** {userId, name, expiresAt} of a token: the user id others invite, the name the server shows. */
-export function tokenUser(token) {
-  const claims = tokenClaims(token) ?? {};
-  const name = [claims['cognito:username'], claims.preferred_username, claims.name, claims.sub].find(
-    (v) => typeof v === 'string' && v !== '',
-  );
-  return {
-    userId: typeof claims.sub === 'string' ? claims.sub : null,
-    name: name ?? null,
-    expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null,
-  };
-}
-
-/** The WebSocket URL with `?token=` (replacing one already there); the authorizer reads it. */
-export function withToken(wsUrl, token) {
-  const url = new URL(wsUrl);
-  if (token) url.searchParams.set('token', token.trim());
-  else url.searchParams.delete('token');
-  return url.toString();
-}
-
-/** The WebSocket URL without its token, to show (a token in the address is a secret). */
-export function withoutToken(wsUrl) {
-  try {
-    return withToken(wsUrl, null);
-  } catch {
-    return wsUrl;
-  }
-}
-
 // ----------------------------------------------------------------------------- rooms and roles
-
-/**
- * {frame} for a room-management action, or {problem} for bad input (nothing is sent): the
- * frames and checks of protocol.js.
- */
-export function roomAction(action, roomId, arg) {
-  const roomBad = roomIdProblem(roomId);
-  if (roomBad) return { problem: roomBad };
-  if (action === 'createRoom') {
-    const bad = policyProblem(arg);
-    return bad ? { problem: bad } : { frame: frames.createRoom(roomId, arg) };
-  }
-  if (!ROLE_ACTIONS.includes(action)) return { problem: `Unknown room action: ${action}.` };
-  const bad = userIdProblem(arg);
-  return bad ? { problem: bad } : { frame: frames[action](roomId, arg) };
-}
 
 const POLICY_WORDS = {
   open: 'open: anyone may join',

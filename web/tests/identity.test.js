@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ChatClient } from '../js/client.js';
 import {
   RoomDirectory,
   authFromConfig,
@@ -10,17 +9,9 @@ import {
   describeForbidden,
   describePolicy,
   needsToken,
-  roomAction,
   signInRequest,
   signInResult,
-  tokenClaims,
-  tokenProblem,
-  tokenUser,
-  withToken,
-  withoutToken,
 } from '../js/identity.js';
-import { frames, policyProblem, userIdProblem } from '../js/protocol.js';
-import { FakeWebSocket } from './fakes.js';
 
 const b64url = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
 const jwt = (claims) => `${b64url({ alg: 'RS256', kid: 'k1' })}.${b64url(claims)}.c2lnbmF0dXJl`;
@@ -94,64 +85,7 @@ describe('the InitiateAuth request', () => {
   });
 });
 
-describe('tokens', () => {
-  test('claims and the user they name', () => {
-    assert.equal(tokenClaims(ANA).sub, 'u-ana');
-    assert.deepEqual(tokenUser(ANA), { userId: 'u-ana', name: 'ana', expiresAt: NOW + 3_600_000 });
-    assert.equal(tokenUser(jwt({ sub: 's1' })).name, 's1');
-    assert.equal(tokenClaims('a.b'), null);
-    assert.equal(tokenClaims('x.!!.y'), null);
-  });
-
-  test('a pasted token is checked for shape, user and expiry', () => {
-    assert.equal(tokenProblem(ANA, NOW), null);
-    assert.match(tokenProblem('', NOW), /Paste a token/);
-    assert.match(tokenProblem('v1.abc', NOW), /not a token/);
-    assert.match(tokenProblem(jwt({ name: 'x' }), NOW), /no user/);
-    assert.match(tokenProblem(jwt({ sub: 'a', exp: NOW / 1000 - 1 }), NOW), /expired/);
-  });
-
-  test('goes in ?token= (replacing one there), and is hidden from the address shown', () => {
-    const url = withToken('ws://127.0.0.1:8080/live', ANA);
-    assert.equal(new URL(url).searchParams.get('token'), ANA);
-    const again = withToken(`${url}&x=1`, 'other.tok.en');
-    assert.deepEqual(new URL(again).searchParams.getAll('token'), ['other.tok.en']);
-    assert.equal(withoutToken(url), 'ws://127.0.0.1:8080/live');
-    assert.equal(withoutToken('not a url'), 'not a url');
-  });
-});
-
 describe('room actions', () => {
-  test('build the frames the server reads', () => {
-    assert.deepEqual(roomAction('createRoom', 'team', 'private'), {
-      frame: { action: 'createRoom', roomId: 'team', policy: 'private' },
-    });
-    for (const action of ['invite', 'uninvite', 'promote', 'demote']) {
-      assert.deepEqual(roomAction(action, 'team', 'u-bo'), { frame: { action, roomId: 'team', userId: 'u-bo' } });
-    }
-  });
-
-  test('refuse bad input with a sentence', () => {
-    assert.match(roomAction('createRoom', 'team', 'secret').problem, /open, private, announce/);
-    assert.match(roomAction('createRoom', 'bad room', 'open').problem, /Room names/);
-    assert.match(roomAction('invite', 'team', '').problem, /user id/);
-    assert.match(roomAction('invite', 'team', 'a\tb').problem, /printable/);
-    assert.deepEqual(roomAction('invite', 'team', 'a b').frame.userId, 'a b'); // printable, as the server says
-    assert.match(roomAction('invite', 'team', 'x'.repeat(129)).problem, /at most 128/);
-    assert.match(roomAction('kick', 'team', 'u').problem, /Unknown/);
-  });
-
-  test("check and build with protocol.js's rules and frames", () => {
-    for (const bad of ['', 'a\tb', 'x'.repeat(129), null]) {
-      assert.equal(roomAction('invite', 'team', bad).problem, userIdProblem(bad));
-    }
-    for (const bad of ['secret', '', null]) {
-      assert.equal(roomAction('createRoom', 'team', bad).problem, policyProblem(bad));
-    }
-    assert.deepEqual(roomAction('createRoom', 'team', 'announce').frame, frames.createRoom('team', 'announce'));
-    assert.deepEqual(roomAction('demote', 'team', 'u-bo').frame, frames.demote('team', 'u-bo'));
-  });
-
   test('forbidden is said in words for the action', () => {
     const frame = { type: 'error', code: 'forbidden', action: 'promote', roomId: 'team', message: 'nope' };
     assert.equal(describeForbidden(frame), 'Only the room owner may promote or demote (#team): nope.');
@@ -185,26 +119,5 @@ describe('the room directory', () => {
     assert.deepEqual(dir.log.at(-1), { text: 'Only the room owner and moderators may invite or uninvite (#team): no.', problem: true });
     dir.onFrame({ type: 'error', code: 'bad_request', action: 'createRoom', message: 'bad policy' });
     assert.equal(dir.log.at(-1).text, 'createRoom failed (bad_request): bad policy');
-  });
-});
-
-describe('the client passes every frame to its hooks', () => {
-  test('before its own handling, and not unparseable ones', () => {
-    FakeWebSocket.reset();
-    const client = new ChatClient({ WebSocket: FakeWebSocket });
-    const seen = [];
-    client.frameHooks.add((f) => seen.push([f.type, client.rooms.get('lobby')?.status]));
-    client.connect(withToken('ws://127.0.0.1:8080/live', ANA), 'ana', ['lobby']);
-    const ws = FakeWebSocket.last();
-    assert.equal(new URL(ws.url).searchParams.get('token'), ANA);
-    ws.open();
-    ws.receive('not json');
-    ws.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 1, recent: [] });
-    ws.receive({ type: 'roomCreated', roomId: 'team', policy: 'open', owner: 'u-ana', createdAt: 'x' });
-    assert.deepEqual(seen, [
-      ['joined', 'joining'],
-      ['roomCreated', 'joined'],
-    ]);
-    client.disconnect();
   });
 });

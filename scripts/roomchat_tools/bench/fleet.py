@@ -1,13 +1,13 @@
 """The clients: up to 1,000 WebSocket connections in the bench's process, each timestamping the
 marked frames it receives, and the loop that times one broadcast after another.
 
-The fleet holds bare aiohttp sockets, not the project's protocol client
-(roomchat_tools/client.py), by measurement: `python -m roomchat_tools.bench.transport` (1,000
+The fleet holds bare aiohttp sockets, not the Python SDK's client (clients/python:
+roomchat_client), by measurement: `python -m roomchat_tools.bench.transport` (1,000
 clients, one broadcast server) put the last receipt of a broadcast at 1.5x the aiohttp fleet's
 median time with the protocol client (decoding every frame, on websockets), time that would be
 counted as fan-out latency. Two of the three servers it measures (the bare broadcast server, the
 AWS sample) do not speak roomchat's protocol either. Its roomchat frames and URLs come from the
-protocol client's module (``send_all_frame``, ``with_query``: phases_ours.py).
+SDK's protocol module (``roomchat_client.protocol``: ``send_all``, ``with_query``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import statistics
 import time
 from typing import Any
 
-from roomchat_tools.client import send_all_frame, with_query
+from roomchat_client.protocol import send_all, with_query
 from roomchat_tools.stackfile import dynamodb_endpoint
 
 from .costmodel import item_size, ours_rcu
@@ -139,7 +139,7 @@ class OursPhases:
         async def trigger(seq: int) -> None:
             sender = senders[seq % len(senders)]
             await pace(sender)
-            frame = send_all_frame(room_id, self.text(seq), f"b{self.run_id}-{seq}")
+            frame = send_all(room_id, self.text(seq), f"b{self.run_id}-{seq}")
             await sender.ws.send_str(json.dumps(frame))
 
         iterations, warmup = self.rounds(series.members, series.post_delay_ms)

@@ -24,7 +24,7 @@ import json
 import resource
 from typing import Any
 
-from roomchat_tools.client import send_all_frame, with_query
+from roomchat_client.protocol import send_all, with_query
 from roomchat_tools.stackfile import dynamodb_endpoint
 
 from .fleet import Client, Fleet, Tracker, broadcast_series, pace
@@ -154,7 +154,7 @@ class TierPhases:
         async def trigger(seq: int) -> None:
             sender = members[seq % len(members)]
             await pace(sender)
-            frame = send_all_frame(room, self.text(seq), f"b{self.run_id}-t{seq}")
+            frame = send_all(room, self.text(seq), f"b{self.run_id}-t{seq}")
             await sender.ws.send_str(json.dumps(frame))
 
         iterations, warmup = self.tier_rounds(len(members))

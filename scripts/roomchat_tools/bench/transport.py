@@ -4,7 +4,7 @@
 
 A broadcast server (aiohttp, in a process of its own) sends one frame to every connected client;
 the clients are either the fleet's (aiohttp ``ws_connect`` and a reader task each, as
-``fleet.py``) or the project's protocol client (``roomchat_tools.client.Client`` on
+``fleet.py``) or the project's protocol client (``roomchat_client.Client``, the Python SDK, on
 ``websockets``, reader task, listener). Printed: the time to connect them all, and the median and
 p90 of the time from the broadcast request to the last client's receipt, with the ratio.
 """
@@ -85,7 +85,7 @@ async def _aiohttp_fleet(session: Any, url: str, n: int, on_frame: Callable[[], 
 
 
 async def _client_fleet(url: str, n: int, on_frame: Callable[[], None]) -> Any:
-    from roomchat_tools.client import Client
+    from roomchat_client import Client
 
     limit = asyncio.Semaphore(25)
 

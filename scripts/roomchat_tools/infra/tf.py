@@ -569,12 +569,14 @@ class Stack:
         variables: Mapping[str, Any] | None = None,
         var_files: Sequence[Path | str] = (),
         plan_file: Path | str | None = None,
+        refresh: bool = True,
     ) -> tuple[list[str], Callable[[], None]]:
         """The argv of `terraform apply -auto-approve -json` (Terraform's machine-readable UI, one
         JSON message per line: https://developer.hashicorp.com/terraform/internals/machine-readable-ui)
         or, with ``plan_file``, of `terraform apply -json <plan>` (no variables then), for the
         caller to run in ``self.workdir`` with ``self.env``, and a function that removes the
-        temporary variable file once it has finished."""
+        temporary variable file once it has finished. ``refresh=False`` adds `-refresh=false`:
+        the plan trusts the state instead of reading every resource back first."""
         tf = self.terraform
         common: dict[str, Any] = {"input": False, "no_color": IsFlagged, "json": IsFlagged}
         if plan_file is not None:
@@ -584,6 +586,8 @@ class Stack:
             argv = tf.generate_cmd_string("apply", str(plan_file), **options)
             tf.last_argv = argv
             return argv, tf.temp_var_files.clean_up
+        if not refresh:
+            common["refresh"] = False
         options = tf._generate_default_options(
             {**common, "auto-approve": True, **self._variable_options(variables, var_files)}
         )

@@ -239,11 +239,12 @@ def _function_spec(lambda_client: Any, arn: str) -> FunctionSpec:
     )
 
 
-def emulator_clients(endpoint: str, region: str) -> tuple[Any, Any]:
-    """apigatewayv2 and lambda clients for the emulator (dummy credentials, no retries)."""
+def emulator_clients(endpoint: str, region: str, session: Any = None) -> tuple[Any, Any]:
+    """apigatewayv2 and lambda clients for the emulator (dummy credentials, no retries), from
+    ``session`` when given (a boto3 session loads each service's model once)."""
     import boto3
 
-    session = boto3.session.Session(
+    session = session or boto3.session.Session(
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         region_name=region,

@@ -6,6 +6,9 @@
         env = emu.environ()                 # os.environ pointed at it (for terraform, boto3)
         boto3.client("dynamodb", **emu.client_kwargs())
 
+`emu.reset()` empties it; `with emu.gate.closed():` holds every request back (letting those in
+flight finish first) while the caller reads moto's state in this process (snapshot.py).
+
 `environ()` sets `AWS_ENDPOINT_URL`, which both boto3 and the Terraform AWS provider (5.x) honour
 for every service, plus dummy credentials and a region, and removes whatever could point the
 process at a real account (profiles, role/web-identity settings, per-service endpoints). The
@@ -21,10 +24,12 @@ import logging
 import os
 import socket
 import sys
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 REGION = "us-east-1"
 HOST = "127.0.0.1"
@@ -50,12 +55,76 @@ _STRIPPED = (
 )
 
 
+class Gate:
+    """Lets the emulator's requests through side by side, except while ``closed()``: then new
+    requests wait, and ``closed()`` itself waits for those in flight, so what runs inside it sees
+    moto's state still (no request half done). Closing takes precedence over new requests."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active = 0
+        self._closed = 0
+
+    def wrap(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+        def gated(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            with self._cond:
+                while self._closed:
+                    self._cond.wait()
+                self._active += 1
+            try:
+                # moto changes its state while handling the call; the body it returns is built.
+                return app(environ, start_response)
+            finally:
+                with self._cond:
+                    self._active -= 1
+                    self._cond.notify_all()
+
+        return gated
+
+    @contextmanager
+    def closed(self, timeout_s: float = 30.0) -> Iterator[None]:
+        """No request is being handled inside this block. Raises TimeoutError when those in
+        flight (an SQS long poll waits up to its WaitTimeSeconds) take longer than
+        ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            self._closed += 1
+            try:
+                while self._active:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError(f"the emulator stayed busy for {timeout_s:.0f} s")
+                    self._cond.wait(left)
+            except BaseException:
+                self._closed -= 1
+                self._cond.notify_all()
+                raise
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._closed -= 1
+                self._cond.notify_all()
+
+
 @dataclass(frozen=True)
 class Emulator:
     """A running emulator: where it listens and how to point clients at it."""
 
     endpoint: str
     region: str = REGION
+    # The gate in front of an emulator of this process (running()); None for one elsewhere.
+    gate: Gate | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def account(self) -> str:
+        """The account moto answers for (MOTO_ACCOUNT_ID, else its default)."""
+        return os.environ.get("MOTO_ACCOUNT_ID") or "123456789012"
+
+    def reset(self) -> None:
+        """Every service's state back to empty (moto's reset endpoint)."""
+        host, port = self.endpoint.removeprefix("http://").rsplit(":", 1)
+        _reset(host, int(port))
 
     def env(self) -> dict[str, str]:
         """Only the variables to set (see `environ` for a complete environment)."""
@@ -125,6 +194,32 @@ def running(port: int | None = None, host: str = HOST, timeout: float = 15.0) ->
     # Imported here so that importing this module stays cheap for callers that only need env().
     from moto.server import ThreadedMotoServer
 
+    gate = Gate()
+    _cache_module_list()
+
+    class GatedMotoServer(ThreadedMotoServer):  # type: ignore[misc]
+        """moto's ThreadedMotoServer (the same app, handler and threaded werkzeug server), its
+        app behind ``gate``."""
+
+        def _server_entry(self) -> None:
+            from moto.moto_server.werkzeug_app import (
+                DomainDispatcherApplication,
+                MotoRequestHandler,
+                create_backend_app,
+            )
+            from werkzeug.serving import make_server
+
+            app = DomainDispatcherApplication(create_backend_app)
+            self._server = make_server(
+                self._ip_address,
+                self._port,
+                gate.wrap(app),
+                True,
+                request_handler=MotoRequestHandler,
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
     if port:
         # moto's server thread dies silently when the bind fails, and start() then waits for ever.
         with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
@@ -139,15 +234,34 @@ def running(port: int | None = None, host: str = HOST, timeout: float = 15.0) ->
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # Port 0 lets the OS pick while binding, so no other process can take the port between a
     # look-up and the bind (free_port() + bind would race with parallel test runs).
-    server = ThreadedMotoServer(ip_address=host, port=port or 0, verbose=False)
+    server = GatedMotoServer(ip_address=host, port=port or 0, verbose=False)
     server.start()
     try:
         bound_host, bound_port = server.get_host_and_port()
         _wait_until_listening(bound_host, bound_port, timeout)
         _reset(bound_host, bound_port)
-        yield Emulator(endpoint=f"http://{bound_host}:{bound_port}")
+        yield Emulator(endpoint=f"http://{bound_host}:{bound_port}", gate=gate)
     finally:
         server.stop()
+
+
+def _cache_module_list() -> None:
+    """moto's server finds a request's service with ``backends.list_of_moto_modules()``, which
+    lists moto's package folder and stats each of its ~190 entries, on every request: a quarter
+    of the emulator's CPU during the apply of infra/ (moto 5.2). The folder does not change
+    while this process runs, so the list is made once."""
+    from moto import backends
+
+    listed = getattr(backends, "list_of_moto_modules", None)
+    if listed is None or getattr(listed, "made_once", False):
+        return
+    modules = tuple(listed())
+
+    def list_of_moto_modules() -> tuple[str, ...]:
+        return modules
+
+    list_of_moto_modules.made_once = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = list_of_moto_modules
 
 
 def _reset(host: str, port: int) -> None:

@@ -260,7 +260,10 @@ class Gateway:
         target = (root / request.match_info["tail"]).resolve()
         if target.is_dir():
             target = target / "index.html"
-        if not target.is_relative_to(root) or not target.is_file():
+        # The page's folder and the folders its own symlinks name (web/sdk: the JavaScript SDK's
+        # source, clients/js/src), nothing else.
+        roots = [root, *(link.resolve() for link in root.iterdir() if link.is_symlink())]
+        if not any(target.is_relative_to(r) for r in roots) or not target.is_file():
             raise web.HTTPNotFound()
         if target == root / "index.html":
             return self._page(target)

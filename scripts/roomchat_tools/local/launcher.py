@@ -52,9 +52,11 @@ def launch(
     full_env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
-        # Its stacks are new each time (tests, bench): no plan to reuse, and saving one would
-        # take CPU from what they measure (local/stack.py, _plan_path).
+        # Its stacks are new each time (tests, bench): no plan or snapshot to reuse, and saving
+        # them would take CPU from what they measure (local/stack.py, _plan_path, snapshot.py).
+        # A test of warm starts sets ROOMCHAT_WARM=1 in ``env``.
         "ROOMCHAT_PLAN_CACHE": "0",
+        "ROOMCHAT_WARM": "0",
         **env,
         "ROOMCHAT_LOCAL_DIR": str(local_dir),
     }

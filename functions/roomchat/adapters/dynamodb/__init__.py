@@ -23,7 +23,7 @@ from .pins import DynamoPins
 from .progress import DynamoFanoutProgress
 from .reactions import DynamoReactions
 from .roles import DynamoRoomAccess
-from .rooms import DynamoRooms
+from .rooms import DynamoRooms, lives_with_a_connection
 from .threads import DynamoThreads
 
 __all__ = [
@@ -37,4 +37,5 @@ __all__ = [
     "DynamoRoomAccess",
     "DynamoRooms",
     "DynamoThreads",
+    "lives_with_a_connection",
 ]

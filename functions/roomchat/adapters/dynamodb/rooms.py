@@ -25,6 +25,16 @@ RECORD_PREFIX = "#"
 RECORD_NAMES = {"#rooms": "rooms", "#gone": "gone", "#exp": "expiresAt"}
 
 
+def lives_with_a_connection(key: dict[str, Any]) -> bool:
+    """Whether a rooms-table item (its key, as DynamoDB gives it) only means something while its
+    connection is open: a membership (in a room's partition: no '#') or the connection's own
+    profile and record (``conn#<id>``). Access lists (``acl#``) and the fan-out tier's progress
+    (``fanout#``) outlive connections. The local stack clears the first kind when it restores
+    its tables, since no connection survives its restart (scripts/roomchat_tools/local/stack.py)."""
+    room_id = _str(key, "roomId") or ""
+    return room_id.startswith(CONNECTION_PREFIX) or "#" not in room_id
+
+
 def _member(item: dict[str, Any]) -> Member:
     return Member(
         room_id=_str(item, "roomId") or "",

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { QUEUED, Room } from '../js/room.js';
+import { QUEUED, Room } from '../src/room.js';
 import { id, msg } from './fakes.js';
 
 describe('Room', () => {

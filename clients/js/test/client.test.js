@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 
-import { ChatClient, CLOSED, OPEN, RECONNECTING } from '../js/client.js';
-import { FAILED, JOINED, QUEUED, REJOINING, SENDING } from '../js/room.js';
+import { ChatClient, CLOSED, OPEN, RECONNECTING } from '../src/client.js';
+import { FAILED, JOINED, QUEUED, REJOINING, SENDING } from '../src/room.js';
 import { FakeClock, FakeWebSocket, id, msg } from './fakes.js';
 
 const URL = 'ws://127.0.0.1:8080/live';

@@ -1,4 +1,4 @@
-"""The protocol client (roomchat_tools/client.py) against a tiny in-process websockets server that
+"""The Python SDK's Client (roomchat_client) against a tiny in-process websockets server that
 answers as the API does: frames buffered, predicate waits, the outbox's order and retries,
 history paging, the query string, what a closed connection does to the waits."""
 
@@ -13,7 +13,7 @@ import pytest
 import websockets
 from websockets.asyncio.server import ServerConnection, serve
 
-from roomchat_tools.client import Client
+from roomchat_client import Client
 
 MESSAGES = [f"m{i:02d}" for i in range(7)]  # the room's history, oldest first
 

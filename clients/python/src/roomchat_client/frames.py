@@ -1,0 +1,353 @@
+"""The protocol's frames as types.
+
+Generated from docs/asyncapi.yaml by `roomchat sdk-types`; do not edit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
+
+RoomId: TypeAlias = str
+Name: TypeAlias = str
+MemberName: TypeAlias = str
+MessageId: TypeAlias = str
+Cursor: TypeAlias = MessageId | None
+ClientMsgId: TypeAlias = str
+UserId: TypeAlias = str
+Policy: TypeAlias = Literal["open", "private", "announce"]
+Timestamp: TypeAlias = str
+MessageText: TypeAlias = str
+OtherFrame: TypeAlias = dict[str, Any]
+
+
+class JoinRequest(TypedDict):
+    action: Literal["join"]
+    roomId: RoomId
+    name: NotRequired[Name | None]
+
+
+class LeaveRequest(TypedDict):
+    action: Literal["leave"]
+    roomId: RoomId
+
+
+class SendAllRequest(TypedDict):
+    action: Literal["sendAll"]
+    roomId: RoomId
+    message: MessageText
+    clientMsgId: NotRequired[ClientMsgId | None]
+
+
+class HistoryRequest(TypedDict):
+    action: Literal["history"]
+    roomId: RoomId
+    limit: NotRequired[int | None]
+    before: NotRequired[MessageId | None]
+
+
+class MembersRequest(TypedDict):
+    action: Literal["members"]
+    roomId: RoomId
+
+
+class PingRequest(TypedDict):
+    action: Literal["ping"]
+
+
+class CreateRoomRequest(TypedDict):
+    """Signed in only; the caller becomes the owner."""
+
+    action: Literal["createRoom"]
+    roomId: RoomId
+    policy: NotRequired[Policy]
+
+
+class InviteRequest(TypedDict):
+    """The room's owner or a moderator."""
+
+    action: Literal["invite"]
+    roomId: RoomId
+    userId: UserId
+
+
+class UninviteRequest(TypedDict):
+    """The room's owner, or a moderator (for a member, not a moderator)."""
+
+    action: Literal["uninvite"]
+    roomId: RoomId
+    userId: UserId
+
+
+class PromoteRequest(TypedDict):
+    """The room's owner."""
+
+    action: Literal["promote"]
+    roomId: RoomId
+    userId: UserId
+
+
+class DemoteRequest(TypedDict):
+    """The room's owner."""
+
+    action: Literal["demote"]
+    roomId: RoomId
+    userId: UserId
+
+
+class DeleteRequest(TypedDict):
+    """The message's author, or the room's owner or a moderator."""
+
+    action: Literal["delete"]
+    roomId: RoomId
+    messageId: MessageId
+
+
+class EditRequest(TypedDict):
+    """The message's author, within EDIT_WINDOW_SECONDS."""
+
+    action: Literal["edit"]
+    roomId: RoomId
+    messageId: MessageId
+    message: MessageText
+
+
+class TypingRequest(TypedDict):
+    action: Literal["typing"]
+    roomId: RoomId
+
+
+class MarkReadRequest(TypedDict):
+    action: Literal["markRead"]
+    roomId: RoomId
+    messageId: MessageId
+
+
+class KickRequest(TypedDict):
+    """The room's owner or a moderator."""
+
+    action: Literal["kick"]
+    roomId: RoomId
+    userId: UserId
+    ban: NotRequired[int | Literal["forever"] | bool | None]
+
+
+class DisconnectUserRequest(TypedDict):
+    """The room's owner or a moderator."""
+
+    action: Literal["disconnectUser"]
+    roomId: RoomId
+    userId: UserId
+
+
+class MessageFrame(TypedDict):
+    type: Literal["message"]
+    roomId: RoomId
+    messageId: MessageId
+    sentAt: Timestamp
+    sender: MemberName
+    message: str | None
+    clientMsgId: ClientMsgId | None
+    authorId: UserId | None
+    editedAt: NotRequired[Timestamp]
+    deletedBy: NotRequired[UserId]
+    deletedAt: NotRequired[Timestamp]
+
+
+class JoinedFrame(TypedDict):
+    type: Literal["joined"]
+    roomId: RoomId
+    name: MemberName
+    members: int
+    recent: list[MessageFrame]
+    next: MessageId | None
+    you: UserId
+    lastRead: MessageId | None
+    unread: int
+    unreadCapped: bool
+
+
+class LeftFrame(TypedDict):
+    type: Literal["left"]
+    roomId: RoomId
+
+
+class PresenceFrame(TypedDict):
+    type: Literal["presence"]
+    event: Literal["join", "leave"]
+    roomId: RoomId
+    name: MemberName
+
+
+class HistoryFrame(TypedDict):
+    type: Literal["history"]
+    roomId: RoomId
+    messages: list[MessageFrame]
+    next: Cursor
+
+
+class MembersFrame(TypedDict):
+    type: Literal["members"]
+    roomId: RoomId
+    members: list[MemberName]
+    omitted: NotRequired[int]
+
+
+class RoomCreatedFrame(TypedDict):
+    type: Literal["roomCreated"]
+    roomId: RoomId
+    policy: Policy
+    owner: UserId
+    createdAt: Timestamp
+
+
+class RoleFrame(TypedDict):
+    type: Literal["role"]
+    roomId: RoomId
+    userId: UserId
+    role: Literal["member", "moderator"] | None
+
+
+class DeletedFrame(TypedDict):
+    type: Literal["deleted"]
+    roomId: RoomId
+    messageId: MessageId
+    deletedBy: UserId
+    deletedAt: Timestamp
+
+
+class EditedFrame(TypedDict):
+    type: Literal["edited"]
+    roomId: RoomId
+    messageId: MessageId
+    message: str
+    editedAt: Timestamp
+
+
+class TypingFrame(TypedDict):
+    type: Literal["typing"]
+    roomId: RoomId
+    name: MemberName
+    userId: UserId
+
+
+class ReadFrame(TypedDict):
+    type: Literal["read"]
+    roomId: RoomId
+    lastRead: MessageId
+
+
+class KickedFrame(TypedDict):
+    type: Literal["kicked"]
+    roomId: RoomId
+    userId: UserId
+    names: list[MemberName]
+    banned: bool
+    bannedUntil: int | None
+
+
+class DisconnectedFrame(TypedDict):
+    type: Literal["disconnected"]
+    userId: UserId
+    connections: int
+
+
+class PongFrame(TypedDict):
+    type: Literal["pong"]
+
+
+class ErrorFrame(TypedDict):
+    type: Literal["error"]
+    code: Literal[
+        "bad_request",
+        "unknown_action",
+        "not_member",
+        "forbidden",
+        "not_found",
+        "rejected",
+        "too_large",
+        "rate_limited",
+        "internal",
+    ]
+    message: str
+    action: str | None
+    roomId: NotRequired[RoomId]
+    clientMsgId: NotRequired[ClientMsgId]
+
+
+ClientFrame: TypeAlias = (
+    JoinRequest
+    | LeaveRequest
+    | SendAllRequest
+    | HistoryRequest
+    | MembersRequest
+    | PingRequest
+    | CreateRoomRequest
+    | InviteRequest
+    | UninviteRequest
+    | PromoteRequest
+    | DemoteRequest
+    | DeleteRequest
+    | EditRequest
+    | TypingRequest
+    | MarkReadRequest
+    | KickRequest
+    | DisconnectUserRequest
+)
+ServerFrame: TypeAlias = (
+    JoinedFrame
+    | LeftFrame
+    | PresenceFrame
+    | MessageFrame
+    | HistoryFrame
+    | MembersFrame
+    | PongFrame
+    | RoomCreatedFrame
+    | RoleFrame
+    | ErrorFrame
+    | DeletedFrame
+    | EditedFrame
+    | TypingFrame
+    | ReadFrame
+    | KickedFrame
+    | DisconnectedFrame
+)
+
+#: action -> the frame a client sends for it
+CLIENT_FRAMES: dict[str, type[Any]] = {
+    "join": JoinRequest,
+    "leave": LeaveRequest,
+    "sendAll": SendAllRequest,
+    "history": HistoryRequest,
+    "members": MembersRequest,
+    "ping": PingRequest,
+    "createRoom": CreateRoomRequest,
+    "invite": InviteRequest,
+    "uninvite": UninviteRequest,
+    "promote": PromoteRequest,
+    "demote": DemoteRequest,
+    "delete": DeleteRequest,
+    "edit": EditRequest,
+    "typing": TypingRequest,
+    "markRead": MarkReadRequest,
+    "kick": KickRequest,
+    "disconnectUser": DisconnectUserRequest,
+}
+#: frame type -> the frame the server sends
+SERVER_FRAMES: dict[str, type[Any]] = {
+    "joined": JoinedFrame,
+    "left": LeftFrame,
+    "presence": PresenceFrame,
+    "message": MessageFrame,
+    "history": HistoryFrame,
+    "members": MembersFrame,
+    "pong": PongFrame,
+    "roomCreated": RoomCreatedFrame,
+    "role": RoleFrame,
+    "error": ErrorFrame,
+    "deleted": DeletedFrame,
+    "edited": EditedFrame,
+    "typing": TypingFrame,
+    "read": ReadFrame,
+    "kicked": KickedFrame,
+    "disconnected": DisconnectedFrame,
+}
