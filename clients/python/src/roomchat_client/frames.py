@@ -16,8 +16,74 @@ ClientMsgId: TypeAlias = str
 UserId: TypeAlias = str
 Policy: TypeAlias = Literal["open", "private", "announce"]
 Timestamp: TypeAlias = str
+ReplyTo: TypeAlias = MessageId | None
+Emoji: TypeAlias = Literal[
+    "👍",
+    "👎",
+    "❤️",
+    "😂",
+    "😮",
+    "😢",
+    "😡",
+    "🎉",
+    "🙏",
+    "👀",
+    "🔥",
+    "✅",
+    "❌",
+    "💯",
+    "🚀",
+    "👏",
+    "🤔",
+    "😄",
+    "😍",
+    "🙌",
+    "💡",
+    "⭐",
+    "😅",
+    "😎",
+    "🤝",
+    "💪",
+    "🙂",
+    "😬",
+    "🤯",
+    "🥳",
+    "🤣",
+    "👋",
+    "✨",
+    "⚠️",
+    "❓",
+    "🎯",
+    "☕",
+    "🍕",
+    "🏳️\u200d🌈",
+    "❤️\u200d🔥",
+]
+Remove: TypeAlias = bool
+Excerpt: TypeAlias = str | None
+UnreadReplies: TypeAlias = int
 MessageText: TypeAlias = str
 OtherFrame: TypeAlias = dict[str, Any]
+
+
+class Reaction(TypedDict):
+    emoji: Emoji
+    count: int
+    users: list[UserId]
+
+
+class Mention(TypedDict):
+    userId: UserId
+    name: MemberName
+
+
+class Pin(TypedDict):
+    messageId: MessageId
+    replyTo: NotRequired[MessageId]
+    pinnedBy: UserId
+    pinnedAt: Timestamp
+    sender: MemberName | None
+    excerpt: Excerpt
 
 
 class JoinRequest(TypedDict):
@@ -36,6 +102,8 @@ class SendAllRequest(TypedDict):
     roomId: RoomId
     message: MessageText
     clientMsgId: NotRequired[ClientMsgId | None]
+    replyTo: NotRequired[ReplyTo]
+    alsoToRoom: NotRequired[bool]
 
 
 class HistoryRequest(TypedDict):
@@ -100,6 +168,7 @@ class DeleteRequest(TypedDict):
     action: Literal["delete"]
     roomId: RoomId
     messageId: MessageId
+    replyTo: NotRequired[ReplyTo]
 
 
 class EditRequest(TypedDict):
@@ -108,6 +177,7 @@ class EditRequest(TypedDict):
     action: Literal["edit"]
     roomId: RoomId
     messageId: MessageId
+    replyTo: NotRequired[ReplyTo]
     message: MessageText
 
 
@@ -120,6 +190,7 @@ class MarkReadRequest(TypedDict):
     action: Literal["markRead"]
     roomId: RoomId
     messageId: MessageId
+    replyTo: NotRequired[ReplyTo]
 
 
 class KickRequest(TypedDict):
@@ -139,6 +210,63 @@ class DisconnectUserRequest(TypedDict):
     userId: UserId
 
 
+class ThreadRequest(TypedDict):
+    """Readers of the room."""
+
+    action: Literal["thread"]
+    roomId: RoomId
+    messageId: MessageId
+    limit: NotRequired[int | None]
+    before: NotRequired[MessageId | None]
+
+
+class ThreadsRequest(TypedDict):
+    """Readers of the room."""
+
+    action: Literal["threads"]
+    roomId: RoomId
+    limit: NotRequired[int | None]
+    before: NotRequired[MessageId | None]
+
+
+class FollowRequest(TypedDict):
+    """Readers of the room."""
+
+    action: Literal["follow"]
+    roomId: RoomId
+    messageId: MessageId
+    remove: NotRequired[Remove]
+
+
+class ReactRequest(TypedDict):
+    """Readers of the room."""
+
+    action: Literal["react"]
+    roomId: RoomId
+    messageId: MessageId
+    replyTo: NotRequired[ReplyTo]
+    emoji: Emoji
+    remove: NotRequired[Remove]
+
+
+class MentionsRequest(TypedDict):
+    """Anyone; across rooms."""
+
+    action: Literal["mentions"]
+    limit: NotRequired[int | None]
+    before: NotRequired[MessageId | None]
+
+
+class PinRequest(TypedDict):
+    """The room's owner or a moderator."""
+
+    action: Literal["pin"]
+    roomId: RoomId
+    messageId: MessageId
+    replyTo: NotRequired[ReplyTo]
+    remove: NotRequired[Remove]
+
+
 class MessageFrame(TypedDict):
     type: Literal["message"]
     roomId: RoomId
@@ -151,6 +279,14 @@ class MessageFrame(TypedDict):
     editedAt: NotRequired[Timestamp]
     deletedBy: NotRequired[UserId]
     deletedAt: NotRequired[Timestamp]
+    replyTo: NotRequired[MessageId]
+    alsoToRoom: NotRequired[Literal[True]]
+    replyCount: NotRequired[int]
+    lastReplyAt: NotRequired[Timestamp]
+    reactions: NotRequired[list[Reaction]]
+    mentions: NotRequired[list[Mention]]
+    mentionsRoom: NotRequired[Literal[True]]
+    thread: NotRequired[dict[str, Any]]
 
 
 class JoinedFrame(TypedDict):
@@ -164,6 +300,7 @@ class JoinedFrame(TypedDict):
     lastRead: MessageId | None
     unread: int
     unreadCapped: bool
+    pins: list[Pin]
 
 
 class LeftFrame(TypedDict):
@@ -213,6 +350,7 @@ class DeletedFrame(TypedDict):
     messageId: MessageId
     deletedBy: UserId
     deletedAt: Timestamp
+    replyTo: NotRequired[MessageId]
 
 
 class EditedFrame(TypedDict):
@@ -221,6 +359,7 @@ class EditedFrame(TypedDict):
     messageId: MessageId
     message: str
     editedAt: Timestamp
+    replyTo: NotRequired[MessageId]
 
 
 class TypingFrame(TypedDict):
@@ -234,6 +373,7 @@ class ReadFrame(TypedDict):
     type: Literal["read"]
     roomId: RoomId
     lastRead: MessageId
+    replyTo: NotRequired[MessageId]
 
 
 class KickedFrame(TypedDict):
@@ -249,6 +389,59 @@ class DisconnectedFrame(TypedDict):
     type: Literal["disconnected"]
     userId: UserId
     connections: int
+
+
+class ThreadFrame(TypedDict):
+    type: Literal["thread"]
+    roomId: RoomId
+    messageId: MessageId
+    parent: MessageFrame
+    replies: list[MessageFrame]
+    next: Cursor
+    following: bool
+    lastRead: MessageId | None
+    unread: UnreadReplies
+    unreadCapped: bool
+
+
+class FollowingFrame(TypedDict):
+    type: Literal["following"]
+    roomId: RoomId
+    messageId: MessageId
+    following: bool
+
+
+class ThreadsFrame(TypedDict):
+    type: Literal["threads"]
+    roomId: RoomId
+    threads: list[dict[str, Any]]
+    next: Cursor
+
+
+class ReactionFrame(TypedDict):
+    type: Literal["reaction"]
+    roomId: RoomId
+    messageId: MessageId
+    replyTo: NotRequired[MessageId]
+    emoji: Emoji
+    userId: UserId
+    name: MemberName
+    added: bool
+    reactions: list[Reaction]
+    version: int
+
+
+class MentionsFrame(TypedDict):
+    type: Literal["mentions"]
+    messages: list[MessageFrame]
+    next: Cursor
+
+
+class PinnedFrame(TypedDict):
+    type: Literal["pinned"]
+    roomId: RoomId
+    pinned: bool
+    pin: Pin
 
 
 class PongFrame(TypedDict):
@@ -292,6 +485,12 @@ ClientFrame: TypeAlias = (
     | MarkReadRequest
     | KickRequest
     | DisconnectUserRequest
+    | ThreadRequest
+    | ThreadsRequest
+    | FollowRequest
+    | ReactRequest
+    | MentionsRequest
+    | PinRequest
 )
 ServerFrame: TypeAlias = (
     JoinedFrame
@@ -310,6 +509,12 @@ ServerFrame: TypeAlias = (
     | ReadFrame
     | KickedFrame
     | DisconnectedFrame
+    | ThreadFrame
+    | FollowingFrame
+    | ThreadsFrame
+    | ReactionFrame
+    | MentionsFrame
+    | PinnedFrame
 )
 
 #: action -> the frame a client sends for it
@@ -331,6 +536,12 @@ CLIENT_FRAMES: dict[str, type[Any]] = {
     "markRead": MarkReadRequest,
     "kick": KickRequest,
     "disconnectUser": DisconnectUserRequest,
+    "thread": ThreadRequest,
+    "threads": ThreadsRequest,
+    "follow": FollowRequest,
+    "react": ReactRequest,
+    "mentions": MentionsRequest,
+    "pin": PinRequest,
 }
 #: frame type -> the frame the server sends
 SERVER_FRAMES: dict[str, type[Any]] = {
@@ -350,4 +561,10 @@ SERVER_FRAMES: dict[str, type[Any]] = {
     "read": ReadFrame,
     "kicked": KickedFrame,
     "disconnected": DisconnectedFrame,
+    "thread": ThreadFrame,
+    "following": FollowingFrame,
+    "threads": ThreadsFrame,
+    "reaction": ReactionFrame,
+    "mentions": MentionsFrame,
+    "pinned": PinnedFrame,
 }
