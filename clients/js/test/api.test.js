@@ -75,8 +75,9 @@ describe('events for programs', () => {
 describe('every action of the protocol', () => {
   test('has a frame builder, and moderation sends kick and disconnectUser', () => {
     assert.deepEqual([...ACTIONS].sort(), [
-      'createRoom', 'delete', 'demote', 'disconnectUser', 'edit', 'history', 'invite', 'join', 'kick',
-      'leave', 'markRead', 'members', 'ping', 'promote', 'sendAll', 'typing', 'uninvite',
+      'createRoom', 'delete', 'demote', 'disconnectUser', 'edit', 'follow', 'history', 'invite', 'join',
+      'kick', 'leave', 'markRead', 'members', 'mentions', 'pin', 'ping', 'promote', 'react', 'sendAll',
+      'thread', 'threads', 'typing', 'uninvite',
     ]);
     assert.deepEqual(frames.kick('lobby', 'u1'), { action: 'kick', roomId: 'lobby', userId: 'u1' });
     assert.deepEqual(frames.kick('lobby', 'u1', 60), { action: 'kick', roomId: 'lobby', userId: 'u1', ban: 60 });
