@@ -239,6 +239,7 @@ function renderRoom() {
   renderMembers(room);
   renderPins(ui.pins, room);
   renderThread(ui.thread, room, openThread?.roomId === room.id ? openThread.parentId : null);
+  ui.chatView.classList.toggle('thread-open', !ui.thread.hidden);
 }
 
 const GROUP_MS = 5 * 60_000;
