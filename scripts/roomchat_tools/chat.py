@@ -9,6 +9,11 @@ Interactive: plain lines go to the current room; commands:
   /who             members of the current room (signed in: with their user ids, where known)
   /edit [id] text  edit your last message in the current room (or the one with that messageId)
   /delete [id]     delete your last message in the current room (or the one with that messageId)
+  /reply <id> text reply in that message's thread (/replyall: also shown in the room)
+  /thread <id>     that message's thread: its replies, newest page
+  /react <id> <emoji>   add a reaction (/unreact takes it back); /follow <id>, /unfollow <id>
+  /threads         the threads you follow here, with unread replies; /mentions: what mentions you
+  /pin <id>, /unpin <id>   the room's owner and moderators; pins are listed when you join
   /create <room> [open|private|announce]   create a room you own (signed in), then join it
   /invite <user>   /uninvite <user>   /promote <user>   /demote <user>
                    a user id (a token's sub), or the display name of someone seen here
@@ -56,6 +61,8 @@ REPLY_TIMEOUT_S = 15.0
 SEND_ATTEMPTS = 4  # tries of one message (same clientMsgId) before it is reported as not sent
 COMMANDS = (
     "/join <room>, /leave [room], /history [n], /who, /create <room> [policy], "
+    "/reply|/replyall <id> <text>, /thread <id>, /react|/unreact <id> <emoji>, "
+    "/follow|/unfollow <id>, /threads, /mentions, /pin|/unpin <id>, "
     "/invite|/uninvite|/promote|/demote <user>, /edit [id] <text>, /delete [id], /quit"
 )
 
@@ -79,10 +86,69 @@ def clock(iso: str | None) -> str:
 
 def format_message(message: dict[str, Any], room: str | None = None) -> str:
     """One line per message: control characters and escape sequences in the text or the sender
-    are shown escaped (scripts/roomchat_tools/terminal.py), so no message can fake another line."""
+    are shown escaped (scripts/roomchat_tools/terminal.py), so no message can fake another line.
+    A reply says whose thread it is in; a parent its replies; reactions follow the text."""
     room = printable(message.get("roomId") or room or "?")
     sender = printable(message.get("sender", "?"))
-    return f"[{room}] {clock(message.get('sentAt'))} {sender}: {message_text(message)}"
+    where = f" ↳{printable(message['replyTo'])[-6:]}" if message.get("replyTo") else ""
+    extras = ""
+    if message.get("replyCount"):
+        extras += f" [{message['replyCount']} replies]"
+    for r in message.get("reactions") or []:
+        extras += f" {printable(r.get('emoji'))}{printable(r.get('count'))}"
+    return (
+        f"[{room}]{where} {clock(message.get('sentAt'))} {sender}: {message_text(message)}{extras}"
+    )
+
+
+# The conversation commands that take a messageId (and /react, /unreact an emoji).
+CONVERSATION_COMMANDS = ("/thread", "/react", "/unreact", "/follow", "/unfollow", "/pin", "/unpin")
+
+
+def _thread(frame: dict[str, Any], room: str) -> list[str]:
+    parent = frame.get("parent") or {}
+    lines = [f"[{room}] --- thread of {format_message(parent, room)} ---"]
+    lines += [format_message(m, room) for m in frame.get("replies") or []]
+    unread = frame.get("unread") or 0
+    state = "following" if frame.get("following") else "not following"
+    lines.append(
+        f"[{room}] --- {state}, {unread}{'+' if frame.get('unreadCapped') else ''} unread ---"
+    )
+    return lines
+
+
+def _threads(frame: dict[str, Any], room: str) -> list[str]:
+    lines = [f"[{room}] threads you follow: {len(frame.get('threads') or [])}"]
+    for t in frame.get("threads") or []:
+        lines.append(
+            f"[{room}]   {printable(t.get('messageId'))} {printable(t.get('sender'))}: "
+            f"{printable(t.get('excerpt') or '(deleted)')} ({printable(t.get('replyCount'))} "
+            f"replies, {printable(t.get('unread'))} unread)"
+        )
+    return lines
+
+
+def _reaction(frame: dict[str, Any], room: str) -> list[str]:
+    verb = "reacted" if frame.get("added") else "took back"
+    summary = " ".join(
+        f"{printable(r.get('emoji'))}{printable(r.get('count'))}"
+        for r in frame.get("reactions") or []
+    )
+    return [
+        f"[{room}] * {printable(frame.get('name'))} {verb} {printable(frame.get('emoji'))} on "
+        f"{printable(frame.get('messageId'))}: {summary or 'no reactions'}"
+    ]
+
+
+def _pinned(frame: dict[str, Any], room: str) -> list[str]:
+    pin = frame.get("pin") or {}
+    verb = "pinned" if frame.get("pinned") else "unpinned"
+    return [f"[{room}] * {printable(pin.get('messageId'))} {verb}: {printable(pin.get('excerpt'))}"]
+
+
+def _mentions(frame: dict[str, Any], room: str) -> list[str]:
+    messages = frame.get("messages") or []
+    return [f"--- {len(messages)} mentions ---"] + [format_message(m) for m in messages]
 
 
 def _joined(frame: dict[str, Any], room: str) -> list[str]:
@@ -160,6 +226,15 @@ FORMATS: dict[str, Callable[[dict[str, Any], str], list[str]]] = {
     "disconnected": _disconnected,
     "read": lambda frame, room: [f"[{room}] read up to {printable(frame.get('lastRead'))}"],
     "typing": lambda frame, room: [],
+    "thread": _thread,
+    "threads": _threads,
+    "following": lambda frame, room: [
+        f"[{room}] {'following' if frame.get('following') else 'not following'} "
+        f"{printable(frame.get('messageId'))}"
+    ],
+    "reaction": _reaction,
+    "pinned": _pinned,
+    "mentions": _mentions,
     "pong": lambda frame, room: [],
     "error": lambda frame, room: [
         f"! {printable(frame.get('code'))}: {printable(frame.get('message'))}"
@@ -486,6 +561,34 @@ class Chat:
         frame = {"action": "edit", "roomId": self.current, "messageId": message_id, "message": text}
         await self.request(frame, "edited")
 
+    async def reply(self, rest: str, also_to_room: bool = False) -> None:
+        room = self._in_room()
+        parent, _, text = rest.partition(" ")
+        if room is None or not parent or not text.strip():
+            self.out("! usage: /reply <messageId> <text>")
+            return
+        reply = await self.client.reply(room, parent, text.strip(), also_to_room)
+        if isinstance(reply, dict) and reply.get("type") == "error":
+            self.out(format_frame(reply)[0])
+
+    async def conversation(self, rest: str, command: str = "") -> None:
+        """/thread, /react, /unreact, /follow, /unfollow, /pin, /unpin <messageId> [emoji]."""
+        room = self._in_room()
+        message_id, _, arg = rest.partition(" ")
+        if room is None or not message_id:
+            self.out(f"! usage: {command} <messageId>{' <emoji>' if 'react' in command else ''}")
+            return
+        calls = {
+            "/thread": lambda: self.client.thread(room, message_id),
+            "/react": lambda: self.client.react(room, message_id, arg.strip()),  # type: ignore[arg-type]
+            "/unreact": lambda: self.client.react(room, message_id, arg.strip(), remove=True),  # type: ignore[arg-type]
+            "/follow": lambda: self.client.follow(room, message_id),
+            "/unfollow": lambda: self.client.follow(room, message_id, following=False),
+            "/pin": lambda: self.client.pin(room, message_id),
+            "/unpin": lambda: self.client.pin(room, message_id, pinned=False),
+        }
+        await calls[command]()
+
     async def history_command(self, rest: str) -> None:
         try:
             limit = int(rest) if rest else 20
@@ -516,8 +619,16 @@ class Chat:
             await self.history_command(rest)
         elif command in ("/who", "/members"):
             await self.who()
+        elif command in ("/reply", "/replyall"):
+            await self.reply(rest, command == "/replyall")
+        elif command in CONVERSATION_COMMANDS:
+            await self.conversation(rest, command)
         elif command in self.message_commands:
             await self.message_commands[command](rest)
+        elif command == "/threads" and self.current:
+            await self.client.threads(self.current)
+        elif command == "/mentions":
+            await self.client.mentions()
         elif command == "/create" and rest:
             room, _, policy = rest.partition(" ")
             await self.create(room, policy.strip() or "open")
