@@ -46,6 +46,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import websockets
@@ -277,10 +278,19 @@ class Chat:
         self.leaving: set[str] = set()  # rooms we asked to leave
         self.introduced = False
         self.hide_members = 0  # members replies asked for by the client itself, not shown
-        # Commands on one of our messages (the last by default): /delete [id], /edit [id] text.
-        self.message_commands: dict[str, Callable[[str], Awaitable[None]]] = {
-            "/delete": self.delete,
+        # Commands that take the rest of the line as it is (or nothing).
+        self.commands: dict[str, Callable[[str], Awaitable[None]]] = {
+            "/leave": lambda rest: self.leave(rest or None),
+            "/history": self.history_command,
+            "/who": lambda _: self.who(),
+            "/members": lambda _: self.who(),
+            "/delete": self.delete,  # on one of our messages (the last by default)
             "/edit": self.edit,
+            "/reply": self.reply,
+            "/replyall": lambda rest: self.reply(rest, also_to_room=True),
+            "/threads": lambda _: self.threads(),
+            "/mentions": lambda _: self.mentions(),
+            **{c: partial(self.conversation, command=c) for c in CONVERSATION_COMMANDS},
         }
         client.listen(self.show)
 
@@ -564,8 +574,10 @@ class Chat:
     async def reply(self, rest: str, also_to_room: bool = False) -> None:
         room = self._in_room()
         parent, _, text = rest.partition(" ")
-        if room is None or not parent or not text.strip():
-            self.out("! usage: /reply <messageId> <text>")
+        if room is None:
+            return
+        if not parent or not text.strip():
+            self.out(f"! usage: /reply{'all' if also_to_room else ''} <messageId> <text>")
             return
         reply = await self.client.reply(room, parent, text.strip(), also_to_room)
         if isinstance(reply, dict) and reply.get("type") == "error":
@@ -575,19 +587,31 @@ class Chat:
         """/thread, /react, /unreact, /follow, /unfollow, /pin, /unpin <messageId> [emoji]."""
         room = self._in_room()
         message_id, _, arg = rest.partition(" ")
-        if room is None or not message_id:
-            self.out(f"! usage: {command} <messageId>{' <emoji>' if 'react' in command else ''}")
+        emoji = arg.strip()
+        needs_emoji = "react" in command
+        if room is None:
+            return
+        if not message_id or (needs_emoji and not emoji):
+            self.out(f"! usage: {command} <messageId>{' <emoji>' if needs_emoji else ''}")
             return
         calls = {
             "/thread": lambda: self.client.thread(room, message_id),
-            "/react": lambda: self.client.react(room, message_id, arg.strip()),  # type: ignore[arg-type]
-            "/unreact": lambda: self.client.react(room, message_id, arg.strip(), remove=True),  # type: ignore[arg-type]
+            "/react": lambda: self.client.react(room, message_id, emoji),
+            "/unreact": lambda: self.client.react(room, message_id, emoji, remove=True),
             "/follow": lambda: self.client.follow(room, message_id),
             "/unfollow": lambda: self.client.follow(room, message_id, following=False),
             "/pin": lambda: self.client.pin(room, message_id),
             "/unpin": lambda: self.client.pin(room, message_id, pinned=False),
         }
         await calls[command]()
+
+    async def threads(self) -> None:
+        room = self._in_room()
+        if room is not None:
+            await self.client.threads(room)
+
+    async def mentions(self) -> None:
+        await self.client.mentions()
 
     async def history_command(self, rest: str) -> None:
         try:
@@ -611,24 +635,10 @@ class Chat:
         await self.drain()
         if command in ("/quit", "/exit"):
             return False
-        if command == "/join" and rest:
+        if command in self.commands:
+            await self.commands[command](rest)
+        elif command == "/join" and rest:
             await self.join(rest)
-        elif command == "/leave":
-            await self.leave(rest or None)
-        elif command == "/history":
-            await self.history_command(rest)
-        elif command in ("/who", "/members"):
-            await self.who()
-        elif command in ("/reply", "/replyall"):
-            await self.reply(rest, command == "/replyall")
-        elif command in CONVERSATION_COMMANDS:
-            await self.conversation(rest, command)
-        elif command in self.message_commands:
-            await self.message_commands[command](rest)
-        elif command == "/threads" and self.current:
-            await self.client.threads(self.current)
-        elif command == "/mentions":
-            await self.client.mentions()
         elif command == "/create" and rest:
             room, _, policy = rest.partition(" ")
             await self.create(room, policy.strip() or "open")
