@@ -252,13 +252,13 @@ def test_every_bad_frame_of_the_unit_tests_is_refused_by_the_schema(body, code, 
 # ---- frames protocol.py builds -------------------------------------------------------------
 
 _valid_room_ids = st.from_regex(r"\A[A-Za-z0-9_.:-]{1,64}\Z")
-_valid_user_ids = st.text(min_size=1, max_size=128).filter(
-    lambda u: u.isprintable() and not _in_gap(u)
-)
+# Printable by construction (str.isprintable: no category C or Z but the ASCII space), so the
+# draws below seldom need a retry: filtering random text for these made almost every example
+# invalid (Hypothesis gave up on most, and the test took minutes).
+_printable = st.characters(codec="utf-8", exclude_categories=("C", "Z")) | st.just(" ")
+_valid_user_ids = st.text(_printable, min_size=1, max_size=128).filter(lambda u: not _in_gap(u))
 _valid_names = (
-    st.text(min_size=1, max_size=32)
-    .map(str.strip)
-    .filter(lambda n: 0 < len(n) <= 32 and n.isprintable())
+    st.text(_printable, min_size=1, max_size=32).map(str.strip).filter(lambda n: len(n) > 0)
 )
 
 
@@ -276,8 +276,8 @@ def messages(draw, room_id: str | None = None) -> Message:
 
 
 def _check(frame: dict[str, Any]) -> None:
+    """The frame matches its type's schema, and as sent (encoded) exactly one server frame."""
     assert problems(SERVER_FRAMES[frame["type"]], frame) == []
-    assert validator("ServerFrame").is_valid(frame)
     assert validator("ServerFrame").is_valid(json.loads(protocol.encode(frame)))
 
 
