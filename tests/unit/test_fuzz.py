@@ -19,7 +19,7 @@ FRAME_TYPES = {
 }
 ERROR_CODES = {
     *("bad_request", "unknown_action", "not_member", "forbidden", "too_large", "internal"),
-    "rate_limited",
+    *("rate_limited", "not_found"),
 }
 HANDLERS = [*ROUTES.values(), handlers.on_default]
 FUZZ = settings(
