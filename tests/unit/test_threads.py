@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from roomchat import handlers
+from roomchat import handlers, protocol
 from roomchat.ports import Review, ReviewVerdict
 from tests.engines import both_engines
 
@@ -223,6 +223,20 @@ def test_per_thread_unread_counts_are_shared_by_a_users_devices(chat):
     assert on_other_device["lastRead"] == replies[1] and on_other_device["unread"] == 1
     [entry] = chat.send("A2", action="threads", roomId="lobby")["threads"]
     assert entry["unread"] == 1 and entry["unreadCapped"] is False
+
+
+def test_thread_unread_counts_stop_at_the_cap(chat):
+    # Select=COUNT with Limit: a count reads at most THREAD_UNREAD_CAP + 1 replies.
+    _room(chat)
+    parent = _say(chat, "A", "p")["messageId"]  # its author follows the thread
+    for i in range(protocol.THREAD_UNREAD_CAP + 2):
+        _say(chat, "B", f"r{i}", replyTo=parent)
+
+    page = chat.send("A", action="thread", roomId="lobby", messageId=parent)
+    [entry] = chat.send("A", action="threads", roomId="lobby")["threads"]
+
+    for counted in (page, entry):
+        assert counted["unread"] == protocol.THREAD_UNREAD_CAP and counted["unreadCapped"] is True
 
 
 def test_the_threads_listing_pages_newest_parent_first(chat):
