@@ -147,7 +147,7 @@ build: $(STAMP) ## build the Lambda zip deterministically (build/functions.zip)
 	$(ROOMCHAT) build
 
 run: $(STAMP) ## the chat on this machine (emulator, terraform, gateway), warm: only changes applied; FRESH=1 from empty, QUIET=1 no function logs
-	$(ROOMCHAT) run $(if $(filter 1 yes true,$(FRESH)),--fresh) $(if $(QUIET),--quiet)
+	$(strip $(ROOMCHAT) run $(if $(filter 1 yes true,$(FRESH)),--fresh) $(if $(QUIET),--quiet))
 
 # Not echoed: the line would show the token (it goes in the environment, not in `ps` either).
 chat: $(STAMP) ## terminal chat client: make chat ROOM=lobby NAME=ana [URL=ws://...] [TOKEN=...]

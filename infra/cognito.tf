@@ -10,6 +10,15 @@ resource "aws_cognito_user_pool" "this" {
   deletion_protection      = var.table_deletion_protection ? "ACTIVE" : "INACTIVE"
   auto_verified_attributes = ["email"]
 
+  # Only an administrator creates accounts unless cognito_self_sign_up says otherwise: with
+  # self-service sign-up, anyone who reads the app client id from config.json could create an
+  # account and connect ("creates a user profile for anyone on the internet who knows your
+  # publicly-discoverable app client ID"); with it, SignUp answers NotAuthorizedException:
+  # https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-admin-create-user-policy.html
+  admin_create_user_config {
+    allow_admin_create_user_only = !var.cognito_self_sign_up
+  }
+
   password_policy {
     minimum_length    = 12
     require_lowercase = true
@@ -39,4 +48,10 @@ resource "aws_cognito_user_pool_client" "this" {
     refresh_token = "days"
   }
   prevent_user_existence_errors = "ENABLED"
+  # What a user may write about themselves with this public client (SignUp,
+  # UpdateUserAttributes): email only. Unset, "your app can write the values of the Standard
+  # attributes of your user pool", so a user could set the `name` or `preferred_username` the
+  # authorizer takes display names from; only an administrator sets those.
+  # https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_CreateUserPoolClient.html
+  write_attributes = ["email"]
 }

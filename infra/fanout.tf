@@ -5,6 +5,17 @@
 # the consumer. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-server-side-encryption.html
 locals {
   fanout_timeout = coalesce(try(var.lambda_limits.fanout.timeout, null), local.fanout.timeout)
+  # AWS: at least six times the function's timeout, so a batch retried by the mapping
+  # after throttling is not visible again while it is still being worked on.
+  # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+  fanout_visibility_timeout = 6 * local.fanout_timeout
+  # A chunk that fails every receive is moved to the dead-letter queue at its maxReceiveCount-th
+  # receive, up to maxReceiveCount visibility timeouts after it was sent; retention counts from
+  # that first send, so it must outlast them or the chunk expires on the way, unseen. An hour at
+  # least (a chunk not delivered by then is chat history, not news), one timeout to spare, at
+  # most SQS's 14 days (the precondition on the queue).
+  # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html
+  fanout_retention_seconds = max(3600, (var.fanout_max_receive_count + 1) * local.fanout_visibility_timeout)
   # The queues' names and ARNs built from their parts (arn:<partition>:sqs:<region>:<account>:
   # <name>, https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html#amazonsqs-resources-for-iam-policies),
   # so they are known at plan time and nothing on the chat's path waits for the queues: creating
@@ -32,26 +43,29 @@ locals {
 }
 
 resource "aws_sqs_queue" "fanout_dead_letters" {
-  name                      = local.fanout_dead_letters_name
-  sqs_managed_sse_enabled   = true
-  message_retention_seconds = 1209600 # 14 days, the maximum: time to look at what failed
+  name                    = local.fanout_dead_letters_name
+  sqs_managed_sse_enabled = true
+  # 14 days, the maximum: time to look at what failed. Longer than the queue's own retention,
+  # as it must be: a moved message keeps its first enqueue time (standard queues).
+  message_retention_seconds = 1209600
   tags                      = local.tags
 }
 
 resource "aws_sqs_queue" "fanout" {
-  name                    = local.fanout_queue_name
-  sqs_managed_sse_enabled = true
-  # A chunk not delivered within an hour is chat history, not news: it may go.
-  message_retention_seconds = 3600
-  # AWS: at least six times the function's timeout, so a batch retried by the mapping
-  # after throttling is not visible again while it is still being worked on.
-  # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
-  visibility_timeout_seconds = 6 * local.fanout_timeout
+  name                       = local.fanout_queue_name
+  sqs_managed_sse_enabled    = true
+  message_retention_seconds  = local.fanout_retention_seconds
+  visibility_timeout_seconds = local.fanout_visibility_timeout
   tags                       = local.tags
 
   lifecycle {
     # aws_sqs_queue_redrive_policy.fanout below owns the redrive policy.
     ignore_changes = [redrive_policy]
+
+    precondition {
+      condition     = local.fanout_retention_seconds <= 1209600
+      error_message = "fanout_max_receive_count x 6 x the fanout timeout (lambda_limits.fanout.timeout) must stay under SQS's 14-day retention (1209600 s): lower one of them."
+    }
   }
 }
 

@@ -111,9 +111,10 @@ locals {
       route_key = "uninvite"
       handler   = "roomchat.handlers.on_uninvite"
       two_way   = true
-      # The user's connections leave the room at once (Query, DeleteItem, UpdateItem on their records).
+      # The user's connections leave the room at once (Query, DeleteItem, UpdateItem on their
+      # records); one found gone (410) is pruned, which reads its rooms by the index.
       rooms               = ["dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:UpdateItem"]
-      rooms_by_connection = []
+      rooms_by_connection = ["dynamodb:Query"]
       history             = ["dynamodb:UpdateItem"] # rate-limit counters
       manage_connections  = true
       memory_size         = 256

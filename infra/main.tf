@@ -110,6 +110,7 @@ module "functions" {
     FANOUT_TIER_THRESHOLD     = tostring(var.fanout_tier_threshold)
     FANOUT_QUEUE_NAME         = local.fanout_queue_name
     FANOUT_CHUNK_SIZE         = tostring(var.fanout_chunk_size)
+    GRANTED_ROOM_PREFIX       = var.granted_room_prefix
   }, local.review_hook_environment)
 
   functions = merge(
@@ -159,6 +160,8 @@ module "functions" {
         timeout        = coalesce(try(var.lambda_limits.authorize.timeout, null), local.authorizer.timeout)
         environment    = local.authorizer.environment
         parameter_arns = compact([local.auth_secret_parameter_arn])
+        # The key of that SecureString when it is a customer managed one (kms:Decrypt via SSM).
+        parameter_kms_key_arn = local.auth_secret_parameter_arn == null ? null : var.auth_secret_kms_key_arn
         # Its own zip with PyJWT and cryptography's x86_64 wheel (roomchat build --authorizer).
         zip_path     = var.authorizer_zip_path
         architecture = "x86_64"
@@ -194,6 +197,9 @@ module "hosting" {
   web_dir       = var.web_dir
   websocket_url = var.domain_name != null ? module.domain[0].websocket_url : module.websocket_api.websocket_url
   price_class   = var.hosting_price_class
+  # TLS 1.2+ needs a name and certificate of your own (the default certificate allows TLSv1).
+  domain_name     = var.hosting_domain_name
+  certificate_arn = var.hosting_certificate_arn
   auth = var.auth_mode == "none" ? null : {
     auth_mode         = var.auth_mode
     cognito_client_id = var.cognito_user_pool ? aws_cognito_user_pool_client.this[0].id : null

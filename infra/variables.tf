@@ -339,6 +339,17 @@ variable "auth_mode" {
   }
 }
 
+variable "granted_room_prefix" {
+  description = "GRANTED_ROOM_PREFIX: room ids starting with this are the operator's, granted by tokens' `rooms` claims: nobody may createRoom them, and without a record they are private to the users whose token grants them. Grant rooms under it so nobody can own them before their people arrive. \"\" turns the namespace off (a claim then grants only rooms created with createRoom)."
+  type        = string
+  default     = "org:"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.:-]{0,32}$", var.granted_room_prefix))
+    error_message = "granted_room_prefix must be \"\" or up to 32 room-id characters (letters, digits, '_', '.', ':', '-'), e.g. org:."
+  }
+}
+
 variable "auth_issuer" {
   description = "AUTH_ISSUER: the `iss` every token must carry. null: roomchat-dev in jwt mode (what `roomchat token` issues), the user pool's issuer with cognito_user_pool."
   type        = string
@@ -367,8 +378,9 @@ variable "auth_jwks_url" {
   default     = null
 
   validation {
-    condition     = var.auth_jwks_url == null || can(regex("^https?://", var.auth_jwks_url))
-    error_message = "auth_jwks_url must be null or an http(s) URL."
+    # Keys fetched in clear could be anyone's: https only (http only to a loopback host, the local stack).
+    condition     = var.auth_jwks_url == null || can(regex("^(https://[^/\\s]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?)(/\\S*)?$", var.auth_jwks_url))
+    error_message = "auth_jwks_url must be null or an https:// URL (http:// only to 127.0.0.1, localhost or [::1])."
   }
 }
 
@@ -400,14 +412,26 @@ variable "cognito_user_pool" {
   default     = false
 }
 
+variable "cognito_self_sign_up" {
+  description = "Let anyone create an account in the user pool with the public app client (Cognito SignUp). false (the default): only an administrator creates users (AdminCreateUser). Needs cognito_user_pool = true."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.cognito_self_sign_up || var.cognito_user_pool
+    error_message = "cognito_self_sign_up = true needs cognito_user_pool = true (allowed values: false, or true with a user pool)."
+  }
+}
+
 variable "cognito_base_url" {
   description = "Where the user pool's JWKS is served: null is the public endpoint https://cognito-idp.<region>.amazonaws.com; the local stack sets the emulator's URL. Tokens' `iss` stays the public form either way."
   type        = string
   default     = null
 
   validation {
-    condition     = var.cognito_base_url == null || can(regex("^https?://[^/]+$", var.cognito_base_url))
-    error_message = "cognito_base_url must be null or a scheme and host without a path, e.g. http://127.0.0.1:5000."
+    # The authorizer fetches the pool's keys from here: https only (http only to a loopback host, the local stack).
+    condition     = var.cognito_base_url == null || can(regex("^(https://[^/\\s]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?)$", var.cognito_base_url))
+    error_message = "cognito_base_url must be null or https://<host> without a path (http:// only to 127.0.0.1, localhost or [::1], e.g. http://127.0.0.1:5000)."
   }
 }
 
@@ -419,6 +443,17 @@ variable "auth_secret_parameter_name" {
   validation {
     condition     = var.auth_secret_parameter_name == null || can(regex("^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.auth_secret_parameter_name))
     error_message = "auth_secret_parameter_name must be null or an SSM parameter name such as /roomchat/auth-secret."
+  }
+}
+
+variable "auth_secret_kms_key_arn" {
+  description = "jwt mode: the customer managed KMS key that encrypts the auth_secret_parameter_name SecureString, so the authorizer may decrypt it (kms:Decrypt through SSM, for that parameter only); null: the parameter uses the AWS managed key aws/ssm, which needs no grant."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auth_secret_kms_key_arn == null || (var.auth_secret_parameter_name != null && can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.auth_secret_kms_key_arn)))
+    error_message = "auth_secret_kms_key_arn must be null or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), and needs auth_secret_parameter_name."
   }
 }
 
@@ -574,9 +609,9 @@ variable "review_hook_timeout_ms" {
 }
 
 variable "review_hook_fallback" {
-  description = "REVIEW_FALLBACK: what a failed or slow review decides: allow or deny."
+  description = "REVIEW_FALLBACK: what a failed or slow review decides when a hook is configured: deny (the default: the sender is told to try again, nothing is stored unreviewed) or allow (the message is stored and delivered unreviewed, e.g. while the hook is cold after idle)."
   type        = string
-  default     = "allow"
+  default     = "deny"
 
   validation {
     condition     = contains(["allow", "deny"], var.review_hook_fallback)
@@ -649,6 +684,33 @@ variable "hosting_price_class" {
   validation {
     condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.hosting_price_class)
     error_message = "hosting_price_class must be one of: PriceClass_100, PriceClass_200, PriceClass_All."
+  }
+}
+
+variable "hosting_domain_name" {
+  description = "Host name of the hosted web client (module hosting), e.g. www.chat.example.com, served with hosting_certificate_arn and TLS 1.2+; point it at the distribution yourself (CNAME or alias). null: the *.cloudfront.net name, on which CloudFront allows TLSv1."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.hosting_domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.hosting_domain_name))
+    error_message = "hosting_domain_name must be null or a lower-case host name such as www.chat.example.com."
+  }
+
+  validation {
+    condition     = (var.hosting_domain_name == null) == (var.hosting_certificate_arn == null)
+    error_message = "Set hosting_domain_name and hosting_certificate_arn together (or neither)."
+  }
+}
+
+variable "hosting_certificate_arn" {
+  description = "ACM certificate (in us-east-1, where CloudFront reads them) for hosting_domain_name; null with it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.hosting_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$", var.hosting_certificate_arn))
+    error_message = "hosting_certificate_arn must be null or an ACM certificate ARN in us-east-1 (arn:aws:acm:us-east-1:<account>:certificate/<id>)."
   }
 }
 

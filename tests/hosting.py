@@ -38,10 +38,11 @@ def page_csp() -> str:
     return match.group(1)
 
 
-def served_csp(sign_in_url: str | None = None) -> str:
-    """The CSP header the module sends: the page's, its sign-in origins narrowed to the stack's
-    Cognito endpoint (none without one), as roomchat_tools.local.webpage narrows it locally."""
-    return webpage.narrowed_csp(page_csp(), sign_in_url)
+def served_csp(websocket_url: str, sign_in_url: str | None = None) -> str:
+    """The CSP header the module sends: the page's, its WebSocket origins narrowed to the
+    stack's API and its sign-in origins to the stack's Cognito endpoint (none without one), as
+    roomchat_tools.local.webpage narrows it locally."""
+    return webpage.narrowed_csp(page_csp(), sign_in_url, websocket_url)
 
 
 def hosted_files() -> dict[str, tuple[bytes, str]]:
@@ -78,7 +79,8 @@ def serving(
     """Serve ``objects`` on a free loopback port like the distribution: `/` is index.html,
     a missing key is 403 (what S3 answers CloudFront through origin access control), and every
     answer carries the security headers. Yields the base URL."""
-    csp = served_csp(sign_in_url)
+    config = json.loads(objects["config.json"][0])
+    csp = served_csp(config["websocketUrl"], sign_in_url)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from roomchat_tools import stackfile
 from roomchat_tools.local import emulator as emulator_mod
-from roomchat_tools.local import launcher
+from roomchat_tools.local import iam_check, launcher
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -221,8 +221,13 @@ def _start_stack(tmp_path_factory, extra_env: dict[str, str] | None = None):
     assert code == 0, running.log_tail()
     # API Gateway's 128 KB message quota: no reply or post of any test may have exceeded it (the
     # gateway drops such a reply, refuses such a post, and logs either).
-    oversize = [line for line in launched.log_path.read_text().splitlines() if QUOTA_LOG in line]
+    log_lines = launched.log_path.read_text().splitlines()
+    oversize = [line for line in log_lines if QUOTA_LOG in line]
     assert oversize == [], "frames over the 128 KB message quota:\n" + "\n".join(oversize[:5])
+    # IAM on the local stack (roomchat_tools/local/iam_check.py): no function of any test may
+    # have made a call its Terraform-made role does not grant (AccessDenied on AWS).
+    denied = [line for line in log_lines if iam_check.DENIED_MARK in line]
+    assert denied == [], "calls the functions' roles do not grant:\n" + "\n".join(denied[:5])
     assert not leftovers, f"processes left after Ctrl-C: {leftovers}"
     assert _port_free(port) and _port_free(emulator_port)
     assert not (local / "stack.json").exists()

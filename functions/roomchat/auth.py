@@ -17,7 +17,9 @@ This module is imported by the authorizer only: the chat functions never load Py
 
 from __future__ import annotations
 
+import http.client
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -192,23 +194,83 @@ class JwtVerifier:
         return self.policy.decode(text, key.encode(), algorithm_of(key))
 
 
-class JwksKeys:
-    """An OIDC issuer's signing keys from its JWKS URL, through PyJWT's PyJWKClient: cached for
-    ``lifespan_s``, fetched again when a token names a kid not in the cache (a key rotation),
-    each fetch bounded by ``timeout_s``."""
+# How often a token naming a kid the cache does not hold may make the authorizer fetch the JWKS
+# again. A minute's wait after a rotation costs a real user one refused connect at worst, while a
+# client sending made-up kids costs the issuer one request a minute, not one per connect.
+JWKS_REFETCH_SECONDS = 60
+# After a failed fetch with no keys at all (a cold start during an outage), try again sooner.
+JWKS_RETRY_SECONDS = 5
 
-    def __init__(self, url: str, lifespan_s: int = 3600, timeout_s: int = 3):
-        self._client = jwt.PyJWKClient(
-            url, cache_keys=True, lifespan=lifespan_s, timeout=timeout_s, max_cached_keys=32
-        )
+
+class JwksKeys:
+    """An OIDC issuer's signing keys from its JWKS URL, by kid.
+
+    - The key set is kept for ``lifespan_s``, then fetched again on the next token.
+    - A token whose kid is not in the set makes a fetch (a key rotation) at most once per
+      ``refetch_s``: a flood of unknown kids costs one fetch per interval, never one per connect,
+      and is refused without waiting on the issuer in between.
+    - A failed fetch keeps the keys in hand: an issuer outage or a bad answer never signs out
+      the users whose keys are known.
+    - A key the issuer withdrew goes with the next key set (PyJWKClient's per-kid cache kept it
+      for the life of the process, and it fetched again on every unknown kid).
+
+    Fetching is PyJWKClient's (``fetch_data``: urllib, bounded by ``timeout_s``), parsing PyJWT's
+    ``PyJWKSet``. The authorizer runs one event at a time per process, so there is no lock.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        lifespan_s: float = 3600,
+        timeout_s: int = 3,
+        refetch_s: float = JWKS_REFETCH_SECONDS,
+        retry_s: float = JWKS_RETRY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = jwt.PyJWKClient(url, cache_jwk_set=False, timeout=timeout_s)
+        self._lifespan_s = lifespan_s
+        self._refetch_s = refetch_s
+        self._retry_s = retry_s
+        self._clock = clock
+        self._keys: dict[str, Any] = {}
+        self._fetched_at: float | None = None  # the last fetch that gave a key set
+        self._next_fetch_at = float("-inf")  # no fetch before this (unknown kids, failures)
+        self._failure: Exception | None = None  # why the last fetch failed, if it did
 
     def key_for(self, token: str) -> Any:
+        kid = _header(token).get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidToken("the token names no kid")
+        now = self._clock()
+        expired = self._fetched_at is None or now - self._fetched_at >= self._lifespan_s
+        if (expired or kid not in self._keys) and now >= self._next_fetch_at:
+            self._fetch(now)
+        key = self._keys.get(kid)
+        if key is not None:
+            return key
+        if not self._keys and self._failure is not None:
+            # No key at all because the issuer could not be read: our problem, logged as such.
+            raise jwt.PyJWKClientConnectionError(f"JWKS unavailable: {self._failure}")
+        raise InvalidToken(f"no signing key for kid {kid[:40]!r}")
+
+    def _fetch(self, now: float) -> None:
         try:
-            return self._client.get_signing_key_from_jwt(token).key
-        except jwt.PyJWKClientConnectionError:
-            raise  # our problem, not the client's: logged as an error by the authorizer
-        except jwt.PyJWTError as e:
-            raise InvalidToken(f"no signing key: {type(e).__name__}") from None
+            data = self._client.fetch_data()
+            if not isinstance(data, dict):
+                raise ValueError("the JWKS is not a JSON object")
+            keys = {
+                k.key_id: k.key
+                for k in jwt.PyJWKSet.from_dict(data).keys
+                if k.key_id and k.public_key_use in ("sig", None)
+            }
+            if not keys:
+                raise ValueError("the JWKS holds no signing key")
+        except (jwt.PyJWTError, ValueError, OSError, http.client.HTTPException) as e:
+            self._failure = e
+            self._next_fetch_at = now + (self._refetch_s if self._keys else self._retry_s)
+            return
+        self._keys, self._fetched_at, self._failure = keys, now, None
+        self._next_fetch_at = now + self._refetch_s
 
 
 @dataclass

@@ -296,6 +296,10 @@ def on_fanout(event: Json, context: Any) -> Json:
     A record that is not a chunk can never succeed, so it is logged and dropped, not retried.
     """
     _bind(event, context, "fanout")
+    # Where to post is the worker's own configuration, never the queue message's: whoever can
+    # put a message on the queue must not choose where this role's signed posts (and the
+    # room's messages) go. A chunk's `endpoint` is informational only.
+    endpoint = container().settings.callback_url
     failures: list[Json] = []
     for record in event.get("Records") or []:
         record_id = record.get("messageId")
@@ -305,11 +309,15 @@ def on_fanout(event: Json, context: Any) -> Json:
             logs.error("fanout_bad_record", sqsMessageId=record_id, detail=str(e)[:300])
             continue
         logs.extend(roomId=job.room_id[:64], messageId=job.message_id)
+        if endpoint is None:  # kept on the queue (then its dead-letter queue) until configured
+            logs.error("fanout_without_callback_url", sqsMessageId=record_id)
+            failures.append({"itemIdentifier": record_id})
+            continue
+        if job.endpoint != endpoint:
+            logs.warning("fanout_endpoint_ignored", queued=job.endpoint[:200], used=endpoint)
         try:
             receives = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
-            _service(event, context, endpoint=job.endpoint).deliver_chunk(
-                job, redelivered=receives > 1
-            )
+            _service(event, context, endpoint=endpoint).deliver_chunk(job, redelivered=receives > 1)
         except Exception as e:
             logs.error(
                 "fanout_chunk_failed",

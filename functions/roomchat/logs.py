@@ -34,6 +34,10 @@ def context() -> dict[str, Any]:
 def log(level: str, event: str, **fields: Any) -> None:
     if _LEVELS[level] < _threshold:
         return
+    _write(level, event, fields)
+
+
+def _write(level: str, event: str, fields: Mapping[str, Any]) -> None:
     record = {"ts": round(time.time(), 3), "level": level, "event": event}
     record.update(_context.get({}))
     record.update({k: v for k, v in fields.items() if v is not None})
@@ -96,9 +100,10 @@ def metrics(
 
     Each metric is published twice: by function (dimension FunctionName) and for the whole
     stack (no dimension, which alarms use), both in the stack's namespace.
+
+    Written whatever LOG_LEVEL says: these records are the alarms' and the dashboard's data,
+    not chatter, so LOG_LEVEL=WARNING must not silence the alarms (``level`` only labels them).
     """
-    if _LEVELS[level] < _threshold:
-        return
     namespace, function = _metrics_target()
     directive = {
         "Namespace": namespace,
@@ -106,11 +111,13 @@ def metrics(
         "Metrics": [{"Name": name, "Unit": unit} for name, (_, unit) in values.items()],
     }
     numbers = {name: value for name, (value, _) in values.items()}
-    log(
+    _write(
         level,
         event,
-        **fields,
-        **numbers,
-        **{FUNCTION_DIMENSION: function},
-        _aws={"Timestamp": time.time_ns() // 1_000_000, "CloudWatchMetrics": [directive]},
+        {
+            **fields,
+            **numbers,
+            FUNCTION_DIMENSION: function,
+            "_aws": {"Timestamp": time.time_ns() // 1_000_000, "CloudWatchMetrics": [directive]},
+        },
     )

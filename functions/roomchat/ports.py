@@ -197,6 +197,10 @@ class RoomsRepository(Protocol):
         (eventually consistent: a membership written just now may be missing)."""
         ...
 
+    def connection_rooms(self, connection_id: str) -> frozenset[str]:
+        """The rooms the connection's record lists (strongly consistent; empty without one)."""
+        ...
+
     def save_connection_name(self, connection_id: str, name: str, expires_at: int) -> None:
         """The connection's default name (from ``?name=`` or its token)."""
         ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,6 +24,9 @@ REACTIONS_PER_SECOND = 3
 # `thread`, `threads` and `mentions` requests one connection may make per second, together:
 # each reads up to a page of messages (and counts unread replies).
 READS_PER_SECOND = 5
+# The namespace of operator-granted rooms unless GRANTED_ROOM_PREFIX says otherwise.
+GRANTED_ROOM_PREFIX_DEFAULT = "org:"
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9_.:-]{0,32}$")
 
 
 POSTERS = ("signed", "botocore")
@@ -55,7 +59,9 @@ class Settings:
     # stored; None: no review.
     review_function: str | None = None
     review_timeout_ms: int = 200
-    review_fallback: str = "allow"  # what a failed or slow review decides: allow | deny
+    # What a failed or slow review decides: allow | deny. Deny unless configured: a hook that
+    # is cold (after idle or a scale-out) or down must not let messages through unreviewed.
+    review_fallback: str = "deny"
     # The fan-out tier (docs/design.md, "Big rooms"): rooms with more members than this are
     # fanned out by the `fanout` workers through the queue FANOUT_QUEUE_NAME (its URL is looked
     # up once, on first use); 0 = never (always inline).
@@ -66,6 +72,10 @@ class Settings:
     fanout_step_size: int = 250
     # Hand-overs of a chunk's unreached recipients before they count as failed.
     fanout_max_attempts: int = 3
+    # Room ids starting with this are the operator's, granted by tokens' `rooms` claims: no
+    # createRoom takes them, and without a record they are private to the users granted them.
+    # "": no such namespace (a claim then grants only rooms created with createRoom).
+    granted_room_prefix: str = GRANTED_ROOM_PREFIX_DEFAULT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -92,7 +102,7 @@ class Settings:
         level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
-        fallback = env.get("REVIEW_FALLBACK", "allow").strip().lower() or "allow"
+        fallback = env.get("REVIEW_FALLBACK", "deny").strip().lower() or "deny"
         if fallback not in ("allow", "deny"):
             raise SettingsError(f"REVIEW_FALLBACK must be allow or deny, got {fallback!r}")
         poster = env.get("FANOUT_POSTER", "").strip().lower() or "signed"
@@ -124,7 +134,19 @@ class Settings:
             fanout_chunk_size=integer("FANOUT_CHUNK_SIZE", 1000, 1, 5000),
             fanout_step_size=integer("FANOUT_STEP_SIZE", 250, 1, 5000),
             fanout_max_attempts=integer("FANOUT_MAX_ATTEMPTS", 3, 1, 10),
+            granted_room_prefix=_granted_room_prefix(env),
         )
+
+
+def _granted_room_prefix(env: Mapping[str, str]) -> str:
+    raw = env.get("GRANTED_ROOM_PREFIX")
+    prefix = GRANTED_ROOM_PREFIX_DEFAULT if raw is None else raw.strip()
+    if not _PREFIX_RE.match(prefix):
+        raise SettingsError(
+            "GRANTED_ROOM_PREFIX must be empty or up to 32 room-id characters "
+            f"([A-Za-z0-9_.:-]), got {prefix[:40]!r}"
+        )
+    return prefix
 
 
 # How long the authorizer trusts a secret read from SSM before reading it again, so a rotated
@@ -133,6 +155,25 @@ AUTH_SECRET_CACHE_SECONDS = 300
 
 
 AUTH_MODES = ("jwt", "oidc")
+# Hosts a plain http:// JWKS may be on: the local stack's emulator, never the network.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def secure_url(url: str) -> bool:
+    """https://, or http:// to a loopback host: the keys that decide who may connect must not
+    cross a network in clear (anyone on the path could serve their own)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK_HOSTS)
+
+
 # A token may live at most this long (exp - iat) unless AUTH_MAX_LIFETIME_SECONDS says otherwise.
 AUTH_MAX_LIFETIME_DEFAULT = 24 * 3600
 
@@ -175,8 +216,13 @@ class AuthSettings:
         common = {"mode": mode, "issuer": issuer, "audience": audience, "max_lifetime_s": lifetime}
         if mode == "oidc":
             url = env.get("AUTH_JWKS_URL", "").strip()
-            if not url.startswith(("https://", "http://")):
+            if not url:
                 raise SettingsError("set AUTH_JWKS_URL (the issuer's JWKS) in oidc mode")
+            if not secure_url(url):
+                raise SettingsError(
+                    "AUTH_JWKS_URL must be an https:// URL (http:// only on a loopback host, "
+                    f"for the local stack), got {url[:100]!r}"
+                )
             return cls(**common, jwks_url=url)  # type: ignore[arg-type]
         secret = env.get("AUTH_SECRET", "")
         parameter = env.get("AUTH_SECRET_PARAMETER", "").strip()

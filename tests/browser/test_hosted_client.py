@@ -41,14 +41,14 @@ def visitor(browser, hosted) -> Iterator[ChatPage]:
     page.assert_healthy()
 
 
-def test_the_hosted_page_is_served_with_its_csp_and_types(browser, hosted) -> None:
+def test_the_hosted_page_is_served_with_its_csp_and_types(browser, hosted, chat_stack) -> None:
     context = browser.new_context()
     try:
         page: Any = context.new_page()
         response = page.goto(hosted)
         assert response.status == 200
         assert response.headers["content-type"] == "text/html; charset=utf-8"
-        assert response.headers["content-security-policy"] == hosting.served_csp()
+        assert response.headers["content-security-policy"] == hosting.served_csp(chat_stack.url)
         script = page.request.get(hosted + "js/app.js")
         assert script.headers["content-type"] == "text/javascript; charset=utf-8"
     finally:

@@ -110,9 +110,10 @@ def test_the_page_is_told_how_to_sign_in_and_may_reach_only_that_endpoint(oidc_s
         csp = response.headers["Content-Security-Policy"]
         html = response.read().decode()
     emulator = webpage.origin(oidc_stack.info["emulator_endpoint"])
-    assert csp == webpage.page_csp(html).replace(webpage.CSP_CEILING, emulator)
+    websocket = webpage.websocket_origin(oidc_stack.url)
     connect_src = next(d for d in csp.split(";") if d.strip().startswith("connect-src"))
-    assert connect_src.split() == ["connect-src", "'self'", "ws:", "wss:", emulator]
+    assert connect_src.split() == ["connect-src", "'self'", websocket, emulator]
+    assert csp == webpage.narrowed_csp(webpage.page_csp(html), emulator, oidc_stack.url)
 
 
 def test_signed_in_people_share_a_private_room_and_a_third_can_neither_join_nor_read_it(
@@ -197,4 +198,76 @@ def test_the_hosted_page_signs_in_with_what_config_json_says(browser, oidc_stack
         finally:
             context.close()
     # The page probes devstack.json first: 403 on the hosted site, as on CloudFront.
+    assert [e for e in chat.errors if "status of 403" not in e] == []
+
+
+class OtherServer:
+    """A server on another local port that records every request line it receives (where a
+    link's `?ws=` would send the page, as in the issue's reproduction)."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.requests: list[str] = []
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"ws://127.0.0.1:{self._sock.getsockname()[1]}/live"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    head = conn.recv(4096).decode(errors="replace")
+                except OSError:
+                    head = ""
+                self.requests.append(head.split("\r\n", 1)[0])
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+def test_the_hosted_page_sends_its_token_to_no_other_server(browser, oidc_stack, cognito_user):
+    """A link to the real page with `?ws=<another server>` is ignored (the page says so), a
+    server typed by hand is refused while a token would go with it, and the page connects with
+    its token to the configured stack only. Before, the page connected (twice, reconnecting)
+    to the other server with `?token=` in the URL."""
+    from urllib.parse import quote
+
+    name = cognito_user(f"eve-{uuid.uuid4().hex[:6]}")
+    endpoint = oidc_stack.info["emulator_endpoint"].rstrip("/") + "/"
+    auth = {
+        "authMode": "oidc",
+        "cognitoClientId": oidc_stack.info["outputs"]["cognito_client_id"],
+        "cognitoEndpoint": endpoint,
+    }
+    other = OtherServer()
+    room = f"hosted-{uuid.uuid4().hex[:6]}"
+    try:
+        with hosting.serving(hosting.site(oidc_stack.url, auth), sign_in_url=endpoint) as url:
+            context = browser.new_context(viewport=DESKTOP)
+            try:
+                chat = ChatPage(context.new_page(), url).open(f"?ws={quote(other.url, safe='')}")
+                page = chat.page
+                assert page.input_value("#ws-url") == oidc_stack.url
+                assert "Ignored: the ?ws= parameter names" in page.text_content("#ws-source")
+                sign_in_on_page(chat, name)
+                page.fill("#ws-url", other.url)
+                page.fill("#first-room", room)
+                page.click("#connect-form button[type=submit]")
+                assert "This page signs in only to" in page.text_content("#connect-problem")
+                page.fill("#ws-url", oidc_stack.url)
+                connect(chat, room)
+                chat.say("only to my own server")
+                page.wait_for_timeout(1000)
+            finally:
+                context.close()
+    finally:
+        other.close()
+    assert other.requests == []
     assert [e for e in chat.errors if "status of 403" not in e] == []

@@ -20,12 +20,13 @@ def test_page_prefills_the_local_stack_websocket_url(people, chat_stack):
     assert "local stack" in ana.page.text_content("#ws-source")
 
 
-def test_ws_parameter_overrides_the_websocket_url(people):
+def test_ws_parameter_naming_another_server_is_ignored_and_said_so(people, chat_stack):
+    """The page is configured (the local stack's devstack.json): a link cannot point it at
+    another server, where a signed-in user's token would go."""
     (ana,) = people(1)
     ana.open("?ws=wss%3A%2F%2Fabc123.execute-api.eu-west-1.amazonaws.com%2Fprod")
-    assert (
-        ana.page.input_value("#ws-url") == "wss://abc123.execute-api.eu-west-1.amazonaws.com/prod"
-    )
+    assert ana.page.input_value("#ws-url") == chat_stack.info["websocket_url"]
+    assert "Ignored: the ?ws= parameter names wss://abc123" in ana.page.text_content("#ws-source")
 
 
 def test_two_people_chat_in_one_room_while_a_third_in_another_room_sees_nothing(people, artifacts):

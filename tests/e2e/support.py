@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import time
 import zipfile
 from pathlib import Path
@@ -112,6 +113,30 @@ def on_record(event, context):
     return {"statusCode": 200}
 
 
+def on_try_calls(event, context):
+    """Writes an event and posts to its own connection; answers what each call got (its role
+    may lack the grant: the local stack's IAM check answers as AWS would)."""
+    from botocore.exceptions import ClientError
+
+    outcome = {}
+    calls = {
+        "put_item": lambda: _record(event),
+        "post": lambda: boto3.client(
+            "apigatewaymanagementapi", endpoint_url=os.environ["CALLBACK_URL"]
+        ).post_to_connection(
+            ConnectionId=event["requestContext"]["connectionId"], Data=b'{"type": "posted"}'
+        ),
+    }
+    for name, call in calls.items():
+        try:
+            call()
+            outcome[name] = "ok"
+        except ClientError as e:
+            outcome[name] = e.response["Error"]["Code"]
+            outcome[name + "_message"] = e.response["Error"].get("Message", "")
+    return {"statusCode": 200, "body": json.dumps({"type": "tried", **outcome})}
+
+
 def on_big(event, context):
     """Replies with a frame of exactly the requested number of bytes."""
     size = int(json.loads(event["body"])["bytes"])
@@ -182,7 +207,21 @@ TEST_ROUTES = {
     "post": ("post", "gw_handlers.on_post", True, 10),
     "record": ("record", "gw_handlers.on_record", False, 10),
     "big": ("big", "gw_handlers.on_big", True, 10),
+    "denied": ("denied", "gw_handlers.on_try_calls", True, 10),  # a role without its grants
 }
+
+
+def grant(iam: Any, role_arn: str, statements: list[dict[str, Any]]) -> None:
+    """An inline policy on the role: the local stack checks the functions' calls against it."""
+    iam.put_role_policy(
+        RoleName=role_arn.rsplit("/", 1)[-1],
+        PolicyName="calls",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+
+
+def account_of(role_arn: str) -> str:
+    return role_arn.split(":")[4]
 
 
 def build_test_zip(path: Path) -> Path:
@@ -250,6 +289,38 @@ def create_test_api(clients: dict[str, Any], zip_path: Path, events_table: str) 
                 ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default"
             )
     apigw.create_stage(ApiId=api_id, StageName="test")
+    account = account_of(role)
+    grant(
+        iam,
+        role,
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:PutItem"],
+                "Resource": f"arn:aws:dynamodb:us-east-1:{account}:table/{events_table}",
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["execute-api:ManageConnections"],
+                "Resource": f"arn:aws:execute-api:us-east-1:{account}:{api_id}/test/*",
+            },
+        ],
+    )
+    # The "denied" route's function has a role of its own: PutItem on another table only, and
+    # no @connections at all.
+    narrow = iam.create_role(RoleName="gw-test-narrow", AssumeRolePolicyDocument="{}")["Role"]
+    grant(
+        iam,
+        narrow["Arn"],
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:PutItem"],
+                "Resource": f"arn:aws:dynamodb:us-east-1:{account}:table/another-table",
+            }
+        ],
+    )
+    lam.update_function_configuration(FunctionName="gw-test-denied", Role=narrow["Arn"])
     return {"api_id": api_id, "stage": "test"}
 
 
@@ -269,6 +340,17 @@ def create_auth_api(
     real authorizer zip) in front of the test handlers."""
     iam, lam, apigw = clients["iam"], clients["lambda"], clients["apigatewayv2"]
     role = iam.create_role(RoleName="gw-auth-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    grant(
+        iam,
+        role,
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:PutItem"],
+                "Resource": f"arn:aws:dynamodb:us-east-1:{account_of(role)}:table/{events_table}",
+            }
+        ],
+    )
     api_id = apigw.create_api(
         Name="gw-auth-test",
         ProtocolType="WEBSOCKET",

@@ -88,3 +88,29 @@ def test_signed_in_users_share_a_private_room_and_a_third_sees_nothing(oidc_stac
     assert r["cy_join"]["code"] == "forbidden"
     assert r["cy_history"]["code"] == "not_member"
     assert r["cy_saw"] == []
+
+
+def test_nobody_signs_up_and_users_cannot_rename_themselves(oidc_stack):
+    """Admin-only creation by default (cognito_self_sign_up = false): anyone can read the app
+    client id in config.json, and with sign-up open they could make an account and connect.
+    The public client may write `email` only, never the `name`/`preferred_username` the
+    authorizer takes display names from. The emulator refuses SignUp as AWS does
+    (local/moto_rules.py)."""
+    from botocore.exceptions import ClientError
+
+    outputs = oidc_stack.info["outputs"]
+    idp = oidc_stack.client("cognito-idp")
+    pool = idp.describe_user_pool(UserPoolId=outputs["cognito_user_pool_id"])["UserPool"]
+    client = idp.describe_user_pool_client(
+        UserPoolId=outputs["cognito_user_pool_id"], ClientId=outputs["cognito_client_id"]
+    )["UserPoolClient"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert client["WriteAttributes"] == ["email"]
+    with pytest.raises(ClientError) as refused:
+        idp.sign_up(
+            ClientId=outputs["cognito_client_id"],
+            Username=f"mallory-{uuid.uuid4().hex[:6]}",
+            Password="Correct-Horse-Battery-9",
+            UserAttributes=[{"Name": "name", "Value": "admin"}],
+        )
+    assert refused.value.response["Error"]["Code"] == "NotAuthorizedException"

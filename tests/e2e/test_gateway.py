@@ -103,6 +103,10 @@ def test_handler_gets_lambda_context_and_function_environment(gateway, emulator)
     assert env["CALLBACK_URL"] == gateway.callback_url
     assert env["AWS_ENDPOINT_URL"] == emulator.endpoint
     assert env["AWS_ACCESS_KEY_ID"] == "testing"
+    # its role's session (the gateway knows the function's @connections requests by it), and
+    # no trace of the IAM check's own settings
+    assert env["AWS_SESSION_TOKEN"].startswith("local-session-gw-test-echo-")
+    assert not any(k.startswith("_ROOMCHAT") for k in env)
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == "gw-test-echo"
     assert env["_HANDLER"] == "gw_handlers.on_echo"
 
@@ -305,6 +309,51 @@ def test_many_connections_are_served_concurrently(gateway):
     replies = run(scenario())
     ids = {r["event"]["requestContext"]["connectionId"] for r in replies}
     assert len(ids) == 20
+
+
+# ----- IAM: each function's calls are checked against its role (iam_check.py) --------------------
+
+
+def test_a_call_its_role_does_not_grant_fails_with_access_denied_as_on_aws(gateway, aws):
+    """The "denied" route's role grants PutItem on another table only, and no @connections: its
+    DynamoDB write is refused in the worker (the resource does not match) and its post by the
+    gateway, each with AWS's error, and neither reaches the emulator or the connection."""
+
+    async def scenario():
+        client = await Client.connect(gateway.websocket_url)
+        connection_id = await _connection_id(client)
+        # The route's first invocation (a cold start, two calls): generous on a busy machine.
+        reply = await client.request({"action": "denied"}, {"type": "tried"}, timeout=30)
+        posted = await client.quiet(0.5)
+        await client.close()
+        return connection_id, reply, posted
+
+    connection_id, reply, posted = run(scenario())
+    assert reply["put_item"] == "AccessDeniedException"
+    assert reply["put_item_message"] == (
+        "User: arn:aws:sts::123456789012:assumed-role/gw-test-narrow/gw-test-denied is not "
+        "authorized to perform: dynamodb:PutItem on resource: "
+        f"arn:aws:dynamodb:us-east-1:123456789012:table/{EVENTS_TABLE} because no "
+        "identity-based policy allows the dynamodb:PutItem action"
+    )
+    assert reply["post"] == "AccessDeniedException"
+    assert "execute-api:ManageConnections" in reply["post_message"]
+    assert posted == []
+    item = aws["dynamodb"].get_item(
+        TableName=EVENTS_TABLE,
+        Key={"connectionId": {"S": connection_id}, "eventType": {"S": "MESSAGE"}},
+    )
+    assert "Item" not in item
+
+
+def test_unsigned_management_requests_are_refused_as_api_gateway_does(gateway):
+    request = urllib.request.Request(
+        gateway.callback_url + "/@connections/abc", method="POST", data=b"hi"
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=5)
+    assert info.value.code == 403
+    assert info.value.headers["x-amzn-ErrorType"] == "ForbiddenException"
 
 
 # ----- @connections management API ----------------------------------------------------------------
@@ -929,3 +978,78 @@ def test_functions_reach_dynamodb_through_the_proxy_the_endpoint_controls(
     assert refused == [400, 400, 400, 400]
     assert cleared[1]["lagMs"] == 0 and cleared[1]["calls"] == {}
     assert proxy.plan.get("PutItem", []) == []
+
+
+# ----- only this machine's own pages drive the gateway from a browser (origin_guard.py) ----------
+
+
+def _handshake(url: str, **headers: str) -> int:
+    """The status of a WebSocket handshake with these headers: 101 when accepted."""
+
+    async def attempt():
+        try:
+            async with websockets.connect(url, additional_headers=headers, open_timeout=5):
+                return 101
+        except websockets.InvalidStatus as e:
+            return e.response.status_code
+
+    return run(attempt())
+
+
+def test_a_websocket_from_another_site_is_refused_and_the_own_page_is_accepted(gateway):
+    """Browsers send Origin on every handshake and apply no CORS to WebSockets: without the
+    check any page the developer visits could chat on the local stack. Pages of this machine
+    (any loopback origin) are accepted."""
+    own = f"http://127.0.0.1:{gateway.port}"
+    assert _handshake(gateway.websocket_url, Origin="https://evil.example") == 403
+    assert _handshake(gateway.websocket_url, Origin="http://127.0.0.1.evil.example") == 403
+    assert _handshake(gateway.websocket_url, Origin="null") == 403  # a sandboxed frame
+    assert _handshake(gateway.websocket_url, Origin=own) == 101
+    assert _handshake(gateway.websocket_url, Origin=f"http://localhost:{gateway.port}") == 101
+    # web/ served by hand on another local port (web/README.md) is a page of this machine
+    assert _handshake(gateway.websocket_url, Origin="http://127.0.0.1:8000") == 101
+    assert _handshake(gateway.websocket_url) == 101  # not a browser: no Origin
+
+
+def test_a_rebound_host_name_is_refused(gateway):
+    """DNS rebinding: evil.example resolving to 127.0.0.1 makes the attacker's page same-origin
+    with the gateway, so the Host header is what tells them apart."""
+    import http.client
+
+    host = f"evil.example:{gateway.port}"
+    conn = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=5)
+    conn.putrequest("GET", "/" + gateway.api.stage, skip_host=True)
+    for name, value in {
+        "Host": host,
+        "Origin": f"http://{host}",
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+    }.items():
+        conn.putheader(name, value)
+    conn.endheaders()
+    assert conn.getresponse().status == 403
+    conn.close()
+    request = urllib.request.Request(gateway.http_url + "/devstack.json", headers={"Host": host})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 403
+
+
+def test_fault_rules_cannot_be_posted_cross_site(faults):
+    """A cross-site page may send a simple POST (text/plain, no preflight): it is refused by its
+    Origin, and a POST that is not application/json is refused whatever its origin."""
+    rule = json.dumps({"connectionId": "abc", "status": 410}).encode()
+    for headers, status in (
+        ({"Content-Type": "text/plain", "Origin": "https://evil.example"}, 403),
+        ({"Content-Type": "application/json", "Origin": "https://evil.example"}, 403),
+        ({"Content-Type": "text/plain"}, 415),
+    ):
+        request = urllib.request.Request(
+            faults.http_url + "/_devstack/faults", method="POST", data=rule, headers=headers
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == status
+    assert _faults(faults, "GET") == (200, {"faults": [], "calls": {}})

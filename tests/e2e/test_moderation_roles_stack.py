@@ -69,3 +69,43 @@ def test_a_moderator_kicks_and_bans_a_member_who_may_not_kick_back(jwt_stack):
     assert told == kicked
     assert again["code"] == "forbidden" and "banned" in again["message"]
     assert sorted(members["members"]) == ["mod", "owner"]
+
+
+def test_uninvite_prunes_an_invited_users_vanished_connection(jwt_stack):
+    """The uninvited user's connection is gone without a $disconnect (the management API
+    answers 410, injected): uninvite prunes it, reading its rooms through the byConnection
+    index, under the uninvite function's own role. Without that grant the local stack refused
+    the Query as AWS would (IAM DENIED in the log) and uninvite answered `internal` with the
+    role already deleted."""
+    from tests.reliability.support import GatewayFaults, Tables
+
+    tokens = {who: _token(f"u-{who}", who) for who in ("boss", "bea")}
+    faults = GatewayFaults(jwt_stack.info["http_url"])
+
+    async def scenario():
+        boss, bea = [
+            await Client.connect(f"{jwt_stack.url}?token={tokens[who]}") for who in ("boss", "bea")
+        ]
+        await boss.call(
+            {"action": "createRoom", "roomId": "vault", "policy": "private"}, "roomCreated"
+        )
+        await boss.call({"action": "join", "roomId": "vault"}, "joined")
+        await boss.call({"action": "invite", "roomId": "vault", "userId": "u-bea"}, "role")
+        await bea.call({"action": "join", "roomId": "vault"}, "joined")
+        bea_id = Tables(jwt_stack).member_ids("vault")["bea"]
+        faults.answer(bea_id, 410)
+        uninvited = await boss.call(
+            {"action": "uninvite", "roomId": "vault", "userId": "u-bea"}, "role"
+        )
+        members = await boss.call({"action": "members", "roomId": "vault"}, "members")
+        for c in (boss, bea):
+            await c.close()
+        return bea_id, uninvited, members
+
+    try:
+        bea_id, uninvited, members = run(scenario())
+    finally:
+        faults.clear()
+    assert uninvited == {"type": "role", "roomId": "vault", "userId": "u-bea", "role": None}
+    assert members["members"] == ["boss"]
+    assert Tables(jwt_stack).memberships_of(bea_id) == []  # pruned: gone from every room

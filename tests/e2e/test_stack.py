@@ -487,7 +487,11 @@ def test_the_outbox_sends_a_message_again_after_internal_and_it_is_stored_once(s
     acks, delivered, page, sent, errors = run(scenario())
     assert [a.get("type") for a in acks] == ["message", "message"], acks
     first, second = (a["clientMsgId"] for a in acks)
-    assert [f["clientMsgId"] for f in sent] == [first, first, second]
+    # At least one try again after `internal` (one more when a slow machine's throttled write
+    # outlasts the outbox's 10 s answer timeout); the second only after the first's ack.
+    ids = [f["clientMsgId"] for f in sent]
+    assert ids[-1] == second and ids.count(second) == 1, ids
+    assert ids[:-1] == [first] * (len(ids) - 1) and len(ids) >= 3, ids
     assert [f["message"] for f in delivered] == ["first", "second"]
     assert [m["message"] for m in page["messages"]] == ["first", "second"]
     assert errors == []  # the internal error was the outbox's to handle

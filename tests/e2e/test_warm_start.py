@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from roomchat_tools.client import Client as PlainClient
+from roomchat_client import Client as PlainClient
 from roomchat_tools.infra import build_lambda
 from roomchat_tools.local import dynamodb_local, launcher, snapshot
 from roomchat_tools.local import emulator as emulator_mod

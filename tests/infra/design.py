@@ -113,6 +113,16 @@ def queue_actions() -> dict[str, frozenset[str]]:
 
 
 @cache
+def review_functions() -> frozenset[str]:
+    """The functions that may invoke the message review hook ("`send_all` and `edit` may also
+    `lambda:InvokeFunction`" under "What each function calls")."""
+    text = DESIGN_MD.read_text(encoding="utf-8")
+    found = re.search(r"\n([^\n]*?) may also `lambda:InvokeFunction`", text)
+    assert found, "docs/design.md no longer says who may invoke the review hook"
+    return frozenset(re.findall(r"`([a-z_]+)`", found.group(1)))
+
+
+@cache
 def environment() -> frozenset[str]:
     """The variables of "### Environment" (what every routed function is given)."""
     return frozenset(row[0] for row in _table_after("Environment"))

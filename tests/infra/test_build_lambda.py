@@ -94,12 +94,26 @@ def test_the_authorizer_zip_is_deterministic_and_the_only_one_with_third_party_c
     names = zipfile.ZipFile(first).namelist()
     assert "roomchat/authorizer.py" in names and "jwt/__init__.py" in names
     assert "cryptography/hazmat/bindings/_rust.abi3.so" in names
-    # cffi's backend for the local stack's Python 3.11 and Lambda's 3.12, side by side
+    # cffi's backend for the local stack's Python 3.11 and every Lambda runtime, side by side
     assert {n for n in names if n.startswith("_cffi_backend.")} == {
         "_cffi_backend.cpython-311-x86_64-linux-gnu.so",
         "_cffi_backend.cpython-312-x86_64-linux-gnu.so",
+        "_cffi_backend.cpython-313-x86_64-linux-gnu.so",
     }
     assert all(n.startswith("roomchat/") for n in zipfile.ZipFile(chat).namelist())
+
+
+def test_every_runtime_terraform_accepts_has_its_cffi_build_in_the_authorizer() -> None:
+    """The authorizer runs on lambda_runtime; cryptography loads cffi's backend built for that
+    Python, so a runtime accepted without it refuses every RS256/ES256 token."""
+    import re
+
+    variables = (build_lambda.REPO_ROOT / "infra" / "variables.tf").read_text()
+    block = variables.split('variable "lambda_runtime" {', 1)[1].split("\n}\n", 1)[0]
+    allowed = re.search(r"contains\(\[([^\]]+)\], var\.lambda_runtime\)", block).group(1)
+    runtimes = {v.removeprefix("python") for v in re.findall(r'"([^"]+)"', allowed)}
+    bundled = {python for req, python, _, _ in build_lambda.AUTHORIZER_WHEELS if "cffi" in req}
+    assert runtimes and runtimes <= bundled, f"runtimes without a cffi build: {runtimes - bundled}"
 
 
 def test_a_wheel_whose_hash_differs_is_refused(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from roomchat_tools.infra import build_lambda
 from roomchat_tools.local.apimodel import emulator_clients, load_api
 from roomchat_tools.local.gateway import Gateway, GatewaySettings, GatewayThread
 from roomchat_tools.local.runtime import CodeStore
-from tests.e2e.support import Client, handshake_status, run
+from tests.e2e.support import Client, account_of, grant, handshake_status, run
 from tests.reliability.support import join, members, say
 from tests.tables import HISTORY_TABLE, ROOMS_BY_CONNECTION_INDEX, ROOMS_TABLE
 
@@ -55,6 +55,32 @@ def _create_api(endpoint: str, zip_path, authorizer_zip, suffix: str) -> tuple[s
     ddb.create_table(TableName=rooms, **ROOMS_TABLE)
     ddb.create_table(TableName=history, **HISTORY_TABLE)
     role = iam.create_role(RoleName=f"auth-{suffix}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    # What the routes below call (the local stack checks each call against the role).
+    tables = [
+        f"arn:aws:dynamodb:{REGION}:{account_of(role)}:table/{name}" for name in (rooms, history)
+    ]
+    grant(
+        iam,
+        role,
+        [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:Query",
+                ],
+                "Resource": [*tables, f"{tables[0]}/index/{ROOMS_BY_CONNECTION_INDEX}"],
+            },
+            {
+                "Effect": "Allow",
+                "Action": "execute-api:ManageConnections",
+                "Resource": f"arn:aws:execute-api:{REGION}:{account_of(role)}:*/auth/POST/*",
+            },
+        ],
+    )
     code = zip_path.read_bytes()
     env = {
         "ROOMS_TABLE": rooms,

@@ -1,4 +1,4 @@
-"""functions/roomchat/protocol.py agrees with docs/asyncapi.yaml: what the schemas allow, the
+"""functions/roomchat/protocol/ agrees with docs/asyncapi.yaml: what the schemas allow, the
 Lambda code accepts, and the other way round; every bad frame of the unit tests is refused by
 the schemas too; and every server frame protocol.py builds matches its schema.
 

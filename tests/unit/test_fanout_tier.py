@@ -27,6 +27,9 @@ from tests.unit.conftest import Context, Harness
 ROOM = "big"
 
 
+CALLBACK_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/test"
+
+
 @pytest.fixture
 def sqs(dynamodb):
     """A queue in the same moto account the tables live in (the dynamodb fixture's mock)."""
@@ -38,12 +41,18 @@ def sqs(dynamodb):
 @pytest.fixture
 def tier(dynamodb, settings, sender, sqs):
     client, url = sqs
-    settings = replace(settings, fanout_tier_threshold=5, fanout_chunk_size=4, fanout_step_size=2)
+    settings = replace(
+        settings,
+        fanout_tier_threshold=5,
+        fanout_chunk_size=4,
+        fanout_step_size=2,
+        callback_url=CALLBACK_URL,
+    )
     container = Container(
         settings=settings,
         rooms=DynamoRooms(dynamodb, settings.rooms_table, settings.rooms_by_connection_index),
         history=DynamoHistory(dynamodb, settings.history_table),
-        sender_for=lambda endpoint: sender,
+        sender_for=lambda endpoint: sender if endpoint == CALLBACK_URL else None,
         limiter=DynamoRateLimiter(dynamodb, settings.history_table, settings.rate_limit_per_second),
         queue=SqsFanoutQueue(client, "fanout"),
         progress=DynamoFanoutProgress(dynamodb, settings.rooms_table),
@@ -152,6 +161,33 @@ def test_big_room_is_queued_in_chunks_and_delivered_once(tier, capsys):
     assert sum(x["members"] for x in chunks) == 10
     assert all(x["messageId"] == reply["messageId"] for x in chunks)
     assert all("_aws" in x for x in chunks)  # EMF metrics
+
+
+def test_the_worker_posts_to_its_own_endpoint_whatever_the_chunk_says(tier, capsys):
+    """A chunk naming another endpoint (whoever could queue one) does not choose where the
+    worker's signed posts and the room's messages go: its own CALLBACK_URL does."""
+    chat, client, url = tier
+    ids = members(chat, 3)
+    asked: list[str] = []
+    handlers.container().sender_for = lambda endpoint: asked.append(endpoint) or chat.sender
+    forged = FanoutJob("m1", ROOM, "https://attacker.example/x", '{"type":"message"}', (ids[1],))
+    client.send_message(QueueUrl=url, MessageBody=jobs.encode(forged))
+    capsys.readouterr()
+
+    work(client, url)
+
+    assert asked == [CALLBACK_URL]
+    assert chat.sender.take(ids[1]) == [{"type": "message"}]
+    assert "fanout_endpoint_ignored" in capsys.readouterr().out
+
+
+def test_a_worker_without_its_callback_url_keeps_the_chunk_for_later(tier):
+    chat, _, _ = tier
+    handlers.container().settings = replace(chat.settings, callback_url=None)
+    job = FanoutJob("m1", ROOM, CALLBACK_URL, '{"type":"message"}', ("c00",))
+    record = {"messageId": "r1", "body": jobs.encode(job), "attributes": {}}
+    answer = handlers.on_fanout({"Records": [record]}, Context())
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "r1"}]}
 
 
 def test_failed_posts_are_requeued_alone_and_retried_without_duplicates(tier):

@@ -1,11 +1,14 @@
-"""Least privilege, from the code's side: each function's DynamoDB calls and @connections posts,
-recorded while the handlers run through every path (pruning, retries, rate limits), must be
-exactly the permissions docs/design.md grants it. A call not granted would fail on AWS with
-AccessDenied; a grant never used is privilege to remove. tests/infra checks that the deployed
-roles equal the same table."""
+"""Least privilege, from the code's side: each function's DynamoDB, SQS and Lambda calls and
+@connections posts, recorded while the handlers run through every path (pruning after a 410 in
+every function that posts, re-queueing, the review hook, rate limits), must be exactly the
+permissions docs/design.md grants it. A call not granted would fail on AWS with AccessDenied;
+a grant never used is privilege to remove. tests/infra checks that the deployed roles equal the
+same table, and the local stack refuses any call its role does not grant
+(roomchat_tools/local/iam_check.py)."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections import defaultdict
 from dataclasses import replace
@@ -23,6 +26,8 @@ from roomchat.adapters.dynamodb import (
     DynamoRooms,
 )
 from roomchat.adapters.queue import SqsFanoutQueue
+from roomchat.adapters.review import LambdaReviewer
+from roomchat.ports import Delivery
 from roomchat.settings import Settings
 from roomchat.usecases import policy
 from roomchat.wiring import Container
@@ -71,6 +76,21 @@ class Recorder:
         return call
 
 
+HOOK_ARN = "arn:aws:lambda:us-east-1:123456789012:function:roomchat-review_hook"
+
+
+class LambdaRecorder:
+    """The review hook's Lambda client: records (function, "review_hook", action) and allows."""
+
+    def __init__(self, recorder: Recorder):
+        self._recorder = recorder
+
+    def invoke(self, **kwargs):
+        assert kwargs["FunctionName"] == HOOK_ARN
+        self._recorder.seen[self._recorder.function].add(("review_hook", "lambda:InvokeFunction"))
+        return {"StatusCode": 200, "Payload": io.BytesIO(b'{"verdict": "allow"}')}
+
+
 class SqsRecorder:
     """An SQS client that records (function, "queue", action) for every call."""
 
@@ -102,15 +122,21 @@ def _observe(chat, dynamodb, settings, sender):
     container.moderation = DynamoModeration(recorder, settings.history_table)
     container.queue = SqsFanoutQueue(SqsRecorder(sqs, recorder), "fanout")
     container.progress = DynamoFanoutProgress(recorder, settings.rooms_table)
+    container.reviewer = LambdaReviewer(LambdaRecorder(recorder), HOOK_ARN, "deny")
     for name, store in conversation_stores(recorder, settings).items():
         setattr(container, name, store)
     chat.queue = (sqs, url)
     posted: dict[str, bool] = defaultdict(bool)
+    # Functions that met a gone connection (410), so their pruning path ran under their grants.
+    recorder.met_gone = defaultdict(bool)
     send_many = sender.send_many
 
     def recording_send_many(ids, data, deadline=None):
         posted[recorder.function] = True
-        return send_many(ids, data, deadline)
+        outcomes = send_many(ids, data, deadline)
+        if Delivery.GONE in outcomes.values():
+            recorder.met_gone[recorder.function] = True
+        return outcomes
 
     sender.send_many = recording_send_many
     closed: dict[str, bool] = defaultdict(bool)
@@ -118,7 +144,10 @@ def _observe(chat, dynamodb, settings, sender):
 
     def recording_disconnect(cid):
         closed[recorder.function] = True
-        return disconnect(cid)
+        outcome = disconnect(cid)
+        if outcome is Delivery.GONE:
+            recorder.met_gone[recorder.function] = True
+        return outcome
 
     sender.disconnect = recording_disconnect
     recorder.closed = closed
@@ -211,11 +240,11 @@ def _exercise_every_path(chat, run, sender):
         run("join", chat.join, f"G{ghost}", "side", "ghost")
         sender.gone.add(f"G{ghost}")
         run(function, action)
-    _exercise_rooms_and_roles(chat, run)
+    _exercise_rooms_and_roles(chat, run, sender)
     _exercise_the_tier(chat, run, sender)
 
 
-def _exercise_rooms_and_roles(chat, run):
+def _exercise_rooms_and_roles(chat, run, sender):
     """The room actions, signed in, through their accepted and refused paths."""
 
     def user(function, cid, sub, **frame):
@@ -244,6 +273,9 @@ def _exercise_rooms_and_roles(chat, run):
     user("demote", "O", "u-o", action="demote", roomId="team", userId="u-b")
     user("demote", "O", "u-o", action="demote", roomId="team", userId="u-x")  # not a moderator
     user("leave", "B2", "u-b", action="leave", roomId="team")  # B still in: no presence
+    # B's connection vanished without $disconnect: uninvite's `left` meets a 410 and prunes it
+    # (the byConnection index Query its role lacked).
+    sender.gone.add("B")
     user("uninvite", "O", "u-o", action="uninvite", roomId="team", userId="u-b")
     user("uninvite", "X", "u-x", action="uninvite", roomId="team", userId="u-o")  # refused
 
@@ -295,7 +327,8 @@ def _exercise_conversations(chat, run, sender):
     on send and edit, reactions added, repeated, taken back and cleared by a delete, follow
     states, the listings, pins up to the bound, and a ghost met by each action that tells the
     room."""
-    ids = {"O": ("u-o", "olga"), "B": ("u-b", "bob"), "V": ("u-v", "vi")}
+    # Connections of their own: the rooms walk before leaves B's connection gone (a 410).
+    ids = {"CO": ("u-o", "olga"), "CB": ("u-b", "bob"), "CV": ("u-v", "vi")}
 
     def user(function, cid, **frame):
         event = chat.event(cid, frame["action"], json.dumps(frame))
@@ -304,24 +337,24 @@ def _exercise_conversations(chat, run, sender):
         response = run(function, ROUTES[frame["action"]], event, Context())
         return json.loads(response["body"]) if "body" in response else None
 
-    user("create_room", "O", action="createRoom", roomId="conv", policy="open")
-    for cid, name in (("O", "olga"), ("B", "bob"), ("V", "vi")):
+    user("create_room", "CO", action="createRoom", roomId="conv", policy="open")
+    for cid, name in (("CO", "olga"), ("CB", "bob"), ("CV", "vi")):
         user("join", cid, action="join", roomId="conv", name=name)
     mids = []
     for text in ("plan @bob", "two", "three"):
-        user("send_all", "O", action="sendAll", roomId="conv", message=text)
+        user("send_all", "CO", action="sendAll", roomId="conv", message=text)
         mids.append(chat.history_items("conv")[-1]["messageId"]["S"])
     parent = mids[0]
     reply = {"roomId": "conv", "replyTo": parent}
-    user("send_all", "B", action="sendAll", message="@olga yes", clientMsgId="r1", **reply)
-    user("send_all", "B", action="sendAll", message="@olga yes", clientMsgId="r1", **reply)
-    user("send_all", "V", action="sendAll", message="me too", alsoToRoom=True, **reply)
+    user("send_all", "CB", action="sendAll", message="@olga yes", clientMsgId="r1", **reply)
+    user("send_all", "CB", action="sendAll", message="@olga yes", clientMsgId="r1", **reply)
+    user("send_all", "CV", action="sendAll", message="me too", alsoToRoom=True, **reply)
     unknown = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
-    user("send_all", "V", action="sendAll", message="x", replyTo=unknown, roomId="conv")
-    thread = user("thread", "O", action="thread", roomId="conv", messageId=parent, limit=1)
+    user("send_all", "CV", action="sendAll", message="x", replyTo=unknown, roomId="conv")
+    thread = user("thread", "CO", action="thread", roomId="conv", messageId=parent, limit=1)
     user(
         "thread",
-        "O",
+        "CO",
         action="thread",
         before=thread["next"],
         messageId=parent,
@@ -329,31 +362,31 @@ def _exercise_conversations(chat, run, sender):
         roomId="conv",
     )
     first_reply = thread["replies"][0]["messageId"]
-    user("mark_read", "O", action="markRead", messageId=first_reply, **reply)
-    user("mark_read", "O", action="markRead", messageId=first_reply, **reply)  # no move
-    user("follow", "V", action="follow", roomId="conv", messageId=parent, remove=True)
-    user("follow", "V", action="follow", roomId="conv", messageId=parent)
-    user("threads", "O", action="threads", roomId="conv")
-    user("threads", "V", action="threads", roomId="conv", limit=1, before=parent)
-    user("edit", "O", action="edit", roomId="conv", messageId=mids[1], message="now @vi")
-    user("edit", "O", action="edit", roomId="conv", messageId=mids[1], message="no one")
-    user("mentions", "B", action="mentions")
-    user("mentions", "O", action="mentions", limit=1)
+    user("mark_read", "CO", action="markRead", messageId=first_reply, **reply)
+    user("mark_read", "CO", action="markRead", messageId=first_reply, **reply)  # no move
+    user("follow", "CV", action="follow", roomId="conv", messageId=parent, remove=True)
+    user("follow", "CV", action="follow", roomId="conv", messageId=parent)
+    user("threads", "CO", action="threads", roomId="conv")
+    user("threads", "CV", action="threads", roomId="conv", limit=1, before=parent)
+    user("edit", "CO", action="edit", roomId="conv", messageId=mids[1], message="now @vi")
+    user("edit", "CO", action="edit", roomId="conv", messageId=mids[1], message="no one")
+    user("mentions", "CB", action="mentions")
+    user("mentions", "CO", action="mentions", limit=1)
     # each connection within its react budget (3 a second): the walk takes less than one
     react = {"action": "react", "roomId": "conv", "messageId": mids[2]}
     for emoji in ("👍", "🎉", "👍"):  # the second 👍 is a repeat
-        user("react", "B", emoji=emoji, **react)
-    user("react", "V", emoji="🎉", **react)
+        user("react", "CB", emoji=emoji, **react)
+    user("react", "CV", emoji="🎉", **react)
     for _ in range(2):  # taken back, then not there to take back
-        user("react", "V", emoji="🎉", remove=True, **react)
-    user("delete", "O", action="delete", roomId="conv", messageId=mids[2])  # reactions go too
-    user("pin", "O", action="pin", roomId="conv", messageId=parent)  # the room's first pin
-    user("pin", "O", action="pin", roomId="conv", messageId=parent)  # already pinned
-    user("pin", "O", action="pin", roomId="conv", messageId=mids[1])
-    user("pin", "B", action="pin", roomId="conv", messageId=mids[1], remove=True)  # refused
-    user("pin", "O", action="pin", roomId="conv", messageId=mids[1], remove=True)
-    user("pin", "O", action="pin", roomId="conv", messageId=mids[1], remove=True)  # not pinned
-    user("join", "V", action="join", roomId="conv", name="vi")  # joined lists the pins
+        user("react", "CV", emoji="🎉", remove=True, **react)
+    user("delete", "CO", action="delete", roomId="conv", messageId=mids[2])  # reactions go too
+    user("pin", "CO", action="pin", roomId="conv", messageId=parent)  # the room's first pin
+    user("pin", "CO", action="pin", roomId="conv", messageId=parent)  # already pinned
+    user("pin", "CO", action="pin", roomId="conv", messageId=mids[1])
+    user("pin", "CB", action="pin", roomId="conv", messageId=mids[1], remove=True)  # refused
+    user("pin", "CO", action="pin", roomId="conv", messageId=mids[1], remove=True)
+    user("pin", "CO", action="pin", roomId="conv", messageId=mids[1], remove=True)  # not pinned
+    user("join", "CV", action="join", roomId="conv", name="vi")  # joined lists the pins
     # The actions that tell the room each meet a ghost and prune it.
     for n, (function, frame) in enumerate(
         [
@@ -363,14 +396,19 @@ def _exercise_conversations(chat, run, sender):
     ):
         run("join", chat.join, f"K{n}", "conv", "ghost")
         sender.gone.add(f"K{n}")
-        user(function, "O", roomId="conv", **frame)
+        user(function, "CO", roomId="conv", **frame)
 
 
 def _exercise_the_tier(chat, run, sender):
     """A room above the tier's threshold: send_all queues, fanout posts in steps (progress
     records), reads them back on a redelivery, re-queues a failing member, prunes a gone one."""
     container = handlers.container()
-    container.settings = replace(container.settings, fanout_tier_threshold=2, fanout_step_size=1)
+    container.settings = replace(
+        container.settings,
+        fanout_tier_threshold=2,
+        fanout_step_size=1,
+        callback_url="https://abc123.execute-api.us-east-1.amazonaws.com/test",
+    )
     for cid, name in (("D", "dee"), ("E", "eve"), ("G9", "ghost")):
         run("join", chat.join, cid, "lobby", name)
     sender.gone.add("G9")
@@ -395,11 +433,13 @@ def _exercise_the_tier(chat, run, sender):
 def _granted(function: str) -> set[tuple[str, str]]:
     perms = design.permissions()[function]
     queue = design.queue_actions().get(function, frozenset()) - MAPPING_ACTIONS
+    review = {("review_hook", "lambda:InvokeFunction")}
     return (
         {("rooms", a) for a in perms.rooms}
         | {("rooms_by_connection", a) for a in perms.rooms_by_connection}
         | {("history", a) for a in perms.history}
         | {("queue", a) for a in queue}
+        | (review if function in design.review_functions() else set())
     )
 
 
@@ -412,13 +452,34 @@ def test_only_the_fanout_worker_is_granted_what_the_mapping_does():
         assert actions & MAPPING_ACTIONS in (frozenset(), MAPPING_ACTIONS), function
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_each_function_calls_exactly_what_its_role_grants(walked, function):
+def test_each_function_calls_exactly_what_its_role_grants(walked):
+    """One walk of every path (the module's), then every function's calls against its grants:
+    what it made and was not granted (AccessDenied on AWS), and what it was granted and never
+    made. Every function that posts or closes connections met a 410 on the way, so its pruning
+    ran too."""
     recorder, posted = walked
 
-    assert recorder.seen[function] == _granted(function)
-    assert posted[function] == design.permissions()[function].post_to_connections
-    assert recorder.closed[function] == design.permissions()[function].delete_connections
+    wrong = {}
+    for function in FUNCTIONS:
+        perms = design.permissions()[function]
+        made, granted = recorder.seen[function], _granted(function)
+        found = {
+            "not granted": sorted(made - granted),
+            "never used": sorted(granted - made),
+            "posts": posted[function],
+            "closes": recorder.closed[function],
+            "met a 410": recorder.met_gone[function],
+        }
+        expected = {
+            "not granted": [],
+            "never used": [],
+            "posts": perms.post_to_connections,
+            "closes": perms.delete_connections,
+            "met a 410": perms.post_to_connections or perms.delete_connections,
+        }
+        if found != expected:
+            wrong[function] = {k: v for k, v in found.items() if v != expected[k]}
+    assert wrong == {}
 
 
 def test_no_function_ever_scans(walked):

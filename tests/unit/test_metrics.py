@@ -280,3 +280,20 @@ def test_the_fanout_failure_alarm_watches_a_metric_on_send_all_emits(room, capsy
     (directive,) = record["_aws"]["CloudWatchMetrics"]
     assert [] in directive["Dimensions"]  # the alarm reads the dimensionless series
     assert directive["Namespace"] == "roomchat-test"
+
+
+def test_the_alarms_data_is_written_whatever_log_level_says(room, capsys, monkeypatch):
+    """LOG_LEVEL=WARNING (a valid Terraform log_level) quiets the INFO chatter, not the EMF
+    records the alarms and the dashboard read: a failing member still counts."""
+    metric_name, _ = _stack_alarm_metric("fanout-failures")
+    monkeypatch.setattr(logs, "_threshold", logs._threshold)  # restored after the test
+    logs.set_level("WARNING")
+    capsys.readouterr()
+    room.sender.failing.add("B")
+
+    room.send("A", action="sendAll", roomId="lobby", message="hi")
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    (record,) = emf_records("\n".join(json.dumps(r) for r in lines), "sent")
+    assert check_emf(record)[metric_name] == (1, "Count")
+    assert all("_aws" in r for r in lines if r["level"] == "INFO")  # no plain INFO line

@@ -84,6 +84,15 @@ def test_settings_from_env_with_defaults():
     assert s.callback_url is None and s.max_message_bytes == 32 * 1024
 
 
+def test_a_configured_review_hook_fails_closed_unless_told_otherwise():
+    """A hook that is cold (its first call after idle or a scale-out takes longer than the
+    200 ms budget) or down must not let messages through unreviewed: REVIEW_FALLBACK defaults
+    to deny; allow only when set."""
+    env = {"ROOMS_TABLE": "r", "HISTORY_TABLE": "h", "REVIEW_FUNCTION": "hook"}
+    assert Settings.from_env(env).review_fallback == "deny"
+    assert Settings.from_env({**env, "REVIEW_FALLBACK": "allow"}).review_fallback == "allow"
+
+
 def test_settings_strip_a_trailing_slash_from_the_callback_url():
     env = {"ROOMS_TABLE": "r", "HISTORY_TABLE": "h", "CALLBACK_URL": "https://x/prod/"}
     assert Settings.from_env(env).callback_url == "https://x/prod"

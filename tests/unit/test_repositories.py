@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -114,3 +115,25 @@ def test_storage_failures_become_storage_errors(dynamodb):
         rooms.list_members("lobby", 0)
     with pytest.raises(StorageError):
         DynamoHistory(dynamodb, "no-such-table").append(_msg(), None, 0)
+
+
+def test_an_expired_message_is_served_no_more_although_ttl_has_not_deleted_it(dynamodb):
+    """With HISTORY_RETENTION_DAYS, TTL deletes a message only some time (up to days) after
+    its expiresAt, and DynamoDB serves it until then: the adapter must not. A page ends at
+    the first expired message (no cursor past it), and get() does not find it."""
+    clock = [1_000_000.0]
+    history = DynamoHistory(dynamodb, "history", clock=lambda: clock[0])
+    old = [
+        history.append(replace(_msg(), message_id=f"01A{i}"), 1_000_100 + i, 0).message
+        for i in range(3)
+    ]
+    fresh = history.append(replace(_msg(), message_id="01B0"), 1_000_000 + 86400, 0).message
+
+    clock[0] = 1_000_200.0  # the three old ones have expired; TTL has deleted nothing yet
+
+    page = history.page("lobby", 10, None)
+    assert [m.message_id for m in page.messages] == [fresh.message_id]
+    assert page.next_cursor is None
+    assert history.page("lobby", 10, fresh.message_id).messages == []
+    assert history.get("lobby", old[-1].message_id) is None
+    assert history.get("lobby", fresh.message_id) == fresh

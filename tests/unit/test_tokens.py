@@ -222,8 +222,22 @@ def test_auth_settings_refuse_incomplete_configuration():
         AuthSettings.from_env({**base, "AUTH_MODE": "oidc"})
     with pytest.raises(SettingsError, match="AUTH_MODE"):
         AuthSettings.from_env({**base, "AUTH_MODE": "saml"})
-    s = AuthSettings.from_env({**base, "AUTH_MODE": "oidc", "AUTH_JWKS_URL": "http://x/jwks"})
-    assert (s.mode, s.jwks_url, s.max_lifetime_s) == ("oidc", "http://x/jwks", 86400)
+    s = AuthSettings.from_env({**base, "AUTH_MODE": "oidc", "AUTH_JWKS_URL": "https://x/jwks"})
+    assert (s.mode, s.jwks_url, s.max_lifetime_s) == ("oidc", "https://x/jwks", 86400)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://issuer.example/jwks", "http://10.0.0.1/jwks", "ftp://x/jwks", "https:///jwks", "x"],
+)
+def test_the_jwks_is_read_over_https_only(url):
+    """Whoever sits between the authorizer and an http:// JWKS could serve their own keys and
+    sign in as anyone; plain http is left to loopback hosts (the local stack's emulator)."""
+    base = {"AUTH_ISSUER": ISS, "AUTH_AUDIENCE": AUD, "AUTH_MODE": "oidc"}
+    with pytest.raises(SettingsError, match="https://"):
+        AuthSettings.from_env({**base, "AUTH_JWKS_URL": url})
+    local = "http://127.0.0.1:5000/pool/.well-known/jwks.json"
+    assert AuthSettings.from_env({**base, "AUTH_JWKS_URL": local}).jwks_url == local
 
 
 # ------------------------------------------------------------------------------------ oidc
@@ -280,27 +294,150 @@ def test_oidc_refuses_bad_tokens(token):
         oidc().verify(token)
 
 
-def test_jwks_keys_are_fetched_once_and_again_for_an_unknown_kid(monkeypatch):
-    """PyJWKClient caches the key set and fetches it again when a token names a new kid."""
+class JwksServer:
+    """An issuer's JWKS endpoint over real HTTP (PyJWKClient's urllib fetch), counting requests;
+    ``failing`` makes it answer 500."""
+
+    def __init__(self, keys):
+        import http.server
+        import threading
+
+        self.keys, self.requests, self.failing = keys, 0, False
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests += 1
+                if outer.failing:
+                    self.send_error(500)
+                    return
+                body = json.dumps({"keys": outer.keys}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/.well-known/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _jwk(key, kid):
+    return {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())), "kid": kid}
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def jwks_server():
+    server = JwksServer([_jwk(RSA_KEY, "k1")])
+    yield server
+    server.close()
+
+
+def test_a_flood_of_unknown_kids_fetches_the_jwks_at_most_once_per_interval(jwks_server):
+    """Made-up kids are refused without a fetch each (PyJWKClient fetched on every one), and
+    the real user's key keeps working throughout."""
+    from roomchat.auth import JWKS_REFETCH_SECONDS, JwksKeys
+
+    clock = Clock()
+    v = OidcVerifier(POLICY, JwksKeys(jwks_server.url, clock=clock))
+    assert v.verify(rs()).sub == "user-1"
+    assert jwks_server.requests == 1
+
+    for n in range(100):
+        with pytest.raises(InvalidToken):
+            v.verify(rs(kid=f"made-up-{n}"))
+        assert v.verify(rs()).sub == "user-1"
+    assert jwks_server.requests == 1  # the last fetch was less than an interval ago
+
+    clock.now += JWKS_REFETCH_SECONDS
+    for n in range(100):
+        with pytest.raises(InvalidToken):
+            v.verify(rs(kid=f"later-{n}"))
+    assert jwks_server.requests == 2  # one fetch for the whole second interval
+
+
+def test_a_failed_jwks_fetch_keeps_the_keys_in_hand(jwks_server):
+    """An issuer outage after the keys expired signs nobody out, and costs one request, not one
+    per token (PyJWKClient tried again, waiting up to its timeout, on every unknown kid, and
+    put an empty key set in its cache on each failure)."""
     from roomchat.auth import JwksKeys
 
-    fetched = []
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(RSA_KEY.public_key()))
-    new_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(OTHER_RSA_KEY.public_key()))
-    sets = [
-        {"keys": [{**jwk, "kid": "k1"}]},
-        {"keys": [{**jwk, "kid": "k1"}, {**new_jwk, "kid": "k2"}]},
-    ]
-
-    keys = JwksKeys("https://issuer.example/jwks")
-
-    def fetch_data():
-        fetched.append(1)
-        return sets[min(len(fetched) - 1, 1)]
-
-    monkeypatch.setattr(keys._client, "fetch_data", fetch_data)
+    clock = Clock()
+    keys = JwksKeys(jwks_server.url, lifespan_s=3600, clock=clock)
     v = OidcVerifier(POLICY, keys)
-    assert v.verify(rs()).sub == v.verify(rs()).sub == "user-1"
-    assert len(fetched) == 1
+    assert v.verify(rs()).sub == "user-1"
+    jwks_server.failing = True
+    clock.now += 3600  # the key set has expired: the next token tries to fetch it again
+    for _ in range(20):
+        assert v.verify(rs()).sub == "user-1"
+        with pytest.raises(InvalidToken):
+            v.verify(rs(kid="unknown"))
+    assert jwks_server.requests == 2  # one failed attempt, not one per token
+    jwks_server.failing = False
+    clock.now += 3600
+    assert v.verify(rs()).sub == "user-1"
+    assert jwks_server.requests == 3
+
+
+def test_a_rotated_key_is_fetched_once_the_interval_since_the_last_fetch_has_passed(
+    jwks_server,
+):
+    from roomchat.auth import JWKS_REFETCH_SECONDS, JwksKeys
+
+    clock = Clock()
+    v = OidcVerifier(POLICY, JwksKeys(jwks_server.url, clock=clock))
+    assert v.verify(rs()).sub == "user-1"
+    jwks_server.keys = [_jwk(RSA_KEY, "k1"), _jwk(OTHER_RSA_KEY, "k2")]
+    clock.now += JWKS_REFETCH_SECONDS
     assert v.verify(rs(key=OTHER_RSA_KEY, kid="k2")).sub == "user-1"
-    assert len(fetched) == 2
+    assert v.verify(rs()).sub == "user-1"
+    assert jwks_server.requests == 2
+
+
+def test_a_key_the_issuer_withdrew_is_refused_once_the_set_is_fetched_again(jwks_server):
+    """PyJWKClient's per-kid cache (cache_keys) kept a withdrawn key for the life of the
+    process; here it goes with the next key set."""
+    from roomchat.auth import JwksKeys
+
+    clock = Clock()
+    v = OidcVerifier(POLICY, JwksKeys(jwks_server.url, lifespan_s=3600, clock=clock))
+    assert v.verify(rs()).sub == "user-1"
+    jwks_server.keys = [_jwk(OTHER_RSA_KEY, "k2")]
+    clock.now += 3600
+    with pytest.raises(InvalidToken):
+        v.verify(rs())
+    assert v.verify(rs(key=OTHER_RSA_KEY, kid="k2")).sub == "user-1"
+
+
+def test_an_issuer_down_at_a_cold_start_is_our_error_and_is_retried_soon(jwks_server):
+    """No keys at all because the JWKS cannot be read: the authorizer logs an error (not a
+    refused token), and tries again after JWKS_RETRY_SECONDS, not a whole interval."""
+    from roomchat.auth import JWKS_RETRY_SECONDS, JwksKeys
+
+    clock = Clock()
+    jwks_server.failing = True
+    v = OidcVerifier(POLICY, JwksKeys(jwks_server.url, clock=clock))
+    for _ in range(5):
+        with pytest.raises(jwt.PyJWKClientConnectionError):
+            v.verify(rs())
+    assert jwks_server.requests == 1
+    jwks_server.failing = False
+    clock.now += JWKS_RETRY_SECONDS
+    assert v.verify(rs()).sub == "user-1"
+    assert jwks_server.requests == 2

@@ -186,3 +186,67 @@ def test_the_owners_role_cannot_change(users):
         assert answer["code"] == "forbidden"
     answer = users.send("M", "u-mod", action="uninvite", roomId="team", userId="u-mod2")
     assert answer["role"] is None
+
+
+# ----- rooms the operator grants (GRANTED_ROOM_PREFIX, "org:" by default) ------------------------
+
+
+def test_nobody_takes_a_room_the_operator_grants_before_its_people_arrive(users):
+    """Anyone signed in could createRoom an unused id, including one the operator's tokens
+    grant: the squatter became its owner (moderating, reading, banning the people it was
+    for). Ids in the operator's namespace are refused, with or without a claim."""
+    for cid, user, rooms in (("E", "u-eve", ""), ("G", "u-gil", "org:eng")):
+        answer = users.send(cid, user, rooms=rooms, action="createRoom", roomId="org:eng")
+        assert answer["code"] == "forbidden" and "granted by the operator" in answer["message"]
+    assert users.send("E", "u-eve", action="createRoom", roomId="eng")["type"] == "roomCreated"
+
+
+def test_a_granted_room_without_a_record_is_private_to_the_users_granted_it(users, sender):
+    joined = users.send("G", "u-gil", rooms="org:eng", action="join", roomId="org:eng")
+    assert joined["type"] == "joined"
+    users.send("G", "u-gil", rooms="org:eng", action="sendAll", roomId="org:eng", message="plan")
+    refused = users.send("E", "u-eve", action="join", roomId="org:eng")
+    assert refused["code"] == "forbidden"  # as a private room answers a stranger
+    assert users.send("E", "u-eve", action="history", roomId="org:eng")["code"] == "not_member"
+    assert all(f.get("message") != "plan" for f in sender.take("E"))
+
+
+def test_without_a_namespace_granted_ids_are_ordinary_room_ids(users, chat):
+    from dataclasses import replace
+
+    container = handlers.container()
+    container.settings = replace(container.settings, granted_room_prefix="")
+    created = users.send("E", "u-eve", action="createRoom", roomId="org:eng")
+    assert created["type"] == "roomCreated"
+
+
+# ----- disconnectUser acts in the room, not in the user's other rooms -----------------------------
+
+
+@pytest.fixture
+def club(users, sender):
+    """Room "club" owned by u-owner; u-bo is in it on B1 (club only) and B2 (club and
+    "elsewhere", a room the owner has nothing to do with)."""
+    users.send("O", "u-owner", action="createRoom", roomId="club", policy="open")
+    users.send("O", "u-owner", action="join", roomId="club")
+    for cid in ("B1", "B2"):
+        users.send(cid, "u-bo", action="join", roomId="club")
+    users.send("B2", "u-bo", action="join", roomId="elsewhere")
+    users.send("W", "u-wen", action="join", roomId="elsewhere")
+    for cid in ("O", "B1", "B2", "W"):
+        sender.take(cid)
+    return users
+
+
+def test_an_owners_disconnect_user_leaves_the_users_other_rooms_alone(club, sender):
+    """Before, it closed every connection of the user found in the room, so B2 left
+    "elsewhere" too, and again each time the user came back to the room."""
+    answer = club.send("O", "u-owner", action="disconnectUser", roomId="club", userId="u-bo")
+
+    assert answer["type"] == "disconnected" and answer["connections"] == 2
+    assert sender.closed == ["B1"]  # in the club alone: closed
+    assert {"type": "left", "roomId": "club"} in sender.take("B2")  # only out of the club
+    said = club.send("B2", "u-bo", action="sendAll", roomId="elsewhere", message="still here")
+    assert said is None
+    assert [f["message"] for f in sender.take("W") if f["type"] == "message"] == ["still here"]
+    assert club.send("B2", "u-bo", action="members", roomId="club")["code"] == "not_member"

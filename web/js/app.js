@@ -4,7 +4,7 @@
 import { ChatClient, FAILED, JOINED, JOINING, LEAVING, QUEUED, REJOINING, checkName, roomIdProblem } from '../sdk/index.js';
 import { conversationSignature, mentionCompletion, messageBody, messageFooter, renderPins, renderThread } from './conversations.js';
 import { connectionText, formatFullTime, formatTime, nameHue, plural, summarizeMembers } from './format.js';
-import { discoverWebSocketUrl } from './protocol.js';
+import { discoverWebSocketUrl, tokenDestinationProblem } from './protocol.js';
 import {
   ROLE_ACTIONS,
   RoomDirectory,
@@ -436,7 +436,7 @@ function saveSession() {
 ui.connectForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const room = ui.firstRoom.value.trim().replace(/^#/, '');
-  const tokenBad = authProblem();
+  const tokenBad = authProblem(ui.wsUrl.value.trim());
   if (tokenBad) {
     ui.connectProblem.textContent = tokenBad;
     return;
@@ -682,10 +682,14 @@ function currentToken() {
   return pasted || identity.token;
 }
 
-function authProblem() {
+// The one WebSocket origin this page's configuration names (discoverWebSocketUrl): the only
+// place a token is ever sent, whatever the Server field or a link's ?ws= says.
+let home = null;
+
+function authProblem(wsUrl) {
   if (!needsToken(identity.auth)) return null;
   const token = currentToken();
-  const problem = tokenProblem(token);
+  const problem = tokenProblem(token) || tokenDestinationProblem(wsUrl, home);
   if (!problem && token !== identity.token) setToken(token);
   return problem;
 }
@@ -839,15 +843,18 @@ async function fetchJson(path) {
 }
 
 async function start() {
-  const session = readSession();
+  let session = readSession();
   const fetchConfig = fetchOnce();
   const found = await discoverWebSocketUrl(window.location, fetchConfig);
+  home = found.home;
   await discoverAuth(fetchConfig);
   const fromParam = found.source === 'the ?ws= parameter';
-  ui.wsUrl.value = withoutToken(session && !fromParam ? session.url : found.url);
   const sessionToken = session ? new URL(session.url, window.location.href).searchParams.get('token') : null;
-  if (sessionToken) setToken(sessionToken);
-  ui.wsSource.textContent = `Prefilled from ${found.source}.`;
+  // A token is carried on only to this page's server.
+  if (sessionToken && tokenDestinationProblem(session.url, home)) session = null;
+  else if (sessionToken) setToken(sessionToken);
+  ui.wsUrl.value = withoutToken(session && !fromParam ? session.url : found.url);
+  ui.wsSource.textContent = `Prefilled from ${found.source}.${found.ignored ? ` Ignored: ${found.ignored}.` : ''}`;
   let savedName = '';
   try {
     savedName = localStorage.getItem(NAME_KEY) ?? '';

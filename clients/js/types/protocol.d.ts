@@ -416,7 +416,7 @@ export interface KickedFrame {
 export interface DisconnectedFrame {
   type: "disconnected";
   userId: UserId;
-  /** How many of the user's connections in the room were closed. */
+  /** How many of the user's connections were in the room (closed, or taken out of it when in other rooms too). */
   connections: number;
 }
 

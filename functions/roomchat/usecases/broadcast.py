@@ -52,6 +52,18 @@ def room_recipients(
     return recipients
 
 
+def take_out(deps: Deps, room_id: str, members: list[Member]) -> None:
+    """Take these memberships out of a room (uninvite, a room-scoped disconnectUser): each
+    connection is told `left`, the room that its user left."""
+    for m in members:
+        deps.rooms.detach_room(m.connection_id, room_id)
+        deps.rooms.delete_member(room_id, m.connection_id)
+    if members:
+        broadcast(deps, protocol.left_frame(room_id), [m.connection_id for m in members])
+        presence = protocol.presence_frame("leave", room_id, members[0].name)
+        broadcast(deps, presence, deps.rooms.recipient_ids(room_id, deps.now_s()))
+
+
 def others_in(deps: Deps, room_id: str, connection_id: str) -> list[str]:
     """The room's live connections but this one."""
     return [cid for cid in deps.rooms.recipient_ids(room_id, deps.now_s()) if cid != connection_id]

@@ -26,7 +26,7 @@ def join(deps: Deps, caller: Caller, req: protocol.JoinRequest) -> dict[str, Any
     if name is None:
         raise BadRequest("'name' is required (or connect with ?name=)", room_id=req.room_id)
     room = deps.rooms.get_room(req.room_id)
-    if policy.role_in(deps, room, caller) is None:
+    if policy.role_in(deps, req.room_id, room, caller) is None:
         # Joining cannot look like joining a room that does not exist (that succeeds), so
         # this refusal tells that the id is taken (as createRoom would), nothing more.
         raise Forbidden(

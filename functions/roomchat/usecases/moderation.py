@@ -1,5 +1,6 @@
-"""Moderation: kick (and ban) a user from a room, and disconnectUser. Who may is decided in
-``policy.may``; deleting others' messages is in ``messages.delete``."""
+"""Moderation: kick (and ban) a user from a room, and disconnectUser (scoped to the room for
+its owner and moderators). Who may is decided in ``policy.may``; deleting others' messages is
+in ``messages.delete``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from .. import logs, protocol
 from ..errors import Internal
 from ..ports import Ban, Delivery
 from . import policy
-from .broadcast import broadcast, prune
+from .broadcast import broadcast, prune, take_out
 from .core import Caller, Deps
 
 
@@ -48,8 +49,11 @@ def kick(deps: Deps, caller: Caller, req: protocol.KickRequest) -> dict[str, Any
 
 
 def disconnect_user(deps: Deps, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:
-    """Close every connection of a user that is a member of the room (the @connections
-    DELETE); API Gateway then runs $disconnect for each, which leaves their rooms."""
+    """The user's connections in the room are closed (the @connections DELETE; API Gateway
+    then runs $disconnect for each) when the room is all they are in; a connection that is in
+    other rooms too only leaves this one, as uninvite would take it out: a room's owner and
+    moderators act in their room, not in the user's other rooms. The operator closes every
+    connection of the user in the room."""
     policy.authorize(deps, "disconnect", req.room_id, caller, req.user_id)
     if not caller.operator:
         policy.require_member(deps, req.room_id, caller)
@@ -57,10 +61,24 @@ def disconnect_user(deps: Deps, caller: Caller, req: protocol.UserRequest) -> di
     targets = [
         m for m in deps.rooms.list_members(req.room_id, deps.now_s()) if m.identity == req.user_id
     ]
+    elsewhere = [
+        m
+        for m in targets
+        if not caller.operator and deps.rooms.connection_rooms(m.connection_id) - {req.room_id}
+    ]
+    take_out(deps, req.room_id, elsewhere)
+    kept = {m.connection_id for m in elsewhere}
     gone = []
     for m in targets:
+        if m.connection_id in kept:
+            continue
         if deps.sender.disconnect(m.connection_id) is Delivery.GONE:
             gone.append(m.connection_id)
     prune(deps, gone)  # already closed: clean up as a 410 on a post would
-    logs.info("disconnected_user", target=req.user_id, connections=len(targets))
+    logs.info(
+        "disconnected_user",
+        target=req.user_id,
+        connections=len(targets),
+        closed=len(targets) - len(elsewhere),
+    )
     return protocol.disconnected_frame(req.user_id, len(targets))

@@ -1,7 +1,8 @@
 """Who may do what: every role, membership, authorization and rate decision of the use-cases.
 
 The capability modules ask here and never decide themselves, so a rule changes in one place:
-- ``role``/``role_in``: the caller's role in a room (OWNER, MODERATOR, MEMBER or None);
+- ``role``/``role_in``: the caller's role in a room (OWNER, MODERATOR, MEMBER or None), and
+  ``granted_by_operator``: the rooms only tokens' `rooms` claims grant;
 - ``require_member``/``require_reader``: the membership an action of members needs;
 - ``may``/``authorize``: the moderation decisions (delete, edit, kick, ban, disconnect);
 - ``check_rate``/``check_typing_rate``/``check_budget``: the per-connection budgets, checked
@@ -33,14 +34,24 @@ def may_not_manage(room_id: str) -> Forbidden:
 # ---------------------------------------------------------------------------- roles
 
 
-def role_in(deps: Deps, room: Room | None, caller: Caller) -> str | None:
+def granted_by_operator(deps: Deps, room_id: str) -> bool:
+    """Whether the room id is in the operator's namespace (GRANTED_ROOM_PREFIX): such rooms
+    are granted by tokens' `rooms` claims, and nobody takes them with createRoom."""
+    prefix = deps.settings.granted_room_prefix
+    return bool(prefix) and room_id.startswith(prefix)
+
+
+def role_in(deps: Deps, room_id: str, room: Room | None, caller: Caller) -> str | None:
     """The caller's role in a room: OWNER, MODERATOR, MEMBER or None (may not join).
 
-    A room without a record is open to all (MEMBER). In an open or announce room everyone
-    is at least a MEMBER; in a private room only the owner, moderators, invited users and
-    users whose token grants the room. Without sign-in (no user id) nobody is owner or
-    moderator, and nobody is a member of a private room."""
+    A room without a record is open to all (MEMBER), unless it is in the operator's
+    namespace (``granted_by_operator``): then it is private to the users whose token grants
+    it. In an open or announce room everyone is at least a MEMBER; in a private room only the
+    owner, moderators, invited users and users whose token grants the room. Without sign-in
+    (no user id) nobody is owner or moderator, and nobody is a member of a private room."""
     if room is None:
+        if granted_by_operator(deps, room_id):
+            return MEMBER if room_id in caller.grants else None
         return MEMBER
     everyone = None if room.policy == PRIVATE else MEMBER
     user = caller.user_id
@@ -59,7 +70,7 @@ def role_in(deps: Deps, room: Room | None, caller: Caller) -> str | None:
 def role(deps: Deps, room_id: str, caller: Caller) -> str | None:
     """The caller's role in ``room_id`` (OWNER, MODERATOR, MEMBER, or None for a private
     room they may not enter): what other use-cases (moderation) check permissions by."""
-    return role_in(deps, deps.rooms.get_room(room_id), caller)
+    return role_in(deps, room_id, deps.rooms.get_room(room_id), caller)
 
 
 def user_role(deps: Deps, room_id: str, user_id: str) -> str | None:
@@ -85,7 +96,7 @@ def require_reader(deps: Deps, room_id: str, caller: Caller) -> tuple[Member, Ro
     A private room's member who lost their role gets the not-a-member answer."""
     member = require_member(deps, room_id, caller)
     room = deps.rooms.get_room(room_id)
-    found = role_in(deps, room, caller)
+    found = role_in(deps, room_id, room, caller)
     if found is None:
         raise not_member(room_id)
     return member, room, found

@@ -9,7 +9,7 @@ from .. import logs, protocol
 from ..errors import BadRequest, Forbidden
 from ..ports import MEMBER, MODERATOR, OWNER, PRIVATE, Room
 from . import policy
-from .broadcast import broadcast
+from .broadcast import take_out
 from .core import Caller, Deps, iso_ms
 
 
@@ -18,6 +18,14 @@ def create_room(deps: Deps, caller: Caller, req: protocol.CreateRoomRequest) -> 
     if caller.user_id is None:
         raise Forbidden(
             "sign in to create rooms (the stack needs auth_mode jwt or oidc)",
+            room_id=req.room_id,
+        )
+    if policy.granted_by_operator(deps, req.room_id):
+        # Granted by tokens' `rooms` claims: the operator's, taken by nobody (else anyone
+        # could own a room before the people it was granted to arrive).
+        raise Forbidden(
+            f"room ids starting with {deps.settings.granted_room_prefix!r} are granted by the "
+            "operator, not created; pick another id",
             room_id=req.room_id,
         )
     policy.check_rate(deps, caller, req.room_id, "the room was not created")
@@ -37,7 +45,7 @@ def create_room(deps: Deps, caller: Caller, req: protocol.CreateRoomRequest) -> 
 def _manage(deps: Deps, caller: Caller, req: protocol.UserRequest, *roles: str) -> Room:
     """The room, if the caller's role is one of ``roles``; else the one refusal."""
     room = deps.rooms.get_room(req.room_id)
-    if room is None or policy.role_in(deps, room, caller) not in roles:
+    if room is None or policy.role_in(deps, req.room_id, room, caller) not in roles:
         raise policy.may_not_manage(req.room_id)
     policy.check_rate(deps, caller, req.room_id, "nothing was changed")
     if req.user_id == room.owner:
@@ -68,20 +76,9 @@ def uninvite(deps: Deps, caller: Caller, req: protocol.UserRequest) -> dict[str,
         )
     deps.rooms.delete_role(req.room_id, req.user_id)
     if room.policy == PRIVATE:
-        _remove_user(deps, req.room_id, req.user_id)
+        members = deps.rooms.list_members(req.room_id, deps.now_s())
+        take_out(deps, req.room_id, [m for m in members if m.user_id == req.user_id])
     return protocol.role_frame(req.room_id, req.user_id, None)
-
-
-def _remove_user(deps: Deps, room_id: str, user_id: str) -> None:
-    now_s = deps.now_s()
-    gone = [m for m in deps.rooms.list_members(room_id, now_s) if m.user_id == user_id]
-    for m in gone:
-        deps.rooms.detach_room(m.connection_id, room_id)
-        deps.rooms.delete_member(room_id, m.connection_id)
-    if gone:
-        broadcast(deps, protocol.left_frame(room_id), [m.connection_id for m in gone])
-        presence = protocol.presence_frame("leave", room_id, gone[0].name)
-        broadcast(deps, presence, deps.rooms.recipient_ids(room_id, now_s))
 
 
 def promote(deps: Deps, caller: Caller, req: protocol.UserRequest) -> dict[str, Any]:

@@ -45,6 +45,9 @@ resource "aws_apigatewayv2_domain_name" "this" {
     certificate_arn = aws_acm_certificate_validation.this.certificate_arn
     endpoint_type   = "REGIONAL"
     security_policy = "TLS_1_2"
+    # AWS's default is IPv4 only: an AAAA alias to such a domain answers no address at all.
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-custom-domain-names-ip-address-type.html
+    ip_address_type = var.ip_address_type
   }
 
   tags = var.tags
@@ -57,7 +60,8 @@ resource "aws_apigatewayv2_api_mapping" "this" {
 }
 
 resource "aws_route53_record" "alias" {
-  for_each = var.zone_id != null ? toset(["A", "AAAA"]) : toset([])
+  # AAAA only when the domain serves IPv6 (ip_address_type = "dualstack").
+  for_each = var.zone_id == null ? toset([]) : toset(var.ip_address_type == "dualstack" ? ["A", "AAAA"] : ["A"])
 
   zone_id = var.zone_id
   name    = var.domain_name

@@ -42,6 +42,17 @@ variable "stage_name" {
   }
 }
 
+variable "ip_address_type" {
+  description = "Who may reach the domain: dualstack (IPv4 and IPv6: A and AAAA aliases) or ipv4 (an A alias only; AWS's default, whose regional domain has no IPv6 address)."
+  type        = string
+  default     = "dualstack"
+
+  validation {
+    condition     = contains(["dualstack", "ipv4"], var.ip_address_type)
+    error_message = "ip_address_type must be one of: dualstack, ipv4."
+  }
+}
+
 variable "tags" {
   description = "Tags for every resource of this module."
   type        = map(string)

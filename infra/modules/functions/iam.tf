@@ -30,6 +30,21 @@ locals {
           Action   = ["ssm:GetParameter"]
           Resource = sort(fn.parameter_arns)
         }] : [],
+        # A SecureString under a customer managed key is decrypted with the caller's own
+        # kms:Decrypt (aws/ssm needs none): only through SSM, only for these parameters.
+        # https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html
+        fn.parameter_kms_key_arn != null ? [{
+          Sid      = "DecryptParameters"
+          Effect   = "Allow"
+          Action   = ["kms:Decrypt"]
+          Resource = [fn.parameter_kms_key_arn]
+          Condition = {
+            StringEquals = {
+              "kms:ViaService"                      = "ssm.${data.aws_region.current.name}.amazonaws.com"
+              "kms:EncryptionContext:PARAMETER_ARN" = sort(fn.parameter_arns)
+            }
+          }
+        }] : [],
         # SendMessageBatch is authorized as sqs:SendMessage:
         # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
         # A sender knows its queue by name and looks the URL up once (sqs:GetQueueUrl, on the

@@ -18,6 +18,8 @@ variable "functions" {
     dynamodb_statements: what the function may call, each {sid, actions, resources} with exact
     table/index ARNs; manage_connections: whether it may POST to @connections;
     parameter_arns: SSM parameters it may read (ssm:GetParameter);
+    parameter_kms_key_arn: the customer managed KMS key of those SecureStrings (kms:Decrypt
+    through SSM, for those parameters only); null: the AWS managed key aws/ssm, which needs no grant;
     disconnect_connections: whether it may DELETE @connections (close a connection);
     invoke_function_arns: Lambda functions it may invoke (the message review hook);
     sqs_send_arns: queues it may send to (sqs:SendMessage, which SendMessageBatch needs, and
@@ -41,6 +43,7 @@ variable "functions" {
     manage_connections     = optional(bool, false)
     disconnect_connections = optional(bool, false)
     parameter_arns         = optional(list(string), [])
+    parameter_kms_key_arn  = optional(string)
     invoke_function_arns   = optional(list(string), [])
     sqs_send_arns          = optional(list(string), [])
     sqs_consume_arns       = optional(list(string), [])
@@ -81,6 +84,15 @@ variable "functions" {
       ]
     ]))
     error_message = "parameter_arns must be SSM parameter ARNs (arn:aws:ssm:<region>:<account>:parameter/<name>) without '*'."
+  }
+
+  validation {
+    condition = alltrue([
+      for fn in values(var.functions) : fn.parameter_kms_key_arn == null || (
+        length(fn.parameter_arns) > 0 && can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", fn.parameter_kms_key_arn))
+      )
+    ])
+    error_message = "parameter_kms_key_arn must be null or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), set only with parameter_arns."
   }
 
   validation {

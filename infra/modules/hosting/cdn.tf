@@ -76,9 +76,17 @@ resource "aws_cloudfront_distribution" "web" {
     }
   }
 
+  aliases = var.domain_name == null ? [] : [var.domain_name]
+
+  # TLS 1.2+ needs a certificate of your own: on the default *.cloudfront.net certificate
+  # "CloudFront automatically sets the security policy to TLSv1 regardless of the value that
+  # you set", so that is what is set there (no setting pretends otherwise).
+  # https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ViewerCertificate.html
   viewer_certificate {
-    cloudfront_default_certificate = true
-    minimum_protocol_version       = "TLSv1.2_2021"
+    cloudfront_default_certificate = var.certificate_arn == null
+    acm_certificate_arn            = var.certificate_arn
+    ssl_support_method             = var.certificate_arn == null ? null : "sni-only"
+    minimum_protocol_version       = var.certificate_arn == null ? "TLSv1" : "TLSv1.2_2021"
   }
 
   tags = var.tags

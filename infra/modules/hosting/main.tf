@@ -17,13 +17,20 @@ locals {
     txt  = "text/plain; charset=utf-8"
   }
   # The page's own Content-Security-Policy (its <meta> tag), sent as a header too, so the two
-  # cannot drift apart. The meta tag's connect-src allows every place a sign-in service may be
-  # (sign_in_ceiling); the header narrows that to this stack's Cognito endpoint or to nothing,
-  # and a browser enforces both (roomchat_tools/local/webpage.py does the same locally).
-  page_csp         = regex("Content-Security-Policy\"\\s+content=\"([^\"]+)\"", file("${var.web_dir}/index.html"))[0]
-  sign_in_ceiling  = " https://*.amazonaws.com http://127.0.0.1:* http://localhost:*"
-  cognito_endpoint = try(var.auth.cognito_client_id, null) == null ? null : "https://cognito-idp.${var.auth.cognito_region}.amazonaws.com/"
-  csp              = replace(local.page_csp, local.sign_in_ceiling, local.cognito_endpoint == null ? "" : " ${trimsuffix(local.cognito_endpoint, "/")}")
+  # cannot drift apart. The meta tag's connect-src allows any WebSocket server
+  # (websocket_ceiling) and every place a sign-in service may be (sign_in_ceiling); the header
+  # narrows them to this stack's API and to its Cognito endpoint or nothing, and a browser
+  # enforces both (roomchat_tools/local/webpage.py does the same locally). So the page can
+  # hand a signed-in user's token to no other server, whatever a link says.
+  page_csp          = regex("Content-Security-Policy\"\\s+content=\"([^\"]+)\"", file("${var.web_dir}/index.html"))[0]
+  websocket_ceiling = " ws: wss: "
+  sign_in_ceiling   = " https://*.amazonaws.com http://127.0.0.1:* http://localhost:*"
+  websocket_origin  = regex("^wss://[^/]+", var.websocket_url)
+  cognito_endpoint  = try(var.auth.cognito_client_id, null) == null ? null : "https://cognito-idp.${var.auth.cognito_region}.amazonaws.com/"
+  csp = replace(
+    replace(local.page_csp, local.websocket_ceiling, " ${local.websocket_origin} "),
+    local.sign_in_ceiling, local.cognito_endpoint == null ? "" : " ${trimsuffix(local.cognito_endpoint, "/")}",
+  )
   # config.json: where to connect and, when the stack needs a token, how to sign in.
   auth_config = { for key, value in {
     auth = {

@@ -1,6 +1,11 @@
 output "url" {
-  description = "HTTPS URL of the hosted web client."
-  value       = "https://${aws_cloudfront_distribution.web.domain_name}/"
+  description = "HTTPS URL of the hosted web client: https://<domain_name>/ when set, else the distribution's."
+  value       = "https://${coalesce(var.domain_name, aws_cloudfront_distribution.web.domain_name)}/"
+}
+
+output "minimum_tls_version" {
+  description = "The oldest TLS the page is served with: TLSv1.2_2021 with your own certificate, TLSv1 on the default *.cloudfront.net certificate (CloudFront's rule)."
+  value       = aws_cloudfront_distribution.web.viewer_certificate[0].minimum_protocol_version
 }
 
 output "bucket_name" {
@@ -27,6 +32,6 @@ output "config_json" {
 }
 
 output "content_security_policy" {
-  description = "The Content-Security-Policy header CloudFront adds (the page's own, from web/index.html, with connect-src's sign-in origins narrowed to this stack's Cognito endpoint or none)."
+  description = "The Content-Security-Policy header CloudFront adds (the page's own, from web/index.html, with connect-src's WebSocket origins narrowed to this stack's API and its sign-in origins to this stack's Cognito endpoint or none)."
   value       = local.csp
 }

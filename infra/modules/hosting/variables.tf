@@ -51,6 +51,33 @@ variable "auth" {
   }
 }
 
+variable "domain_name" {
+  description = "The page's own host name (a CloudFront alias), served with certificate_arn and TLS 1.2+; null: the distribution's *.cloudfront.net name, where CloudFront allows TLSv1."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.domain_name))
+    error_message = "domain_name must be null or a lower-case host name such as chat.example.com."
+  }
+
+  validation {
+    condition     = (var.domain_name == null) == (var.certificate_arn == null)
+    error_message = "Set domain_name and certificate_arn together (or neither)."
+  }
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for domain_name, in us-east-1 (where CloudFront reads certificates); null with domain_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$", var.certificate_arn))
+    error_message = "certificate_arn must be null or an ACM certificate ARN in us-east-1 (arn:aws:acm:us-east-1:<account>:certificate/<id>)."
+  }
+}
+
 variable "price_class" {
   description = "CloudFront price class: PriceClass_100 (North America and Europe), PriceClass_200 or PriceClass_All."
   type        = string

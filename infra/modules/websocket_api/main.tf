@@ -50,8 +50,23 @@ resource "aws_apigatewayv2_stage" "this" {
 
   tags = var.tags
 
-  # With logging on, API Gateway checks the account's CloudWatch role when the stage is created.
-  depends_on = [aws_api_gateway_account.this]
+  # With logging on, API Gateway checks the account's CloudWatch role when the stage is created;
+  # its execution log group exists before the stage can write to it.
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
+}
+
+# API Gateway writes execution logs to a group it names itself,
+# API-Gateway-Execution-Logs_{api-id}/{stage}, and creates it on first write with no retention
+# (kept for ever) and no key: made here first, it keeps the stack's retention and key, and goes
+# with the stack. https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html
+resource "aws_cloudwatch_log_group" "execution" {
+  count = var.logging_level != "OFF" ? 1 : 0
+
+  name              = "API-Gateway-Execution-Logs_${aws_apigatewayv2_api.this.id}/${var.stage_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+
+  tags = var.tags
 }
 
 resource "aws_cloudwatch_log_group" "access" {

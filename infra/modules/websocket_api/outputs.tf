@@ -44,6 +44,11 @@ output "disconnect_connections_arn" {
   value       = "${aws_apigatewayv2_api.this.execution_arn}/${var.stage_name}/DELETE/@connections/*"
 }
 
+output "execution_log_group_name" {
+  description = "CloudWatch log group of the stage's execution logs (created with the stack's retention), or null when logging_level is OFF."
+  value       = var.logging_level != "OFF" ? aws_cloudwatch_log_group.execution[0].name : null
+}
+
 output "access_log_group_name" {
   description = "CloudWatch log group of the stage's access logs, or null when logging is off."
   value       = local.logs_enabled ? aws_cloudwatch_log_group.access[0].name : null

@@ -123,7 +123,7 @@ variable "logging_level" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the access log group, in days."
+  description = "Retention of the access and execution log groups, in days."
   type        = number
   default     = 30
 
@@ -134,7 +134,7 @@ variable "log_retention_days" {
 }
 
 variable "log_kms_key_arn" {
-  description = "KMS key ARN encrypting the access log group (its key policy must allow CloudWatch Logs); null uses CloudWatch's own encryption."
+  description = "KMS key ARN encrypting the access and execution log groups (its key policy must allow CloudWatch Logs); null uses CloudWatch's own encryption."
   type        = string
   default     = null
 

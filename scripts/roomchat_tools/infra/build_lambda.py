@@ -14,9 +14,10 @@ same package plus the wheels of PyJWT and cryptography (and cffi, which cryptogr
 pinned by SHA-256 in AUTHORIZER_WHEELS and fetched once into a cache with `pip download
 --only-binary=:all: --platform manylinux2014_x86_64`. Only the authorizer carries them, so the
 chat functions' zip and cold start stay as small as before. cryptography's wheel is abi3 (any
-CPython >= 3.11); cffi's is per version, so both cp311 (the local stack) and cp312 (Lambda's
-python3.12) builds go in: their `_cffi_backend.cpython-31x-...so` names differ, and each Python
-loads its own.
+CPython >= 3.11); cffi's is per version, so cp311 (the local stack) and a build for every
+`lambda_runtime` Terraform accepts (python3.12, python3.13) go in: their
+`_cffi_backend.cpython-31x-...so` names differ, and each Python loads its own (without its
+build, cryptography cannot load and every RS256/ES256 token is refused).
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ AUTHORIZER_WHEELS = (
         "3.12",
         "cffi-2.0.0-cp312-cp312-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
         "3e17ed538242334bf70832644a32a7aae3d83b57567f9fd60a26257e992b79ba",
+    ),
+    (
+        "cffi==2.0.0",
+        "3.13",
+        "cffi-2.0.0-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
+        "c8d3b5532fc71b7a77c09192b4a5a200ea992702734a2e9279a37f2478236f26",
     ),
     (
         "cffi==2.0.0",

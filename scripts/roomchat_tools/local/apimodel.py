@@ -236,6 +236,7 @@ def _function_spec(lambda_client: Any, arn: str) -> FunctionSpec:
         timeout_s=float(config.get("Timeout") or 3),
         memory_mb=int(config.get("MemorySize") or 128),
         runtime=config.get("Runtime") or "python3.11",
+        role=config.get("Role") or "",
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable, Mapping
 
 from aiohttp import WSCloseCode, web
 
@@ -33,15 +34,30 @@ def aws_error(status: int, error_type: str, message: str | None) -> web.Response
     )
 
 
-class ConnectionsApi:
-    """Posts to, describes and deletes the connections of one WebSocket endpoint."""
+# (method, headers, api id, stage, connection id) -> (status, error type, message) refusing
+# the request, or None: the caller's IAM check (iam_check.RoleGuards.authorize_connections).
+Authorize = Callable[[str, Mapping[str, str], str, str, str], tuple[int, str, str] | None]
 
-    def __init__(self, endpoint: WebSocketEndpoint) -> None:
+
+class ConnectionsApi:
+    """Posts to, describes and deletes the connections of one WebSocket endpoint; with
+    ``authorize``, only for callers whose IAM policy allows it, as API Gateway checks
+    ``execute-api:ManageConnections``."""
+
+    def __init__(self, endpoint: WebSocketEndpoint, authorize: Authorize | None = None) -> None:
         self.endpoint = endpoint
+        self.authorize = authorize
 
     async def handle(self, request: web.Request) -> web.Response:
         endpoint = self.endpoint
         connection_id = request.match_info["connection_id"]
+        if self.authorize is not None and request.method in ("POST", "GET", "DELETE"):
+            api = endpoint.api
+            refused = self.authorize(
+                request.method, request.headers, api.api_id, api.stage, connection_id
+            )
+            if refused is not None:
+                return aws_error(*refused)
         data = await request.read() if request.method == "POST" else b""
         fault = endpoint.faults.take(connection_id, request.method)
         if fault is not None:

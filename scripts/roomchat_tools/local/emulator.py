@@ -194,6 +194,10 @@ def running(port: int | None = None, host: str = HOST, timeout: float = 15.0) ->
     # Imported here so that importing this module stays cheap for callers that only need env().
     from moto.server import ThreadedMotoServer
 
+    from roomchat_tools.local import moto_rules
+
+    moto_rules.apply()  # what AWS enforces and moto does not (Cognito sign-up)
+
     gate = Gate()
     _cache_module_list()
 

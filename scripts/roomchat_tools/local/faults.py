@@ -11,11 +11,12 @@ counted; ``ROOMCHAT_FAULTS=0`` removes the endpoint.
 N calls of an operation fail (``{"fail": "PutItem", "times": 5}``, throttling by default).
 
     F=localhost:8080/_devstack/faults
-    curl -X POST $F -d '{"connectionId": "L0SM9cOFvHcCIhw=", "status": 429, "times": 3}'
-    curl -X POST $F -d '{"connectionId": "L0SM9cOFvHcCIhw=", "delay": 1.5}'
-    curl -X POST $F -d '{"connectionId": "L0SM9cOFvHcCIhw=", "target": "$disconnect"}'
-    curl -X POST $F -d '{"connectionId": "L0SM9cOFvHcCIhw=", "target": "frame", "route": "join",
-                         "delay": 1}'
+    J='Content-Type: application/json'   # required (origin_guard.py: no cross-site posts)
+    curl -X POST $F -H "$J" -d '{"connectionId": "L0SM9cOFvHcCIhw=", "status": 429, "times": 3}'
+    curl -X POST $F -H "$J" -d '{"connectionId": "L0SM9cOFvHcCIhw=", "delay": 1.5}'
+    curl -X POST $F -H "$J" -d '{"connectionId": "L0SM9cOFvHcCIhw=", "target": "$disconnect"}'
+    curl -X POST $F -H "$J" -d '{"connectionId": "L0SM9cOFvHcCIhw=", "target": "frame",
+                                 "route": "join", "delay": 1}'
     curl $F              # the rules, and the calls each connection they name received
     curl -X DELETE $F    # back to normal
 """

@@ -33,7 +33,9 @@ from roomchat_tools.local.apimodel import ApiModel
 from roomchat_tools.local.connections_api import ConnectionsApi, aws_error
 from roomchat_tools.local.dynamoproxy import DynamoDBProxy
 from roomchat_tools.local.faults import FaultPlan, dynamodb_admin, faults_admin
+from roomchat_tools.local.iam_check import RoleGuards
 from roomchat_tools.local.invoke import InvokeApi
+from roomchat_tools.local.origin_guard import OriginGuard
 from roomchat_tools.local.runtime import (
     CodeStore,
     FunctionPool,
@@ -68,6 +70,7 @@ class GatewaySettings:
     worker_idle_s: float = 60.0  # extra workers idle this long are stopped (one stays warm)
     web_dir: Path | None = None
     faults: bool = True  # serve /_devstack/faults (fault injection; inert until a rule is added)
+    iam: bool = True  # check the functions' AWS calls against their roles (iam_check.py)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> GatewaySettings:
@@ -80,6 +83,7 @@ class GatewaySettings:
             "concurrency": int(_env_number("ROOMCHAT_LAMBDA_CONCURRENCY", cls.concurrency)),
             "worker_idle_s": _env_number("ROOMCHAT_WORKER_IDLE", cls.worker_idle_s),
             "faults": os.environ.get("ROOMCHAT_FAULTS", "1").strip() not in ("0", "false", "no"),
+            "iam": os.environ.get("ROOMCHAT_IAM", "1").strip() not in ("0", "false", "no"),
         }
         values.update(overrides)
         return cls(**values)
@@ -120,7 +124,11 @@ class Gateway:
         self.pools: dict[str, FunctionPool] = {}
         self.faults = FaultPlan()
         self.endpoint = WebSocketEndpoint(api, settings, self.faults, self.pools, region=region)
-        self.connections_api = ConnectionsApi(self.endpoint)
+        # Each function's AWS calls checked against its execution role, as on AWS.
+        self.iam = RoleGuards(emulator_endpoint, region, log=log.warning) if settings.iam else None
+        self.connections_api = ConnectionsApi(
+            self.endpoint, self.iam.authorize_connections if self.iam else None
+        )
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
         self._reaper_task: asyncio.Task[None] | None = None
@@ -152,7 +160,11 @@ class Gateway:
 
     # ----- lifecycle --------------------------------------------------------------------------
     def build_app(self) -> web.Application:
-        app = web.Application(client_max_size=self.settings.max_post_bytes * 2)
+        # Only this machine's own pages may drive the gateway from a browser (origin_guard.py).
+        guard = OriginGuard(self.settings.host, lambda: self.port)
+        app = web.Application(
+            client_max_size=self.settings.max_post_bytes * 2, middlewares=[guard.middleware]
+        )
         stage = self.api.stage
         app.router.add_get(f"/{stage}", self.endpoint.handle)
         app.router.add_route(
@@ -187,6 +199,7 @@ class Gateway:
             )
             if self.dynamodb_endpoint:
                 env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint
+            await asyncio.to_thread(self._guard, spec, env)
             self.pools[spec.name] = FunctionPool(
                 spec, task_root, env, self.settings.concurrency, self.log_sink
             )
@@ -205,9 +218,16 @@ class Gateway:
         )
         if self.dynamodb_endpoint:
             env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint
+        self._guard(spec, env)
         pool = FunctionPool(spec, task_root, env, concurrency, self.log_sink)
         self.pools[spec.name] = pool
         return pool
+
+    def _guard(self, spec: FunctionSpec, env: dict[str, str]) -> None:
+        """The function's role policy and session for its workers (functions without a role,
+        as some tests deploy, run unchecked)."""
+        if self.iam is not None and spec.role:
+            self.iam.configure(spec.name, spec.role, env)
 
     async def _reaper(self) -> None:
         interval = max(0.5, min(10.0, self.settings.worker_idle_s / 2))
@@ -225,6 +245,8 @@ class Gateway:
             await pool.aclose()
         if self._runner:
             await self._runner.cleanup()
+        if self.iam is not None:
+            self.iam.cleanup()
 
     def worker_pids(self) -> list[int]:
         return [pid for pool in self.pools.values() for pid in pool.worker_pids]
@@ -266,16 +288,17 @@ class Gateway:
         if not any(target.is_relative_to(r) for r in roots) or not target.is_file():
             raise web.HTTPNotFound()
         if target == root / "index.html":
-            return self._page(target)
+            return self._page(target, request.host)
         return web.FileResponse(target)
 
-    def _page(self, path: Path) -> web.StreamResponse:
-        """index.html with its CSP as a header too, narrowed to this stack's sign-in origin (a
-        page without a CSP or without the sign-in ceiling is served as it is)."""
+    def _page(self, path: Path, host: str) -> web.StreamResponse:
+        """index.html with its CSP as a header too, narrowed to this stack's sign-in origin and
+        to this gateway's WebSocket, by the name the page was asked for (a page without a CSP
+        or without the ceilings is served as it is)."""
         html = path.read_text()
         endpoint = (self.web_auth or {}).get("cognitoEndpoint")
         try:
-            csp = webpage.narrowed_csp(webpage.page_csp(html), endpoint)
+            csp = webpage.narrowed_csp(webpage.page_csp(html), endpoint, f"ws://{host}")
         except ValueError:
             return web.FileResponse(path)
         return web.Response(

@@ -55,6 +55,7 @@ class FunctionSpec:
     timeout_s: float = 3.0
     memory_mb: int = 128
     runtime: str = "python3.11"
+    role: str = ""  # the execution role's ARN (its policies bound the function's AWS calls)
 
 
 @dataclass(frozen=True)

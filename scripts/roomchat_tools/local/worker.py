@@ -4,8 +4,10 @@ Started by the gateway as ``python -P -S worker.py <task_root> <handler>`` with 
 environment, whose PYTHONPATH is the task root and then the folder holding boto3 (runtime.py says
 why), as Lambda's PYTHONPATH names /var/task and /var/runtime. ``-P`` keeps this file's folder off
 the import path, ``-S`` every .pth file (such as an editable install's) out of it, and this file
-imports nothing from the project, so the handler sees only the deployment package (extracted to
-``task_root``), the standard library and the runtime's libraries (boto3), as on Lambda.
+imports nothing from the project through the import path (``iam_check.py``, the check of the
+function's AWS calls against its role, is loaded by file name), so the handler sees only the
+deployment package (extracted to ``task_root``), the standard library and the runtime's
+libraries (boto3), as on Lambda.
 
 Wire protocol on the original stdin/stdout (each message: 4-byte big-endian length + JSON):
   out, once: {"id": 0, "ok": true} when the handler imported (init), or {"id": 0, "ok": false,
@@ -31,6 +33,8 @@ import traceback
 from typing import Any, BinaryIO
 
 _HEADER = struct.Struct(">I")
+# Set by the gateway: the file holding this function's role policy (iam_check.POLICY_FILE_ENV).
+IAM_POLICY_ENV = "_ROOMCHAT_IAM_POLICY"
 
 # What Lambda's Python runtimes provide besides the standard library; anything else the handler
 # imports must be in the deployment package.
@@ -149,6 +153,23 @@ class RuntimeOnlyFinder(importlib.abc.MetaPathFinder):
         return False
 
 
+def _check_iam() -> None:
+    """The local stack's IAM check of this function's AWS calls (iam_check.py, loaded from this
+    file's folder by path, not through the import path), when the gateway gave this worker its
+    role's policy; before the handler is imported, so every botocore client it makes is checked."""
+    if not os.environ.get(IAM_POLICY_ENV):
+        return
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "iam_check.py")
+    spec = importlib.util.spec_from_file_location("_roomchat_local_iam_check", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    module.install_from_environment(os.environ)
+
+
 class Runtime:
     def __init__(self, task_root: str, handler: str) -> None:
         self.task_root = os.path.realpath(task_root)
@@ -213,6 +234,7 @@ def main(argv: list[str]) -> int:
     sys.meta_path.insert(0, RuntimeOnlyFinder(root, _runtime_dirs(root)))
     os.chdir(task_root)
     runtime = Runtime(task_root, handler)
+    _check_iam()
     # The init phase: import the handler before the first event, as Lambda does, and say how it
     # went. A failed init ends this environment; the next invocation starts a new one.
     try:

@@ -5,13 +5,15 @@ idempotency claims of clientMsgId retries in ``<roomId>#idem`` partitions."""
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 from ... import logs
 from ...errors import StorageError
 from ...ports import Appended, Mention, Message, Page
 from ...protocol import ByteBudget
-from .base import CONDITIONAL_FAILED, Table, _n, _s, _str
+from .base import CONDITIONAL_FAILED, Table, _int, _n, _s, _str, _unexpired
 from .messages import (
     item_of,
     key_of,
@@ -38,9 +40,26 @@ def _idem_key(room_id: str, connection_id: str | None, client_msg_id: str | None
 
 
 class DynamoHistory(Table):
-    """ports.HistoryRepository."""
+    """ports.HistoryRepository.
+
+    With a retention (HISTORY_RETENTION_DAYS), a message whose ``expiresAt`` has passed is
+    history no more, although TTL deletes it only eventually ("typically within a few days";
+    "items that have expired, but haven't yet been deleted by TTL, still appear in reads,
+    queries, and scans"):
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html
+    So ``get`` answers None for it, and ``page``, reading newest first, ends the room's history
+    at the first one: every older message expired earlier (or, after a shorter retention was
+    set, is older than the retention allows).
+    """
 
     kind = "history"
+
+    def __init__(self, client: Any, table: str, clock: Callable[[], float] = time.time):
+        super().__init__(client, table)
+        self._clock = clock
+
+    def _expired(self, item: dict[str, Any]) -> bool:
+        return not _unexpired(_int(item, "expiresAt"), int(self._clock()))
 
     def append(self, message: Message, expires_at: int | None, idem_expires_at: int) -> Appended:
         if message.client_msg_id:
@@ -119,7 +138,7 @@ class DynamoHistory(Table):
 
     def _get(self, room_id: str, message_id: str, reply_to: str | None = None) -> Message | None:
         item = self._read(message_key(room_id, message_id, reply_to))
-        return message_of(item) if item else None
+        return message_of(item) if item and not self._expired(item) else None
 
     def _update_message(
         self,
@@ -246,11 +265,15 @@ class DynamoHistory(Table):
         oldest_seen: str | None = None  # the cursor: every message newer than it was consumed
         used = 0
         more = False
-        while not more:
+        ended = False  # an expired message: the room's history ends there
+        while not (more or ended):
             # One item past what is still wanted tells whether an older page exists.
             kwargs["Limit"] = limit - len(taken) + 1
             resp = self._request("Query", **kwargs)
             for item in resp.get("Items", []):
+                if self._expired(item):
+                    ended = True
+                    break
                 msg = message_of(item)
                 if len(taken) == limit:
                     more = True

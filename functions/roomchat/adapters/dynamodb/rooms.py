@@ -146,6 +146,10 @@ class DynamoRooms(DynamoRoomAccess):
             "connectionId": _s(RECORD_PREFIX + connection_id),
         }
 
+    def connection_rooms(self, connection_id: str) -> frozenset[str]:
+        item = self._read(self._record_key(connection_id)) or {}
+        return frozenset(item.get("rooms", {}).get("SS", []))
+
     def save_connection_name(self, connection_id: str, name: str, expires_at: int) -> None:
         key = self._profile_key(connection_id)
         self._request("PutItem", Item={**key, "name": _s(name), "expiresAt": _n(expires_at)})

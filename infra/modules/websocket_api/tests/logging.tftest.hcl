@@ -46,6 +46,27 @@ run "off_by_default_so_a_fresh_account_can_apply" {
     condition     = output.access_log_group_name == null && output.account_cloudwatch_role_arn == null
     error_message = "Outputs must say null when there are no logs and no managed role."
   }
+
+  assert {
+    condition     = length(aws_cloudwatch_log_group.execution) == 0 && output.execution_log_group_name == null
+    error_message = "Without execution logs there is no execution log group."
+  }
+}
+
+run "execution_logs_go_to_a_group_with_the_stacks_retention" {
+  command = apply
+
+  variables {
+    logging            = "account_role_exists"
+    logging_level      = "ERROR"
+    log_retention_days = 14
+  }
+
+  # API Gateway would create API-Gateway-Execution-Logs_<api>/<stage> itself, kept for ever.
+  assert {
+    condition     = aws_cloudwatch_log_group.execution[0].name == "API-Gateway-Execution-Logs_abc123/live" && aws_cloudwatch_log_group.execution[0].retention_in_days == 14
+    error_message = "The execution log group must be the one API Gateway writes to, with the stack's retention: ${aws_cloudwatch_log_group.execution[0].name}"
+  }
 }
 
 run "account_role_exists_logs_without_touching_the_region" {

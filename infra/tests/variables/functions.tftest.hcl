@@ -1,15 +1,6 @@
 # Variable validation of the functions and the fan-out tier: each bad value is refused at plan
-# time with a message naming the allowed values. Mock provider: nothing is created anywhere.
-
-mock_provider "aws" {
-  # Real-looking ARNs for what is built from them at plan time (the dead-letter queue's).
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-}
+# time with a message naming the allowed values.
+# Run against variables.tf alone (tests/infra/test_static.py): no provider, nothing planned.
 
 run "runtime_must_be_a_supported_python" {
   command = plan

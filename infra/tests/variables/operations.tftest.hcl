@@ -1,15 +1,6 @@
 # Variable validation of logging, naming, access and moderation settings: each bad value is
-# refused at plan time with a message naming the allowed values. Mock provider: nothing is created.
-
-mock_provider "aws" {
-  # Real-looking ARNs for what is built from them at plan time (the dead-letter queue's).
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-}
+# refused at plan time with a message naming the allowed values.
+# Run against variables.tf alone (tests/infra/test_static.py): no provider, nothing planned.
 
 run "log_retention_must_be_a_cloudwatch_value" {
   command = plan
@@ -156,4 +147,54 @@ run "review_fallback_must_be_known" {
     review_hook_fallback = "maybe"
   }
   expect_failures = [var.review_hook_fallback]
+}
+
+run "thresholds_must_be_positive" {
+  command = plan
+  variables {
+    alarm_thresholds = { fanout_failures = 0 }
+  }
+  expect_failures = [var.alarm_thresholds]
+}
+
+run "alarm_email_must_be_an_address" {
+  command = plan
+  variables {
+    alarm_email = "ops"
+  }
+  expect_failures = [var.alarm_email]
+}
+
+run "domain_must_be_a_host_name" {
+  command = plan
+  variables {
+    domain_name = "https://chat.example.com/"
+  }
+  expect_failures = [var.domain_name]
+}
+
+run "zone_id_must_be_a_route53_id" {
+  command = plan
+  variables {
+    domain_name    = "chat.example.com"
+    domain_zone_id = "example.com"
+  }
+  expect_failures = [var.domain_zone_id]
+}
+
+run "price_class_must_be_known" {
+  command = plan
+  variables {
+    hosting_price_class = "PriceClass_Cheap"
+  }
+  expect_failures = [var.hosting_price_class]
+}
+
+run "domain_and_an_external_custom_domain_do_not_mix" {
+  command = plan
+  variables {
+    domain_name        = "chat.example.com"
+    custom_domain_name = "other.example.com"
+  }
+  expect_failures = [var.domain_name]
 }
