@@ -173,7 +173,7 @@ locals {
       two_way             = true # errors and repeats only; the ack is the fanned-out frame
       rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
       rooms_by_connection = ["dynamodb:Query"]
-      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"] # UpdateItem: the tombstone and rate-limit counters; PutItem: the change log
+      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"] # UpdateItem: the tombstone and rate-limit counters; PutItem: the change log; Query, DeleteItem: its reactions go
       manage_connections  = true
       memory_size         = 1024
       timeout             = 29
@@ -184,7 +184,7 @@ locals {
       two_way             = true # errors only; the ack is the fanned-out frame
       rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
       rooms_by_connection = ["dynamodb:Query"]
-      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"] # PutItem: the change log
+      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"] # PutItem: the change log and a mention the new text adds
       manage_connections  = true
       review              = true
       memory_size         = 1024
@@ -234,6 +234,75 @@ locals {
       disconnect_connections = true # the @connections DELETE
       memory_size            = 1024
       timeout                = 29
+    }
+    # Conversations (issue 22): threads, reactions, mentions and pins. A reply is a sendAll
+    # with replyTo (send_all's own function). react and pin tell the room, so they fan out
+    # (and prune) like typing; the others only read, or write the caller's own items.
+    thread = {
+      route_key           = "thread"
+      handler             = "roomchat.handlers.on_thread"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"] # GetItem: the parent and the follow state; Query: the page and the unread count; UpdateItem: the read budget
+      manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
+    }
+    threads = {
+      route_key           = "threads"
+      handler             = "roomchat.handlers.on_threads"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"] # Query: the follow states and unread counts; GetItem: the parents
+      manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
+    }
+    follow = {
+      route_key           = "follow"
+      handler             = "roomchat.handlers.on_follow"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem"] # UpdateItem: the follow state and rate-limit counters
+      manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
+    }
+    react = {
+      route_key           = "react"
+      handler             = "roomchat.handlers.on_react"
+      two_way             = true # repeats only; the ack is the fanned-out frame
+      rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+      rooms_by_connection = ["dynamodb:Query"]
+      history             = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"] # PutItem/DeleteItem: the user's reaction; UpdateItem: the summary and the react budget
+      manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
+    }
+    mentions = {
+      route_key           = "mentions"
+      handler             = "roomchat.handlers.on_mentions"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem"] # room records and roles: may the caller still read the room?
+      rooms_by_connection = []
+      history             = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"] # Query: the caller's mentions; GetItem: the messages and bans
+      manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
+    }
+    pin = {
+      route_key           = "pin"
+      handler             = "roomchat.handlers.on_pin"
+      two_way             = true                                                                                 # repeats only; the ack is the fanned-out frame
+      rooms               = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"] # UpdateItem: the pins on the room record
+      rooms_by_connection = ["dynamodb:Query"]
+      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      manage_connections  = true
+      memory_size         = 1024
+      timeout             = 29
     }
     default = {
       route_key           = "$default"

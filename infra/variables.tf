@@ -73,8 +73,8 @@ variable "lambda_limits" {
   default = {}
 
   validation {
-    condition     = alltrue([for key in keys(var.lambda_limits) : contains(["connect", "disconnect", "join", "leave", "send_all", "history", "members", "ping", "default", "create_room", "invite", "uninvite", "promote", "demote", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "authorize", "fanout"], key)])
-    error_message = "lambda_limits keys must be one of: connect, disconnect, join, leave, send_all, history, members, ping, default, create_room, invite, uninvite, promote, demote, delete, edit, typing, mark_read, kick, disconnect_user, authorize, fanout."
+    condition     = alltrue([for key in keys(var.lambda_limits) : contains(["connect", "disconnect", "join", "leave", "send_all", "history", "members", "ping", "default", "create_room", "invite", "uninvite", "promote", "demote", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "thread", "threads", "follow", "react", "mentions", "pin", "authorize", "fanout"], key)])
+    error_message = "lambda_limits keys must be one of: connect, disconnect, join, leave, send_all, history, members, ping, default, create_room, invite, uninvite, promote, demote, delete, edit, typing, mark_read, kick, disconnect_user, thread, threads, follow, react, mentions, pin, authorize, fanout."
   }
 
   validation {

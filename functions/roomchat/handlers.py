@@ -74,6 +74,10 @@ def _service(event: Json, context: Any = None, endpoint: str | None = None) -> C
         endpoint=endpoint,
         progress=c.progress,
         changes=c.changes,
+        threads=c.threads,
+        reactions=c.reactions,
+        mentions=c.mentions,
+        pins=c.pins,
     )
 
 
@@ -218,6 +222,18 @@ on_kick = _message_route("kick", lambda s, c, f: s.kick(c, protocol.parse_kick(f
 on_disconnect_user = _message_route(
     "disconnectUser", lambda s, c, f: s.disconnect_user(c, protocol.parse_user(f))
 )
+
+# Conversations: threads (replies are sendAll with replyTo), reactions, mentions and pins.
+on_thread = _message_route("thread", lambda s, c, f: s.thread_page(c, protocol.parse_thread(f)))
+on_threads = _message_route(
+    "threads", lambda s, c, f: s.followed_threads(c, protocol.parse_threads(f))
+)
+on_follow = _message_route("follow", lambda s, c, f: s.follow_thread(c, protocol.parse_follow(f)))
+on_react = _message_route("react", lambda s, c, f: s.react(c, protocol.parse_react(f)))
+on_mentions = _message_route(
+    "mentions", lambda s, c, f: s.mentions_page(c, protocol.parse_mentions(f))
+)
+on_pin = _message_route("pin", lambda s, c, f: s.pin(c, protocol.parse_pin(f)))
 
 
 def on_ping(event: Json, context: Any) -> Json:

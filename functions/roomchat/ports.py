@@ -38,6 +38,16 @@ OWNER, MODERATOR, MEMBER = "owner", "moderator", "member"
 
 
 @dataclass(frozen=True)
+class Pin:
+    """A message pinned in a room by its owner or a moderator (on the room's record)."""
+
+    message_id: str
+    by: str  # the pinner's user id
+    at: str
+    reply_to: str | None = None  # the thread's parent when the pinned message is a reply
+
+
+@dataclass(frozen=True)
 class Room:
     """A room created with ``createRoom``. Rooms without one are open and have no owner (every
     room before this record existed, and any room id joined without being created)."""
@@ -46,6 +56,7 @@ class Room:
     owner: str  # user id
     policy: str  # OPEN, PRIVATE or ANNOUNCE
     created_at: str
+    pins: tuple[Pin, ...] = ()  # oldest message first
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,23 @@ class ConnectionRecord:
 
     connection_id: str
     rooms: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """One emoji's reactions on a message: how many, and who (the first few identities)."""
+
+    emoji: str
+    count: int
+    users: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A member named in a message (``@name``), resolved by the server when it was sent."""
+
+    user_id: str  # the member's identity: user id when signed in, else connection id
+    name: str
 
 
 @dataclass(frozen=True)
@@ -72,6 +100,15 @@ class Message:
     # A tombstone: the text is gone, who deleted it and when are kept.
     deleted_by: str | None = None
     deleted_at: str | None = None
+    # A reply: the messageId of its thread's parent; ``also_to_room``: shown in the room too.
+    reply_to: str | None = None
+    also_to_room: bool = False
+    # A thread's parent: how many replies it has had and when the last one came.
+    reply_count: int = 0
+    last_reply_at: str | None = None
+    reactions: tuple[Reaction, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+    mentions_room: bool = False  # @room, by the room's owner or a moderator
 
     @property
     def author(self) -> str | None:
@@ -215,24 +252,42 @@ class HistoryRepository(Protocol):
         """Whether the room has any message stored."""
         ...
 
-    def get(self, room_id: str, message_id: str) -> Message | None:
-        """One message (or tombstone) of the room, read strongly consistently."""
+    def get(self, room_id: str, message_id: str, reply_to: str | None = None) -> Message | None:
+        """One message (or tombstone) of the room, or with ``reply_to`` of that thread, read
+        strongly consistently."""
         ...
 
-    def tombstone(self, room_id: str, message_id: str, by: str, at: str) -> Message | None:
-        """Remove the message's text for good, keeping who deleted it and when; a message
-        already deleted keeps its first tombstone. None when there is no such message."""
+    def tombstone(
+        self, room_id: str, message_id: str, by: str, at: str, reply_to: str | None = None
+    ) -> Message | None:
+        """Remove the message's text (and mentions) for good, keeping who deleted it and
+        when; a message already deleted keeps its first tombstone. None when there is no
+        such message."""
         ...
 
-    def edit(self, room_id: str, message_id: str, text: str, at: str) -> Message | None:
+    def edit(
+        self, room_id: str, message_id: str, text: str, at: str, reply_to: str | None = None
+    ) -> Message | None:
         """Replace the text and set ``edited_at``; None when the message is gone or deleted."""
         ...
 
+    def set_mentions(
+        self, message: Message, mentions: tuple[Mention, ...], everyone: bool
+    ) -> Message | None:
+        """Store whom the message mentions; None when it is gone or deleted."""
+        ...
+
     def page(
-        self, room_id: str, limit: int, before: str | None, budget: ByteBudget | None = None
+        self,
+        room_id: str,
+        limit: int,
+        before: str | None,
+        budget: ByteBudget | None = None,
+        reply_to: str | None = None,
     ) -> Page:
-        """Up to ``limit`` messages older than ``before`` whose frame entries fit ``budget``,
-        read strongly consistently; ``next_cursor`` whenever older messages exist."""
+        """Up to ``limit`` messages older than ``before`` (with ``reply_to``: replies of that
+        thread) whose frame entries fit ``budget``, read strongly consistently;
+        ``next_cursor`` whenever older messages exist."""
         ...
 
     def page_after(self, room_id: str, after: str, limit: int) -> tuple[list[Message], bool]:

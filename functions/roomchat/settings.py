@@ -18,6 +18,12 @@ IDEMPOTENCY_SECONDS = CONNECTION_MAX_SECONDS + TTL_MARGIN_SECONDS
 # `typing` frames one connection may send per second, on a budget apart from sendAll's, so a
 # typing indicator never costs a message its slot.
 TYPING_PER_SECOND = 2
+# `react` requests one connection may make per second (each tells the whole room, as typing
+# does), on a budget of their own.
+REACTIONS_PER_SECOND = 3
+# `thread`, `threads` and `mentions` requests one connection may make per second, together:
+# each reads up to a page of messages (and counts unread replies).
+READS_PER_SECOND = 5
 # The namespace of operator-granted rooms unless GRANTED_ROOM_PREFIX says otherwise.
 GRANTED_ROOM_PREFIX_DEFAULT = "org:"
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9_.:-]{0,32}$")

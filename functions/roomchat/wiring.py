@@ -10,6 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .conversation_ports import (
+    MentionsRepository,
+    PinsRepository,
+    ReactionsRepository,
+    ThreadsRepository,
+)
 from .ports import (
     ChangeLog,
     ConnectionSender,
@@ -37,6 +43,11 @@ class Container:
     queue: FanoutQueue | None = None
     progress: FanoutProgress | None = None
     changes: ChangeLog | None = None
+    # Conversations (threads, reactions, mentions, pins): cheap objects over the same client.
+    threads: ThreadsRepository | None = None
+    reactions: ReactionsRepository | None = None
+    mentions: MentionsRepository | None = None
+    pins: PinsRepository | None = None
 
 
 def build_container(settings: Settings) -> Container:
@@ -50,9 +61,13 @@ def build_container(settings: Settings) -> Container:
         DynamoChanges,
         DynamoFanoutProgress,
         DynamoHistory,
+        DynamoMentions,
         DynamoModeration,
+        DynamoPins,
         DynamoRateLimiter,
+        DynamoReactions,
         DynamoRooms,
+        DynamoThreads,
     )
 
     session = botocore.session.get_session()
@@ -147,6 +162,10 @@ def build_container(settings: Settings) -> Container:
         moderation=DynamoModeration(dynamodb, settings.history_table),
         reviewer=reviewer,
         changes=DynamoChanges(dynamodb, settings.history_table),
+        threads=DynamoThreads(dynamodb, settings.history_table),
+        reactions=DynamoReactions(dynamodb, settings.history_table),
+        mentions=DynamoMentions(dynamodb, settings.history_table),
+        pins=DynamoPins(dynamodb, settings.rooms_table),
     )
 
 

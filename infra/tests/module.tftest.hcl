@@ -77,18 +77,24 @@ run "every_route_has_its_function" {
       kick           = "kick"
       disconnectUser = "disconnect_user"
       resume         = "resume"
+      thread         = "thread"
+      threads        = "threads"
+      follow         = "follow"
+      react          = "react"
+      mentions       = "mentions"
+      pin            = "pin"
     }
     error_message = "The route table differs from docs/design.md."
   }
 
   assert {
-    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 22
+    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 28
     error_message = "Functions must be named <name_prefix>-<function key>, one per route and fanout."
   }
 
   assert {
-    condition     = length(module.websocket_api.route_ids) == 21
-    error_message = "Expected twenty-one routes."
+    condition     = length(module.websocket_api.route_ids) == 27
+    error_message = "Expected twenty-seven routes."
   }
 }
 
@@ -153,8 +159,8 @@ run "policies_are_least_privilege" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "PostToConnections"
       ]
-    ])) == toset(["disconnect", "join", "leave", "send_all", "uninvite", "delete", "edit", "typing", "kick", "disconnect_user", "resume", "fanout"])
-    error_message = "Only the fan-out functions (disconnect, join, leave, send_all, uninvite, the moderation ones, resume, fanout) may post to @connections."
+    ])) == toset(["disconnect", "join", "leave", "send_all", "uninvite", "delete", "edit", "typing", "kick", "disconnect_user", "resume", "react", "pin", "fanout"])
+    error_message = "Only the fan-out functions (disconnect, join, leave, send_all, uninvite, the moderation ones, resume, react, pin, fanout) may post to @connections."
   }
 
   assert {
@@ -218,7 +224,7 @@ run "a_table_key_is_granted_only_to_table_users" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "TableKeyThroughDynamoDB"
       ]
-    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "resume", "fanout"])
+    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "resume", "thread", "threads", "follow", "react", "mentions", "pin", "fanout"])
     error_message = "Exactly the functions that touch a table need the table key."
   }
 }
@@ -303,7 +309,7 @@ run "authorizer_reads_only_its_parameter" {
   }
 
   assert {
-    condition     = length(output.routes) == 21
+    condition     = length(output.routes) == 27
     error_message = "The authorizer is not a route."
   }
 
@@ -450,7 +456,14 @@ run "each_function_has_its_own_memory_and_timeout" {
       kick            = { memory_size = 1024, timeout = 29 }
       disconnect_user = { memory_size = 1024, timeout = 29 }
       resume          = { memory_size = 1024, timeout = 29 } # joins like join
-      fanout          = { memory_size = 1769, timeout = 60 }
+      # the conversations: react and pin tell the room; the rest read or write a little
+      thread   = { memory_size = 256, timeout = 10 }
+      threads  = { memory_size = 256, timeout = 10 }
+      follow   = { memory_size = 256, timeout = 10 }
+      react    = { memory_size = 1024, timeout = 29 }
+      mentions = { memory_size = 256, timeout = 10 }
+      pin      = { memory_size = 1024, timeout = 29 }
+      fanout   = { memory_size = 1769, timeout = 60 }
     }
     error_message = "The default memory/timeout per function differs from infra/README.md."
   }

@@ -9,6 +9,11 @@ Interactive: plain lines go to the current room; commands:
   /who             members of the current room (signed in: with their user ids, where known)
   /edit [id] text  edit your last message in the current room (or the one with that messageId)
   /delete [id]     delete your last message in the current room (or the one with that messageId)
+  /reply <id> text reply in that message's thread (/replyall: also shown in the room)
+  /thread <id>     that message's thread: its replies, newest page
+  /react <id> <emoji>   add a reaction (/unreact takes it back); /follow <id>, /unfollow <id>
+  /threads         the threads you follow here, with unread replies; /mentions: what mentions you
+  /pin <id>, /unpin <id>   the room's owner and moderators; pins are listed when you join
   /create <room> [open|private|announce]   create a room you own (signed in), then join it
   /invite <user>   /uninvite <user>   /promote <user>   /demote <user>
                    a user id (a token's sub), or the display name of someone seen here
@@ -41,6 +46,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import websockets
@@ -56,6 +62,8 @@ REPLY_TIMEOUT_S = 15.0
 SEND_ATTEMPTS = 4  # tries of one message (same clientMsgId) before it is reported as not sent
 COMMANDS = (
     "/join <room>, /leave [room], /history [n], /who, /create <room> [policy], "
+    "/reply|/replyall <id> <text>, /thread <id>, /react|/unreact <id> <emoji>, "
+    "/follow|/unfollow <id>, /threads, /mentions, /pin|/unpin <id>, "
     "/invite|/uninvite|/promote|/demote <user>, /edit [id] <text>, /delete [id], /quit"
 )
 
@@ -79,10 +87,69 @@ def clock(iso: str | None) -> str:
 
 def format_message(message: dict[str, Any], room: str | None = None) -> str:
     """One line per message: control characters and escape sequences in the text or the sender
-    are shown escaped (scripts/roomchat_tools/terminal.py), so no message can fake another line."""
+    are shown escaped (scripts/roomchat_tools/terminal.py), so no message can fake another line.
+    A reply says whose thread it is in; a parent its replies; reactions follow the text."""
     room = printable(message.get("roomId") or room or "?")
     sender = printable(message.get("sender", "?"))
-    return f"[{room}] {clock(message.get('sentAt'))} {sender}: {message_text(message)}"
+    where = f" ↳{printable(message['replyTo'])[-6:]}" if message.get("replyTo") else ""
+    extras = ""
+    if message.get("replyCount"):
+        extras += f" [{message['replyCount']} replies]"
+    for r in message.get("reactions") or []:
+        extras += f" {printable(r.get('emoji'))}{printable(r.get('count'))}"
+    return (
+        f"[{room}]{where} {clock(message.get('sentAt'))} {sender}: {message_text(message)}{extras}"
+    )
+
+
+# The conversation commands that take a messageId (and /react, /unreact an emoji).
+CONVERSATION_COMMANDS = ("/thread", "/react", "/unreact", "/follow", "/unfollow", "/pin", "/unpin")
+
+
+def _thread(frame: dict[str, Any], room: str) -> list[str]:
+    parent = frame.get("parent") or {}
+    lines = [f"[{room}] --- thread of {format_message(parent, room)} ---"]
+    lines += [format_message(m, room) for m in frame.get("replies") or []]
+    unread = frame.get("unread") or 0
+    state = "following" if frame.get("following") else "not following"
+    lines.append(
+        f"[{room}] --- {state}, {unread}{'+' if frame.get('unreadCapped') else ''} unread ---"
+    )
+    return lines
+
+
+def _threads(frame: dict[str, Any], room: str) -> list[str]:
+    lines = [f"[{room}] threads you follow: {len(frame.get('threads') or [])}"]
+    for t in frame.get("threads") or []:
+        lines.append(
+            f"[{room}]   {printable(t.get('messageId'))} {printable(t.get('sender'))}: "
+            f"{printable(t.get('excerpt') or '(deleted)')} ({printable(t.get('replyCount'))} "
+            f"replies, {printable(t.get('unread'))} unread)"
+        )
+    return lines
+
+
+def _reaction(frame: dict[str, Any], room: str) -> list[str]:
+    verb = "reacted" if frame.get("added") else "took back"
+    summary = " ".join(
+        f"{printable(r.get('emoji'))}{printable(r.get('count'))}"
+        for r in frame.get("reactions") or []
+    )
+    return [
+        f"[{room}] * {printable(frame.get('name'))} {verb} {printable(frame.get('emoji'))} on "
+        f"{printable(frame.get('messageId'))}: {summary or 'no reactions'}"
+    ]
+
+
+def _pinned(frame: dict[str, Any], room: str) -> list[str]:
+    pin = frame.get("pin") or {}
+    verb = "pinned" if frame.get("pinned") else "unpinned"
+    return [f"[{room}] * {printable(pin.get('messageId'))} {verb}: {printable(pin.get('excerpt'))}"]
+
+
+def _mentions(frame: dict[str, Any], room: str) -> list[str]:
+    messages = frame.get("messages") or []
+    return [f"--- {len(messages)} mentions ---"] + [format_message(m) for m in messages]
 
 
 def _joined(frame: dict[str, Any], room: str) -> list[str]:
@@ -160,6 +227,15 @@ FORMATS: dict[str, Callable[[dict[str, Any], str], list[str]]] = {
     "disconnected": _disconnected,
     "read": lambda frame, room: [f"[{room}] read up to {printable(frame.get('lastRead'))}"],
     "typing": lambda frame, room: [],
+    "thread": _thread,
+    "threads": _threads,
+    "following": lambda frame, room: [
+        f"[{room}] {'following' if frame.get('following') else 'not following'} "
+        f"{printable(frame.get('messageId'))}"
+    ],
+    "reaction": _reaction,
+    "pinned": _pinned,
+    "mentions": _mentions,
     "pong": lambda frame, room: [],
     "error": lambda frame, room: [
         f"! {printable(frame.get('code'))}: {printable(frame.get('message'))}"
@@ -202,10 +278,19 @@ class Chat:
         self.leaving: set[str] = set()  # rooms we asked to leave
         self.introduced = False
         self.hide_members = 0  # members replies asked for by the client itself, not shown
-        # Commands on one of our messages (the last by default): /delete [id], /edit [id] text.
-        self.message_commands: dict[str, Callable[[str], Awaitable[None]]] = {
-            "/delete": self.delete,
+        # Commands that take the rest of the line as it is (or nothing).
+        self.commands: dict[str, Callable[[str], Awaitable[None]]] = {
+            "/leave": lambda rest: self.leave(rest or None),
+            "/history": self.history_command,
+            "/who": lambda _: self.who(),
+            "/members": lambda _: self.who(),
+            "/delete": self.delete,  # on one of our messages (the last by default)
             "/edit": self.edit,
+            "/reply": self.reply,
+            "/replyall": lambda rest: self.reply(rest, also_to_room=True),
+            "/threads": lambda _: self.threads(),
+            "/mentions": lambda _: self.mentions(),
+            **{c: partial(self.conversation, command=c) for c in CONVERSATION_COMMANDS},
         }
         client.listen(self.show)
 
@@ -486,6 +571,48 @@ class Chat:
         frame = {"action": "edit", "roomId": self.current, "messageId": message_id, "message": text}
         await self.request(frame, "edited")
 
+    async def reply(self, rest: str, also_to_room: bool = False) -> None:
+        room = self._in_room()
+        parent, _, text = rest.partition(" ")
+        if room is None:
+            return
+        if not parent or not text.strip():
+            self.out(f"! usage: /reply{'all' if also_to_room else ''} <messageId> <text>")
+            return
+        reply = await self.client.reply(room, parent, text.strip(), also_to_room)
+        if isinstance(reply, dict) and reply.get("type") == "error":
+            self.out(format_frame(reply)[0])
+
+    async def conversation(self, rest: str, command: str = "") -> None:
+        """/thread, /react, /unreact, /follow, /unfollow, /pin, /unpin <messageId> [emoji]."""
+        room = self._in_room()
+        message_id, _, arg = rest.partition(" ")
+        emoji = arg.strip()
+        needs_emoji = "react" in command
+        if room is None:
+            return
+        if not message_id or (needs_emoji and not emoji):
+            self.out(f"! usage: {command} <messageId>{' <emoji>' if needs_emoji else ''}")
+            return
+        calls = {
+            "/thread": lambda: self.client.thread(room, message_id),
+            "/react": lambda: self.client.react(room, message_id, emoji),
+            "/unreact": lambda: self.client.react(room, message_id, emoji, remove=True),
+            "/follow": lambda: self.client.follow(room, message_id),
+            "/unfollow": lambda: self.client.follow(room, message_id, following=False),
+            "/pin": lambda: self.client.pin(room, message_id),
+            "/unpin": lambda: self.client.pin(room, message_id, pinned=False),
+        }
+        await calls[command]()
+
+    async def threads(self) -> None:
+        room = self._in_room()
+        if room is not None:
+            await self.client.threads(room)
+
+    async def mentions(self) -> None:
+        await self.client.mentions()
+
     async def history_command(self, rest: str) -> None:
         try:
             limit = int(rest) if rest else 20
@@ -508,16 +635,10 @@ class Chat:
         await self.drain()
         if command in ("/quit", "/exit"):
             return False
-        if command == "/join" and rest:
+        if command in self.commands:
+            await self.commands[command](rest)
+        elif command == "/join" and rest:
             await self.join(rest)
-        elif command == "/leave":
-            await self.leave(rest or None)
-        elif command == "/history":
-            await self.history_command(rest)
-        elif command in ("/who", "/members"):
-            await self.who()
-        elif command in self.message_commands:
-            await self.message_commands[command](rest)
         elif command == "/create" and rest:
             room, _, policy = rest.partition(" ")
             await self.create(room, policy.strip() or "open")

@@ -539,3 +539,38 @@ def test_history_refuses_a_room_id_the_server_would_refuse(stack):
     assert result.returncode == 2
     assert "--room: 'bad room!' is not a room id" in result.stderr
     assert "no messages" not in result.stdout
+
+
+def test_chat_replies_in_a_thread_reacts_and_lists_mentions(stack):
+    room = _room("conv")
+
+    async def scenario():
+        dora = await _joined_client(stack.url, room, "dora")
+        await dora.send({"action": "sendAll", "roomId": room, "message": "lunch @eve?"})
+        parent = (await dora.expect({"type": "message", "roomId": room}))["messageId"]
+        script = (
+            f"/reply {parent} yes please\n/react {parent} 🎉\n/thread {parent}\n"
+            "/threads\nthanks @dora\n/mentions\n"
+        )
+        result = await asyncio.to_thread(
+            _run,
+            [*CHAT, "--room", room, "--name", "eve", "--url", stack.url, "--wait", "0.5"],
+            stack.env,
+            script,
+        )
+        frames = await dora.quiet(1.0)
+        mentions = await dora.request({"action": "mentions"}, {"type": "mentions"})
+        await dora.close()
+        return parent, result, frames, mentions
+
+    parent, result, frames, mentions = run(scenario())
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    replies = [f for f in frames if f.get("type") == "message" and f.get("replyTo") == parent]
+    assert [r["message"] for r in replies] == ["yes please"]
+    assert any(f.get("type") == "reaction" and f["emoji"] == "🎉" for f in frames), out
+    assert f"[{room}] --- thread of" in out and "yes please" in out
+    assert "threads you follow: 1" in out
+    # eve was not in the room when dora named her: plain text; her "@dora" is a mention
+    assert "--- 0 mentions ---" in out
+    assert [m["message"] for m in mentions["messages"]] == ["thanks @dora"]

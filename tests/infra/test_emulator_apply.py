@@ -188,6 +188,12 @@ DEFAULT_LIMITS = {
     "mark_read": (256, 10),
     "kick": (1024, 29),
     "disconnect_user": (1024, 29),
+    "thread": (256, 10),
+    "threads": (256, 10),
+    "follow": (256, 10),
+    "react": (1024, 29),
+    "mentions": (256, 10),
+    "pin": (1024, 29),
     "fanout": (1769, 60),
 }
 

@@ -44,6 +44,12 @@ SERVER_FRAMES = {
     "kicked": "KickedFrame",
     "disconnected": "DisconnectedFrame",
     "resumed": "ResumedFrame",
+    "thread": "ThreadFrame",
+    "following": "FollowingFrame",
+    "threads": "ThreadsFrame",
+    "reaction": "ReactionFrame",
+    "mentions": "MentionsFrame",
+    "pinned": "PinnedFrame",
     "error": "ErrorFrame",
 }
 # Client frame `action` -> its schema.
@@ -66,6 +72,12 @@ CLIENT_FRAMES = {
     "markRead": "MarkReadRequest",
     "kick": "KickRequest",
     "disconnectUser": "DisconnectUserRequest",
+    "thread": "ThreadRequest",
+    "threads": "ThreadsRequest",
+    "follow": "FollowRequest",
+    "react": "ReactRequest",
+    "mentions": "MentionsRequest",
+    "pin": "PinRequest",
 }
 
 

@@ -119,6 +119,8 @@ def test_every_action_is_an_operation_the_server_receives_with_its_replies() -> 
         "EditedFrame",
         "TypingFrame",
         "KickedFrame",
+        "ReactionFrame",
+        "PinnedFrame",
     }
     replies = {
         resolve(ref["$ref"])["payload"]["$ref"].rsplit("/", 1)[1]
@@ -141,6 +143,7 @@ def test_joined_carries_the_cursor_for_older_history() -> None:
         "lastRead": None,
         "unread": 0,
         "unreadCapped": False,
+        "pins": [],
     }
     assert joined.is_valid({**base, "next": None})
     assert joined.is_valid({**base, "next": "01HZX3K9Q8V7N6M5K4J3H2G1F0"})

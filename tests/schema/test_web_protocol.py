@@ -162,6 +162,38 @@ def test_frames_the_client_builds_are_valid_client_frames() -> None:
         {"kind": "build", "action": "edit", "args": ["lobby", ulid, "new text"]},
         {"kind": "build", "action": "typing", "args": ["lobby"]},
         {"kind": "build", "action": "markRead", "args": ["lobby", ulid]},
+        # Conversations: the thread variants of the message actions, then the new actions.
+        *(
+            {"kind": "build", "action": "sendAll", "args": ["lobby", "re", "c-2", options]}
+            for options in ({"replyTo": ulid}, {"replyTo": ulid, "alsoToRoom": True})
+        ),
+        {"kind": "build", "action": "delete", "args": ["lobby", ulid, ulid]},
+        {"kind": "build", "action": "edit", "args": ["lobby", ulid, "new text", ulid]},
+        {"kind": "build", "action": "markRead", "args": ["lobby", ulid, ulid]},
+        {"kind": "build", "action": "thread", "args": ["lobby", ulid]},
+        {
+            "kind": "build",
+            "action": "thread",
+            "args": ["lobby", ulid, {"limit": 10, "before": ulid}],
+        },
+        {"kind": "build", "action": "threads", "args": ["lobby"]},
+        {"kind": "build", "action": "threads", "args": ["lobby", ulid]},
+        {"kind": "build", "action": "follow", "args": ["lobby", ulid]},
+        {"kind": "build", "action": "follow", "args": ["lobby", ulid, True]},
+        {"kind": "build", "action": "react", "args": ["lobby", ulid, "👍"]},
+        {
+            "kind": "build",
+            "action": "react",
+            "args": ["lobby", ulid, "🏳️‍🌈", {"remove": True, "replyTo": ulid}],
+        },
+        {"kind": "build", "action": "mentions", "args": []},
+        {"kind": "build", "action": "mentions", "args": [ulid]},
+        {"kind": "build", "action": "pin", "args": ["team", ulid]},
+        {
+            "kind": "build",
+            "action": "pin",
+            "args": ["team", ulid, {"remove": True, "replyTo": ulid}],
+        },
         *({"kind": "newClientMsgId"} for _ in range(20)),
     ]
     results = _run(cases)

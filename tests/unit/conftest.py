@@ -19,9 +19,13 @@ from roomchat import handlers
 from roomchat.adapters.dynamodb import (
     DynamoChanges,
     DynamoHistory,
+    DynamoMentions,
     DynamoModeration,
+    DynamoPins,
     DynamoRateLimiter,
+    DynamoReactions,
     DynamoRooms,
+    DynamoThreads,
 )
 from roomchat.ports import Delivery
 from roomchat.settings import Settings
@@ -48,6 +52,12 @@ ROUTES = {
     "promote": handlers.on_promote,
     "demote": handlers.on_demote,
     "resume": handlers.on_resume,
+    "thread": handlers.on_thread,
+    "threads": handlers.on_threads,
+    "follow": handlers.on_follow,
+    "react": handlers.on_react,
+    "mentions": handlers.on_mentions,
+    "pin": handlers.on_pin,
 }
 
 
@@ -191,6 +201,16 @@ class Harness:
         }
 
 
+def conversation_stores(db: Any, settings: Settings) -> dict[str, Any]:
+    """The Container's threads, reactions, mentions and pins stores over one client."""
+    return {
+        "threads": DynamoThreads(db, settings.history_table),
+        "reactions": DynamoReactions(db, settings.history_table),
+        "mentions": DynamoMentions(db, settings.history_table),
+        "pins": DynamoPins(db, settings.rooms_table),
+    }
+
+
 @pytest.fixture
 def dynamodb(request: pytest.FixtureRequest):
     """A low-level DynamoDB client with empty rooms and history tables (the Terraform's keys).
@@ -241,6 +261,7 @@ def chat(dynamodb, settings, sender):
         limiter=DynamoRateLimiter(dynamodb, settings.history_table, settings.rate_limit_per_second),
         moderation=DynamoModeration(dynamodb, settings.history_table),
         changes=DynamoChanges(dynamodb, settings.history_table),
+        **conversation_stores(dynamodb, settings),
     )
     handlers.use_container(container)
     yield Harness(dynamodb, settings, sender)

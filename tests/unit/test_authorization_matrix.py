@@ -15,6 +15,11 @@ rows exist but name a user the anonymous caller cannot be).
 Answers: o = accepted, F = error `forbidden`, N = error `not_member` (the answer a room that does
 not exist gives, so a private room's stranger learns nothing).
 
+Conversations (issue 22): reply (sendAll with replyTo), thread, follow and react act on that
+message too; threads lists the followed threads; mentions lists across rooms (no room: nothing
+to refuse, the listing shows only what the caller may read, tests/unit/test_mentions.py); pin
+is for the owner and moderators, refused like kick.
+
 Moderation (issue 13) acts on user u-target-member (an invited member, not joined) and on a
 message of theirs stored in the room: delete and edit of that message (not the caller's own),
 typing, markRead, kick, ban (kick with a ban) and disconnectUser. Targets the rules protect
@@ -45,7 +50,7 @@ from roomchat.settings import Settings
 from roomchat.ulid import new_ulid
 from roomchat.wiring import Container
 from tests.tables import HISTORY_TABLE, ROOMS_BY_CONNECTION_INDEX, ROOMS_TABLE
-from tests.unit.conftest import ROUTES, Context, FakeSender
+from tests.unit.conftest import ROUTES, Context, FakeSender, conversation_stores
 
 ROLES = ("owner", "moderator", "member", "invited", "stranger")
 POLICIES = ("none", "open", "private", "announce")
@@ -68,9 +73,22 @@ ACTIONS = (
     "kick",
     "ban",
     "disconnectUser",
+    "reply",
+    "thread",
+    "threads",
+    "follow",
+    "react",
+    "mentions",
+    "pin",
 )
-# The route each action of the table calls (ban is kick with a ban).
-ROUTE = {"ban": "kick"}
+# The route each action of the table calls (ban is kick with a ban, reply a sendAll).
+ROUTE = {"ban": "kick", "reply": "sendAll"}
+# The actions on a message of u-target-member's stored in the cell's room.
+ON_A_MESSAGE = ("delete", "edit", "markRead", "reply", "thread", "follow", "react", "pin")
+READERS_JWT = {"none": "oooNN", "open": "oooNN", "private": "oooNN", "announce": "oooNN"}
+READERS_NONE = {"none": "oooNN", "open": "oooNN", "private": "NNNNN", "announce": "oooNN"}
+EVERYONE = {"none": "ooooo", "open": "ooooo", "private": "ooooo", "announce": "ooooo"}
+NOBODY = {"none": "FFFFF", "open": "FFFFF", "private": "FFFFF", "announce": "FFFFF"}
 
 # EXPECTED[mode][action][policy]: the answers for the roles in ROLES' order.
 EXPECTED = {
@@ -100,6 +118,14 @@ EXPECTED = {
             "private": "ooFFF",
             "announce": "ooFFF",
         },
+        # A reply is a post: as sendAll (announce rooms: owner and moderators).
+        "reply": {"none": "oooNN", "open": "oooNN", "private": "oooNN", "announce": "ooFNN"},
+        "thread": READERS_JWT,
+        "threads": READERS_JWT,
+        "follow": READERS_JWT,
+        "react": READERS_JWT,  # announce rooms too: a reaction is no post
+        "mentions": EVERYONE,
+        "pin": {"none": "FFFFF", "open": "ooFFF", "private": "ooFFF", "announce": "ooFFF"},
     },
     "none": {
         "join": {"none": "ooooo", "open": "ooooo", "private": "FFFFF", "announce": "ooooo"},
@@ -125,6 +151,13 @@ EXPECTED = {
             "private": "FFFFF",
             "announce": "FFFFF",
         },
+        "reply": {"none": "oooNN", "open": "oooNN", "private": "NNNNN", "announce": "FFFNN"},
+        "thread": READERS_NONE,
+        "threads": READERS_NONE,
+        "follow": READERS_NONE,
+        "react": READERS_NONE,
+        "mentions": EVERYONE,
+        "pin": NOBODY,
     },
 }
 CODES = {"F": "forbidden", "N": "not_member"}
@@ -133,7 +166,7 @@ CALLER, TARGET, OWNER = "u-caller", "u-target", "u-owner"
 
 
 def test_the_table_covers_every_cell():
-    assert len(CELLS) == 680
+    assert len(CELLS) == 960
     for mode, action, policy, _ in CELLS:
         assert len(EXPECTED[mode][action][policy]) == len(ROLES)
 
@@ -162,6 +195,7 @@ def world():
                 sender_for=lambda endpoint: sender,
                 limiter=DynamoRateLimiter(db, "history", 100_000),
                 moderation=DynamoModeration(db, "history"),
+                **conversation_stores(db, settings),
             )
         )
         yield rooms, history
@@ -213,14 +247,20 @@ def _set_up(
 
 def _frame(action: str, room: str, message_id: str) -> dict:
     frame = {"action": ROUTE.get(action, action), "roomId": room}
-    if action == "sendAll":
+    if action in ("sendAll", "reply"):
         frame["message"] = "hello"
     if action == "join":
         frame["name"] = "caller"
     if action == "createRoom":
         frame["policy"] = "private"
-    if action in ("delete", "edit", "markRead"):
+    if action in ON_A_MESSAGE and action != "reply":
         frame["messageId"] = message_id
+    if action == "reply":
+        frame["replyTo"] = message_id
+    if action == "react":
+        frame["emoji"] = "👍"
+    if action == "mentions":
+        del frame["roomId"]
     if action == "edit":
         frame["message"] = "not theirs"
     if action == "ban":
@@ -261,7 +301,7 @@ def _invoke(action: str, frame: dict, cid: str, mode: str) -> dict | None:
 def test_cell(world, mode, action, policy, role):
     room = f"m-{uuid.uuid4().hex[:12]}"
     cid = f"c-{uuid.uuid4().hex[:12]}"
-    with_message = action in ("delete", "edit", "markRead")
+    with_message = action in ON_A_MESSAGE
     message_id = _set_up(world, room, policy, role, mode, cid, with_message)
     expected = EXPECTED[mode][action][policy][ROLES.index(role)]
 

@@ -73,3 +73,21 @@ def test_a_refused_room_command_prints_the_reason(chat, sender):
 def test_role_frames_read_as_sentences():
     frame = {"type": "role", "roomId": "r", "userId": "u", "role": None}
     assert format_frame(frame) == ["[r] u is now: no role"]
+
+
+def test_conversation_commands_without_their_arguments_print_their_usage(chat, sender):
+    users = Users(chat)
+    out = _session(
+        users,
+        sender,
+        ["/threads", "/react m1 👍", "/join team", "/react m1", "/unreact", "/reply m1", "/pin"],
+    )
+    assert out[0] == "! join a room first: /join <room>"
+    assert out[1] == "! join a room first: /join <room>"
+    assert out[2].startswith("[team] joined as ana")
+    assert out[3:] == [
+        "! usage: /react <messageId> <emoji>",
+        "! usage: /unreact <messageId> <emoji>",
+        "! usage: /reply <messageId> <text>",
+        "! usage: /pin <messageId>",
+    ]

@@ -15,10 +15,11 @@ FRAME_TYPES = {
     *("joined", "left", "message", "history", "members", "pong", "error"),
     *("roomCreated", "role"),
     *("deleted", "edited", "typing", "read", "kicked", "disconnected", "presence"),
+    *("thread", "threads", "following", "reaction", "mentions", "pinned"),
 }
 ERROR_CODES = {
     *("bad_request", "unknown_action", "not_member", "forbidden", "too_large", "internal"),
-    "rate_limited",
+    *("rate_limited", "not_found"),
 }
 HANDLERS = [*ROUTES.values(), handlers.on_default]
 FUZZ = settings(
@@ -46,6 +47,11 @@ frames = st.fixed_dictionaries(
         "clientMsgId": odd_text | json_values,
         "limit": st.integers(-5, 200) | json_values,
         "before": st.sampled_from(["01ARZ3NDEKTSV4RRFFQ69G5FAV", "nope"]) | json_values,
+        "messageId": st.sampled_from(["01ARZ3NDEKTSV4RRFFQ69G5FAV", "nope"]) | json_values,
+        "replyTo": st.sampled_from(["01ARZ3NDEKTSV4RRFFQ69G5FAV", "nope"]) | json_values,
+        "emoji": st.sampled_from(["👍", "❤️", "❤", "👍👍", "x"]) | json_values,
+        "remove": json_values,
+        "alsoToRoom": json_values,
     },
 )
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 import boto3
 import pytest
+from moto import mock_aws
 
 from roomchat import handlers
 from roomchat.adapters.dynamodb import (
@@ -28,9 +29,12 @@ from roomchat.adapters.dynamodb import (
 from roomchat.adapters.queue import SqsFanoutQueue
 from roomchat.adapters.review import LambdaReviewer
 from roomchat.ports import Delivery
+from roomchat.settings import Settings
 from roomchat.usecases import policy
+from roomchat.wiring import Container
 from tests.infra import design
-from tests.unit.conftest import ROUTES, Context
+from tests.tables import HISTORY_TABLE, ROOMS_BY_CONNECTION_INDEX, ROOMS_TABLE
+from tests.unit.conftest import ROUTES, Context, FakeSender, Harness, conversation_stores
 
 SQS_OPERATIONS = {
     "send_message_batch": "SendMessage",
@@ -106,8 +110,7 @@ class SqsRecorder:
         return call
 
 
-@pytest.fixture
-def observed(chat, dynamodb, settings, sender):
+def _observe(chat, dynamodb, settings, sender):
     recorder = Recorder(dynamodb, settings)
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = sqs.create_queue(QueueName="fanout")["QueueUrl"]
@@ -122,6 +125,8 @@ def observed(chat, dynamodb, settings, sender):
     container.queue = SqsFanoutQueue(SqsRecorder(sqs, recorder), "fanout")
     container.progress = DynamoFanoutProgress(recorder, settings.rooms_table)
     container.reviewer = LambdaReviewer(LambdaRecorder(recorder), HOOK_ARN, "deny")
+    for name, store in conversation_stores(recorder, settings).items():
+        setattr(container, name, store)
     chat.queue = (sqs, url)
     posted: dict[str, bool] = defaultdict(bool)
     # Functions that met a gone connection (410), so their pruning path ran under their grants.
@@ -156,6 +161,41 @@ def observed(chat, dynamodb, settings, sender):
         return call(*args, **kwargs)
 
     return chat, run, recorder, posted
+
+
+@pytest.fixture(scope="module")
+def walked():
+    """Every path of every function walked once for the module (the walk is the slow part:
+    each function's test only compares what it recorded with its grants)."""
+    with mock_aws(), pytest.MonkeyPatch.context() as patch:
+        db = boto3.client("dynamodb", region_name="us-east-1")
+        db.create_table(TableName="rooms", **ROOMS_TABLE)
+        db.create_table(TableName="history", **HISTORY_TABLE)
+        settings = Settings(
+            rooms_table="rooms",
+            history_table="history",
+            rooms_by_connection_index=ROOMS_BY_CONNECTION_INDEX,
+            rate_limit_per_second=1000,
+        )
+        sender = FakeSender()
+        handlers.use_container(
+            Container(
+                settings=settings,
+                rooms=DynamoRooms(db, "rooms", ROOMS_BY_CONNECTION_INDEX),
+                history=DynamoHistory(db, "history"),
+                sender_for=lambda endpoint: sender,
+            )
+        )
+        try:
+            chat, run, recorder, posted = _observe(
+                Harness(db, settings, sender), db, settings, sender
+            )
+            _exercise_every_path(chat, run, sender)
+            _exercise_conversations(chat, run, sender)
+            _exercise_moderation(chat, run, sender, patch)
+            yield recorder, posted
+        finally:
+            handlers.use_container(None)
 
 
 def _exercise_every_path(chat, run, sender):
@@ -259,7 +299,7 @@ def _exercise_rooms_and_roles(chat, run, sender):
     user("uninvite", "X", "u-x", action="uninvite", roomId="team", userId="u-o")  # refused
 
 
-def _exercise_moderation(chat, run, sender, monkeypatch):
+def _exercise_moderation(chat, run, sender, monkeypatch: pytest.MonkeyPatch):
     """Issue 13's actions through their paths; kick and disconnectUser with a moderator
     stand-in (room roles do not exist yet: every WebSocket caller is refused today)."""
     for cid, name in (("P", "pia"), ("Q", "quin"), ("R", "rae")):
@@ -299,6 +339,83 @@ def _exercise_moderation(chat, run, sender, monkeypatch):
         run("join", chat.join, f"H{n}", "mod", "ghost")
         sender.gone.add(f"H{n}")
         run(function, action)
+
+
+def _exercise_conversations(chat, run, sender):
+    """Issue 22's actions through their paths: replies (also to the room, retried), mentions
+    on send and edit, reactions added, repeated, taken back and cleared by a delete, follow
+    states, the listings, pins up to the bound, and a ghost met by each action that tells the
+    room."""
+    # Connections of their own: the rooms walk before leaves B's connection gone (a 410).
+    ids = {"CO": ("u-o", "olga"), "CB": ("u-b", "bob"), "CV": ("u-v", "vi")}
+
+    def user(function, cid, **frame):
+        event = chat.event(cid, frame["action"], json.dumps(frame))
+        sub, name = ids[cid]
+        event["requestContext"]["authorizer"] = {"sub": sub, "name": name}
+        response = run(function, ROUTES[frame["action"]], event, Context())
+        return json.loads(response["body"]) if "body" in response else None
+
+    user("create_room", "CO", action="createRoom", roomId="conv", policy="open")
+    for cid, name in (("CO", "olga"), ("CB", "bob"), ("CV", "vi")):
+        user("join", cid, action="join", roomId="conv", name=name)
+    mids = []
+    for text in ("plan @bob", "two", "three"):
+        user("send_all", "CO", action="sendAll", roomId="conv", message=text)
+        mids.append(chat.history_items("conv")[-1]["messageId"]["S"])
+    parent = mids[0]
+    reply = {"roomId": "conv", "replyTo": parent}
+    user("send_all", "CB", action="sendAll", message="@olga yes", clientMsgId="r1", **reply)
+    user("send_all", "CB", action="sendAll", message="@olga yes", clientMsgId="r1", **reply)
+    user("send_all", "CV", action="sendAll", message="me too", alsoToRoom=True, **reply)
+    unknown = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+    user("send_all", "CV", action="sendAll", message="x", replyTo=unknown, roomId="conv")
+    thread = user("thread", "CO", action="thread", roomId="conv", messageId=parent, limit=1)
+    user(
+        "thread",
+        "CO",
+        action="thread",
+        before=thread["next"],
+        messageId=parent,
+        limit=1,
+        roomId="conv",
+    )
+    first_reply = thread["replies"][0]["messageId"]
+    user("mark_read", "CO", action="markRead", messageId=first_reply, **reply)
+    user("mark_read", "CO", action="markRead", messageId=first_reply, **reply)  # no move
+    user("follow", "CV", action="follow", roomId="conv", messageId=parent, remove=True)
+    user("follow", "CV", action="follow", roomId="conv", messageId=parent)
+    user("threads", "CO", action="threads", roomId="conv")
+    user("threads", "CV", action="threads", roomId="conv", limit=1, before=parent)
+    user("edit", "CO", action="edit", roomId="conv", messageId=mids[1], message="now @vi")
+    user("edit", "CO", action="edit", roomId="conv", messageId=mids[1], message="no one")
+    user("mentions", "CB", action="mentions")
+    user("mentions", "CO", action="mentions", limit=1)
+    # each connection within its react budget (3 a second): the walk takes less than one
+    react = {"action": "react", "roomId": "conv", "messageId": mids[2]}
+    for emoji in ("👍", "🎉", "👍"):  # the second 👍 is a repeat
+        user("react", "CB", emoji=emoji, **react)
+    user("react", "CV", emoji="🎉", **react)
+    for _ in range(2):  # taken back, then not there to take back
+        user("react", "CV", emoji="🎉", remove=True, **react)
+    user("delete", "CO", action="delete", roomId="conv", messageId=mids[2])  # reactions go too
+    user("pin", "CO", action="pin", roomId="conv", messageId=parent)  # the room's first pin
+    user("pin", "CO", action="pin", roomId="conv", messageId=parent)  # already pinned
+    user("pin", "CO", action="pin", roomId="conv", messageId=mids[1])
+    user("pin", "CB", action="pin", roomId="conv", messageId=mids[1], remove=True)  # refused
+    user("pin", "CO", action="pin", roomId="conv", messageId=mids[1], remove=True)
+    user("pin", "CO", action="pin", roomId="conv", messageId=mids[1], remove=True)  # not pinned
+    user("join", "CV", action="join", roomId="conv", name="vi")  # joined lists the pins
+    # The actions that tell the room each meet a ghost and prune it.
+    for n, (function, frame) in enumerate(
+        [
+            ("react", {"action": "react", "messageId": parent, "emoji": "🔥"}),
+            ("pin", {"action": "pin", "messageId": mids[1]}),
+        ]
+    ):
+        run("join", chat.join, f"K{n}", "conv", "ghost")
+        sender.gone.add(f"K{n}")
+        user(function, "CO", roomId="conv", **frame)
 
 
 def _exercise_the_tier(chat, run, sender):
@@ -354,14 +471,12 @@ def test_only_the_fanout_worker_is_granted_what_the_mapping_does():
         assert actions & MAPPING_ACTIONS in (frozenset(), MAPPING_ACTIONS), function
 
 
-def test_each_function_calls_exactly_what_its_role_grants(observed, sender, monkeypatch):
-    """One walk of every path, then every function's calls against its grants: what it made
-    and was not granted (AccessDenied on AWS), and what it was granted and never made. Every
-    function that posts or closes connections met a 410 on the way, so its pruning ran too."""
-    chat, run, recorder, posted = observed
-
-    _exercise_every_path(chat, run, sender)
-    _exercise_moderation(chat, run, sender, monkeypatch)
+def test_each_function_calls_exactly_what_its_role_grants(walked):
+    """One walk of every path (the module's), then every function's calls against its grants:
+    what it made and was not granted (AccessDenied on AWS), and what it was granted and never
+    made. Every function that posts or closes connections met a 410 on the way, so its pruning
+    ran too."""
+    recorder, posted = walked
 
     wrong = {}
     for function in FUNCTIONS:
@@ -386,10 +501,8 @@ def test_each_function_calls_exactly_what_its_role_grants(observed, sender, monk
     assert wrong == {}
 
 
-def test_no_function_ever_scans(observed, sender):
-    chat, run, recorder, _ = observed
-
-    _exercise_every_path(chat, run, sender)
+def test_no_function_ever_scans(walked):
+    recorder, _ = walked
 
     assert not any(
         action == "dynamodb:Scan" for seen in recorder.seen.values() for _, action in seen

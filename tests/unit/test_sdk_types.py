@@ -31,3 +31,26 @@ def test_a_schema_change_changes_the_types() -> None:
     schemas["LeftFrame"]["properties"]["reason"] = {"type": "string"}
     assert "  reason?: string;" in sdk_types.typescript(schemas)
     assert "    reason: NotRequired[str]" in sdk_types.python(schemas)
+
+
+def test_the_python_sdks_conversation_frames_match_their_schemas() -> None:
+    from roomchat_client import protocol
+    from tests.schema.support import validator
+
+    parent, reply = "01HZX3K9Q8V7N6M5K4J3H2G1F0", "01HZX3K9Q8V7N6M5K4J3H2G1G0"
+    frames = [
+        protocol.send_all("r", "m", "c1", parent, also_to_room=True),
+        protocol.send_all("r", "m", "c1", parent),
+        protocol.thread("r", parent, 10, reply),
+        protocol.threads("r", 5, parent),
+        protocol.follow("r", parent, remove=True),
+        *(protocol.react("r", parent, emoji, True, reply) for emoji in protocol.REACTIONS),
+        protocol.mentions(20, parent),
+        protocol.mentions(),
+        protocol.pin("r", parent, remove=True, reply_to=parent),
+        protocol.mark_read("r", reply, parent),
+        protocol.edit("r", reply, "x", parent),
+        protocol.delete("r", reply, parent),
+    ]
+    for frame in frames:
+        assert validator(CLIENT_FRAMES[frame["action"]]).is_valid(frame), frame

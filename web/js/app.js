@@ -2,6 +2,7 @@
 // that came from the network or the user is inserted with textContent, never as HTML.
 
 import { ChatClient, FAILED, JOINED, JOINING, LEAVING, QUEUED, REJOINING, checkName, roomIdProblem } from '../sdk/index.js';
+import { conversationSignature, mentionCompletion, messageBody, messageFooter, renderPins, renderThread } from './conversations.js';
 import { connectionText, formatFullTime, formatTime, nameHue, plural, summarizeMembers } from './format.js';
 import { discoverWebSocketUrl, tokenDestinationProblem } from './protocol.js';
 import {
@@ -63,7 +64,17 @@ const ui = {
   memberCount: $('member-count'),
   memberList: $('member-list'),
   noRoom: $('no-room'),
+  pins: $('pins'),
+  mentionOptions: $('mention-options'),
+  thread: $('thread'),
+  threadReplies: $('thread-replies'),
+  threadForm: $('thread-form'),
+  threadMessage: $('thread-message'),
+  threadAlso: $('thread-also'),
+  threadOptions: $('thread-mention-options'),
 };
+// The thread shown in the thread pane: {roomId, parentId}, or null.
+let openThread = null;
 
 // Optional settings a host page or a test sets before this module runs, e.g.
 // window.roomchatOptions = {pingIntervalMs: 3000} against a gateway with a short idle timeout.
@@ -226,6 +237,9 @@ function renderRoom() {
 
   renderTimeline(room);
   renderMembers(room);
+  renderPins(ui.pins, room);
+  renderThread(ui.thread, room, openThread?.roomId === room.id ? openThread.parentId : null);
+  ui.chatView.classList.toggle('thread-open', !ui.thread.hidden);
 }
 
 const GROUP_MS = 5 * 60_000;
@@ -243,7 +257,8 @@ function entrySignature(entry, cont) {
   if (entry.kind === 'message') {
     const { msg } = entry;
     const own = client.rooms.get(msg.roomId)?.isOwn(msg) ? 'own' : '';
-    const state = `${msg.deletedAt ?? ''}|${msg.editedAt ?? ''}|${own}`;
+    const room = client.rooms.get(msg.roomId);
+    const state = `${msg.deletedAt ?? ''}|${msg.editedAt ?? ''}|${own}|${room ? conversationSignature(msg, room) : ''}`;
     return cont ? `message|cont|${state}` : `message|${state}`;
   }
   return cont ? `${entry.kind}|cont` : entry.kind;
@@ -286,7 +301,7 @@ function renderEntry(entry, room, cont) {
       li.classList.add('deleted');
       li.append(head, el('div', 'msg-body msg-deleted', 'This message was deleted.'));
     } else {
-      li.append(head, el('div', 'msg-body', msg.message));
+      li.append(head, messageBody(msg, room), messageFooter(msg, room));
     }
     return li;
   }
@@ -529,11 +544,67 @@ ui.message.addEventListener('keydown', (event) => {
   }
 });
 
+/** The conversation buttons of a message (react, thread, pin), in the timeline or a thread. */
+function conversationAction(button, messageId, replyTo) {
+  const roomId = client.active;
+  const action = button.dataset.action;
+  let problem = null;
+  if (action === 'react') problem = client.toggleReaction(roomId, messageId, button.dataset.emoji, replyTo);
+  else if (action === 'pin' || action === 'unpin') {
+    problem = client.pin(roomId, messageId, { remove: action === 'unpin', replyTo });
+  } else if (action === 'thread') {
+    openThread = { roomId, parentId: messageId };
+    problem = client.openThread(roomId, messageId);
+    ui.threadMessage.focus();
+  } else return false;
+  ui.composerProblem.textContent = problem ?? '';
+  scheduleRender();
+  return true;
+}
+
+ui.thread.addEventListener('click', (event) => {
+  const button = event.target.closest('button[data-action]');
+  if (!button || !openThread) return;
+  if (button.dataset.action === 'close-thread') openThread = null;
+  else if (button.dataset.action === 'follow') {
+    const thread = client.rooms.get(openThread.roomId)?.threads.get(openThread.parentId);
+    client.followThread(openThread.roomId, openThread.parentId, !thread?.following);
+  } else {
+    const item = button.closest('[data-message-id]');
+    if (item) conversationAction(button, item.dataset.messageId, openThread.parentId);
+  }
+  scheduleRender();
+});
+
+ui.threadForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = ui.threadMessage.value;
+  if (!openThread || text.trim() === '') return;
+  client.reply(openThread.roomId, openThread.parentId, text, { alsoToRoom: ui.threadAlso.checked }).catch((error) => {
+    ui.composerProblem.textContent = error.message;
+  });
+  ui.threadMessage.value = '';
+  ui.threadAlso.checked = false;
+  scheduleRender();
+});
+
+ui.threadMessage.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey && ui.threadOptions.hidden) {
+    event.preventDefault();
+    ui.threadForm.requestSubmit();
+  }
+});
+
+const memberNames = () => client.rooms.get(client.active)?.members ?? [];
+mentionCompletion(ui.message, ui.mentionOptions, memberNames);
+mentionCompletion(ui.threadMessage, ui.threadOptions, memberNames);
+
 ui.timeline.addEventListener('click', (event) => {
   const button = event.target.closest('button[data-action]');
   const sent = button?.closest('[data-message-id]');
   if (button && sent && client.active) {
     const messageId = sent.dataset.messageId;
+    if (conversationAction(button, messageId, null)) return;
     if (button.dataset.action === 'delete') {
       ui.composerProblem.textContent = client.deleteMessage(client.active, messageId) ?? '';
     } else if (button.dataset.action === 'edit') {

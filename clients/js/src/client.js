@@ -2,7 +2,7 @@
 // the connection state, the rooms (room.js), the listeners and the table that routes each server
 // frame to the feature that handles it. What each capability does lives in its own module under
 // features/ (connection and keepalive, rooms and roles, messages and the outbox, history and the
-// gap fill, presence, typing, read markers, moderation); a new action or frame is one more
+// gap fill, presence, typing, read markers, moderation, threads, reactions, mentions, pins); a new action or frame is one more
 // module, or one more entry in a module's `frames`/`errors`, listed in FEATURES below.
 //
 // No DOM here: a page subscribes to changes (`subscribe`), a program to events (`on`), and tests
@@ -11,11 +11,15 @@
 import { Emitter } from './emitter.js';
 import { connection } from './features/connection.js';
 import { history } from './features/history.js';
+import { mentions } from './features/mentions.js';
 import { messages } from './features/messages.js';
 import { moderation } from './features/moderation.js';
+import { pins } from './features/pins.js';
 import { presence } from './features/presence.js';
+import { reactions } from './features/reactions.js';
 import { reads } from './features/reads.js';
 import { rooms } from './features/rooms.js';
+import { threads } from './features/threads.js';
 import { typing } from './features/typing.js';
 import { describeError, encode, newClientMsgId, parseFrame } from './protocol.js';
 
@@ -33,7 +37,20 @@ const MAX_ERRORS = 20;
  * frame type -> handler) and `errors` (the action of an error frame -> handler; returning 'done'
  * means the error is dealt with and not shown).
  */
-export const FEATURES = [connection, rooms, messages, history, presence, typing, reads, moderation];
+export const FEATURES = [
+  connection,
+  rooms,
+  messages,
+  history,
+  presence,
+  typing,
+  reads,
+  moderation,
+  threads,
+  reactions,
+  mentions,
+  pins,
+];
 
 const defaultTimers = {
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
@@ -87,6 +104,7 @@ export class ChatClient {
     this.events = new Emitter();
     this.errorSeq = 0;
     this.frameHooks = new Set(); // (frame) => void: every server frame, before the client's own handling
+    this.mentionList = null; // {messages, next}: the messages that mention us (features/mentions.js)
   }
 
   // ------------------------------------------------------------------------- observing

@@ -9,7 +9,8 @@
 
 export { CLOSED, CONNECTING, ChatClient, FEATURES, IDLE, OPEN, RECONNECTING } from './client.js';
 export { Emitter } from './emitter.js';
+export { mentionCandidates, mentionParts } from './features/mentions.js';
 export { ROLE_ACTIONS } from './features/rooms.js';
 export * from './protocol.js';
-export { FAILED, JOINED, JOINING, LEAVING, QUEUED, REJOINING, Room, SENDING, cleanMessage } from './room.js';
+export { FAILED, JOINED, JOINING, LEAVING, QUEUED, REJOINING, Room, SENDING, Thread, cleanMessage } from './room.js';
 export { tokenClaims, tokenProblem, tokenUser, withToken, withoutToken } from './token.js';

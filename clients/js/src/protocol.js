@@ -68,6 +68,21 @@ export function policyProblem(policy) {
 
 // ----------------------------------------------------------------------------- frames
 
+function thread(replyTo) {
+  return replyTo ? { replyTo } : {};
+}
+
+function flag(remove) {
+  return remove ? { remove: true } : {};
+}
+
+/** The reactions the server accepts (docs/asyncapi.yaml, Emoji), in the order summaries use. */
+export const REACTIONS = Object.freeze([
+  '👍', '👎', '❤️', '😂', '😮', '😢', '😡', '🎉', '🙏', '👀', '🔥', '✅', '❌', '💯', '🚀', '👏',
+  '🤔', '😄', '😍', '🙌', '💡', '⭐', '😅', '😎', '🤝', '💪', '🙂', '😬', '🤯', '🥳', '🤣', '👋',
+  '✨', '⚠️', '❓', '🎯', '☕', '🍕', '🏳️‍🌈', '❤️‍🔥',
+]);
+
 export const frames = {
   // `after` (resume): the newest messageId we have; the reply replays everything after it.
   join: (roomId, name, after = null) => ({
@@ -77,7 +92,15 @@ export const frames = {
     ...(after ? { after } : {}),
   }),
   leave: (roomId) => ({ action: 'leave', roomId }),
-  sendAll: (roomId, message, clientMsgId) => ({ action: 'sendAll', roomId, message, clientMsgId }),
+  // A reply: `replyTo` (its thread's parent), and `alsoToRoom` to show it in the room too.
+  sendAll: (roomId, message, clientMsgId, { replyTo = null, alsoToRoom = false } = {}) => ({
+    action: 'sendAll',
+    roomId,
+    message,
+    clientMsgId,
+    ...(replyTo ? { replyTo } : {}),
+    ...(replyTo && alsoToRoom ? { alsoToRoom: true } : {}),
+  }),
   // `before`: the older page; `after` (a resume's continuation): the newer page. Not both.
   history: (roomId, { limit = HISTORY_PAGE, before = null, after = null } = {}) => ({
     action: 'history',
@@ -93,10 +116,16 @@ export const frames = {
   uninvite: (roomId, userId) => ({ action: 'uninvite', roomId, userId }),
   promote: (roomId, userId) => ({ action: 'promote', roomId, userId }),
   demote: (roomId, userId) => ({ action: 'demote', roomId, userId }),
-  delete: (roomId, messageId) => ({ action: 'delete', roomId, messageId }),
-  edit: (roomId, messageId, message) => ({ action: 'edit', roomId, messageId, message }),
+  delete: (roomId, messageId, replyTo = null) => ({ action: 'delete', roomId, messageId, ...thread(replyTo) }),
+  edit: (roomId, messageId, message, replyTo = null) => ({
+    action: 'edit',
+    roomId,
+    messageId,
+    message,
+    ...thread(replyTo),
+  }),
   typing: (roomId) => ({ action: 'typing', roomId }),
-  markRead: (roomId, messageId) => ({ action: 'markRead', roomId, messageId }),
+  markRead: (roomId, messageId, replyTo = null) => ({ action: 'markRead', roomId, messageId, ...thread(replyTo) }),
   // Moderation (the room's owner and moderators): `ban` is seconds or 'forever'; absent: no ban.
   kick: (roomId, userId, ban = null) =>
     ban === null || ban === undefined ? { action: 'kick', roomId, userId } : { action: 'kick', roomId, userId, ban },
@@ -106,6 +135,32 @@ export const frames = {
     action: 'resume',
     ...(name ? { name } : {}),
     rooms: rooms.map(({ roomId, after = null }) => (after ? { roomId, after } : { roomId })),
+  }),
+  // Conversations: threads, reactions, mentions, pins.
+  thread: (roomId, messageId, { limit = HISTORY_PAGE, before = null } = {}) => ({
+    action: 'thread',
+    roomId,
+    messageId,
+    limit,
+    ...(before ? { before } : {}),
+  }),
+  threads: (roomId, before = null) => ({ action: 'threads', roomId, ...(before ? { before } : {}) }),
+  follow: (roomId, messageId, remove = false) => ({ action: 'follow', roomId, messageId, ...flag(remove) }),
+  react: (roomId, messageId, emoji, { remove = false, replyTo = null } = {}) => ({
+    action: 'react',
+    roomId,
+    messageId,
+    emoji,
+    ...thread(replyTo),
+    ...flag(remove),
+  }),
+  mentions: (before = null) => ({ action: 'mentions', ...(before ? { before } : {}) }),
+  pin: (roomId, messageId, { remove = false, replyTo = null } = {}) => ({
+    action: 'pin',
+    roomId,
+    messageId,
+    ...thread(replyTo),
+    ...flag(remove),
   }),
 };
 

@@ -35,7 +35,35 @@ export function cleanMessage(frame, roomId) {
     authorId: typeof frame.authorId === 'string' ? frame.authorId : null,
     editedAt: typeof frame.editedAt === 'string' ? frame.editedAt : null,
     deletedAt,
+    // Conversations: a reply's thread, a parent's counters, reactions and mentions.
+    replyTo: typeof frame.replyTo === 'string' ? frame.replyTo : null,
+    alsoToRoom: frame.alsoToRoom === true,
+    replyCount: Number.isInteger(frame.replyCount) ? frame.replyCount : 0,
+    lastReplyAt: typeof frame.lastReplyAt === 'string' ? frame.lastReplyAt : null,
+    reactions: deletedAt === null && Array.isArray(frame.reactions) ? frame.reactions : [],
+    mentions: deletedAt === null && Array.isArray(frame.mentions) ? frame.mentions : [],
+    mentionsRoom: deletedAt === null && frame.mentionsRoom === true,
   };
+}
+
+/** One thread as the client knows it: its parent, the replies loaded, and our state in it. */
+export class Thread {
+  constructor(parentId) {
+    this.parentId = parentId;
+    this.parent = null; // the parent's shown message, from the `thread` frame
+    this.replies = new Map(); // messageId -> shown message
+    this.olderCursor = null;
+    this.loaded = false; // a `thread` page came
+    this.following = false;
+    this.lastRead = null;
+    this.unread = 0;
+    this.unreadCapped = false;
+  }
+
+  /** Replies oldest first. */
+  list() {
+    return [...this.replies.values()].sort((a, b) => (a.messageId < b.messageId ? -1 : 1));
+  }
 }
 
 export class Room {
@@ -63,6 +91,59 @@ export class Room {
     this.unreadCapped = false; // the server counted past its cap: show "100+"
     this.lastRead = null; // our read marker, as the server last confirmed it
     this.typing = new Map(); // name -> until (ms): who is typing now
+    this.threads = new Map(); // parentId -> Thread, for the threads opened or replied to
+    this.followed = null; // the `threads` frame's list (threads we follow), when asked
+    this.pins = []; // `joined.pins`, kept up to date by `pinned` frames
+    this.reactionVersions = new Map(); // messageId -> the newest summary's version seen
+  }
+
+  /** The shown message of that id, in the room or in one of its threads. */
+  findMessage(messageId, replyTo = null) {
+    if (replyTo === null) return this.messages.get(messageId) ?? null;
+    return this.threads.get(replyTo)?.replies.get(messageId) ?? this.messages.get(messageId) ?? null;
+  }
+
+  /** Every copy shown of one message (a reply sent also to the room is shown twice). */
+  copiesOf(messageId, replyTo = null) {
+    const found = [];
+    if (this.messages.has(messageId)) found.push([this.messages, messageId]);
+    const thread = replyTo === null ? null : this.threads.get(replyTo);
+    if (thread?.replies.has(messageId)) found.push([thread.replies, messageId]);
+    if (thread?.parent?.messageId === messageId) found.push([null, messageId]);
+    return found;
+  }
+
+  /** Changes every copy of a message with `change(msg) -> msg`; true when one was there. */
+  updateMessage(messageId, replyTo, change) {
+    let done = false;
+    for (const [store, id] of this.copiesOf(messageId, replyTo)) {
+      if (store === null) {
+        const thread = this.threads.get(replyTo);
+        thread.parent = change(thread.parent);
+      } else {
+        store.set(id, change(store.get(id)));
+      }
+      done = true;
+    }
+    if (replyTo === null) {
+      for (const thread of this.threads.values()) {
+        if (thread.parent?.messageId === messageId) {
+          thread.parent = change(thread.parent);
+          done = true;
+        }
+      }
+    }
+    if (done) this.touch();
+    return done;
+  }
+
+  thread(parentId) {
+    let thread = this.threads.get(parentId);
+    if (!thread) {
+      thread = new Thread(parentId);
+      this.threads.set(parentId, thread);
+    }
+    return thread;
   }
 
   /** Our own message, which we may edit or delete. */
@@ -72,22 +153,21 @@ export class Room {
 
   /** A `deleted` frame: the message keeps its place, its text is gone. */
   applyDeleted(frame) {
-    const msg = this.messages.get(frame.messageId);
+    const replyTo = typeof frame.replyTo === 'string' ? frame.replyTo : null;
+    const msg = this.findMessage(frame.messageId, replyTo);
     if (!msg || msg.deletedAt !== null) return false;
     const deletedAt = typeof frame.deletedAt === 'string' ? frame.deletedAt : 'deleted';
-    this.messages.set(msg.messageId, { ...msg, message: '', deletedAt });
-    this.touch();
-    return true;
+    const gone = { message: '', deletedAt, reactions: [], mentions: [], mentionsRoom: false };
+    return this.updateMessage(frame.messageId, replyTo, (m) => ({ ...m, ...gone }));
   }
 
   /** An `edited` frame: the new text, in the same place. */
   applyEdited(frame) {
-    const msg = this.messages.get(frame.messageId);
+    const replyTo = typeof frame.replyTo === 'string' ? frame.replyTo : null;
+    const msg = this.findMessage(frame.messageId, replyTo);
     if (!msg || msg.deletedAt !== null || typeof frame.message !== 'string') return false;
     const editedAt = typeof frame.editedAt === 'string' ? frame.editedAt : msg.editedAt;
-    this.messages.set(msg.messageId, { ...msg, message: frame.message, editedAt });
-    this.touch();
-    return true;
+    return this.updateMessage(frame.messageId, replyTo, (m) => ({ ...m, message: frame.message, editedAt }));
   }
 
   /** Someone is typing; true when it changes what is shown. */
@@ -185,10 +265,12 @@ export class Room {
     this.touch();
   }
 
-  addPending(clientMsgId, message, now = Date.now()) {
+  addPending(clientMsgId, message, now = Date.now(), { replyTo = null, alsoToRoom = false } = {}) {
     const entry = {
       clientMsgId,
       message,
+      replyTo, // a reply: shown in its thread while it waits
+      alsoToRoom,
       status: QUEUED,
       problem: null,
       afterId: this.newestId(),
@@ -249,7 +331,9 @@ export class Room {
       items.push({ sortKey: notice.sortKey, entry: { kind: 'notice', key: notice.key, notice } });
     }
     items.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
-    const pending = [...this.pending.values()].sort((a, b) => a.createdAt - b.createdAt);
+    const pending = [...this.pending.values()]
+      .filter((p) => !p.replyTo || p.alsoToRoom)
+      .sort((a, b) => a.createdAt - b.createdAt);
     return [
       ...items.map((item) => item.entry),
       ...pending.map((p) => ({ kind: 'pending', key: `p:${p.clientMsgId}`, pending: p })),

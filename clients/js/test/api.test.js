@@ -75,8 +75,9 @@ describe('events for programs', () => {
 describe('every action of the protocol', () => {
   test('has a frame builder, and moderation sends kick and disconnectUser', () => {
     assert.deepEqual([...ACTIONS].sort(), [
-      'createRoom', 'delete', 'demote', 'disconnectUser', 'edit', 'history', 'invite', 'join', 'kick',
-      'leave', 'markRead', 'members', 'ping', 'promote', 'resume', 'sendAll', 'typing', 'uninvite',
+      'createRoom', 'delete', 'demote', 'disconnectUser', 'edit', 'follow', 'history', 'invite', 'join',
+      'kick', 'leave', 'markRead', 'members', 'mentions', 'pin', 'ping', 'promote', 'react', 'resume',
+      'sendAll', 'thread', 'threads', 'typing', 'uninvite',
     ]);
     assert.deepEqual(frames.resume([{ roomId: 'lobby', after: 'x1' }, { roomId: 'dev' }], 'ana'), {
       action: 'resume', name: 'ana', rooms: [{ roomId: 'lobby', after: 'x1' }, { roomId: 'dev' }],

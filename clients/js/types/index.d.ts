@@ -6,8 +6,12 @@ import type {
   ClientFrames,
   ErrorFrame,
   FrameType,
+  Emoji,
+  Mention,
   MessageFrame,
+  Pin,
   Policy,
+  Reaction,
   ServerFrame,
   ServerFrames,
 } from './protocol.js';
@@ -42,11 +46,37 @@ export interface ShownMessage {
   authorId: string | null;
   editedAt: string | null;
   deletedAt: string | null;
+  /** A reply: its thread's parent (and shown in the room too when `alsoToRoom`). */
+  replyTo: string | null;
+  alsoToRoom: boolean;
+  /** A thread's parent: its replies so far, and when the last came. */
+  replyCount: number;
+  lastReplyAt: string | null;
+  reactions: Reaction[];
+  mentions: Mention[];
+  mentionsRoom: boolean;
+}
+
+/** One thread: its parent, the replies loaded, and our state in it. */
+export declare class Thread {
+  constructor(parentId: string);
+  readonly parentId: string;
+  parent: ShownMessage | null;
+  replies: Map<string, ShownMessage>;
+  olderCursor: string | null;
+  loaded: boolean;
+  following: boolean;
+  lastRead: string | null;
+  unread: number;
+  unreadCapped: boolean;
+  list(): ShownMessage[];
 }
 
 export interface PendingMessage {
   clientMsgId: string;
   message: string;
+  replyTo: string | null;
+  alsoToRoom: boolean;
   status: PendingStatus;
   problem: string | null;
   createdAt: number;
@@ -82,6 +112,11 @@ export declare class Room {
   you: string | null;
   lastRead: string | null;
   version: number;
+  threads: Map<string, Thread>;
+  /** The `threads` frame's list: the threads we follow (after `listThreads`). */
+  followed: unknown[] | null;
+  pins: Pin[];
+  findMessage(messageId: string, replyTo?: string | null): ShownMessage | null;
   isOwn(msg: ShownMessage): boolean;
   newestId(): string | null;
   oldestId(): string | null;
@@ -183,8 +218,21 @@ export declare class ChatClient {
   send(roomId: string, text: string): Promise<MessageFrame>;
   retry(roomId: string, clientMsgId: string): void;
   discard(roomId: string, clientMsgId: string): void;
-  editMessage(roomId: string, messageId: string, text: string): Problem;
-  deleteMessage(roomId: string, messageId: string): Problem;
+  editMessage(roomId: string, messageId: string, text: string, replyTo?: string | null): Problem;
+  deleteMessage(roomId: string, messageId: string, replyTo?: string | null): Problem;
+
+  // threads, reactions, mentions, pins
+  reply(roomId: string, parentId: string, text: string, options?: { alsoToRoom?: boolean }): Promise<MessageFrame>;
+  openThread(roomId: string, parentId: string, options?: { older?: boolean }): Problem;
+  followThread(roomId: string, parentId: string, following?: boolean): Problem;
+  listThreads(roomId: string): Problem;
+  markThreadRead(roomId: string, parentId: string): void;
+  toggleReaction(roomId: string, messageId: string, emoji: Emoji, replyTo?: string | null): Problem;
+  react(roomId: string, messageId: string, emoji: Emoji, options?: { remove?: boolean; replyTo?: string | null }): Problem;
+  listMentions(options?: { older?: boolean }): Problem;
+  readonly mentionList: { messages: MessageFrame[]; next: string | null } | null;
+  pin(roomId: string, messageId: string, options?: { remove?: boolean; replyTo?: string | null }): Problem;
+  isPinned(roomId: string, messageId: string): boolean;
 
   // history, presence, typing, read markers, moderation
   loadOlder(roomId: string): void;
@@ -221,11 +269,23 @@ export declare const MAX_FRAME_BYTES: number;
 export declare const IDLE_LIMIT_MS: number;
 export declare const CONNECTION_LIMIT_MS: number;
 export declare const ACTIONS: ReadonlyArray<Action>;
+export declare const REACTIONS: ReadonlyArray<Emoji>;
+export declare function mentionCandidates(names: string[], prefix: string, limit?: number): string[];
+export declare function mentionParts(
+  text: string,
+  msg: { mentions?: Mention[]; mentionsRoom?: boolean },
+  you?: string | null,
+): Array<{ text: string; mention: boolean; me: boolean }>;
 export declare const ROLE_ACTIONS: ReadonlyArray<'invite' | 'uninvite' | 'promote' | 'demote'>;
 export declare const frames: { [A in Action]: (...args: never[]) => ClientFrames[A] } & {
   join(roomId: string, name?: string | null, after?: string | null): ClientFrames['join'];
   leave(roomId: string): ClientFrames['leave'];
-  sendAll(roomId: string, message: string, clientMsgId: string): ClientFrames['sendAll'];
+  sendAll(
+    roomId: string,
+    message: string,
+    clientMsgId: string,
+    reply?: { replyTo?: string | null; alsoToRoom?: boolean },
+  ): ClientFrames['sendAll'];
   history(roomId: string, params?: { limit?: number; before?: string | null; after?: string | null }): ClientFrames['history'];
   members(roomId: string): ClientFrames['members'];
   ping(): ClientFrames['ping'];
@@ -234,11 +294,17 @@ export declare const frames: { [A in Action]: (...args: never[]) => ClientFrames
   uninvite(roomId: string, userId: string): ClientFrames['uninvite'];
   promote(roomId: string, userId: string): ClientFrames['promote'];
   demote(roomId: string, userId: string): ClientFrames['demote'];
-  delete(roomId: string, messageId: string): ClientFrames['delete'];
-  edit(roomId: string, messageId: string, message: string): ClientFrames['edit'];
+  delete(roomId: string, messageId: string, replyTo?: string | null): ClientFrames['delete'];
+  edit(roomId: string, messageId: string, message: string, replyTo?: string | null): ClientFrames['edit'];
   typing(roomId: string): ClientFrames['typing'];
-  markRead(roomId: string, messageId: string): ClientFrames['markRead'];
+  markRead(roomId: string, messageId: string, replyTo?: string | null): ClientFrames['markRead'];
   resume(rooms: ReadonlyArray<{ roomId: string; after?: string | null }>, name?: string | null): ClientFrames['resume'];
+  thread(roomId: string, messageId: string, params?: { limit?: number; before?: string | null }): ClientFrames['thread'];
+  threads(roomId: string, before?: string | null): ClientFrames['threads'];
+  follow(roomId: string, messageId: string, remove?: boolean): ClientFrames['follow'];
+  react(roomId: string, messageId: string, emoji: Emoji, options?: { remove?: boolean; replyTo?: string | null }): ClientFrames['react'];
+  mentions(before?: string | null): ClientFrames['mentions'];
+  pin(roomId: string, messageId: string, options?: { remove?: boolean; replyTo?: string | null }): ClientFrames['pin'];
   kick(roomId: string, userId: string, ban?: number | 'forever' | null): ClientFrames['kick'];
   disconnectUser(roomId: string, userId: string): ClientFrames['disconnectUser'];
 };

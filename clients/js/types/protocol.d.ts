@@ -27,6 +27,47 @@ export type Policy = "open" | "private" | "announce";
 /** UTC with milliseconds. */
 export type Timestamp = string;
 
+/** The thread's parent (a message of the room) when the message is a reply; absent or null for a message of the room itself. */
+export type ReplyTo = MessageId | null;
+
+/** A reaction: one of this fixed set of emoji (grapheme clusters, some of several code points: ❤️ is U+2764 U+FE0F). */
+export type Emoji = "\ud83d\udc4d" | "\ud83d\udc4e" | "\u2764\ufe0f" | "\ud83d\ude02" | "\ud83d\ude2e" | "\ud83d\ude22" | "\ud83d\ude21" | "\ud83c\udf89" | "\ud83d\ude4f" | "\ud83d\udc40" | "\ud83d\udd25" | "\u2705" | "\u274c" | "\ud83d\udcaf" | "\ud83d\ude80" | "\ud83d\udc4f" | "\ud83e\udd14" | "\ud83d\ude04" | "\ud83d\ude0d" | "\ud83d\ude4c" | "\ud83d\udca1" | "\u2b50" | "\ud83d\ude05" | "\ud83d\ude0e" | "\ud83e\udd1d" | "\ud83d\udcaa" | "\ud83d\ude42" | "\ud83d\ude2c" | "\ud83e\udd2f" | "\ud83e\udd73" | "\ud83e\udd23" | "\ud83d\udc4b" | "\u2728" | "\u26a0\ufe0f" | "\u2753" | "\ud83c\udfaf" | "\u2615" | "\ud83c\udf55" | "\ud83c\udff3\ufe0f\u200d\ud83c\udf08" | "\u2764\ufe0f\u200d\ud83d\udd25";
+
+/** True takes back (unfollows, takes the reaction back, unpins); absent means false. */
+export type Remove = boolean;
+
+export interface Reaction {
+  emoji: Emoji;
+  /** How many users reacted with it (exact). */
+  count: number;
+  /** The authorIds of the first (at most 5) of them. */
+  users: Array<UserId>;
+}
+
+export interface Mention {
+  /** The mentioned member's authorId. */
+  userId: UserId;
+  name: MemberName;
+}
+
+/** The first 200 characters of a message (the 200th an ellipsis when cut); null once deleted. */
+export type Excerpt = string | null;
+
+export interface Pin {
+  messageId: MessageId;
+  /** The thread's parent, when the pinned message is a reply. */
+  replyTo?: MessageId;
+  /** Who pinned it (a user id). */
+  pinnedBy: UserId;
+  pinnedAt: Timestamp;
+  /** The message's sender; null when the message is gone (expired). */
+  sender: MemberName | null;
+  excerpt: Excerpt;
+}
+
+/** Replies after lastRead in the thread, counted up to 20 (unreadCapped true when there are more). */
+export type UnreadReplies = number;
+
 /** 1 character up to 32,768 UTF-8 bytes (MAX_MESSAGE_BYTES; maxLength counts characters, the server counts bytes and answers too_large). Valid Unicode: no lone surrogates. */
 export type MessageText = string;
 
@@ -61,6 +102,10 @@ export interface SendAllRequest {
   roomId: RoomId;
   message: MessageText;
   clientMsgId?: ClientMsgId | null;
+  /** A reply to this message of the room (not itself a reply); it starts or extends its thread. */
+  replyTo?: ReplyTo;
+  /** A reply shown in the room's history too (only with replyTo); absent means false. */
+  alsoToRoom?: boolean;
 }
 
 export interface HistoryRequest {
@@ -124,6 +169,7 @@ export interface DeleteRequest {
   action: "delete";
   roomId: RoomId;
   messageId: MessageId;
+  replyTo?: ReplyTo;
 }
 
 /** The message's author, within EDIT_WINDOW_SECONDS. */
@@ -131,6 +177,7 @@ export interface EditRequest {
   action: "edit";
   roomId: RoomId;
   messageId: MessageId;
+  replyTo?: ReplyTo;
   message: MessageText;
 }
 
@@ -142,7 +189,9 @@ export interface TypingRequest {
 export interface MarkReadRequest {
   action: "markRead";
   roomId: RoomId;
+  /** The last message read; with replyTo, the last reply read in that thread. */
   messageId: MessageId;
+  replyTo?: ReplyTo;
 }
 
 /** The room's owner or a moderator. */
@@ -160,6 +209,65 @@ export interface DisconnectUserRequest {
   action: "disconnectUser";
   roomId: RoomId;
   userId: UserId;
+}
+
+/** Readers of the room. */
+export interface ThreadRequest {
+  action: "thread";
+  roomId: RoomId;
+  /** The thread's parent. */
+  messageId: MessageId;
+  /** Per page, 1-100; absent or null means 50. */
+  limit?: number | null;
+  /** The `next` of the previous page; absent or null starts at the newest. */
+  before?: MessageId | null;
+}
+
+/** Readers of the room. */
+export interface ThreadsRequest {
+  action: "threads";
+  roomId: RoomId;
+  /** Per page, 1-20; absent or null means 10. */
+  limit?: number | null;
+  /** The `next` of the previous page; absent or null starts at the newest. */
+  before?: MessageId | null;
+}
+
+/** Readers of the room. */
+export interface FollowRequest {
+  action: "follow";
+  roomId: RoomId;
+  /** The thread's parent. */
+  messageId: MessageId;
+  remove?: Remove;
+}
+
+/** Readers of the room. */
+export interface ReactRequest {
+  action: "react";
+  roomId: RoomId;
+  messageId: MessageId;
+  replyTo?: ReplyTo;
+  emoji: Emoji;
+  remove?: Remove;
+}
+
+/** Anyone; across rooms. */
+export interface MentionsRequest {
+  action: "mentions";
+  /** Per page, 1-50; absent or null means 20. */
+  limit?: number | null;
+  /** The `next` of the previous page; absent or null starts at the newest. */
+  before?: MessageId | null;
+}
+
+/** The room's owner or a moderator. */
+export interface PinRequest {
+  action: "pin";
+  roomId: RoomId;
+  messageId: MessageId;
+  replyTo?: ReplyTo;
+  remove?: Remove;
 }
 
 /** What reaches $default (besides text that is not JSON at all) and is answered with an error. */
@@ -183,6 +291,25 @@ export interface MessageFrame {
   deletedBy?: UserId;
   /** When it was deleted; only on a tombstone. */
   deletedAt?: Timestamp;
+  /** A reply's thread parent; absent on a message of the room itself. */
+  replyTo?: MessageId;
+  /** A reply that is in the room's history too; absent otherwise. */
+  alsoToRoom?: true;
+  /** A thread's parent - how many replies it has had (exact); absent when none. */
+  replyCount?: number;
+  /** When its latest reply was sent; with replyCount. */
+  lastReplyAt?: Timestamp;
+  /** Its reactions (absent when none, and on a tombstone), in the order of the emoji set. */
+  reactions?: Array<Reaction>;
+  /** The room's members it mentions (@name); absent when none, and on a tombstone. */
+  mentions?: Array<Mention>;
+  /** It mentions the whole room (@room by the owner or a moderator); absent otherwise. */
+  mentionsRoom?: true;
+  /** Only on the frame of a reply just sent - its parent's counters now. */
+  thread?: {
+  replyCount: number;
+  lastReplyAt: Timestamp;
+};
 }
 
 export interface JoinedFrame {
@@ -209,6 +336,8 @@ export interface JoinedFrame {
   recovered?: boolean;
   /** Only with `after`: the `after` of the rest (history with after), or null when `recent` reaches the present. */
   resumeNext?: MessageId | null;
+  /** The room's pinned messages, oldest message first, each with an excerpt as it is now. */
+  pins: Array<Pin>;
 }
 
 export interface ResumedFrame {
@@ -275,6 +404,8 @@ export interface DeletedFrame {
   /** The deleter's authorId, or "operator". */
   deletedBy: UserId;
   deletedAt: Timestamp;
+  /** The thread's parent, when the message is a reply (for read, the thread's marker). */
+  replyTo?: MessageId;
 }
 
 export interface EditedFrame {
@@ -283,6 +414,8 @@ export interface EditedFrame {
   messageId: MessageId;
   message: string;
   editedAt: Timestamp;
+  /** The thread's parent, when the message is a reply (for read, the thread's marker). */
+  replyTo?: MessageId;
 }
 
 export interface TypingFrame {
@@ -298,6 +431,8 @@ export interface ReadFrame {
   roomId: RoomId;
   /** The marker now (never moves back, so possibly later than the one sent). */
   lastRead: MessageId;
+  /** The thread's parent, when the message is a reply (for read, the thread's marker). */
+  replyTo?: MessageId;
 }
 
 export interface KickedFrame {
@@ -318,6 +453,80 @@ export interface DisconnectedFrame {
   connections: number;
 }
 
+export interface ThreadFrame {
+  type: "thread";
+  roomId: RoomId;
+  /** The parent's. */
+  messageId: MessageId;
+  /** The parent (a tombstone once deleted; its thread remains). */
+  parent: MessageFrame;
+  /** Oldest first; at most `limit`, fewer when more would pass the 96 KiB reply budget. */
+  replies: Array<MessageFrame>;
+  next: Cursor;
+  following: boolean;
+  /** The caller's marker in the thread (markRead with replyTo), or null. */
+  lastRead: MessageId | null;
+  unread: UnreadReplies;
+  unreadCapped: boolean;
+}
+
+export interface FollowingFrame {
+  type: "following";
+  roomId: RoomId;
+  messageId: MessageId;
+  following: boolean;
+}
+
+export interface ThreadsFrame {
+  type: "threads";
+  roomId: RoomId;
+  /** The followed threads, newest parent first. */
+  threads: Array<{
+  messageId: MessageId;
+  sender: MemberName;
+  excerpt: Excerpt;
+  replyCount: number;
+  lastReplyAt: Timestamp | null;
+  lastRead: MessageId | null;
+  unread: UnreadReplies;
+  unreadCapped: boolean;
+}>;
+  next: Cursor;
+}
+
+export interface ReactionFrame {
+  type: "reaction";
+  roomId: RoomId;
+  messageId: MessageId;
+  /** The thread's parent, when the message is a reply. */
+  replyTo?: MessageId;
+  emoji: Emoji;
+  /** Who reacted (an authorId). */
+  userId: UserId;
+  name: MemberName;
+  /** True when added, false when taken back. */
+  added: boolean;
+  /** The message's whole summary after this change. */
+  reactions: Array<Reaction>;
+  /** Grows with every change of the message's reactions: keep the summary of the highest seen (frames may arrive out of order). 0 on a repeat answered to the caller alone. */
+  version: number;
+}
+
+export interface MentionsFrame {
+  type: "mentions";
+  /** The messages that mention the caller, newest first, each in its room (and thread). */
+  messages: Array<MessageFrame>;
+  next: Cursor;
+}
+
+export interface PinnedFrame {
+  type: "pinned";
+  roomId: RoomId;
+  /** True when pinned, false when unpinned. */
+  pinned: boolean;
+  pin: Pin;
+}
+
 export interface PongFrame {
   type: "pong";
 }
@@ -336,7 +545,7 @@ export interface ErrorFrame {
 }
 
 /** Every frame a client may send, by its `action`. */
-export type ClientFrame = JoinRequest | LeaveRequest | SendAllRequest | HistoryRequest | MembersRequest | PingRequest | CreateRoomRequest | InviteRequest | UninviteRequest | PromoteRequest | DemoteRequest | DeleteRequest | EditRequest | TypingRequest | MarkReadRequest | KickRequest | DisconnectUserRequest | ResumeRequest;
+export type ClientFrame = JoinRequest | LeaveRequest | SendAllRequest | HistoryRequest | MembersRequest | PingRequest | CreateRoomRequest | InviteRequest | UninviteRequest | PromoteRequest | DemoteRequest | DeleteRequest | EditRequest | TypingRequest | MarkReadRequest | KickRequest | DisconnectUserRequest | ResumeRequest | ThreadRequest | ThreadsRequest | FollowRequest | ReactRequest | MentionsRequest | PinRequest;
 export interface ClientFrames {
   "join": JoinRequest;
   "leave": LeaveRequest;
@@ -356,11 +565,17 @@ export interface ClientFrames {
   "kick": KickRequest;
   "disconnectUser": DisconnectUserRequest;
   "resume": ResumeRequest;
+  "thread": ThreadRequest;
+  "threads": ThreadsRequest;
+  "follow": FollowRequest;
+  "react": ReactRequest;
+  "mentions": MentionsRequest;
+  "pin": PinRequest;
 }
 export type Action = keyof ClientFrames;
 
 /** Every frame the server sends, by its `type`. */
-export type ServerFrame = JoinedFrame | LeftFrame | PresenceFrame | MessageFrame | HistoryFrame | MembersFrame | PongFrame | RoomCreatedFrame | RoleFrame | ErrorFrame | DeletedFrame | EditedFrame | TypingFrame | ReadFrame | KickedFrame | DisconnectedFrame | ResumedFrame;
+export type ServerFrame = JoinedFrame | LeftFrame | PresenceFrame | MessageFrame | HistoryFrame | MembersFrame | PongFrame | RoomCreatedFrame | RoleFrame | ErrorFrame | DeletedFrame | EditedFrame | TypingFrame | ReadFrame | KickedFrame | DisconnectedFrame | ResumedFrame | ThreadFrame | FollowingFrame | ThreadsFrame | ReactionFrame | MentionsFrame | PinnedFrame;
 export interface ServerFrames {
   "joined": JoinedFrame;
   "left": LeftFrame;
@@ -379,5 +594,11 @@ export interface ServerFrames {
   "kicked": KickedFrame;
   "disconnected": DisconnectedFrame;
   "resumed": ResumedFrame;
+  "thread": ThreadFrame;
+  "following": FollowingFrame;
+  "threads": ThreadsFrame;
+  "reaction": ReactionFrame;
+  "mentions": MentionsFrame;
+  "pinned": PinnedFrame;
 }
 export type FrameType = keyof ServerFrames;

@@ -1,5 +1,6 @@
-"""Fitting replies that carry many messages or names (history, joined.recent, members) into
-API Gateway's frame: REPLY_BYTES_BUDGET bytes of encoded frame."""
+"""Fitting replies that carry many messages or names (history, joined.recent, members, a
+thread's replies, mentions) into API Gateway's frame: REPLY_BYTES_BUDGET bytes of encoded
+frame."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 
 from .common import REPLY_BYTES_BUDGET, UNREAD_CAP, frame_bytes, json_bytes
 from .membership import joined_frame, members_frame
+from .mentions import mentions_frame
 from .messages import history_frame, message_frame
+from .threads import THREAD_UNREAD_CAP, thread_frame
 
 # A cursor is a messageId (a 26-character ULID); sizing an envelope with one in place of null
 # makes the measure an upper bound whether or not the page ends up having a ``next``.
@@ -36,9 +39,14 @@ def history_budget(room_id: str, budget: int = REPLY_BYTES_BUDGET) -> ByteBudget
 
 
 def joined_budget(
-    room_id: str, name: str, members: int, budget: int = REPLY_BYTES_BUDGET
+    room_id: str,
+    name: str,
+    members: int,
+    budget: int = REPLY_BYTES_BUDGET,
+    pins: list[dict[str, Any]] | None = None,
 ) -> ByteBudget:
-    """The bytes ``joined.recent`` may use for the joined frame to stay within ``budget``."""
+    """The bytes ``joined.recent`` may use for the joined frame (with its ``pins``) to stay
+    within ``budget``."""
     envelope = frame_bytes(
         joined_frame(
             room_id,
@@ -49,8 +57,31 @@ def joined_budget(
             "u" * 128,
             _CURSOR_PLACEHOLDER,
             UNREAD_CAP,
+            pins,
         )
     )
+    return ByteBudget(budget - envelope, _message_entry_bytes)
+
+
+def thread_budget(room_id: str, parent: Any, budget: int = REPLY_BYTES_BUDGET) -> ByteBudget:
+    """The bytes a thread page's replies may use beside its parent."""
+    envelope = frame_bytes(
+        thread_frame(
+            room_id,
+            parent,
+            [],
+            _CURSOR_PLACEHOLDER,
+            False,
+            _CURSOR_PLACEHOLDER,
+            THREAD_UNREAD_CAP + 1,
+        )
+    )
+    return ByteBudget(budget - envelope, _message_entry_bytes)
+
+
+def mentions_budget(budget: int = REPLY_BYTES_BUDGET) -> ByteBudget:
+    """The bytes a page of mentions may use."""
+    envelope = frame_bytes(mentions_frame([], _CURSOR_PLACEHOLDER))
     return ByteBudget(budget - envelope, _message_entry_bytes)
 
 

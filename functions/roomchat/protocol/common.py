@@ -49,10 +49,19 @@ ACTIONS = (
     "kick",
     "disconnectUser",
     "resume",
+    "thread",
+    "threads",
+    "follow",
+    "react",
+    "mentions",
+    "pin",
 )
 USER_ID_MAX = 128  # a token's sub
 # joined.unread counts up to this many messages after the reader's marker, then says "more".
 UNREAD_CAP = 100
+# Where a listing shows a message by a short excerpt (pins, followed threads): its first
+# characters.
+EXCERPT_CHARS = 200
 
 
 # ---------------------------------------------------------------------------- JSON
@@ -143,6 +152,21 @@ def check_user_id(value: object) -> str:
     ):
         raise BadRequest(f"'userId' must be 1-{USER_ID_MAX} printable characters (a user's id)")
     return value
+
+
+def check_flag(frame: dict[str, Any], key: str) -> bool:
+    """An optional boolean field (false when absent)."""
+    value = frame.get(key, False)
+    if not isinstance(value, bool):
+        raise BadRequest(f"'{key}' must be true or false")
+    return value
+
+
+def excerpt(text: str | None) -> str | None:
+    """The first EXCERPT_CHARS characters of a message (None for a deleted one)."""
+    if text is None:
+        return None
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "\u2026"
 
 
 # ---------------------------------------------------------------------------- any action

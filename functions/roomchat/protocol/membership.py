@@ -56,11 +56,13 @@ def joined_frame(
     you: str = "",
     last_read: str | None = None,
     unread: int = 0,
+    pins: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """``next`` is the ``before`` cursor for the history older than ``recent`` (null when
     ``recent`` reaches the start of the room). ``you`` is the caller's authorId; ``lastRead``
     its read marker (null when none) and ``unread`` the messages after it, counted up to
-    UNREAD_CAP (``unreadCapped`` true: "100+")."""
+    UNREAD_CAP (``unreadCapped`` true: "100+"). ``pins``: the room's pinned messages
+    (``pins.pin_entry``), oldest message first."""
     return {
         "type": "joined",
         "roomId": room_id,
@@ -72,6 +74,7 @@ def joined_frame(
         "lastRead": last_read,
         "unread": min(unread, UNREAD_CAP),
         "unreadCapped": unread > UNREAD_CAP,
+        "pins": pins or [],
     }
 
 

@@ -77,10 +77,25 @@ def history_after_frame(
     return frame
 
 
-def joined_after_budget(room_id: str, name: str, members: int, budget: int) -> ByteBudget:
-    """What a resumed ``joined`` frame's ``recent`` and ``updated`` may use together."""
+def joined_after_budget(
+    room_id: str,
+    name: str,
+    members: int,
+    budget: int,
+    pins: list[dict[str, Any]] | None = None,
+) -> ByteBudget:
+    """What a resumed ``joined`` frame's ``recent`` and ``updated`` may use together (beside
+    the room's ``pins``)."""
     envelope = joined_frame(
-        room_id, name, members, [], _CURSOR_PLACEHOLDER, "u" * 128, _CURSOR_PLACEHOLDER, UNREAD_CAP
+        room_id,
+        name,
+        members,
+        [],
+        _CURSOR_PLACEHOLDER,
+        "u" * 128,
+        _CURSOR_PLACEHOLDER,
+        UNREAD_CAP,
+        pins,
     )
     envelope.update(resume_fields([], False, _CURSOR_PLACEHOLDER))
     return ByteBudget(budget - frame_bytes(envelope), _message_entry_bytes)

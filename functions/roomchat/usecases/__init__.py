@@ -7,6 +7,10 @@ One module per capability, each a function per command taking ``Deps`` (the port
     rooms        createRoom, invite, uninvite, promote, demote
     fanout       the fan-out tier: hand a big room's message over, deliver a queued chunk
     resume       join/resume/history with ``after``: the replay after a reconnect
+    threads      replies counted on their parent, thread, follow, threads (followed ones)
+    reactions    react (add or take back an emoji)
+    mentions     @names resolved on a message, and mentions (what mentions me)
+    pins         pin (and unpin); the pins joined lists
 and the pieces they share:
     policy       who may do what: roles, membership checks, ``may``, rate limits
     broadcast    posting frames to connections (inline or queued) and pruning gone ones

@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import jobs, logs, protocol
 from ..ports import Delivery, FanoutJob, Member
-from .core import Deps, FanoutCounts, connection_expiry
+from .core import Caller, Deps, FanoutCounts, connection_expiry
 
 
 def post(
@@ -36,6 +36,20 @@ def broadcast(deps: Deps, frame: dict[str, Any], recipients: Iterable[str]) -> F
     counts, gone = post(deps, frame, recipients)
     prune(deps, gone)
     return counts
+
+
+def room_recipients(
+    deps: Deps, room_id: str, caller: Caller, members: list[Member] | None = None
+) -> list[str]:
+    """The room's live connections, the caller's own included (its acknowledgement), from
+    ``members`` when the caller has just read them (strongly consistent, as this would)."""
+    if members is not None:
+        recipients = [m.connection_id for m in members]
+    else:
+        recipients = deps.rooms.recipient_ids(room_id, deps.now_s())
+    if caller.connection_id and caller.connection_id not in recipients:
+        recipients.append(caller.connection_id)
+    return recipients
 
 
 def take_out(deps: Deps, room_id: str, members: list[Member]) -> None:

@@ -8,6 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ..conversation_ports import (
+    MentionsRepository,
+    PinsRepository,
+    ReactionsRepository,
+    ThreadsRepository,
+)
 from ..ports import (
     ChangeLog,
     ConnectionSender,
@@ -106,6 +112,11 @@ class Deps:
     progress: FanoutProgress | None = None
     # Which messages were edited or deleted when, for resumes (None: resumes see no changes).
     changes: ChangeLog | None = None
+    # The conversation capabilities' stores (None: that capability answers `internal`).
+    threads: ThreadsRepository | None = None
+    reactions: ReactionsRepository | None = None
+    mentions: MentionsRepository | None = None
+    pins: PinsRepository | None = None
 
     def now_s(self) -> int:
         return self.clock() // 1000

@@ -8,7 +8,7 @@ from .. import protocol
 from ..errors import BadRequest, ConnectionGone, Forbidden
 from ..ports import Member, Message
 from ..ulid import successor
-from . import policy
+from . import pins, policy
 from .broadcast import broadcast, close, others_in, others_of
 from .core import Caller, Deps, connection_expiry, iso_ms
 
@@ -29,7 +29,8 @@ def join(
     name = caller.token_name or req.name or deps.rooms.connection_name(caller.connection_id)
     if name is None:
         raise BadRequest("'name' is required (or connect with ?name=)", room_id=req.room_id)
-    if policy.role(deps, req.room_id, caller) is None:
+    room = deps.rooms.get_room(req.room_id)
+    if policy.role_in(deps, req.room_id, room, caller) is None:
         # Joining cannot look like joining a room that does not exist (that succeeds), so
         # this refusal tells that the id is taken (as createRoom would), nothing more.
         raise Forbidden(
@@ -58,12 +59,13 @@ def join(
         deps.rooms.delete_member(req.room_id, caller.connection_id)
         raise
     member_ids, count, first = _joined_view(deps, caller, req.room_id, now // 1000)
-    recent, older, resumed = _recent(deps, req, name, count, budget)
+    pinned = pins.entries(deps, room)
+    recent, older, resumed = _recent(deps, req, name, count, budget, pinned)
     last_read, unread = _unread(deps, req.room_id, caller)
     if first and (existing is None or existing.name != name):
         _announce_join(deps, caller, req.room_id, name, existing, member_ids)
     frame = protocol.joined_frame(
-        req.room_id, name, count, recent, older, caller.identity, last_read, unread
+        req.room_id, name, count, recent, older, caller.identity, last_read, unread, pinned
     )
     frame.update(resumed)
     return frame
@@ -117,22 +119,28 @@ def _announce_join(
 
 
 def _recent(
-    deps: Deps, req: protocol.JoinRequest, name: str, members: int, budget: int
+    deps: Deps,
+    req: protocol.JoinRequest,
+    name: str,
+    members: int,
+    budget: int,
+    pinned: list[dict[str, Any]],
 ) -> tuple[list[Message], str | None, dict[str, Any]]:
     """The last messages for ``joined``, as many as RECENT_ON_JOIN and the reply's byte
-    budget allow, and the cursor for older history (None at the start of the room); with
-    ``after``, what came since instead (and the resume fields), unless it is past retention."""
+    budget (beside the room's pins) allow, and the cursor for older history (None at the start
+    of the room); with ``after``, what came since instead (and the resume fields), unless it
+    is past retention."""
     room_id, resumed = req.room_id, {}
     if req.after is not None:
         from . import resume
 
-        replayed = resume.for_join(deps, room_id, name, members, req.after, budget)
+        replayed = resume.for_join(deps, room_id, name, members, req.after, budget, pinned)
         if replayed is not None:
             return replayed
         resumed = protocol.resume_fields([], False, None)
-        within = protocol.joined_after_budget(room_id, name, members, budget)
+        within = protocol.joined_after_budget(room_id, name, members, budget, pinned)
     else:
-        within = protocol.joined_budget(room_id, name, members, budget)
+        within = protocol.joined_budget(room_id, name, members, budget, pinned)
     if not deps.settings.recent_on_join:
         # No recent messages sent: the cursor, if the room has any, takes in the newest.
         newest = deps.history.page(room_id, 1, None, within).messages

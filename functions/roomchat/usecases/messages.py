@@ -1,4 +1,5 @@
-"""Messages: send (sendAll), history, delete, edit, typing and markRead."""
+"""Messages: send (sendAll, replies too), history, delete, edit, typing and markRead (in
+the room, or in a thread)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from typing import Any
 
 from .. import logs, protocol
 from ..errors import ChatError, Forbidden, Internal, NotFound, RateLimited, Rejected
-from ..ports import ANNOUNCE, MODERATOR, OWNER, Message, ReviewVerdict
+from ..ports import ANNOUNCE, MODERATOR, OWNER, Appended, Message, ReviewVerdict
 from ..settings import IDEMPOTENCY_SECONDS
 from ..ulid import timestamp_ms
-from . import fanout, policy, resume
-from .broadcast import above_threshold, broadcast, others_in, post, prune
+from . import fanout, mentions, policy, resume, threads
+from .broadcast import above_threshold, broadcast, others_in, post, prune, room_recipients
 from .core import Caller, Deps, iso_ms
 
 
@@ -20,6 +21,8 @@ def send(deps: Deps, caller: Caller, req: protocol.SendRequest) -> dict[str, Any
     Nothing to reply: the fanned-out message is the sender's acknowledgement. A retry
     refused by the rate limit whose message is already stored is answered with that
     message, to the sender only (a retry must not be told its message was not sent).
+    A reply (``replyTo``) is stored in its thread and counted on its parent (``threads``);
+    its frame carries the parent's counters as ``thread``.
     """
     member, room, role = policy.require_reader(deps, req.room_id, caller)
     if room is not None and room.policy == ANNOUNCE and role not in (OWNER, MODERATOR):
@@ -27,6 +30,7 @@ def send(deps: Deps, caller: Caller, req: protocol.SendRequest) -> dict[str, Any
             f"only the owner and moderators post in announce room {req.room_id!r}",
             room_id=req.room_id,
         )
+    parent = threads.parent_of(deps, req.room_id, req.reply_to) if req.reply_to else None
     now = deps.clock()
     try:
         policy.check_rate(deps, caller, req.room_id, "this message was not sent")
@@ -48,31 +52,20 @@ def send(deps: Deps, caller: Caller, req: protocol.SendRequest) -> dict[str, Any
         client_msg_id=req.client_msg_id,
         connection_id=caller.connection_id,
         author_id=caller.identity,
+        reply_to=req.reply_to,
+        also_to_room=req.also_to_room,
     )
-    retention = deps.settings.history_retention_days
-    try:
-        appended = deps.history.append(
-            draft,
-            expires_at=(now // 1000 + retention * 86400) if retention else None,
-            idem_expires_at=now // 1000 + IDEMPOTENCY_SECONDS,
-        )
-    except Exception as e:
-        # History first, fan-out second: a message we could not store is delivered to no one.
-        logs.metrics(
-            "history_write_failed",
-            {"historyWriteFailures": (1, logs.COUNT)},
-            level="ERROR",
-            error=type(e).__name__,
-            detail=str(e)[:300],
-        )
-        raise Internal(
-            "the message could not be stored; nothing was sent", room_id=req.room_id
-        ) from e
-    msg = appended.message
-    recipients = deps.rooms.recipient_ids(req.room_id, now // 1000)
-    if caller.connection_id not in recipients:
-        recipients.append(caller.connection_id)
+    appended = _store(deps, draft, now)
+    msg, members = appended.message, None
+    thread: Message | None = None
+    if not appended.duplicate:
+        msg, members = mentions.attach(deps, caller, role, msg)
+        if parent is not None:
+            thread = threads.on_reply(deps, caller, parent, msg)
+    recipients = room_recipients(deps, req.room_id, caller, members)
     frame = protocol.message_frame(msg)
+    if thread is not None:
+        frame["thread"] = {"replyCount": thread.reply_count, "lastReplyAt": thread.last_reply_at}
     if above_threshold(deps, recipients):
         return fanout.hand_over(deps, msg, frame, recipients, caller, appended.duplicate, now)
     # A retry re-delivers the stored message with its original messageId: clients drop
@@ -98,6 +91,28 @@ def send(deps: Deps, caller: Caller, req: protocol.SendRequest) -> dict[str, Any
     return None
 
 
+def _store(deps: Deps, draft: Message, now: int) -> Appended:
+    """History first, fan-out second: a message we could not store is delivered to no one."""
+    retention = deps.settings.history_retention_days
+    try:
+        return deps.history.append(
+            draft,
+            expires_at=(now // 1000 + retention * 86400) if retention else None,
+            idem_expires_at=now // 1000 + IDEMPOTENCY_SECONDS,
+        )
+    except Exception as e:
+        logs.metrics(
+            "history_write_failed",
+            {"historyWriteFailures": (1, logs.COUNT)},
+            level="ERROR",
+            error=type(e).__name__,
+            detail=str(e)[:300],
+        )
+        raise Internal(
+            "the message could not be stored; nothing was sent", room_id=draft.room_id
+        ) from e
+
+
 def _reviewed(deps: Deps, caller: Caller, room_id: str, sender: str, text: str) -> str:
     """The text to store, as the review hook decides; ``Rejected`` with its reason."""
     if deps.reviewer is None:
@@ -115,19 +130,14 @@ def _reviewed(deps: Deps, caller: Caller, room_id: str, sender: str, text: str) 
     return text
 
 
-def _message(deps: Deps, room_id: str, message_id: str) -> Message:
-    msg = deps.history.get(room_id, message_id)
+def located_message(
+    deps: Deps, room_id: str, message_id: str, reply_to: str | None = None
+) -> Message:
+    """A message of the room, or with ``reply_to`` a reply in that thread; ``NotFound``."""
+    msg = deps.history.get(room_id, message_id, reply_to)
     if msg is None:
         raise NotFound(f"no message {message_id} in room {room_id!r}", room_id=room_id)
     return msg
-
-
-def _room_recipients(deps: Deps, room_id: str, caller: Caller) -> list[str]:
-    """The room's live connections, the caller's own included (its acknowledgement)."""
-    recipients = deps.rooms.recipient_ids(room_id, deps.now_s())
-    if caller.connection_id and caller.connection_id not in recipients:
-        recipients.append(caller.connection_id)
-    return recipients
 
 
 def history_page(deps: Deps, caller: Caller, req: protocol.HistoryRequest) -> dict[str, Any]:
@@ -145,23 +155,27 @@ def delete(deps: Deps, caller: Caller, req: protocol.MessageRef) -> dict[str, An
     again changes nothing and answers it to the caller alone."""
     if not caller.operator:
         policy.require_reader(deps, req.room_id, caller)
-    msg = _message(deps, req.room_id, req.message_id)
+    msg = located_message(deps, req.room_id, req.message_id, req.reply_to)
     policy.authorize(deps, "delete", req.room_id, caller, msg)
     if msg.deleted:
         return protocol.deleted_frame(
-            req.room_id, msg.message_id, msg.deleted_by or "", msg.deleted_at or ""
+            req.room_id, msg.message_id, msg.deleted_by or "", msg.deleted_at or "", msg.reply_to
         )
     if not caller.operator:
         policy.check_rate(deps, caller, req.room_id, "the message was not deleted")
     by = "operator" if caller.operator else caller.identity
     resume.record_change(deps, req.room_id, req.message_id)
-    tomb = deps.history.tombstone(req.room_id, req.message_id, by, iso_ms(deps.clock()))
+    tomb = deps.history.tombstone(
+        req.room_id, req.message_id, by, iso_ms(deps.clock()), req.reply_to
+    )
     if tomb is None:
         raise NotFound(f"no message {req.message_id} in room {req.room_id!r}", room_id=req.room_id)
+    if deps.reactions is not None:
+        deps.reactions.clear(tomb)  # its reactions go with its text
     frame = protocol.deleted_frame(
-        req.room_id, tomb.message_id, tomb.deleted_by or by, tomb.deleted_at or ""
+        req.room_id, tomb.message_id, tomb.deleted_by or by, tomb.deleted_at or "", tomb.reply_to
     )
-    broadcast(deps, frame, _room_recipients(deps, req.room_id, caller))
+    broadcast(deps, frame, room_recipients(deps, req.room_id, caller))
     logs.info("deleted", messageId=req.message_id)
     return frame if caller.operator else None
 
@@ -170,8 +184,8 @@ def edit(deps: Deps, caller: Caller, req: protocol.EditRequest) -> dict[str, Any
     """Replace the text of one's own message within the edit window; the room gets an
     ``edited`` frame (the caller's acknowledgement). Its messageId, so its place in the
     room's order, never changes."""
-    member, _, _ = policy.require_reader(deps, req.room_id, caller)
-    msg = _message(deps, req.room_id, req.message_id)
+    member, _, role = policy.require_reader(deps, req.room_id, caller)
+    msg = located_message(deps, req.room_id, req.message_id, req.reply_to)
     policy.authorize(deps, "edit", req.room_id, caller, msg)
     if msg.deleted:
         raise NotFound("that message was deleted", room_id=req.room_id)
@@ -184,10 +198,14 @@ def edit(deps: Deps, caller: Caller, req: protocol.EditRequest) -> dict[str, Any
     policy.check_rate(deps, caller, req.room_id, "the message was not edited")
     text = _reviewed(deps, caller, req.room_id, member.name, req.message)
     resume.record_change(deps, req.room_id, req.message_id)
-    edited = deps.history.edit(req.room_id, req.message_id, text, iso_ms(now))
+    edited = deps.history.edit(req.room_id, req.message_id, text, iso_ms(now), req.reply_to)
     if edited is None:
         raise NotFound("that message was deleted", room_id=req.room_id)
-    broadcast(deps, protocol.edited_frame(edited), _room_recipients(deps, req.room_id, caller))
+    # Whom it mentions follows the new text (a new name is a new mention).
+    edited, members = mentions.attach(deps, caller, role, edited)
+    broadcast(
+        deps, protocol.edited_frame(edited), room_recipients(deps, req.room_id, caller, members)
+    )
     logs.info("edited", messageId=req.message_id)
     return None
 
@@ -206,7 +224,9 @@ def mark_read(deps: Deps, caller: Caller, req: protocol.MessageRef) -> dict[str,
     policy.require_reader(deps, req.room_id, caller)
     if deps.moderation is None:
         raise Internal("read markers are not configured", room_id=req.room_id)
-    _message(deps, req.room_id, req.message_id)
-    policy.check_rate(deps, caller, req.room_id, "the marker was not moved")
+    msg = located_message(deps, req.room_id, req.message_id, req.reply_to)
+    policy.check_budget(deps, caller, req.room_id, "markRead", "the marker was not moved")
+    if req.reply_to is not None:  # a reply's room copy, found without it, marks the room
+        return threads.mark_read(deps, caller, msg)
     marker = deps.moderation.mark_read(req.room_id, caller.identity, req.message_id)
     return protocol.read_frame(req.room_id, marker)

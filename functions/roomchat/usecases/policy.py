@@ -5,14 +5,15 @@ The capability modules ask here and never decide themselves, so a rule changes i
   ``granted_by_operator``: the rooms only tokens' `rooms` claims grant;
 - ``require_member``/``require_reader``: the membership an action of members needs;
 - ``may``/``authorize``: the moderation decisions (delete, edit, kick, ban, disconnect);
-- ``check_rate``/``check_typing_rate``: the per-connection budgets, checked before any write.
+- ``check_rate``/``check_typing_rate``/``check_budget``: the per-connection budgets, checked
+  before any write (``BUDGETS``: which budget each conversation action counts against).
 """
 
 from __future__ import annotations
 
 from ..errors import Forbidden, NotMember, RateLimited
 from ..ports import MEMBER, MODERATOR, OWNER, PRIVATE, Member, Message, Room
-from ..settings import TYPING_PER_SECOND
+from ..settings import REACTIONS_PER_SECOND, READS_PER_SECOND, TYPING_PER_SECOND
 from .core import Caller, Deps
 
 
@@ -116,6 +117,8 @@ def may(deps: Deps, action: str, room_id: str, caller: Caller, target: Message |
     """
     if caller.operator:
         return action != "edit"  # nobody edits another's words
+    if action == "pin":  # the room's owner and moderators, whoever wrote the message
+        return role(deps, room_id, caller) in (OWNER, MODERATOR)
     author = target.author if isinstance(target, Message) else target
     if action in ("delete", "edit") and author == caller.identity:
         return True
@@ -137,7 +140,7 @@ def authorize(deps: Deps, action: str, room_id: str, caller: Caller, target: Mes
 # ---------------------------------------------------------------------------- rates
 
 
-def check_rate(deps: Deps, caller: Caller, room_id: str, what: str) -> None:
+def check_rate(deps: Deps, caller: Caller, room_id: str | None, what: str) -> None:
     """Count one request of this connection against its per-second limit (sendAll, join,
     leave and the other writing actions share it); over it, ``RateLimited`` before anything
     is written. ``what`` tells the caller what did not happen."""
@@ -154,3 +157,43 @@ def check_typing_rate(deps: Deps, caller: Caller, room_id: str) -> None:
         caller.connection_id + "#typing", deps.clock(), TYPING_PER_SECOND
     ):
         raise RateLimited(f"more than {TYPING_PER_SECOND} typing frames a second", room_id=room_id)
+
+
+# Which per-connection budget each conversation action counts against, in one place: the
+# key suffix of its counter (None: the budget sendAll, join and leave share, ``check_rate``)
+# and its requests per second. A reply is a sendAll and counts as one.
+BUDGETS: dict[str, tuple[str | None, int]] = {
+    "react": ("#react", REACTIONS_PER_SECOND),  # tells the room, as typing does
+    "thread": ("#read", READS_PER_SECOND),  # reads a page of replies
+    "threads": ("#read", READS_PER_SECOND),  # reads parents and counts unread replies
+    "mentions": ("#read", READS_PER_SECOND),  # reads a page of messages across rooms
+    "follow": (None, 0),  # one small write
+    "pin": (None, 0),  # one write, tells the room
+    "markRead": (None, 0),  # one small write (in the room or a thread)
+}
+
+
+def check_budget(deps: Deps, caller: Caller, room_id: str | None, action: str, what: str) -> None:
+    """Count one request of a conversation action against its budget (``BUDGETS``); over
+    it, ``RateLimited`` before anything is read or written. ``what`` tells the caller what
+    did not happen."""
+    suffix, per_second = BUDGETS[action]
+    if suffix is None:
+        check_rate(deps, caller, room_id, what)
+        return
+    if deps.limiter is not None and not deps.limiter.allow(
+        caller.connection_id + suffix, deps.clock(), per_second
+    ):
+        raise RateLimited(
+            f"more than {per_second} {action} requests a second; {what}", room_id=room_id
+        )
+
+
+def may_read(deps: Deps, room_id: str, caller: Caller) -> bool:
+    """Whether the caller may read the room now without being in it (a listing across
+    rooms): they could join it (a private room's member) and are not banned from it."""
+    if role(deps, room_id, caller) is None:
+        return False
+    if deps.moderation is None:
+        return True
+    return deps.moderation.get_ban(room_id, caller.identity, deps.now_s()) is None

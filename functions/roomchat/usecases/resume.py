@@ -86,11 +86,18 @@ def replay(deps: Deps, room_id: str, after: str, budget: protocol.ByteBudget, li
 
 
 def for_join(
-    deps: Deps, room_id: str, name: str, members: int, after: str, budget: int
+    deps: Deps,
+    room_id: str,
+    name: str,
+    members: int,
+    after: str,
+    budget: int,
+    pinned: list[dict[str, Any]] | None = None,
 ) -> tuple[list[Message], str | None, dict[str, Any]] | None:
-    """``joined.recent``, ``joined.next`` and the resume fields for a join with ``after``;
-    None when ``after`` is past retention (the join then answers the latest page)."""
-    within = protocol.joined_after_budget(room_id, name, members, budget)
+    """``joined.recent``, ``joined.next`` and the resume fields for a join with ``after``
+    (beside the room's ``pinned``); None when ``after`` is past retention (the join then
+    answers the latest page)."""
+    within = protocol.joined_after_budget(room_id, name, members, budget, pinned)
     found = replay(deps, room_id, after, within, protocol.RESUME_PAGE_MAX)
     if not found.recovered:
         return None

@@ -12,8 +12,9 @@ from .core import Caller, Deps, FanoutCounts
 class ChatService(Deps):
     """The ports (``Deps``) plus one method per command, each a call of that command's
     function in its capability's module, with nothing else: no rule, check or I/O lives
-    here. What an action does is in ``membership``, ``messages``, ``moderation``, ``rooms``
-    ``fanout`` or ``resume``; who may do it in ``policy``; how a room is told in ``broadcast``.
+    here. What an action does is in ``membership``, ``messages``, ``moderation``, ``rooms``,
+    ``fanout``, ``resume``, ``threads``, ``reactions``, ``mentions`` or ``pins``; who may do it
+    in ``policy``; how a room is told in ``broadcast``.
 
     A new command is a function in its module and one method here. Each method imports its
     module when first called, so a function loads only the capability it serves.
@@ -128,3 +129,35 @@ class ChatService(Deps):
         from . import rooms
 
         return rooms.demote(self, caller, req)
+
+    # ------------------------------------------------------------------ conversations
+
+    def thread_page(self, caller: Caller, req: protocol.ThreadRequest) -> dict[str, Any]:
+        from . import threads
+
+        return threads.thread_page(self, caller, req)
+
+    def follow_thread(self, caller: Caller, req: protocol.FollowRequest) -> dict[str, Any]:
+        from . import threads
+
+        return threads.follow(self, caller, req)
+
+    def followed_threads(self, caller: Caller, req: protocol.ThreadsRequest) -> dict[str, Any]:
+        from . import threads
+
+        return threads.followed(self, caller, req)
+
+    def react(self, caller: Caller, req: protocol.ReactRequest) -> dict[str, Any] | None:
+        from . import reactions
+
+        return reactions.react(self, caller, req)
+
+    def mentions_page(self, caller: Caller, req: protocol.MentionsRequest) -> dict[str, Any]:
+        from . import mentions
+
+        return mentions.listing(self, caller, req)
+
+    def pin(self, caller: Caller, req: protocol.PinRequest) -> dict[str, Any] | None:
+        from . import pins
+
+        return pins.pin(self, caller, req)

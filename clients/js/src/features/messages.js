@@ -21,8 +21,8 @@ export const messages = {
      * Sends a message through the room's outbox and resolves with the stored `message` frame (the
      * server's echo); rejects with an Error saying why when it is refused or given up.
      */
-    send(roomId, text) {
-      const { problem, clientMsgId } = this.queueMessage(roomId, text);
+    send(roomId, text, options = {}) {
+      const { problem, clientMsgId } = this.queueMessage(roomId, text, options);
       if (problem) return Promise.reject(new Error(problem));
       return new Promise((resolve, reject) => {
         const mine = (event) => event.roomId === roomId && event.clientMsgId === clientMsgId;
@@ -36,13 +36,14 @@ export const messages = {
       });
     },
 
-    queueMessage(roomId, text) {
+    /** options: {replyTo, alsoToRoom} for a reply (features/threads.js). */
+    queueMessage(roomId, text, options = {}) {
       const room = this.rooms.get(roomId);
       if (!room || room.status === LEAVING) return { problem: 'Join a room first.', clientMsgId: null };
       const clientMsgId = this.makeClientMsgId();
       const problem = messageProblem(roomId, text, clientMsgId);
       if (problem) return { problem, clientMsgId: null };
-      room.addPending(clientMsgId, text, this.now());
+      room.addPending(clientMsgId, text, this.now(), options);
       // The others stop showing us as typing when this message reaches them, so the next
       // keystroke says so again at once rather than up to TYPING_EVERY_MS later.
       room.typingSentAt = null;
@@ -76,19 +77,19 @@ export const messages = {
       }
     },
 
-    deleteMessage(roomId, messageId) {
+    deleteMessage(roomId, messageId, replyTo = null) {
       const room = this.rooms.get(roomId);
       if (!room || room.status !== JOINED) return 'Not connected to this room right now.';
-      return this.sendFrame(frames.delete(roomId, messageId)) ? null : 'Not connected right now.';
+      return this.sendFrame(frames.delete(roomId, messageId, replyTo)) ? null : 'Not connected right now.';
     },
 
     /** Sends an edit of one of our messages; returns a sentence about bad input, or null. */
-    editMessage(roomId, messageId, text) {
+    editMessage(roomId, messageId, text, replyTo = null) {
       const room = this.rooms.get(roomId);
       if (!room || room.status !== JOINED) return 'Not connected to this room right now.';
       const problem = messageProblem(roomId, text);
       if (problem) return problem;
-      return this.sendFrame(frames.edit(roomId, messageId, text)) ? null : 'Not connected right now.';
+      return this.sendFrame(frames.edit(roomId, messageId, text, replyTo)) ? null : 'Not connected right now.';
     },
 
     // ----------------------------------------------------------------------- the outbox
@@ -160,7 +161,7 @@ export const messages = {
         this.enqueueSend(room, entry);
         return;
       }
-      this.sendFrame(frames.sendAll(room.id, entry.message, entry.clientMsgId));
+      this.sendFrame(frames.sendAll(room.id, entry.message, entry.clientMsgId, entry));
       entry.status = SENDING;
       entry.sent = true;
       entry.tries += 1;
@@ -231,6 +232,17 @@ export const messages = {
       const room = this.rooms.get(frame.roomId);
       if (!room) return;
       if (typeof frame.sender === 'string') room.typing.delete(frame.sender);
+      // A reply goes to its thread (features/threads.js), and to the room only if sent there too.
+      const threaded = typeof frame.replyTo === 'string' ? this.addReply(room, frame) : null;
+      if (threaded !== null && frame.alsoToRoom !== true) {
+        if (threaded.own) {
+          this.clearSendTimer(frame.clientMsgId);
+          this.events.fire('sent', { roomId: room.id, clientMsgId: frame.clientMsgId, frame });
+          this.settleOutbox(room);
+        }
+        this.emit({ room: room.id, rooms: true });
+        return;
+      }
       const { added, own } = room.addMessage(frame);
       if (own) {
         this.clearSendTimer(frame.clientMsgId);

@@ -166,6 +166,7 @@ export const rooms = {
       if (typeof frame.members === 'number') room.memberCount = frame.members;
       if (typeof frame.you === 'string') room.you = frame.you;
       if (typeof frame.lastRead === 'string') room.lastRead = frame.lastRead;
+      if (Array.isArray(frame.pins)) room.pins = frame.pins; // features/pins.js
       const fresh = room.addMessages(recent);
       this.attempt = 0; // a connection that gets this far is a good one
       // A server that sends `next` says whether older history exists (null: `recent` reaches the

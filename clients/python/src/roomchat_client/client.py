@@ -1,4 +1,5 @@
-"""``Client``: one connection with every action of the protocol (features.py), the outbox per
+"""``Client``: one connection with every action of the protocol (features.py, and the
+conversations: conversations.py), the outbox per
 room (outbox.py) and the waits of ``Connection``. ``Session`` (session.py) adds reconnecting.
 
     client = await Client.connect(url, token=token, name="ana")
@@ -15,11 +16,25 @@ from __future__ import annotations
 from typing import Any
 
 from roomchat_client.connection import Connection
+from roomchat_client.conversations import Mentions, Pins, Reactions, Threads
 from roomchat_client.features import History, Messages, Moderation, Presence, Reads, Rooms, Typing
 from roomchat_client.outbox import Outbox
 
 
-class Client(Connection, Rooms, Messages, History, Presence, Typing, Reads, Moderation):
+class Client(
+    Connection,
+    Rooms,
+    Messages,
+    History,
+    Presence,
+    Typing,
+    Reads,
+    Moderation,
+    Threads,
+    Reactions,
+    Mentions,
+    Pins,
+):
     def __init__(self, ws: Any, **options: Any) -> None:
         self._outboxes: dict[str, Outbox] = {}
         super().__init__(ws, **options)

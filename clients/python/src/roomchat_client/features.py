@@ -27,6 +27,12 @@ class _Actions:
     async def send(self, frame: Any) -> None:
         raise NotImplementedError
 
+    async def request(self, frame: Any, match: Any, timeout: float | None = None) -> Frame:
+        raise NotImplementedError
+
+    def outbox(self, room: str, **options: Any) -> Outbox:
+        raise NotImplementedError
+
 
 class Rooms(_Actions):
     async def join(
@@ -88,13 +94,16 @@ class Messages(_Actions):
         for outbox in list(self._outboxes.values()):
             await outbox.drain()
 
-    async def edit(self, room: str, message_id: str, text: str) -> Frame:
-        """Your own message, within the edit window: ``edited``."""
-        return await self.call(p.edit(room, message_id, text), "edited")
+    async def edit(
+        self, room: str, message_id: str, text: str, reply_to: str | None = None
+    ) -> Frame:
+        """Your own message (a reply: with its thread's ``reply_to``), within the edit window:
+        ``edited``."""
+        return await self.call(p.edit(room, message_id, text, reply_to), "edited")
 
-    async def delete(self, room: str, message_id: str) -> Frame:
+    async def delete(self, room: str, message_id: str, reply_to: str | None = None) -> Frame:
         """Yours, or any as the room's owner or a moderator: ``deleted``."""
-        return await self.call(p.delete(room, message_id), "deleted")
+        return await self.call(p.delete(room, message_id, reply_to), "deleted")
 
 
 class History(_Actions):

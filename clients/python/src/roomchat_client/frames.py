@@ -16,8 +16,74 @@ ClientMsgId: TypeAlias = str
 UserId: TypeAlias = str
 Policy: TypeAlias = Literal["open", "private", "announce"]
 Timestamp: TypeAlias = str
+ReplyTo: TypeAlias = MessageId | None
+Emoji: TypeAlias = Literal[
+    "👍",
+    "👎",
+    "❤️",
+    "😂",
+    "😮",
+    "😢",
+    "😡",
+    "🎉",
+    "🙏",
+    "👀",
+    "🔥",
+    "✅",
+    "❌",
+    "💯",
+    "🚀",
+    "👏",
+    "🤔",
+    "😄",
+    "😍",
+    "🙌",
+    "💡",
+    "⭐",
+    "😅",
+    "😎",
+    "🤝",
+    "💪",
+    "🙂",
+    "😬",
+    "🤯",
+    "🥳",
+    "🤣",
+    "👋",
+    "✨",
+    "⚠️",
+    "❓",
+    "🎯",
+    "☕",
+    "🍕",
+    "🏳️\u200d🌈",
+    "❤️\u200d🔥",
+]
+Remove: TypeAlias = bool
+Excerpt: TypeAlias = str | None
+UnreadReplies: TypeAlias = int
 MessageText: TypeAlias = str
 OtherFrame: TypeAlias = dict[str, Any]
+
+
+class Reaction(TypedDict):
+    emoji: Emoji
+    count: int
+    users: list[UserId]
+
+
+class Mention(TypedDict):
+    userId: UserId
+    name: MemberName
+
+
+class Pin(TypedDict):
+    messageId: MessageId
+    replyTo: NotRequired[MessageId]
+    pinnedBy: UserId
+    pinnedAt: Timestamp
+    sender: MemberName | None
+    excerpt: Excerpt
 
 
 class JoinRequest(TypedDict):
@@ -43,6 +109,8 @@ class SendAllRequest(TypedDict):
     roomId: RoomId
     message: MessageText
     clientMsgId: NotRequired[ClientMsgId | None]
+    replyTo: NotRequired[ReplyTo]
+    alsoToRoom: NotRequired[bool]
 
 
 class HistoryRequest(TypedDict):
@@ -108,6 +176,7 @@ class DeleteRequest(TypedDict):
     action: Literal["delete"]
     roomId: RoomId
     messageId: MessageId
+    replyTo: NotRequired[ReplyTo]
 
 
 class EditRequest(TypedDict):
@@ -116,6 +185,7 @@ class EditRequest(TypedDict):
     action: Literal["edit"]
     roomId: RoomId
     messageId: MessageId
+    replyTo: NotRequired[ReplyTo]
     message: MessageText
 
 
@@ -128,6 +198,7 @@ class MarkReadRequest(TypedDict):
     action: Literal["markRead"]
     roomId: RoomId
     messageId: MessageId
+    replyTo: NotRequired[ReplyTo]
 
 
 class KickRequest(TypedDict):
@@ -147,6 +218,63 @@ class DisconnectUserRequest(TypedDict):
     userId: UserId
 
 
+class ThreadRequest(TypedDict):
+    """Readers of the room."""
+
+    action: Literal["thread"]
+    roomId: RoomId
+    messageId: MessageId
+    limit: NotRequired[int | None]
+    before: NotRequired[MessageId | None]
+
+
+class ThreadsRequest(TypedDict):
+    """Readers of the room."""
+
+    action: Literal["threads"]
+    roomId: RoomId
+    limit: NotRequired[int | None]
+    before: NotRequired[MessageId | None]
+
+
+class FollowRequest(TypedDict):
+    """Readers of the room."""
+
+    action: Literal["follow"]
+    roomId: RoomId
+    messageId: MessageId
+    remove: NotRequired[Remove]
+
+
+class ReactRequest(TypedDict):
+    """Readers of the room."""
+
+    action: Literal["react"]
+    roomId: RoomId
+    messageId: MessageId
+    replyTo: NotRequired[ReplyTo]
+    emoji: Emoji
+    remove: NotRequired[Remove]
+
+
+class MentionsRequest(TypedDict):
+    """Anyone; across rooms."""
+
+    action: Literal["mentions"]
+    limit: NotRequired[int | None]
+    before: NotRequired[MessageId | None]
+
+
+class PinRequest(TypedDict):
+    """The room's owner or a moderator."""
+
+    action: Literal["pin"]
+    roomId: RoomId
+    messageId: MessageId
+    replyTo: NotRequired[ReplyTo]
+    remove: NotRequired[Remove]
+
+
 class MessageFrame(TypedDict):
     type: Literal["message"]
     roomId: RoomId
@@ -159,6 +287,14 @@ class MessageFrame(TypedDict):
     editedAt: NotRequired[Timestamp]
     deletedBy: NotRequired[UserId]
     deletedAt: NotRequired[Timestamp]
+    replyTo: NotRequired[MessageId]
+    alsoToRoom: NotRequired[Literal[True]]
+    replyCount: NotRequired[int]
+    lastReplyAt: NotRequired[Timestamp]
+    reactions: NotRequired[list[Reaction]]
+    mentions: NotRequired[list[Mention]]
+    mentionsRoom: NotRequired[Literal[True]]
+    thread: NotRequired[dict[str, Any]]
 
 
 class JoinedFrame(TypedDict):
@@ -175,6 +311,7 @@ class JoinedFrame(TypedDict):
     updated: NotRequired[list[MessageFrame]]
     recovered: NotRequired[bool]
     resumeNext: NotRequired[MessageId | None]
+    pins: list[Pin]
 
 
 class ResumedFrame(TypedDict):
@@ -231,6 +368,7 @@ class DeletedFrame(TypedDict):
     messageId: MessageId
     deletedBy: UserId
     deletedAt: Timestamp
+    replyTo: NotRequired[MessageId]
 
 
 class EditedFrame(TypedDict):
@@ -239,6 +377,7 @@ class EditedFrame(TypedDict):
     messageId: MessageId
     message: str
     editedAt: Timestamp
+    replyTo: NotRequired[MessageId]
 
 
 class TypingFrame(TypedDict):
@@ -252,6 +391,7 @@ class ReadFrame(TypedDict):
     type: Literal["read"]
     roomId: RoomId
     lastRead: MessageId
+    replyTo: NotRequired[MessageId]
 
 
 class KickedFrame(TypedDict):
@@ -267,6 +407,59 @@ class DisconnectedFrame(TypedDict):
     type: Literal["disconnected"]
     userId: UserId
     connections: int
+
+
+class ThreadFrame(TypedDict):
+    type: Literal["thread"]
+    roomId: RoomId
+    messageId: MessageId
+    parent: MessageFrame
+    replies: list[MessageFrame]
+    next: Cursor
+    following: bool
+    lastRead: MessageId | None
+    unread: UnreadReplies
+    unreadCapped: bool
+
+
+class FollowingFrame(TypedDict):
+    type: Literal["following"]
+    roomId: RoomId
+    messageId: MessageId
+    following: bool
+
+
+class ThreadsFrame(TypedDict):
+    type: Literal["threads"]
+    roomId: RoomId
+    threads: list[dict[str, Any]]
+    next: Cursor
+
+
+class ReactionFrame(TypedDict):
+    type: Literal["reaction"]
+    roomId: RoomId
+    messageId: MessageId
+    replyTo: NotRequired[MessageId]
+    emoji: Emoji
+    userId: UserId
+    name: MemberName
+    added: bool
+    reactions: list[Reaction]
+    version: int
+
+
+class MentionsFrame(TypedDict):
+    type: Literal["mentions"]
+    messages: list[MessageFrame]
+    next: Cursor
+
+
+class PinnedFrame(TypedDict):
+    type: Literal["pinned"]
+    roomId: RoomId
+    pinned: bool
+    pin: Pin
 
 
 class PongFrame(TypedDict):
@@ -311,6 +504,12 @@ ClientFrame: TypeAlias = (
     | KickRequest
     | DisconnectUserRequest
     | ResumeRequest
+    | ThreadRequest
+    | ThreadsRequest
+    | FollowRequest
+    | ReactRequest
+    | MentionsRequest
+    | PinRequest
 )
 ServerFrame: TypeAlias = (
     JoinedFrame
@@ -330,6 +529,12 @@ ServerFrame: TypeAlias = (
     | KickedFrame
     | DisconnectedFrame
     | ResumedFrame
+    | ThreadFrame
+    | FollowingFrame
+    | ThreadsFrame
+    | ReactionFrame
+    | MentionsFrame
+    | PinnedFrame
 )
 
 #: action -> the frame a client sends for it
@@ -352,6 +557,12 @@ CLIENT_FRAMES: dict[str, type[Any]] = {
     "kick": KickRequest,
     "disconnectUser": DisconnectUserRequest,
     "resume": ResumeRequest,
+    "thread": ThreadRequest,
+    "threads": ThreadsRequest,
+    "follow": FollowRequest,
+    "react": ReactRequest,
+    "mentions": MentionsRequest,
+    "pin": PinRequest,
 }
 #: frame type -> the frame the server sends
 SERVER_FRAMES: dict[str, type[Any]] = {
@@ -372,4 +583,10 @@ SERVER_FRAMES: dict[str, type[Any]] = {
     "kicked": KickedFrame,
     "disconnected": DisconnectedFrame,
     "resumed": ResumedFrame,
+    "thread": ThreadFrame,
+    "following": FollowingFrame,
+    "threads": ThreadsFrame,
+    "reaction": ReactionFrame,
+    "mentions": MentionsFrame,
+    "pinned": PinnedFrame,
 }

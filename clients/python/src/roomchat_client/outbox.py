@@ -43,14 +43,25 @@ class Outbox:
         self.attempts = attempts
         self.backoff_s = backoff_s
         self.sent: list[dict[str, Any]] = []  # every frame put on the wire, retries included
-        self._queue: asyncio.Queue[tuple[str, str, asyncio.Future[Frame]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[Frame]]] = asyncio.Queue()
         self._task = asyncio.create_task(self._run())
 
-    def submit(self, text: str, client_msg_id: str | None = None) -> asyncio.Future[Frame]:
+    def submit(
+        self,
+        text: str,
+        client_msg_id: str | None = None,
+        reply_to: str | None = None,
+        also_to_room: bool = False,
+    ) -> asyncio.Future[Frame]:
         """Queue a message at once (as typed); the future is its ack, or its last error frame
-        (``code: timeout`` when no try was answered); it fails if the connection closed."""
+        (``code: timeout`` when no try was answered); it fails if the connection closed. With
+        ``reply_to`` it is a reply in that message's thread (replies keep their order with
+        the room's messages: one outbox)."""
         future: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((text, client_msg_id or new_client_msg_id(), future))
+        frame = send_all(
+            self.room, text, client_msg_id or new_client_msg_id(), reply_to, also_to_room
+        )
+        self._queue.put_nowait((dict(frame), future))
         return future
 
     async def send(self, text: str) -> Frame:
@@ -64,9 +75,9 @@ class Outbox:
 
     async def _run(self) -> None:
         while True:
-            text, client_msg_id, future = await self._queue.get()
+            frame, future = await self._queue.get()
             try:
-                result = await self._deliver(text, client_msg_id)
+                result = await self._deliver(frame)
             except Exception as exc:  # the connection closed under us
                 if not future.done():
                     future.set_exception(exc)
@@ -76,8 +87,8 @@ class Outbox:
             finally:
                 self._queue.task_done()
 
-    async def _deliver(self, text: str, client_msg_id: str) -> Frame:
-        frame = dict(send_all(self.room, text, client_msg_id))
+    async def _deliver(self, frame: dict[str, Any]) -> Frame:
+        client_msg_id = frame["clientMsgId"]
 
         def answer(reply: Frame) -> bool:
             if not isinstance(reply, dict):

@@ -11,7 +11,7 @@ import re
 import urllib.parse
 import uuid
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from roomchat_client import frames as f
 
@@ -43,8 +43,26 @@ def leave(room: str) -> f.LeaveRequest:
     return {"action": "leave", "roomId": room}
 
 
-def send_all(room: str, message: str, client_msg_id: str) -> f.SendAllRequest:
-    return {"action": "sendAll", "roomId": room, "message": message, "clientMsgId": client_msg_id}
+def send_all(
+    room: str,
+    message: str,
+    client_msg_id: str,
+    reply_to: str | None = None,
+    also_to_room: bool = False,
+) -> f.SendAllRequest:
+    """A message; with ``reply_to`` a reply in that message's thread (``also_to_room``: shown
+    in the room too)."""
+    frame: f.SendAllRequest = {
+        "action": "sendAll",
+        "roomId": room,
+        "message": message,
+        "clientMsgId": client_msg_id,
+    }
+    if reply_to is not None:
+        frame["replyTo"] = reply_to
+        if also_to_room:
+            frame["alsoToRoom"] = True
+    return frame
 
 
 def history(
@@ -103,20 +121,35 @@ def demote(room: str, user_id: str) -> f.DemoteRequest:
     return {"action": "demote", "roomId": room, "userId": user_id}
 
 
-def delete(room: str, message_id: str) -> f.DeleteRequest:
-    return {"action": "delete", "roomId": room, "messageId": message_id}
+def delete(room: str, message_id: str, reply_to: str | None = None) -> f.DeleteRequest:
+    frame: f.DeleteRequest = {"action": "delete", "roomId": room, "messageId": message_id}
+    if reply_to is not None:
+        frame["replyTo"] = reply_to
+    return frame
 
 
-def edit(room: str, message_id: str, message: str) -> f.EditRequest:
-    return {"action": "edit", "roomId": room, "messageId": message_id, "message": message}
+def edit(room: str, message_id: str, message: str, reply_to: str | None = None) -> f.EditRequest:
+    frame: f.EditRequest = {
+        "action": "edit",
+        "roomId": room,
+        "messageId": message_id,
+        "message": message,
+    }
+    if reply_to is not None:
+        frame["replyTo"] = reply_to
+    return frame
 
 
 def typing(room: str) -> f.TypingRequest:
     return {"action": "typing", "roomId": room}
 
 
-def mark_read(room: str, message_id: str) -> f.MarkReadRequest:
-    return {"action": "markRead", "roomId": room, "messageId": message_id}
+def mark_read(room: str, message_id: str, reply_to: str | None = None) -> f.MarkReadRequest:
+    """The room's read marker; with ``reply_to``, the marker in that thread."""
+    frame: f.MarkReadRequest = {"action": "markRead", "roomId": room, "messageId": message_id}
+    if reply_to is not None:
+        frame["replyTo"] = reply_to
+    return frame
 
 
 def kick(room: str, user_id: str, ban: int | Literal["forever"] | None = None) -> f.KickRequest:
@@ -128,6 +161,75 @@ def kick(room: str, user_id: str, ban: int | Literal["forever"] | None = None) -
 
 def disconnect_user(room: str, user_id: str) -> f.DisconnectUserRequest:
     return {"action": "disconnectUser", "roomId": room, "userId": user_id}
+
+
+# ---- conversations: threads, reactions, mentions, pins ----------------------------------------
+
+#: The reactions the server accepts (docs/asyncapi.yaml, Emoji).
+REACTIONS: tuple[f.Emoji, ...] = get_args(f.Emoji)
+
+
+def thread(
+    room: str, message_id: str, limit: int | None = None, before: str | None = None
+) -> f.ThreadRequest:
+    frame: f.ThreadRequest = {"action": "thread", "roomId": room, "messageId": message_id}
+    if limit is not None:
+        frame["limit"] = limit
+    if before is not None:
+        frame["before"] = before
+    return frame
+
+
+def threads(room: str, limit: int | None = None, before: str | None = None) -> f.ThreadsRequest:
+    frame: f.ThreadsRequest = {"action": "threads", "roomId": room}
+    if limit is not None:
+        frame["limit"] = limit
+    if before is not None:
+        frame["before"] = before
+    return frame
+
+
+def follow(room: str, message_id: str, remove: bool = False) -> f.FollowRequest:
+    frame: f.FollowRequest = {"action": "follow", "roomId": room, "messageId": message_id}
+    if remove:
+        frame["remove"] = True
+    return frame
+
+
+def react(
+    room: str, message_id: str, emoji: f.Emoji, remove: bool = False, reply_to: str | None = None
+) -> f.ReactRequest:
+    frame: f.ReactRequest = {
+        "action": "react",
+        "roomId": room,
+        "messageId": message_id,
+        "emoji": emoji,
+    }
+    if reply_to is not None:
+        frame["replyTo"] = reply_to
+    if remove:
+        frame["remove"] = True
+    return frame
+
+
+def mentions(limit: int | None = None, before: str | None = None) -> f.MentionsRequest:
+    frame: f.MentionsRequest = {"action": "mentions"}
+    if limit is not None:
+        frame["limit"] = limit
+    if before is not None:
+        frame["before"] = before
+    return frame
+
+
+def pin(
+    room: str, message_id: str, remove: bool = False, reply_to: str | None = None
+) -> f.PinRequest:
+    frame: f.PinRequest = {"action": "pin", "roomId": room, "messageId": message_id}
+    if reply_to is not None:
+        frame["replyTo"] = reply_to
+    if remove:
+        frame["remove"] = True
+    return frame
 
 
 #: Every action a client may send, and its builder.
@@ -149,6 +251,12 @@ BUILDERS: dict[str, Callable[..., Any]] = {
     "markRead": mark_read,
     "kick": kick,
     "disconnectUser": disconnect_user,
+    "thread": thread,
+    "threads": threads,
+    "follow": follow,
+    "react": react,
+    "mentions": mentions,
+    "pin": pin,
 }
 
 # ---- input the server would refuse ---------------------------------------------------------------

@@ -106,3 +106,33 @@ class Table:
             if not last:
                 return
             kwargs["ExclusiveStartKey"] = last
+
+    def _count_after(self, partition: str, after: str | None, cap: int) -> int:
+        """How many items of a partition sort after ``after`` (all when None), counting at
+        most ``cap``: a strongly consistent Query with Select=COUNT, which returns no items
+        but costs the same read units as reading them (items read, rounded up to 4 KB, 1 unit
+        per 4 KB strongly consistent); ``Limit`` bounds the items read, so the cost is at
+        most ``cap`` items' worth, whatever the backlog.
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Other.html
+        """
+        values = {":r": _s(partition)}
+        condition = "roomId = :r"
+        if after:
+            condition += " AND messageId > :m"
+            values[":m"] = _s(after)
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "Select": "COUNT",
+            "ConsistentRead": True,
+        }
+        count = 0
+        while count < cap:
+            kwargs["Limit"] = cap - count
+            resp = self._request("Query", **kwargs)
+            count += resp.get("Count", 0)
+            last = resp.get("LastEvaluatedKey")
+            if not last:
+                break
+            kwargs["ExclusiveStartKey"] = last
+        return min(count, cap)

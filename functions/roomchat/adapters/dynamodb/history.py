@@ -1,17 +1,28 @@
 """Every message of every room, in the history table: (roomId, messageId) with messageId a
-ULID, and the idempotency claims of clientMsgId retries in ``<roomId>#idem`` partitions."""
+ULID (a thread's replies in the thread's own partition, ``messages.partition``), and the
+idempotency claims of clientMsgId retries in ``<roomId>#idem`` partitions."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 from ... import logs
 from ...errors import StorageError
-from ...ports import Appended, Message, Page
+from ...ports import Appended, Mention, Message, Page
 from ...protocol import ByteBudget
 from .base import CONDITIONAL_FAILED, Table, _int, _n, _s, _str, _unexpired
+from .messages import (
+    item_of,
+    key_of,
+    mentions_attribute,
+    message_key,
+    message_of,
+    partition,
+    room_copy_key,
+)
 
 MESSAGE_NAMES = {
     "#m": "message",
@@ -19,42 +30,9 @@ MESSAGE_NAMES = {
     "#db": "deletedBy",
     "#da": "deletedAt",
     "#ea": "editedAt",
+    "#mn": "mentions",
+    "#mr": "mentionsRoom",
 }
-
-
-def _message(item: dict[str, Any]) -> Message:
-    return Message(
-        room_id=_str(item, "roomId") or "",
-        message_id=_str(item, "messageId") or "",
-        sent_at=_str(item, "sentAt") or "",
-        sender=_str(item, "sender") or "",
-        message=_str(item, "message") or "",
-        client_msg_id=_str(item, "clientMsgId"),
-        connection_id=_str(item, "connectionId"),
-        author_id=_str(item, "authorId"),
-        edited_at=_str(item, "editedAt"),
-        deleted_by=_str(item, "deletedBy"),
-        deleted_at=_str(item, "deletedAt"),
-    )
-
-
-def _item(message: Message, expires_at: int | None) -> dict[str, Any]:
-    item = {
-        "roomId": _s(message.room_id),
-        "messageId": _s(message.message_id),
-        "sentAt": _s(message.sent_at),
-        "sender": _s(message.sender),
-        "message": _s(message.message),
-    }
-    if message.client_msg_id:
-        item["clientMsgId"] = _s(message.client_msg_id)
-    if message.connection_id:
-        item["connectionId"] = _s(message.connection_id)
-    if message.author_id:
-        item["authorId"] = _s(message.author_id)
-    if expires_at:
-        item["expiresAt"] = _n(expires_at)
-    return item
 
 
 def _idem_key(room_id: str, connection_id: str | None, client_msg_id: str | None) -> dict[str, Any]:
@@ -87,42 +65,56 @@ class DynamoHistory(Table):
         if message.client_msg_id:
             existing = self._claim_client_msg_id(message, idem_expires_at)
             if existing is not None:
-                stored = self._get(message.room_id, existing.message_id)
+                stored = self._get(message.room_id, existing.message_id, existing.reply_to)
                 if stored is not None:
+                    self._copy_to_room(stored, expires_at)  # in case the first attempt died
                     return Appended(stored, duplicate=True)
                 # The earlier attempt claimed the id but died before storing the message:
                 # store it now under the claimed messageId so every retry agrees on it.
                 message = existing
         written = self._write(
             "PutItem",
-            Item=_item(message, expires_at),
+            Item=item_of(message, expires_at),
             ConditionExpression="attribute_not_exists(messageId)",
         )
         if written is None:
             # A concurrent retry stored it first; theirs is the one everybody sees.
-            stored = self._get(message.room_id, message.message_id)
+            stored = self._get(message.room_id, message.message_id, message.reply_to)
             if stored is None:
                 raise StorageError(f"PutItem history failed: {CONDITIONAL_FAILED}")
             return Appended(stored, duplicate=True)
+        self._copy_to_room(message, expires_at)
         return Appended(message, duplicate=False)
+
+    def _copy_to_room(self, message: Message, expires_at: int | None) -> None:
+        """A reply sent also to the room: its copy in the room's partition (the thread's item
+        is written first, so a retry after a failure here writes the copy then)."""
+        room_key = room_copy_key(message)
+        if room_key is not None:
+            self._write(
+                "PutItem",
+                Item={**item_of(message, expires_at), **room_key},
+                ConditionExpression="attribute_not_exists(messageId)",
+            )
 
     def _claim_client_msg_id(self, message: Message, expires_at: int) -> Message | None:
         """Claim (connection, clientMsgId) for this messageId; return an earlier claim if any."""
         key = _idem_key(message.room_id, message.connection_id, message.client_msg_id)
+        claim = {
+            **key,
+            "ref": _s(message.message_id),
+            "sentAt": _s(message.sent_at),
+            "expiresAt": _n(expires_at),
+        }
+        if message.reply_to:
+            claim["replyTo"] = _s(message.reply_to)
         claimed = self._write(
-            "PutItem",
-            Item={
-                **key,
-                "ref": _s(message.message_id),
-                "sentAt": _s(message.sent_at),
-                "expiresAt": _n(expires_at),
-            },
-            ConditionExpression="attribute_not_exists(messageId)",
+            "PutItem", Item=claim, ConditionExpression="attribute_not_exists(messageId)"
         )
         if claimed is not None:
             return None
-        claim = self._read(key) or {}
-        ref, sent_at = _str(claim, "ref"), _str(claim, "sentAt")
+        earlier = self._read(key) or {}
+        ref, sent_at = _str(earlier, "ref"), _str(earlier, "sentAt")
         if not ref or not sent_at:
             raise StorageError("idempotency record without a messageId")
         return Message(
@@ -134,49 +126,94 @@ class DynamoHistory(Table):
             client_msg_id=message.client_msg_id,
             connection_id=message.connection_id,
             author_id=message.author_id,
+            # Where the first attempt put it, whatever this one asks.
+            reply_to=_str(earlier, "replyTo"),
+            also_to_room=message.also_to_room,
+            mentions=message.mentions,
+            mentions_room=message.mentions_room,
         )
 
-    def get(self, room_id: str, message_id: str) -> Message | None:
-        return self._get(room_id, message_id)
+    def get(self, room_id: str, message_id: str, reply_to: str | None = None) -> Message | None:
+        return self._get(room_id, message_id, reply_to)
 
-    def _get(self, room_id: str, message_id: str) -> Message | None:
-        item = self._read({"roomId": _s(room_id), "messageId": _s(message_id)})
-        return _message(item) if item and not self._expired(item) else None
+    def _get(self, room_id: str, message_id: str, reply_to: str | None = None) -> Message | None:
+        item = self._read(message_key(room_id, message_id, reply_to))
+        return message_of(item) if item and not self._expired(item) else None
 
     def _update_message(
-        self, room_id: str, message_id: str, update: str, condition: str, values: dict[str, Any]
+        self,
+        key: dict[str, Any],
+        update: str,
+        condition: str,
+        values: dict[str, Any],
     ) -> Message | None:
-        used = update + condition
-        resp = self._write(
-            "UpdateItem",
-            Key={"roomId": _s(room_id), "messageId": _s(message_id)},
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames={k: v for k, v in MESSAGE_NAMES.items() if k in used},
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )
-        return _message(resp["Attributes"]) if resp is not None else None
+        """One conditional update of a message; a reply shown in the room too gets the same
+        update on its room copy, so both always read the same."""
+        used = set(re.findall(r"#\w+", f"{update} {condition}"))
+        request: dict[str, Any] = {
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {k: v for k, v in MESSAGE_NAMES.items() if k in used},
+        }
+        if values:  # DynamoDB refuses an empty map
+            request["ExpressionAttributeValues"] = values
+        resp = self._write("UpdateItem", Key=key, ReturnValues="ALL_NEW", **request)
+        if resp is None:
+            return None
+        done = message_of(resp["Attributes"])
+        room_key = room_copy_key(done)
+        if room_key is not None:
+            self._write("UpdateItem", Key=room_key, **request)
+        return done
 
-    def tombstone(self, room_id: str, message_id: str, by: str, at: str) -> Message | None:
-        # REMOVE takes the text out of the item itself, so no later read (a page, recent, a
-        # backup taken after this) has it. A tombstone is never re-stamped: the first wins.
+    def tombstone(
+        self, room_id: str, message_id: str, by: str, at: str, reply_to: str | None = None
+    ) -> Message | None:
+        # REMOVE takes the text (and whom it named) out of the item itself, so no later read
+        # (a page, recent, a backup taken after this) has it. A tombstone is never re-stamped:
+        # the first wins.
         done = self._update_message(
-            room_id,
-            message_id,
-            "REMOVE #m SET #db = :by, #da = :at",
+            message_key(room_id, message_id, reply_to),
+            "REMOVE #m, #mn, #mr SET #db = :by, #da = :at",
             "attribute_exists(#mid) AND attribute_not_exists(#da)",
             {":by": _s(by), ":at": _s(at)},
         )
-        return done if done is not None else self._get(room_id, message_id)
+        return done if done is not None else self._get(room_id, message_id, reply_to)
 
-    def edit(self, room_id: str, message_id: str, text: str, at: str) -> Message | None:
+    def edit(
+        self, room_id: str, message_id: str, text: str, at: str, reply_to: str | None = None
+    ) -> Message | None:
         return self._update_message(
-            room_id,
-            message_id,
+            message_key(room_id, message_id, reply_to),
             "SET #m = :t, #ea = :at",
             "attribute_exists(#mid) AND attribute_not_exists(#da)",
             {":t": _s(text), ":at": _s(at)},
+        )
+
+    def set_mentions(
+        self, message: Message, mentions: tuple[Mention, ...], everyone: bool
+    ) -> Message | None:
+        parts = []
+        values: dict[str, Any] = {}
+        removed = []
+        if mentions:
+            parts.append("#mn = :mn")
+            values[":mn"] = mentions_attribute(mentions)
+        else:
+            removed.append("#mn")
+        if everyone:
+            parts.append("#mr = :one")
+            values[":one"] = _n(1)
+        else:
+            removed.append("#mr")
+        update = ("SET " + ", ".join(parts) if parts else "") + (
+            " REMOVE " + ", ".join(removed) if removed else ""
+        )
+        return self._update_message(
+            key_of(message),
+            update.strip(),
+            "attribute_exists(#mid) AND attribute_not_exists(#da)",
+            values,
         )
 
     def has_messages(self, room_id: str) -> bool:
@@ -191,14 +228,21 @@ class DynamoHistory(Table):
         return bool(resp.get("Items"))
 
     def stored(self, room_id: str, connection_id: str, client_msg_id: str) -> Message | None:
-        ref = _str(self._read(_idem_key(room_id, connection_id, client_msg_id)) or {}, "ref")
-        return self._get(room_id, ref) if ref else None
+        claim = self._read(_idem_key(room_id, connection_id, client_msg_id)) or {}
+        ref = _str(claim, "ref")
+        return self._get(room_id, ref, _str(claim, "replyTo")) if ref else None
 
     def page(
-        self, room_id: str, limit: int, before: str | None, budget: ByteBudget | None = None
+        self,
+        room_id: str,
+        limit: int,
+        before: str | None,
+        budget: ByteBudget | None = None,
+        reply_to: str | None = None,
     ) -> Page:
         """Up to ``limit`` messages older than ``before`` (newest page when None), oldest first,
-        whose entries fit ``budget``; ``next_cursor`` whenever older messages exist.
+        whose entries fit ``budget``; ``next_cursor`` whenever older messages exist. With
+        ``reply_to``, the replies of that thread instead of the room's messages.
 
         A Query page ends at 1 MB of items whatever its Limit, so "more" comes from reading
         on (following LastEvaluatedKey) until one more message is seen or the room ends,
@@ -206,7 +250,7 @@ class DynamoHistory(Table):
         https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html
         Strongly consistent, so `joined.recent` includes a message stored just before.
         """
-        values = {":r": _s(room_id)}
+        values = {":r": _s(partition(room_id, reply_to))}
         condition = "roomId = :r"
         if before:
             condition += " AND messageId < :b"
@@ -230,7 +274,7 @@ class DynamoHistory(Table):
                 if self._expired(item):
                     ended = True
                     break
-                msg = _message(item)
+                msg = message_of(item)
                 if len(taken) == limit:
                     more = True
                     break
@@ -269,7 +313,7 @@ class DynamoHistory(Table):
         while len(found) <= limit:
             kwargs["Limit"] = limit + 1 - len(found)
             resp = self._request("Query", **kwargs)
-            found += [_message(i) for i in resp.get("Items", []) if not self._expired(i)]
+            found += [message_of(i) for i in resp.get("Items", []) if not self._expired(i)]
             last = resp.get("LastEvaluatedKey")
             if not last:
                 break

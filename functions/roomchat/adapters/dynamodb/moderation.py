@@ -58,29 +58,4 @@ class DynamoModeration(Table):
         return _str(self._read(self._marker_key(room_id, reader_id)) or {}, "lastRead")
 
     def count_after(self, room_id: str, message_id: str | None, cap: int) -> int:
-        """Select=COUNT returns no items but costs the same read units as reading them (items
-        read, rounded up to 4 KB, 1 unit per 4 KB strongly consistent); ``Limit`` bounds the
-        items read, so the cost is at most ``cap`` messages' worth, whatever the backlog.
-        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Other.html
-        """
-        values = {":r": _s(room_id)}
-        condition = "roomId = :r"
-        if message_id:
-            condition += " AND messageId > :m"
-            values[":m"] = _s(message_id)
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": values,
-            "Select": "COUNT",
-            "ConsistentRead": True,
-        }
-        count = 0
-        while count < cap:
-            kwargs["Limit"] = cap - count
-            resp = self._request("Query", **kwargs)
-            count += resp.get("Count", 0)
-            last = resp.get("LastEvaluatedKey")
-            if not last:
-                break
-            kwargs["ExclusiveStartKey"] = last
-        return min(count, cap)
+        return self._count_after(room_id, message_id, cap)

@@ -2,8 +2,8 @@
 
 A room's access list is its own partition ``acl#<roomId>`` ('#' is not allowed in room ids,
 so it is never a room and Queries of the room's members never read it). It holds
-- the room record (connectionId = "#room#<roomId>": owner, policy, createdAt), its index key
-  unique to the room;
+- the room record (connectionId = "#room#<roomId>": owner, policy, createdAt, and the room's
+  pins, ``pins``), its index key unique to the room;
 - one role row per moderator or invited member (connectionId = "#role#<userId>": role); the
   index partition "#role#<userId>" holds that user's roles only.
 No TTL on either: a room lives until it is deleted.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...ports import Room
+from ...ports import Pin, Room
 from .base import Table, _s, _str
 
 ACL_PREFIX = "acl#"
@@ -40,11 +40,13 @@ class DynamoRoomAccess(Table):
         item = self._read(self._room_key(room_id))
         if not item:
             return None
+        pins = item.get("pins", {}).get("M", {})
         return Room(
             room_id=room_id,
             owner=_str(item, "owner") or "",
             policy=_str(item, "policy") or "open",
             created_at=_str(item, "createdAt") or "",
+            pins=tuple(pin_of(mid, value) for mid, value in sorted(pins.items())),
         )
 
     def create_room(self, room: Room) -> bool:
@@ -67,3 +69,11 @@ class DynamoRoomAccess(Table):
 
     def delete_role(self, room_id: str, user_id: str) -> None:
         self._request("DeleteItem", Key=self._role_key(room_id, user_id))
+
+
+def pin_of(message_id: str, value: dict[str, Any]) -> Pin:
+    """A pin of the record's ``pins`` map (see ``pins``)."""
+    fields = value.get("M", {})
+    return Pin(
+        message_id, _str(fields, "by") or "", _str(fields, "at") or "", _str(fields, "replyTo")
+    )
