@@ -9,10 +9,9 @@ from typing import Any
 from .. import logs, protocol
 from ..errors import BadRequest, Internal, NotFound
 from ..ports import Pin, Room
-from . import policy
+from . import messages, policy
 from .broadcast import broadcast, room_recipients
 from .core import Caller, Deps, iso_ms
-from .messages import located_message
 
 
 def entries(deps: Deps, room: Room | None) -> list[dict[str, Any]]:
@@ -36,7 +35,7 @@ def pin(deps: Deps, caller: Caller, req: protocol.PinRequest) -> dict[str, Any] 
     if not policy.may(deps, "pin", req.room_id, caller, req.message_id):
         raise policy.may_not_manage(req.room_id)
     policy.require_reader(deps, req.room_id, caller)
-    msg = located_message(deps, req.room_id, req.message_id, req.reply_to)
+    msg = messages.located_message(deps, req.room_id, req.message_id, req.reply_to)
     policy.check_budget(deps, caller, req.room_id, "pin", "nothing was changed")
     if req.remove:
         removed = deps.pins.unpin(req.room_id, req.message_id)
