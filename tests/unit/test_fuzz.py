@@ -23,7 +23,7 @@ ERROR_CODES = {
 }
 HANDLERS = [*ROUTES.values(), handlers.on_default]
 FUZZ = settings(
-    max_examples=300,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
