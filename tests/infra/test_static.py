@@ -55,6 +55,14 @@ def test_init_keeps_the_committed_lock_file(offline_stack: tf.Stack) -> None:
     assert (offline_stack.workdir / ".terraform.lock.hcl").read_text() == committed
 
 
+def _every_run_passed(output: str, test_files: list[Path]) -> None:
+    """`terraform test` passed every run block of ``test_files`` (none skipped, none missed)."""
+    summary = re.search(r"Success! (\d+) passed, 0 failed", output)
+    assert summary, output
+    runs = sum(len(re.findall(r"^run \"", f.read_text(), flags=re.M)) for f in test_files)
+    assert int(summary.group(1)) == runs > 0
+
+
 ROOT_TEST_FILES = sorted((tf.INFRA_DIR / "tests").glob("*.tftest.hcl"))
 
 
@@ -69,10 +77,7 @@ def test_native_terraform_tests_pass(
         {"lambda_zip_path": str(lambda_zip[0]), "web_dir": str(tf.INFRA_DIR.parent / "web")},
         extra_args=[f"-filter=tests/{test_file.name}"],
     )
-    summary = re.search(r"Success! (\d+) passed, 0 failed", output)
-    assert summary, output
-    runs = len(re.findall(r"^run \"", test_file.read_text(), flags=re.M))
-    assert int(summary.group(1)) == runs > 0
+    _every_run_passed(output, [test_file])
 
 
 @needs_terraform
@@ -91,10 +96,7 @@ def test_variable_validation_tests_pass(tmp_path: Path, tf_config_dir: Path) -> 
     )
     stack.sync()  # no init: nothing to install
     output = stack.test()
-    summary = re.search(r"Success! (\d+) passed, 0 failed", output)
-    assert summary, output
-    runs = sum(len(re.findall(r"^run \"", f.read_text(), flags=re.M)) for f in test_files)
-    assert int(summary.group(1)) == runs > 0
+    _every_run_passed(output, test_files)
 
 
 MODULES_WITH_TESTS = [path for path in MODULES if list(path.glob("tests/*.tftest.hcl"))]

@@ -38,6 +38,24 @@ def history_budget(room_id: str, budget: int = REPLY_BYTES_BUDGET) -> ByteBudget
     return ByteBudget(budget - envelope, _message_entry_bytes)
 
 
+def joined_envelope(
+    room_id: str, name: str, members: int, pins: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A joined frame without messages, each field at its largest (a cursor in place of null,
+    the longest ``you``, the capped unread count): what ``recent`` is fitted beside."""
+    return joined_frame(
+        room_id,
+        name,
+        members,
+        [],
+        _CURSOR_PLACEHOLDER,
+        "u" * 128,
+        _CURSOR_PLACEHOLDER,
+        UNREAD_CAP,
+        pins,
+    )
+
+
 def joined_budget(
     room_id: str,
     name: str,
@@ -47,19 +65,7 @@ def joined_budget(
 ) -> ByteBudget:
     """The bytes ``joined.recent`` may use for the joined frame (with its ``pins``) to stay
     within ``budget``."""
-    envelope = frame_bytes(
-        joined_frame(
-            room_id,
-            name,
-            members,
-            [],
-            _CURSOR_PLACEHOLDER,
-            "u" * 128,
-            _CURSOR_PLACEHOLDER,
-            UNREAD_CAP,
-            pins,
-        )
-    )
+    envelope = frame_bytes(joined_envelope(room_id, name, members, pins))
     return ByteBudget(budget - envelope, _message_entry_bytes)
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BadRequest
-from .budget import _CURSOR_PLACEHOLDER, ByteBudget, _message_entry_bytes
-from .common import REPLY_BYTES_BUDGET, UNREAD_CAP, check_name, check_room_id, frame_bytes
-from .membership import JoinRequest, check_after, joined_frame
+from .budget import _CURSOR_PLACEHOLDER, ByteBudget, _message_entry_bytes, joined_envelope
+from .common import REPLY_BYTES_BUDGET, check_name, check_room_id, frame_bytes
+from .membership import JoinRequest, check_after
 from .messages import history_frame, message_frame
 
 # Rooms one `resume` may name: each is a join (a write, a read of the room, its rate-limit
@@ -86,17 +86,7 @@ def joined_after_budget(
 ) -> ByteBudget:
     """What a resumed ``joined`` frame's ``recent`` and ``updated`` may use together (beside
     the room's ``pins``)."""
-    envelope = joined_frame(
-        room_id,
-        name,
-        members,
-        [],
-        _CURSOR_PLACEHOLDER,
-        "u" * 128,
-        _CURSOR_PLACEHOLDER,
-        UNREAD_CAP,
-        pins,
-    )
+    envelope = joined_envelope(room_id, name, members, pins)
     envelope.update(resume_fields([], False, _CURSOR_PLACEHOLDER))
     return ByteBudget(budget - frame_bytes(envelope), _message_entry_bytes)
 
