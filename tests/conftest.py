@@ -8,7 +8,16 @@ from roomchat_tools.local import dynamodb_local
 from tests import engines
 
 # The local stacks, shared by every folder: the plain one, and those with sign-in (Cognito, JWT).
-from tests.stack import cognito_user, jwt_stack, oidc_stack, sign_in, stack  # noqa: F401
+from tests.stack import (  # noqa: F401
+    SEEDED_FIXTURES,
+    cognito_user,
+    join_seed_build,
+    jwt_stack,
+    oidc_stack,
+    sign_in,
+    stack,
+    start_seed_build,
+)
 
 # Tests sharing a stack run on one pytest-xdist worker (`make test` runs two).
 from tests.xdist_groups import pytest_collection_modifyitems  # noqa: F401
@@ -19,6 +28,11 @@ _early: list[dynamodb_local.Launched] = []
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
+    # The suite's seed stack (tests/stack.py) is built in the background from now on, when a test
+    # will start a stack from it.
+    if any(SEEDED_FIXTURES & set(item.fixturenames) for item in session.items):
+        # The tmp_path_factory fixture's own factory (pytest keeps it on the config).
+        start_seed_build(session.config._tmp_path_factory.getbasetemp())
     needed = any(
         getattr(item, "callspec", None) is not None
         and item.callspec.params.get("dynamodb") == engines.LOCAL
@@ -30,6 +44,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    join_seed_build()
     while _early:  # launched but never used (e.g. every such test deselected or failed early)
         _early.pop().stop()
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import json
+import os
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +42,8 @@ class RunningStack:
     ready_s: float = 0.0
     # stack.json as it was when the stack became ready (``info`` is updated by applied()).
     launch_info: dict = dataclasses.field(default_factory=dict)
+    # Started from a copy of the suite's seed (a warm start), not from an empty emulator.
+    seeded: bool = False
 
     @property
     def url(self) -> str:
@@ -180,14 +185,9 @@ def stack(tmp_path_factory):
     yield from _start_stack(tmp_path_factory)
 
 
-def _start_stack(tmp_path_factory, extra_env: dict[str, str] | None = None):
-    local = tmp_path_factory.mktemp("local")
-    # Leftovers of an earlier run that died: they must not stop a new run.
-    (local / "devstack").mkdir()
-    (local / "devstack" / "terraform.tfstate").write_text("not a state file")
-    (local / "stack.json").write_text(json.dumps({"pid": 999999, "websocket_url": "ws://x"}))
+def _stack_env() -> dict[str, str]:
     port, emulator_port = emulator_mod.free_port(), emulator_mod.free_port()
-    env = {
+    return {
         "ROOMCHAT_PORT": str(port),
         "ROOMCHAT_EMULATOR_PORT": str(emulator_port),
         "ROOMCHAT_IDLE_TIMEOUT": str(STACK_IDLE_TIMEOUT_S),
@@ -195,8 +195,100 @@ def _start_stack(tmp_path_factory, extra_env: dict[str, str] | None = None):
         # The delayed-visibility DynamoDB proxy, in the path but with no lag until a test sets one
         # (tests/reliability/support.py read_lag).
         "ROOMCHAT_READ_LAG_MS": "0",
+    }
+
+
+# The fixtures that start a stack from the seed (tests/conftest.py runs their tests after the rest,
+# so the seed is built while the others run).
+SEEDED_FIXTURES = frozenset(
+    {"stack", "chat_stack", "jwt_stack", "oidc_stack", "hook_stack", "auth_stack"}
+    | {"ddb_local_stack", "baseline"}
+)
+SEED_TIMEOUT_S = 600.0
+_builders: list[threading.Thread] = []
+
+
+def _seed_disabled() -> bool:
+    return os.environ.get("ROOMCHAT_TEST_SEED", "1").strip() == "0"
+
+
+def _seed_root(basetemp: Path) -> Path:
+    # pytest-xdist: each process has its own basetemp, all below the run's one.
+    return basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp
+
+
+def start_seed_build(basetemp: Path) -> None:
+    """Start building the suite's seed in the background, once per run: the first test process
+    to get here builds it (launcher.build_seed: one fresh stack of infra/ with its default
+    variables, its whole apply done, stopped), the others find it started."""
+    if _seed_disabled():
+        return
+    root = _seed_root(basetemp)
+    with (root / "stack-seed.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        started = root / "stack-seed.started"
+        if started.exists():
+            return
+        started.write_text(str(os.getpid()))
+
+    def build() -> None:
+        seed = root / "stack-seed"
+        try:
+            launcher.build_seed(seed, _stack_env(), timeout_s=SEED_TIMEOUT_S / 2)
+        except Exception as e:  # every stack then starts fresh and shows what is broken
+            (root / "stack-seed.failed").write_text(f"{type(e).__name__}: {e}")
+            return
+        (seed / "ready").write_text("")
+
+    builder = threading.Thread(target=build, name="stack-seed", daemon=True)
+    builder.start()
+    _builders.append(builder)
+
+
+def join_seed_build() -> None:
+    """At the end of a test process: a seed still being built is finished (and its stack
+    stopped) rather than left running."""
+    while _builders:
+        _builders.pop().join(SEED_TIMEOUT_S)
+
+
+def suite_seed(tmp_path_factory) -> Path | None:
+    """The suite's seed (start_seed_build), once it is built; None when ROOMCHAT_TEST_SEED=0 or
+    it failed (each stack then starts fresh, and fails there if the stack is broken)."""
+    if _seed_disabled():
+        return None
+    root = _seed_root(tmp_path_factory.getbasetemp())
+    start_seed_build(tmp_path_factory.getbasetemp())  # when collection did not (a lone test)
+    seed, failed = root / "stack-seed", root / "stack-seed.failed"
+    deadline = time.monotonic() + SEED_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if (seed / "ready").exists():
+            return seed
+        if failed.exists():
+            return None
+        time.sleep(0.5)
+    pytest.fail(f"the suite's seed stack was not built within {SEED_TIMEOUT_S:.0f} s")
+
+
+def _start_stack(tmp_path_factory, extra_env: dict[str, str] | None = None, *, seeded: bool = True):
+    """A stack in a new local dir. ``seeded``: from a copy of the suite's seed, as a second
+    `make run` starts (ROOMCHAT_WARM=restore: only what its variables change is applied, and it
+    saves no snapshot); otherwise from an empty emulator, as a first `make run` starts."""
+    local = tmp_path_factory.mktemp("local")
+    seed = suite_seed(tmp_path_factory) if seeded else None
+    if seed is not None:
+        launcher.plant_seed(seed, local)
+    # Leftovers of an earlier run that died: they must not stop a new run (a restored snapshot
+    # brings its own state; a fresh start deletes it).
+    (local / "devstack").mkdir(exist_ok=True)
+    (local / "devstack" / "terraform.tfstate").write_text("not a state file")
+    (local / "stack.json").write_text(json.dumps({"pid": 999999, "websocket_url": "ws://x"}))
+    env = {
+        **_stack_env(),
+        **({"ROOMCHAT_WARM": "restore"} if seed is not None else {}),
         **(extra_env or {}),
     }
+    port, emulator_port = int(env["ROOMCHAT_PORT"]), int(env["ROOMCHAT_EMULATOR_PORT"])
     try:
         launched = launcher.launch(local, env, timeout_s=300)
     except launcher.StackNotReady as e:
@@ -209,6 +301,7 @@ def _start_stack(tmp_path_factory, extra_env: dict[str, str] | None = None):
         launched.env,
         launched.ready_s,
         dict(launched.info),
+        seeded=seed is not None,
     )
     yield running
 

@@ -15,8 +15,14 @@ from collections.abc import Generator
 
 import pytest
 
+from tests.stack import SEEDED_FIXTURES
+
+# `stack` among them: it starts from the suite's seed (tests/stack.py, suite_seed) in a few
+# seconds, so its tests spread over the workers, each with a stack of its own, rather than all
+# waiting on one.
 CHEAP_SHARED_FIXTURES = frozenset(
     {
+        "stack",
         *("dynamodb_local_server", "emulator", "aws", "aws_emulator", "moto_server"),
         *("test_zip", "real_zip", "authorizer_zip", "lambda_zip", "web_dir", "tf_config_dir"),
         *("playwright_sync", "browser", "artifacts", "offline_stack", "tmp_path_factory"),
@@ -58,7 +64,9 @@ def _groups(items: list[pytest.Item]) -> dict[str, str]:
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> Generator[None, object, object]:
-    # A wrapper, so the marks are there before xdist's own hook reads them.
+    # A wrapper, so the order and marks are there before xdist's own hook reads them.
+    # Tests on a stack from the suite's seed run last: the seed is built while the rest run.
+    items[:] = sorted(items, key=lambda item: bool(SEEDED_FIXTURES & set(item.fixturenames)))
     if config.pluginmanager.hasplugin("xdist"):
         groups = _groups(items)
         for item in items:

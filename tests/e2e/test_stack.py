@@ -48,10 +48,13 @@ async def _members(client: Client, room: str) -> list[str]:
 
 
 def test_stack_is_described_in_stack_json(stack):
-    # Ready to chat before the whole apply is done (the fan-out tier and alarms finish behind
-    # it): stack.json says so, with Terraform's outputs only once it is.
+    # A fresh start is ready to chat before the whole apply is done (the fan-out tier and alarms
+    # finish behind it): stack.json says so, with Terraform's outputs only once it is. (A warm
+    # start from the suite's seed has nothing to apply; the fresh case is also
+    # tests/reliability/test_fanout_tier_stack.py's first test.)
     early = stack.launch_info
-    assert early["applied"] is False and early["outputs"] == {}
+    if not stack.seeded:
+        assert early["applied"] is False and early["outputs"] == {}
     info = stack.applied()
     assert info["applied"] is True
     assert info["websocket_url"] == early["websocket_url"]

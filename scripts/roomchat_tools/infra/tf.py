@@ -452,7 +452,9 @@ class Stack:
             # Settings (bucket, key, region, lock table...) come from -backend-config at init.
             return header + 'terraform {\n  backend "s3" {}\n}\n'
         if self.state_path is not None:
-            path = _hcl_string(str(self.state_path))
+            # Relative to the working directory (where terraform runs): the working copy names
+            # no folder of its own, so a copy of the local dir elsewhere inits to the same thing.
+            path = _hcl_string(os.path.relpath(self.state_path, self.workdir))
             return header + f'terraform {{\n  backend "local" {{\n    path = {path}\n  }}\n}}\n'
         return ""
 

@@ -1,12 +1,19 @@
 """Starts the local stack (`python -m roomchat_tools.local`) as a child process, waits until it is
 ready, and stops it as a terminal's Ctrl-C would: the one launcher of the tests (tests/stack.py)
-and the bench (roomchat_tools.bench)."""
+and the bench (roomchat_tools.bench).
+
+A *seed* is the local dir of one fresh stack whose whole apply was done and which then stopped
+cleanly: its snapshot and Terraform working copy (local/snapshot.py). ``plant_seed`` copies them
+into a new local dir, and that stack, started with ROOMCHAT_WARM=restore, restores them as a
+second `make run` does: with the same variables nothing is applied, with others only the
+difference. The suite applies infra/ from empty once (build_seed) instead of once a stack."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -125,3 +132,33 @@ def stop(proc: subprocess.Popen[bytes], timeout_s: float = 60.0) -> tuple[int | 
                 os.kill(pid, signal.SIGKILL)
         proc.wait(10)
         return None, tree
+
+
+SEED_FILES = ("devstack/terraform", "devstack/emulator.snapshot")
+
+
+def build_seed(seed_dir: Path, env: Mapping[str, str], timeout_s: float = 300.0) -> Path:
+    """A fresh stack in ``seed_dir`` (``env`` as for launch), its whole apply done, stopped with
+    Ctrl-C: what it leaves there is a seed for plant_seed. Raises StackNotReady when it fails."""
+    stack = launch(seed_dir, {**env, "ROOMCHAT_WARM": "1"}, timeout_s=timeout_s)
+    try:
+        wait_applied(stack, timeout_s)
+    finally:
+        code, _ = stop(stack.proc)
+    missing = [name for name in SEED_FILES if not (seed_dir / name).exists()]
+    if code != 0 or missing:
+        tail = stack.log_path.read_text(errors="replace")[-4000:]
+        raise StackNotReady(f"the seed stack exited with {code}, missing {missing}:\n{tail}")
+    return seed_dir
+
+
+def plant_seed(seed_dir: Path, local_dir: Path) -> None:
+    """Copy the seed's snapshot and Terraform working copy (its `.terraform/` links to the
+    provider, it is not a copy of it) into ``local_dir``, for a start with ROOMCHAT_WARM=restore."""
+    for name in SEED_FILES:
+        source, target = seed_dir / name, local_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, target)

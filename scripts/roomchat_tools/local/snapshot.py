@@ -73,17 +73,24 @@ def python_version() -> str:
 
 
 def fingerprint(
-    init_fingerprint: str, variables: Mapping[str, Any], region: str, account: str
+    init_fingerprint: str,
+    variables: Mapping[str, Any],
+    region: str,
+    account: str,
+    base: Path | None = None,
 ) -> str:
     """A hash of everything the apply of infra/ depends on: ``init_fingerprint`` (tf.Stack's:
     every file of the working copy, the lock file, CLI config and terraform binary), the
-    variables, the content of every zip they name, and the emulator's region and account."""
+    variables, the content of every zip they name (a relative path is relative to ``base``,
+    Terraform's working directory), and the emulator's region and account. Nothing in it names
+    where the stack lives, so a snapshot applies as well in a copy of the local dir."""
     digest = hashlib.sha256(b"roomchat apply inputs v1\0")
     digest.update(init_fingerprint.encode())
     digest.update(json.dumps(dict(variables), sort_keys=True, default=str).encode())
     for value in sorted(str(v) for v in variables.values()):
-        if value.endswith(".zip") and Path(value).is_file():
-            digest.update(hashlib.sha256(Path(value).read_bytes()).digest())
+        path = (base or Path.cwd()) / value
+        if value.endswith(".zip") and path.is_file():
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
     digest.update(f"{region}:{account}".encode())
     return digest.hexdigest()
 

@@ -48,7 +48,9 @@ once the whole apply is done. Settings come from the environment:
                                 and injects DynamoDB errors (local/dynamoproxy.py).
                                 Unset: no proxy.
   ROOMCHAT_WARM=1               0: neither restore nor save snapshots: every start is fresh
-                                (launcher.py's stacks, the tests' and the bench's, set 0).
+                                (launcher.py's stacks, the tests' and the bench's, set 0);
+                                restore: restore one (launcher.py's seeded stacks) but never
+                                save one.
   ROOMCHAT_PLAN_CACHE=1         0: always plan; 1: once a fresh start's whole apply is done,
                                 save the plan (against an empty state) in .local/devstack/plan/,
                                 and apply it on the next fresh start with the same module, code
@@ -168,12 +170,22 @@ def _auth_on() -> bool:
 
 
 def _terraform_variables(
-    zip_path: Path, authorizer_zip: Path | None = None, emulator_endpoint: str | None = None
+    zip_path: Path,
+    authorizer_zip: Path | None = None,
+    emulator_endpoint: str | None = None,
+    workdir: Path | None = None,
 ) -> dict[str, Any]:
+    """The variables of the apply. The zips are named relative to Terraform's working directory
+    (``workdir``), so neither the state nor the snapshot's fingerprint names the local dir: a
+    copy of it elsewhere (the test stacks) restores a snapshot and finds nothing to apply."""
+
+    def named(path: Path) -> str:
+        return os.path.relpath(path, workdir) if workdir is not None else str(path)
+
     extra = _extra_variables()
-    variables = {**extra, "lambda_zip_path": str(zip_path)}
+    variables = {**extra, "lambda_zip_path": named(zip_path)}
     if authorizer_zip is not None:
-        variables["authorizer_zip_path"] = str(authorizer_zip)
+        variables["authorizer_zip_path"] = named(authorizer_zip)
     if extra.get("cognito_user_pool") and emulator_endpoint and "cognito_base_url" not in extra:
         # The pool's JWKS is served by the emulator (moto: /<pool id>/.well-known/jwks.json).
         variables["cognito_base_url"] = emulator_endpoint
@@ -343,7 +355,13 @@ def _plan_path(work: Path, fingerprint: str) -> Path | None:
 
 
 def _warm_enabled() -> bool:
+    """Whether a snapshot is restored at start (ROOMCHAT_WARM not 0)."""
     return os.environ.get("ROOMCHAT_WARM", "1").strip() != "0"
+
+
+def _saves_snapshots() -> bool:
+    """Whether snapshots are saved (ROOMCHAT_WARM neither 0 nor restore)."""
+    return os.environ.get("ROOMCHAT_WARM", "1").strip() not in {"0", "restore"}
 
 
 def _restore(emu: Any, work: Path) -> _Restored | None:
@@ -470,8 +488,10 @@ def _prepare_apply(
     except tf.TerraformError as exc:
         raise StackError(f"terraform failed:\n{exc}") from None
     quiet = tf.Stack(work / "terraform", env=env, state_path=state, echo=False)
-    variables = _terraform_variables(zip_path, authorizer_zip, emu.endpoint)
-    fingerprint = snapshot.fingerprint(stack.init_fingerprint(), variables, emu.region, emu.account)
+    variables = _terraform_variables(zip_path, authorizer_zip, emu.endpoint, stack.workdir)
+    fingerprint = snapshot.fingerprint(
+        stack.init_fingerprint(), variables, emu.region, emu.account, base=stack.workdir
+    )
     plan = _plan_path(work, fingerprint)
     if plan is not None:
         plan.parent.mkdir(exist_ok=True)
@@ -485,7 +505,7 @@ def _prepare_apply(
         emu=emu,
         fingerprint=fingerprint,
         restored=restored,
-        warm=_warm_enabled(),
+        warm=_saves_snapshots(),
     )
 
 
