@@ -51,9 +51,11 @@ override_resource {
   values = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/roomchat-history" }
 }
 
-run "every_route_has_its_function" {
+# The module with its default variables: one plan and apply for every check of it (each run is
+# a whole plan and apply, ~3 s); each group of asserts below was a run of its own, named here.
+run "the_module_with_its_defaults" {
   command = apply
-
+  # every_route_has_its_function
   assert {
     condition = output.routes == {
       "$connect"     = "connect"
@@ -96,11 +98,8 @@ run "every_route_has_its_function" {
     condition     = length(module.websocket_api.route_ids) == 27
     error_message = "Expected twenty-seven routes."
   }
-}
 
-run "urls_come_from_api_region_and_stage" {
-  command = apply
-
+  # urls_come_from_api_region_and_stage
   assert {
     condition     = output.websocket_url == "wss://abc123.execute-api.us-east-1.amazonaws.com/live"
     error_message = "websocket_url must be wss://<api>.execute-api.<region>.amazonaws.com/<stage>."
@@ -110,24 +109,8 @@ run "urls_come_from_api_region_and_stage" {
     condition     = output.callback_url == "https://abc123.execute-api.us-east-1.amazonaws.com/live"
     error_message = "callback_url must be https://<api>.execute-api.<region>.amazonaws.com/<stage>."
   }
-}
 
-run "custom_domain_changes_the_callback_url" {
-  command = plan
-
-  variables {
-    custom_domain_name = "chat.example.com"
-  }
-
-  assert {
-    condition     = output.callback_url == "https://chat.example.com"
-    error_message = "With a custom domain the functions must post to https://<domain>."
-  }
-}
-
-run "policies_are_least_privilege" {
-  command = apply
-
+  # policies_are_least_privilege
   assert {
     condition = alltrue(flatten([
       for policy in values(module.functions.policies) : [
@@ -194,6 +177,113 @@ run "policies_are_least_privilege" {
     ]) == ["arn:aws:execute-api:us-east-1:123456789012:abc123/live/POST/@connections/*"]
     error_message = "@connections access must be limited to <execution_arn>/<stage>/POST/@connections/*."
   }
+
+  # default_touches_no_region_wide_setting
+  # A default apply must work in an account and region where nobody set the API Gateway
+  # CloudWatch role. The resources themselves are checked in
+  # modules/websocket_api/tests/logging.tftest.hcl and, in a real plan, by tests/infra.
+  assert {
+    condition     = module.websocket_api.account_cloudwatch_role_arn == null && output.access_log_group_name == null
+    error_message = "By default: no account-wide role and no access logs (they need that role)."
+  }
+
+  # no_authorizer_by_default
+  assert {
+    condition     = output.authorizer_function_name == null && module.websocket_api.authorizer_id == null
+    error_message = "The $connect authorizer is opt-in."
+  }
+
+  assert {
+    condition     = !contains(keys(output.function_names), "authorize")
+    error_message = "No authorize function unless auth_mode is jwt or oidc."
+  }
+
+  # each_function_has_its_own_memory_and_timeout
+  # send_all fans out a message to the whole room at ~1 ms of CPU per post: one full vCPU
+  # (1,769 MB); the other fan-out routes get 1,024 MB; the rest one or two DynamoDB calls.
+  assert {
+    condition = output.function_limits == {
+      connect    = { memory_size = 256, timeout = 10 }
+      disconnect = { memory_size = 1024, timeout = 29 }
+      join       = { memory_size = 1024, timeout = 29 }
+      leave      = { memory_size = 1024, timeout = 29 }
+      send_all   = { memory_size = 1769, timeout = 29 }
+      history    = { memory_size = 256, timeout = 10 }
+      members    = { memory_size = 256, timeout = 10 }
+      ping       = { memory_size = 256, timeout = 10 }
+      default    = { memory_size = 256, timeout = 10 }
+      # issue 12's room commands: one or two DynamoDB calls each
+      create_room = { memory_size = 256, timeout = 10 }
+      invite      = { memory_size = 256, timeout = 10 }
+      uninvite    = { memory_size = 256, timeout = 10 }
+      promote     = { memory_size = 256, timeout = 10 }
+      demote      = { memory_size = 256, timeout = 10 }
+      # issue 13's moderation: those that tell the room fan out like join
+      delete          = { memory_size = 1024, timeout = 29 }
+      edit            = { memory_size = 1024, timeout = 29 }
+      typing          = { memory_size = 1024, timeout = 29 }
+      mark_read       = { memory_size = 256, timeout = 10 }
+      kick            = { memory_size = 1024, timeout = 29 }
+      disconnect_user = { memory_size = 1024, timeout = 29 }
+      resume          = { memory_size = 1024, timeout = 29 } # joins like join
+      # the conversations: react and pin tell the room; the rest read or write a little
+      thread   = { memory_size = 256, timeout = 10 }
+      threads  = { memory_size = 256, timeout = 10 }
+      follow   = { memory_size = 256, timeout = 10 }
+      react    = { memory_size = 1024, timeout = 29 }
+      mentions = { memory_size = 256, timeout = 10 }
+      pin      = { memory_size = 1024, timeout = 29 }
+      fanout   = { memory_size = 1769, timeout = 60 }
+    }
+    error_message = "The default memory/timeout per function differs from infra/README.md."
+  }
+
+  # the_fanout_tier_is_wired
+  assert {
+    condition     = aws_lambda_event_source_mapping.fanout.function_response_types == toset(["ReportBatchItemFailures"])
+    error_message = "The mapping must report partial batch failures."
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.fanout.scaling_config[0].maximum_concurrency == 8 && aws_lambda_event_source_mapping.fanout.batch_size == 1
+    error_message = "The mapping's concurrency or batch size differs from the defaults."
+  }
+  assert {
+    condition     = aws_sqs_queue.fanout.sqs_managed_sse_enabled && aws_sqs_queue.fanout_dead_letters.sqs_managed_sse_enabled
+    error_message = "Both queues must be encrypted at rest."
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue_redrive_policy.fanout.redrive_policy).maxReceiveCount == 5
+    error_message = "The queue must move a chunk to the dead-letter queue after 5 receives."
+  }
+  assert {
+    condition     = aws_sqs_queue.fanout.visibility_timeout_seconds == 6 * 60
+    error_message = "The visibility timeout must be six times the fanout function's timeout."
+  }
+  assert {
+    condition     = contains([for s in module.functions.policies["send_all"].Statement : s.Sid], "SendToQueues")
+    error_message = "send_all must be allowed to send to the fan-out queue."
+  }
+  assert {
+    condition     = contains([for s in module.functions.policies["fanout"].Statement : s.Sid], "ConsumeQueues") && !contains([for s in module.functions.policies["send_all"].Statement : s.Sid], "ConsumeQueues")
+    error_message = "Only fanout may consume the queue."
+  }
+  assert {
+    condition     = module.functions.function_names["fanout"] == "roomchat-fanout" && !contains(values(output.routes), "fanout")
+    error_message = "fanout is a function without a route."
+  }
+}
+
+run "custom_domain_changes_the_callback_url" {
+  command = plan
+
+  variables {
+    custom_domain_name = "chat.example.com"
+  }
+
+  assert {
+    condition     = output.callback_url == "https://chat.example.com"
+    error_message = "With a custom domain the functions must post to https://<domain>."
+  }
 }
 
 run "active_tracing_adds_xray" {
@@ -229,18 +319,6 @@ run "a_table_key_is_granted_only_to_table_users" {
   }
 }
 
-# A default apply must work in an account and region where nobody set the API Gateway
-# CloudWatch role. The resources themselves are checked in
-# modules/websocket_api/tests/logging.tftest.hcl and, in a real plan, by tests/infra.
-run "default_touches_no_region_wide_setting" {
-  command = apply
-
-  assert {
-    condition     = module.websocket_api.account_cloudwatch_role_arn == null && output.access_log_group_name == null
-    error_message = "By default: no account-wide role and no access logs (they need that role)."
-  }
-}
-
 run "access_logs_with_the_role_the_region_already_has" {
   command = apply
 
@@ -265,20 +343,6 @@ run "managed_account_role_when_asked" {
   assert {
     condition     = module.websocket_api.account_cloudwatch_role_arn != null && output.access_log_group_name != null
     error_message = "manage_account_role must create the role and turn on access logs."
-  }
-}
-
-run "no_authorizer_by_default" {
-  command = apply
-
-  assert {
-    condition     = output.authorizer_function_name == null && module.websocket_api.authorizer_id == null
-    error_message = "The $connect authorizer is opt-in."
-  }
-
-  assert {
-    condition     = !contains(keys(output.function_names), "authorize")
-    error_message = "No authorize function unless auth_mode is jwt or oidc."
   }
 }
 
@@ -426,49 +490,6 @@ run "sample_review_hook_is_created_and_named_by_its_arn" {
   }
 }
 
-run "each_function_has_its_own_memory_and_timeout" {
-  command = apply
-
-  # send_all fans out a message to the whole room at ~1 ms of CPU per post: one full vCPU
-  # (1,769 MB); the other fan-out routes get 1,024 MB; the rest one or two DynamoDB calls.
-  assert {
-    condition = output.function_limits == {
-      connect    = { memory_size = 256, timeout = 10 }
-      disconnect = { memory_size = 1024, timeout = 29 }
-      join       = { memory_size = 1024, timeout = 29 }
-      leave      = { memory_size = 1024, timeout = 29 }
-      send_all   = { memory_size = 1769, timeout = 29 }
-      history    = { memory_size = 256, timeout = 10 }
-      members    = { memory_size = 256, timeout = 10 }
-      ping       = { memory_size = 256, timeout = 10 }
-      default    = { memory_size = 256, timeout = 10 }
-      # issue 12's room commands: one or two DynamoDB calls each
-      create_room = { memory_size = 256, timeout = 10 }
-      invite      = { memory_size = 256, timeout = 10 }
-      uninvite    = { memory_size = 256, timeout = 10 }
-      promote     = { memory_size = 256, timeout = 10 }
-      demote      = { memory_size = 256, timeout = 10 }
-      # issue 13's moderation: those that tell the room fan out like join
-      delete          = { memory_size = 1024, timeout = 29 }
-      edit            = { memory_size = 1024, timeout = 29 }
-      typing          = { memory_size = 1024, timeout = 29 }
-      mark_read       = { memory_size = 256, timeout = 10 }
-      kick            = { memory_size = 1024, timeout = 29 }
-      disconnect_user = { memory_size = 1024, timeout = 29 }
-      resume          = { memory_size = 1024, timeout = 29 } # joins like join
-      # the conversations: react and pin tell the room; the rest read or write a little
-      thread   = { memory_size = 256, timeout = 10 }
-      threads  = { memory_size = 256, timeout = 10 }
-      follow   = { memory_size = 256, timeout = 10 }
-      react    = { memory_size = 1024, timeout = 29 }
-      mentions = { memory_size = 256, timeout = 10 }
-      pin      = { memory_size = 1024, timeout = 29 }
-      fanout   = { memory_size = 1769, timeout = 60 }
-    }
-    error_message = "The default memory/timeout per function differs from infra/README.md."
-  }
-}
-
 run "limits_override_one_function_only" {
   command = apply
 
@@ -484,42 +505,5 @@ run "limits_override_one_function_only" {
   assert {
     condition     = output.function_limits.ping == { memory_size = 256, timeout = 3 } && output.function_limits.join == { memory_size = 1024, timeout = 29 }
     error_message = "Overrides must change only the functions and attributes they name."
-  }
-}
-
-run "the_fanout_tier_is_wired" {
-  command = apply
-
-  assert {
-    condition     = aws_lambda_event_source_mapping.fanout.function_response_types == toset(["ReportBatchItemFailures"])
-    error_message = "The mapping must report partial batch failures."
-  }
-  assert {
-    condition     = aws_lambda_event_source_mapping.fanout.scaling_config[0].maximum_concurrency == 8 && aws_lambda_event_source_mapping.fanout.batch_size == 1
-    error_message = "The mapping's concurrency or batch size differs from the defaults."
-  }
-  assert {
-    condition     = aws_sqs_queue.fanout.sqs_managed_sse_enabled && aws_sqs_queue.fanout_dead_letters.sqs_managed_sse_enabled
-    error_message = "Both queues must be encrypted at rest."
-  }
-  assert {
-    condition     = jsondecode(aws_sqs_queue_redrive_policy.fanout.redrive_policy).maxReceiveCount == 5
-    error_message = "The queue must move a chunk to the dead-letter queue after 5 receives."
-  }
-  assert {
-    condition     = aws_sqs_queue.fanout.visibility_timeout_seconds == 6 * 60
-    error_message = "The visibility timeout must be six times the fanout function's timeout."
-  }
-  assert {
-    condition     = contains([for s in module.functions.policies["send_all"].Statement : s.Sid], "SendToQueues")
-    error_message = "send_all must be allowed to send to the fan-out queue."
-  }
-  assert {
-    condition     = contains([for s in module.functions.policies["fanout"].Statement : s.Sid], "ConsumeQueues") && !contains([for s in module.functions.policies["send_all"].Statement : s.Sid], "ConsumeQueues")
-    error_message = "Only fanout may consume the queue."
-  }
-  assert {
-    condition     = module.functions.function_names["fanout"] == "roomchat-fanout" && !contains(values(output.routes), "fanout")
-    error_message = "fanout is a function without a route."
   }
 }

@@ -80,9 +80,11 @@ override_resource {
   values = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/roomchat-history" }
 }
 
-run "monitoring_is_on_by_default_with_one_alarm_per_signal" {
+# The module with its default variables: one plan and apply for every check of it (each run is
+# a whole plan and apply, ~3 s); each group of asserts below was a run of its own, named here.
+run "operations_with_the_defaults" {
   command = apply
-
+  # monitoring_is_on_by_default_with_one_alarm_per_signal
   assert {
     # every function x (errors, throttles) + 3 API + 2 tables x (read, write) + fan-out failures
     # + history + the fan-out dead-letter queue
@@ -109,11 +111,8 @@ run "monitoring_is_on_by_default_with_one_alarm_per_signal" {
     condition     = module.tables.history_table_name == "roomchat-history"
     error_message = "History table renamed."
   }
-}
 
-run "the_fanout_dead_letter_queue_gets_an_alarm" {
-  command = apply
-
+  # the_fanout_dead_letter_queue_gets_an_alarm
   assert {
     condition     = contains(output.alarm_names, "roomchat-dead-letters")
     error_message = "The dead-letter alarm is missing."
