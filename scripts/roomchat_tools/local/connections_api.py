@@ -68,6 +68,7 @@ class ConnectionsApi:
         # Looked up after any injected delay: the connection may have gone meanwhile.
         conn = endpoint.connections.get(connection_id)
         if request.method == "POST":
+            endpoint.usage["posts"] += 1
             max_post_bytes = endpoint.settings.max_post_bytes
             if len(data) > max_post_bytes:
                 log.error(

@@ -189,12 +189,25 @@ class Gateway:
         app.router.add_get("/devstack.json", self._devstack_json)
         if self.settings.faults:
             app.router.add_route("*", "/_devstack/faults", faults_admin(self.faults))
+            app.router.add_get("/_devstack/usage", self._usage)
         if self.dynamodb is not None:
             app.router.add_route("*", "/_devstack/dynamodb", dynamodb_admin(self.dynamodb))
         # The Lambda Invoke API for functions that call other functions (AWS_ENDPOINT_URL_LAMBDA).
         InvokeApi(lambda: self.pools).add_routes(app)
         app.router.add_route("*", "/{tail:.*}", self._static)
         return app
+
+    def usage(self) -> dict[str, Any]:
+        """What the API has been asked for so far: invocations by function, @connections posts,
+        and what each throttle bucket allowed and refused (the soak's cost figures)."""
+        return {
+            "invocations": {name: pool.invocations for name, pool in self.pools.items()},
+            "posts": self.endpoint.usage["posts"],
+            "throttle": self.endpoint.throttle.counts(),
+        }
+
+    async def _usage(self, request: web.Request) -> web.Response:
+        return web.json_response(self.usage())
 
     async def start(self) -> None:
         self._runner = web.AppRunner(self.build_app(), handle_signals=False, access_log=None)

@@ -21,6 +21,7 @@ import base64
 import contextlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,8 @@ class WebSocketEndpoint:
         self.connections: dict[str, Connection] = {}
         # The stage's and the account's token buckets (throttle.py), shared by every client.
         self.throttle = StageThrottle(api.limits, settings.throttle)
+        # What the API was asked for: @connections posts (the soak reports their cost).
+        self.usage: Counter[str] = Counter()
         self.stopping = False
         self._handlers: set[asyncio.Task[Any]] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
