@@ -1063,7 +1063,7 @@ def test_fault_rules_cannot_be_posted_cross_site(faults):
 TIGHT = {"ThrottlingRateLimit": 0.2, "ThrottlingBurstLimit": 2}
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def tight_gateway(emulator, aws, test_api, test_zip):
     from roomchat_tools.local.apimodel import emulator_clients, load_api
     from tests.e2e.conftest import _gateway_thread
@@ -1185,5 +1185,11 @@ def test_the_account_limits_are_shared_token_buckets():
     assert sum(loose.allow_connect() for _ in range(600)) == 500
     now[0] += 1.0
     assert sum(loose.allow_connect() for _ in range(600)) == 500
+    # @connections requests share the account's bucket with the routes' frames
+    small = StageThrottle(
+        StageLimits(), ThrottleSettings(account_rate=10, account_burst=5), clock=lambda: now[0]
+    )
+    assert sum(small.allow_request("sendAll") for _ in range(3)) == 3
+    assert [small.allow_callback() for _ in range(3)] == [True, True, False]
     off = StageThrottle(StageLimits(), ThrottleSettings(enabled=False), clock=lambda: now[0])
     assert all(off.allow_connect() for _ in range(1000)) and not off.url_too_long("x" * 5000)

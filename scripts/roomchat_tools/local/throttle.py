@@ -169,6 +169,13 @@ class StageThrottle:
             return False
         return self.account.take()
 
+    def allow_callback(self) -> bool:
+        """One @connections request (POST, GET or DELETE): the account's bucket, which the
+        callback API shares with every API of the account (API Gateway quotas)."""
+        if not self.settings.enabled:
+            return True
+        return self.account.take()
+
     def allow_connect(self) -> bool:
         """One new connection: the account's new-connection rate, then ``$connect``'s buckets."""
         if not self.settings.enabled:
