@@ -129,8 +129,8 @@ test-infra: $(STAMP) $(TOOLS_STAMP) ## terraform fmt/validate/test, checkov, app
 test-browser: $(STAMP) $(CHROMIUM) ## the web client in headless Chromium on a fresh local stack
 	$(PY) -m pytest tests/browser
 
-soak: $(STAMP) ## full load on the local stack (LOAD=clientsxroomsxmessages) + a stack with the authorizer (~5 min)
-	ROOMCHAT_LOAD='$(LOAD)' ROOMCHAT_AUTH_STACK=1 $(PY) -m pytest -s tests/reliability/test_load.py tests/reliability/test_auth_stack.py
+soak: $(STAMP) ## full load on the local stack (LOAD=clientsxroomsxmessages), the hostile-client soak (200 honest clients, a 2,000-member room, every attack) + a stack with the authorizer
+	ROOMCHAT_LOAD='$(LOAD)' ROOMCHAT_SOAK=full ROOMCHAT_AUTH_STACK=1 $(PY) -m pytest -s tests/reliability/test_load.py tests/reliability/test_hostile_soak.py tests/reliability/test_auth_stack.py
 
 lint: $(STAMP) $(TOOLS_STAMP) ## ruff, mypy --strict on functions/, terraform fmt/validate, checkov
 	$(VENV)/bin/ruff check .

@@ -23,6 +23,7 @@ module "websocket_api" {
   stage_name               = var.stage_name
   throttling_rate_limit    = var.throttling_rate_limit
   throttling_burst_limit   = var.throttling_burst_limit
+  route_throttling         = var.route_throttling
   detailed_metrics_enabled = var.detailed_metrics_enabled
   logging_level            = var.stage_logging_level
   log_retention_days       = var.log_retention_days

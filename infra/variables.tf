@@ -101,13 +101,39 @@ variable "lambda_limits" {
 }
 
 variable "lambda_reserved_concurrency" {
-  description = "Reserved concurrency of each function; -1 reserves none. New accounts may have only 10 concurrent executions in all, so reserve only where the quota allows."
-  type        = number
-  default     = -1
+  description = "Reserved concurrent executions by function key (e.g. { send_all = 50, fanout = 8 }); a function not named reserves none and shares the account's unreserved pool. The fanout reservation may not be below fanout_max_concurrency (or the queue's consumer is throttled into the dead-letter queue), and the total must leave 100 of lambda_concurrency_quota unreserved (Lambda refuses the apply otherwise). docs/capacity.md says what each needs."
+  type        = map(number)
+  default     = {}
 
   validation {
-    condition     = var.lambda_reserved_concurrency >= -1
-    error_message = "lambda_reserved_concurrency must be -1 (unreserved) or 0 and above."
+    condition     = alltrue([for k, v in var.lambda_reserved_concurrency : v >= 0 && floor(v) == v])
+    error_message = "lambda_reserved_concurrency values must be whole numbers, 0 or more (0 stops the function)."
+  }
+
+  validation {
+    condition     = alltrue([for k in keys(var.lambda_reserved_concurrency) : contains(["connect", "disconnect", "join", "leave", "send_all", "history", "resume", "members", "create_room", "invite", "uninvite", "promote", "demote", "ping", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "thread", "threads", "follow", "react", "mentions", "pin", "default", "fanout", "authorize", "review_hook"], k)])
+    error_message = "lambda_reserved_concurrency keys must be function keys of infra/functions.tf (connect, send_all, fanout, authorize, ...)."
+  }
+
+  validation {
+    condition     = lookup(var.lambda_reserved_concurrency, "fanout", var.fanout_max_concurrency) >= var.fanout_max_concurrency
+    error_message = "lambda_reserved_concurrency.fanout must be at least fanout_max_concurrency: the event source mapping runs that many instances, and a smaller reservation throttles chunks into the dead-letter queue."
+  }
+
+  validation {
+    condition     = sum(concat([0], values(var.lambda_reserved_concurrency))) <= var.lambda_concurrency_quota - 100
+    error_message = "lambda_reserved_concurrency must leave at least 100 of lambda_concurrency_quota unreserved (Lambda keeps 100 for functions without a reservation)."
+  }
+}
+
+variable "lambda_concurrency_quota" {
+  description = "The account's Lambda concurrency quota in the Region (1,000 by default; new accounts may have less): reservations must leave 100 of it unreserved."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.lambda_concurrency_quota >= 10 && floor(var.lambda_concurrency_quota) == var.lambda_concurrency_quota
+    error_message = "lambda_concurrency_quota must be a whole number, 10 or more."
   }
 }
 
@@ -488,6 +514,32 @@ variable "throttling_burst_limit" {
   validation {
     condition     = var.throttling_burst_limit >= 0 && var.throttling_burst_limit <= 5000
     error_message = "throttling_burst_limit must be between 0 and 5000 (requests)."
+  }
+}
+
+variable "route_throttling" {
+  description = "Throttling of single routes of the stage (route_settings), by route key: rate_limit requests/s and burst_limit for all clients together (API Gateway has no per-client limit on WebSocket APIs); other routes get throttling_rate_limit/throttling_burst_limit. The defaults come from the capacity model (docs/capacity.md: typing and ping cheap and low, sendAll and $connect sized for a community of 10,000 users online)."
+  type = map(object({
+    rate_limit  = number
+    burst_limit = number
+  }))
+  default = {
+    "$connect" = { rate_limit = 200, burst_limit = 400 }
+    sendAll    = { rate_limit = 200, burst_limit = 400 }
+    typing     = { rate_limit = 10, burst_limit = 10 }
+    join       = { rate_limit = 200, burst_limit = 400 }
+    leave      = { rate_limit = 200, burst_limit = 400 }
+    ping       = { rate_limit = 100, burst_limit = 200 }
+  }
+
+  validation {
+    condition     = alltrue([for k, v in var.route_throttling : v.rate_limit > 0 && v.rate_limit <= 10000 && v.burst_limit >= 0 && v.burst_limit <= 5000 && floor(v.burst_limit) == v.burst_limit])
+    error_message = "route_throttling: each rate_limit must be above 0 and at most 10000 (requests/s), each burst_limit a whole number from 0 to 5000 (API Gateway's account limits)."
+  }
+
+  validation {
+    condition     = alltrue([for k in keys(var.route_throttling) : contains(["$connect", "$disconnect", "$default", "join", "leave", "sendAll", "history", "resume", "members", "createRoom", "invite", "uninvite", "promote", "demote", "ping", "delete", "edit", "typing", "markRead", "kick", "disconnectUser", "thread", "threads", "follow", "react", "mentions", "pin"], k)])
+    error_message = "route_throttling keys must be route keys of the API ($connect, sendAll, typing, ...): a setting for a route that does not exist fails the stage."
   }
 }
 

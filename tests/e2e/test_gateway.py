@@ -1053,3 +1053,143 @@ def test_fault_rules_cannot_be_posted_cross_site(faults):
             urllib.request.urlopen(request, timeout=5)
         assert refused.value.code == status
     assert _faults(faults, "GET") == (200, {"faults": [], "calls": {}})
+
+
+# ----- API Gateway's shared limits (roomchat_tools/local/throttle.py) --------------------------
+
+# A stage of the same API whose `echo` and `$connect` routes are throttled hard (0.2 requests/s,
+# bucket of 2) and whose other routes are not: read back from the emulator as Terraform's
+# route_settings are.
+TIGHT = {"ThrottlingRateLimit": 0.2, "ThrottlingBurstLimit": 2}
+
+
+@pytest.fixture(scope="module")
+def tight_gateway(emulator, aws, test_api, test_zip):
+    from roomchat_tools.local.apimodel import emulator_clients, load_api
+    from tests.e2e.conftest import _gateway_thread
+
+    aws["apigatewayv2"].create_stage(
+        ApiId=test_api.api_id, StageName="tight", RouteSettings={"echo": TIGHT, "$connect": TIGHT}
+    )
+    api = load_api(
+        *emulator_clients(emulator.endpoint, emulator.region), api_id=test_api.api_id, stage="tight"
+    )
+    thread = _gateway_thread(emulator, api, test_zip)
+    gw = thread.start()
+    yield gw
+    thread.stop()
+
+
+def test_the_stage_route_settings_are_read_back_from_the_emulator(tight_gateway):
+    limits = tight_gateway.api.limits
+    assert limits.default is None
+    assert limits.for_route("echo").rate == 0.2 and limits.for_route("echo").burst == 2
+    assert limits.for_route("oneway") is None
+
+
+def test_a_throttled_frame_gets_too_many_requests_and_the_connection_stays_open(tight_gateway):
+    """One bucket for the route, shared by every client: a second connection's frames are refused
+    once the first has spent the burst; each refusal is API Gateway's error frame, the function is
+    not invoked, and the connection keeps working on routes with tokens left."""
+    tight_gateway.endpoint.throttle.reset()
+
+    async def scenario():
+        first = await Client.connect(tight_gateway.websocket_url)
+        await first.send({"action": "echo", "n": 0})
+        await first.send({"action": "echo", "n": 1})
+        second = await Client.connect(tight_gateway.websocket_url + "?c=2")
+        for n in range(4):
+            await second.send({"action": "echo", "n": n})
+        refused = [await second.expect({"message": "Too Many Requests"}) for _ in range(3)]
+        # $default has no route limit: the same connection is still served
+        after = await second.request({"action": "whatever"}, {"type": "echo"})
+        frames = await first.quiet(0.5) + await second.quiet(0.5)
+        await first.close()
+        await second.close()
+        return refused, after, frames
+
+    refused, after, frames = run(scenario())
+    for frame in refused:
+        assert set(frame) == {"message", "connectionId", "requestId"}
+        assert CONNECTION_ID.match(frame["connectionId"]) and CONNECTION_ID.match(
+            frame["requestId"]
+        )
+    assert after["event"]["requestContext"]["routeKey"] == "$default"
+    echoes = [f for f in frames if f.get("type") == "echo"]
+    assert len(echoes) <= 2  # at most the burst reached the function, whoever sent it
+    counts = tight_gateway.endpoint.throttle.counts()["echo"]
+    assert counts["refused"] >= 3 and counts["allowed"] <= 3
+
+
+def test_a_throttled_connect_is_refused_with_429_before_connect_runs(tight_gateway):
+    tight_gateway.endpoint.throttle.reset()
+
+    async def scenario():
+        opened, statuses = [], []
+        for n in range(5):
+            try:
+                opened.append(await Client.connect(f"{tight_gateway.websocket_url}?n={n}"))
+            except websockets.InvalidStatus as refused:
+                statuses.append(refused.response.status_code)
+                body = json.loads(refused.response.body or b"{}")
+        for client in opened:
+            await client.close()
+        return len(opened), statuses, body
+
+    opened, statuses, body = run(scenario())
+    assert 2 <= opened <= 3 and statuses and set(statuses) == {429}
+    assert body == {"message": "Too Many Requests"}
+    counts = tight_gateway.endpoint.throttle.counts()["$connect"]
+    assert counts["allowed"] == opened and counts["refused"] == len(statuses)
+    tight_gateway.endpoint.throttle.reset()
+
+
+def test_a_url_over_4096_characters_is_refused_and_one_at_the_limit_accepted(gateway):
+    base = gateway.websocket_url.replace("ws://", "wss://")
+    at_limit = gateway.websocket_url + "?pad=" + "x" * (4096 - len(base) - len("?pad="))
+    status = handshake_status(at_limit + "x")
+    assert status == 414
+    reply = run(_echo_once(at_limit))
+    assert reply["event"]["requestContext"]["routeKey"] == "echo"
+
+
+def test_the_account_limits_are_shared_token_buckets():
+    from roomchat_tools.local.throttle import (
+        StageLimits,
+        StageThrottle,
+        ThrottleSettings,
+        stage_limits,
+    )
+
+    now = [0.0]
+    throttle = StageThrottle(
+        stage_limits(
+            {
+                "DefaultRouteSettings": {"ThrottlingRateLimit": 100.0, "ThrottlingBurstLimit": 200},
+                "RouteSettings": {
+                    "typing": {"ThrottlingRateLimit": 10.0, "ThrottlingBurstLimit": 5}
+                },
+            }
+        ),
+        ThrottleSettings(),
+        clock=lambda: now[0],
+    )
+    assert [throttle.allow_request("typing") for _ in range(6)] == [True] * 5 + [False]
+    assert sum(throttle.allow_request("sendAll") for _ in range(300)) == 200
+    now[0] += 0.1  # 0.1 s refills one typing token and ten sendAll tokens
+    assert throttle.allow_request("typing") and not throttle.allow_request("typing")
+    assert sum(throttle.allow_request("sendAll") for _ in range(50)) == 10
+    # 500 new connections a second for the account, whatever the routes allow
+    assert sum(throttle.allow_connect() for _ in range(600)) == 200  # $connect's default bucket
+    loose = StageThrottle(StageLimits(), ThrottleSettings(), clock=lambda: now[0])
+    assert sum(loose.allow_connect() for _ in range(600)) == 500
+    now[0] += 1.0
+    assert sum(loose.allow_connect() for _ in range(600)) == 500
+    # @connections requests share the account's bucket with the routes' frames
+    small = StageThrottle(
+        StageLimits(), ThrottleSettings(account_rate=10, account_burst=5), clock=lambda: now[0]
+    )
+    assert sum(small.allow_request("sendAll") for _ in range(3)) == 3
+    assert [small.allow_callback() for _ in range(3)] == [True, True, False]
+    off = StageThrottle(StageLimits(), ThrottleSettings(enabled=False), clock=lambda: now[0])
+    assert all(off.allow_connect() for _ in range(1000)) and not off.url_too_long("x" * 5000)

@@ -31,7 +31,7 @@ resource "aws_lambda_function" "this" {
   # object's key) and the plan stays clean; a changed one updates the functions built from it.
   source_code_hash = filebase64sha256(coalesce(each.value.zip_path, var.zip_path))
 
-  reserved_concurrent_executions = var.reserved_concurrency
+  reserved_concurrent_executions = lookup(var.reserved_concurrency, each.key, -1)
 
   environment {
     variables = coalesce(each.value.environment, var.environment)

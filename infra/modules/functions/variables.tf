@@ -201,13 +201,13 @@ variable "timeout" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions per function; -1 reserves none (the account pool is shared)."
-  type        = number
-  default     = -1
+  description = "Reserved concurrent executions by function key; a function not named reserves none (the account pool is shared)."
+  type        = map(number)
+  default     = {}
 
   validation {
-    condition     = var.reserved_concurrency >= -1
-    error_message = "reserved_concurrency must be -1 (unreserved) or 0 and above."
+    condition     = alltrue([for k, v in var.reserved_concurrency : v >= 0 && floor(v) == v])
+    error_message = "reserved_concurrency values must be whole numbers, 0 or more."
   }
 }
 

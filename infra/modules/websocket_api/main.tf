@@ -25,6 +25,19 @@ resource "aws_apigatewayv2_stage" "this" {
     data_trace_enabled = false
   }
 
+  # One token bucket per route for every client of the stage (docs/capacity.md sizes them).
+  dynamic "route_settings" {
+    for_each = var.route_throttling
+    content {
+      route_key                = route_settings.key
+      throttling_rate_limit    = route_settings.value.rate_limit
+      throttling_burst_limit   = route_settings.value.burst_limit
+      detailed_metrics_enabled = var.detailed_metrics_enabled
+      logging_level            = var.logging_level
+      data_trace_enabled       = false
+    }
+  }
+
   # Only with a CloudWatch role in the region's account settings (var.logging): without one,
   # AWS refuses the stage and the first apply in a fresh account would stop halfway.
   dynamic "access_log_settings" {
@@ -51,8 +64,13 @@ resource "aws_apigatewayv2_stage" "this" {
   tags = var.tags
 
   # With logging on, API Gateway checks the account's CloudWatch role when the stage is created;
-  # its execution log group exists before the stage can write to it.
-  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
+  # its execution log group exists before the stage can write to it. route_settings name routes,
+  # which must exist first (API Gateway refuses settings for an unknown route key).
+  depends_on = [
+    aws_api_gateway_account.this,
+    aws_cloudwatch_log_group.execution,
+    aws_apigatewayv2_route.this,
+  ]
 }
 
 # API Gateway writes execution logs to a group it names itself,

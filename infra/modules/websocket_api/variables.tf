@@ -99,6 +99,20 @@ variable "throttling_burst_limit" {
   }
 }
 
+variable "route_throttling" {
+  description = "Throttling of single routes (the stage's route_settings), by route key: rate_limit requests/s and burst_limit, for all clients together; routes not named get throttling_rate_limit/throttling_burst_limit. Every key must be a route of `routes`."
+  type = map(object({
+    rate_limit  = number
+    burst_limit = number
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.route_throttling : v.rate_limit > 0 && v.rate_limit <= 10000 && v.burst_limit >= 0 && v.burst_limit <= 5000])
+    error_message = "route_throttling: rate_limit must be above 0 and at most 10000, burst_limit between 0 and 5000."
+  }
+}
+
 variable "detailed_metrics_enabled" {
   description = "Per-route CloudWatch metrics (billed as custom metrics)."
   type        = bool

@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from roomchat_tools.local.runtime import FunctionSpec
+from roomchat_tools.local.throttle import StageLimits, stage_limits
 
 log = logging.getLogger("devstack.api")
 
@@ -54,6 +55,8 @@ class ApiModel:
     # Functions the routed ones invoke through the Lambda API (an environment variable names
     # them by ARN, e.g. REVIEW_FUNCTION): the gateway runs them too, behind its Invoke API.
     invoked: dict[str, FunctionSpec] = field(default_factory=dict)
+    # The stage's route throttling (DefaultRouteSettings, RouteSettings), as GetStage answers.
+    limits: StageLimits = field(default_factory=StageLimits)
 
     @property
     def functions(self) -> dict[str, FunctionSpec]:
@@ -186,6 +189,7 @@ def load_api(
         )
 
     invoked = _invoked_functions(lambda_client, config_cache)
+    limits = stage_limits(apigw.get_stage(ApiId=api_id, StageName=stage))
     return ApiModel(
         api_id=api_id,
         name=api.get("Name", ""),
@@ -193,6 +197,7 @@ def load_api(
         route_selection_expression=api.get("RouteSelectionExpression", "$request.body.action"),
         routes=routes,
         invoked=invoked,
+        limits=limits,
     )
 
 

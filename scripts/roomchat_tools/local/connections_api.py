@@ -59,6 +59,9 @@ class ConnectionsApi:
             if refused is not None:
                 return aws_error(*refused)
         data = await request.read() if request.method == "POST" else b""
+        if request.method in ("POST", "GET", "DELETE") and not endpoint.throttle.allow_callback():
+            # The account's requests/s, shared with the routes: PostToConnection's 429.
+            return aws_error(429, "LimitExceededException", "Rate exceeded")
         fault = endpoint.faults.take(connection_id, request.method)
         if fault is not None:
             if fault.delay_s:
@@ -68,6 +71,7 @@ class ConnectionsApi:
         # Looked up after any injected delay: the connection may have gone meanwhile.
         conn = endpoint.connections.get(connection_id)
         if request.method == "POST":
+            endpoint.usage["posts"] += 1
             max_post_bytes = endpoint.settings.max_post_bytes
             if len(data) > max_post_bytes:
                 log.error(

@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from roomchat_tools.local.runtime import (
     LogSink,
     function_environment,
 )
+from roomchat_tools.local.throttle import ThrottleSettings
 from roomchat_tools.local.websocket import Connection, WebSocketEndpoint
 
 __all__ = ["Gateway", "GatewaySettings", "GatewayThread", "default_log_sink"]
@@ -71,6 +72,10 @@ class GatewaySettings:
     web_dir: Path | None = None
     faults: bool = True  # serve /_devstack/faults (fault injection; inert until a rule is added)
     iam: bool = True  # check the functions' AWS calls against their roles (iam_check.py)
+    # API Gateway's shared limits (throttle.py): the stage's route buckets, the account's
+    # 10,000 requests/s and 500 new connections/s, the 4,096-character URL. ROOMCHAT_THROTTLE=0
+    # turns them all off; ROOMCHAT_ACCOUNT_RPS and ROOMCHAT_NEW_CONNECTIONS_PER_S change two.
+    throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> GatewaySettings:
@@ -84,6 +89,17 @@ class GatewaySettings:
             "worker_idle_s": _env_number("ROOMCHAT_WORKER_IDLE", cls.worker_idle_s),
             "faults": os.environ.get("ROOMCHAT_FAULTS", "1").strip() not in ("0", "false", "no"),
             "iam": os.environ.get("ROOMCHAT_IAM", "1").strip() not in ("0", "false", "no"),
+            "throttle": ThrottleSettings(
+                enabled=os.environ.get("ROOMCHAT_THROTTLE", "1").strip()
+                not in ("0", "false", "no"),
+                account_rate=_env_number("ROOMCHAT_ACCOUNT_RPS", ThrottleSettings.account_rate),
+                connect_rate=_env_number(
+                    "ROOMCHAT_NEW_CONNECTIONS_PER_S", ThrottleSettings.connect_rate
+                ),
+                connect_burst=int(
+                    _env_number("ROOMCHAT_NEW_CONNECTIONS_PER_S", ThrottleSettings.connect_burst)
+                ),
+            ),
         }
         values.update(overrides)
         return cls(**values)
@@ -173,12 +189,25 @@ class Gateway:
         app.router.add_get("/devstack.json", self._devstack_json)
         if self.settings.faults:
             app.router.add_route("*", "/_devstack/faults", faults_admin(self.faults))
+            app.router.add_get("/_devstack/usage", self._usage)
         if self.dynamodb is not None:
             app.router.add_route("*", "/_devstack/dynamodb", dynamodb_admin(self.dynamodb))
         # The Lambda Invoke API for functions that call other functions (AWS_ENDPOINT_URL_LAMBDA).
         InvokeApi(lambda: self.pools).add_routes(app)
         app.router.add_route("*", "/{tail:.*}", self._static)
         return app
+
+    def usage(self) -> dict[str, Any]:
+        """What the API has been asked for so far: invocations by function, @connections posts,
+        and what each throttle bucket allowed and refused (the soak's cost figures)."""
+        return {
+            "invocations": {name: pool.invocations for name, pool in self.pools.items()},
+            "posts": self.endpoint.usage["posts"],
+            "throttle": self.endpoint.throttle.counts(),
+        }
+
+    async def _usage(self, request: web.Request) -> web.Response:
+        return web.json_response(self.usage())
 
     async def start(self) -> None:
         self._runner = web.AppRunner(self.build_app(), handle_signals=False, access_log=None)

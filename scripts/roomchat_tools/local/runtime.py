@@ -244,6 +244,7 @@ class FunctionPool:
         self._all: set[Worker] = set()
         self._closed = False
         self.cold_starts = 0
+        self.invocations = 0  # every invoke() call (what Lambda bills as requests)
 
     @property
     def worker_pids(self) -> list[int]:
@@ -278,6 +279,7 @@ class FunctionPool:
         if self._closed:
             return _failure("Runtime.Unavailable", "the gateway is shutting down", "")
         request_id = str(uuid.uuid4())
+        self.invocations += 1
         async with self._slots:
             started = time.monotonic()
             try:

@@ -42,6 +42,12 @@ once the whole apply is done. Settings come from the environment:
   ROOMCHAT_PREWARM=0            1: start one worker per function up front (no cold starts)
   ROOMCHAT_LOCAL_DIR=.local     where state, the zip, logs and stack.json go
   ROOMCHAT_FAULTS=1             0: no /_devstack/faults (fault injection, see faults.py)
+                                nor /_devstack/usage (invocations, posts, throttled requests)
+  ROOMCHAT_THROTTLE=1           0: none of API Gateway's shared limits (the stage's route
+                                throttles, the account's requests/s and new connections/s,
+                                the 4,096-character URL; local/throttle.py)
+  ROOMCHAT_ACCOUNT_RPS=10000    the account's requests/s (burst 5,000)
+  ROOMCHAT_NEW_CONNECTIONS_PER_S=500  the account's new connections/s
   ROOMCHAT_READ_LAG_MS=         set (even to 0): the functions reach DynamoDB through a proxy
                                 whose eventually consistent and GSI reads lag this many ms
                                 behind writes; /_devstack/dynamodb changes it while running

@@ -21,6 +21,7 @@ import base64
 import contextlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ from roomchat_tools.local import events
 from roomchat_tools.local.apimodel import ApiModel, Route
 from roomchat_tools.local.faults import FaultPlan
 from roomchat_tools.local.runtime import FunctionPool, InvocationResult
+from roomchat_tools.local.throttle import TOO_MANY_REQUESTS, StageThrottle
 
 if TYPE_CHECKING:
     from roomchat_tools.local.gateway import GatewaySettings
@@ -95,6 +97,10 @@ class WebSocketEndpoint:
         self.pools = pools
         self.port: int | None = None
         self.connections: dict[str, Connection] = {}
+        # The stage's and the account's token buckets (throttle.py), shared by every client.
+        self.throttle = StageThrottle(api.limits, settings.throttle)
+        # What the API was asked for: @connections posts (the soak reports their cost).
+        self.usage: Counter[str] = Counter()
         self.stopping = False
         self._handlers: set[asyncio.Task[Any]] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -162,6 +168,9 @@ class WebSocketEndpoint:
             return web.Response(status=503)
         if not ws.can_prepare(request).ok:
             return web.Response(status=426, text="Upgrade Required")
+        refused = self._refuse_by_quota(request)
+        if refused is not None:
+            return refused
         source_ip = request.remote or "127.0.0.1"
         headers, multi_headers = events.collect_headers(request.headers, source_ip, self.port or 0)
         info = events.ConnectionInfo(
@@ -208,6 +217,22 @@ class WebSocketEndpoint:
                     await ws.close(code=conn.close_code)
             await self._disconnect(conn)
         return ws
+
+    def _refuse_by_quota(self, request: web.Request) -> web.Response | None:
+        """The URL length and the new-connection buckets, checked before the authorizer runs.
+
+        AWS documents the 4,096-character quota but not the status of a longer URL: the gateway
+        refuses the handshake with 414 (URI Too Long), the strict reading. A throttled
+        ``$connect`` is 429 Too Many Requests, the status API Gateway's throttling answers.
+        """
+        url = f"wss://{request.host}{request.raw_path}"
+        if self.throttle.url_too_long(url):
+            log.info("handshake refused: URL of %d characters", len(url))
+            return web.json_response({"message": "Request-URI Too Long"}, status=414)
+        if not self.throttle.allow_connect():
+            log.info("$connect throttled")
+            return web.json_response({"message": TOO_MANY_REQUESTS}, status=429)
+        return None
 
     async def _authorize(
         self, info: events.ConnectionInfo, request: web.Request
@@ -290,6 +315,12 @@ class WebSocketEndpoint:
         route = self.api.routes.get(key) or self.api.routes.get("$default")
         if route is None:
             await self._reply(conn, events.error_frame("Forbidden", conn.connection_id, request_id))
+            return
+        if not self.throttle.allow_request(route.route_key):
+            # Throttled: the integration is not invoked; the client gets API Gateway's error
+            # frame and keeps its connection (docs/aws-behaviour.md, "Shared limits").
+            frame = events.error_frame(TOO_MANY_REQUESTS, conn.connection_id, request_id)
+            await self._reply(conn, frame)
             return
         held = self.faults.take(conn.connection_id, "frame", route.route_key)
         if held is not None:
