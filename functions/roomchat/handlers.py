@@ -16,7 +16,7 @@ from . import jobs, logs, protocol
 from .errors import BadRequest, ChatError, Internal
 from .ports import Deadline
 from .settings import Settings
-from .usecases import Caller, ChatService
+from .usecases import Caller, ChatService, policy
 from .wiring import Container, build_container
 
 _container: Container | None = None
@@ -91,12 +91,25 @@ def _caller(event: Json) -> Caller:
     sub = authorizer.get("sub")
     rooms = authorizer.get("rooms")
     return Caller(
+        token_expires_at=_epoch(authorizer.get("exp")),
         connection_id=str(rc.get("connectionId") or ""),
         connected_at_ms=connected_at if isinstance(connected_at, int) else None,
         token_name=token_name if isinstance(token_name, str) and token_name else None,
         user_id=sub if isinstance(sub, str) and sub else None,
         grants=frozenset(rooms.split(",")) if isinstance(rooms, str) and rooms else frozenset(),
     )
+
+
+def _epoch(value: Any) -> int | None:
+    """The authorizer's `exp`: a number, or its text (API Gateway passes context values on
+    as the authorizer gave them; a string is accepted too)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
 
 
 def _bind(event: Json, context: Any, action: str) -> None:
@@ -166,7 +179,9 @@ def _message_route(
             if isinstance(frame.get("clientMsgId"), str):
                 client_msg_id = frame["clientMsgId"][:64]
             svc = _service(event, context)
-            reply = run(svc, _caller(event), frame)
+            caller = _caller(event)
+            policy.require_fresh_token(svc, caller)
+            reply = run(svc, caller, frame)
             if action != "sendAll":
                 _presence_metrics(svc)
             return _reply(200, reply)

@@ -533,7 +533,7 @@ export interface PongFrame {
 
 export interface ErrorFrame {
   type: "error";
-  code: "bad_request" | "unknown_action" | "not_member" | "forbidden" | "not_found" | "rejected" | "too_large" | "rate_limited" | "internal";
+  code: "bad_request" | "unknown_action" | "not_member" | "forbidden" | "not_found" | "rejected" | "too_large" | "rate_limited" | "token_expired" | "internal";
   /** Text for a person. */
   message: string;
   /** The action of the refused frame, when it reached its route. */

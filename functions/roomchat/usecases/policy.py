@@ -11,7 +11,7 @@ The capability modules ask here and never decide themselves, so a rule changes i
 
 from __future__ import annotations
 
-from ..errors import Forbidden, NotMember, RateLimited
+from ..errors import Forbidden, NotMember, RateLimited, TokenExpired
 from ..ports import MEMBER, MODERATOR, OWNER, PRIVATE, Member, Message, Room
 from ..settings import REACTIONS_PER_SECOND, READS_PER_SECOND, TYPING_PER_SECOND
 from .core import Caller, Deps
@@ -79,6 +79,20 @@ def user_role(deps: Deps, room_id: str, user_id: str) -> str | None:
     if room is not None and room.owner == user_id:
         return OWNER
     return deps.rooms.get_role(room_id, user_id)
+
+
+# ---------------------------------------------------------------------------- the token
+
+
+def require_fresh_token(deps: Deps, caller: Caller) -> None:
+    """Access is decided at $connect by the token, so it ends with the token: once its
+    ``exp`` has passed, every action is refused (``TokenExpired``) before anything is read,
+    and the client is told to reconnect with a fresh token."""
+    expires = caller.token_expires_at
+    if expires is not None and deps.now_s() >= expires:
+        raise TokenExpired(
+            "your sign-in token has expired; reconnect with a fresh token",
+        )
 
 
 # ---------------------------------------------------------------------------- membership

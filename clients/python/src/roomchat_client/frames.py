@@ -477,6 +477,7 @@ class ErrorFrame(TypedDict):
         "rejected",
         "too_large",
         "rate_limited",
+        "token_expired",
         "internal",
     ]
     message: str
