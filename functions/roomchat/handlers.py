@@ -16,7 +16,7 @@ from . import jobs, logs, protocol
 from .errors import BadRequest, ChatError, Internal
 from .ports import Deadline
 from .settings import Settings
-from .usecases import Caller, ChatService, policy
+from .usecases import Caller, ChatService, budgets, now_ms, policy
 from .wiring import Container, build_container
 
 _container: Container | None = None
@@ -78,6 +78,7 @@ def _service(event: Json, context: Any = None, endpoint: str | None = None) -> C
         reactions=c.reactions,
         mentions=c.mentions,
         pins=c.pins,
+        clock=c.clock or now_ms,
     )
 
 
@@ -163,6 +164,17 @@ def _presence_metrics(svc: ChatService) -> None:
         )
 
 
+def _serve(svc: ChatService, caller: Caller, action: str, work: Callable[[], Json | None]) -> Any:
+    """An action within the caller's token and budgets: refused once the token has expired
+    or the budgets are spent; charged afterwards what it read and posted."""
+    policy.require_fresh_token(svc, caller)
+    budgets.admit(svc, caller, action)
+    try:
+        return work()
+    finally:
+        budgets.settle(svc, caller)
+
+
 def _message_route(
     action: str, run: Callable[[ChatService, Caller, Json], Json | None]
 ) -> Callable[[Json, Any], Json]:
@@ -171,6 +183,7 @@ def _message_route(
     def handler(event: Json, context: Any) -> Json:
         _bind(event, context, action)
         client_msg_id = room_id = None
+        svc, caller = _service(event, context), _caller(event)
         try:
             frame = protocol.parse_body(_body(event))
             if isinstance(frame.get("roomId"), str):
@@ -178,10 +191,7 @@ def _message_route(
                 logs.extend(roomId=room_id[:64])
             if isinstance(frame.get("clientMsgId"), str):
                 client_msg_id = frame["clientMsgId"][:64]
-            svc = _service(event, context)
-            caller = _caller(event)
-            policy.require_fresh_token(svc, caller)
-            reply = run(svc, caller, frame)
+            reply = _serve(svc, caller, action, lambda: run(svc, caller, frame))
             if action != "sendAll":
                 _presence_metrics(svc)
             return _reply(200, reply)
@@ -189,6 +199,8 @@ def _message_route(
             if e.room_id is None and room_id is not None and protocol.ROOM_ID_RE.match(room_id):
                 e.room_id = room_id  # a well-formed room the request named, e.g. a bad limit
             _refused(e)
+            if e.code == "rate_limited":
+                budgets.refused(svc, caller)  # a connection that keeps at it is closed
             return _reply(e.status, protocol.error_frame(e, action, client_msg_id))
         except Exception as e:
             logs.error("unhandled", error=type(e).__name__, trace=traceback.format_exc(limit=20))

@@ -247,6 +247,10 @@ def settings() -> Settings:
         recent_on_join=20,
         # High enough for tests that send bursts; the limit itself is tested on its own.
         rate_limit_per_second=1000,
+        # Off for the same reason: the budgets by cost are tested on their own
+        # (tests/unit/test_budgets.py).
+        cost_per_second=0,
+        user_cost_per_second=0,
     )
 
 

@@ -724,3 +724,14 @@ describe('an expired token', () => {
     assert.match(client.errors.at(-1).text, /sign in again/);
   });
 });
+
+describe('closed by the server', () => {
+  test('a closing frame is shown, and the reconnect waits longer than after a plain drop', () => {
+    const { client, ws, clock } = connected();
+    ws.receive({ type: 'closing', code: 'rate_limited', message: 'too many requests refused; slow down' });
+    assert.match(client.errors.at(-1).text, /slow down/);
+    ws.close(1000, ''); // the @connections DELETE
+    assert.equal(client.status, RECONNECTING);
+    assert.ok(clock.pending()[0] >= 2000, clock.pending()); // back-off from the 4th step
+  });
+});

@@ -239,5 +239,13 @@ export const connection = {
       this.attempt = 0; // a live connection, even one in no room
       this.scheduleKeepalive();
     },
+
+    /** The server closes this connection next (too many requests refused for rate): say why. */
+    closing(frame) {
+      const why = typeof frame.message === 'string' ? frame.message : 'the server closed the connection';
+      this.pushError(`Disconnected by the server: ${why}`);
+      this.attempt = Math.max(this.attempt, 3); // come back later than a plain drop would
+      this.emit({ error: true });
+    },
   },
 };
