@@ -183,8 +183,10 @@ def _message_route(
     def handler(event: Json, context: Any) -> Json:
         _bind(event, context, action)
         client_msg_id = room_id = None
-        svc, caller = _service(event, context), _caller(event)
+        svc: ChatService | None = None
+        caller = _caller(event)
         try:
+            svc = _service(event, context)
             frame = protocol.parse_body(_body(event))
             if isinstance(frame.get("roomId"), str):
                 room_id = frame["roomId"]
@@ -199,7 +201,7 @@ def _message_route(
             if e.room_id is None and room_id is not None and protocol.ROOM_ID_RE.match(room_id):
                 e.room_id = room_id  # a well-formed room the request named, e.g. a bad limit
             _refused(e)
-            if e.code == "rate_limited":
+            if e.code == "rate_limited" and svc is not None:
                 budgets.refused(svc, caller)  # a connection that keeps at it is closed
             return _reply(e.status, protocol.error_frame(e, action, client_msg_id))
         except Exception as e:

@@ -76,7 +76,13 @@ def refused(deps: Deps, caller: Caller) -> bool:
     limit = deps.settings.strikes_before_close
     if deps.limiter is None or not limit or not caller.connection_id:
         return False
-    strikes = deps.limiter.strikes("strike#" + caller.connection_id, deps.clock(), STRIKE_WINDOW_S)
+    try:
+        strikes = deps.limiter.strikes(
+            "strike#" + caller.connection_id, deps.clock(), STRIKE_WINDOW_S
+        )
+    except Exception as e:  # the refusal stands; only its count is lost
+        logs.warning("strike_not_counted", error=type(e).__name__)
+        return False
     if strikes < limit:
         return False
     frame = protocol.closing_frame(
