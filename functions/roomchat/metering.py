@@ -1,29 +1,36 @@
-"""What the current invocation has read from DynamoDB: the items each request returned (a
-Query's ScannedCount: what DynamoDB bills, filtered out or not; a GetItem's one item). The
-adapters' ``Table`` adds to it; the handlers reset it per invocation and charge the caller's
-budgets by it (``usecases.policy.settle``). A Lambda process runs one invocation at a time
-(the local runtime too: one warm subprocess per concurrent invocation), so one counter per
-process is the invocation's."""
+"""What the current invocation has read from DynamoDB, in bytes: the size of the items each
+Query or GetItem returned (DynamoDB bills strongly consistent reads by the 4 KB read; the size
+is estimated from the response's items, ``size_of``). The adapters' ``Table`` adds to it; the
+handlers reset it per invocation and charge the caller's budgets by it
+(``usecases.budgets.settle``). A Lambda process runs one invocation at a time (the local
+runtime too: one warm subprocess per concurrent invocation), so one counter per process is
+the invocation's."""
 
 from __future__ import annotations
 
 import threading
 
 _lock = threading.Lock()
-_items = 0
+_bytes = 0
+
+
+def size_of(items: object) -> int:
+    """About the bytes of DynamoDB items as the response gives them (their text; a little more
+    than DynamoDB's own sizing, which counts names and values only)."""
+    return len(repr(items))
 
 
 def reset() -> None:
-    global _items
+    global _bytes
     with _lock:
-        _items = 0
+        _bytes = 0
 
 
-def add(items: int) -> None:
-    global _items
+def add(read_bytes: int) -> None:
+    global _bytes
     with _lock:
-        _items += items
+        _bytes += read_bytes
 
 
-def items_read() -> int:
-    return _items
+def bytes_read() -> int:
+    return _bytes

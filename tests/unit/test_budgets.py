@@ -40,11 +40,11 @@ def test_a_charge_after_the_work_puts_the_bucket_in_debt(dynamodb):
     assert limiter.admit("cost#A", T0 + 3_200, 10, 20)
 
 
-def test_cost_counts_items_read_and_posts():
+def test_cost_counts_bytes_read_and_posts():
     assert budgets.cost(0, 0) == 0
     assert budgets.cost(1, 1) == 2
-    assert budgets.cost(101, 0) == 11  # a history page of 101 items
-    assert budgets.cost(5000, 0) == 500  # members of a 5,000-member room
+    assert budgets.cost(100_000, 0) == 25  # a full history page: ~25 read units
+    assert budgets.cost(5000 * 150, 5000) == 184 + 50  # a 5,000-member room's list, or posts
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_reads_are_budgeted_by_what_they_read(chat):
     for i in range(30):
         chat.join(f"M{i}", "big", f"m{i}")  # each join spends its own connection's budget
     replies = [chat.send("M0", action="members", roomId="big") for _ in range(4)]
-    # 30 members read: 1 + 3 units (+ the ban and membership reads) each; a burst of 6
+    # 30 members (~6 KB) read: 1 + 2 units (+ the ban and membership reads) each; a burst of 6
     assert _codes(replies)[0] == "ok" and "rate_limited" in _codes(replies), replies
     refused = next(r for r in replies if r.get("type") == "error")
     assert refused["action"] == "members" and "budget" in refused["message"]
@@ -107,7 +107,7 @@ def test_a_refused_action_reads_and_writes_nothing(chat):
     reply = chat.send("A", action="history", roomId="lobby")
     assert reply["code"] == "rate_limited"
     assert chat.items() == before  # a refused conditional write changes nothing
-    assert metering.items_read() == 0
+    assert metering.bytes_read() == 0
 
 
 def test_a_connection_that_keeps_exceeding_is_told_why_and_closed(chat):

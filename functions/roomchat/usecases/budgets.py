@@ -3,10 +3,10 @@ across all of their connections, may spend on every action, reads included.
 
 - ``admit``: before an action, one unit from the connection's budget and the user's; a budget
   that has none (or is in debt) refuses the action (``RateLimited``) before anything is read.
-- ``settle``: after it, what it cost beyond that unit: one more per ITEMS_PER_UNIT items it
-  read (``metering``: what DynamoDB billed, so a history page of large messages or a member
-  list of a huge room costs what it read) and per POSTS_PER_UNIT posts it made; the budgets
-  may go into debt, and then refuse until refilled.
+- ``settle``: after it, what it cost beyond that unit: one more per BYTES_PER_UNIT bytes it
+  read (``metering``: about what DynamoDB billed, so a history page of large messages or a
+  member list of a huge room costs what it read) and per POSTS_PER_UNIT posts it made; the
+  budgets may go into debt, and then refuse until refilled.
 - ``refused``: a refusal for rate (these budgets or the per-second counters) is a strike; a
   connection with STRIKES_BEFORE_CLOSE strikes in a minute gets a ``closing`` frame saying
   why and is closed through @connections DELETE (API Gateway then runs its $disconnect).
@@ -21,7 +21,7 @@ import math
 
 from .. import logs, metering, protocol
 from ..errors import RateLimited
-from ..settings import ITEMS_PER_UNIT, POSTS_PER_UNIT
+from ..settings import BYTES_PER_UNIT, POSTS_PER_UNIT
 from .core import Caller, Deps
 
 STRIKE_WINDOW_S = 60
@@ -53,14 +53,14 @@ def admit(deps: Deps, caller: Caller, action: str) -> None:
             )
 
 
-def cost(items_read: int, posts: int) -> int:
+def cost(bytes_read: int, posts: int) -> int:
     """Units an action spent beyond its first: what it read and what it posted."""
-    return math.ceil(items_read / ITEMS_PER_UNIT) + math.ceil(posts / POSTS_PER_UNIT)
+    return math.ceil(bytes_read / BYTES_PER_UNIT) + math.ceil(posts / POSTS_PER_UNIT)
 
 
 def settle(deps: Deps, caller: Caller) -> int:
     """Charge the budgets what the action read and posted beyond its first unit; the units."""
-    units = cost(metering.items_read(), deps.counts.members)
+    units = cost(metering.bytes_read(), deps.counts.members)
     metering.reset()
     if deps.limiter is None or units <= 0:
         return units

@@ -73,10 +73,10 @@ class Table:
             )
         except (ClientError, BotoCoreError) as e:
             raise _storage_error(f"{op} {what or self.kind}", e) from e
-        if op == "Query":
-            metering.add(int(response.get("ScannedCount", response.get("Count", 0))))
+        if op == "Query" and response.get("Items"):
+            metering.add(metering.size_of(response["Items"]))
         elif op == "GetItem" and response.get("Item"):
-            metering.add(1)
+            metering.add(metering.size_of(response["Item"]))
         return response
 
     def _write(self, op: str, **kwargs: Any) -> dict[str, Any] | None:
