@@ -90,7 +90,7 @@ class Settings:
     user_cost_burst: int = 1000
     # Refusals (rate_limited) of one connection within a minute before it is closed (a
     # `closing` frame, then @connections DELETE); 0: never.
-    strikes_before_close: int = 30
+    strikes_before_close: int = 120
     # Connections one signed-in user may hold at once (the next $connect is refused); 0: any.
     max_connections_per_user: int = 10
 
@@ -156,7 +156,7 @@ class Settings:
             cost_burst=integer("COST_BURST", 500, 1, 1_000_000),
             user_cost_per_second=integer("USER_COST_PER_SECOND", 200, 0, 100_000),
             user_cost_burst=integer("USER_COST_BURST", 1000, 1, 1_000_000),
-            strikes_before_close=integer("STRIKES_BEFORE_CLOSE", 30, 0, 100_000),
+            strikes_before_close=integer("STRIKES_BEFORE_CLOSE", 120, 0, 100_000),
             max_connections_per_user=integer("MAX_CONNECTIONS_PER_USER", 10, 0, 10_000),
         )
 
