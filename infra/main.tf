@@ -112,6 +112,7 @@ module "functions" {
     FANOUT_QUEUE_NAME         = local.fanout_queue_name
     FANOUT_CHUNK_SIZE         = tostring(var.fanout_chunk_size)
     GRANTED_ROOM_PREFIX       = var.granted_room_prefix
+    MAX_CONNECTIONS_PER_USER  = tostring(var.max_connections_per_user)
   }, local.review_hook_environment)
 
   functions = merge(

@@ -605,6 +605,17 @@ variable "edit_window_seconds" {
   }
 }
 
+variable "max_connections_per_user" {
+  description = "MAX_CONNECTIONS_PER_USER: how many connections one signed-in user (a token's sub) may hold at once; the next $connect is refused with 429 (docs/limits.md). 0: no cap. Without sign-in there is no user to count."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_connections_per_user >= 0 && var.max_connections_per_user <= 10000 && floor(var.max_connections_per_user) == var.max_connections_per_user
+    error_message = "max_connections_per_user must be a whole number from 0 (no cap) to 10000."
+  }
+}
+
 variable "review_hook_function_arn" {
   description = "ARN of an existing Lambda function reviewing each message before it is stored (sendAll, edit); null: no review unless create_sample_review_hook. Its contract: README, \"Message review hook\"."
   type        = string

@@ -48,16 +48,20 @@ class Identity:
     sub: str
     name: str | None
     rooms: tuple[str, ...] = ()
+    # The token's ``exp`` (epoch seconds): every action after it is refused (token_expired).
+    expires_at: int | None = None
 
-    def context(self) -> dict[str, str]:
+    def context(self) -> dict[str, str | int]:
         """The authorizer context (requestContext.authorizer of every later event). API Gateway
         allows only string, number and boolean values there, so rooms are joined by ','
-        (never part of a room id)."""
-        ctx = {"sub": self.sub}
+        (never part of a room id), and ``exp`` is the token's expiry in epoch seconds."""
+        ctx: dict[str, str | int] = {"sub": self.sub}
         if self.name:
             ctx["name"] = self.name
         if self.rooms:
             ctx["rooms"] = ",".join(self.rooms)
+        if self.expires_at is not None:
+            ctx["exp"] = self.expires_at
         return ctx
 
 
@@ -147,7 +151,12 @@ class Policy:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub or len(sub) > 128 or not sub.isprintable():
             raise InvalidToken("sub must be 1-128 printable characters")
-        return Identity(sub=sub, name=_name(claims), rooms=_rooms(claims))
+        return Identity(
+            sub=sub,
+            name=_name(claims),
+            rooms=_rooms(claims),
+            expires_at=int(exp),  # type: ignore[arg-type]
+        )
 
     def audience_ok(self, claims: Mapping[str, Any]) -> bool:
         """``aud`` names us (ID tokens); a Cognito access token has no ``aud`` but names the

@@ -62,6 +62,20 @@ class RateLimited(ChatError):
     status = 429
 
 
+class TooManyConnections(ChatError):
+    """A signed-in user already holds MAX_CONNECTIONS_PER_USER connections: $connect refused."""
+
+    code = "rate_limited"
+    status = 429
+
+
+class TokenExpired(ChatError):
+    """The connection's token has expired: the client must reconnect with a fresh one."""
+
+    code = "token_expired"
+    status = 401
+
+
 class ConnectionGone(ChatError):
     """The connection closed while the request ran; what it would have joined is undone."""
 

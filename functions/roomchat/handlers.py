@@ -16,7 +16,7 @@ from . import jobs, logs, protocol
 from .errors import BadRequest, ChatError, Internal
 from .ports import Deadline
 from .settings import Settings
-from .usecases import Caller, ChatService
+from .usecases import Caller, ChatService, budgets, now_ms, policy
 from .wiring import Container, build_container
 
 _container: Container | None = None
@@ -78,6 +78,7 @@ def _service(event: Json, context: Any = None, endpoint: str | None = None) -> C
         reactions=c.reactions,
         mentions=c.mentions,
         pins=c.pins,
+        clock=c.clock or now_ms,
     )
 
 
@@ -91,12 +92,25 @@ def _caller(event: Json) -> Caller:
     sub = authorizer.get("sub")
     rooms = authorizer.get("rooms")
     return Caller(
+        token_expires_at=_epoch(authorizer.get("exp")),
         connection_id=str(rc.get("connectionId") or ""),
         connected_at_ms=connected_at if isinstance(connected_at, int) else None,
         token_name=token_name if isinstance(token_name, str) and token_name else None,
         user_id=sub if isinstance(sub, str) and sub else None,
         grants=frozenset(rooms.split(",")) if isinstance(rooms, str) and rooms else frozenset(),
     )
+
+
+def _epoch(value: Any) -> int | None:
+    """The authorizer's `exp`: a number, or its text (API Gateway passes context values on
+    as the authorizer gave them; a string is accepted too)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
 
 
 def _bind(event: Json, context: Any, action: str) -> None:
@@ -150,6 +164,17 @@ def _presence_metrics(svc: ChatService) -> None:
         )
 
 
+def _serve(svc: ChatService, caller: Caller, action: str, work: Callable[[], Json | None]) -> Any:
+    """An action within the caller's token and budgets: refused once the token has expired
+    or the budgets are spent; charged afterwards what it read and posted."""
+    policy.require_fresh_token(svc, caller)
+    budgets.admit(svc, caller, action)
+    try:
+        return work()
+    finally:
+        budgets.settle(svc, caller)
+
+
 def _message_route(
     action: str, run: Callable[[ChatService, Caller, Json], Json | None]
 ) -> Callable[[Json, Any], Json]:
@@ -158,15 +183,17 @@ def _message_route(
     def handler(event: Json, context: Any) -> Json:
         _bind(event, context, action)
         client_msg_id = room_id = None
+        svc: ChatService | None = None
+        caller = _caller(event)
         try:
+            svc = _service(event, context)
             frame = protocol.parse_body(_body(event))
             if isinstance(frame.get("roomId"), str):
                 room_id = frame["roomId"]
                 logs.extend(roomId=room_id[:64])
             if isinstance(frame.get("clientMsgId"), str):
                 client_msg_id = frame["clientMsgId"][:64]
-            svc = _service(event, context)
-            reply = run(svc, _caller(event), frame)
+            reply = _serve(svc, caller, action, lambda: run(svc, caller, frame))
             if action != "sendAll":
                 _presence_metrics(svc)
             return _reply(200, reply)
@@ -174,6 +201,8 @@ def _message_route(
             if e.room_id is None and room_id is not None and protocol.ROOM_ID_RE.match(room_id):
                 e.room_id = room_id  # a well-formed room the request named, e.g. a bad limit
             _refused(e)
+            if e.code == "rate_limited" and svc is not None:
+                budgets.refused(svc, caller)  # a connection that keeps at it is closed
             return _reply(e.status, protocol.error_frame(e, action, client_msg_id))
         except Exception as e:
             logs.error("unhandled", error=type(e).__name__, trace=traceback.format_exc(limit=20))

@@ -201,6 +201,16 @@ class RoomsRepository(Protocol):
         """The rooms the connection's record lists (strongly consistent; empty without one)."""
         ...
 
+    def add_user_connection(self, user_id: str, connection_id: str, expires_at: int) -> None:
+        """Record one open connection of a signed-in user (until ``expires_at``)."""
+        ...
+
+    def remove_user_connection(self, user_id: str, connection_id: str) -> None: ...
+
+    def user_connections(self, user_id: str, now_s: int) -> int:
+        """How many open connections the user holds (strongly consistent)."""
+        ...
+
     def save_connection_name(self, connection_id: str, name: str, expires_at: int) -> None:
         """The connection's default name (from ``?name=`` or its token)."""
         ...
@@ -315,6 +325,19 @@ class RateLimiter(Protocol):
         """Count one message for this key (a connection id, or one with a suffix for a separate
         budget such as typing); False when it is over ``limit`` (default: the configured
         one) this second."""
+        ...
+
+    def admit(self, key: str, now_ms: int, per_second: int, burst: int) -> bool:
+        """Take one unit from ``key``'s token bucket (``per_second`` refill, ``burst`` at most);
+        False, changing nothing, when it has none or is in debt."""
+        ...
+
+    def charge(self, key: str, now_ms: int, per_second: int, units: int) -> None:
+        """Spend ``units`` more from ``key``'s bucket, unconditionally (it may go into debt)."""
+        ...
+
+    def strikes(self, key: str, now_ms: int, window_s: int) -> int:
+        """Count one refusal of ``key`` in the current window; the window's count."""
         ...
 
 

@@ -24,6 +24,10 @@ REACTIONS_PER_SECOND = 3
 # `thread`, `threads` and `mentions` requests one connection may make per second, together:
 # each reads up to a page of messages (and counts unread replies).
 READS_PER_SECOND = 5
+# What one budget unit buys beyond the request itself: bytes read (4 KB: one strongly
+# consistent read unit) and posts made (@connections POSTs to members).
+BYTES_PER_UNIT = 4096
+POSTS_PER_UNIT = 100
 # The namespace of operator-granted rooms unless GRANTED_ROOM_PREFIX says otherwise.
 GRANTED_ROOM_PREFIX_DEFAULT = "org:"
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9_.:-]{0,32}$")
@@ -76,6 +80,19 @@ class Settings:
     # createRoom takes them, and without a record they are private to the users granted them.
     # "": no such namespace (a claim then grants only rooms created with createRoom).
     granted_room_prefix: str = GRANTED_ROOM_PREFIX_DEFAULT
+    # Budgets by cost (docs/limits.md): every action of a connection, and of a signed-in user
+    # across their connections, spends units from a token bucket refilled at *_per_second and
+    # holding at most *_burst; one unit a request, plus one per BYTES_PER_UNIT bytes it read
+    # and one per POSTS_PER_UNIT posts it made. 0 per second: that budget is off.
+    cost_per_second: int = 100
+    cost_burst: int = 500
+    user_cost_per_second: int = 200
+    user_cost_burst: int = 1000
+    # Refusals (rate_limited) of one connection within a minute before it is closed (a
+    # `closing` frame, then @connections DELETE); 0: never.
+    strikes_before_close: int = 120
+    # Connections one signed-in user may hold at once (the next $connect is refused); 0: any.
+    max_connections_per_user: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -135,6 +152,12 @@ class Settings:
             fanout_step_size=integer("FANOUT_STEP_SIZE", 250, 1, 5000),
             fanout_max_attempts=integer("FANOUT_MAX_ATTEMPTS", 3, 1, 10),
             granted_room_prefix=_granted_room_prefix(env),
+            cost_per_second=integer("COST_PER_SECOND", 100, 0, 100_000),
+            cost_burst=integer("COST_BURST", 500, 1, 1_000_000),
+            user_cost_per_second=integer("USER_COST_PER_SECOND", 200, 0, 100_000),
+            user_cost_burst=integer("USER_COST_BURST", 1000, 1, 1_000_000),
+            strikes_before_close=integer("STRIKES_BEFORE_CLOSE", 120, 0, 100_000),
+            max_connections_per_user=integer("MAX_CONNECTIONS_PER_USER", 10, 0, 10_000),
         )
 
 

@@ -48,6 +48,8 @@ class Container:
     reactions: ReactionsRepository | None = None
     mentions: MentionsRepository | None = None
     pins: PinsRepository | None = None
+    # The clock in epoch ms (tests fix it: budgets refill with time).
+    clock: Callable[[], int] | None = None
 
 
 def build_container(settings: Settings) -> Container:

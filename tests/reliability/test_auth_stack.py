@@ -6,6 +6,7 @@ It costs a second `terraform apply` (about a minute), so it runs only when ROOMC
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -71,3 +72,21 @@ def test_a_signed_in_user_chats_under_the_token_name(auth_stack):
     joined, said = run(scenario())
     assert joined["name"] == "ana"
     assert said["sender"] == "ana"
+
+
+def test_an_expired_tokens_connection_is_refused_its_next_action(auth_stack):
+    """The authorizer passes the token's `exp` on with its identity; once it has passed, the
+    same connection's next action is refused with `token_expired` (and nothing is sent)."""
+    room = f"soak-exp-{uuid.uuid4().hex[:8]}"
+
+    async def scenario():
+        ana = await Client.connect(f"{auth_stack.url}?token={token_for('ana', SECRET, ttl=3)}")
+        await join(ana, room, "ana")
+        await asyncio.sleep(4.5)  # past the token's exp
+        await ana.send({"action": "sendAll", "roomId": room, "message": "too late"})
+        refused = await ana.expect({"type": "error"}, timeout=15)
+        await ana.close()
+        return refused
+
+    refused = run(scenario())
+    assert refused["code"] == "token_expired" and refused["action"] == "sendAll", refused

@@ -35,6 +35,7 @@ SERVER_FRAMES = {
     "history": "HistoryFrame",
     "members": "MembersFrame",
     "pong": "PongFrame",
+    "closing": "ClosingFrame",
     "roomCreated": "RoomCreatedFrame",
     "role": "RoleFrame",
     "deleted": "DeletedFrame",

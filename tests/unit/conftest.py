@@ -117,6 +117,8 @@ class Harness:
         self.connected_at = time.time_ns() // 1_000_000
         # connectionId -> the user id (`sub`) its token named, as the authorizer passes it on.
         self.users: dict[str, str] = {}
+        # connectionId -> its token's `exp` (epoch seconds), as the authorizer passes it on.
+        self.expiries: dict[str, int | str] = {}
 
     def event(self, cid: str, route: str, body: str | None = None, **extra: Any) -> dict[str, Any]:
         event = {
@@ -136,6 +138,8 @@ class Harness:
         }
         if cid in self.users:
             event["requestContext"]["authorizer"] = {"sub": self.users[cid]}
+            if cid in self.expiries:
+                event["requestContext"]["authorizer"]["exp"] = self.expiries[cid]
         if body is not None:
             event["body"] = body
         event.update(extra)
@@ -243,6 +247,10 @@ def settings() -> Settings:
         recent_on_join=20,
         # High enough for tests that send bursts; the limit itself is tested on its own.
         rate_limit_per_second=1000,
+        # Off for the same reason: the budgets by cost are tested on their own
+        # (tests/unit/test_budgets.py).
+        cost_per_second=0,
+        user_cost_per_second=0,
     )
 
 

@@ -36,6 +36,24 @@ from tests.infra import design
 from tests.tables import HISTORY_TABLE, ROOMS_BY_CONNECTION_INDEX, ROOMS_TABLE
 from tests.unit.conftest import ROUTES, Context, FakeSender, Harness, conversation_stores
 
+# The functions of the routes that carry actions (budgeted, and closed when over budget).
+ROUTED = {
+    *[
+        "join",
+        "leave",
+        "send_all",
+        "history",
+        "resume",
+        "delete",
+        "edit",
+        "typing",
+        "mark_read",
+        "kick",
+    ],
+    *["disconnect_user", "members", "create_room", "invite", "uninvite", "promote", "demote"],
+    *["thread", "threads", "follow", "react", "mentions", "pin"],
+}
+
 SQS_OPERATIONS = {
     "send_message_batch": "SendMessage",
     "send_message": "SendMessage",
@@ -176,6 +194,8 @@ def walked():
             history_table="history",
             rooms_by_connection_index=ROOMS_BY_CONNECTION_INDEX,
             rate_limit_per_second=1000,
+            cost_per_second=0,  # the budgets: in _exercise_closing
+            user_cost_per_second=0,
         )
         sender = FakeSender()
         handlers.use_container(
@@ -193,9 +213,34 @@ def walked():
             _exercise_every_path(chat, run, sender)
             _exercise_conversations(chat, run, sender)
             _exercise_moderation(chat, run, sender, patch)
+            _exercise_closing(chat, run, sender)
             yield recorder, posted
         finally:
             handlers.use_container(None)
+
+
+def _exercise_closing(chat, run, sender):
+    """Every action's function, over its budget until the connection is closed: the budget
+    buckets' writes, the strike count, the `closing` post and the @connections DELETE (a gone
+    connection: the 410 of each)."""
+    container = handlers.container()
+    kept = container.settings
+    container.settings = replace(
+        kept, cost_per_second=1, cost_burst=1, user_cost_per_second=0, strikes_before_close=1
+    )
+    routes = {r.function: key for key, r in design.routes().items() if r.function in ROUTED}
+    for n, (function, route) in enumerate(sorted(routes.items())):
+        cid = f"X{n}"
+        sender.gone.add(cid)  # it closes its end meanwhile: both calls meet a 410
+        for _ in range(2):  # the first spends the budget; the second is refused and closes
+            run(function, chat.send, cid, action=route, roomId="nowhere")
+    # A signed-in user at the cap of connections: the next $connect is counted and taken back.
+    container.settings = replace(kept, max_connections_per_user=1)
+    for cid in ("Y1", "Y2"):
+        chat.users[cid] = "u-capped"
+        run("connect", chat.connect, cid)
+    run("disconnect", chat.disconnect, "Y1")
+    container.settings = kept
 
 
 def _exercise_every_path(chat, run, sender):

@@ -68,9 +68,10 @@ OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def test_a_good_hs256_token_gives_its_identity():
-    identity = verifier().verify(hs(name="Ana", rooms=["team-a"]))
+    exp = int(time.time()) + 300
+    identity = verifier().verify(hs(name="Ana", rooms=["team-a"], exp=exp))
     assert (identity.sub, identity.name, identity.rooms) == ("user-1", "Ana", ("team-a",))
-    assert identity.context() == {"sub": "user-1", "name": "Ana", "rooms": "team-a"}
+    assert identity.context() == {"sub": "user-1", "name": "Ana", "rooms": "team-a", "exp": exp}
 
 
 def test_es256_tokens_verify_against_the_public_key_pem():
@@ -162,12 +163,14 @@ def _env(monkeypatch, **values):
 
 def test_the_authorizer_allows_a_good_token_and_passes_identity(monkeypatch):
     _env(monkeypatch, AUTH_SECRET=SECRET)
-    answer = _authorize({"token": hs(name="ana", rooms=["t1", "t2"])})
+    exp = int(time.time()) + 300
+    answer = _authorize({"token": hs(name="ana", rooms=["t1", "t2"], exp=exp)})
     authorizer.use_verifier(None)
     [statement] = answer["policyDocument"]["Statement"]
     assert statement == {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": ARN}
     assert answer["principalId"] == "user-1"
-    assert answer["context"] == {"sub": "user-1", "name": "ana", "rooms": "t1,t2"}
+    # the token's expiry goes with its identity: actions after it are refused (test_token_expiry)
+    assert answer["context"] == {"sub": "user-1", "name": "ana", "rooms": "t1,t2", "exp": exp}
 
 
 def test_the_authorizer_without_a_token_is_unauthorized(monkeypatch):

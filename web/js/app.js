@@ -84,6 +84,14 @@ const client = new ChatClient({
   pongTimeoutMs: options.pongTimeoutMs,
   sendTimeoutMs: options.sendTimeoutMs,
   backoff: options.backoff,
+  // The server refused an action as `token_expired`: reconnect with the page's token if the user
+  // has signed in again since (a token still valid), else the client stops and says to sign in.
+  freshToken: () => {
+    const expiresAt = identity.user?.expiresAt;
+    if (identity.token && expiresAt && expiresAt > Date.now()) return identity.token;
+    idui.problem.textContent = 'Your sign-in has expired; sign in again.';
+    return null;
+  },
 });
 // For the browser tests and the console: the page's state and a way to drop the connection.
 window.roomchat = { client };

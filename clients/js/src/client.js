@@ -64,7 +64,9 @@ export class ChatClient {
    * (4 min; the API closes after 10 idle minutes), pongTimeoutMs, sendTimeoutMs (no echo after
    * this: re-send once on the same connection), maxSendsPerSecond (8: under the server's
    * per-connection limit of 10, so a burst of queued messages after a reconnect goes out in
-   * order instead of being refused), backoff ({baseMs, capMs}).
+   * order instead of being refused), backoff ({baseMs, capMs}), freshToken (a function
+   * returning a new token, or a promise of one, or null: called when the server answers
+   * `token_expired`; the client then reconnects with it, else it stops and says to sign in).
    */
   constructor(options = {}) {
     this.WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
@@ -78,6 +80,8 @@ export class ChatClient {
     this.maxServerErrors = options.maxServerErrors ?? 3; // `internal` answers before giving up
     this.backoff = options.backoff ?? {};
     this.maxSendsPerSecond = options.maxSendsPerSecond ?? 8;
+    this.freshToken = options.freshToken ?? null;
+    this.renewing = false; // a fresh token is being fetched after `token_expired`
 
     this.url = null;
     this.name = null;
@@ -178,7 +182,15 @@ export class ChatClient {
     const text = describeError(frame);
     const room = typeof frame.roomId === 'string' ? this.rooms.get(frame.roomId) : undefined;
     const handler = ERROR_HANDLERS[frame.action];
-    if (handler && handler.call(this, frame, room, text) === 'done') return;
+    const handled = handler && handler.call(this, frame, room, text) === 'done';
+    if (frame.code === 'token_expired') {
+      // The token this connection was opened with has expired: every action is refused
+      // until we reconnect with a fresh one (connection.js renewToken).
+      this.renewToken();
+      this.emit({ rooms: true, room: room?.id });
+      return;
+    }
+    if (handled) return;
     const notMember = frame.code === 'not_member';
     if (notMember && room && room.status === 'joined' && frame.action !== 'leave') {
       // Our membership expired or was pruned while we still had the room open: join again.

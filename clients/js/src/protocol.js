@@ -217,6 +217,7 @@ const ERROR_WORDS = {
   rejected: 'That message was not accepted',
   too_large: 'That message is too long',
   rate_limited: 'You are sending messages too fast',
+  token_expired: 'Your sign-in has expired',
   internal: 'Something went wrong on the server; please try again',
 };
 

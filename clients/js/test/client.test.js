@@ -675,3 +675,63 @@ describe('the life of a message, typing and read markers', () => {
     assert.equal(client.rooms.get('lobby').markerSent, null, 'sent again later');
   });
 });
+
+describe('an expired token', () => {
+  test('token_expired: reconnects with a fresh token, joins again and sends the message again', async () => {
+    FakeWebSocket.reset();
+    const clock = new FakeClock();
+    let n = 0;
+    const client = new ChatClient({
+      WebSocket: FakeWebSocket,
+      timers: clock.timers,
+      now: clock.now,
+      random: () => 0.999999,
+      newClientMsgId: () => `c${++n}`,
+      freshToken: () => 'fresh.token.value',
+    });
+    client.connect(`${URL}?token=old.token.value`, 'ana', ['lobby']);
+    const first = FakeWebSocket.last();
+    first.open();
+    first.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 1, recent: [] });
+    first.take();
+    client.send('lobby', 'after expiry');
+    const [sent] = first.take().filter((f) => f.action === 'sendAll');
+    first.receive({
+      type: 'error', code: 'token_expired', action: 'sendAll', roomId: 'lobby',
+      clientMsgId: sent.clientMsgId, message: 'your sign-in token has expired; reconnect with a fresh token',
+    });
+    await new Promise((resolve) => setImmediate(resolve)); // the fresh token's promise
+    const second = FakeWebSocket.last();
+    assert.notEqual(second, first);
+    assert.equal(first.closedWith.code, 4001);
+    assert.equal(new globalThis.URL(second.url).searchParams.get('token'), 'fresh.token.value');
+    second.open();
+    const rejoin = second.take();
+    assert.equal(rejoin[0].action, 'join');
+    second.receive({ type: 'joined', roomId: 'lobby', name: 'ana', members: 1, recent: [] });
+    const again = second.take().filter((f) => f.action === 'sendAll');
+    assert.equal(again.length, 1);
+    assert.equal(again[0].clientMsgId, sent.clientMsgId); // the same message, not lost
+    assert.equal(client.errors.length, 0);
+  });
+
+  test('token_expired without a way to get a fresh token: stops and says to sign in again', async () => {
+    const { client, ws } = connected();
+    ws.receive({ type: 'error', code: 'token_expired', action: 'typing', roomId: 'lobby', message: 'expired' });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(client.status, CLOSED);
+    assert.equal(FakeWebSocket.instances.length, 1); // no reconnect with the same dead token
+    assert.match(client.errors.at(-1).text, /sign in again/);
+  });
+});
+
+describe('closed by the server', () => {
+  test('a closing frame is shown, and the reconnect waits longer than after a plain drop', () => {
+    const { client, ws, clock } = connected();
+    ws.receive({ type: 'closing', code: 'rate_limited', message: 'too many requests refused; slow down' });
+    assert.match(client.errors.at(-1).text, /slow down/);
+    ws.close(1000, ''); // the @connections DELETE
+    assert.equal(client.status, RECONNECTING);
+    assert.ok(clock.pending()[0] >= 2000, clock.pending()); // back-off from the 4th step
+  });
+});

@@ -152,6 +152,8 @@ export interface ChatClientOptions {
   maxServerErrors?: number;
   maxSendsPerSecond?: number;
   backoff?: { baseMs?: number; capMs?: number };
+  /** Called on `token_expired`: a fresh token (or a promise of one) to reconnect with, or null to stop. */
+  freshToken?: () => string | null | Promise<string | null>;
 }
 
 export interface Change {

@@ -531,9 +531,17 @@ export interface PongFrame {
   type: "pong";
 }
 
+export interface ClosingFrame {
+  type: "closing";
+  /** Why, as an error code (rate_limited). */
+  code: "rate_limited";
+  /** Text for a person. */
+  message: string;
+}
+
 export interface ErrorFrame {
   type: "error";
-  code: "bad_request" | "unknown_action" | "not_member" | "forbidden" | "not_found" | "rejected" | "too_large" | "rate_limited" | "internal";
+  code: "bad_request" | "unknown_action" | "not_member" | "forbidden" | "not_found" | "rejected" | "too_large" | "rate_limited" | "token_expired" | "internal";
   /** Text for a person. */
   message: string;
   /** The action of the refused frame, when it reached its route. */
@@ -575,7 +583,7 @@ export interface ClientFrames {
 export type Action = keyof ClientFrames;
 
 /** Every frame the server sends, by its `type`. */
-export type ServerFrame = JoinedFrame | LeftFrame | PresenceFrame | MessageFrame | HistoryFrame | MembersFrame | PongFrame | RoomCreatedFrame | RoleFrame | ErrorFrame | DeletedFrame | EditedFrame | TypingFrame | ReadFrame | KickedFrame | DisconnectedFrame | ResumedFrame | ThreadFrame | FollowingFrame | ThreadsFrame | ReactionFrame | MentionsFrame | PinnedFrame;
+export type ServerFrame = JoinedFrame | LeftFrame | PresenceFrame | MessageFrame | HistoryFrame | MembersFrame | PongFrame | ClosingFrame | RoomCreatedFrame | RoleFrame | ErrorFrame | DeletedFrame | EditedFrame | TypingFrame | ReadFrame | KickedFrame | DisconnectedFrame | ResumedFrame | ThreadFrame | FollowingFrame | ThreadsFrame | ReactionFrame | MentionsFrame | PinnedFrame;
 export interface ServerFrames {
   "joined": JoinedFrame;
   "left": LeftFrame;
@@ -584,6 +592,7 @@ export interface ServerFrames {
   "history": HistoryFrame;
   "members": MembersFrame;
   "pong": PongFrame;
+  "closing": ClosingFrame;
   "roomCreated": RoomCreatedFrame;
   "role": RoleFrame;
   "error": ErrorFrame;

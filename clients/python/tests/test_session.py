@@ -249,3 +249,63 @@ def test_a_session_resumes_after_its_newest_message_each_missed_message_once_the
     pages = [r for r in server.requests if r["action"] == "history"]
     assert [p["after"] for p in pages] == [_msg(n)["messageId"] for n in (5, 7)]
     assert all("before" not in p for p in pages)
+
+
+def test_token_expired_reconnects_with_a_fresh_token_and_the_say_goes_out_there() -> None:
+    """The server refuses the first connection's sendAll as `token_expired`: the session takes
+    a fresh token, reconnects with it in `?token=`, and sends the same message there."""
+
+    class Expiring(Server):
+        def __init__(self) -> None:
+            super().__init__()
+            self.paths: list[str] = []
+            self.sends: list[tuple[int, str]] = []
+
+        async def handle(self, ws: ServerConnection) -> None:
+            self.paths.append(ws.request.path)
+            number = len(self.paths)
+            self.connections.append(ws)
+            async for raw in ws:
+                frame = json.loads(raw)
+                if frame["action"] == "join":
+                    joined = {"type": "joined", "roomId": "lobby", "name": "bot", "members": 1}
+                    await ws.send(json.dumps({**joined, "recent": [], "next": None}))
+                elif frame["action"] == "sendAll":
+                    self.sends.append((number, frame["clientMsgId"]))
+                    if number == 1:
+                        refusal = {
+                            "type": "error",
+                            "code": "token_expired",
+                            "action": "sendAll",
+                            "roomId": "lobby",
+                            "clientMsgId": frame["clientMsgId"],
+                            "message": "your sign-in token has expired; reconnect with a fresh one",
+                        }
+                        await ws.send(json.dumps(refusal))
+                    else:
+                        echo = {**_msg(7), "message": frame["message"]}
+                        echo["clientMsgId"] = frame["clientMsgId"]
+                        await ws.send(json.dumps(echo))
+
+    async def scenario() -> tuple[Expiring, Any]:
+        server = Expiring()
+        async with serve(server.handle, "127.0.0.1", 0) as running:
+            port = running.sockets[0].getsockname()[1]
+            session = Session(
+                f"ws://127.0.0.1:{port}/live",
+                name="bot",
+                token="old",
+                rooms=["lobby"],
+                backoff=(0.05, 0.2),
+                fresh_token=lambda: "fresh",
+            )
+            await session.start()
+            reply = await asyncio.wait_for(session.say("lobby", "hello"), 10)
+            await session.close()
+        return server, reply
+
+    server, reply = asyncio.run(scenario())
+    assert reply["type"] == "message" and reply["message"] == "hello"
+    assert "token=old" in server.paths[0] and "token=fresh" in server.paths[1]
+    [(first, cid1), (second, cid2)] = server.sends
+    assert (first, second) == (1, 2) and cid1 == cid2  # the same message, once stored

@@ -190,6 +190,12 @@ def pong_frame() -> dict[str, Any]:
     return {"type": "pong"}
 
 
+def closing_frame(code: str, message: str) -> dict[str, Any]:
+    """The last frame of a connection the server closes (@connections DELETE follows): why,
+    as an error code and a sentence the client can show."""
+    return {"type": "closing", "code": code, "message": message}
+
+
 def error_frame(
     error: ChatError, action: str | None, client_msg_id: str | None = None
 ) -> dict[str, Any]:

@@ -4,12 +4,42 @@ Every capability that tells a room something posts through here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from .. import jobs, logs, protocol
 from ..ports import Delivery, FanoutJob, Member
 from .core import Caller, Deps, FanoutCounts, connection_expiry
+
+T = TypeVar("T")
+# At most this many connections taken out of a room (or closed) at once by one kick,
+# uninvite or disconnectUser: a user with thousands of connections is removed in parallel,
+# within a bounded pool (each call is one or two DynamoDB writes or one @connections DELETE).
+REMOVAL_WORKERS = 16
+
+
+def in_parallel(fn: Callable[[T], Any], items: list[T]) -> None:
+    """``fn`` on every item, at most REMOVAL_WORKERS at a time; the first error is raised
+    once all have run (boto3 clients are thread-safe)."""
+    if len(items) <= 1:
+        for item in items:
+            fn(item)
+        return
+    with ThreadPoolExecutor(max_workers=min(REMOVAL_WORKERS, len(items))) as pool:
+        for future in [pool.submit(fn, item) for item in items]:
+            future.result()
+
+
+def remove_memberships(deps: Deps, room_id: str, members: list[Member]) -> None:
+    """Delete these memberships of one room (and the room from each connection's record),
+    in parallel."""
+
+    def remove(m: Member) -> None:
+        deps.rooms.detach_room(m.connection_id, room_id)
+        deps.rooms.delete_member(room_id, m.connection_id)
+
+    in_parallel(remove, members)
 
 
 def post(
@@ -55,13 +85,11 @@ def room_recipients(
 def take_out(deps: Deps, room_id: str, members: list[Member]) -> None:
     """Take these memberships out of a room (uninvite, a room-scoped disconnectUser): each
     connection is told `left`, the room that its user left."""
-    for m in members:
-        deps.rooms.detach_room(m.connection_id, room_id)
-        deps.rooms.delete_member(room_id, m.connection_id)
+    remove_memberships(deps, room_id, members)
     if members:
         broadcast(deps, protocol.left_frame(room_id), [m.connection_id for m in members])
         presence = protocol.presence_frame("leave", room_id, members[0].name)
-        broadcast(deps, presence, deps.rooms.recipient_ids(room_id, deps.now_s()))
+        ephemeral(deps, presence, deps.rooms.recipient_ids(room_id, deps.now_s()))
 
 
 def others_in(deps: Deps, room_id: str, connection_id: str) -> list[str]:
@@ -128,6 +156,30 @@ def prune(deps: Deps, gone: list[str], queued: bool = False) -> None:
                 seen.update(more)
 
 
+def big_room(deps: Deps, recipients: list[str]) -> bool:
+    """Whether a room of these recipients is above the fan-out tier's threshold (whether or
+    not this function may use the queue)."""
+    threshold = deps.settings.fanout_tier_threshold
+    return bool(threshold) and len(recipients) > threshold
+
+
+def ephemeral(deps: Deps, frame: dict[str, Any], recipients: list[str]) -> FanoutCounts | None:
+    """Post a typing or presence frame, which nothing stores and nobody can miss for long,
+    to a room's connections; in a room above the tier's threshold, drop it (the rule in
+    docs/limits.md): one member's typing or join/leave loop must not cost a post per
+    member (~10,000 posts a second in a 5,000-member room). Members of such rooms see no
+    typing indicator and no join/leave notices; ``joined`` gives the member count and
+    ``members`` the list. None when dropped."""
+    if big_room(deps, recipients):
+        logs.metrics(
+            "ephemeral_dropped",
+            {"ephemeralDropped": (1, logs.COUNT), "members": (len(recipients), logs.COUNT)},
+            frameType=frame.get("type"),
+        )
+        return None
+    return broadcast(deps, frame, recipients)
+
+
 def above_threshold(deps: Deps, recipients: list[str]) -> bool:
     """Whether a room of these recipients goes through the fan-out tier (when it can)."""
     threshold = deps.settings.fanout_tier_threshold
@@ -153,6 +205,9 @@ def announce(
             refused=len(refused),
         )
         recipients = refused
+    elif big_room(deps, recipients):
+        ephemeral(deps, frame, recipients)  # dropped: never inline per member
+        return []
     _, gone = post(deps, frame, recipients)
     return gone
 

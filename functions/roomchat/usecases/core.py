@@ -74,6 +74,8 @@ class Caller:
     user_id: str | None = None
     # Private rooms the token grants (its `rooms` claim): the user is a member of each.
     grants: frozenset[str] = frozenset()
+    # The token's expiry (epoch seconds, the authorizer's `exp`): no action is served after it.
+    token_expires_at: int | None = None
     # The operator (a command run with the deployment's own credentials, never a WebSocket
     # client): may moderate any room.
     operator: bool = False

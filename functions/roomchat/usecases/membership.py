@@ -5,19 +5,36 @@ from __future__ import annotations
 from typing import Any
 
 from .. import protocol
-from ..errors import BadRequest, ConnectionGone, Forbidden
-from ..ports import Member, Message
+from ..errors import BadRequest, ConnectionGone, Forbidden, TooManyConnections
+from ..ports import Member, Message, Room
 from ..ulid import successor
 from . import pins, policy
-from .broadcast import broadcast, close, others_in, others_of
+from .broadcast import close, ephemeral, others_in, others_of
 from .core import Caller, Deps, connection_expiry, iso_ms
 
 
 def connect(deps: Deps, caller: Caller, name: str | None) -> None:
+    expires_at = connection_expiry(caller.connected_at_ms, deps.clock())
+    _count_connection(deps, caller, expires_at)
     name = caller.token_name or name
     if name is not None:
-        expires_at = connection_expiry(caller.connected_at_ms, deps.clock())
         deps.rooms.save_connection_name(caller.connection_id, name, expires_at)
+
+
+def _count_connection(deps: Deps, caller: Caller, expires_at: int) -> None:
+    """A signed-in user holds at most MAX_CONNECTIONS_PER_USER connections: the connection is
+    recorded under the user, then counted (write-then-check, so two connects racing for the
+    last place cannot both pass); over the cap it is taken back and refused. $disconnect
+    removes it; one whose $disconnect was missed stops counting when it would have expired."""
+    cap = deps.settings.max_connections_per_user
+    if not cap or caller.user_id is None:
+        return
+    deps.rooms.add_user_connection(caller.user_id, caller.connection_id, expires_at)
+    if deps.rooms.user_connections(caller.user_id, deps.now_s()) > cap:
+        deps.rooms.remove_user_connection(caller.user_id, caller.connection_id)
+        raise TooManyConnections(
+            f"you already have {cap} connections open (the most one user may); close one first"
+        )
 
 
 def join(
@@ -29,15 +46,7 @@ def join(
     name = caller.token_name or req.name or deps.rooms.connection_name(caller.connection_id)
     if name is None:
         raise BadRequest("'name' is required (or connect with ?name=)", room_id=req.room_id)
-    room = deps.rooms.get_room(req.room_id)
-    if policy.role_in(deps, req.room_id, room, caller) is None:
-        # Joining cannot look like joining a room that does not exist (that succeeds), so
-        # this refusal tells that the id is taken (as createRoom would), nothing more.
-        raise Forbidden(
-            f"room {req.room_id!r} is invitation-only; ask its owner for an invite",
-            room_id=req.room_id,
-        )
-    _check_ban(deps, caller, req.room_id, now)
+    room = _admitted(deps, caller, req.room_id)
     policy.check_rate(deps, caller, req.room_id, "the room was not joined")
     existing = deps.rooms.get_member(req.room_id, caller.connection_id, now // 1000)
     expires_at = connection_expiry(caller.connected_at_ms, now)
@@ -58,6 +67,7 @@ def join(
     except ConnectionGone:
         deps.rooms.delete_member(req.room_id, caller.connection_id)
         raise
+    _recheck(deps, caller, req.room_id)
     member_ids, count, first = _joined_view(deps, caller, req.room_id, now // 1000)
     pinned = pins.entries(deps, room)
     recent, older, resumed = _recent(deps, req, name, count, budget, pinned)
@@ -71,14 +81,35 @@ def join(
     return frame
 
 
-def _check_ban(deps: Deps, caller: Caller, room_id: str, now: int) -> None:
-    """Refuse a join of a banned user (any of their connections)."""
-    if deps.moderation is None:
-        return
-    ban = deps.moderation.get_ban(room_id, caller.identity, now // 1000)
-    if ban is not None:
-        until = "for good" if ban.until is None else f"until {iso_ms(ban.until * 1000)}"
-        raise Forbidden(f"you are banned from room {room_id!r} {until}", room_id=room_id)
+def _admitted(deps: Deps, caller: Caller, room_id: str) -> Room | None:
+    """The room, if the caller may be in it now: their role allows it and they are not
+    banned (any of their connections); else ``Forbidden``."""
+    room = deps.rooms.get_room(room_id)
+    if policy.role_in(deps, room_id, room, caller) is None:
+        # Joining cannot look like joining a room that does not exist (that succeeds), so
+        # this refusal tells that the id is taken (as createRoom would), nothing more.
+        raise Forbidden(
+            f"room {room_id!r} is invitation-only; ask its owner for an invite",
+            room_id=room_id,
+        )
+    policy.require_not_banned(deps, caller, room_id)
+    return room
+
+
+def _recheck(deps: Deps, caller: Caller, room_id: str) -> None:
+    """Write, then check again: a kick (ban first, then the member listing) or an uninvite
+    (role first, then the listing) that ran between the checks and the membership write
+    would miss the new membership, so the checks are read again, strongly consistently,
+    after it is written. Either this read sees the ban or lost role and the join undoes
+    itself, or it ran before them, so the membership was written before them too and the
+    kick's or uninvite's listing, which follows them, finds it and takes it out."""
+    try:
+        _admitted(deps, caller, room_id)
+    except Forbidden:
+        # A re-join's older membership goes too: the kick or uninvite meant to end it.
+        deps.rooms.detach_room(caller.connection_id, room_id)
+        deps.rooms.delete_member(room_id, caller.connection_id)
+        raise
 
 
 def _joined_view(
@@ -114,8 +145,8 @@ def _announce_join(
     others = [cid for cid in member_ids if cid != caller.connection_id]
     if existing is not None:
         # A re-join under a new name: the old name leaves, so member lists stay right.
-        broadcast(deps, protocol.presence_frame("leave", room_id, existing.name), others)
-    broadcast(deps, protocol.presence_frame("join", room_id, name), others)
+        ephemeral(deps, protocol.presence_frame("leave", room_id, existing.name), others)
+    ephemeral(deps, protocol.presence_frame("join", room_id, name), others)
 
 
 def _recent(
@@ -166,12 +197,14 @@ def leave(deps: Deps, caller: Caller, req: protocol.RoomRequest) -> dict[str, An
     deps.rooms.delete_member(req.room_id, caller.connection_id)
     others = others_in(deps, req.room_id, caller.connection_id)
     if not others_of(deps, req.room_id, caller.user_id, caller.connection_id):
-        broadcast(deps, protocol.presence_frame("leave", req.room_id, member.name), others)
+        ephemeral(deps, protocol.presence_frame("leave", req.room_id, member.name), others)
     return protocol.left_frame(req.room_id)
 
 
 def disconnect(deps: Deps, caller: Caller) -> int:
     """Leave every room the connection was in, telling each room's remaining members."""
+    if deps.settings.max_connections_per_user and caller.user_id is not None:
+        deps.rooms.remove_user_connection(caller.user_id, caller.connection_id)
     removed = close(deps, caller.connection_id, caller.connected_at_ms)
     now_s = deps.now_s()
     for m in removed:
@@ -180,7 +213,7 @@ def disconnect(deps: Deps, caller: Caller) -> int:
         others = [
             cid for cid in deps.rooms.recipient_ids(m.room_id, now_s) if cid != caller.connection_id
         ]
-        broadcast(deps, protocol.presence_frame("leave", m.room_id, m.name), others)
+        ephemeral(deps, protocol.presence_frame("leave", m.room_id, m.name), others)
     return len(removed)
 
 

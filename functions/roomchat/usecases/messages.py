@@ -11,7 +11,15 @@ from ..ports import ANNOUNCE, MODERATOR, OWNER, Appended, Message, ReviewVerdict
 from ..settings import IDEMPOTENCY_SECONDS
 from ..ulid import timestamp_ms
 from . import fanout, mentions, policy, resume, threads
-from .broadcast import above_threshold, broadcast, others_in, post, prune, room_recipients
+from .broadcast import (
+    above_threshold,
+    broadcast,
+    ephemeral,
+    others_in,
+    post,
+    prune,
+    room_recipients,
+)
 from .core import Caller, Deps, iso_ms
 
 
@@ -215,7 +223,8 @@ def typing(deps: Deps, caller: Caller, req: protocol.RoomRequest) -> None:
     member, _, _ = policy.require_reader(deps, req.room_id, caller)
     policy.check_typing_rate(deps, caller, req.room_id)
     others = others_in(deps, req.room_id, caller.connection_id)
-    broadcast(deps, protocol.typing_frame(req.room_id, member.name, caller.identity), others)
+    # Above the tier's threshold a typing frame is dropped, never posted per member.
+    ephemeral(deps, protocol.typing_frame(req.room_id, member.name, caller.identity), others)
 
 
 def mark_read(deps: Deps, caller: Caller, req: protocol.MessageRef) -> dict[str, Any]:

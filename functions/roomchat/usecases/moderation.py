@@ -8,9 +8,9 @@ from typing import Any
 
 from .. import logs, protocol
 from ..errors import Internal
-from ..ports import Ban, Delivery
+from ..ports import Ban, Delivery, Member
 from . import policy
-from .broadcast import broadcast, prune, take_out
+from .broadcast import broadcast, in_parallel, prune, remove_memberships, take_out
 from .core import Caller, Deps
 
 
@@ -37,9 +37,7 @@ def kick(deps: Deps, caller: Caller, req: protocol.KickRequest) -> dict[str, Any
         # The ban first: a join racing with the kick is refused once it is in place.
         deps.moderation.put_ban(Ban(req.room_id, req.user_id, until, by))
     targets = [m for m in deps.rooms.list_members(req.room_id, now_s) if m.identity == req.user_id]
-    for m in targets:
-        deps.rooms.detach_room(m.connection_id, req.room_id)
-        deps.rooms.delete_member(req.room_id, m.connection_id)
+    remove_memberships(deps, req.room_id, targets)  # in parallel: thousands are one kick
     names = sorted({m.name for m in targets})
     frame = protocol.kicked_frame(req.room_id, req.user_id, names, until, banned)
     recipients = deps.rooms.recipient_ids(req.room_id, now_s) + [m.connection_id for m in targets]
@@ -68,12 +66,13 @@ def disconnect_user(deps: Deps, caller: Caller, req: protocol.UserRequest) -> di
     ]
     take_out(deps, req.room_id, elsewhere)
     kept = {m.connection_id for m in elsewhere}
-    gone = []
-    for m in targets:
-        if m.connection_id in kept:
-            continue
+    gone: list[str] = []
+
+    def close(m: Member) -> None:
         if deps.sender.disconnect(m.connection_id) is Delivery.GONE:
-            gone.append(m.connection_id)
+            gone.append(m.connection_id)  # list.append is atomic
+
+    in_parallel(close, [m for m in targets if m.connection_id not in kept])
     prune(deps, gone)  # already closed: clean up as a 410 on a post would
     logs.info(
         "disconnected_user",

@@ -11,10 +11,10 @@ The capability modules ask here and never decide themselves, so a rule changes i
 
 from __future__ import annotations
 
-from ..errors import Forbidden, NotMember, RateLimited
+from ..errors import Forbidden, NotMember, RateLimited, TokenExpired
 from ..ports import MEMBER, MODERATOR, OWNER, PRIVATE, Member, Message, Room
 from ..settings import REACTIONS_PER_SECOND, READS_PER_SECOND, TYPING_PER_SECOND
-from .core import Caller, Deps
+from .core import Caller, Deps, iso_ms
 
 
 def not_member(room_id: str) -> NotMember:
@@ -81,6 +81,20 @@ def user_role(deps: Deps, room_id: str, user_id: str) -> str | None:
     return deps.rooms.get_role(room_id, user_id)
 
 
+# ---------------------------------------------------------------------------- the token
+
+
+def require_fresh_token(deps: Deps, caller: Caller) -> None:
+    """Access is decided at $connect by the token, so it ends with the token: once its
+    ``exp`` has passed, every action is refused (``TokenExpired``) before anything is read,
+    and the client is told to reconnect with a fresh token."""
+    expires = caller.token_expires_at
+    if expires is not None and deps.now_s() >= expires:
+        raise TokenExpired(
+            "your sign-in token has expired; reconnect with a fresh token",
+        )
+
+
 # ---------------------------------------------------------------------------- membership
 
 
@@ -93,13 +107,26 @@ def require_member(deps: Deps, room_id: str, caller: Caller) -> Member:
 
 def require_reader(deps: Deps, room_id: str, caller: Caller) -> tuple[Member, Room | None, str]:
     """The caller's membership, the room and their role, for actions of members only.
-    A private room's member who lost their role gets the not-a-member answer."""
+    A private room's member who lost their role gets the not-a-member answer; a banned user
+    is refused every action in the room (open rooms too), whatever membership they hold."""
     member = require_member(deps, room_id, caller)
     room = deps.rooms.get_room(room_id)
     found = role_in(deps, room_id, room, caller)
     if found is None:
         raise not_member(room_id)
+    require_not_banned(deps, caller, room_id)
     return member, room, found
+
+
+def require_not_banned(deps: Deps, caller: Caller, room_id: str) -> None:
+    """``Forbidden`` while the caller's identity (every connection of a signed-in user) is
+    banned from the room (a strongly consistent read of the ban)."""
+    if deps.moderation is None:
+        return
+    ban = deps.moderation.get_ban(room_id, caller.identity, deps.now_s())
+    if ban is not None:
+        until = "for good" if ban.until is None else f"until {iso_ms(ban.until * 1000)}"
+        raise Forbidden(f"you are banned from room {room_id!r} {until}", room_id=room_id)
 
 
 # ---------------------------------------------------------------------------- moderation

@@ -198,3 +198,19 @@ run "domain_and_an_external_custom_domain_do_not_mix" {
   }
   expect_failures = [var.domain_name]
 }
+
+run "max_connections_per_user_must_be_a_whole_number_in_range" {
+  command = plan
+  variables {
+    max_connections_per_user = -1
+  }
+  expect_failures = [var.max_connections_per_user]
+}
+
+run "max_connections_per_user_must_not_be_fractional" {
+  command = plan
+  variables {
+    max_connections_per_user = 2.5
+  }
+  expect_failures = [var.max_connections_per_user]
+}

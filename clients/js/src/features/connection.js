@@ -6,6 +6,9 @@
 
 import { backoffDelay, checkName, describeClose, frames, roomIdProblem, webSocketUrlProblem } from '../protocol.js';
 import { JOINING, LEAVING, REJOINING, Room } from '../room.js';
+import { withToken } from '../token.js';
+
+const SIGN_IN_AGAIN = 'Your sign-in has expired; sign in again to go on chatting.';
 
 const NO_WEBSOCKET =
   'This runtime has no WebSocket: pass one as the WebSocket option (e.g. `ws` on Node 20, or run ' +
@@ -55,6 +58,40 @@ export const connection = {
       this.cancelReconnect();
       this.openSocket();
       this.emit({ status: true });
+    },
+
+    /**
+     * The server answered `token_expired`: the connection's token is past its `exp`, so every
+     * action is refused. With a `freshToken` option, get a new token and reconnect with it (the
+     * rooms are joined again and what was in flight is sent again); without one, or when it
+     * gives none, stop and ask the user to sign in again.
+     */
+    renewToken() {
+      if (this.renewing || this.userClosed) return;
+      this.renewing = true;
+      let fresh;
+      try {
+        fresh = this.freshToken ? this.freshToken() : null;
+      } catch {
+        fresh = null;
+      }
+      Promise.resolve(fresh)
+        .catch(() => null)
+        .then((token) => {
+          this.renewing = false;
+          if (this.userClosed) return;
+          if (typeof token === 'string' && token.trim() !== '') {
+            this.url = withToken(this.url, token);
+            this.attempt = 0;
+            this.closeSocket(4001, 'token expired');
+            this.openSocket();
+            this.setStatus('connecting');
+            this.emit({ status: true, rooms: true });
+            return;
+          }
+          this.pushError(SIGN_IN_AGAIN);
+          this.disconnect();
+        });
     },
 
     /** Closes the socket as a network failure would, so the client reconnects (for tests). */
@@ -201,6 +238,14 @@ export const connection = {
       this.timer.pong = null;
       this.attempt = 0; // a live connection, even one in no room
       this.scheduleKeepalive();
+    },
+
+    /** The server closes this connection next (too many requests refused for rate): say why. */
+    closing(frame) {
+      const why = typeof frame.message === 'string' ? frame.message : 'the server closed the connection';
+      this.pushError(`Disconnected by the server: ${why}`);
+      this.attempt = Math.max(this.attempt, 3); // come back later than a plain drop would
+      this.emit({ error: true });
     },
   },
 };

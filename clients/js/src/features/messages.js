@@ -286,8 +286,9 @@ export const messages = {
         this.emit({ room: room.id });
         return 'done';
       }
-      if (frame.code === 'not_member') {
-        // Not a member (any more): it goes out again after the automatic re-join.
+      if (frame.code === 'not_member' || frame.code === 'token_expired') {
+        // Not a member (any more), or the token expired: it goes out again after the
+        // automatic re-join (on a connection with a fresh token for the latter).
         entry.status = QUEUED;
         entry.problem = null;
         room.touch();

@@ -466,6 +466,12 @@ class PongFrame(TypedDict):
     type: Literal["pong"]
 
 
+class ClosingFrame(TypedDict):
+    type: Literal["closing"]
+    code: Literal["rate_limited"]
+    message: str
+
+
 class ErrorFrame(TypedDict):
     type: Literal["error"]
     code: Literal[
@@ -477,6 +483,7 @@ class ErrorFrame(TypedDict):
         "rejected",
         "too_large",
         "rate_limited",
+        "token_expired",
         "internal",
     ]
     message: str
@@ -519,6 +526,7 @@ ServerFrame: TypeAlias = (
     | HistoryFrame
     | MembersFrame
     | PongFrame
+    | ClosingFrame
     | RoomCreatedFrame
     | RoleFrame
     | ErrorFrame
@@ -573,6 +581,7 @@ SERVER_FRAMES: dict[str, type[Any]] = {
     "history": HistoryFrame,
     "members": MembersFrame,
     "pong": PongFrame,
+    "closing": ClosingFrame,
     "roomCreated": RoomCreatedFrame,
     "role": RoleFrame,
     "error": ErrorFrame,

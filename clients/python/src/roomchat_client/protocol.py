@@ -308,6 +308,7 @@ ERROR_WORDS = {
     "rejected": "that message was not accepted",
     "too_large": "that message is too long",
     "rate_limited": "you are sending too fast",
+    "token_expired": "your sign-in has expired; reconnect with a fresh token",
     "internal": "something went wrong on the server; try again",
 }
 

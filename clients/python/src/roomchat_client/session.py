@@ -48,8 +48,13 @@ class Session:
         backoff: tuple[float, float] = (0.5, 30.0),
         rng: Callable[[], float] = random.random,
         connect: Callable[..., Any] = Client.connect,
+        fresh_token: Callable[[], str | None] | None = None,
     ) -> None:
         self.url, self.name, self.token = url, name, token
+        # Called when the server answers `token_expired` (the token passed its `exp`): the
+        # session reconnects with what it returns; without it (or given None) it stops.
+        self.fresh_token = fresh_token
+        self.token_expired = False  # True once stopped for want of a fresh token
         self.rooms: list[str] = list(rooms)
         self.ping_interval = ping_interval
         self.backoff, self.rng, self._connect = backoff, rng, connect
@@ -135,7 +140,12 @@ class Session:
             if client_msg_id in self._stored:  # stored before the drop: the gap brought it
                 return self._stored[client_msg_id]
             try:
-                return await client.outbox(room).submit(text, client_msg_id)
+                reply = await client.outbox(room).submit(text, client_msg_id)
+                if not (_expired(reply) and self.fresh_token is not None):
+                    return reply
+                # Refused for the token, not stored: again on the renewed connection.
+                while self.client is client and not self._closing:
+                    await asyncio.sleep(0.05)
             except websockets.ConnectionClosed:
                 # A clientMsgId is idempotent per connection only: on the next one, the gap
                 # fill says whether it was stored before it is sent again.
@@ -190,11 +200,27 @@ class Session:
 
     # ----- frames ------------------------------------------------------------------------------
     def _on_frame(self, frame: Frame) -> None:
+        if _expired(frame):
+            self._renew()
         room = frame.get("roomId") if isinstance(frame, dict) else None
         if room in self._holding and frame.get("type") in ("message", "edited", "deleted"):
             self._holding[room].append(frame)  # after the replay, so listeners get it in order
             return
         self._pass_on(frame)
+
+    def _renew(self) -> None:
+        """The connection's token has expired (every action is refused): take a fresh token
+        and close the connection, so ``_keep_up`` reconnects with it; without one, stop."""
+        client = self.client
+        if client is None or self._closing:
+            return
+        token = self.fresh_token() if self.fresh_token is not None else None
+        if token:
+            self.token = token
+        else:
+            self.token_expired = True
+            self._closing = True
+        asyncio.get_running_loop().create_task(client.close())
 
     def _release(self, room: str) -> None:
         for frame in self._holding.pop(room, []):
@@ -288,6 +314,14 @@ class Session:
             missed = list(page.get("messages") or []) + missed
             before, pages = page.get("next"), pages + 1
         return missed
+
+
+def _expired(frame: Frame) -> bool:
+    return (
+        isinstance(frame, dict)
+        and frame.get("type") == "error"
+        and (frame.get("code") == "token_expired")
+    )
 
 
 def _change_frame(room: str, message: dict[str, Any]) -> Frame:

@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ... import metering
 from ...errors import StorageError
 
 CONDITIONAL_FAILED = "ConditionalCheckFailedException"
@@ -72,6 +73,10 @@ class Table:
             )
         except (ClientError, BotoCoreError) as e:
             raise _storage_error(f"{op} {what or self.kind}", e) from e
+        if op == "Query" and response.get("Items"):
+            metering.add(metering.size_of(response["Items"]))
+        elif op == "GetItem" and response.get("Item"):
+            metering.add(metering.size_of(response["Item"]))
         return response
 
     def _write(self, op: str, **kwargs: Any) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from typing import Any
 from ... import logs
 from ...errors import StorageError
 from ...ports import Appended, Mention, Message, Page
-from ...protocol import ByteBudget
+from ...protocol import MESSAGE_BYTES_DEFAULT, ByteBudget
 from .base import CONDITIONAL_FAILED, Table, _int, _n, _s, _str, _unexpired
 from .messages import (
     item_of,
@@ -37,6 +37,25 @@ MESSAGE_NAMES = {
 
 def _idem_key(room_id: str, connection_id: str | None, client_msg_id: str | None) -> dict[str, Any]:
     return {"roomId": _s(room_id + "#idem"), "messageId": _s(f"{connection_id}#{client_msg_id}")}
+
+
+# A message entry's bytes before any is measured: a message at the largest size a frame may
+# carry (MESSAGE_BYTES_DEFAULT) with its fields, so the first Query of a page never reads
+# more than its budget could hold however large the room's messages are.
+LARGEST_ENTRY_BYTES = MESSAGE_BYTES_DEFAULT + 1024
+
+
+def query_limit(wanted: int, budget: ByteBudget | None, used: int, seen: int, count: int) -> int:
+    """The Limit of a page's next Query: ``wanted`` items (the messages still wanted and the
+    one that tells whether more exist), but with a budget no more than its remaining bytes
+    hold at the entries' size so far (the largest possible before any is read), plus one to
+    see past them. The remaining reply budget, not the page's count, bounds what is read:
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.html#Query.Limit"""
+    if budget is None:
+        return wanted
+    per_entry = max(1, seen // count) if count else LARGEST_ENTRY_BYTES
+    room_for = max(0, budget.max_bytes - used) // per_entry
+    return max(1, min(wanted, room_for + 1))
 
 
 class DynamoHistory(Table):
@@ -264,11 +283,14 @@ class DynamoHistory(Table):
         taken: list[Message] = []  # newest first
         oldest_seen: str | None = None  # the cursor: every message newer than it was consumed
         used = 0
+        sized = [0, 0]  # bytes and count of the entries measured so far
         more = False
         ended = False  # an expired message: the room's history ends there
         while not (more or ended):
-            # One item past what is still wanted tells whether an older page exists.
-            kwargs["Limit"] = limit - len(taken) + 1
+            # One item past what is still wanted tells whether an older page exists; with a
+            # budget, no more than it can still hold (so 100 large messages are not read, at
+            # up to 1 MB a page, to return 3).
+            kwargs["Limit"] = query_limit(limit - len(taken) + 1, budget, used, *sized)
             resp = self._request("Query", **kwargs)
             for item in resp.get("Items", []):
                 if self._expired(item):
@@ -280,6 +302,8 @@ class DynamoHistory(Table):
                     break
                 if budget is not None:
                     size = budget.size_of(msg)
+                    sized[0] += size
+                    sized[1] += 1
                     if used + size - 1 > budget.max_bytes:
                         if taken:
                             more = True

@@ -21,6 +21,7 @@ from .base import _int, _n, _s, _str, _unexpired
 from .roles import DynamoRoomAccess
 
 CONNECTION_PREFIX = "conn#"
+USER_PREFIX = CONNECTION_PREFIX + "user#"  # a signed-in user's open connections
 RECORD_PREFIX = "#"
 RECORD_NAMES = {"#rooms": "rooms", "#gone": "gone", "#exp": "expiresAt"}
 
@@ -134,6 +135,31 @@ class DynamoRooms(DynamoRoomAccess):
         )
         members = map(_member, items)
         return [m for m in members if not m.room_id.startswith(CONNECTION_PREFIX)]
+
+    # ------------------------------------------------------------ a user's connections
+
+    def _user_key(self, user_id: str, connection_id: str) -> dict[str, Any]:
+        # conn#user#<sub>: a connection id never holds '#', so no connection's own partition.
+        return {"roomId": _s(USER_PREFIX + user_id), "connectionId": _s(connection_id)}
+
+    def add_user_connection(self, user_id: str, connection_id: str, expires_at: int) -> None:
+        item = {**self._user_key(user_id, connection_id), "expiresAt": _n(expires_at)}
+        self._request("PutItem", Item=item)
+
+    def remove_user_connection(self, user_id: str, connection_id: str) -> None:
+        self._request("DeleteItem", Key=self._user_key(user_id, connection_id))
+
+    def user_connections(self, user_id: str, now_s: int) -> int:
+        """How many open connections the user holds (strongly consistent; expired ones, whose
+        $disconnect was missed, not counted)."""
+        items = self._query(
+            "user connections",
+            KeyConditionExpression="roomId = :u",
+            ExpressionAttributeValues={":u": _s(USER_PREFIX + user_id)},
+            ProjectionExpression="expiresAt",
+            ConsistentRead=True,
+        )
+        return sum(1 for item in items if _unexpired(_int(item, "expiresAt"), now_s))
 
     # ------------------------------------------------------------ the connection's own items
 
