@@ -23,6 +23,17 @@ Messages go through an outbox per room: one in flight at a time, the next sent w
 came back stored (or failed for good), so they are stored and shown in the order typed; a message
 refused as rate_limited or internal, or not answered, is sent again with the same clientMsgId.
 
+When the connection drops (API Gateway closes every connection after 10 minutes idle and at
+2 hours; networks drop), it reconnects by itself after a jittered back-off (0.25-0.5 s, doubling
+up to 15-30 s; --reconnect-attempts tries in a row, 12 by default, then it gives up and says
+why), with the same token, rejoins its rooms and resumes each from the last message it showed:
+the missed messages once and oldest first, then the edits and deletes made meanwhile, then live
+again, with no repeat where the two meet ("[room] rejoined: N missed messages"; "history
+incomplete" when the last one shown is past the retention). Lines typed while it is away, and
+any left unanswered by the drop, are sent once reconnected, in the order typed (one the replay
+shows stored is not sent again). It does not reconnect after /quit, a refused token (an expired
+one: "reconnecting was refused: ... HTTP 403"), or a moderator's kick or ban.
+
 Non-interactive (stdin not a terminal, or --send): the same lines are read from stdin (or taken
 from --send), each command waits for its reply, messages wait in their outbox, and the client
 exits after --wait seconds of listening once the input is done and every message is answered:
@@ -557,7 +568,25 @@ class Chat:
         missed = list(joined.get("recent") or [])
         updated = list(joined.get("updated") or [])
         recovered = joined.get("recovered")
-        cursor = joined.get("resumeNext") if after and recovered is True else None
+        if after and recovered is True:
+            more, changed, complete = await self._replay_rest(
+                client, room, joined.get("resumeNext")
+            )
+            missed, updated = missed + more, updated + changed
+            recovered = complete
+        missed.sort(key=lambda m: str(m.get("messageId", "")))
+        for m in missed:
+            self.pending.pop(str(m.get("clientMsgId")), None)  # stored before the drop
+        self._remember({**joined, "recent": []})
+        self._show_replay(room, after, recovered, missed, updated)
+
+    async def _replay_rest(
+        self, client: Client, room: str, cursor: object
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+        """A resume's continuation: `history` with `after` until `next` is null; (messages,
+        changes, whether the history stayed complete)."""
+        missed: list[dict[str, Any]] = []
+        updated: list[dict[str, Any]] = []
         for _ in range(RESUME_PAGES):
             if not isinstance(cursor, str):
                 break
@@ -567,19 +596,27 @@ class Chat:
             if not (isinstance(page, dict) and page.get("type") == "history"):
                 break
             if page.get("recovered") is False:
-                recovered = False
+                return missed, updated, False
             missed += list(page.get("messages") or [])
             updated += list(page.get("updated") or [])
             cursor = page.get("next")
+        return missed, updated, True
+
+    def _show_replay(
+        self,
+        room: str,
+        after: str | None,
+        recovered: object,
+        missed: list[dict[str, Any]],
+        updated: list[dict[str, Any]],
+    ) -> None:
+        """The missed messages (oldest first), then the changes, then the live frames held
+        meanwhile; repeats of what was shown are dropped by show()."""
         seen = self.seen.setdefault(room, SeenIds())
-        missed.sort(key=lambda m: str(m.get("messageId", "")))
         news = {m.get("messageId") for m in missed if m.get("messageId") not in seen}
-        for m in missed:
-            self.pending.pop(str(m.get("clientMsgId")), None)  # stored before the drop
-        self._remember({**joined, "recent": []})
-        held = self.holding.pop(room, [])  # shown after the replay, repeats dropped
-        count = f"{len(news)} missed message{'' if len(news) == 1 else 's'}"
-        self.out(f"[{printable(room)}] rejoined: {count}")
+        held = self.holding.pop(room, [])
+        plural = "" if len(news) == 1 else "s"
+        self.out(f"[{printable(room)}] rejoined: {len(news)} missed message{plural}")
         if after and recovered is False:
             self.out(
                 f"[{printable(room)}] ! history incomplete: the last message shown here is past "

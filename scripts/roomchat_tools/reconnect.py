@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from roomchat_client.protocol import backoff_delay
 
-RECONNECT_ATTEMPTS = 12  # tries in a row (about 4 minutes at the 30 s cap) before giving up
+RECONNECT_ATTEMPTS = 12  # tries in a row (2 to 4 minutes of waits, capped at 30 s) before giving up
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 30.0
 SEEN_KEPT = 1000  # messageIds remembered per room; older ones count as shown (the floor)
