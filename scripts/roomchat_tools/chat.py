@@ -32,7 +32,9 @@ again, with no repeat where the two meet ("[room] rejoined: N missed messages"; 
 incomplete" when the last one shown is past the retention). Lines typed while it is away, and
 any left unanswered by the drop, are sent once reconnected, in the order typed (one the replay
 shows stored is not sent again). It does not reconnect after /quit, a refused token (an expired
-one: "reconnecting was refused: ... HTTP 403"), or a moderator's kick or ban.
+one: "reconnecting was refused: ... HTTP 403"), or a moderator's kick or ban from its last room.
+A line too long for one frame (32 KB) is refused as typed: the server would close the
+connection rather than answer it.
 
 Non-interactive (stdin not a terminal, or --send): the same lines are read from stdin (or taken
 from --send), each command waits for its reply, messages wait in their outbox, and the client
@@ -55,6 +57,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
@@ -63,7 +66,13 @@ from typing import Any
 import websockets
 
 from roomchat_client import RETRYABLE, Client, Frame, Refused
-from roomchat_client.protocol import ROLE_ACTIONS, new_client_msg_id, token_user
+from roomchat_client.protocol import (
+    ROLE_ACTIONS,
+    new_client_msg_id,
+    send_all,
+    token_claims,
+    token_user,
+)
 from roomchat_client.protocol import history as history_request
 from roomchat_client.protocol import join as join_request
 from roomchat_tools import stackfile
@@ -80,6 +89,7 @@ DEFAULT_URL = "ws://127.0.0.1:8080/live"
 PING_INTERVAL_S = 240.0  # the API closes connections idle for 10 minutes
 REPLY_TIMEOUT_S = 15.0
 SEND_ATTEMPTS = 4  # tries of one message (same clientMsgId) before it is reported as not sent
+FRAME_MAX_BYTES = 32 * 1024  # API Gateway's WebSocket frame limit (docs/aws-behaviour.md)
 RESUME_PAGES = 100  # continuation pages of one room's resume (100 messages each) at most
 HELD = ("message", "edited", "deleted", "reaction")  # live frames held while a room resumes
 COMMANDS = (
@@ -659,8 +669,14 @@ class Chat:
         room = self._in_room()
         if room is None:
             return
-        self.typed += 1
         client_msg_id = new_client_msg_id()
+        size = len(json.dumps(send_all(room, text, client_msg_id)).encode())
+        if size > FRAME_MAX_BYTES:  # the server would close the connection (1009), not answer
+            self.out(
+                f"! not sent: too long ({size} bytes as a frame; 32 KB at most): {_short(text)}"
+            )
+            return
+        self.typed += 1
         newest = self.seen[room].newest if room in self.seen else None
         self.pending[client_msg_id] = (self.typed, room, text, newest)
         if self.online:
@@ -946,7 +962,7 @@ async def stay_connected(
         if chat.quitting:
             return None
         closed = f"disconnected: {client.close_reason()}"
-        final = stop_reason(chat.quitting, chat.removed_from)
+        final = stop_reason(chat.quitting, chat.removed_from, chat.rooms)
         if final is not None:
             return f"{closed}; {final}"
         out(f"* {closed}; reconnecting")
@@ -1061,8 +1077,19 @@ async def run(args: argparse.Namespace) -> int:
         chat.unsent()
     if stopped is None:
         return 0
-    print(stopped, file=sys.stderr)
+    print(stopped + _expired(args.token, stopped), file=sys.stderr)
     return 1
+
+
+def _expired(token: str | None, stopped: str) -> str:
+    """A refused reconnect with a token past its `exp`: say that it expired."""
+    exp = (token_claims(token) or {}).get("exp") if token else None
+    if "reconnecting was refused" not in stopped or not isinstance(exp, int | float):
+        return ""
+    if exp > time.time():
+        return ""
+    when = datetime.fromtimestamp(exp).astimezone().strftime("%H:%M")
+    return f"\nyour token expired at {when}: get a new one (make token) and start again"
 
 
 def _connected_line(url: str, name: str, token: str | None) -> str:

@@ -148,10 +148,12 @@ def test_only_a_refusal_a_retry_could_fix_is_retried() -> None:
 
 
 def test_no_reconnect_after_a_quit_or_a_moderator_removing_you() -> None:
-    assert stop_reason(quitting=False, removed_from=[]) is None
-    assert stop_reason(quitting=True, removed_from=[]) == "you quit"
-    reason = stop_reason(quitting=False, removed_from=["lobby"])
+    assert stop_reason(quitting=False, removed_from=[], rooms_left=["lobby"]) is None
+    assert stop_reason(quitting=True, removed_from=[], rooms_left=["lobby"]) == "you quit"
+    reason = stop_reason(quitting=False, removed_from=["lobby"], rooms_left=[])
     assert reason is not None and "a moderator removed you from lobby" in reason
+    # removed from one room of two: the close is not the moderator's, the other room is rejoined
+    assert stop_reason(quitting=False, removed_from=["lobby"], rooms_left=["team"]) is None
 
 
 def test_seen_ids_show_each_message_once_and_remember_the_newest() -> None:
@@ -371,3 +373,35 @@ def test_a_room_that_refuses_the_rejoin_is_left_and_its_error_shown() -> None:
     asyncio.run(chat.resume(fresh))  # type: ignore[arg-type]
     assert "! forbidden: you are banned from lobby" in out
     assert chat.rooms == [] and chat.current is None and chat.online
+
+
+def test_a_line_too_long_for_a_frame_is_refused_at_once_and_nothing_is_pending() -> None:
+    out: list[str] = []
+    first = FakeClient()
+    chat = _chat(first, out)
+
+    async def main() -> None:
+        await chat.say("x" * 33_000)  # the server would close the connection (1009)
+        await chat.say("short")
+
+    asyncio.run(main())
+    assert out[-1].startswith("! not sent: too long (")
+    assert [text for text, _ in first.sent] == ["short"] and len(chat.pending) == 1
+
+
+def test_a_refused_reconnect_with_an_expired_token_says_it_expired() -> None:
+    import base64
+    import json
+    import time
+
+    from roomchat_tools.chat import _expired
+
+    def token(exp: float) -> str:
+        body = base64.urlsafe_b64encode(json.dumps({"sub": "u", "exp": exp}).encode())
+        return f"h.{body.decode().rstrip('=')}.s"
+
+    refused = "disconnected: x; reconnecting was refused: ws://x refused ... HTTP 403: ..."
+    assert "your token expired at" in _expired(token(time.time() - 60), refused)
+    assert _expired(token(time.time() + 600), refused) == ""  # refused for another reason
+    assert _expired(token(time.time() - 60), "disconnected: x; gave up") == ""
+    assert _expired(None, refused) == ""
