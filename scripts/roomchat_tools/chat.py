@@ -547,13 +547,12 @@ class Chat:
         client.listen(self.show)
         try:
             for room in rooms:
-                try:
-                    await self._rejoin(client, room)
-                finally:
-                    self._release(room)
+                await self._rejoin(client, room)
+                self.holding.pop(room, None)  # a room that refused the rejoin: not ours now
         finally:
-            for room in list(self.holding):
-                self._release(room)
+            # Failed half way (the next connection resumes again): what is still held is not
+            # shown, or the newest message shown would skip the gap; the next replay has it.
+            self.holding.clear()
         for client_msg_id, _ in sorted(self.pending.items(), key=lambda item: item[1][0]):
             self._submit(client_msg_id)
         self.online = True
@@ -639,10 +638,6 @@ class Chat:
         for m in updated:
             self.show(_change_frame(room, m))
         for frame in held:
-            self.show(frame)
-
-    def _release(self, room: str) -> None:
-        for frame in self.holding.pop(room, []):
             self.show(frame)
 
     # ----- commands ----------------------------------------------------------------------------
@@ -950,7 +945,23 @@ async def stay_connected(
 ) -> str | None:
     """Keep ``chat`` connected: after a close it did not ask for, wait (``backoff``), connect
     again and resume (Chat.resume); None once the user quit, else why it stopped (a close that
-    must not be retried, a refused handshake, or every try of ``backoff`` failed)."""
+    must not be retried, a refused handshake, or every try of ``backoff`` failed). Once it has
+    stopped, nothing waits for the connection any more (Chat.drain)."""
+    try:
+        return await _keep_up(chat, connect, backoff, ping_interval, out, sleep)
+    finally:
+        chat.ended = True
+        chat.back.set()
+
+
+async def _keep_up(
+    chat: Chat,
+    connect: Callable[[], Awaitable[Client]],
+    backoff: Backoff,
+    ping_interval: float,
+    out: Callable[[str], None],
+    sleep: Callable[[float], Awaitable[None]],
+) -> str | None:
     while True:
         client = chat.client
         keepalive = client.keepalive(ping_interval)

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from roomchat_client import Refused
 from roomchat_tools.chat import Chat, stay_connected
@@ -78,6 +79,8 @@ class FakeClient:
             for listener in self.listeners:
                 listener(live)
         reply = self.answers[reply_type].pop(0)
+        if isinstance(reply, BaseException):
+            raise reply
         for listener in self.listeners:
             listener(reply)
         return reply
@@ -199,7 +202,9 @@ def test_the_loop_gives_up_after_its_bound_with_a_clear_message() -> None:
         tries.append(1)
         raise OSError("Connection refused")
 
-    reason, slept, said = _run_loop(_chat(FakeClient(), []), connect, attempts=3)
+    chat = _chat(FakeClient(), [])
+    reason, slept, said = _run_loop(chat, connect, attempts=3)
+    assert chat.ended and chat.back.is_set()  # nothing waits for a connection any more
     assert len(tries) == 3 and len(slept) == 3
     assert all(0 < s <= min(30.0, 0.5 * 2**a) for a, s in enumerate(slept))
     assert said == ["* disconnected: the connection was lost (code 1006); reconnecting"]
@@ -405,3 +410,26 @@ def test_a_refused_reconnect_with_an_expired_token_says_it_expired() -> None:
     assert _expired(token(time.time() + 600), refused) == ""  # refused for another reason
     assert _expired(token(time.time() - 60), "disconnected: x; gave up") == ""
     assert _expired(None, refused) == ""
+
+
+def test_a_resume_that_fails_half_way_shows_nothing_held_and_starts_again_from_the_same_point():
+    out: list[str] = []
+    chat = _chat(FakeClient(), out)
+    joined = {"type": "joined", "roomId": "lobby", "name": "ana", "members": 1}
+    closed = ConnectionClosed(None, None)
+    broken = FakeClient(
+        {
+            "joined": [{**joined, "recent": [_msg(3)], "recovered": True, "resumeNext": _id(3)}],
+            "history": [closed],
+        },
+        before={"history": [_live(9)]},  # live, newer than the gap
+    )
+
+    async def main() -> None:
+        chat.offline()
+        with pytest.raises(ConnectionClosed):
+            await chat.resume(broken)  # type: ignore[arg-type]
+
+    asyncio.run(main())
+    assert _texts(out) == ["m1", "m2"] and chat.seen["lobby"].newest == _id(2)
+    assert chat.holding == {} and not chat.online
