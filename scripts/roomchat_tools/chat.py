@@ -976,6 +976,8 @@ async def _keep_up(
         final = stop_reason(chat.quitting, chat.removed_from, chat.rooms)
         if final is not None:
             return f"{closed}; {final}"
+        if backoff.attempts == 0:
+            return closed  # --reconnect-attempts 0: as asked
         out(f"* {closed}; reconnecting")
         attempt, last = 0, ""
         while True:
@@ -1159,6 +1161,8 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds between keepalive pings (default 240)",
     )
     args = parser.parse_args(argv)
+    if args.reconnect_attempts < 0:
+        parser.error("--reconnect-attempts: 0 or more")
     try:
         return asyncio.run(run(args))
     except KeyboardInterrupt:

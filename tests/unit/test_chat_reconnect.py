@@ -433,3 +433,21 @@ def test_a_resume_that_fails_half_way_shows_nothing_held_and_starts_again_from_t
     asyncio.run(main())
     assert _texts(out) == ["m1", "m2"] and chat.seen["lobby"].newest == _id(2)
     assert chat.holding == {} and not chat.online
+
+
+def test_no_reconnect_attempts_means_the_first_close_ends_it_and_a_negative_count_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async def connect() -> Any:
+        raise AssertionError("must not reconnect")
+
+    reason, slept, said = _run_loop(_chat(FakeClient(), []), connect, attempts=0)
+    assert reason == "disconnected: the connection was lost (code 1006)"
+    assert slept == [] and said == []
+
+    from roomchat_tools.chat import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--reconnect-attempts", "-1"])
+    assert exit_info.value.code == 2
+    assert "--reconnect-attempts: 0 or more" in capsys.readouterr().err
