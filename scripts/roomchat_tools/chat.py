@@ -32,7 +32,8 @@ again, with no repeat where the two meet ("[room] rejoined: N missed messages"; 
 incomplete" when the last one shown is past the retention). Lines typed while it is away, and
 any left unanswered by the drop, are sent once reconnected, in the order typed (one the replay
 shows stored is not sent again). It does not reconnect after /quit, a refused token (an expired
-one: "reconnecting was refused: ... HTTP 403"), or a moderator's kick or ban from its last room.
+one: "reconnecting was refused: ... HTTP 403"; or the server's `token_expired`: the client then
+closes and says so), or a moderator's kick or ban from its last room.
 A line too long for one frame (32 KB) is refused as typed: the server would close the
 connection rather than answer it.
 
@@ -269,6 +270,10 @@ FORMATS: dict[str, Callable[[dict[str, Any], str], list[str]]] = {
     "pinned": _pinned,
     "mentions": _mentions,
     "pong": lambda frame, room: [],
+    "closing": lambda frame, room: [
+        f"! the server is closing this connection ({printable(frame.get('code'))}): "
+        f"{printable(frame.get('message'))}"
+    ],
     "error": lambda frame, room: [
         f"! {printable(frame.get('code'))}: {printable(frame.get('message'))}"
     ],
@@ -319,6 +324,7 @@ class Chat:
         self.online = True
         self.ended = False  # gave up reconnecting, or quit: what is pending is not sent
         self.quitting = False
+        self.token_expired = False  # the server said so: no reconnect with the same token
         self.back = asyncio.Event()  # set while online (and once it has ended)
         self.back.set()
         self.introduced = False
@@ -456,6 +462,13 @@ class Chat:
     def _remember_deleted(self, frame: dict[str, Any], room: str) -> None:
         if frame.get("messageId") in self.own.get(room, []):
             self.own[room].remove(frame["messageId"])
+
+    def _remember_error(self, frame: dict[str, Any], room: str) -> None:
+        """`token_expired`: the token passed its `exp` and every action is refused; it would be
+        refused on reconnecting too, so the connection is closed for good."""
+        if frame.get("code") == "token_expired" and not self.token_expired:
+            self.token_expired = True
+            asyncio.get_running_loop().create_task(self.client.close())
 
     def _remember_typing(self, frame: dict[str, Any], room: str) -> None:
         self._learn(frame.get("name"), frame.get("userId"))
@@ -973,7 +986,7 @@ async def _keep_up(
         if chat.quitting:
             return None
         closed = f"disconnected: {client.close_reason()}"
-        final = stop_reason(chat.quitting, chat.removed_from, chat.rooms)
+        final = stop_reason(chat.quitting, chat.removed_from, chat.rooms, chat.token_expired)
         if final is not None:
             return f"{closed}; {final}"
         if backoff.attempts == 0:

@@ -5,7 +5,8 @@ without a network (tests/unit/test_chat_reconnect.py).
 - Back-off: the SDKs' schedule (``backoff_delay``: exponential, jittered between half and all
   of min(cap, base * 2^attempt)), for ``attempts`` tries in a row; then the client gives up.
 - Never again after the user quit, after a refused handshake that a retry cannot fix (no token,
-  a token refused: expired, or for another server; a bad name), or after a moderator removed
+  a token refused: expired, or for another server; a bad name), after the server said the
+  connection's token expired (`token_expired`), or after a moderator removed
   the user from their last room on that connection (a kick or a ban: the close that follows is
   theirs).
 - ``SeenIds``: the messageIds one room has shown, so a message is shown once although the
@@ -52,13 +53,17 @@ def refusal_is_final(status: int) -> bool:
     return 400 <= status < 500 and status != 429
 
 
-def stop_reason(quitting: bool, removed_from: list[str], rooms_left: list[str]) -> str | None:
+def stop_reason(
+    quitting: bool, removed_from: list[str], rooms_left: list[str], token_expired: bool = False
+) -> str | None:
     """Why a close must not be followed by a reconnect, or None: retry it. A close after a
     moderator kicked or banned you from your last room on that connection is theirs
     (`disconnectUser` closes a connection whose only room is theirs); with other rooms left, it
     rejoins those (not the one you were removed from)."""
     if quitting:
         return "you quit"
+    if token_expired:
+        return "your token has expired: get a new one (make token) and start again"
     if removed_from and not rooms_left:
         return f"a moderator removed you from {', '.join(removed_from)}; not reconnecting"
     return None

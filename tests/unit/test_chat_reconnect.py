@@ -451,3 +451,26 @@ def test_no_reconnect_attempts_means_the_first_close_ends_it_and_a_negative_coun
         main(["--reconnect-attempts", "-1"])
     assert exit_info.value.code == 2
     assert "--reconnect-attempts: 0 or more" in capsys.readouterr().err
+
+
+def test_a_token_the_server_says_expired_closes_the_connection_for_good() -> None:
+    async def connect() -> Any:
+        raise AssertionError("must not reconnect with an expired token")
+
+    out: list[str] = []
+    chat = _chat(FakeClient(), out)
+    expired = {"type": "error", "code": "token_expired", "action": "sendAll", "roomId": "lobby"}
+    reason, slept, _ = _run_loop(
+        chat, connect, after=lambda: chat.show({**expired, "message": "token expired"})
+    )
+    assert slept == [] and reason is not None
+    assert "your token has expired: get a new one (make token) and start again" in reason
+    assert stop_reason(False, [], ["lobby"], token_expired=True) is not None
+
+    async def closes() -> bool:
+        alone = _chat(FakeClient(), [])
+        alone.show({**expired, "message": "token expired"})
+        await asyncio.sleep(0)
+        return bool(alone.client.closed)  # type: ignore[attr-defined]
+
+    assert asyncio.run(closes())  # the chat closed it itself
