@@ -23,6 +23,20 @@ Messages go through an outbox per room: one in flight at a time, the next sent w
 came back stored (or failed for good), so they are stored and shown in the order typed; a message
 refused as rate_limited or internal, or not answered, is sent again with the same clientMsgId.
 
+When the connection drops (API Gateway closes every connection after 10 minutes idle and at
+2 hours; networks drop), it reconnects by itself after a jittered back-off (0.25-0.5 s, doubling
+up to 15-30 s; --reconnect-attempts tries in a row, 12 by default, then it gives up and says
+why), with the same token, rejoins its rooms and resumes each from the last message it showed:
+the missed messages once and oldest first, then the edits and deletes made meanwhile, then live
+again, with no repeat where the two meet ("[room] rejoined: N missed messages"; "history
+incomplete" when the last one shown is past the retention). Lines typed while it is away, and
+any left unanswered by the drop, are sent once reconnected, in the order typed (one the replay
+shows stored is not sent again). It does not reconnect after /quit, a refused token (an expired
+one: "reconnecting was refused: ... HTTP 403"; or the server's `token_expired`: the client then
+closes and says so), or a moderator's kick or ban from its last room.
+A line too long for one frame (32 KB) is refused as typed: the server would close the
+connection rather than answer it.
+
 Non-interactive (stdin not a terminal, or --send): the same lines are read from stdin (or taken
 from --send), each command waits for its reply, messages wait in their outbox, and the client
 exits after --wait seconds of listening once the input is done and every message is answered:
@@ -44,6 +58,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
@@ -52,14 +67,32 @@ from typing import Any
 import websockets
 
 from roomchat_client import RETRYABLE, Client, Frame, Refused
-from roomchat_client.protocol import ROLE_ACTIONS, token_user
+from roomchat_client.protocol import (
+    ROLE_ACTIONS,
+    new_client_msg_id,
+    send_all,
+    token_claims,
+    token_user,
+)
+from roomchat_client.protocol import history as history_request
+from roomchat_client.protocol import join as join_request
 from roomchat_tools import stackfile
+from roomchat_tools.reconnect import (
+    RECONNECT_ATTEMPTS,
+    Backoff,
+    SeenIds,
+    refusal_is_final,
+    stop_reason,
+)
 from roomchat_tools.terminal import message_text, printable
 
 DEFAULT_URL = "ws://127.0.0.1:8080/live"
 PING_INTERVAL_S = 240.0  # the API closes connections idle for 10 minutes
 REPLY_TIMEOUT_S = 15.0
 SEND_ATTEMPTS = 4  # tries of one message (same clientMsgId) before it is reported as not sent
+FRAME_MAX_BYTES = 32 * 1024  # API Gateway's WebSocket frame limit (docs/aws-behaviour.md)
+RESUME_PAGES = 100  # continuation pages of one room's resume (100 messages each) at most
+HELD = ("message", "edited", "deleted", "reaction")  # live frames held while a room resumes
 COMMANDS = (
     "/join <room>, /leave [room], /history [n], /who, /create <room> [policy], "
     "/reply|/replyall <id> <text>, /thread <id>, /react|/unreact <id> <emoji>, "
@@ -237,6 +270,10 @@ FORMATS: dict[str, Callable[[dict[str, Any], str], list[str]]] = {
     "pinned": _pinned,
     "mentions": _mentions,
     "pong": lambda frame, room: [],
+    "closing": lambda frame, room: [
+        f"! the server is closing this connection ({printable(frame.get('code'))}): "
+        f"{printable(frame.get('message'))}"
+    ],
     "error": lambda frame, room: [
         f"! {printable(frame.get('code'))}: {printable(frame.get('message'))}"
     ],
@@ -276,7 +313,22 @@ class Chat:
         self.members: dict[str, list[str]] = {}  # room -> names, from members and presence
         self.texts: dict[str, tuple[str, str]] = {}  # messageId -> (sender, text) seen
         self.leaving: set[str] = set()  # rooms we asked to leave
+        # Reconnecting (reconnect.py): what each room has shown, its live frames held while it
+        # resumes, and every line typed and not answered yet, in the order typed.
+        self.seen: dict[str, SeenIds] = {}
+        self.holding: dict[str, list[Frame]] = {}
+        self.changes_seen: set[tuple[str, str, str]] = set()  # (type, messageId, when) shown
+        self.pending: dict[str, tuple[int, str, str, str | None]] = {}  # clientMsgId -> entry
+        self.typed = 0
+        self.removed_from: list[str] = []  # rooms a moderator took us out of, this connection
+        self.online = True
+        self.ended = False  # gave up reconnecting, or quit: what is pending is not sent
+        self.quitting = False
+        self.token_expired = False  # the server said so: no reconnect with the same token
+        self.back = asyncio.Event()  # set while online (and once it has ended)
+        self.back.set()
         self.introduced = False
+        self.url = ""  # where it connects (said on reconnecting)
         self.hide_members = 0  # members replies asked for by the client itself, not shown
         # Commands that take the rest of the line as it is (or nothing).
         self.commands: dict[str, Callable[[str], Awaitable[None]]] = {
@@ -295,6 +347,8 @@ class Chat:
         client.listen(self.show)
 
     def show(self, frame: Frame) -> None:
+        if isinstance(frame, dict) and not self._news(frame):
+            return
         if isinstance(frame, dict) and frame.get("type") == "members" and self.hide_members:
             self.hide_members -= 1
             self._remember(frame)
@@ -302,6 +356,40 @@ class Chat:
         for line in self.describe(frame):
             self.out(line)
         self._remember(frame)
+
+    def _news(self, frame: dict[str, Any]) -> bool:
+        """Whether to show a frame now: a room that is resuming holds its live frames until its
+        replay is shown (and leaves its own joined/history replies to resume()); a message
+        already shown, or an edit or delete already told, is dropped."""
+        room, kind = frame.get("roomId"), frame.get("type")
+        if isinstance(room, str) and room in self.holding:
+            if kind in HELD:
+                self.holding[room].append(frame)
+                return False
+            if kind in ("joined", "history"):
+                return False
+        if kind == "joined" and isinstance(room, str):
+            seen = self.seen.setdefault(room, SeenIds())
+            for m in frame.get("recent") or []:
+                if isinstance(m.get("messageId"), str):
+                    seen.add(m["messageId"])
+            return True
+        return self._fresh(frame)
+
+    def _fresh(self, frame: dict[str, Any]) -> bool:
+        room, kind, message_id = frame.get("roomId"), frame.get("type"), frame.get("messageId")
+        if not isinstance(room, str) or not isinstance(message_id, str):
+            return True
+        if kind == "message":
+            return self.seen.setdefault(room, SeenIds()).add(message_id)
+        if kind in ("edited", "deleted"):
+            key = (str(kind), message_id, str(frame.get("editedAt") or frame.get("deletedAt")))
+            if key in self.changes_seen:
+                return False
+            if len(self.changes_seen) > 10_000:
+                self.changes_seen.clear()
+            self.changes_seen.add(key)
+        return True
 
     def describe(self, frame: Frame) -> list[str]:
         """format_frame, with what this session knows: who is who, the texts of messages."""
@@ -375,12 +463,22 @@ class Chat:
         if frame.get("messageId") in self.own.get(room, []):
             self.own[room].remove(frame["messageId"])
 
+    def _remember_error(self, frame: dict[str, Any], room: str) -> None:
+        """`token_expired`: the token passed its `exp` and every action is refused; it would be
+        refused on reconnecting too, so the connection is closed for good."""
+        if frame.get("code") == "token_expired" and not self.token_expired:
+            self.token_expired = True
+            asyncio.get_running_loop().create_task(self.client.close())
+
     def _remember_typing(self, frame: dict[str, Any], room: str) -> None:
         self._learn(frame.get("name"), frame.get("userId"))
 
     def _remember_kicked(self, frame: dict[str, Any], room: str) -> None:
         for name in frame.get("names") or []:
             self._learn(name, frame.get("userId"))
+        if frame.get("userId") and frame.get("userId") == self.you.get(room):
+            self.removed_from.append(room)  # not rejoined; the close that follows is final
+            self._left(room)
 
     def _remember_members(self, frame: dict[str, Any], room: str) -> None:
         self.members[room] = list(frame.get("members") or [])
@@ -431,11 +529,129 @@ class Chat:
         except TimeoutError:
             self.out(f"! no reply to {frame.get('action')} within {REPLY_TIMEOUT_S:.0f} s")
             return None
+        except websockets.ConnectionClosed:
+            self.out(
+                f"! not connected: {frame.get('action')} not sent (try again once reconnected)"
+            )
+            return None
 
     def _in_room(self) -> str | None:
         if not self.current:
             self.out("! join a room first: /join <room>")
         return self.current
+
+    # ----- reconnecting ------------------------------------------------------------------------
+    def offline(self) -> None:
+        """The connection closed: lines typed from now on wait for the next one."""
+        self.online = False
+        self.back.clear()
+
+    async def resume(self, client: Client) -> None:
+        """On a new connection: rejoin every room, each from the newest message it showed
+        (`join` with `after`, then `history` with `after` while `resumeNext`/`next` say more
+        follow), show what was missed once and oldest first, then the edits and deletes made
+        meanwhile, then the live frames held meanwhile (repeats dropped by messageId); then send
+        the lines still pending, in the order typed. A room that refuses the rejoin (a ban, an
+        invitation withdrawn) is left; its error frame is shown."""
+        self.client, self.ws = client, client.ws
+        self.removed_from = []
+        rooms = list(self.rooms)
+        self.holding = {room: [] for room in rooms}
+        client.listen(self.show)
+        try:
+            for room in rooms:
+                await self._rejoin(client, room)
+                self.holding.pop(room, None)  # a room that refused the rejoin: not ours now
+        finally:
+            # Failed half way (the next connection resumes again): what is still held is not
+            # shown, or the newest message shown would skip the gap; the next replay has it.
+            self.holding.clear()
+        for client_msg_id, _ in sorted(self.pending.items(), key=lambda item: item[1][0]):
+            self._submit(client_msg_id)
+        self.online = True
+        self.back.set()
+
+    def _resume_point(self, room: str) -> str | None:
+        """The newest message the room showed, or older while a line sent before it is
+        unanswered (it may be stored without our knowing: the replay then shows it)."""
+        seen = self.seen.get(room)
+        after = seen.newest if seen else None
+        for _, pending_room, _, then in self.pending.values():
+            if pending_room == room and after is not None:
+                after = min(after, then) if then else None
+        return after
+
+    async def _rejoin(self, client: Client, room: str) -> None:
+        after = self._resume_point(room)
+        joined = await client.call(join_request(room, self.name, after), "joined", REPLY_TIMEOUT_S)
+        if not (isinstance(joined, dict) and joined.get("type") == "joined"):
+            self._left(room)  # refused: its error frame was shown
+            return
+        missed = list(joined.get("recent") or [])
+        updated = list(joined.get("updated") or [])
+        recovered = joined.get("recovered")
+        if after and recovered is True:
+            more, changed, complete = await self._replay_rest(
+                client, room, joined.get("resumeNext")
+            )
+            missed, updated = missed + more, updated + changed
+            recovered = complete
+        missed.sort(key=lambda m: str(m.get("messageId", "")))
+        for m in missed:
+            self.pending.pop(str(m.get("clientMsgId")), None)  # stored before the drop
+        self._remember({**joined, "recent": []})
+        self._show_replay(room, after, recovered, missed, updated)
+
+    async def _replay_rest(
+        self, client: Client, room: str, cursor: object
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+        """A resume's continuation: `history` with `after` until `next` is null; (messages,
+        changes, whether the history stayed complete)."""
+        missed: list[dict[str, Any]] = []
+        updated: list[dict[str, Any]] = []
+        for _ in range(RESUME_PAGES):
+            if not isinstance(cursor, str):
+                break
+            page = await client.call(
+                history_request(room, 100, after=cursor), "history", REPLY_TIMEOUT_S
+            )
+            if not (isinstance(page, dict) and page.get("type") == "history"):
+                break
+            if page.get("recovered") is False:
+                return missed, updated, False
+            missed += list(page.get("messages") or [])
+            updated += list(page.get("updated") or [])
+            cursor = page.get("next")
+        return missed, updated, True
+
+    def _show_replay(
+        self,
+        room: str,
+        after: str | None,
+        recovered: object,
+        missed: list[dict[str, Any]],
+        updated: list[dict[str, Any]],
+    ) -> None:
+        """The missed messages (oldest first), then the changes, then the live frames held
+        meanwhile; repeats of what was shown are dropped by show()."""
+        seen = self.seen.setdefault(room, SeenIds())
+        news = {m.get("messageId") for m in missed if m.get("messageId") not in seen}
+        held = self.holding.pop(room, [])
+        plural = "" if len(news) == 1 else "s"
+        self.out(f"[{printable(room)}] rejoined: {len(news)} missed message{plural}")
+        if after and recovered is False:
+            self.out(
+                f"[{printable(room)}] ! history incomplete: the last message shown here is past "
+                "the retention; what came before these is not shown"
+            )
+        elif after and recovered is not True:
+            self.out(f"[{printable(room)}] ! history may be incomplete: the server cannot resume")
+        for m in missed:
+            self.show({**m, "type": "message", "roomId": room})
+        for m in updated:
+            self.show(_change_frame(room, m))
+        for frame in held:
+            self.show(frame)
 
     # ----- commands ----------------------------------------------------------------------------
     async def join(self, room: str) -> None:
@@ -454,22 +670,48 @@ class Chat:
         await self.request({"action": "leave", "roomId": room}, "left")
 
     async def say(self, text: str) -> None:
-        """Queue a message in the current room's outbox; it does not wait for the answer."""
+        """Queue a message in the current room's outbox; it does not wait for the answer. It
+        stays pending (in the order typed) until answered: typed while the connection is down,
+        or lost with it unanswered, it is sent once reconnected (unless the replay shows it was
+        stored)."""
         room = self._in_room()
         if room is None:
             return
+        client_msg_id = new_client_msg_id()
+        size = len(json.dumps(send_all(room, text, client_msg_id)).encode())
+        if size > FRAME_MAX_BYTES:  # the server would close the connection (1009), not answer
+            self.out(
+                f"! not sent: too long ({size} bytes as a frame; 32 KB at most): {_short(text)}"
+            )
+            return
+        self.typed += 1
+        newest = self.seen[room].newest if room in self.seen else None
+        self.pending[client_msg_id] = (self.typed, room, text, newest)
+        if self.online:
+            self._submit(client_msg_id)
+        else:
+            self.out(f"(not connected: [{printable(room)}] sent once reconnected)")
+
+    def _submit(self, client_msg_id: str) -> None:
+        _, room, text, _ = self.pending[client_msg_id]
         outbox = self.client.outbox(
             room, timeout=REPLY_TIMEOUT_S, attempts=SEND_ATTEMPTS, backoff_s=0.5
         )
-        outbox.submit(text).add_done_callback(lambda done: self._sent(room, text, done))
+        outbox.submit(text, client_msg_id).add_done_callback(partial(self._sent, client_msg_id))
 
-    def _sent(self, room: str, text: str, done: asyncio.Future[Frame]) -> None:
-        """Say when a message was not sent; a refusal for good was printed as it came."""
-        if done.cancelled():
+    def _sent(self, client_msg_id: str, done: asyncio.Future[Frame]) -> None:
+        """Say when a message was not sent; a refusal for good was printed as it came. One lost
+        with the connection stays pending: resume() sends it again."""
+        entry = self.pending.get(client_msg_id)
+        if entry is None or done.cancelled():
             return
+        _, room, text, _ = entry
         if done.exception() is not None:
-            self.out(f"! [{printable(room)}] not sent (connection closed): {text}")
+            if self.ended:
+                self.pending.pop(client_msg_id, None)
+                self.out(f"! [{printable(room)}] not sent (connection closed): {text}")
             return
+        self.pending.pop(client_msg_id, None)
         reply = done.result()
         if reply.get("type") == "message":
             return
@@ -478,8 +720,27 @@ class Chat:
         self.out(f"! [{printable(room)}] not sent after {SEND_ATTEMPTS} tries: {text}")
 
     async def drain(self) -> None:
-        """Until every queued message is answered (stored or failed for good)."""
-        await self.client.drain()
+        """Until every queued message is answered (stored or failed for good), across
+        reconnects; at once when reconnecting has ended (given up, or quit)."""
+        while True:
+            client = self.client
+            await client.drain()
+            if not self.pending or self.ended:
+                return
+            if self.online and client is self.client and not client.closed:
+                return
+            if not self.online:
+                await self.back.wait()
+            else:
+                await asyncio.sleep(0.05)  # closed, and not noticed yet
+
+    def unsent(self) -> None:
+        """Reconnecting has ended: every line still pending is reported as not sent."""
+        self.ended = True
+        self.back.set()
+        for _, room, text, _ in sorted(self.pending.values()):
+            self.out(f"! [{printable(room)}] not sent (connection closed): {text}")
+        self.pending.clear()
 
     def close_outboxes(self) -> None:
         for outbox in self.client.outboxes.values():
@@ -631,10 +892,20 @@ class Chat:
             return True
         command, _, rest = line.partition(" ")
         rest = rest.strip()
+        if command in ("/quit", "/exit"):
+            if self.online:  # what was typed before is answered; offline, it is not waited for
+                await self.drain()
+            self.quitting = True
+            return False
         # A command runs after the messages typed before it are answered, as it was typed.
         await self.drain()
-        if command in ("/quit", "/exit"):
-            return False
+        try:
+            await self._command(command, rest)
+        except websockets.ConnectionClosed:
+            self.out(f"! not connected: {command} not sent (try again once reconnected)")
+        return True
+
+    async def _command(self, command: str, rest: str) -> None:
         if command in self.commands:
             await self.commands[command](rest)
         elif command == "/join" and rest:
@@ -650,7 +921,15 @@ class Chat:
             self.out(f"! {command} needs an argument; commands: {COMMANDS}")
         else:
             self.out(f"! unknown command {printable(command)}; commands: {COMMANDS}")
-        return True
+
+
+def _change_frame(room: str, message: dict[str, Any]) -> dict[str, Any]:
+    """A resume's `updated` entry as the live frame that would have told of it."""
+    if message.get("deletedAt"):
+        keys = ("messageId", "deletedBy", "deletedAt")
+        return {"type": "deleted", "roomId": room, **{k: message.get(k) for k in keys}}
+    keys = ("messageId", "message", "editedAt")
+    return {"type": "edited", "roomId": room, **{k: message.get(k) for k in keys}}
 
 
 def _short(text: str, limit: int = 30) -> str:
@@ -669,12 +948,90 @@ def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | Non
     threading.Thread(target=reader, daemon=True).start()
 
 
+async def stay_connected(
+    chat: Chat,
+    connect: Callable[[], Awaitable[Client]],
+    backoff: Backoff,
+    ping_interval: float,
+    out: Callable[[str], None],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> str | None:
+    """Keep ``chat`` connected: after a close it did not ask for, wait (``backoff``), connect
+    again and resume (Chat.resume); None once the user quit, else why it stopped (a close that
+    must not be retried, a refused handshake, or every try of ``backoff`` failed). Once it has
+    stopped, nothing waits for the connection any more (Chat.drain)."""
+    try:
+        return await _keep_up(chat, connect, backoff, ping_interval, out, sleep)
+    finally:
+        chat.ended = True
+        chat.back.set()
+
+
+async def _keep_up(
+    chat: Chat,
+    connect: Callable[[], Awaitable[Client]],
+    backoff: Backoff,
+    ping_interval: float,
+    out: Callable[[str], None],
+    sleep: Callable[[float], Awaitable[None]],
+) -> str | None:
+    while True:
+        client = chat.client
+        keepalive = client.keepalive(ping_interval)
+        try:
+            await client.wait_closed()
+        finally:
+            keepalive.cancel()
+        chat.offline()
+        if chat.quitting:
+            return None
+        closed = f"disconnected: {client.close_reason()}"
+        final = stop_reason(chat.quitting, chat.removed_from, chat.rooms, chat.token_expired)
+        if final is not None:
+            return f"{closed}; {final}"
+        if backoff.attempts == 0:
+            return closed  # --reconnect-attempts 0: as asked
+        out(f"* {closed}; reconnecting")
+        attempt, last = 0, ""
+        while True:
+            delay = backoff.delay(attempt)
+            if delay is None:
+                tries = f"{attempt} tr{'y' if attempt == 1 else 'ies'}"
+                return f"{closed}; gave up reconnecting after {tries}{last}"
+            await sleep(delay)
+            if chat.quitting:
+                return None
+            attempt += 1
+            try:
+                fresh = await connect()
+            except Refused as exc:
+                if refusal_is_final(exc.status):
+                    return f"{closed}; reconnecting was refused: {exc}"
+                last = f" (last: {exc})"
+                continue
+            except (OSError, TimeoutError, websockets.WebSocketException) as exc:
+                last = f" (last: {printable(str(exc) or type(exc).__name__)})"
+                continue
+            try:
+                await chat.resume(fresh)
+            except (TimeoutError, websockets.ConnectionClosed):
+                with contextlib.suppress(Exception):
+                    await fresh.close()
+                if chat.quitting:
+                    return None
+                last = " (last: the connection closed while rejoining)"
+                continue
+            out(f"* reconnected to {printable(chat.url)}")
+            break
+
+
 async def run(args: argparse.Namespace) -> int:
     out = _print_flush
     name = args.name or os.environ.get("USER") or _user() or "guest"
     url = args.url or default_url()
-    try:
-        client = await Client.connect(
+
+    async def connect() -> Client:
+        return await Client.connect(
             url,
             token=args.token or None,
             name=name,
@@ -682,6 +1039,9 @@ async def run(args: argparse.Namespace) -> int:
             reply_timeout=REPLY_TIMEOUT_S,
             max_size=None,
         )
+
+    try:
+        client = await connect()
     except Refused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -693,11 +1053,12 @@ async def run(args: argparse.Namespace) -> int:
         )
         return 1
     chat = Chat(client, name, out, signed_in=bool(args.token))
-    ws = client.ws
-    receiver = asyncio.create_task(chat.receive())
+    chat.url = url
+    connection = asyncio.create_task(
+        stay_connected(chat, connect, Backoff(args.reconnect_attempts), args.ping_interval, out)
+    )
     interactive = sys.stdin.isatty() and not args.send
-    keepalive = client.keepalive(args.ping_interval)
-    closed_by_us = False
+    stopped: str | None = None
     try:
         out(_connected_line(url, name, args.token))
         await chat.join(args.room)
@@ -713,36 +1074,48 @@ async def run(args: argparse.Namespace) -> int:
             while True:
                 next_line = asyncio.create_task(queue.get())
                 done, _ = await asyncio.wait(
-                    {next_line, receiver}, return_when=asyncio.FIRST_COMPLETED
+                    {next_line, connection}, return_when=asyncio.FIRST_COMPLETED
                 )
-                if receiver in done:
+                if connection in done:
                     next_line.cancel()
                     break
                 line = next_line.result()
                 if line is None or not await chat.handle(line):
                     break
-        if not receiver.done():
-            # Every queued message answered before we stop listening.
+        if not connection.done():
+            # Every queued message answered before we stop listening (across reconnects).
             drain = asyncio.create_task(chat.drain())
-            await asyncio.wait({drain, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({drain, connection}, return_when=asyncio.FIRST_COMPLETED)
             drain.cancel()
-        if not receiver.done() and not interactive and args.wait > 0:
+        if not connection.done() and not interactive and args.wait > 0:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(receiver), args.wait)
-        if not receiver.done():
-            closed_by_us = True
-            await ws.close()
-    except websockets.ConnectionClosed:
-        pass
+                await asyncio.wait_for(asyncio.shield(connection), args.wait)
     finally:
-        keepalive.cancel()
+        if connection.done() and not connection.cancelled():
+            stopped = connection.result() if connection.exception() is None else "disconnected"
+        chat.quitting = True  # never reconnect after this
+        connection.cancel()
+        with contextlib.suppress(BaseException):
+            await connection
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(chat.client.close(), 5)
         chat.close_outboxes()
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.wait_for(receiver, 5)
-    if closed_by_us:
+        chat.unsent()
+    if stopped is None:
         return 0
-    print(f"disconnected: {client.close_reason()}", file=sys.stderr)
+    print(stopped + _expired(args.token, stopped), file=sys.stderr)
     return 1
+
+
+def _expired(token: str | None, stopped: str) -> str:
+    """A refused reconnect with a token past its `exp`: say that it expired."""
+    exp = (token_claims(token) or {}).get("exp") if token else None
+    if "reconnecting was refused" not in stopped or not isinstance(exp, int | float):
+        return ""
+    if exp > time.time():
+        return ""
+    when = datetime.fromtimestamp(exp).astimezone().strftime("%H:%M")
+    return f"\nyour token expired at {when}: get a new one (make token) and start again"
 
 
 def _connected_line(url: str, name: str, token: str | None) -> str:
@@ -788,12 +1161,21 @@ def main(argv: list[str] | None = None) -> int:
         help="non-interactive: seconds to keep listening after the last line (default 1)",
     )
     parser.add_argument(
+        "--reconnect-attempts",
+        type=int,
+        default=RECONNECT_ATTEMPTS,
+        help="tries in a row to reconnect after a drop before giving up "
+        f"(default {RECONNECT_ATTEMPTS}; 0: do not reconnect)",
+    )
+    parser.add_argument(
         "--ping-interval",
         type=float,
         default=float(os.environ.get("ROOMCHAT_PING_INTERVAL") or PING_INTERVAL_S),
         help="seconds between keepalive pings (default 240)",
     )
     args = parser.parse_args(argv)
+    if args.reconnect_attempts < 0:
+        parser.error("--reconnect-attempts: 0 or more")
     try:
         return asyncio.run(run(args))
     except KeyboardInterrupt:

@@ -17,6 +17,7 @@ import websockets
 from roomchat_tools.local import emulator as emulator_mod
 from tests.e2e.conftest import REPO_ROOT
 from tests.e2e.support import Client, run
+from tests.reliability.support import keepalive
 
 pytestmark = pytest.mark.e2e
 
@@ -88,12 +89,13 @@ def test_chat_sends_twenty_lines_typed_at_once_in_the_order_typed(stack):
 
     async def scenario():
         watcher = await _joined_client(stack.url, room, "walt")
-        result = await asyncio.to_thread(
-            _run,
-            [*CHAT, "--room", room, "--name", "fast", "--url", stack.url, "--wait", "0.2"],
-            stack.env,
-            "".join(f"{line}\n" for line in typed),
-        )
+        async with keepalive([watcher]):  # the stack closes connections idle for 10 s
+            result = await asyncio.to_thread(
+                _run,
+                [*CHAT, "--room", room, "--name", "fast", "--url", stack.url, "--wait", "0.2"],
+                stack.env,
+                "".join(f"{line}\n" for line in typed),
+            )
         delivered = []
         while len(delivered) < len(typed):
             delivered.append(await watcher.expect({"type": "message", "roomId": room}, 20))
@@ -153,12 +155,13 @@ def test_chat_reads_commands_from_stdin_and_exits_at_eof(stack):
     async def scenario():
         other = await _joined_client(stack.url, room, "dora")
         script = "first line\nsecond line\n/who\n/history 5\n/leave\n"
-        result = await asyncio.to_thread(
-            _run,
-            [*CHAT, "--room", room, "--name", "eve", "--url", stack.url, "--wait", "0.2"],
-            stack.env,
-            script,
-        )
+        async with keepalive([other]):  # the stack closes connections idle for 10 s
+            result = await asyncio.to_thread(
+                _run,
+                [*CHAT, "--room", room, "--name", "eve", "--url", stack.url, "--wait", "0.2"],
+                stack.env,
+                script,
+            )
         frames = await other.quiet(1.0)
         await other.close()
         return result, frames
@@ -187,47 +190,68 @@ def test_chat_join_switches_rooms(stack):
     assert {"room": second, "sender": "fay", "text": "in second"} in lines
 
 
-def test_chat_says_clearly_when_the_server_closes_the_connection(stack):
-    room = _room("kicked")
+def test_chat_reconnects_after_its_connection_is_deleted_and_shows_each_missed_message_once(stack):
+    """The @connections DELETE closes the terminal client's connection while another member
+    posts: it reconnects by itself, rejoins from the last message it showed, and prints every
+    message exactly once, in order: before the drop live, during it from the replay, after it
+    live again."""
+    room = _room("back")
     ddb = stack.client("dynamodb")
     api = stack.management()
 
     async def scenario():
+        poster = await _joined_client(stack.url, room, "pia")
         proc = await asyncio.create_subprocess_exec(
             *CHAT,
-            "--room",
-            room,
-            "--name",
-            "gus",
-            "--url",
-            stack.url,
-            "--wait",
-            "30",
-            "--send",
-            "hi",
+            *("--room", room, "--name", "gus", "--url", stack.url, "--wait", "1"),
+            *("--ping-interval", "3"),  # the stack closes connections idle for 10 s
             env=stack.env,
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        connection_id = None
-        for _ in range(100):
+        lines: list[str] = []
+
+        async def until(text: str) -> None:
+            while not any(text in line for line in lines):
+                raw = await asyncio.wait_for(proc.stdout.readline(), 60)
+                assert raw, f"the chat ended before {text!r}: {lines}"
+                lines.append(raw.decode().rstrip("\n"))
+
+        async with keepalive([poster]):  # the stack closes connections idle for 10 s
+            await until(f"[{room}] joined as gus")
+            outbox = poster.outbox(room)
+            for i in range(1, 6):
+                await outbox.submit(f"before {i}")
+            await until("before 5")
             items = ddb.query(
                 TableName=stack.info["rooms_table"],
                 KeyConditionExpression="roomId = :r",
                 ExpressionAttributeValues={":r": {"S": room}},
             )["Items"]
-            if items:
-                connection_id = items[0]["connectionId"]["S"]
-                break
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)
-        await asyncio.to_thread(api.delete_connection, ConnectionId=connection_id)
-        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
-        return proc.returncode, stderr.decode()
+            (connection_id,) = [i["connectionId"]["S"] for i in items if i["name"]["S"] == "gus"]
+            await asyncio.to_thread(api.delete_connection, ConnectionId=connection_id)
+            for i in range(1, 11):  # while it is away and rejoining
+                await outbox.submit(f"during {i}")
+            await until("* reconnected to")
+            for i in range(1, 6):
+                await outbox.submit(f"after {i}")
+            await until("after 5")
+        proc.stdin.close()  # end of input: the chat drains, listens --wait seconds, exits 0
+        rest, stderr = await asyncio.wait_for(proc.communicate(), 30)
+        await poster.close()
+        return proc.returncode, lines + rest.decode().splitlines(), stderr.decode()
 
-    code, stderr = run(scenario())
-    assert code == 1
-    assert "disconnected:" in stderr and "code 1000" in stderr
+    code, lines, stderr = run(scenario(), timeout=120)
+    assert code == 0, stderr
+    shown = [m["text"] for line in lines if (m := LINE.match(line)) and m["sender"] == "pia"]
+    want = [f"before {i}" for i in range(1, 6)] + [f"during {i}" for i in range(1, 11)]
+    assert shown == [*want, *(f"after {i}" for i in range(1, 6))]
+    assert any(line.startswith("* disconnected: ") and "reconnecting" in line for line in lines)
+    rejoined = [line for line in lines if line.startswith(f"[{room}] rejoined: ")]
+    missed = sum(int(line.split(": ")[1].split()[0]) for line in rejoined)
+    assert rejoined and missed >= 1, "the drop fell before the posts: nothing was missed"
+    assert "incomplete" not in "\n".join(lines)
 
 
 def test_chat_without_a_stack_explains_what_to_do(tmp_path):
@@ -470,6 +494,8 @@ def test_chat_says_the_server_went_away_when_it_stops_under_a_connected_client()
             f"ws://127.0.0.1:{port}/live",
             "--wait",
             "30",
+            "--reconnect-attempts",
+            "1",
             "--send",
             "/help",
             stdout=asyncio.subprocess.PIPE,
@@ -485,6 +511,7 @@ def test_chat_says_the_server_went_away_when_it_stops_under_a_connected_client()
     assert code == 1
     assert "disconnected: the server went away (stopped or restarted) (code 1001" in stderr
     assert "idle" not in stderr
+    assert "gave up reconnecting after 1 try" in stderr
 
 
 def test_chat_says_a_command_it_does_not_know_is_unknown(stack):
