@@ -463,7 +463,10 @@ run "each_function_has_its_own_memory_and_timeout" {
       react    = { memory_size = 1024, timeout = 29 }
       mentions = { memory_size = 256, timeout = 10 }
       pin      = { memory_size = 1024, timeout = 29 }
-      fanout   = { memory_size = 1769, timeout = 60 }
+      # attachments: each reads a record or two and signs a URL
+      prepare_upload = { memory_size = 256, timeout = 10 }
+      attachment_url = { memory_size = 256, timeout = 10 }
+      fanout         = { memory_size = 1769, timeout = 60 }
     }
     error_message = "The default memory/timeout per function differs from infra/README.md."
   }

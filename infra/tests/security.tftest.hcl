@@ -202,3 +202,35 @@ run "granted_rooms_live_under_the_operators_prefix" {
     error_message = "Room ids under org: are the operator's by default (nobody may take them with createRoom)."
   }
 }
+
+# Attachments (issue 24): a private, TLS-only bucket; each function holds only its own S3 calls
+# (only prepare_upload may put an upload, nobody but the thumbnail function writes thumbs/).
+run "the_attachments_bucket_is_private_and_tls_only" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      module.attachments.bucket_arn == "arn:aws:s3:::roomchat-web-123456789012",
+      jsondecode(module.attachments.policy).Statement[0].Effect == "Deny",
+      jsondecode(module.attachments.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false",
+      module.attachments.public_access_blocked,
+      module.attachments.encryption == "AES256",
+    ])
+    error_message = "The attachments bucket must block public access, be encrypted and deny requests without TLS."
+  }
+
+  assert {
+    condition = jsonencode({
+      for key, policy in module.functions.policies : key => [
+        for statement in policy.Statement : { actions = statement.Action, resources = statement.Resource }
+        if anytrue([for action in statement.Action : startswith(action, "s3:")])
+      ] if anytrue([for statement in policy.Statement : anytrue([for action in statement.Action : startswith(action, "s3:")])])
+      }) == jsonencode({
+      attachment_url = [{ actions = ["s3:GetObject"], resources = ["arn:aws:s3:::roomchat-web-123456789012/thumbs/*", "arn:aws:s3:::roomchat-web-123456789012/uploads/*"] }]
+      delete         = [{ actions = ["s3:DeleteObject"], resources = ["arn:aws:s3:::roomchat-web-123456789012/thumbs/*", "arn:aws:s3:::roomchat-web-123456789012/uploads/*"] }]
+      prepare_upload = [{ actions = ["s3:PutObject", "s3:PutObjectTagging"], resources = ["arn:aws:s3:::roomchat-web-123456789012/uploads/*"] }]
+      send_all       = [{ actions = ["s3:GetObject", "s3:PutObjectTagging"], resources = ["arn:aws:s3:::roomchat-web-123456789012/uploads/*"] }]
+    })
+    error_message = "Only prepare_upload may put uploads, send_all read and tag them, attachment_url read, delete delete; none writes thumbs/."
+  }
+}

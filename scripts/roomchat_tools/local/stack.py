@@ -167,11 +167,17 @@ def _auth_on() -> bool:
     return _extra_variables().get("auth_mode", "none") != "none"
 
 
+LOCAL_PAGE_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*"]
+
+
 def _terraform_variables(
     zip_path: Path, authorizer_zip: Path | None = None, emulator_endpoint: str | None = None
 ) -> dict[str, Any]:
     extra = _extra_variables()
     variables = {**extra, "lambda_zip_path": str(zip_path)}
+    # The web page is served by the gateway on a loopback port: it uploads to and downloads from
+    # the emulator's S3, which must allow it (CORS configured by the attachments module).
+    variables.setdefault("attachment_cors_origins", LOCAL_PAGE_ORIGINS)
     if authorizer_zip is not None:
         variables["authorizer_zip_path"] = str(authorizer_zip)
     if extra.get("cognito_user_pool") and emulator_endpoint and "cognito_base_url" not in extra:
