@@ -50,6 +50,8 @@ SERVER_FRAMES = {
     "reaction": "ReactionFrame",
     "mentions": "MentionsFrame",
     "pinned": "PinnedFrame",
+    "upload": "UploadFrame",
+    "attachmentUrl": "AttachmentUrlFrame",
     "error": "ErrorFrame",
 }
 # Client frame `action` -> its schema.
@@ -78,6 +80,8 @@ CLIENT_FRAMES = {
     "react": "ReactRequest",
     "mentions": "MentionsRequest",
     "pin": "PinRequest",
+    "prepareUpload": "PrepareUploadRequest",
+    "attachmentUrl": "AttachmentUrlRequest",
 }
 
 

@@ -126,7 +126,7 @@ def parse_send(
         attachments = check_attachments(
             frame["attachments"], attachment_max_bytes, attachment_types
         )
-    if attachments and frame.get("message") in (None, ""):
+    if attachments and "message" not in frame:
         text = ""  # a message of files only
     else:
         text = check_message(frame.get("message"), max_bytes)

@@ -196,20 +196,24 @@ def call_resources(
         name = str(params["FunctionName"])
         return action, [name if name.startswith("arn:") else f"{arn}:function:{name}"]
     if service == "s3" and "Bucket" in params:
-        # Object operations act on arn:aws:s3:::<bucket>/<key>; DeleteObjects on each key.
-        bucket = f"arn:aws:s3:::{params['Bucket']}"
-        if "Key" in params:
-            return action, [f"{bucket}/{params['Key']}"]
-        if operation == "DeleteObjects":
-            keys = [o["Key"] for o in params.get("Delete", {}).get("Objects", [])]
-            return "s3:DeleteObject", [f"{bucket}/{k}" for k in keys] or [bucket]
-        return action, [bucket]
+        return _s3_resources(action, operation, params)
     if service == "ssm" and ("Name" in params or "Names" in params):
         names = _listed(params.get("Names") or params.get("Name"))
         return action, [
             n if n.startswith("arn:") else f"{arn}:parameter/{n.lstrip('/')}" for n in names
         ]
     return action, ["*"]
+
+
+def _s3_resources(action: str, operation: str, params: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """Object operations act on arn:aws:s3:::<bucket>/<key>; DeleteObjects on each key."""
+    bucket = f"arn:aws:s3:::{params['Bucket']}"
+    if "Key" in params:
+        return action, [f"{bucket}/{params['Key']}"]
+    if operation == "DeleteObjects":
+        keys = [o["Key"] for o in params.get("Delete", {}).get("Objects", [])]
+        return "s3:DeleteObject", [f"{bucket}/{k}" for k in keys] or [bucket]
+    return action, [bucket]
 
 
 def _dynamodb_resources(arn: str, operation: str, params: Mapping[str, Any]) -> list[str]:
