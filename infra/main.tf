@@ -111,7 +111,7 @@ module "functions" {
     FANOUT_QUEUE_NAME         = local.fanout_queue_name
     FANOUT_CHUNK_SIZE         = tostring(var.fanout_chunk_size)
     GRANTED_ROOM_PREFIX       = var.granted_room_prefix
-  }, local.review_hook_environment)
+  }, local.review_hook_environment, local.attachments_environment)
 
   functions = merge(
     {
@@ -125,6 +125,8 @@ module "functions" {
         invoke_function_arns   = try(fn.review, false) && local.review_hook_arn != null ? [local.review_hook_arn] : []
         # send_all hands big rooms to the fan-out queue.
         sqs_send_arns = key == "send_all" ? [local.fanout_queue_arn] : []
+        # The attachments bucket: each function's few S3 calls (infra/attachments.tf).
+        s3_statements = lookup(local.attachment_statements, key, [])
         dynamodb_statements = [
           for statement in [
             { sid = "RoomsTable", actions = fn.rooms, resources = [module.tables.rooms_table_arn] },

@@ -210,7 +210,7 @@ run "the_attachments_bucket_is_private_and_tls_only" {
 
   assert {
     condition = alltrue([
-      module.attachments.bucket_arn == "arn:aws:s3:::roomchat-web-123456789012",
+      module.attachments.bucket_arn == "arn:aws:s3:::roomchat-attachments-123456789012",
       jsondecode(module.attachments.policy).Statement[0].Effect == "Deny",
       jsondecode(module.attachments.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false",
       module.attachments.public_access_blocked,
@@ -226,7 +226,7 @@ run "the_attachments_bucket_is_private_and_tls_only" {
       Sid      = "PresignUploads"
       Effect   = "Allow"
       Action   = ["s3:PutObject", "s3:PutObjectTagging"]
-      Resource = ["arn:aws:s3:::roomchat-web-123456789012/uploads/*"]
+      Resource = ["arn:aws:s3:::roomchat-attachments-123456789012/uploads/*"]
     })
     error_message = "prepare_upload may put (and tag) uploads only."
   }

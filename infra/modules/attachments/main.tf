@@ -11,11 +11,17 @@
 # addresses in roomchat_tools/infra/deploy.py KEPT_RESOURCES), like the history table; with it,
 # force_destroy is turned on first, then everything goes.
 
+# The name and ARN are built from their parts, so they are known at plan time: the functions get
+# ATTACHMENTS_BUCKET without waiting for the bucket (as with the fan-out queue's name), and the
+# local stack's fast start gives it to them from the plan.
 locals {
   bucket_name = "${var.name_prefix}-attachments-${data.aws_caller_identity.current.account_id}"
+  bucket_arn  = "arn:${data.aws_partition.current.partition}:s3:::${local.bucket_name}"
 }
 
 data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
 
 resource "aws_s3_bucket" "this" {
   bucket = local.bucket_name

@@ -1,21 +1,21 @@
 output "bucket_name" {
   description = "Name of the attachments bucket (the functions read it from ATTACHMENTS_BUCKET)."
-  value       = aws_s3_bucket.this.id
+  value       = local.bucket_name
 }
 
 output "bucket_arn" {
-  description = "ARN of the attachments bucket."
-  value       = aws_s3_bucket.this.arn
+  description = "ARN of the attachments bucket (built from its name: known at plan time)."
+  value       = local.bucket_arn
 }
 
 output "uploads_arn" {
   description = "ARN pattern of the uploaded originals (uploads/*): what prepareUpload may put and sendAll may read."
-  value       = "${aws_s3_bucket.this.arn}/uploads/*"
+  value       = "${local.bucket_arn}/uploads/*"
 }
 
 output "thumbs_arn" {
   description = "ARN pattern of the thumbnails (thumbs/*): only the thumbnail function writes them."
-  value       = "${aws_s3_bucket.this.arn}/thumbs/*"
+  value       = "${local.bucket_arn}/thumbs/*"
 }
 
 output "policy" {
