@@ -15,6 +15,7 @@ module "attachments" {
   name_prefix    = var.name_prefix
   retention_days = var.history_retention_days
   force_destroy  = !var.history_deletion_protection
+  tls_only       = var.attachments_tls_only
   cors_enabled   = var.hosting_enabled || length(var.attachment_cors_origins) > 0
   cors_origins = distinct(concat(
     var.attachment_cors_origins,

@@ -797,3 +797,9 @@ variable "attachment_cors_origins" {
     error_message = "attachment_cors_origins must be http(s)://host[:port] origins without a path, with at most one '*'."
   }
 }
+
+variable "attachments_tls_only" {
+  description = "The attachments bucket's policy denies every request not made over TLS; the local stack turns it off (its emulator speaks plain HTTP and applies bucket policies)."
+  type        = bool
+  default     = true
+}

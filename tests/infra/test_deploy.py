@@ -70,7 +70,7 @@ class FakeStack:
         {"address": "module.tables.aws_dynamodb_table.history", "mode": "managed"},
         {"address": "module.tables.aws_dynamodb_table.rooms", "mode": "managed"},
         {"address": "module.attachments.aws_s3_bucket.this", "mode": "managed"},
-        {"address": "module.attachments.aws_s3_bucket_policy.this", "mode": "managed"},
+        {"address": "module.attachments.aws_s3_bucket_policy.this[0]", "mode": "managed"},
         {
             "address": "module.attachments.aws_s3_bucket_cors_configuration.this[0]",
             "mode": "managed",

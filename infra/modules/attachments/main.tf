@@ -118,7 +118,10 @@ resource "aws_s3_bucket_cors_configuration" "this" {
   }
 }
 
+# Off only on the local stack, whose emulator speaks plain HTTP (moto applies the policy, so every
+# request would be refused there).
 resource "aws_s3_bucket_policy" "this" {
+  count  = var.tls_only ? 1 : 0
   bucket = aws_s3_bucket.this.id
   policy = jsonencode({
     Version = "2012-10-17"

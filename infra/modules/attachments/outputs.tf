@@ -20,7 +20,7 @@ output "thumbs_arn" {
 
 output "policy" {
   description = "The bucket policy (JSON): the TLS-only deny."
-  value       = aws_s3_bucket_policy.this.policy
+  value       = try(aws_s3_bucket_policy.this[0].policy, null)
 }
 
 output "public_access_blocked" {

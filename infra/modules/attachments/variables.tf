@@ -61,6 +61,12 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "tls_only" {
+  description = "Deny every request not made over TLS (aws:SecureTransport) with the bucket policy; false only for the local stack's plain-HTTP emulator."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)

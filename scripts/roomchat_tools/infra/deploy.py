@@ -53,7 +53,7 @@ KEPT_RESOURCES = frozenset(
         "module.attachments.aws_s3_bucket_ownership_controls.this",
         "module.attachments.aws_s3_bucket_server_side_encryption_configuration.this",
         "module.attachments.aws_s3_bucket_lifecycle_configuration.this",
-        "module.attachments.aws_s3_bucket_policy.this",
+        "module.attachments.aws_s3_bucket_policy.this[0]",
     }
 )
 WEB_DIR = tf.INFRA_DIR.parent / "web"

@@ -178,6 +178,8 @@ def _terraform_variables(
     # The web page is served by the gateway on a loopback port: it uploads to and downloads from
     # the emulator's S3, which must allow it (CORS configured by the attachments module).
     variables.setdefault("attachment_cors_origins", LOCAL_PAGE_ORIGINS)
+    # The emulator is plain HTTP and moto applies bucket policies: a TLS-only one refuses all.
+    variables.setdefault("attachments_tls_only", False)
     if authorizer_zip is not None:
         variables["authorizer_zip_path"] = str(authorizer_zip)
     if extra.get("cognito_user_pool") and emulator_endpoint and "cognito_base_url" not in extra:
