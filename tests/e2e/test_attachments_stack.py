@@ -18,15 +18,7 @@ import requests
 from tests.e2e.support import Client, run
 from tests.schema.support import check_server_frame
 
-pytestmark = [
-    pytest.mark.e2e,
-    # Not passing yet: on the emulator sendAll's HeadObject of the object just uploaded through
-    # the presigned POST answers 403 (the POST itself is accepted); to look into (moto applying
-    # the bucket's TLS-only policy to the plain-HTTP emulator, or the local IAM check) before
-    # this test joins the suite. Up to that point (apply with the bucket and CORS, prepareUpload
-    # from the deployed function, the POST) it ran on the shared stack.
-    pytest.mark.skip(reason="HeadObject answers 403 on the emulator: see the comment above"),
-]
+pytestmark = pytest.mark.e2e
 
 ROOM = "files-e2e"
 PNG = bytes.fromhex(
@@ -90,7 +82,8 @@ def test_attachments_upload_send_refuse_download_and_delete_on_the_stack(stack):
 
         # refused, nothing stored: more bytes than declared, another type, not a PNG at all
         refusals = []
-        for body, posted_type, declared_size in (
+        # (the POST's type is the policy's Content-Type field: a client can only send another)
+        for body, sent_type, declared_size in (
             (PNG + b"\0" * 10, "image/png", len(PNG)),
             (PNG, "image/gif", len(PNG)),
             (PDF, "image/png", len(PDF)),
@@ -98,8 +91,8 @@ def test_attachments_upload_send_refuse_download_and_delete_on_the_stack(stack):
             await asyncio.sleep(1.1)  # prepareUpload's budget: 2 a second per connection
             upload = await prepare(ana, "x.png", "image/png", declared_size)
             assert upload["type"] == "upload", upload
-            await asyncio.to_thread(_post, upload, body, posted_type)
-            refusals.append(await send(ana, upload, "x.png", "image/png", declared_size))
+            await asyncio.to_thread(_post, upload, body, "image/png")
+            refusals.append(await send(ana, upload, "x.png", sent_type, declared_size))
         too_large = await ana.call({**_prepare_frame("big.png"), "size": 26214401}, "upload")
         page = await bob.call({"action": "history", "roomId": ROOM}, "history")
 
