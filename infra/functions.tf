@@ -326,6 +326,29 @@ locals {
       memory_size            = 1024
       timeout                = 29
     }
+    # Attachments (issue 24, infra/attachments.tf): S3 grants in local.attachment_statements.
+    prepare_upload = {
+      route_key           = "prepareUpload"
+      handler             = "roomchat.handlers.on_prepare_upload"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem"] # room record and roles: is the caller a member?
+      rooms_by_connection = []
+      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem"] # GetItem: bans; UpdateItem: the upload budget
+      manage_connections  = false                                       # answers its caller only
+      memory_size         = 256
+      timeout             = 10
+    }
+    attachment_url = {
+      route_key           = "attachmentUrl"
+      handler             = "roomchat.handlers.on_attachment_url"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem"] # GetItem: the message; UpdateItem: the read budget
+      manage_connections  = false                                       # answers its caller only
+      memory_size         = 256
+      timeout             = 10
+    }
     default = {
       route_key           = "$default"
       handler             = "roomchat.handlers.on_default"

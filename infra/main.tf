@@ -113,7 +113,7 @@ module "functions" {
     FANOUT_CHUNK_SIZE         = tostring(var.fanout_chunk_size)
     GRANTED_ROOM_PREFIX       = var.granted_room_prefix
     MAX_CONNECTIONS_PER_USER  = tostring(var.max_connections_per_user)
-  }, local.review_hook_environment)
+  }, local.review_hook_environment, local.attachments_environment)
 
   functions = merge(
     {
@@ -127,6 +127,8 @@ module "functions" {
         invoke_function_arns   = try(fn.review, false) && local.review_hook_arn != null ? [local.review_hook_arn] : []
         # send_all hands big rooms to the fan-out queue.
         sqs_send_arns = key == "send_all" ? [local.fanout_queue_arn] : []
+        # The attachments bucket: each function's few S3 calls (infra/attachments.tf).
+        s3_statements = lookup(local.attachment_statements, key, [])
         dynamodb_statements = [
           for statement in [
             { sid = "RoomsTable", actions = fn.rooms, resources = [module.tables.rooms_table_arn] },

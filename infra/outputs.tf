@@ -167,3 +167,8 @@ output "fanout_event_source_mapping_id" {
   description = "UUID of the event source mapping from the fan-out queue to the fanout function."
   value       = aws_lambda_event_source_mapping.fanout.uuid
 }
+
+output "attachments_bucket_name" {
+  description = "Name of the attachments bucket (the functions' ATTACHMENTS_BUCKET)."
+  value       = module.attachments.bucket_name
+}

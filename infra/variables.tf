@@ -805,3 +805,64 @@ variable "domain_zone_id" {
     error_message = "domain_zone_id must be null or a Route 53 hosted zone ID (Z followed by capitals and digits)."
   }
 }
+
+# ---- attachments (issue 24, infra/attachments.tf)
+
+variable "attachment_max_bytes" {
+  description = "ATTACHMENT_MAX_BYTES: the largest file a presigned POST accepts (its policy's content-length-range), 1 byte to 5 GiB (S3's POST limit); 25 MiB by default."
+  type        = number
+  default     = 26214400
+
+  validation {
+    condition     = var.attachment_max_bytes >= 1 && var.attachment_max_bytes <= 5368709120 && floor(var.attachment_max_bytes) == var.attachment_max_bytes
+    error_message = "attachment_max_bytes must be a whole number of bytes from 1 to 5368709120 (5 GiB, S3's limit for a POST upload)."
+  }
+}
+
+variable "attachment_content_types" {
+  description = "ATTACHMENT_TYPES: the content types a file may be declared as (exact type/subtype, lower case); the image types among image/png, image/jpeg, image/gif, image/webp are checked against the file's first bytes."
+  type        = list(string)
+  default     = ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "application/zip"]
+
+  validation {
+    condition = length(var.attachment_content_types) > 0 && alltrue([
+      for t in var.attachment_content_types : can(regex("^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$", t))
+    ]) && length(distinct(var.attachment_content_types)) == length(var.attachment_content_types)
+    error_message = "attachment_content_types must be a non-empty list of distinct lower-case type/subtype media types (e.g. image/png), without parameters or wildcards."
+  }
+
+  validation {
+    condition     = length(join(",", var.attachment_content_types)) <= 2048
+    error_message = "attachment_content_types must fit in 2048 characters (a Lambda environment variable)."
+  }
+}
+
+variable "attachment_url_seconds" {
+  description = "ATTACHMENT_URL_SECONDS: how long a presigned upload POST or download GET stays valid, 60-900 seconds."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.attachment_url_seconds >= 60 && var.attachment_url_seconds <= 900 && floor(var.attachment_url_seconds) == var.attachment_url_seconds
+    error_message = "attachment_url_seconds must be a whole number from 60 to 900."
+  }
+}
+
+variable "attachment_cors_origins" {
+  description = "Extra origins of web pages that upload to and download from the attachments bucket (the hosted page's is added when hosting_enabled); the local stack passes http://127.0.0.1:* and http://localhost:*."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for origin in var.attachment_cors_origins : can(regex("^https?://[^/*]*\\*?[^/*]*$", origin))
+    ])
+    error_message = "attachment_cors_origins must be http(s)://host[:port] origins without a path, with at most one '*'."
+  }
+}
+
+variable "attachments_tls_only" {
+  description = "The attachments bucket's policy denies every request not made over TLS; the local stack turns it off (its emulator speaks plain HTTP and applies bucket policies)."
+  type        = bool
+  default     = true
+}

@@ -79,6 +79,7 @@ def _service(event: Json, context: Any = None, endpoint: str | None = None) -> C
         mentions=c.mentions,
         pins=c.pins,
         clock=c.clock or now_ms,
+        attachments=c.attachments,
     )
 
 
@@ -215,7 +216,16 @@ def _message_route(
 
 def _send(svc: ChatService, caller: Caller, frame: Json) -> Json | None:
     # Usually None: the fanned-out message frame is the sender's acknowledgement.
-    return svc.send(caller, protocol.parse_send(frame, svc.settings.max_message_bytes))
+    s = svc.settings
+    types = s.attachment_types if s.attachments_bucket else ()
+    req = protocol.parse_send(frame, s.max_message_bytes, s.attachment_max_bytes, types)
+    return svc.send(caller, req)
+
+
+def _prepare_upload(svc: ChatService, caller: Caller, frame: Json) -> Json:
+    s = svc.settings
+    req = protocol.parse_prepare_upload(frame, s.attachment_max_bytes, s.attachment_types)
+    return svc.prepare_upload(caller, req)
 
 
 on_join = _message_route("join", lambda s, c, f: s.join(c, protocol.parse_join(f)))
@@ -263,6 +273,12 @@ on_mentions = _message_route(
     "mentions", lambda s, c, f: s.mentions_page(c, protocol.parse_mentions(f))
 )
 on_pin = _message_route("pin", lambda s, c, f: s.pin(c, protocol.parse_pin(f)))
+
+# Attachments: a presigned upload, then a presigned download for members.
+on_prepare_upload = _message_route("prepareUpload", _prepare_upload)
+on_attachment_url = _message_route(
+    "attachmentUrl", lambda s, c, f: s.attachment_url(c, protocol.parse_attachment_url(f))
+)
 
 
 def on_ping(event: Json, context: Any) -> Json:

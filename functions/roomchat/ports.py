@@ -85,6 +85,17 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file attached to a message (issue 24): its upload and what the sender declared,
+    checked against the object when it was sent."""
+
+    upload_id: str
+    name: str
+    type: str
+    size: int
+
+
+@dataclass(frozen=True)
 class Message:
     room_id: str
     message_id: str
@@ -109,6 +120,7 @@ class Message:
     reactions: tuple[Reaction, ...] = ()
     mentions: tuple[Mention, ...] = ()
     mentions_room: bool = False  # @room, by the room's owner or a moderator
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def author(self) -> str | None:
@@ -439,3 +451,42 @@ class FanoutProgress(Protocol):
         unsettled: list[str],
         expires_at: int,
     ) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What S3 says of an uploaded object (HeadObject)."""
+
+    size: int
+    content_type: str
+    metadata: dict[str, str]
+
+
+class AttachmentStore(Protocol):
+    """The attachments bucket (roomchat.adapters.attachments over S3)."""
+
+    def presign_post(
+        self, key: str, content_type: str, size: int, metadata: dict[str, str], seconds: int
+    ) -> tuple[str, dict[str, str]]:
+        """A presigned POST for exactly this key, type and size: (url, form fields)."""
+        ...
+
+    def head(self, key: str) -> StoredObject | None:
+        """The object's size, type and metadata; None when there is none."""
+        ...
+
+    def first_bytes(self, key: str, count: int) -> bytes:
+        """The object's first ``count`` bytes (a ranged GET)."""
+        ...
+
+    def mark_attached(self, key: str) -> None:
+        """Tag the object attached=yes, so the lifecycle rule of unattached uploads spares it."""
+        ...
+
+    def presign_get(self, key: str, seconds: int, download_name: str | None) -> str:
+        """A presigned GET of the object (``download_name``: served as a download)."""
+        ...
+
+    def delete(self, keys: list[str]) -> None:
+        """Delete these objects (missing ones are no error)."""
+        ...

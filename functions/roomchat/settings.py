@@ -28,12 +28,37 @@ READS_PER_SECOND = 5
 # consistent read unit) and posts made (@connections POSTs to members).
 BYTES_PER_UNIT = 4096
 POSTS_PER_UNIT = 100
+# `prepareUpload` requests one connection may make per second: each lets a file of up to
+# ATTACHMENT_MAX_BYTES into the bucket (unattached ones go after a day), on a budget of its own.
+UPLOADS_PER_SECOND = 2
 # The namespace of operator-granted rooms unless GRANTED_ROOM_PREFIX says otherwise.
 GRANTED_ROOM_PREFIX_DEFAULT = "org:"
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9_.:-]{0,32}$")
 
 
 POSTERS = ("signed", "botocore")
+ATTACHMENT_MAX_BYTES_DEFAULT = 25 * 1024 * 1024
+ATTACHMENT_TYPES_DEFAULT = (
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "application/zip",
+)
+_MEDIA_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+
+
+def _attachment_types(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = env.get("ATTACHMENT_TYPES", "").strip()
+    if not raw:
+        return ATTACHMENT_TYPES_DEFAULT
+    types = tuple(t.strip() for t in raw.split(",") if t.strip())
+    bad = [t for t in types if not _MEDIA_TYPE_RE.match(t)]
+    if bad or not types:
+        raise SettingsError(f"ATTACHMENT_TYPES must be comma-separated type/subtype, got {raw!r}")
+    return types
 
 
 class SettingsError(ValueError):
@@ -93,6 +118,12 @@ class Settings:
     strikes_before_close: int = 120
     # Connections one signed-in user may hold at once (the next $connect is refused); 0: any.
     max_connections_per_user: int = 10
+    # Attachments (issue 24): the bucket (None: no attachments), the largest file, the content
+    # types a file may be declared as, and how long a presigned POST or GET stays valid.
+    attachments_bucket: str | None = None
+    attachment_max_bytes: int = ATTACHMENT_MAX_BYTES_DEFAULT
+    attachment_types: tuple[str, ...] = ATTACHMENT_TYPES_DEFAULT
+    attachment_url_seconds: int = 300
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -158,6 +189,12 @@ class Settings:
             user_cost_burst=integer("USER_COST_BURST", 1000, 1, 1_000_000),
             strikes_before_close=integer("STRIKES_BEFORE_CLOSE", 120, 0, 100_000),
             max_connections_per_user=integer("MAX_CONNECTIONS_PER_USER", 10, 0, 10_000),
+            attachments_bucket=env.get("ATTACHMENTS_BUCKET", "").strip() or None,
+            attachment_max_bytes=integer(
+                "ATTACHMENT_MAX_BYTES", ATTACHMENT_MAX_BYTES_DEFAULT, 1, 5 * 1024**3
+            ),
+            attachment_types=_attachment_types(env),
+            attachment_url_seconds=integer("ATTACHMENT_URL_SECONDS", 300, 60, 900),
         )
 
 

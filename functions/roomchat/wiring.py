@@ -17,6 +17,7 @@ from .conversation_ports import (
     ThreadsRepository,
 )
 from .ports import (
+    AttachmentStore,
     ChangeLog,
     ConnectionSender,
     FanoutProgress,
@@ -50,6 +51,8 @@ class Container:
     pins: PinsRepository | None = None
     # The clock in epoch ms (tests fix it: budgets refill with time).
     clock: Callable[[], int] | None = None
+    # The attachments bucket (ATTACHMENTS_BUCKET): its S3 client is made on first use.
+    attachments: AttachmentStore | None = None
 
 
 def build_container(settings: Settings) -> Container:
@@ -168,7 +171,32 @@ def build_container(settings: Settings) -> Container:
         reactions=DynamoReactions(dynamodb, settings.history_table),
         mentions=DynamoMentions(dynamodb, settings.history_table),
         pins=DynamoPins(dynamodb, settings.rooms_table),
+        attachments=_attachments(session, settings),
     )
+
+
+def _attachments(session: Any, settings: Settings) -> AttachmentStore | None:
+    """The bucket's store, whose S3 client is created on the first call that needs it: only
+    the functions that touch attachments pay for it."""
+    bucket = settings.attachments_bucket
+    if not bucket:
+        return None
+    from .adapters.attachments import LazyS3AttachmentStore
+
+    def client() -> Any:
+        from botocore.config import Config
+
+        return session.create_client(
+            "s3",
+            config=Config(
+                connect_timeout=2,
+                read_timeout=5,
+                retries={"mode": "standard", "total_max_attempts": 3},
+                signature_version="s3v4",
+            ),
+        )
+
+    return LazyS3AttachmentStore(client, bucket)
 
 
 def build_secret_source(settings: AuthSettings) -> Callable[[], bytes]:

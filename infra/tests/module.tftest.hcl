@@ -85,18 +85,20 @@ run "the_module_with_its_defaults" {
       react          = "react"
       mentions       = "mentions"
       pin            = "pin"
+      prepareUpload  = "prepare_upload"
+      attachmentUrl  = "attachment_url"
     }
     error_message = "The route table differs from docs/design.md."
   }
 
   assert {
-    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 28
+    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 30
     error_message = "Functions must be named <name_prefix>-<function key>, one per route and fanout."
   }
 
   assert {
-    condition     = length(module.websocket_api.route_ids) == 27
-    error_message = "Expected twenty-seven routes."
+    condition     = length(module.websocket_api.route_ids) == 29
+    error_message = "Expected twenty-nine routes."
   }
 
   # urls_come_from_api_region_and_stage
@@ -233,7 +235,10 @@ run "the_module_with_its_defaults" {
       react    = { memory_size = 1024, timeout = 29 }
       mentions = { memory_size = 256, timeout = 10 }
       pin      = { memory_size = 1024, timeout = 29 }
-      fanout   = { memory_size = 1769, timeout = 60 }
+      # attachments: each reads a record or two and signs a URL
+      prepare_upload = { memory_size = 256, timeout = 10 }
+      attachment_url = { memory_size = 256, timeout = 10 }
+      fanout         = { memory_size = 1769, timeout = 60 }
     }
     error_message = "The default memory/timeout per function differs from infra/README.md."
   }
@@ -314,7 +319,7 @@ run "a_table_key_is_granted_only_to_table_users" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "TableKeyThroughDynamoDB"
       ]
-    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "resume", "thread", "threads", "follow", "react", "mentions", "pin", "fanout"])
+    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "resume", "thread", "threads", "follow", "react", "mentions", "pin", "prepare_upload", "attachment_url", "fanout"])
     error_message = "Exactly the functions that touch a table need the table key."
   }
 }
@@ -373,7 +378,7 @@ run "authorizer_reads_only_its_parameter" {
   }
 
   assert {
-    condition     = length(output.routes) == 27
+    condition     = length(output.routes) == 29
     error_message = "The authorizer is not a route."
   }
 

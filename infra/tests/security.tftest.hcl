@@ -202,3 +202,41 @@ run "granted_rooms_live_under_the_operators_prefix" {
     error_message = "Room ids under org: are the operator's by default (nobody may take them with createRoom)."
   }
 }
+
+# Attachments (issue 24): a private, TLS-only bucket; each function holds only its own S3 calls
+# (only prepare_upload may put an upload; no routed function may write thumbs/).
+run "the_attachments_bucket_is_private_and_tls_only" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      module.attachments.bucket_arn == "arn:aws:s3:::roomchat-attachments-123456789012",
+      jsondecode(module.attachments.policy).Statement[0].Effect == "Deny",
+      jsondecode(module.attachments.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false",
+      module.attachments.public_access_blocked,
+      module.attachments.encryption == "AES256",
+    ])
+    error_message = "The attachments bucket must block public access, be encrypted and deny requests without TLS."
+  }
+
+  assert {
+    condition = jsonencode(one([
+      for s in module.functions.policies["prepare_upload"].Statement : s if s.Sid == "PresignUploads"
+      ])) == jsonencode({
+      Sid      = "PresignUploads"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject", "s3:PutObjectTagging"]
+      Resource = ["arn:aws:s3:::roomchat-attachments-123456789012/uploads/*"]
+    })
+    error_message = "prepare_upload may put (and tag) uploads only."
+  }
+
+  assert {
+    # Which functions may act on the bucket at all.
+    condition = [
+      for key in sort(keys(module.functions.policies)) : key
+      if length([for s in module.functions.policies[key].Statement : s if startswith(s.Sid, "Presign") || s.Sid == "CheckUploads" || s.Sid == "DeleteAttachments"]) > 0
+    ] == ["attachment_url", "delete", "prepare_upload", "send_all"]
+    error_message = "Only prepare_upload, send_all, attachment_url and delete may touch the attachments bucket."
+  }
+}

@@ -97,7 +97,8 @@ COMMANDS = (
     "/join <room>, /leave [room], /history [n], /who, /create <room> [policy], "
     "/reply|/replyall <id> <text>, /thread <id>, /react|/unreact <id> <emoji>, "
     "/follow|/unfollow <id>, /threads, /mentions, /pin|/unpin <id>, "
-    "/invite|/uninvite|/promote|/demote <user>, /edit [id] <text>, /delete [id], /quit"
+    "/invite|/uninvite|/promote|/demote <user>, /edit [id] <text>, /delete [id], "
+    "/get <id> <uploadId>, /quit"
 )
 
 
@@ -130,9 +131,25 @@ def format_message(message: dict[str, Any], room: str | None = None) -> str:
         extras += f" [{message['replyCount']} replies]"
     for r in message.get("reactions") or []:
         extras += f" {printable(r.get('emoji'))}{printable(r.get('count'))}"
+    for a in message.get("attachments") or []:
+        extras += (
+            f" [file {printable(a.get('name'))}, {file_size(a.get('size'))}:"
+            f" /get {printable(message.get('messageId'))} {printable(a.get('uploadId'))}]"
+        )
     return (
         f"[{room}]{where} {clock(message.get('sentAt'))} {sender}: {message_text(message)}{extras}"
     )
+
+
+def file_size(size: Any) -> str:
+    """A file's size for people: 512 B, 48.2 KB, 3.1 MB."""
+    if not isinstance(size, int):
+        return "? B"
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
 
 
 # The conversation commands that take a messageId (and /react, /unreact an emoji).
@@ -342,6 +359,7 @@ class Chat:
             "/replyall": lambda rest: self.reply(rest, also_to_room=True),
             "/threads": lambda _: self.threads(),
             "/mentions": lambda _: self.mentions(),
+            "/get": self.get_file,
             **{c: partial(self.conversation, command=c) for c in CONVERSATION_COMMANDS},
         }
         client.listen(self.show)
@@ -865,6 +883,21 @@ class Chat:
             "/unpin": lambda: self.client.pin(room, message_id, pinned=False),
         }
         await calls[command]()
+
+    async def get_file(self, rest: str) -> None:
+        """/get <messageId> <uploadId>: a download command for a file of a message (its URL is
+        valid a few minutes; curl names the file as the server says)."""
+        room = self._in_room()
+        message_id, _, upload_id = rest.partition(" ")
+        if room is None:
+            return
+        if not message_id or not upload_id.strip():
+            self.out("! usage: /get <messageId> <uploadId>")
+            return
+        reply = await self.client.attachment_url(room, message_id, upload_id.strip())
+        if reply.get("type") == "attachmentUrl":
+            until, url = clock(reply.get("expiresAt")), printable(reply["url"])
+            self.out(f"download (until {until}): curl -fOJ '{url}'")
 
     async def threads(self) -> None:
         room = self._in_room()

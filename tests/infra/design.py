@@ -126,3 +126,17 @@ def review_functions() -> frozenset[str]:
 def environment() -> frozenset[str]:
     """The variables of "### Environment" (what every routed function is given)."""
     return frozenset(row[0] for row in _table_after("Environment"))
+
+
+@cache
+def bucket_actions() -> dict[str, dict[str, frozenset[str]]]:
+    """ "On the attachments bucket (S3)": s3:<Action> names by function and key prefix
+    (`uploads`, `thumbs`); functions not listed may not touch the bucket."""
+    found: dict[str, dict[str, frozenset[str]]] = {}
+    for function, uploads, thumbs in _table_after("On the attachments bucket"):
+        found[function] = {
+            prefix: frozenset(f"s3:{a.strip()}" for a in cell.split(","))
+            for prefix, cell in (("uploads", uploads), ("thumbs", thumbs))
+            if cell not in ("-", "")
+        }
+    return found

@@ -69,6 +69,12 @@ class FakeStack:
     state: ClassVar[list[dict[str, Any]]] = [
         {"address": "module.tables.aws_dynamodb_table.history", "mode": "managed"},
         {"address": "module.tables.aws_dynamodb_table.rooms", "mode": "managed"},
+        {"address": "module.attachments.aws_s3_bucket.this", "mode": "managed"},
+        {"address": "module.attachments.aws_s3_bucket_policy.this[0]", "mode": "managed"},
+        {
+            "address": "module.attachments.aws_s3_bucket_cors_configuration.this[0]",
+            "mode": "managed",
+        },
         {"address": 'module.functions.aws_lambda_function.this["join"]', "mode": "managed"},
         {"address": "data.aws_caller_identity.current", "mode": "data"},
     ]
@@ -250,7 +256,9 @@ def test_destroy_keeps_the_history_table_by_targeting_everything_else(
     destroys = [args for name, args in stack.calls if name == "destroy"]
     assert destroys == [
         {
+            # The attachments bucket and its policy stay with the history; its CORS rule goes.
             "targets": [
+                "module.attachments.aws_s3_bucket_cors_configuration.this[0]",
                 'module.functions.aws_lambda_function.this["join"]',
                 "module.tables.aws_dynamodb_table.rooms",
             ],
@@ -270,7 +278,8 @@ def test_delete_history_turns_protection_off_then_destroys_everything(
     assert deploy.main([*argv, "--workdir", str(tmp_path / "w")]) == 0
     (stack,) = fake_stack.instances
     (_, apply), (_, destroy) = [c for c in stack.calls if c[0] in ("apply", "destroy")]
-    assert apply["targets"] == [deploy.HISTORY_TABLE]
+    # the bucket's force_destroy follows history_deletion_protection: both in one targeted apply
+    assert apply["targets"] == [deploy.HISTORY_TABLE, deploy.ATTACHMENTS_BUCKET]
     assert destroy["targets"] == []  # everything
     for call in (apply, destroy):
         # the override comes last, so it wins over the user's var file

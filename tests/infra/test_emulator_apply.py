@@ -21,7 +21,13 @@ pytestmark = [pytest.mark.infra, needs_terraform]
 NAME_PREFIX = "roomchat"
 STAGE = "live"
 DEFAULT_THROTTLING = {"rate": 100.0, "burst": 200}
-ALLOWED_WILDCARD_SUFFIXES = (":log-stream:*", "/POST/@connections/*", "/DELETE/@connections/*")
+ALLOWED_WILDCARD_SUFFIXES = (
+    ":log-stream:*",
+    "/POST/@connections/*",
+    "/DELETE/@connections/*",
+    "/uploads/*",  # the attachments bucket's prefixes (docs/design.md, "On the attachments bucket")
+    "/thumbs/*",
+)
 # The functions behind routes; the authorizer is opt-in and checked once auth is turned on.
 ROUTED = sorted(route.function for route in design.routes().values())
 # Every function Terraform builds (without the opt-in authorizer): the routed ones and the
@@ -354,9 +360,9 @@ def test_the_fanout_queue_feeds_the_worker_with_partial_batch_failures(live: App
         env = lam.get_function_configuration(FunctionName=_function_name(function))["Environment"]
         name = env["Variables"]["FANOUT_QUEUE_NAME"]
         assert sqs.get_queue_url(QueueName=name)["QueueUrl"] == url
-    (mapping,) = lam.list_event_source_mappings(
-        EventSourceArn=live.outputs["fanout_queue_arn"]
-    )["EventSourceMappings"]
+    (mapping,) = lam.list_event_source_mappings(EventSourceArn=live.outputs["fanout_queue_arn"])[
+        "EventSourceMappings"
+    ]
     assert mapping["FunctionArn"] == live.outputs["function_arns"]["fanout"]
     assert mapping["EventSourceArn"] == live.outputs["fanout_queue_arn"]
     assert mapping["BatchSize"] == 1
@@ -466,6 +472,9 @@ def test_role_allows_exactly_what_design_md_lists(live: Applied, function: str) 
         _own_log_streams(live, function): {"logs:CreateLogStream", "logs:PutLogEvents"},
         live.outputs["fanout_queue_arn"]: set(design.queue_actions().get(function, ())),
     }
+    bucket_arn = f"arn:aws:s3:::{live.outputs['attachments_bucket_name']}"
+    for prefix, actions in design.bucket_actions().get(function, {}).items():
+        expected_grants[f"{bucket_arn}/{prefix}/*"] = set(actions)
     assert _grants(live, function) == {arn: acts for arn, acts in expected_grants.items() if acts}
 
 
@@ -608,7 +617,9 @@ def test_a_code_change_updates_every_function_from_a_new_object(live: Applied, t
     # the authorizer (when on) has a zip of its own, which did not change
     assert updated == set(FUNCTIONS)
     assert "# module.functions.aws_s3_object.code must be replaced" in plan
-    assert re.search(rf"Plan: 1 to add, {len(FUNCTIONS)} to change, 1 to destroy", plan), plan[-500:]
+    assert re.search(rf"Plan: 1 to add, {len(FUNCTIONS)} to change, 1 to destroy", plan), plan[
+        -500:
+    ]
 
 
 # ---- the hosted web client: its bucket and files (CloudFront's response headers policy is not
@@ -670,8 +681,8 @@ def test_make_destroy_keeps_the_history_table(applied: Applied) -> None:
 
     deploy.destroy_keeping_history(applied.stack, applied.variables)
 
-    managed = [r["address"] for r in applied.stack.resources() if r["mode"] == "managed"]
-    assert managed == [deploy.HISTORY_TABLE]
+    managed = {r["address"] for r in applied.stack.resources() if r["mode"] == "managed"}
+    assert managed == deploy.KEPT_RESOURCES  # the history table and the attachments bucket
     assert dynamodb.list_tables()["TableNames"] == [history]
     assert dynamodb.scan(TableName=history)["Count"] == 1
     assert applied.client("lambda").list_functions()["Functions"] == []

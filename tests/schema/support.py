@@ -51,6 +51,8 @@ SERVER_FRAMES = {
     "reaction": "ReactionFrame",
     "mentions": "MentionsFrame",
     "pinned": "PinnedFrame",
+    "upload": "UploadFrame",
+    "attachmentUrl": "AttachmentUrlFrame",
     "error": "ErrorFrame",
 }
 # Client frame `action` -> its schema.
@@ -79,6 +81,8 @@ CLIENT_FRAMES = {
     "react": "ReactRequest",
     "mentions": "MentionsRequest",
     "pin": "PinRequest",
+    "prepareUpload": "PrepareUploadRequest",
+    "attachmentUrl": "AttachmentUrlRequest",
 }
 
 

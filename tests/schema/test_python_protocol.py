@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from roomchat import errors, protocol
 from roomchat.ports import MEMBER, MODERATOR, Mention, Message, Pin, Reaction, Room
+from roomchat.settings import ATTACHMENT_MAX_BYTES_DEFAULT, ATTACHMENT_TYPES_DEFAULT
 from roomchat.ulid import UlidGenerator
 from roomchat.usecases import iso_ms
 from tests.schema.support import (
@@ -33,6 +34,9 @@ from tests.schema.support import (
 from tests.unit.test_errors import BAD_FRAMES
 
 MAX_BYTES = protocol.MESSAGE_BYTES_DEFAULT
+# The attachments' defaults, which the schemas list (ATTACHMENT_MAX_BYTES, ATTACHMENT_TYPES).
+FILE_BYTES = ATTACHMENT_MAX_BYTES_DEFAULT
+FILE_TYPES = ATTACHMENT_TYPES_DEFAULT
 SETTINGS = settings(
     max_examples=150,
     deadline=None,
@@ -42,7 +46,7 @@ _PARSERS = {
     "join": protocol.parse_join,
     "leave": protocol.parse_room,
     "members": protocol.parse_room,
-    "sendAll": lambda frame: protocol.parse_send(frame, MAX_BYTES),
+    "sendAll": lambda frame: protocol.parse_send(frame, MAX_BYTES, FILE_BYTES, FILE_TYPES),
     "history": protocol.parse_history,
     "ping": lambda frame: None,  # on_ping reads nothing but the action
     "createRoom": protocol.parse_create_room,
@@ -63,6 +67,8 @@ _PARSERS = {
     "react": protocol.parse_react,
     "mentions": protocol.parse_mentions,
     "pin": protocol.parse_pin,
+    "prepareUpload": lambda frame: protocol.parse_prepare_upload(frame, FILE_BYTES, FILE_TYPES),
+    "attachmentUrl": protocol.parse_attachment_url,
 }
 # What Python refuses in a name or a userId that the schemas' patterns cannot list (see the
 # document).
@@ -104,6 +110,26 @@ def _room_named_twice(frame: dict) -> bool:
     return len(ids) != len(set(ids))
 
 
+def _upload_attached_twice(frame: dict) -> bool:
+    """A `sendAll` naming an upload twice: refused by the server, allowed by the schema (its
+    description says so, as for `resume`'s rooms)."""
+    files = frame.get("attachments") if frame.get("action") == "sendAll" else None
+    if not isinstance(files, list):
+        return False
+    ids = [f.get("uploadId") for f in files if isinstance(f, dict)]
+    return len(ids) != len(set(map(repr, ids)))
+
+
+def _integral_float(frame: dict, *keys: str) -> bool:
+    """`limit: 5.0` or `size: 5.0` (a JSON integer to draft-07, refused by the server: see the
+    document), at the top or in an attachment."""
+    values = [frame.get(k) for k in keys]
+    files = frame.get("attachments")
+    if isinstance(files, list):
+        values += [f.get("size") for f in files if isinstance(f, dict)]
+    return any(isinstance(v, float) and v.is_integer() for v in values)
+
+
 def _utf8_size(text: Any) -> int:
     return len(text.encode("utf-8", "surrogatepass")) if isinstance(text, str) else 0
 
@@ -117,6 +143,7 @@ def _utf8_size(text: Any) -> int:
 def test_frames_the_schema_allows_are_accepted_by_the_lambda_code(action: str, data) -> None:
     frame = data.draw(strategy(inline(CLIENT_FRAMES[action])))
     assume(not _name_in_gap(frame) and not _room_named_twice(frame))
+    assume(not _upload_attached_twice(frame) and not _integral_float(frame, "size"))
     verdict = python_verdict(frame)
     if _utf8_size(frame.get("message")) > MAX_BYTES:
         assert verdict == "too_large"
@@ -167,6 +194,32 @@ _user_ids = st.one_of(
     st.none(),
     st.integers(),
 )
+_types = st.one_of(
+    st.sampled_from([*ATTACHMENT_TYPES_DEFAULT, "image/svg+xml", "IMAGE/PNG", "", "image/*"]),
+    st.none(),
+    st.integers(),
+)
+_sizes = st.one_of(
+    st.integers(-2, 3),
+    st.sampled_from([ATTACHMENT_MAX_BYTES_DEFAULT, ATTACHMENT_MAX_BYTES_DEFAULT + 1]),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=3),
+)
+_file_names = st.one_of(
+    _names,
+    st.sampled_from(["cat.png", ".", "..", "...", "a/b", "a\\b", 'a"b', " a", "a ", "n" * 101]),
+)
+_attachment = st.fixed_dictionaries(
+    {"uploadId": _ulids, "name": _file_names, "type": _types, "size": _sizes}
+)
+_attachments = st.one_of(
+    st.lists(_attachment, max_size=11),
+    st.lists(st.one_of(_attachment, st.integers(), st.none()), max_size=2),
+    st.none(),
+    st.text(max_size=3),
+)
 _flags = st.one_of(st.booleans(), st.none(), st.integers(0, 1), st.sampled_from(["true", ""]))
 _emoji = st.one_of(
     st.sampled_from(protocol.REACTIONS),
@@ -194,6 +247,11 @@ def near_frames(draw) -> dict[str, Any]:
         "alsoToRoom": _flags,
         "remove": _flags,
         "emoji": _emoji,
+        "type": _types,
+        "size": _sizes,
+        "uploadId": _befores,
+        "attachments": _attachments,
+        "thumbnail": _flags,
     }
     frame: dict[str, Any] = {} if action is None else {"action": action}
     for key, values in fields.items():
@@ -231,6 +289,7 @@ def test_the_schema_and_the_lambda_code_agree_on_every_frame(frame: dict[str, An
     assume(not _name_in_gap(frame))
     limit = frame.get("limit")
     assume(not (isinstance(limit, float) and limit.is_integer()))  # 5.0: see the document
+    assume(not _integral_float(frame, "size") and not _upload_attached_twice(frame))
     verdict = python_verdict(frame)
     if verdict == "too_large":
         assert schema_accepts(frame) or _utf8_size(frame.get("message")) > MAX_BYTES

@@ -58,6 +58,8 @@ ROUTES = {
     "react": handlers.on_react,
     "mentions": handlers.on_mentions,
     "pin": handlers.on_pin,
+    "prepareUpload": handlers.on_prepare_upload,
+    "attachmentUrl": handlers.on_attachment_url,
 }
 
 

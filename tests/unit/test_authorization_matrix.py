@@ -18,7 +18,8 @@ not exist gives, so a private room's stranger learns nothing).
 Conversations (issue 22): reply (sendAll with replyTo), thread, follow and react act on that
 message too; threads lists the followed threads; mentions lists across rooms (no room: nothing
 to refuse, the listing shows only what the caller may read, tests/unit/test_mentions.py); pin
-is for the owner and moderators, refused like kick.
+is for the owner and moderators, refused like kick. Attachments (issue 24): prepareUpload and
+attachmentUrl (of a file on that message) are for the room's readers.
 
 Moderation (issue 13) acts on user u-target-member (an invited member, not joined) and on a
 message of theirs stored in the room: delete and edit of that message (not the caller's own),
@@ -45,7 +46,8 @@ from roomchat.adapters.dynamodb import (
     DynamoRateLimiter,
     DynamoRooms,
 )
-from roomchat.ports import MEMBER, MODERATOR, Member, Message, Room
+from roomchat.adapters.attachments import S3AttachmentStore
+from roomchat.ports import MEMBER, MODERATOR, Attachment, Member, Message, Room
 from roomchat.settings import Settings
 from roomchat.ulid import new_ulid
 from roomchat.wiring import Container
@@ -80,11 +82,25 @@ ACTIONS = (
     "react",
     "mentions",
     "pin",
+    "prepareUpload",
+    "attachmentUrl",
 )
 # The route each action of the table calls (ban is kick with a ban, reply a sendAll).
 ROUTE = {"ban": "kick", "reply": "sendAll"}
 # The actions on a message of u-target-member's stored in the cell's room.
-ON_A_MESSAGE = ("delete", "edit", "markRead", "reply", "thread", "follow", "react", "pin")
+ON_A_MESSAGE = (
+    "delete",
+    "edit",
+    "markRead",
+    "reply",
+    "thread",
+    "follow",
+    "react",
+    "pin",
+    "attachmentUrl",
+)
+# The upload attached to that message (attachmentUrl asks for it).
+UPLOAD_ID = "01J00000000000000000000000"
 READERS_JWT = {"none": "oooNN", "open": "oooNN", "private": "oooNN", "announce": "oooNN"}
 READERS_NONE = {"none": "oooNN", "open": "oooNN", "private": "NNNNN", "announce": "oooNN"}
 EVERYONE = {"none": "ooooo", "open": "ooooo", "private": "ooooo", "announce": "ooooo"}
@@ -126,6 +142,10 @@ EXPECTED = {
         "react": READERS_JWT,  # announce rooms too: a reaction is no post
         "mentions": EVERYONE,
         "pin": {"none": "FFFFF", "open": "ooFFF", "private": "ooFFF", "announce": "ooFFF"},
+        # Attachments (issue 24): the room's readers, announce rooms too (a file is posted
+        # by sendAll, which announce rooms refuse; a download is a read).
+        "prepareUpload": READERS_JWT,
+        "attachmentUrl": READERS_JWT,
     },
     "none": {
         "join": {"none": "ooooo", "open": "ooooo", "private": "FFFFF", "announce": "ooooo"},
@@ -158,6 +178,8 @@ EXPECTED = {
         "react": READERS_NONE,
         "mentions": EVERYONE,
         "pin": NOBODY,
+        "prepareUpload": READERS_NONE,
+        "attachmentUrl": READERS_NONE,
     },
 }
 CODES = {"F": "forbidden", "N": "not_member"}
@@ -166,7 +188,7 @@ CALLER, TARGET, OWNER = "u-caller", "u-target", "u-owner"
 
 
 def test_the_table_covers_every_cell():
-    assert len(CELLS) == 960
+    assert len(CELLS) == 1040
     for mode, action, policy, _ in CELLS:
         assert len(EXPECTED[mode][action][policy]) == len(ROLES)
 
@@ -178,11 +200,14 @@ def world():
         db = boto3.client("dynamodb", region_name="us-east-1")
         db.create_table(TableName="rooms", **ROOMS_TABLE)
         db.create_table(TableName="history", **HISTORY_TABLE)
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="attachments")
         settings = Settings(
             rooms_table="rooms",
             history_table="history",
             rooms_by_connection_index=ROOMS_BY_CONNECTION_INDEX,
             rate_limit_per_second=100_000,
+            attachments_bucket="attachments",
         )
         rooms = DynamoRooms(db, "rooms", ROOMS_BY_CONNECTION_INDEX)
         history = DynamoHistory(db, "history")
@@ -196,6 +221,7 @@ def world():
                 limiter=DynamoRateLimiter(db, "history", 100_000),
                 moderation=DynamoModeration(db, "history"),
                 **conversation_stores(db, settings),
+                attachments=S3AttachmentStore(s3, "attachments"),
             )
         )
         yield rooms, history
@@ -240,6 +266,7 @@ def _set_up(
         message="their words",
         connection_id="c-target",
         author_id=TARGET + "-member",
+        attachments=(Attachment(UPLOAD_ID, "notes.pdf", "application/pdf", 1000),),
     )
     history.append(message, expires_at=None, idem_expires_at=now // 1000 + 60)
     return message.message_id
@@ -261,6 +288,10 @@ def _frame(action: str, room: str, message_id: str) -> dict:
         frame["emoji"] = "👍"
     if action == "mentions":
         del frame["roomId"]
+    if action == "prepareUpload":
+        frame.update(name="notes.pdf", type="application/pdf", size=1000)
+    if action == "attachmentUrl":
+        frame["uploadId"] = UPLOAD_ID
     if action == "edit":
         frame["message"] = "not theirs"
     if action == "ban":

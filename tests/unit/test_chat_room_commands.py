@@ -91,3 +91,29 @@ def test_conversation_commands_without_their_arguments_print_their_usage(chat, s
         "! usage: /reply <messageId> <text>",
         "! usage: /pin <messageId>",
     ]
+
+
+def test_a_message_with_files_names_each_with_its_size_and_the_command_to_get_it():
+    from roomchat_tools.chat import format_message
+
+    line = format_message(
+        {
+            "roomId": "lobby",
+            "messageId": "01HZX3K9Q8V7N6M5K4J3H2G1F0",
+            "sentAt": "2026-11-29T08:00:00.000Z",
+            "sender": "ana",
+            "message": "notes",
+            "attachments": [
+                {
+                    "uploadId": "01HZX3K9Q8V7N6M5K4J3H2G1F1",
+                    "name": "a\x1b[2Jb.pdf",
+                    "type": "application/pdf",
+                    "size": 49_357,
+                },
+            ],
+        }
+    )
+    assert (
+        "[file a\\x1b[2Jb.pdf, 48.2 KB: /get 01HZX3K9Q8V7N6M5K4J3H2G1F0 01HZX3K9Q8V7N6M5K4J3H2G1F1]"
+        in line
+    )

@@ -4,18 +4,22 @@ loop cannot flood a room with frames or run up reads and writes everyone's table
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
+import boto3
 import pytest
 
 from roomchat import handlers
+from roomchat.adapters.attachments import S3AttachmentStore
 from roomchat.adapters.dynamodb import DynamoRateLimiter
 from roomchat.ports import Room
 from roomchat.settings import READS_PER_SECOND
 from roomchat.usecases.policy import BUDGETS
 from tests.unit.test_threads import _say
 
+UPLOAD = "01J00000000000000000000000"
 SHARED_PER_SECOND = 10  # sendAll's budget (RATE_LIMIT_PER_SECOND's default), for the others
 
 
@@ -38,6 +42,19 @@ def _looping_owner(chat) -> tuple[str, str]:
     mid = _say(chat, "B", "hello @olga", room="team")["messageId"]
     reply = _say(chat, "O", "hi", room="team", replyTo=mid)["messageId"]
     c = handlers.container()
+    # Attachments: a bucket, and a file on B's message (attachmentUrl asks for it).
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="files")
+    c.attachments = S3AttachmentStore(s3, "files")
+    c.settings = replace(c.settings, attachments_bucket="files")
+    chat.db.update_item(
+        TableName=c.settings.history_table,
+        Key={"roomId": {"S": "team"}, "messageId": {"S": mid}},
+        UpdateExpression="SET attachments = :a",
+        ExpressionAttributeValues={
+            ":a": {"S": json.dumps([[UPLOAD, "a.pdf", "application/pdf", 9]])}
+        },
+    )
     c.settings = replace(c.settings, rate_limit_per_second=SHARED_PER_SECOND)
     limiter = DynamoRateLimiter(chat.db, c.settings.history_table, SHARED_PER_SECOND)
     c.limiter = OneSecond(limiter, 1_000_000)
@@ -55,6 +72,14 @@ def _frame(action: str, i: int, mid: str, reply: str) -> dict[str, Any]:
         "pin": {"action": "pin", **on, "remove": i % 2 == 1},
         "react": {"action": "react", **on, "emoji": "👍", "remove": i % 2 == 1},
         "markRead": {"action": "markRead", "roomId": "team", "messageId": reply, "replyTo": mid},
+        "prepareUpload": {
+            "action": "prepareUpload",
+            "roomId": "team",
+            "name": "a.pdf",
+            "type": "application/pdf",
+            "size": 9,
+        },
+        "attachmentUrl": {"action": "attachmentUrl", **on, "uploadId": UPLOAD},
     }[action]
 
 

@@ -15,9 +15,11 @@ from dataclasses import replace
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 
-from roomchat import handlers
+from roomchat import handlers, protocol
+from roomchat.adapters.attachments import S3AttachmentStore
 from roomchat.adapters.dynamodb import (
     DynamoChanges,
     DynamoFanoutProgress,
@@ -97,6 +99,44 @@ class Recorder:
 
 HOOK_ARN = "arn:aws:lambda:us-east-1:123456789012:function:roomchat-review_hook"
 
+# An S3 call (or a presigned request, which S3 authorizes as its signer's) -> IAM actions.
+S3_OPERATIONS = {
+    "head_object": ("s3:GetObject",),  # HeadObject needs s3:GetObject
+    "get_object": ("s3:GetObject",),
+    "put_object_tagging": ("s3:PutObjectTagging",),
+    "delete_object": ("s3:DeleteObject",),
+    # The POST carries the attached=no tag: S3 needs PutObject and PutObjectTagging.
+    "generate_presigned_post": ("s3:PutObject", "s3:PutObjectTagging"),
+}
+
+
+class S3Recorder:
+    """The attachments bucket's S3 client: records (function, "uploads"/"thumbs", action) for
+    every call and every presigned request it signs."""
+
+    def __init__(self, client, recorder: Recorder):
+        self._client = client
+        self._recorder = recorder
+
+    def _record(self, key: str, actions) -> None:
+        prefix = key.split("/", 1)[0]
+        for action in actions:
+            self._recorder.seen[self._recorder.function].add((prefix, action))
+
+    def generate_presigned_url(self, operation, Params, **kwargs):
+        assert operation == "get_object", operation
+        self._record(Params["Key"], ("s3:GetObject",))
+        return self._client.generate_presigned_url(operation, Params=Params, **kwargs)
+
+    def __getattr__(self, name):
+        op = getattr(self._client, name)
+
+        def call(**kwargs):
+            self._record(kwargs["Key"], S3_OPERATIONS[name])
+            return op(**kwargs)
+
+        return call
+
 
 class LambdaRecorder:
     """The review hook's Lambda client: records (function, "review_hook", action) and allows."""
@@ -145,6 +185,10 @@ def _observe(chat, dynamodb, settings, sender):
     container.reviewer = LambdaReviewer(LambdaRecorder(recorder), HOOK_ARN, "deny")
     for name, store in conversation_stores(recorder, settings).items():
         setattr(container, name, store)
+    s3 = boto3.client("s3", region_name="us-east-1", config=Config(signature_version="s3v4"))
+    s3.create_bucket(Bucket="attachments")
+    container.attachments = S3AttachmentStore(S3Recorder(s3, recorder), "attachments")
+    chat.s3 = s3
     chat.queue = (sqs, url)
     posted: dict[str, bool] = defaultdict(bool)
     # Functions that met a gone connection (410), so their pruning path ran under their grants.
@@ -196,6 +240,7 @@ def walked():
             rate_limit_per_second=1000,
             cost_per_second=0,  # the budgets: in _exercise_closing
             user_cost_per_second=0,
+            attachments_bucket="attachments",
         )
         sender = FakeSender()
         handlers.use_container(
@@ -214,6 +259,7 @@ def walked():
             _exercise_conversations(chat, run, sender)
             _exercise_moderation(chat, run, sender, patch)
             _exercise_closing(chat, run, sender)
+            _exercise_attachments(chat, run)
             yield recorder, posted
         finally:
             handlers.use_container(None)
@@ -463,6 +509,42 @@ def _exercise_conversations(chat, run, sender):
         user(function, "CO", roomId="conv", **frame)
 
 
+def _exercise_attachments(chat, run):
+    """Issue 24's paths: an upload prepared (and one refused), a message with a checked
+    image sent (and one refused by its bytes), URLs of the file and its thumbnail, and the
+    message deleted with its objects."""
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
+    run("join", chat.join, "AT", "att", "ada")
+    up = run(
+        "prepare_upload",
+        chat.send,
+        "AT",
+        action="prepareUpload",
+        roomId="att",
+        name="a.png",
+        type="image/png",
+        size=len(png),
+    )
+    run("prepare_upload", chat.send, "ZZ", action="prepareUpload", roomId="att", name="a.png")
+    uploader = up["fields"]["x-amz-meta-uploader"]
+    chat.s3.put_object(
+        Bucket="attachments",
+        Key=up["fields"]["key"],
+        Body=png,
+        ContentType="image/png",
+        Metadata={"uploader": uploader},
+    )
+    ref = {"uploadId": up["uploadId"], "name": "a.png", "type": "image/png", "size": len(png)}
+    run("send_all", chat.send, "AT", action="sendAll", roomId="att", attachments=[ref])
+    message_id = chat.history_items("att")[-1]["messageId"]["S"]
+    thumb = protocol.thumbnail_key("att", up["uploadId"])
+    chat.s3.put_object(Bucket="attachments", Key=thumb, Body=b"jpeg", ContentType="image/jpeg")
+    ask = {"action": "attachmentUrl", "roomId": "att", "messageId": message_id}
+    run("attachment_url", chat.send, "AT", uploadId=up["uploadId"], **ask)
+    run("attachment_url", chat.send, "AT", uploadId=up["uploadId"], thumbnail=True, **ask)
+    run("delete", chat.send, "AT", action="delete", roomId="att", messageId=message_id)
+
+
 def _exercise_the_tier(chat, run, sender):
     """A room above the tier's threshold: send_all queues, fanout posts in steps (progress
     records), reads them back on a redelivery, re-queues a failing member, prunes a gone one."""
@@ -504,6 +586,11 @@ def _granted(function: str) -> set[tuple[str, str]]:
         | {("history", a) for a in perms.history}
         | {("queue", a) for a in queue}
         | (review if function in design.review_functions() else set())
+        | {
+            (prefix, a)
+            for prefix, actions in design.bucket_actions().get(function, {}).items()
+            for a in actions
+        }
     )
 
 

@@ -162,6 +162,15 @@ export const frames = {
     ...thread(replyTo),
     ...flag(remove),
   }),
+  // Attachments: a presigned POST for one declared file, then a presigned GET (members only).
+  prepareUpload: (roomId, { name, type, size }) => ({ action: 'prepareUpload', roomId, name, type, size }),
+  attachmentUrl: (roomId, messageId, uploadId, { thumbnail = false } = {}) => ({
+    action: 'attachmentUrl',
+    roomId,
+    messageId,
+    uploadId,
+    ...(thumbnail ? { thumbnail: true } : {}),
+  }),
 };
 
 /** Every action a client may send (the keys of `frames`). */

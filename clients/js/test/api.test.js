@@ -75,8 +75,8 @@ describe('events for programs', () => {
 describe('every action of the protocol', () => {
   test('has a frame builder, and moderation sends kick and disconnectUser', () => {
     assert.deepEqual([...ACTIONS].sort(), [
-      'createRoom', 'delete', 'demote', 'disconnectUser', 'edit', 'follow', 'history', 'invite', 'join',
-      'kick', 'leave', 'markRead', 'members', 'mentions', 'pin', 'ping', 'promote', 'react', 'resume',
+      'attachmentUrl', 'createRoom', 'delete', 'demote', 'disconnectUser', 'edit', 'follow', 'history', 'invite', 'join',
+      'kick', 'leave', 'markRead', 'members', 'mentions', 'pin', 'ping', 'prepareUpload', 'promote', 'react', 'resume',
       'sendAll', 'thread', 'threads', 'typing', 'uninvite',
     ]);
     assert.deepEqual(frames.resume([{ roomId: 'lobby', after: 'x1' }, { roomId: 'dev' }], 'ana'), {

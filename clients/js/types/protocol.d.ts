@@ -98,9 +98,11 @@ export interface LeaveRequest {
 }
 
 export interface SendAllRequest {
+  /** Files uploaded with prepareUpload, each named once; with them `message` may be absent. */
+  attachments?: Array<AttachmentRef>;
   action: "sendAll";
   roomId: RoomId;
-  message: MessageText;
+  message?: MessageText;
   clientMsgId?: ClientMsgId | null;
   /** A reply to this message of the room (not itself a reply); it starts or extends its thread. */
   replyTo?: ReplyTo;
@@ -270,6 +272,45 @@ export interface PinRequest {
   remove?: Remove;
 }
 
+/** 1-100 characters, without / \ " or control characters, not starting or ending with a space, not "." or "..". */
+export type FileName = string;
+
+/** The file's content type, one of the server's ATTACHMENT_TYPES (these are the defaults). */
+export type ContentType = "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "application/pdf" | "text/plain" | "application/zip";
+
+/** The file's exact size in bytes, at most ATTACHMENT_MAX_BYTES (25 MiB by default). */
+export type FileSize = number;
+
+/** The uploadId prepareUpload answered. */
+export type UploadId = MessageId;
+
+export interface AttachmentRef {
+  uploadId: UploadId;
+  name: FileName;
+  type: ContentType;
+  size: FileSize;
+}
+
+/** A member of the room; at most 2 a second per connection. */
+export interface PrepareUploadRequest {
+  action: "prepareUpload";
+  roomId: RoomId;
+  name: FileName;
+  type: ContentType;
+  size: FileSize;
+}
+
+/** A member of the room. */
+export interface AttachmentUrlRequest {
+  action: "attachmentUrl";
+  roomId: RoomId;
+  messageId: MessageId;
+  uploadId: UploadId;
+  replyTo?: ReplyTo;
+  /** The image's preview (a JPEG made after the upload) instead of the file. */
+  thumbnail?: boolean;
+}
+
 /** What reaches $default (besides text that is not JSON at all) and is answered with an error. */
 export type OtherFrame = Record<string, unknown>;
 
@@ -280,7 +321,7 @@ export interface MessageFrame {
   /** When the server stored it, UTC with milliseconds. */
   sentAt: Timestamp;
   sender: MemberName;
-  /** The text; null on a tombstone (a deleted message, with deletedBy and deletedAt). */
+  /** The text; null on a tombstone (a deleted message, with deletedBy and deletedAt); empty on a message of files only (attachments). */
   message: string | null;
   clientMsgId: ClientMsgId | null;
   /** Who wrote it: the token's sub when signed in, else the sending connection's id (null only for messages stored before authors were recorded without a connection id). Compare joined.you to tell one's own messages. */
@@ -305,6 +346,8 @@ export interface MessageFrame {
   mentions?: Array<Mention>;
   /** It mentions the whole room (@room by the owner or a moderator); absent otherwise. */
   mentionsRoom?: true;
+  /** Its files (absent when none, and on a tombstone); ask attachmentUrl for one. */
+  attachments?: Array<Attachment>;
   /** Only on the frame of a reply just sent - its parent's counters now. */
   thread?: {
   replyCount: number;
@@ -519,6 +562,39 @@ export interface MentionsFrame {
   next: Cursor;
 }
 
+export interface Attachment {
+  uploadId: UploadId;
+  name: FileName;
+  type: string;
+  size: number;
+  /** An image - a preview may exist (attachmentUrl with thumbnail true). */
+  thumbnail?: true;
+}
+
+export interface UploadFrame {
+  type: "upload";
+  roomId: RoomId;
+  uploadId: UploadId;
+  /** Where to POST the file (multipart/form-data). */
+  url: string;
+  /** The form fields, in this order, before the file (the last field, `file`). */
+  fields: {
+};
+  /** When the POST's policy expires. */
+  expiresAt: Timestamp;
+}
+
+export interface AttachmentUrlFrame {
+  type: "attachmentUrl";
+  roomId: RoomId;
+  messageId: MessageId;
+  uploadId: UploadId;
+  /** A presigned GET, valid until expiresAt. */
+  url: string;
+  expiresAt: Timestamp;
+  thumbnail?: true;
+}
+
 export interface PinnedFrame {
   type: "pinned";
   roomId: RoomId;
@@ -553,7 +629,7 @@ export interface ErrorFrame {
 }
 
 /** Every frame a client may send, by its `action`. */
-export type ClientFrame = JoinRequest | LeaveRequest | SendAllRequest | HistoryRequest | MembersRequest | PingRequest | CreateRoomRequest | InviteRequest | UninviteRequest | PromoteRequest | DemoteRequest | DeleteRequest | EditRequest | TypingRequest | MarkReadRequest | KickRequest | DisconnectUserRequest | ResumeRequest | ThreadRequest | ThreadsRequest | FollowRequest | ReactRequest | MentionsRequest | PinRequest;
+export type ClientFrame = JoinRequest | LeaveRequest | SendAllRequest | HistoryRequest | MembersRequest | PingRequest | CreateRoomRequest | InviteRequest | UninviteRequest | PromoteRequest | DemoteRequest | DeleteRequest | EditRequest | TypingRequest | MarkReadRequest | KickRequest | DisconnectUserRequest | ResumeRequest | ThreadRequest | ThreadsRequest | FollowRequest | ReactRequest | MentionsRequest | PinRequest | PrepareUploadRequest | AttachmentUrlRequest;
 export interface ClientFrames {
   "join": JoinRequest;
   "leave": LeaveRequest;
@@ -579,11 +655,13 @@ export interface ClientFrames {
   "react": ReactRequest;
   "mentions": MentionsRequest;
   "pin": PinRequest;
+  "prepareUpload": PrepareUploadRequest;
+  "attachmentUrl": AttachmentUrlRequest;
 }
 export type Action = keyof ClientFrames;
 
 /** Every frame the server sends, by its `type`. */
-export type ServerFrame = JoinedFrame | LeftFrame | PresenceFrame | MessageFrame | HistoryFrame | MembersFrame | PongFrame | ClosingFrame | RoomCreatedFrame | RoleFrame | ErrorFrame | DeletedFrame | EditedFrame | TypingFrame | ReadFrame | KickedFrame | DisconnectedFrame | ResumedFrame | ThreadFrame | FollowingFrame | ThreadsFrame | ReactionFrame | MentionsFrame | PinnedFrame;
+export type ServerFrame = JoinedFrame | LeftFrame | PresenceFrame | MessageFrame | HistoryFrame | MembersFrame | PongFrame | ClosingFrame | RoomCreatedFrame | RoleFrame | ErrorFrame | DeletedFrame | EditedFrame | TypingFrame | ReadFrame | KickedFrame | DisconnectedFrame | ResumedFrame | ThreadFrame | FollowingFrame | ThreadsFrame | ReactionFrame | MentionsFrame | PinnedFrame | UploadFrame | AttachmentUrlFrame;
 export interface ServerFrames {
   "joined": JoinedFrame;
   "left": LeftFrame;
@@ -609,5 +687,7 @@ export interface ServerFrames {
   "reaction": ReactionFrame;
   "mentions": MentionsFrame;
   "pinned": PinnedFrame;
+  "upload": UploadFrame;
+  "attachmentUrl": AttachmentUrlFrame;
 }
 export type FrameType = keyof ServerFrames;

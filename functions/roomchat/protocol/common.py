@@ -55,6 +55,8 @@ ACTIONS = (
     "react",
     "mentions",
     "pin",
+    "prepareUpload",
+    "attachmentUrl",
 )
 USER_ID_MAX = 128  # a token's sub
 # joined.unread counts up to this many messages after the reader's marker, then says "more".

@@ -29,6 +29,9 @@ class SendRequest:
     # A reply: its thread's parent (a message of the room); shown in the room too or not.
     reply_to: str | None = None
     also_to_room: bool = False
+    # Files uploaded with prepareUpload (protocol.attachments.AttachmentRef); the message's
+    # text may then be empty.
+    attachments: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,15 +105,32 @@ def check_reply_to(value: object) -> str | None:
     return value  # type: ignore[return-value]
 
 
-def parse_send(frame: dict[str, Any], max_bytes: int) -> SendRequest:
+def parse_send(
+    frame: dict[str, Any],
+    max_bytes: int,
+    attachment_max_bytes: int = 0,
+    attachment_types: tuple[str, ...] = (),
+) -> SendRequest:
     room_id = check_room_id(frame.get("roomId"))
     client_msg_id = _optional_client_msg_id(frame.get("clientMsgId"))
     reply_to = check_reply_to(frame.get("replyTo"))
     also_to_room = check_flag(frame, "alsoToRoom")
     if also_to_room and reply_to is None:
         raise BadRequest("'alsoToRoom' is for replies: send it with 'replyTo'")
-    text = check_message(frame.get("message"), max_bytes)
-    return SendRequest(room_id, text, client_msg_id, reply_to, also_to_room)
+    attachments: tuple[Any, ...] = ()
+    if frame.get("attachments") is not None:
+        from .attachments import check_attachments
+
+        if not attachment_types:
+            raise BadRequest("attachments are not enabled on this server")
+        attachments = check_attachments(
+            frame["attachments"], attachment_max_bytes, attachment_types
+        )
+    if attachments and "message" not in frame:
+        text = ""  # a message of files only
+    else:
+        text = check_message(frame.get("message"), max_bytes)
+    return SendRequest(room_id, text, client_msg_id, reply_to, also_to_room, attachments)
 
 
 def parse_history(frame: dict[str, Any]) -> HistoryRequest:
@@ -185,6 +205,12 @@ def _conversation_fields(frame: dict[str, Any], msg: Any) -> None:
         frame["mentions"] = [{"userId": m.user_id, "name": m.name} for m in msg.mentions]
     if msg.mentions_room:
         frame["mentionsRoom"] = True
+    if msg.attachments:
+        from .attachments import attachment_entry
+
+        frame["attachments"] = [
+            attachment_entry(a.upload_id, a.name, a.type, a.size) for a in msg.attachments
+        ]
 
 
 def located(frame: dict[str, Any], reply_to: str | None) -> dict[str, Any]:

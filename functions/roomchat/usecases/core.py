@@ -15,6 +15,7 @@ from ..conversation_ports import (
     ThreadsRepository,
 )
 from ..ports import (
+    AttachmentStore,
     ChangeLog,
     ConnectionSender,
     Deadline,
@@ -119,6 +120,8 @@ class Deps:
     reactions: ReactionsRepository | None = None
     mentions: MentionsRepository | None = None
     pins: PinsRepository | None = None
+    # The attachments bucket (None: ATTACHMENTS_BUCKET unset, attachments refused).
+    attachments: AttachmentStore | None = None
 
     def now_s(self) -> int:
         return self.clock() // 1000

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import logs, protocol
 from ..errors import ChatError, Forbidden, Internal, NotFound, RateLimited, Rejected
-from ..ports import ANNOUNCE, MODERATOR, OWNER, Appended, Message, ReviewVerdict
+from ..ports import ANNOUNCE, MODERATOR, OWNER, Appended, Attachment, Message, ReviewVerdict
 from ..settings import IDEMPOTENCY_SECONDS
 from ..ulid import timestamp_ms
 from . import fanout, mentions, policy, resume, threads
@@ -49,8 +49,10 @@ def send(deps: Deps, caller: Caller, req: protocol.SendRequest) -> dict[str, Any
                 logs.info("retry_answered", messageId=stored.message_id)
                 return protocol.message_frame(stored)
         raise
-    # Before anything is stored: the review hook may refuse or rewrite the text.
-    text = _reviewed(deps, caller, req.room_id, member.name, req.message)
+    # Before anything is stored: the review hook may refuse or rewrite the text, and every
+    # attachment is checked against its object.
+    text = _reviewed(deps, caller, req.room_id, member.name, req.message) if req.message else ""
+    files = _attached(deps, caller, req)
     draft = Message(
         room_id=req.room_id,
         message_id=deps.new_id(now),
@@ -62,6 +64,7 @@ def send(deps: Deps, caller: Caller, req: protocol.SendRequest) -> dict[str, Any
         author_id=caller.identity,
         reply_to=req.reply_to,
         also_to_room=req.also_to_room,
+        attachments=files,
     )
     appended = _store(deps, draft, now)
     msg, members = appended.message, None
@@ -97,6 +100,14 @@ def send(deps: Deps, caller: Caller, req: protocol.SendRequest) -> dict[str, Any
         duplicate=appended.duplicate,
     )
     return None
+
+
+def _attached(deps: Deps, caller: Caller, req: protocol.SendRequest) -> tuple[Attachment, ...]:
+    if not req.attachments:
+        return ()
+    from . import attachments
+
+    return attachments.verified(deps, caller, req.room_id, req.attachments)
 
 
 def _store(deps: Deps, draft: Message, now: int) -> Appended:
@@ -172,6 +183,10 @@ def delete(deps: Deps, caller: Caller, req: protocol.MessageRef) -> dict[str, An
     if not caller.operator:
         policy.check_rate(deps, caller, req.room_id, "the message was not deleted")
     by = "operator" if caller.operator else caller.identity
+    if msg.attachments:  # its files go with its text (first: a failure leaves the message)
+        from . import attachments
+
+        attachments.delete_objects(deps, msg)
     resume.record_change(deps, req.room_id, req.message_id)
     tomb = deps.history.tombstone(
         req.room_id, req.message_id, by, iso_ms(deps.clock()), req.reply_to

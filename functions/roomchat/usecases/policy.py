@@ -13,7 +13,12 @@ from __future__ import annotations
 
 from ..errors import Forbidden, NotMember, RateLimited, TokenExpired
 from ..ports import MEMBER, MODERATOR, OWNER, PRIVATE, Member, Message, Room
-from ..settings import REACTIONS_PER_SECOND, READS_PER_SECOND, TYPING_PER_SECOND
+from ..settings import (
+    REACTIONS_PER_SECOND,
+    READS_PER_SECOND,
+    TYPING_PER_SECOND,
+    UPLOADS_PER_SECOND,
+)
 from .core import Caller, Deps, iso_ms
 
 
@@ -197,6 +202,9 @@ BUDGETS: dict[str, tuple[str | None, int]] = {
     "follow": (None, 0),  # one small write
     "pin": (None, 0),  # one write, tells the room
     "markRead": (None, 0),  # one small write (in the room or a thread)
+    # Each upload may store up to ATTACHMENT_MAX_BYTES: a budget of its own, small.
+    "prepareUpload": ("#upload", UPLOADS_PER_SECOND),
+    "attachmentUrl": ("#read", READS_PER_SECOND),  # reads the message, signs a URL
 }
 
 

@@ -161,3 +161,15 @@ class ChatService(Deps):
         from . import pins
 
         return pins.pin(self, caller, req)
+
+    # ------------------------------------------------------------------ attachments
+
+    def prepare_upload(self, caller: Caller, req: protocol.PrepareUploadRequest) -> dict[str, Any]:
+        from . import attachments
+
+        return attachments.prepare_upload(self, caller, req)
+
+    def attachment_url(self, caller: Caller, req: protocol.AttachmentUrlRequest) -> dict[str, Any]:
+        from . import attachments
+
+        return attachments.attachment_url(self, caller, req)

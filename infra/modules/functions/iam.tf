@@ -24,6 +24,12 @@ locals {
           Action   = sort(statement.actions)
           Resource = sort(statement.resources)
         }],
+        [for statement in fn.s3_statements : {
+          Sid      = statement.sid
+          Effect   = "Allow"
+          Action   = sort(statement.actions)
+          Resource = sort(statement.resources)
+        }],
         length(fn.parameter_arns) > 0 ? [{
           Sid      = "ReadParameters"
           Effect   = "Allow"

@@ -26,6 +26,8 @@ variable "functions" {
     sqs:GetQueueUrl: it knows the queue by name);
     sqs_consume_arns: queues its event source mapping reads (sqs:ReceiveMessage,
     DeleteMessage, GetQueueAttributes, which the mapping uses with the function's role);
+    s3_statements: what it may call on object ARNs, each {sid, actions, resources}
+    (the attachments bucket's uploads/* and thumbs/*);
     environment: its own environment instead of the shared one (null = the shared one);
     memory_size (MB, 128-10240) and timeout (s, 1-900): its own instead of var.memory_size and
     var.timeout (null = those).
@@ -47,13 +49,30 @@ variable "functions" {
     invoke_function_arns   = optional(list(string), [])
     sqs_send_arns          = optional(list(string), [])
     sqs_consume_arns       = optional(list(string), [])
-    environment            = optional(map(string))
-    memory_size            = optional(number)
-    timeout                = optional(number)
-    zip_path               = optional(string)
-    architecture           = optional(string)
+    s3_statements = optional(list(object({
+      sid       = string
+      actions   = list(string)
+      resources = list(string)
+    })), [])
+    environment  = optional(map(string))
+    memory_size  = optional(number)
+    timeout      = optional(number)
+    zip_path     = optional(string)
+    architecture = optional(string)
   }))
   default = {}
+
+  validation {
+    condition = alltrue(flatten([
+      for fn in values(var.functions) : [
+        for statement in fn.s3_statements : concat(
+          [for action in statement.actions : can(regex("^s3:[A-Z][A-Za-z]+$", action))],
+          [for resource in statement.resources : can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9.-]+/[a-z]+/\\*$", resource))],
+        )
+      ]
+    ]))
+    error_message = "s3_statements actions must be single s3:<Action> names and resources object ARNs under one prefix (arn:aws:s3:::<bucket>/<prefix>/*)."
+  }
 
   validation {
     condition = alltrue(flatten([

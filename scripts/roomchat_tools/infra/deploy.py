@@ -16,7 +16,7 @@
   no backend block, so the same module applies to the emulator with throw-away local state.
 - apply: plans to a file, shows it, asks for "yes" (or --auto-approve), applies that exact plan;
   the hosted web client is on (hosting_enabled, web_dir) unless a var file turns it off.
-- destroy: keeps the history table (every message). It is a targeted destroy of every other
+- destroy: keeps the history table (every message) and the attachments bucket (their files). It is a targeted destroy of every other
   resource in the state, so the run ends cleanly and state still holds the table; the next
   apply finds it again. With --delete-history (make destroy CONFIRM_DELETE_HISTORY=yes) it
   first turns the table's deletion protection off (a targeted apply of that one setting), then
@@ -42,6 +42,20 @@ WORKDIR = tf.LOCAL_DIR / "deploy"
 DEFAULT_LOCAL_STATE = tf.INFRA_DIR / "terraform.tfstate"
 
 HISTORY_TABLE = "module.tables.aws_dynamodb_table.history"
+# The attachments bucket holds the files of that history: kept with it, and with what keeps it
+# private, encrypted, TLS-only and tidy (its CORS rule may go: it names the hosting's domain).
+ATTACHMENTS_BUCKET = "module.attachments.aws_s3_bucket.this"
+KEPT_RESOURCES = frozenset(
+    {
+        HISTORY_TABLE,
+        ATTACHMENTS_BUCKET,
+        "module.attachments.aws_s3_bucket_public_access_block.this",
+        "module.attachments.aws_s3_bucket_ownership_controls.this",
+        "module.attachments.aws_s3_bucket_server_side_encryption_configuration.this",
+        "module.attachments.aws_s3_bucket_lifecycle_configuration.this",
+        "module.attachments.aws_s3_bucket_policy.this[0]",
+    }
+)
 WEB_DIR = tf.INFRA_DIR.parent / "web"
 
 EXIT_NO_CREDENTIALS = 3
@@ -128,11 +142,12 @@ def _confirm(question: str, auto_approve: bool, ask: Callable[[str], str]) -> bo
 
 
 def resource_targets(stack: tf.Stack) -> list[str]:
-    """Every managed resource address in the state except the history table."""
+    """Every managed resource address in the state except the history table and the
+    attachments bucket (KEPT_RESOURCES)."""
     return sorted(
         r["address"]
         for r in stack.resources()
-        if r.get("mode", "managed") == "managed" and not r["address"].startswith(HISTORY_TABLE)
+        if r.get("mode", "managed") == "managed" and r["address"] not in KEPT_RESOURCES
     )
 
 
@@ -153,15 +168,18 @@ def destroy_keeping_history(
 def destroy_with_history(
     stack: tf.Stack, variables: dict[str, Any], var_files: Sequence[Path] = ()
 ) -> None:
-    """Turn the history table's deletion protection off, then destroy everything."""
+    """Turn the history table's deletion protection off (and the attachments bucket's
+    force_destroy on: it follows history_deletion_protection), then destroy everything."""
     with tempfile.TemporaryDirectory() as folder:
         # Not *.auto.tfvars, which a later apply in the working copy would pick up by itself.
         override = Path(folder) / "delete-history.tfvars.json"
         override.write_text(json.dumps({"history_deletion_protection": False}), encoding="utf-8")
         # Passed last, so it wins over a var file that sets the protection on.
         files = [*var_files, override]
-        if any(r["address"] == HISTORY_TABLE for r in stack.resources()):
-            stack.apply(variables, var_files=files, targets=[HISTORY_TABLE])
+        present = {r["address"] for r in stack.resources()}
+        targets = [a for a in (HISTORY_TABLE, ATTACHMENTS_BUCKET) if a in present]
+        if targets:
+            stack.apply(variables, var_files=files, targets=targets)
         stack.destroy(variables, var_files=files)
 
 

@@ -56,9 +56,18 @@ SQS_BATCH_ACTIONS = {
     "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
 }
 # IAM action names that differ from the operation's.
-ACTION_NAMES = {("lambda", "Invoke"): "InvokeFunction"}
+ACTION_NAMES = {
+    ("lambda", "Invoke"): "InvokeFunction",
+    # HeadObject is authorized as s3:GetObject:
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+    ("s3", "HeadObject"): "GetObject",
+}
 # The error each service answers a call its caller may not make with (code, HTTP status).
-DENIAL_CODES = {"sqs": ("AccessDenied", 403), "dynamodb": ("AccessDeniedException", 400)}
+DENIAL_CODES = {
+    "sqs": ("AccessDenied", 403),
+    "dynamodb": ("AccessDeniedException", 400),
+    "s3": ("AccessDenied", 403),
+}
 DEFAULT_DENIAL = ("AccessDeniedException", 403)
 # Services whose calls the gateway checks server-side (the @connections API).
 SERVER_CHECKED = frozenset({"execute-api"})
@@ -186,12 +195,25 @@ def call_resources(
     if service == "lambda" and "FunctionName" in params:
         name = str(params["FunctionName"])
         return action, [name if name.startswith("arn:") else f"{arn}:function:{name}"]
+    if service == "s3" and "Bucket" in params:
+        return _s3_resources(action, operation, params)
     if service == "ssm" and ("Name" in params or "Names" in params):
         names = _listed(params.get("Names") or params.get("Name"))
         return action, [
             n if n.startswith("arn:") else f"{arn}:parameter/{n.lstrip('/')}" for n in names
         ]
     return action, ["*"]
+
+
+def _s3_resources(action: str, operation: str, params: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """Object operations act on arn:aws:s3:::<bucket>/<key>; DeleteObjects on each key."""
+    bucket = f"arn:aws:s3:::{params['Bucket']}"
+    if "Key" in params:
+        return action, [f"{bucket}/{params['Key']}"]
+    if operation == "DeleteObjects":
+        keys = [o["Key"] for o in params.get("Delete", {}).get("Objects", [])]
+        return "s3:DeleteObject", [f"{bucket}/{k}" for k in keys] or [bucket]
+    return action, [bucket]
 
 
 def _dynamodb_resources(arn: str, operation: str, params: Mapping[str, Any]) -> list[str]:

@@ -175,6 +175,9 @@ def _auth_on() -> bool:
     return _extra_variables().get("auth_mode", "none") != "none"
 
 
+LOCAL_PAGE_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*"]
+
+
 def _terraform_variables(
     zip_path: Path,
     authorizer_zip: Path | None = None,
@@ -190,6 +193,11 @@ def _terraform_variables(
 
     extra = _extra_variables()
     variables = {**extra, "lambda_zip_path": named(zip_path)}
+    # The web page is served by the gateway on a loopback port: it uploads to and downloads from
+    # the emulator's S3, which must allow it (CORS configured by the attachments module).
+    variables.setdefault("attachment_cors_origins", LOCAL_PAGE_ORIGINS)
+    # The emulator is plain HTTP and moto applies bucket policies: a TLS-only one refuses all.
+    variables.setdefault("attachments_tls_only", False)
     if authorizer_zip is not None:
         variables["authorizer_zip_path"] = named(authorizer_zip)
     if extra.get("cognito_user_pool") and emulator_endpoint and "cognito_base_url" not in extra:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from roomchat_client.attachments import Attachments
 from roomchat_client.connection import Connection
 from roomchat_client.conversations import Mentions, Pins, Reactions, Threads
 from roomchat_client.features import History, Messages, Moderation, Presence, Reads, Rooms, Typing
@@ -34,6 +35,7 @@ class Client(
     Reactions,
     Mentions,
     Pins,
+    Attachments,
 ):
     def __init__(self, ws: Any, **options: Any) -> None:
         self._outboxes: dict[str, Outbox] = {}

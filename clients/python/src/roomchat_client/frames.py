@@ -63,6 +63,18 @@ Remove: TypeAlias = bool
 Excerpt: TypeAlias = str | None
 UnreadReplies: TypeAlias = int
 MessageText: TypeAlias = str
+FileName: TypeAlias = str
+ContentType: TypeAlias = Literal[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "application/zip",
+]
+FileSize: TypeAlias = int
+UploadId: TypeAlias = MessageId
 OtherFrame: TypeAlias = dict[str, Any]
 
 
@@ -105,9 +117,10 @@ class LeaveRequest(TypedDict):
 
 
 class SendAllRequest(TypedDict):
+    attachments: NotRequired[list[AttachmentRef]]
     action: Literal["sendAll"]
     roomId: RoomId
-    message: MessageText
+    message: NotRequired[MessageText]
     clientMsgId: NotRequired[ClientMsgId | None]
     replyTo: NotRequired[ReplyTo]
     alsoToRoom: NotRequired[bool]
@@ -275,6 +288,34 @@ class PinRequest(TypedDict):
     remove: NotRequired[Remove]
 
 
+class AttachmentRef(TypedDict):
+    uploadId: UploadId
+    name: FileName
+    type: ContentType
+    size: FileSize
+
+
+class PrepareUploadRequest(TypedDict):
+    """A member of the room; at most 2 a second per connection."""
+
+    action: Literal["prepareUpload"]
+    roomId: RoomId
+    name: FileName
+    type: ContentType
+    size: FileSize
+
+
+class AttachmentUrlRequest(TypedDict):
+    """A member of the room."""
+
+    action: Literal["attachmentUrl"]
+    roomId: RoomId
+    messageId: MessageId
+    uploadId: UploadId
+    replyTo: NotRequired[ReplyTo]
+    thumbnail: NotRequired[bool]
+
+
 class MessageFrame(TypedDict):
     type: Literal["message"]
     roomId: RoomId
@@ -294,6 +335,7 @@ class MessageFrame(TypedDict):
     reactions: NotRequired[list[Reaction]]
     mentions: NotRequired[list[Mention]]
     mentionsRoom: NotRequired[Literal[True]]
+    attachments: NotRequired[list[Attachment]]
     thread: NotRequired[dict[str, Any]]
 
 
@@ -455,6 +497,33 @@ class MentionsFrame(TypedDict):
     next: Cursor
 
 
+class Attachment(TypedDict):
+    uploadId: UploadId
+    name: FileName
+    type: str
+    size: int
+    thumbnail: NotRequired[Literal[True]]
+
+
+class UploadFrame(TypedDict):
+    type: Literal["upload"]
+    roomId: RoomId
+    uploadId: UploadId
+    url: str
+    fields: dict[str, Any]
+    expiresAt: Timestamp
+
+
+class AttachmentUrlFrame(TypedDict):
+    type: Literal["attachmentUrl"]
+    roomId: RoomId
+    messageId: MessageId
+    uploadId: UploadId
+    url: str
+    expiresAt: Timestamp
+    thumbnail: NotRequired[Literal[True]]
+
+
 class PinnedFrame(TypedDict):
     type: Literal["pinned"]
     roomId: RoomId
@@ -517,6 +586,8 @@ ClientFrame: TypeAlias = (
     | ReactRequest
     | MentionsRequest
     | PinRequest
+    | PrepareUploadRequest
+    | AttachmentUrlRequest
 )
 ServerFrame: TypeAlias = (
     JoinedFrame
@@ -543,6 +614,8 @@ ServerFrame: TypeAlias = (
     | ReactionFrame
     | MentionsFrame
     | PinnedFrame
+    | UploadFrame
+    | AttachmentUrlFrame
 )
 
 #: action -> the frame a client sends for it
@@ -571,6 +644,8 @@ CLIENT_FRAMES: dict[str, type[Any]] = {
     "react": ReactRequest,
     "mentions": MentionsRequest,
     "pin": PinRequest,
+    "prepareUpload": PrepareUploadRequest,
+    "attachmentUrl": AttachmentUrlRequest,
 }
 #: frame type -> the frame the server sends
 SERVER_FRAMES: dict[str, type[Any]] = {
@@ -598,4 +673,6 @@ SERVER_FRAMES: dict[str, type[Any]] = {
     "reaction": ReactionFrame,
     "mentions": MentionsFrame,
     "pinned": PinnedFrame,
+    "upload": UploadFrame,
+    "attachmentUrl": AttachmentUrlFrame,
 }

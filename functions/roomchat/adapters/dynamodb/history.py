@@ -32,6 +32,7 @@ MESSAGE_NAMES = {
     "#ea": "editedAt",
     "#mn": "mentions",
     "#mr": "mentionsRoom",
+    "#at": "attachments",
 }
 
 
@@ -150,6 +151,7 @@ class DynamoHistory(Table):
             also_to_room=message.also_to_room,
             mentions=message.mentions,
             mentions_room=message.mentions_room,
+            attachments=message.attachments,
         )
 
     def get(self, room_id: str, message_id: str, reply_to: str | None = None) -> Message | None:
@@ -193,7 +195,7 @@ class DynamoHistory(Table):
         # the first wins.
         done = self._update_message(
             message_key(room_id, message_id, reply_to),
-            "REMOVE #m, #mn, #mr SET #db = :by, #da = :at",
+            "REMOVE #m, #mn, #mr, #at SET #db = :by, #da = :at",
             "attribute_exists(#mid) AND attribute_not_exists(#da)",
             {":by": _s(by), ":at": _s(at)},
         )

@@ -9,7 +9,8 @@ Besides its text, a message item may carry
 - the reaction summary: ``rc#<emoji>`` (how many), ``ru#<emoji>`` (a string set of the first
   few identities), ``rk`` (the set of emoji present, which bounds their number) and ``rv``
   (a counter of every change, so clients can order summaries);
-- ``mentions`` (JSON: [[identity, name], ...]) and ``mentionsRoom``.
+- ``mentions`` (JSON: [[identity, name], ...]) and ``mentionsRoom``;
+- ``attachments`` (JSON: [[uploadId, name, type, size], ...]), removed with the text.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...ports import Mention, Message, Reaction
+from ...ports import Attachment, Mention, Message, Reaction
 from .base import _int, _n, _s, _str
 
 THREAD_PREFIX = "thread#"
@@ -108,7 +109,21 @@ def message_of(item: dict[str, Any]) -> Message:
         reactions=_reactions(item),
         mentions=_mentions(item),
         mentions_room=bool(_int(item, "mentionsRoom")),
+        attachments=_attachments(item),
     )
+
+
+def _attachments(item: dict[str, Any]) -> tuple[Attachment, ...]:
+    """``attachments`` (JSON: [[uploadId, name, type, size], ...])."""
+    raw = _str(item, "attachments")
+    if not raw:
+        return ()
+    return tuple(Attachment(str(u), str(n), str(t), int(z)) for u, n, t, z in json.loads(raw))
+
+
+def attachments_attribute(attachments: tuple[Attachment, ...]) -> dict[str, str]:
+    rows = [[a.upload_id, a.name, a.type, a.size] for a in attachments]
+    return _s(json.dumps(rows, ensure_ascii=False, separators=(",", ":")))
 
 
 def item_of(message: Message, expires_at: int | None) -> dict[str, Any]:
@@ -133,6 +148,8 @@ def item_of(message: Message, expires_at: int | None) -> dict[str, Any]:
         item["mentions"] = mentions_attribute(message.mentions)
     if message.mentions_room:
         item["mentionsRoom"] = _n(1)
+    if message.attachments:
+        item["attachments"] = attachments_attribute(message.attachments)
     if expires_at:
         item["expiresAt"] = _n(expires_at)
     return item
