@@ -50,6 +50,8 @@ SERVER_FRAMES = {
     "reaction": "ReactionFrame",
     "mentions": "MentionsFrame",
     "pinned": "PinnedFrame",
+    "device": "DeviceFrame",
+    "notifyLevel": "NotifyLevelFrame",
     "error": "ErrorFrame",
 }
 # Client frame `action` -> its schema.
@@ -78,6 +80,9 @@ CLIENT_FRAMES = {
     "react": "ReactRequest",
     "mentions": "MentionsRequest",
     "pin": "PinRequest",
+    "registerDevice": "RegisterDeviceRequest",
+    "unregisterDevice": "UnregisterDeviceRequest",
+    "notifyLevel": "NotifyLevelRequest",
 }
 
 

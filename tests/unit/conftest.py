@@ -58,6 +58,9 @@ ROUTES = {
     "react": handlers.on_react,
     "mentions": handlers.on_mentions,
     "pin": handlers.on_pin,
+    "registerDevice": handlers.on_register_device,
+    "unregisterDevice": handlers.on_unregister_device,
+    "notifyLevel": handlers.on_notify_level,
 }
 
 

@@ -11,9 +11,12 @@ import pytest
 
 from roomchat import handlers
 from roomchat.adapters.dynamodb import DynamoRateLimiter
+from roomchat.adapters.dynamodb.notifications import DynamoNotifications
 from roomchat.ports import Room
+from roomchat.protocol import LEVELS
 from roomchat.settings import READS_PER_SECOND
 from roomchat.usecases.policy import BUDGETS
+from tests.unit.test_notifications import _sub as web_push
 from tests.unit.test_threads import _say
 
 SHARED_PER_SECOND = 10  # sendAll's budget (RATE_LIMIT_PER_SECOND's default), for the others
@@ -41,6 +44,7 @@ def _looping_owner(chat) -> tuple[str, str]:
     c.settings = replace(c.settings, rate_limit_per_second=SHARED_PER_SECOND)
     limiter = DynamoRateLimiter(chat.db, c.settings.history_table, SHARED_PER_SECOND)
     c.limiter = OneSecond(limiter, 1_000_000)
+    c.notifications = DynamoNotifications(chat.db, c.settings.rooms_table)
     return mid, reply
 
 
@@ -55,6 +59,9 @@ def _frame(action: str, i: int, mid: str, reply: str) -> dict[str, Any]:
         "pin": {"action": "pin", **on, "remove": i % 2 == 1},
         "react": {"action": "react", **on, "emoji": "👍", "remove": i % 2 == 1},
         "markRead": {"action": "markRead", "roomId": "team", "messageId": reply, "replyTo": mid},
+        "registerDevice": {"action": "registerDevice", "webPush": web_push(i)},
+        "unregisterDevice": {"action": "unregisterDevice", "deviceId": f"d{i}"},
+        "notifyLevel": {"action": "notifyLevel", "roomId": "team", "level": LEVELS[i % 3]},
     }[action]
 
 

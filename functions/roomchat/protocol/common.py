@@ -55,6 +55,9 @@ ACTIONS = (
     "react",
     "mentions",
     "pin",
+    "registerDevice",
+    "unregisterDevice",
+    "notifyLevel",
 )
 USER_ID_MAX = 128  # a token's sub
 # joined.unread counts up to this many messages after the reader's marker, then says "more".

@@ -170,6 +170,10 @@ BUDGETS: dict[str, tuple[str | None, int]] = {
     "follow": (None, 0),  # one small write
     "pin": (None, 0),  # one write, tells the room
     "markRead": (None, 0),  # one small write (in the room or a thread)
+    # Notifications: each one or two small writes (a user's devices are capped, DEVICES_MAX).
+    "registerDevice": (None, 0),
+    "unregisterDevice": (None, 0),
+    "notifyLevel": (None, 0),
 }
 
 
