@@ -63,6 +63,10 @@ _PARSERS = {
     "react": protocol.parse_react,
     "mentions": protocol.parse_mentions,
     "pin": protocol.parse_pin,
+    # Where the deployment has SNS platform applications (else `mobile` is refused).
+    "registerDevice": lambda f: protocol.parse_register_device(f, mobile=True),
+    "unregisterDevice": protocol.parse_device_ref,
+    "notifyLevel": protocol.parse_notify_level,
 }
 # What Python refuses in a name or a userId that the schemas' patterns cannot list (see the
 # document).

@@ -91,7 +91,7 @@ def _say(chat, cid: str, text: str, room: str = "lobby") -> None:
         ({"webPush": {**_sub(), "endpoint": "http://127.0.0.1:9/x"}}, "https"),
         ({"webPush": {**_sub(), "endpoint": "https://u:p@push.example.com/x"}}, "https"),
         ({"webPush": {**_sub(), "endpoint": "x" * 3000}}, "at most"),
-        ({"webPush": {**_sub(), "keys": {"p256dh": AUTH, "auth": AUTH}}}, "65 bytes"),
+        ({"webPush": {**_sub(), "keys": {"p256dh": AUTH, "auth": AUTH}}}, "65-byte"),
         ({"webPush": {**_sub(), "keys": {"p256dh": P256DH, "auth": P256DH}}}, "16 bytes"),
         ({"webPush": {**_sub(), "keys": {"p256dh": "!!", "auth": AUTH}}}, "base64url"),
         ({"mobile": {"platform": "fcm", "token": "t"}}, "not configured"),
