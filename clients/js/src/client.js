@@ -14,6 +14,7 @@ import { history } from './features/history.js';
 import { mentions } from './features/mentions.js';
 import { messages } from './features/messages.js';
 import { moderation } from './features/moderation.js';
+import { notifications } from './features/notifications.js';
 import { pins } from './features/pins.js';
 import { presence } from './features/presence.js';
 import { reactions } from './features/reactions.js';
@@ -50,6 +51,7 @@ export const FEATURES = [
   reactions,
   mentions,
   pins,
+  notifications,
 ];
 
 const defaultTimers = {

@@ -270,6 +270,31 @@ export interface PinRequest {
   remove?: Remove;
 }
 
+/** A PushSubscription's JSON (RFC 8291, 3; docs/notifications.md). */
+export interface WebPushSubscription {
+  endpoint: string;
+  keys: {
+  p256dh: string;
+  auth: string;
+};
+}
+
+/** Exactly one of webPush or mobile (docs/notifications.md). */
+export interface RegisterDeviceRequest {
+  action: "registerDevice";
+}
+
+export interface UnregisterDeviceRequest {
+  action: "unregisterDevice";
+  deviceId: string;
+}
+
+export interface NotifyLevelRequest {
+  action: "notifyLevel";
+  roomId: RoomId;
+  level: "all" | "mentions" | "none";
+}
+
 /** What reaches $default (besides text that is not JSON at all) and is answered with an error. */
 export type OtherFrame = Record<string, unknown>;
 
@@ -527,6 +552,23 @@ export interface PinnedFrame {
   pin: Pin;
 }
 
+export interface DeviceFrame {
+  type: "device";
+  deviceId: string;
+  /** True after registerDevice, false after unregisterDevice. */
+  registered: boolean;
+  /** How many devices the user has now. */
+  devices: number;
+  /** unregisterDevice only; false when it was not registered. */
+  removed?: boolean;
+}
+
+export interface NotifyLevelFrame {
+  type: "notifyLevel";
+  roomId: RoomId;
+  level: "all" | "mentions" | "none";
+}
+
 export interface PongFrame {
   type: "pong";
 }
@@ -545,7 +587,7 @@ export interface ErrorFrame {
 }
 
 /** Every frame a client may send, by its `action`. */
-export type ClientFrame = JoinRequest | LeaveRequest | SendAllRequest | HistoryRequest | MembersRequest | PingRequest | CreateRoomRequest | InviteRequest | UninviteRequest | PromoteRequest | DemoteRequest | DeleteRequest | EditRequest | TypingRequest | MarkReadRequest | KickRequest | DisconnectUserRequest | ResumeRequest | ThreadRequest | ThreadsRequest | FollowRequest | ReactRequest | MentionsRequest | PinRequest;
+export type ClientFrame = JoinRequest | LeaveRequest | SendAllRequest | HistoryRequest | MembersRequest | PingRequest | CreateRoomRequest | InviteRequest | UninviteRequest | PromoteRequest | DemoteRequest | DeleteRequest | EditRequest | TypingRequest | MarkReadRequest | KickRequest | DisconnectUserRequest | ResumeRequest | ThreadRequest | ThreadsRequest | FollowRequest | ReactRequest | MentionsRequest | PinRequest | RegisterDeviceRequest | UnregisterDeviceRequest | NotifyLevelRequest;
 export interface ClientFrames {
   "join": JoinRequest;
   "leave": LeaveRequest;
@@ -571,11 +613,14 @@ export interface ClientFrames {
   "react": ReactRequest;
   "mentions": MentionsRequest;
   "pin": PinRequest;
+  "registerDevice": RegisterDeviceRequest;
+  "unregisterDevice": UnregisterDeviceRequest;
+  "notifyLevel": NotifyLevelRequest;
 }
 export type Action = keyof ClientFrames;
 
 /** Every frame the server sends, by its `type`. */
-export type ServerFrame = JoinedFrame | LeftFrame | PresenceFrame | MessageFrame | HistoryFrame | MembersFrame | PongFrame | RoomCreatedFrame | RoleFrame | ErrorFrame | DeletedFrame | EditedFrame | TypingFrame | ReadFrame | KickedFrame | DisconnectedFrame | ResumedFrame | ThreadFrame | FollowingFrame | ThreadsFrame | ReactionFrame | MentionsFrame | PinnedFrame;
+export type ServerFrame = JoinedFrame | LeftFrame | PresenceFrame | MessageFrame | HistoryFrame | MembersFrame | PongFrame | RoomCreatedFrame | RoleFrame | ErrorFrame | DeletedFrame | EditedFrame | TypingFrame | ReadFrame | KickedFrame | DisconnectedFrame | ResumedFrame | ThreadFrame | FollowingFrame | ThreadsFrame | ReactionFrame | MentionsFrame | PinnedFrame | DeviceFrame | NotifyLevelFrame;
 export interface ServerFrames {
   "joined": JoinedFrame;
   "left": LeftFrame;
@@ -600,5 +645,7 @@ export interface ServerFrames {
   "reaction": ReactionFrame;
   "mentions": MentionsFrame;
   "pinned": PinnedFrame;
+  "device": DeviceFrame;
+  "notifyLevel": NotifyLevelFrame;
 }
 export type FrameType = keyof ServerFrames;

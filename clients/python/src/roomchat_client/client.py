@@ -18,6 +18,7 @@ from typing import Any
 from roomchat_client.connection import Connection
 from roomchat_client.conversations import Mentions, Pins, Reactions, Threads
 from roomchat_client.features import History, Messages, Moderation, Presence, Reads, Rooms, Typing
+from roomchat_client.notifications import Notifications
 from roomchat_client.outbox import Outbox
 
 
@@ -34,6 +35,7 @@ class Client(
     Reactions,
     Mentions,
     Pins,
+    Notifications,
 ):
     def __init__(self, ws: Any, **options: Any) -> None:
         self._outboxes: dict[str, Outbox] = {}

@@ -275,6 +275,30 @@ class PinRequest(TypedDict):
     remove: NotRequired[Remove]
 
 
+class WebPushSubscription(TypedDict):
+    """A PushSubscription's JSON (RFC 8291, 3; docs/notifications.md)."""
+
+    endpoint: str
+    keys: dict[str, Any]
+
+
+class RegisterDeviceRequest(TypedDict):
+    """Exactly one of webPush or mobile (docs/notifications.md)."""
+
+    action: Literal["registerDevice"]
+
+
+class UnregisterDeviceRequest(TypedDict):
+    action: Literal["unregisterDevice"]
+    deviceId: str
+
+
+class NotifyLevelRequest(TypedDict):
+    action: Literal["notifyLevel"]
+    roomId: RoomId
+    level: Literal["all", "mentions", "none"]
+
+
 class MessageFrame(TypedDict):
     type: Literal["message"]
     roomId: RoomId
@@ -462,6 +486,20 @@ class PinnedFrame(TypedDict):
     pin: Pin
 
 
+class DeviceFrame(TypedDict):
+    type: Literal["device"]
+    deviceId: str
+    registered: bool
+    devices: int
+    removed: NotRequired[bool]
+
+
+class NotifyLevelFrame(TypedDict):
+    type: Literal["notifyLevel"]
+    roomId: RoomId
+    level: Literal["all", "mentions", "none"]
+
+
 class PongFrame(TypedDict):
     type: Literal["pong"]
 
@@ -510,6 +548,9 @@ ClientFrame: TypeAlias = (
     | ReactRequest
     | MentionsRequest
     | PinRequest
+    | RegisterDeviceRequest
+    | UnregisterDeviceRequest
+    | NotifyLevelRequest
 )
 ServerFrame: TypeAlias = (
     JoinedFrame
@@ -535,6 +576,8 @@ ServerFrame: TypeAlias = (
     | ReactionFrame
     | MentionsFrame
     | PinnedFrame
+    | DeviceFrame
+    | NotifyLevelFrame
 )
 
 #: action -> the frame a client sends for it
@@ -563,6 +606,9 @@ CLIENT_FRAMES: dict[str, type[Any]] = {
     "react": ReactRequest,
     "mentions": MentionsRequest,
     "pin": PinRequest,
+    "registerDevice": RegisterDeviceRequest,
+    "unregisterDevice": UnregisterDeviceRequest,
+    "notifyLevel": NotifyLevelRequest,
 }
 #: frame type -> the frame the server sends
 SERVER_FRAMES: dict[str, type[Any]] = {
@@ -589,4 +635,6 @@ SERVER_FRAMES: dict[str, type[Any]] = {
     "reaction": ReactionFrame,
     "mentions": MentionsFrame,
     "pinned": PinnedFrame,
+    "device": DeviceFrame,
+    "notifyLevel": NotifyLevelFrame,
 }
