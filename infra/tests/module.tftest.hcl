@@ -56,45 +56,48 @@ run "every_route_has_its_function" {
 
   assert {
     condition = output.routes == {
-      "$connect"     = "connect"
-      "$disconnect"  = "disconnect"
-      "$default"     = "default"
-      join           = "join"
-      leave          = "leave"
-      sendAll        = "send_all"
-      history        = "history"
-      members        = "members"
-      ping           = "ping"
-      createRoom     = "create_room"
-      invite         = "invite"
-      uninvite       = "uninvite"
-      promote        = "promote"
-      demote         = "demote"
-      delete         = "delete"
-      edit           = "edit"
-      typing         = "typing"
-      markRead       = "mark_read"
-      kick           = "kick"
-      disconnectUser = "disconnect_user"
-      resume         = "resume"
-      thread         = "thread"
-      threads        = "threads"
-      follow         = "follow"
-      react          = "react"
-      mentions       = "mentions"
-      pin            = "pin"
+      "$connect"       = "connect"
+      "$disconnect"    = "disconnect"
+      "$default"       = "default"
+      join             = "join"
+      leave            = "leave"
+      sendAll          = "send_all"
+      history          = "history"
+      members          = "members"
+      ping             = "ping"
+      createRoom       = "create_room"
+      invite           = "invite"
+      uninvite         = "uninvite"
+      promote          = "promote"
+      demote           = "demote"
+      delete           = "delete"
+      edit             = "edit"
+      typing           = "typing"
+      markRead         = "mark_read"
+      kick             = "kick"
+      disconnectUser   = "disconnect_user"
+      resume           = "resume"
+      thread           = "thread"
+      threads          = "threads"
+      follow           = "follow"
+      react            = "react"
+      mentions         = "mentions"
+      pin              = "pin"
+      registerDevice   = "register_device"
+      unregisterDevice = "unregister_device"
+      notifyLevel      = "notify_level"
     }
     error_message = "The route table differs from docs/design.md."
   }
 
   assert {
-    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 28
+    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 31
     error_message = "Functions must be named <name_prefix>-<function key>, one per route and fanout."
   }
 
   assert {
-    condition     = length(module.websocket_api.route_ids) == 27
-    error_message = "Expected twenty-seven routes."
+    condition     = length(module.websocket_api.route_ids) == 30
+    error_message = "Expected thirty routes."
   }
 }
 
@@ -224,7 +227,7 @@ run "a_table_key_is_granted_only_to_table_users" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "TableKeyThroughDynamoDB"
       ]
-    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "resume", "thread", "threads", "follow", "react", "mentions", "pin", "fanout"])
+    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "resume", "thread", "threads", "follow", "react", "mentions", "pin", "fanout", "register_device", "unregister_device", "notify_level"])
     error_message = "Exactly the functions that touch a table need the table key."
   }
 }
@@ -309,7 +312,7 @@ run "authorizer_reads_only_its_parameter" {
   }
 
   assert {
-    condition     = length(output.routes) == 27
+    condition     = length(output.routes) == 30
     error_message = "The authorizer is not a route."
   }
 
@@ -464,6 +467,10 @@ run "each_function_has_its_own_memory_and_timeout" {
       mentions = { memory_size = 256, timeout = 10 }
       pin      = { memory_size = 1024, timeout = 29 }
       fanout   = { memory_size = 1769, timeout = 60 }
+      # notifications: one or two small writes each
+      register_device   = { memory_size = 256, timeout = 10 }
+      unregister_device = { memory_size = 256, timeout = 10 }
+      notify_level      = { memory_size = 256, timeout = 10 }
     }
     error_message = "The default memory/timeout per function differs from infra/README.md."
   }
