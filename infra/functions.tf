@@ -251,6 +251,41 @@ locals {
       memory_size            = 1024
       timeout                = 29
     }
+    # Notifications for away members (docs/notifications.md): a user's devices (one item) and
+    # a room's level, in the rooms table; UpdateItem on history: the rate-limit counters.
+    register_device = {
+      route_key           = "registerDevice"
+      handler             = "roomchat.handlers.on_register_device"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:UpdateItem"]
+      manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
+    }
+    unregister_device = {
+      route_key           = "unregisterDevice"
+      handler             = "roomchat.handlers.on_unregister_device"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:UpdateItem"]
+      manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
+    }
+    notify_level = {
+      route_key           = "notifyLevel"
+      handler             = "roomchat.handlers.on_notify_level"
+      two_way             = true
+      rooms               = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      rooms_by_connection = []
+      history             = ["dynamodb:UpdateItem"]
+      manage_connections  = false
+      memory_size         = 256
+      timeout             = 10
+    }
     # Conversations (issue 22): threads, reactions, mentions and pins. A reply is a sendAll
     # with replyTo (send_all's own function). react and pin tell the room, so they fan out
     # (and prune) like typing; the others only read, or write the caller's own items.
@@ -428,6 +463,16 @@ locals {
     manage_connections  = true
     memory_size         = 1769
     timeout             = 60
+  }
+}
+
+# Notifications for away members (docs/notifications.md, infra/notify.tf): the queue's worker,
+# only with notifications_enabled. Its own zip carries the Web Push libraries.
+locals {
+  notify = {
+    handler = "roomchat.handlers.on_notify"
+    rooms   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"] # watchers, members, devices, the coalescing window, a gone device removed
+    history = ["dynamodb:GetItem"]                                          # the message
   }
 }
 

@@ -113,7 +113,7 @@ module "functions" {
     FANOUT_CHUNK_SIZE         = tostring(var.fanout_chunk_size)
     GRANTED_ROOM_PREFIX       = var.granted_room_prefix
     MAX_CONNECTIONS_PER_USER  = tostring(var.max_connections_per_user)
-  }, local.review_hook_environment, local.attachments_environment)
+  }, local.review_hook_environment, local.attachments_environment, local.notify_environment)
 
   functions = merge(
     {
@@ -126,9 +126,12 @@ module "functions" {
         disconnect_connections = try(fn.disconnect_connections, false)
         invoke_function_arns   = try(fn.review, false) && local.review_hook_arn != null ? [local.review_hook_arn] : []
         # send_all hands big rooms to the fan-out queue.
-        sqs_send_arns = key == "send_all" ? [local.fanout_queue_arn] : []
+        sqs_send_arns = key == "send_all" ? concat(
+          [local.fanout_queue_arn], local.notify_enabled ? [local.notify_queue_arn] : []
+        ) : []
         # The attachments bucket: each function's few S3 calls (infra/attachments.tf).
-        s3_statements = lookup(local.attachment_statements, key, [])
+        s3_statements            = lookup(local.attachment_statements, key, [])
+        sns_create_endpoint_arns = key == "register_device" ? values(var.sns_platform_application_arns) : []
         dynamodb_statements = [
           for statement in [
             { sid = "RoomsTable", actions = fn.rooms, resources = [module.tables.rooms_table_arn] },
@@ -172,6 +175,24 @@ module "functions" {
       }
     } : {},
     local.sample_review_hook,
+    local.notify_enabled ? {
+      notify = {
+        handler          = local.notify.handler
+        description      = "roomchat notifications for away members (SQS -> Web Push, SNS)"
+        memory_size      = coalesce(try(var.lambda_limits.notify.memory_size, null), 512)
+        timeout          = local.notify_timeout
+        sqs_consume_arns = [local.notify_queue_arn]
+        secret_arns      = [aws_secretsmanager_secret.vapid[0].arn]
+        sns_publish_arns = local.sns_endpoint_arns
+        zip_path         = var.notify_zip_path
+        # Its zip carries cryptography's x86_64 wheels (as the authorizer's).
+        architecture = "x86_64"
+        dynamodb_statements = [
+          { sid = "RoomsTable", actions = local.notify.rooms, resources = [module.tables.rooms_table_arn] },
+          { sid = "HistoryTable", actions = local.notify.history, resources = [module.tables.history_table_arn] },
+        ]
+      }
+    } : {},
   )
 }
 

@@ -73,8 +73,8 @@ variable "lambda_limits" {
   default = {}
 
   validation {
-    condition     = alltrue([for key in keys(var.lambda_limits) : contains(["connect", "disconnect", "join", "leave", "send_all", "history", "members", "ping", "default", "create_room", "invite", "uninvite", "promote", "demote", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "thread", "threads", "follow", "react", "mentions", "pin", "authorize", "fanout"], key)])
-    error_message = "lambda_limits keys must be one of: connect, disconnect, join, leave, send_all, history, members, ping, default, create_room, invite, uninvite, promote, demote, delete, edit, typing, mark_read, kick, disconnect_user, thread, threads, follow, react, mentions, pin, authorize, fanout."
+    condition     = alltrue([for key in keys(var.lambda_limits) : contains(["connect", "disconnect", "join", "leave", "send_all", "history", "members", "ping", "default", "create_room", "invite", "uninvite", "promote", "demote", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "thread", "threads", "follow", "react", "mentions", "pin", "authorize", "fanout", "resume", "register_device", "unregister_device", "notify_level", "notify"], key)])
+    error_message = "lambda_limits keys must be one of: connect, disconnect, join, leave, send_all, history, members, ping, default, create_room, invite, uninvite, promote, demote, delete, edit, typing, mark_read, kick, disconnect_user, thread, threads, follow, react, mentions, pin, authorize, fanout, resume, register_device, unregister_device, notify_level, notify."
   }
 
   validation {
@@ -865,4 +865,74 @@ variable "attachments_tls_only" {
   description = "The attachments bucket's policy denies every request not made over TLS; the local stack turns it off (its emulator speaks plain HTTP and applies bucket policies)."
   type        = bool
   default     = true
+}
+# ---- notifications for away members (docs/notifications.md)
+
+variable "notifications_enabled" {
+  description = "Notifications for away members: the notify queue and function, the VAPID secret, and send_all queuing each message for them. Needs notify_zip_path (roomchat build --notify)."
+  type        = bool
+  default     = false
+}
+
+variable "notify_zip_path" {
+  description = "The notify function's own zip (roomchat build --notify: the package and the Web Push libraries); required when notifications_enabled."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.notify_zip_path == null || endswith(coalesce(var.notify_zip_path, "x.zip"), ".zip")
+    error_message = "notify_zip_path must be null or the path of a .zip file."
+  }
+}
+
+variable "notify_window_seconds" {
+  description = "NOTIFY_WINDOW_SECONDS: at most one push per user and room in this many seconds; the messages held meanwhile are counted on the next push (0-86400)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.notify_window_seconds >= 0 && var.notify_window_seconds <= 86400 && floor(var.notify_window_seconds) == var.notify_window_seconds
+    error_message = "notify_window_seconds must be a whole number from 0 to 86400."
+  }
+}
+
+variable "notify_max_concurrency" {
+  description = "Most notify instances the event source mapping runs at once (2-1000)."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.notify_max_concurrency >= 2 && var.notify_max_concurrency <= 1000 && floor(var.notify_max_concurrency) == var.notify_max_concurrency
+    error_message = "notify_max_concurrency must be a whole number from 2 to 1000."
+  }
+}
+
+variable "vapid_subject" {
+  description = "VAPID_SUBJECT: the contact push services see in every VAPID token (RFC 8292: a mailto: or https: URI)."
+  type        = string
+  default     = "mailto:ops@example.invalid"
+
+  validation {
+    condition     = can(regex("^(mailto:[^@\\s]+@[^@\\s]+|https://[^\\s]+)$", var.vapid_subject))
+    error_message = "vapid_subject must be a mailto: address or an https:// URL."
+  }
+}
+
+variable "push_allow_loopback" {
+  description = "PUSH_ALLOW_LOOPBACK: accept http:// Web Push endpoints on a loopback address (the local stack's push service stand-in only; never on AWS)."
+  type        = bool
+  default     = false
+}
+
+variable "sns_platform_application_arns" {
+  description = "SNS platform applications for mobile devices, by platform (fcm, apns, apns_sandbox) -> application ARN; {} = Web Push only."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for k, v in var.sns_platform_application_arns : contains(["fcm", "apns", "apns_sandbox"], k) && can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:app/[A-Z_]+/[A-Za-z0-9_.-]+$", v))
+    ])
+    error_message = "sns_platform_application_arns keys must be fcm, apns or apns_sandbox and values SNS platform application ARNs (arn:aws:sns:<region>:<account>:app/<PLATFORM>/<name>)."
+  }
 }

@@ -58,7 +58,9 @@ def _deadline(context: Any) -> Deadline | None:
     return Deadline.of_invocation(remaining) if callable(remaining) else None
 
 
-def _service(event: Json, context: Any = None, endpoint: str | None = None) -> ChatService:
+def _service(
+    event: Json, context: Any = None, endpoint: str | None = None, pusher: bool = False
+) -> ChatService:
     c = container()
     endpoint = endpoint or _callback_url(event, c.settings)
     return ChatService(
@@ -80,6 +82,10 @@ def _service(event: Json, context: Any = None, endpoint: str | None = None) -> C
         pins=c.pins,
         clock=c.clock or now_ms,
         attachments=c.attachments,
+        notifications=c.notifications,
+        notify_queue=c.notify_queue,
+        pusher=c.pusher() if pusher else None,
+        mobile=c.mobile,
     )
 
 
@@ -281,6 +287,22 @@ on_attachment_url = _message_route(
 )
 
 
+# Notifications for away members: devices and each room's level (the pushes: on_notify).
+def _register(svc: ChatService, caller: Caller, frame: Json) -> Json:
+    s = svc.settings
+    req = protocol.parse_register_device(frame, s.push_allow_loopback, bool(s.sns_platform_apps))
+    return svc.register_device(caller, req)
+
+
+on_register_device = _message_route("registerDevice", _register)
+on_unregister_device = _message_route(
+    "unregisterDevice", lambda s, c, f: s.unregister_device(c, protocol.parse_device_ref(f))
+)
+on_notify_level = _message_route(
+    "notifyLevel", lambda s, c, f: s.set_notify_level(c, protocol.parse_notify_level(f))
+)
+
+
 def on_ping(event: Json, context: Any) -> Json:
     return _reply(200, protocol.pong_frame())
 
@@ -368,6 +390,32 @@ def on_fanout(event: Json, context: Any) -> Json:
         except Exception as e:
             logs.error(
                 "fanout_chunk_failed",
+                sqsMessageId=record_id,
+                error=type(e).__name__,
+                trace=traceback.format_exc(limit=20),
+            )
+            failures.append({"itemIdentifier": record_id})
+    return {"batchItemFailures": failures}
+
+
+def on_notify(event: Json, context: Any) -> Json:
+    """The `notify` worker: SQS records, each one stored message to consider for pushes
+    (usecases.notifications.deliver). The only function that loads the Web Push libraries.
+    Failed records are retried (batchItemFailures); a record that is not a job is dropped."""
+    _bind(event, context, "notify")
+    failures: list[Json] = []
+    for record in event.get("Records") or []:
+        record_id = record.get("messageId")
+        try:
+            job = jobs.decode_notify(record.get("body") or "")
+        except jobs.BadJob as e:
+            logs.error("notify_bad_record", sqsMessageId=record_id, detail=str(e)[:300])
+            continue
+        try:
+            _service(event, context, endpoint="-", pusher=True).notify(job)
+        except Exception as e:
+            logs.error(
+                "notify_failed",
                 sqsMessageId=record_id,
                 error=type(e).__name__,
                 trace=traceback.format_exc(limit=20),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .notification_ports import NotifyJob
 from .ports import FanoutJob
 
 # SQS's maximum message size (and the maximum of one SendMessageBatch's total payload) is
@@ -85,3 +86,27 @@ def split(job_recipients: list[str], chunk_size: int, frame_bytes: int) -> list[
     if current:
         chunks.append(current)
     return chunks
+
+
+def encode_notify(job: NotifyJob) -> str:
+    """A `notify` job: which stored message to consider (the worker reads it from history, so
+    no text travels on the queue)."""
+    body = {"v": 1, "kind": "notify", "roomId": job.room_id, "messageId": job.message_id}
+    if job.reply_to:
+        body["replyTo"] = job.reply_to
+    return json.dumps(body, separators=(",", ":"))
+
+
+def decode_notify(body: str) -> NotifyJob:
+    try:
+        raw: Any = json.loads(body)
+    except ValueError:
+        raise BadJob("not JSON") from None
+    if not isinstance(raw, dict) or raw.get("v") != 1 or raw.get("kind") != "notify":
+        raise BadJob("not a version 1 notify job")
+    room_id, message_id, reply_to = raw.get("roomId"), raw.get("messageId"), raw.get("replyTo")
+    if not isinstance(room_id, str) or not isinstance(message_id, str):
+        raise BadJob("'roomId' and 'messageId' must be strings")
+    if reply_to is not None and not isinstance(reply_to, str):
+        raise BadJob("'replyTo' must be a string")
+    return NotifyJob(room_id, message_id, reply_to)

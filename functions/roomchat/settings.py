@@ -124,6 +124,16 @@ class Settings:
     attachment_max_bytes: int = ATTACHMENT_MAX_BYTES_DEFAULT
     attachment_types: tuple[str, ...] = ATTACHMENT_TYPES_DEFAULT
     attachment_url_seconds: int = 300
+    # Notifications for away members (docs/notifications.md): the queue to the `notify` worker
+    # (None: off), one push per user and room per window (seconds), whether a Web Push
+    # endpoint may be http:// on a loopback host (the local stack's stand-in only), the VAPID
+    # key's secret (Secrets Manager) and subject, and SNS platform applications by platform.
+    notify_queue_name: str | None = None
+    notify_window_s: int = 60
+    push_allow_loopback: bool = False
+    vapid_secret_id: str | None = None
+    vapid_subject: str = "mailto:ops@example.invalid"
+    sns_platform_apps: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -195,7 +205,29 @@ class Settings:
             ),
             attachment_types=_attachment_types(env),
             attachment_url_seconds=integer("ATTACHMENT_URL_SECONDS", 300, 60, 900),
+            notify_queue_name=env.get("NOTIFY_QUEUE_NAME", "").strip() or None,
+            notify_window_s=integer("NOTIFY_WINDOW_SECONDS", 60, 0, 86400),
+            push_allow_loopback=env.get("PUSH_ALLOW_LOOPBACK", "").strip().lower() == "true",
+            vapid_secret_id=env.get("VAPID_SECRET_ID", "").strip() or None,
+            vapid_subject=env.get("VAPID_SUBJECT", "").strip() or "mailto:ops@example.invalid",
+            sns_platform_apps=_platform_apps(env),
         )
+
+
+def _platform_apps(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """SNS_PLATFORM_APPS: "fcm=<arn>,apns=<arn>" (the platforms mobile devices may use)."""
+    found = []
+    for part in env.get("SNS_PLATFORM_APPS", "").split(","):
+        if not part.strip():
+            continue
+        platform, _, arn = part.strip().partition("=")
+        if platform not in ("fcm", "apns", "apns_sandbox") or not arn.startswith("arn:"):
+            raise SettingsError(
+                "SNS_PLATFORM_APPS must be platform=arn pairs (fcm, apns, apns_sandbox), "
+                f"got {part[:80]!r}"
+            )
+        found.append((platform, arn))
+    return tuple(found)
 
 
 def _granted_room_prefix(env: Mapping[str, str]) -> str:

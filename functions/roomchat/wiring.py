@@ -16,6 +16,7 @@ from .conversation_ports import (
     ReactionsRepository,
     ThreadsRepository,
 )
+from .notification_ports import MobilePush, NotificationsRepository, NotifyQueue, PushSender
 from .ports import (
     AttachmentStore,
     ChangeLog,
@@ -53,6 +54,63 @@ class Container:
     clock: Callable[[], int] | None = None
     # The attachments bucket (ATTACHMENTS_BUCKET): its S3 client is made on first use.
     attachments: AttachmentStore | None = None
+    # Notifications (NOTIFY_QUEUE_NAME set): devices and levels, the queue to `notify`, the
+    # SNS platform endpoints (SNS_PLATFORM_APPS), and the push senders, built on first use so
+    # only the `notify` function loads the Web Push libraries.
+    notifications: NotificationsRepository | None = None
+    notify_queue: NotifyQueue | None = None
+    mobile: MobilePush | None = None
+    pusher: Callable[[], PushSender] = lambda: _no_pusher()
+
+
+def _no_pusher() -> PushSender:
+    from .errors import Internal
+
+    raise Internal("notifications are not configured on this deployment")
+
+
+def read_vapid_key(secrets_client: Any, secret_id: str) -> str:
+    """The VAPID private key (base64url, 32 raw bytes) from the Secrets Manager secret
+    VAPID_SECRET_ID, whose value is {"privateKey": ..., "publicKey": ...}."""
+    import json
+
+    value = secrets_client.get_secret_value(SecretId=secret_id)["SecretString"]
+    return str(json.loads(value)["privateKey"])
+
+
+def _notifications(settings: Settings, session: Any, dynamodb: Any, config: Any) -> dict[str, Any]:
+    if not settings.notify_queue_name:
+        return {}
+    from .adapters.dynamodb.notifications import DynamoNotifications
+    from .adapters.push import Pushers, SnsMobilePush, SqsNotifyQueue, WebPushSender
+
+    def client(name: str) -> Any:
+        return session.create_client(name, config=config)
+
+    mobile = (
+        SnsMobilePush(client("sns"), dict(settings.sns_platform_apps))
+        if (settings.sns_platform_apps)
+        else None
+    )
+    built: list[PushSender] = []
+    lock = threading.Lock()
+
+    def pusher() -> PushSender:
+        with lock:
+            if not built:
+                web = None
+                if settings.vapid_secret_id:
+                    key = read_vapid_key(client("secretsmanager"), settings.vapid_secret_id)
+                    web = WebPushSender(key, settings.vapid_subject)
+                built.append(Pushers(web, mobile))
+            return built[0]
+
+    return {
+        "notifications": DynamoNotifications(dynamodb, settings.rooms_table),
+        "notify_queue": SqsNotifyQueue(client("sqs"), settings.notify_queue_name),
+        "mobile": mobile,
+        "pusher": pusher,
+    }
 
 
 def build_container(settings: Settings) -> Container:
@@ -172,6 +230,16 @@ def build_container(settings: Settings) -> Container:
         mentions=DynamoMentions(dynamodb, settings.history_table),
         pins=DynamoPins(dynamodb, settings.rooms_table),
         attachments=_attachments(session, settings),
+        **_notifications(
+            settings,
+            session,
+            dynamodb,
+            Config(
+                connect_timeout=2,
+                read_timeout=5,
+                retries={"mode": "standard", "total_max_attempts": 3},
+            ),
+        ),
     )
 
 

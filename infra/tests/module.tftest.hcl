@@ -58,46 +58,49 @@ run "the_module_with_its_defaults" {
   # every_route_has_its_function
   assert {
     condition = output.routes == {
-      "$connect"     = "connect"
-      "$disconnect"  = "disconnect"
-      "$default"     = "default"
-      join           = "join"
-      leave          = "leave"
-      sendAll        = "send_all"
-      history        = "history"
-      members        = "members"
-      ping           = "ping"
-      createRoom     = "create_room"
-      invite         = "invite"
-      uninvite       = "uninvite"
-      promote        = "promote"
-      demote         = "demote"
-      delete         = "delete"
-      edit           = "edit"
-      typing         = "typing"
-      markRead       = "mark_read"
-      kick           = "kick"
-      disconnectUser = "disconnect_user"
-      resume         = "resume"
-      thread         = "thread"
-      threads        = "threads"
-      follow         = "follow"
-      react          = "react"
-      mentions       = "mentions"
-      pin            = "pin"
-      prepareUpload  = "prepare_upload"
-      attachmentUrl  = "attachment_url"
+      "$connect"       = "connect"
+      "$disconnect"    = "disconnect"
+      "$default"       = "default"
+      join             = "join"
+      leave            = "leave"
+      sendAll          = "send_all"
+      history          = "history"
+      members          = "members"
+      ping             = "ping"
+      createRoom       = "create_room"
+      invite           = "invite"
+      uninvite         = "uninvite"
+      promote          = "promote"
+      demote           = "demote"
+      delete           = "delete"
+      edit             = "edit"
+      typing           = "typing"
+      markRead         = "mark_read"
+      kick             = "kick"
+      disconnectUser   = "disconnect_user"
+      resume           = "resume"
+      thread           = "thread"
+      threads          = "threads"
+      follow           = "follow"
+      react            = "react"
+      mentions         = "mentions"
+      pin              = "pin"
+      prepareUpload    = "prepare_upload"
+      attachmentUrl    = "attachment_url"
+      registerDevice   = "register_device"
+      unregisterDevice = "unregister_device"
+      notifyLevel      = "notify_level"
     }
     error_message = "The route table differs from docs/design.md."
   }
 
   assert {
-    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 30
+    condition     = output.function_names["send_all"] == "roomchat-send_all" && length(output.function_names) == 33
     error_message = "Functions must be named <name_prefix>-<function key>, one per route and fanout."
   }
 
   assert {
-    condition     = length(module.websocket_api.route_ids) == 29
+    condition     = length(module.websocket_api.route_ids) == 32
     error_message = "Expected twenty-nine routes."
   }
 
@@ -239,6 +242,10 @@ run "the_module_with_its_defaults" {
       prepare_upload = { memory_size = 256, timeout = 10 }
       attachment_url = { memory_size = 256, timeout = 10 }
       fanout         = { memory_size = 1769, timeout = 60 }
+      # notifications: one or two small writes each
+      register_device   = { memory_size = 256, timeout = 10 }
+      unregister_device = { memory_size = 256, timeout = 10 }
+      notify_level      = { memory_size = 256, timeout = 10 }
     }
     error_message = "The default memory/timeout per function differs from infra/README.md."
   }
@@ -319,7 +326,7 @@ run "a_table_key_is_granted_only_to_table_users" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "TableKeyThroughDynamoDB"
       ]
-    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "resume", "thread", "threads", "follow", "react", "mentions", "pin", "prepare_upload", "attachment_url", "fanout"])
+    ])) == toset(["connect", "create_room", "demote", "disconnect", "history", "invite", "join", "leave", "members", "promote", "send_all", "uninvite", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "resume", "thread", "threads", "follow", "react", "mentions", "pin", "prepare_upload", "attachment_url", "fanout", "register_device", "unregister_device", "notify_level"])
     error_message = "Exactly the functions that touch a table need the table key."
   }
 }
@@ -378,7 +385,7 @@ run "authorizer_reads_only_its_parameter" {
   }
 
   assert {
-    condition     = length(output.routes) == 29
+    condition     = length(output.routes) == 32
     error_message = "The authorizer is not a route."
   }
 

@@ -53,6 +53,8 @@ SERVER_FRAMES = {
     "pinned": "PinnedFrame",
     "upload": "UploadFrame",
     "attachmentUrl": "AttachmentUrlFrame",
+    "device": "DeviceFrame",
+    "notifyLevel": "NotifyLevelFrame",
     "error": "ErrorFrame",
 }
 # Client frame `action` -> its schema.
@@ -83,6 +85,9 @@ CLIENT_FRAMES = {
     "pin": "PinRequest",
     "prepareUpload": "PrepareUploadRequest",
     "attachmentUrl": "AttachmentUrlRequest",
+    "registerDevice": "RegisterDeviceRequest",
+    "unregisterDevice": "UnregisterDeviceRequest",
+    "notifyLevel": "NotifyLevelRequest",
 }
 
 

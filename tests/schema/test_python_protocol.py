@@ -69,6 +69,10 @@ _PARSERS = {
     "pin": protocol.parse_pin,
     "prepareUpload": lambda frame: protocol.parse_prepare_upload(frame, FILE_BYTES, FILE_TYPES),
     "attachmentUrl": protocol.parse_attachment_url,
+    # Where the deployment has SNS platform applications (else `mobile` is refused).
+    "registerDevice": lambda f: protocol.parse_register_device(f, mobile=True),
+    "unregisterDevice": protocol.parse_device_ref,
+    "notifyLevel": protocol.parse_notify_level,
 }
 # What Python refuses in a name or a userId that the schemas' patterns cannot list (see the
 # document).

@@ -60,6 +60,9 @@ ROUTES = {
     "pin": handlers.on_pin,
     "prepareUpload": handlers.on_prepare_upload,
     "attachmentUrl": handlers.on_attachment_url,
+    "registerDevice": handlers.on_register_device,
+    "unregisterDevice": handlers.on_unregister_device,
+    "notifyLevel": handlers.on_notify_level,
 }
 
 

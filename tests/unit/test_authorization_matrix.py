@@ -40,13 +40,13 @@ import pytest
 from moto import mock_aws
 
 from roomchat import handlers
+from roomchat.adapters.attachments import S3AttachmentStore
 from roomchat.adapters.dynamodb import (
     DynamoHistory,
     DynamoModeration,
     DynamoRateLimiter,
     DynamoRooms,
 )
-from roomchat.adapters.attachments import S3AttachmentStore
 from roomchat.ports import MEMBER, MODERATOR, Attachment, Member, Message, Room
 from roomchat.settings import Settings
 from roomchat.ulid import new_ulid

@@ -14,9 +14,12 @@ import pytest
 from roomchat import handlers
 from roomchat.adapters.attachments import S3AttachmentStore
 from roomchat.adapters.dynamodb import DynamoRateLimiter
+from roomchat.adapters.dynamodb.notifications import DynamoNotifications
 from roomchat.ports import Room
+from roomchat.protocol import LEVELS
 from roomchat.settings import READS_PER_SECOND
 from roomchat.usecases.policy import BUDGETS
+from tests.unit.test_notifications import _sub as web_push
 from tests.unit.test_threads import _say
 
 UPLOAD = "01J00000000000000000000000"
@@ -58,6 +61,7 @@ def _looping_owner(chat) -> tuple[str, str]:
     c.settings = replace(c.settings, rate_limit_per_second=SHARED_PER_SECOND)
     limiter = DynamoRateLimiter(chat.db, c.settings.history_table, SHARED_PER_SECOND)
     c.limiter = OneSecond(limiter, 1_000_000)
+    c.notifications = DynamoNotifications(chat.db, c.settings.rooms_table)
     return mid, reply
 
 
@@ -80,6 +84,9 @@ def _frame(action: str, i: int, mid: str, reply: str) -> dict[str, Any]:
             "size": 9,
         },
         "attachmentUrl": {"action": "attachmentUrl", **on, "uploadId": UPLOAD},
+        "registerDevice": {"action": "registerDevice", "webPush": web_push(i)},
+        "unregisterDevice": {"action": "unregisterDevice", "deviceId": f"d{i}"},
+        "notifyLevel": {"action": "notifyLevel", "roomId": "team", "level": LEVELS[i % 3]},
     }[action]
 
 

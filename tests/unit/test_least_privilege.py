@@ -260,6 +260,7 @@ def walked():
             _exercise_moderation(chat, run, sender, patch)
             _exercise_closing(chat, run, sender)
             _exercise_attachments(chat, run)
+            _exercise_notifications(chat, run, recorder)
             yield recorder, posted
         finally:
             handlers.use_container(None)
@@ -430,6 +431,60 @@ def _exercise_moderation(chat, run, sender, monkeypatch: pytest.MonkeyPatch):
         run("join", chat.join, f"H{n}", "mod", "ghost")
         sender.gone.add(f"H{n}")
         run(function, action)
+
+
+def _exercise_notifications(chat, run, recorder):
+    """Notifications: devices up to the cap and removed, a room's level, a signed-in join (its
+    watcher item), sendAll queuing for the worker, and the worker's pushes (one device gone)."""
+    from roomchat.adapters.dynamodb.notifications import DynamoNotifications
+    from roomchat.adapters.push import SqsNotifyQueue
+    from roomchat.notification_ports import PushOutcome
+    from tests.unit.test_notifications import _sub
+
+    sqs, _ = chat.queue
+    sqs.create_queue(QueueName="notify")
+    container = handlers.container()
+    container.notifications = DynamoNotifications(recorder, "rooms")
+    gone = {"https://push.example.com/s/gone"}
+
+    class Pusher:
+        def push(self, device, payload, ttl_s):
+            return PushOutcome.GONE if device.endpoint in gone else PushOutcome.DELIVERED
+
+    container.pusher = lambda: Pusher()
+
+    def user(function, cid, sub, frame):
+        event = chat.event(cid, frame["action"], json.dumps(frame))
+        event["requestContext"]["authorizer"] = {"sub": sub, "name": sub}
+        return run(function, ROUTES[frame["action"]], event, Context())
+
+    user("join", "NA", "u-na", {"action": "join", "roomId": "pushroom"})
+    user("join", "NB", "u-nb", {"action": "join", "roomId": "pushroom"})
+    for i in range(12):  # past the cap: refused by the map's size condition
+        user("register_device", "NB", "u-nb", {"action": "registerDevice", "webPush": _sub(i)})
+    first = _sub(0)
+    user("unregister_device", "NB", "u-nb", {"action": "unregisterDevice", "deviceId": "x"})
+    user("register_device", "NB", "u-nb", {"action": "registerDevice", "webPush": first})
+    user("register_device", "NB", "u-nb", {"action": "registerDevice", "webPush": _sub("gone")})
+    user(
+        "notify_level",
+        "NB",
+        "u-nb",
+        {"action": "notifyLevel", "roomId": "pushroom", "level": "all"},
+    )
+    run("disconnect", chat.disconnect, "NB")
+    container.notify_queue = SqsNotifyQueue(SqsRecorder(sqs, recorder), "notify")
+    for text in ("@u-nb hi", "again"):
+        user("send_all", "NA", "u-na", {"action": "sendAll", "roomId": "pushroom", "message": text})
+    container.notify_queue = None
+    url = sqs.get_queue_url(QueueName="notify")["QueueUrl"]
+    records = [
+        {"messageId": m["MessageId"], "body": m["Body"]}
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    ]
+    assert len(records) == 2
+    run("notify", handlers.on_notify, {"Records": records}, Context())
+    container.notifications = None
 
 
 def _exercise_conversations(chat, run, sender):

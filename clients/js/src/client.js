@@ -15,6 +15,7 @@ import { mentions } from './features/mentions.js';
 import { messages } from './features/messages.js';
 import { moderation } from './features/moderation.js';
 import { attachments } from './features/attachments.js';
+import { notifications } from './features/notifications.js';
 import { pins } from './features/pins.js';
 import { presence } from './features/presence.js';
 import { reactions } from './features/reactions.js';
@@ -52,6 +53,7 @@ export const FEATURES = [
   mentions,
   pins,
   attachments,
+  notifications,
 ];
 
 const defaultTimers = {

@@ -171,6 +171,10 @@ export const frames = {
     uploadId,
     ...(thumbnail ? { thumbnail: true } : {}),
   }),
+  // Notifications while away (docs/notifications.md).
+  registerDevice: (webPush) => ({ action: 'registerDevice', webPush }),
+  unregisterDevice: (deviceId) => ({ action: 'unregisterDevice', deviceId }),
+  notifyLevel: (roomId, level) => ({ action: 'notifyLevel', roomId, level }),
 };
 
 /** Every action a client may send (the keys of `frames`). */

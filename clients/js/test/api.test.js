@@ -78,6 +78,9 @@ describe('every action of the protocol', () => {
       'attachmentUrl', 'createRoom', 'delete', 'demote', 'disconnectUser', 'edit', 'follow', 'history', 'invite', 'join',
       'kick', 'leave', 'markRead', 'members', 'mentions', 'pin', 'ping', 'prepareUpload', 'promote', 'react', 'resume',
       'sendAll', 'thread', 'threads', 'typing', 'uninvite',
+      'createRoom', 'delete', 'demote', 'disconnectUser', 'edit', 'follow', 'history', 'invite', 'join',
+      'kick', 'leave', 'markRead', 'members', 'mentions', 'notifyLevel', 'pin', 'ping', 'promote', 'react',
+      'registerDevice', 'resume', 'sendAll', 'thread', 'threads', 'typing', 'uninvite', 'unregisterDevice',
     ]);
     assert.deepEqual(frames.resume([{ roomId: 'lobby', after: 'x1' }, { roomId: 'dev' }], 'ana'), {
       action: 'resume', name: 'ana', rooms: [{ roomId: 'lobby', after: 'x1' }, { roomId: 'dev' }],
@@ -97,6 +100,23 @@ describe('every action of the protocol', () => {
       { action: 'disconnectUser', roomId: 'lobby', userId: 'u1' },
       { action: 'invite', roomId: 'lobby', userId: 'user-bob' },
     ]);
+  });
+
+  test('notifications: register a PushSubscription, remove it, set a level; replies are kept', () => {
+    const { client, ws } = open();
+    const sub = { toJSON: () => ({ endpoint: 'https://push.example.com/s/1', expirationTime: null, keys: { p256dh: 'B1', auth: 'a1' } }) };
+    assert.equal(client.registerDevice(sub), null);
+    assert.equal(client.unregisterDevice('d1'), null);
+    assert.equal(client.setNotifyLevel('lobby', 'none'), null);
+    assert.deepEqual(ws.take(), [
+      { action: 'registerDevice', webPush: { endpoint: 'https://push.example.com/s/1', keys: { p256dh: 'B1', auth: 'a1' } } },
+      { action: 'unregisterDevice', deviceId: 'd1' },
+      { action: 'notifyLevel', roomId: 'lobby', level: 'none' },
+    ]);
+    ws.receive({ type: 'device', deviceId: 'd1', registered: true, devices: 1 });
+    assert.equal(client.devices.get('d1').devices, 1);
+    ws.receive({ type: 'device', deviceId: 'd1', registered: false, devices: 0, removed: true });
+    assert.equal(client.devices.has('d1'), false);
   });
 
   test('each capability is a module of methods, frame handlers and error handlers', () => {

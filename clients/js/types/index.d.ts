@@ -236,6 +236,12 @@ export declare class ChatClient {
   pin(roomId: string, messageId: string, options?: { remove?: boolean; replyTo?: string | null }): Problem;
   isPinned(roomId: string, messageId: string): boolean;
 
+  // notifications while away (docs/notifications.md)
+  registerDevice(subscription: { toJSON(): unknown } | { endpoint: string; keys: { p256dh: string; auth: string } }): Problem;
+  unregisterDevice(deviceId: string): Problem;
+  setNotifyLevel(roomId: string, level: 'all' | 'mentions' | 'none'): Problem;
+  readonly devices?: Map<string, ServerFrames['device']>;
+
   // history, presence, typing, read markers, moderation
   loadOlder(roomId: string): void;
   refreshMembers(roomId: string): void;
@@ -309,6 +315,9 @@ export declare const frames: { [A in Action]: (...args: never[]) => ClientFrames
   pin(roomId: string, messageId: string, options?: { remove?: boolean; replyTo?: string | null }): ClientFrames['pin'];
   kick(roomId: string, userId: string, ban?: number | 'forever' | null): ClientFrames['kick'];
   disconnectUser(roomId: string, userId: string): ClientFrames['disconnectUser'];
+  registerDevice(webPush: { endpoint: string; keys: { p256dh: string; auth: string } }): ClientFrames['registerDevice'];
+  unregisterDevice(deviceId: string): ClientFrames['unregisterDevice'];
+  notifyLevel(roomId: string, level: 'all' | 'mentions' | 'none'): ClientFrames['notifyLevel'];
 };
 export declare function utf8Length(text: string): number;
 export declare function roomIdProblem(roomId: unknown): Problem;

@@ -272,6 +272,31 @@ export interface PinRequest {
   remove?: Remove;
 }
 
+/** A PushSubscription's JSON (RFC 8291, 3; docs/notifications.md). */
+export interface WebPushSubscription {
+  endpoint: string;
+  keys: {
+  p256dh: string;
+  auth: string;
+};
+}
+
+/** Exactly one of webPush or mobile (docs/notifications.md). */
+export interface RegisterDeviceRequest {
+  action: "registerDevice";
+}
+
+export interface UnregisterDeviceRequest {
+  action: "unregisterDevice";
+  deviceId: string;
+}
+
+export interface NotifyLevelRequest {
+  action: "notifyLevel";
+  roomId: RoomId;
+  level: "all" | "mentions" | "none";
+}
+
 /** 1-100 characters, without / \ " or control characters, not starting or ending with a space, not "." or "..". */
 export type FileName = string;
 
@@ -603,6 +628,23 @@ export interface PinnedFrame {
   pin: Pin;
 }
 
+export interface DeviceFrame {
+  type: "device";
+  deviceId: string;
+  /** True after registerDevice, false after unregisterDevice. */
+  registered: boolean;
+  /** How many devices the user has now. */
+  devices: number;
+  /** unregisterDevice only; false when it was not registered. */
+  removed?: boolean;
+}
+
+export interface NotifyLevelFrame {
+  type: "notifyLevel";
+  roomId: RoomId;
+  level: "all" | "mentions" | "none";
+}
+
 export interface PongFrame {
   type: "pong";
 }
@@ -629,7 +671,7 @@ export interface ErrorFrame {
 }
 
 /** Every frame a client may send, by its `action`. */
-export type ClientFrame = JoinRequest | LeaveRequest | SendAllRequest | HistoryRequest | MembersRequest | PingRequest | CreateRoomRequest | InviteRequest | UninviteRequest | PromoteRequest | DemoteRequest | DeleteRequest | EditRequest | TypingRequest | MarkReadRequest | KickRequest | DisconnectUserRequest | ResumeRequest | ThreadRequest | ThreadsRequest | FollowRequest | ReactRequest | MentionsRequest | PinRequest | PrepareUploadRequest | AttachmentUrlRequest;
+export type ClientFrame = JoinRequest | LeaveRequest | SendAllRequest | HistoryRequest | MembersRequest | PingRequest | CreateRoomRequest | InviteRequest | UninviteRequest | PromoteRequest | DemoteRequest | DeleteRequest | EditRequest | TypingRequest | MarkReadRequest | KickRequest | DisconnectUserRequest | ResumeRequest | ThreadRequest | ThreadsRequest | FollowRequest | ReactRequest | MentionsRequest | PinRequest | RegisterDeviceRequest | UnregisterDeviceRequest | NotifyLevelRequest | PrepareUploadRequest | AttachmentUrlRequest;
 export interface ClientFrames {
   "join": JoinRequest;
   "leave": LeaveRequest;
@@ -655,13 +697,16 @@ export interface ClientFrames {
   "react": ReactRequest;
   "mentions": MentionsRequest;
   "pin": PinRequest;
+  "registerDevice": RegisterDeviceRequest;
+  "unregisterDevice": UnregisterDeviceRequest;
+  "notifyLevel": NotifyLevelRequest;
   "prepareUpload": PrepareUploadRequest;
   "attachmentUrl": AttachmentUrlRequest;
 }
 export type Action = keyof ClientFrames;
 
 /** Every frame the server sends, by its `type`. */
-export type ServerFrame = JoinedFrame | LeftFrame | PresenceFrame | MessageFrame | HistoryFrame | MembersFrame | PongFrame | ClosingFrame | RoomCreatedFrame | RoleFrame | ErrorFrame | DeletedFrame | EditedFrame | TypingFrame | ReadFrame | KickedFrame | DisconnectedFrame | ResumedFrame | ThreadFrame | FollowingFrame | ThreadsFrame | ReactionFrame | MentionsFrame | PinnedFrame | UploadFrame | AttachmentUrlFrame;
+export type ServerFrame = JoinedFrame | LeftFrame | PresenceFrame | MessageFrame | HistoryFrame | MembersFrame | PongFrame | ClosingFrame | RoomCreatedFrame | RoleFrame | ErrorFrame | DeletedFrame | EditedFrame | TypingFrame | ReadFrame | KickedFrame | DisconnectedFrame | ResumedFrame | ThreadFrame | FollowingFrame | ThreadsFrame | ReactionFrame | MentionsFrame | PinnedFrame | DeviceFrame | NotifyLevelFrame | UploadFrame | AttachmentUrlFrame;
 export interface ServerFrames {
   "joined": JoinedFrame;
   "left": LeftFrame;
@@ -687,6 +732,8 @@ export interface ServerFrames {
   "reaction": ReactionFrame;
   "mentions": MentionsFrame;
   "pinned": PinnedFrame;
+  "device": DeviceFrame;
+  "notifyLevel": NotifyLevelFrame;
   "upload": UploadFrame;
   "attachmentUrl": AttachmentUrlFrame;
 }

@@ -57,6 +57,9 @@ ACTIONS = (
     "pin",
     "prepareUpload",
     "attachmentUrl",
+    "registerDevice",
+    "unregisterDevice",
+    "notifyLevel",
 )
 USER_ID_MAX = 128  # a token's sub
 # joined.unread counts up to this many messages after the reader's marker, then says "more".

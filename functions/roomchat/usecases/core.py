@@ -14,6 +14,12 @@ from ..conversation_ports import (
     ReactionsRepository,
     ThreadsRepository,
 )
+from ..notification_ports import (
+    MobilePush,
+    NotificationsRepository,
+    NotifyQueue,
+    PushSender,
+)
 from ..ports import (
     AttachmentStore,
     ChangeLog,
@@ -122,6 +128,12 @@ class Deps:
     pins: PinsRepository | None = None
     # The attachments bucket (None: ATTACHMENTS_BUCKET unset, attachments refused).
     attachments: AttachmentStore | None = None
+    # Notifications for away members (None: off): the devices and levels, the queue to the
+    # `notify` worker, and (in that worker only) the push senders.
+    notifications: NotificationsRepository | None = None
+    notify_queue: NotifyQueue | None = None
+    pusher: PushSender | None = None
+    mobile: MobilePush | None = None
 
     def now_s(self) -> int:
         return self.clock() // 1000

@@ -68,6 +68,10 @@ def join(
         deps.rooms.delete_member(req.room_id, caller.connection_id)
         raise
     _recheck(deps, caller, req.room_id)
+    if deps.notifications is not None and (existing is None or existing.name != name):
+        from . import notifications
+
+        notifications.watch(deps, caller, req.room_id, name)
     member_ids, count, first = _joined_view(deps, caller, req.room_id, now // 1000)
     pinned = pins.entries(deps, room)
     recent, older, resumed = _recent(deps, req, name, count, budget, pinned)

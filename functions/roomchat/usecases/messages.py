@@ -73,6 +73,10 @@ def send(deps: Deps, caller: Caller, req: protocol.SendRequest) -> dict[str, Any
         msg, members = mentions.attach(deps, caller, role, msg)
         if parent is not None:
             thread = threads.on_reply(deps, caller, parent, msg)
+    if not appended.duplicate and deps.notify_queue is not None:
+        from . import notifications
+
+        notifications.hand_over(deps, msg.room_id, msg.message_id, msg.reply_to)
     recipients = room_recipients(deps, req.room_id, caller, members)
     frame = protocol.message_frame(msg)
     if thread is not None:

@@ -205,6 +205,10 @@ BUDGETS: dict[str, tuple[str | None, int]] = {
     # Each upload may store up to ATTACHMENT_MAX_BYTES: a budget of its own, small.
     "prepareUpload": ("#upload", UPLOADS_PER_SECOND),
     "attachmentUrl": ("#read", READS_PER_SECOND),  # reads the message, signs a URL
+    # Notifications: each one or two small writes (a user's devices are capped, DEVICES_MAX).
+    "registerDevice": (None, 0),
+    "unregisterDevice": (None, 0),
+    "notifyLevel": (None, 0),
 }
 
 

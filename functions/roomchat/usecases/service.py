@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import protocol
+from ..notification_ports import NotifyJob
 from ..ports import FanoutJob
 from .core import Caller, Deps, FanoutCounts
 
@@ -13,8 +14,8 @@ class ChatService(Deps):
     """The ports (``Deps``) plus one method per command, each a call of that command's
     function in its capability's module, with nothing else: no rule, check or I/O lives
     here. What an action does is in ``membership``, ``messages``, ``moderation``, ``rooms``,
-    ``fanout``, ``resume``, ``threads``, ``reactions``, ``mentions`` or ``pins``; who may do it
-    in ``policy``; how a room is told in ``broadcast``.
+    ``fanout``, ``resume``, ``threads``, ``reactions``, ``mentions``, ``pins`` or
+    ``notifications``; who may do it in ``policy``; how a room is told in ``broadcast``.
 
     A new command is a function in its module and one method here. Each method imports its
     module when first called, so a function loads only the capability it serves.
@@ -173,3 +174,27 @@ class ChatService(Deps):
         from . import attachments
 
         return attachments.attachment_url(self, caller, req)
+
+    # ------------------------------------------------------------------ notifications
+
+    def register_device(
+        self, caller: Caller, req: protocol.RegisterDeviceRequest
+    ) -> dict[str, Any]:
+        from . import notifications
+
+        return notifications.register_device(self, caller, req)
+
+    def unregister_device(self, caller: Caller, req: protocol.DeviceRef) -> dict[str, Any]:
+        from . import notifications
+
+        return notifications.unregister_device(self, caller, req)
+
+    def set_notify_level(self, caller: Caller, req: protocol.NotifyLevelRequest) -> dict[str, Any]:
+        from . import notifications
+
+        return notifications.set_level(self, caller, req)
+
+    def notify(self, job: NotifyJob) -> dict[str, int]:
+        from . import notifications
+
+        return notifications.deliver(self, job)

@@ -69,6 +69,27 @@ locals {
           Action   = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
           Resource = sort(fn.sqs_consume_arns)
         }] : [],
+        # The VAPID key (notify): GetSecretValue on exactly that secret.
+        length(fn.secret_arns) > 0 ? [{
+          Sid      = "ReadSecrets"
+          Effect   = "Allow"
+          Action   = ["secretsmanager:GetSecretValue"]
+          Resource = sort(fn.secret_arns)
+        }] : [],
+        # Mobile devices: endpoints under the configured platform applications only.
+        # https://docs.aws.amazon.com/sns/latest/dg/mobile-platform-endpoint.html
+        length(fn.sns_create_endpoint_arns) > 0 ? [{
+          Sid      = "RegisterMobileDevices"
+          Effect   = "Allow"
+          Action   = ["sns:CreatePlatformEndpoint"]
+          Resource = sort(fn.sns_create_endpoint_arns)
+        }] : [],
+        length(fn.sns_publish_arns) > 0 ? [{
+          Sid      = "PushToMobileDevices"
+          Effect   = "Allow"
+          Action   = ["sns:Publish"]
+          Resource = sort(fn.sns_publish_arns)
+        }] : [],
         fn.manage_connections ? [{
           Sid      = "PostToConnections"
           Effect   = "Allow"

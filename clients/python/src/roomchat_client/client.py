@@ -19,6 +19,7 @@ from roomchat_client.attachments import Attachments
 from roomchat_client.connection import Connection
 from roomchat_client.conversations import Mentions, Pins, Reactions, Threads
 from roomchat_client.features import History, Messages, Moderation, Presence, Reads, Rooms, Typing
+from roomchat_client.notifications import Notifications
 from roomchat_client.outbox import Outbox
 
 
@@ -36,6 +37,7 @@ class Client(
     Mentions,
     Pins,
     Attachments,
+    Notifications,
 ):
     def __init__(self, ws: Any, **options: Any) -> None:
         self._outboxes: dict[str, Outbox] = {}

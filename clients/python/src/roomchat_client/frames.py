@@ -288,6 +288,30 @@ class PinRequest(TypedDict):
     remove: NotRequired[Remove]
 
 
+class WebPushSubscription(TypedDict):
+    """A PushSubscription's JSON (RFC 8291, 3; docs/notifications.md)."""
+
+    endpoint: str
+    keys: dict[str, Any]
+
+
+class RegisterDeviceRequest(TypedDict):
+    """Exactly one of webPush or mobile (docs/notifications.md)."""
+
+    action: Literal["registerDevice"]
+
+
+class UnregisterDeviceRequest(TypedDict):
+    action: Literal["unregisterDevice"]
+    deviceId: str
+
+
+class NotifyLevelRequest(TypedDict):
+    action: Literal["notifyLevel"]
+    roomId: RoomId
+    level: Literal["all", "mentions", "none"]
+
+
 class AttachmentRef(TypedDict):
     uploadId: UploadId
     name: FileName
@@ -531,6 +555,20 @@ class PinnedFrame(TypedDict):
     pin: Pin
 
 
+class DeviceFrame(TypedDict):
+    type: Literal["device"]
+    deviceId: str
+    registered: bool
+    devices: int
+    removed: NotRequired[bool]
+
+
+class NotifyLevelFrame(TypedDict):
+    type: Literal["notifyLevel"]
+    roomId: RoomId
+    level: Literal["all", "mentions", "none"]
+
+
 class PongFrame(TypedDict):
     type: Literal["pong"]
 
@@ -586,6 +624,9 @@ ClientFrame: TypeAlias = (
     | ReactRequest
     | MentionsRequest
     | PinRequest
+    | RegisterDeviceRequest
+    | UnregisterDeviceRequest
+    | NotifyLevelRequest
     | PrepareUploadRequest
     | AttachmentUrlRequest
 )
@@ -614,6 +655,8 @@ ServerFrame: TypeAlias = (
     | ReactionFrame
     | MentionsFrame
     | PinnedFrame
+    | DeviceFrame
+    | NotifyLevelFrame
     | UploadFrame
     | AttachmentUrlFrame
 )
@@ -644,6 +687,9 @@ CLIENT_FRAMES: dict[str, type[Any]] = {
     "react": ReactRequest,
     "mentions": MentionsRequest,
     "pin": PinRequest,
+    "registerDevice": RegisterDeviceRequest,
+    "unregisterDevice": UnregisterDeviceRequest,
+    "notifyLevel": NotifyLevelRequest,
     "prepareUpload": PrepareUploadRequest,
     "attachmentUrl": AttachmentUrlRequest,
 }
@@ -673,6 +719,8 @@ SERVER_FRAMES: dict[str, type[Any]] = {
     "reaction": ReactionFrame,
     "mentions": MentionsFrame,
     "pinned": PinnedFrame,
+    "device": DeviceFrame,
+    "notifyLevel": NotifyLevelFrame,
     "upload": UploadFrame,
     "attachmentUrl": AttachmentUrlFrame,
 }

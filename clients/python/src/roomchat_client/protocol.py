@@ -414,3 +414,26 @@ def token_user(token: str) -> tuple[str | None, str | None]:
     name = next((claims[k] for k in names if isinstance(claims.get(k), str) and claims[k]), None)
     sub = claims.get("sub")
     return (sub if isinstance(sub, str) else None), name
+
+
+# ---- notifications while away (docs/notifications.md)
+
+
+def register_device(
+    web_push: dict[str, Any] | None = None, mobile: dict[str, str] | None = None
+) -> Frame:
+    """A Web Push subscription (``PushSubscription.toJSON()``: endpoint and keys) or a mobile
+    token ({platform, token}): exactly one."""
+    if (web_push is None) == (mobile is None):
+        raise ValueError("give exactly one of web_push or mobile")
+    if web_push is not None:
+        return {"action": "registerDevice", "webPush": web_push}
+    return {"action": "registerDevice", "mobile": mobile}
+
+
+def unregister_device(device_id: str) -> f.UnregisterDeviceRequest:
+    return {"action": "unregisterDevice", "deviceId": device_id}
+
+
+def notify_level(room: str, level: Literal["all", "mentions", "none"]) -> f.NotifyLevelRequest:
+    return {"action": "notifyLevel", "roomId": room, "level": level}
