@@ -281,7 +281,7 @@ locals {
       two_way             = true
       rooms               = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
       rooms_by_connection = []
-      history             = ["dynamodb:UpdateItem"]
+      history             = ["dynamodb:GetItem", "dynamodb:UpdateItem"] # GetItem: bans (a banned member may not change it)
       manage_connections  = false
       memory_size         = 256
       timeout             = 10

@@ -76,10 +76,7 @@ describe('every action of the protocol', () => {
   test('has a frame builder, and moderation sends kick and disconnectUser', () => {
     assert.deepEqual([...ACTIONS].sort(), [
       'attachmentUrl', 'createRoom', 'delete', 'demote', 'disconnectUser', 'edit', 'follow', 'history', 'invite', 'join',
-      'kick', 'leave', 'markRead', 'members', 'mentions', 'pin', 'ping', 'prepareUpload', 'promote', 'react', 'resume',
-      'sendAll', 'thread', 'threads', 'typing', 'uninvite',
-      'createRoom', 'delete', 'demote', 'disconnectUser', 'edit', 'follow', 'history', 'invite', 'join',
-      'kick', 'leave', 'markRead', 'members', 'mentions', 'notifyLevel', 'pin', 'ping', 'promote', 'react',
+      'kick', 'leave', 'markRead', 'members', 'mentions', 'notifyLevel', 'pin', 'ping', 'prepareUpload', 'promote', 'react',
       'registerDevice', 'resume', 'sendAll', 'thread', 'threads', 'typing', 'uninvite', 'unregisterDevice',
     ]);
     assert.deepEqual(frames.resume([{ roomId: 'lobby', after: 'x1' }, { roomId: 'dev' }], 'ana'), {
