@@ -121,11 +121,11 @@ run "the_module_with_its_defaults" {
       for policy in values(module.functions.policies) : [
         for statement in policy.Statement : [
           for resource in statement.Resource :
-          resource != "*" && (!strcontains(resource, "*") || endswith(resource, ":log-stream:*") || endswith(resource, "/POST/@connections/*") || endswith(resource, "/DELETE/@connections/*"))
+          resource != "*" && (!strcontains(resource, "*") || endswith(resource, ":log-stream:*") || endswith(resource, "/POST/@connections/*") || endswith(resource, "/DELETE/@connections/*") || can(regex("^arn:aws:s3:::[^/*]+/(uploads|thumbs)/\\*$", resource)))
         ]
       ]
     ]))
-    error_message = "A policy has a wildcard resource other than <own log group>:log-stream:*, .../POST/@connections/* or .../DELETE/@connections/*."
+    error_message = "A policy has a wildcard resource other than <own log group>:log-stream:*, .../POST/@connections/*, .../DELETE/@connections/* or the attachments bucket's uploads/* and thumbs/*."
   }
 
   assert {
@@ -147,8 +147,8 @@ run "the_module_with_its_defaults" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "PostToConnections"
       ]
-    ])) == toset(["disconnect", "join", "leave", "send_all", "uninvite", "delete", "edit", "typing", "kick", "disconnect_user", "resume", "react", "pin", "fanout"])
-    error_message = "Only the fan-out functions (disconnect, join, leave, send_all, uninvite, the moderation ones, resume, react, pin, fanout) may post to @connections."
+    ])) == toset(["disconnect", "join", "leave", "send_all", "history", "resume", "members", "create_room", "invite", "uninvite", "promote", "demote", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "thread", "threads", "follow", "react", "mentions", "pin", "fanout"])
+    error_message = "Only the functions that fan out or close a connection over its budgets (docs/limits.md) may post to @connections: not connect, ping, default or the attachments' and notifications' own."
   }
 
   assert {
@@ -156,8 +156,8 @@ run "the_module_with_its_defaults" {
       for key, policy in module.functions.policies : [
         for statement in policy.Statement : key if statement.Sid == "CloseConnections"
       ]
-    ])) == toset(["disconnect_user"])
-    error_message = "Only disconnect_user may DELETE @connections."
+    ])) == toset(["join", "leave", "send_all", "history", "resume", "members", "create_room", "invite", "uninvite", "promote", "demote", "delete", "edit", "typing", "mark_read", "kick", "disconnect_user", "thread", "threads", "follow", "react", "mentions", "pin"])
+    error_message = "Only disconnect_user and the functions that close a connection over its budgets (docs/limits.md) may DELETE @connections."
   }
 
   assert {

@@ -200,6 +200,11 @@ DEFAULT_LIMITS = {
     "react": (1024, 29),
     "mentions": (256, 10),
     "pin": (1024, 29),
+    "prepare_upload": (256, 10),
+    "attachment_url": (256, 10),
+    "register_device": (256, 10),
+    "unregister_device": (256, 10),
+    "notify_level": (256, 10),
     "fanout": (1769, 60),
 }
 

@@ -194,6 +194,37 @@ def test_frames_the_client_builds_are_valid_client_frames() -> None:
             "action": "pin",
             "args": ["team", ulid, {"remove": True, "replyTo": ulid}],
         },
+        # Attachments and notifications.
+        {
+            "kind": "build",
+            "action": "prepareUpload",
+            "args": ["lobby", {"name": "cat.png", "type": "image/png", "size": 48213}],
+        },
+        {"kind": "build", "action": "attachmentUrl", "args": ["lobby", ulid, ulid]},
+        {
+            "kind": "build",
+            "action": "attachmentUrl",
+            "args": ["lobby", ulid, ulid, {"thumbnail": True}],
+        },
+        {
+            "kind": "build",
+            "action": "registerDevice",
+            "args": [
+                {
+                    "endpoint": "https://push.example.com/s/1",
+                    "keys": {
+                        "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1"
+                        "XbjhazAkj7I99e8QcYP7DkM",
+                        "auth": "tBHItJI5svbpez7KI4CCXg",
+                    },
+                }
+            ],
+        },
+        {"kind": "build", "action": "unregisterDevice", "args": ["q3BvZ2xK0mUe1t5c8r2XwA"]},
+        *(
+            {"kind": "build", "action": "notifyLevel", "args": ["team", level]}
+            for level in ("all", "mentions", "none")
+        ),
         *({"kind": "newClientMsgId"} for _ in range(20)),
     ]
     results = _run(cases)

@@ -125,6 +125,8 @@ def test_only_the_fanout_tier_and_monitoring_are_deferred():
     assert deferred("aws_sqs_queue.fanout") and deferred(
         "module.monitoring[0].aws_kms_key.alarms[0]"
     )
+    assert deferred("module.attachments.aws_s3_bucket_lifecycle_configuration.this")
+    assert not deferred("module.attachments.aws_s3_bucket.this")
     for address in (
         'module.functions.aws_lambda_function.this["join"]',
         "module.websocket_api.aws_apigatewayv2_stage.this",
@@ -132,7 +134,7 @@ def test_only_the_fanout_tier_and_monitoring_are_deferred():
         "module.tables.aws_dynamodb_table.rooms",
     ):
         assert not deferred(address), address
-    assert len(DEFERRED) == 5
+    assert len(DEFERRED) == 6
 
 
 def test_verbose_output_is_terraforms_own_text():

@@ -68,4 +68,4 @@ def test_the_packed_package_installs_in_a_clean_project_and_has_no_dependencies(
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["24", "function", "function"]
+    assert result.stdout.split() == ["29", "function", "function"]

@@ -41,6 +41,10 @@ log = logging.getLogger("devstack.apply")
 # and the alarms with their KMS key and topic. Everything else, including anything added to
 # infra/ later, is on the chat's path by default.
 DEFERRED = (
+    # The attachments bucket's lifecycle rule (unattached uploads expire after a day): the
+    # provider waits for the rules to read back the same several times (~55 s here), and
+    # nothing the chat does needs it.
+    "module.attachments.aws_s3_bucket_lifecycle_configuration.",
     "aws_sqs_queue.",
     "aws_sqs_queue_redrive_policy.",
     "aws_lambda_event_source_mapping.",

@@ -491,12 +491,16 @@ class _EarlyInit:
             self.error = exc
 
     def start(self) -> _EarlyInit:
-        self.thread.start()
+        # Only without a state file (a first start): init reads an existing one, which this
+        # start may yet restore from a snapshot or remove (a fresh start), after this thread.
+        if not self.stack.state_path or not self.stack.state_path.exists():
+            self.thread.start()
         return self
 
     def wait(self) -> None:
         """Until it is done; its failure is raised here (as the init in _prepare_apply would)."""
-        self.thread.join()
+        if self.thread.is_alive() or self.thread.ident is not None:
+            self.thread.join()
         if self.error is not None:
             from roomchat_tools.infra import tf
 
