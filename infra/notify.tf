@@ -36,7 +36,6 @@ locals {
 # its value, so the private key never enters the state: `roomchat vapid` makes a pair and the
 # operator stores it once (aws secretsmanager put-secret-value); the local stack stores one.
 resource "aws_secretsmanager_secret" "vapid" {
-  # checkov:skip=CKV2_AWS_57:No automatic rotation: every Web Push subscription is bound to this VAPID key, so rotating it drops every subscription.
   count                   = local.notify_enabled ? 1 : 0
   name                    = local.notify_vapid_secret
   description             = "VAPID key pair the notify function signs Web Push requests with (RFC 8292)."

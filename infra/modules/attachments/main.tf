@@ -24,7 +24,6 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 resource "aws_s3_bucket" "this" {
-  # checkov:skip=CKV_AWS_21:No versioning: deleting a message must delete its files; a versioned bucket would keep them as noncurrent versions.
   bucket = local.bucket_name
   # Off unless the operator deletes history on purpose: a destroy of a bucket with files fails.
   force_destroy = var.force_destroy
@@ -62,7 +61,6 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 # retention, attached files and thumbnails go when their messages do.
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  # checkov:skip=CKV_AWS_300:The abort of incomplete multipart uploads is the second rule below (S3 refuses it in the first, filtered by tags).
   bucket = aws_s3_bucket.this.id
 
   # Only uploads carry the tag (the POST policy sets attached=no, sendAll attached=yes).
